@@ -1,0 +1,83 @@
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import type { AgentConfigFile } from '../../schemas/index.js';
+import { parseYaml } from '../../schemas/index.js';
+import { parseDuration } from './core/duration.js';
+import { DuckError } from './core/errors.js';
+import type { TrustedKey } from './channel/signature.js';
+import { fingerprintOf, readPublicKey } from './channel/signature.js';
+
+export const DEFAULT_CONFIG_PATH = '/etc/duck/agent.yaml';
+
+export interface AgentConfig {
+  readonly file: string;
+  readonly channel: {
+    readonly url: string;
+    readonly branch: string;
+    readonly intervalMs: number;
+    readonly token: string | undefined;
+  };
+  readonly group: string;
+  readonly trustKeyFiles: readonly string[];
+  readonly stateDir: string;
+  readonly overlay: string;
+  readonly limits: { readonly maxFileBytes: number; readonly maxFetchBytes: number };
+  readonly raw: AgentConfigFile;
+}
+
+export const DEFAULT_LIMITS = { maxFileBytes: 16 * 1024 * 1024, maxFetchBytes: 512 * 1024 * 1024 };
+
+/** --config beats DUCK_CONFIG beats the default, as operators expect from other daemons. */
+export function configPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(flag ?? env.DUCK_CONFIG ?? DEFAULT_CONFIG_PATH);
+}
+
+export async function loadAgentConfig(file: string): Promise<AgentConfig> {
+  const text = await readText(file, 'the agent config (run `duck init` to write one, or pass --config)');
+  const raw = parseYaml('agent-config', text, file);
+  const base = dirname(file);
+  const token = raw.channel.tokenFile
+    ? (await readText(resolve(base, raw.channel.tokenFile), 'channel.tokenFile')).trim()
+    : raw.channel.token;
+  return {
+    file,
+    channel: {
+      url: raw.channel.url,
+      branch: raw.channel.branch ?? 'main',
+      intervalMs: parseDuration(raw.channel.interval ?? '60s', { file, field: '/channel/interval' }),
+      token,
+    },
+    group: raw.group,
+    trustKeyFiles: raw.trust.keys.map((k) => resolve(base, k)),
+    stateDir: resolve(base, raw.stateDir ?? '/var/lib/duck'),
+    overlay: resolve(base, raw.overlay ?? '/etc/duck/overlay.yaml'),
+    limits: { ...DEFAULT_LIMITS, ...raw.limits },
+    raw,
+  };
+}
+
+/** The agent's root of trust: always trusted, whatever the channel says. */
+export async function loadAgentKeys(config: AgentConfig): Promise<TrustedKey[]> {
+  const keys: TrustedKey[] = [];
+  for (const [index, file] of config.trustKeyFiles.entries()) {
+    const text = await readText(file, `trust key /trust/keys/${index} of ${config.file}`);
+    let key;
+    try {
+      key = await readPublicKey(text, file);
+    } catch (err) {
+      throw new DuckError('config', `${config.file}: /trust/keys/${index}: ${(err as Error).message}`, { file: config.file, field: `/trust/keys/${index}` });
+    }
+    keys.push({ fingerprint: fingerprintOf(key), name: basename(file).replace(/\.(asc|pgp|gpg)$/, ''), source: 'agent', key });
+  }
+  return keys;
+}
+
+async function readText(file: string, what: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'not found' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new DuckError('config', `${file}: ${why} — ${what}`, { file });
+  }
+}

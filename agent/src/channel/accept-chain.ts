@@ -1,0 +1,173 @@
+import type { DuckErrorCode } from '../core/errors.js';
+import { DuckError, toDuckError } from '../core/errors.js';
+import type { CommitObject } from './commit-object.js';
+import { parseCommitObject } from './commit-object.js';
+import type { CommitTree } from './commit-tree.js';
+import { openCommitTree } from './commit-tree.js';
+import type { GitObjects } from './git-objects.js';
+import type { TrustedKey } from './signature.js';
+import { assertKeyUsableAt, verifyDetached } from './signature.js';
+import type { TrustPolicy } from './trust-policy.js';
+import { agentOnlyPolicy, assertVersionGrows, policyIdentity, readPolicy } from './trust-policy.js';
+
+/** What is remembered about a commit's signature: a fact about bytes, true under any policy. */
+export interface VerifiedEntry {
+  readonly fingerprint: string;
+  readonly keyId: string;
+  readonly valid: boolean;
+  readonly message?: string;
+}
+
+export interface VerifiedCache {
+  get(commit: string): VerifiedEntry | undefined;
+  set(commit: string, entry: VerifiedEntry): void;
+}
+
+export interface ChainInput {
+  readonly objects: GitObjects;
+  readonly tip: string;
+  /** The last accepted commit, or null on the first run (then the walk starts at the root). */
+  readonly anchor: string | null;
+  readonly agentKeys: readonly TrustedKey[];
+  readonly now: Date;
+  readonly maxFileBytes: number;
+  readonly verified: VerifiedCache;
+}
+
+export interface AcceptedCommit {
+  readonly commit: string;
+  readonly signer: { readonly fingerprint: string; readonly name: string; readonly source: 'agent' | 'channel' };
+  readonly signedAt: Date | null;
+  readonly committedAt: Date;
+  readonly policy: TrustPolicy;
+  readonly tree: CommitTree;
+}
+
+export interface PassedOver {
+  readonly commit: string;
+  readonly reason: DuckErrorCode;
+  readonly message: string;
+}
+
+export interface ChainResult {
+  readonly accepted: AcceptedCommit;
+  /** Intermediate commits that were not accepted (unsigned, untrusted...): passed over, not fatal. */
+  readonly passedOver: readonly PassedOver[];
+  /** Commits walked between the anchor and the tip, the tip included. */
+  readonly walked: number;
+}
+
+interface ChainCommit {
+  readonly oid: string;
+  readonly object: CommitObject;
+}
+
+/**
+ * DESIGN §3: walk the first-parent chain from the anchor to the tip. A commit signed by a key
+ * trusted under the policy in force is accepted and its channel.yaml becomes the policy in force.
+ * The tip must end up accepted, or this throws the tip's typed refusal and nothing changes.
+ */
+export async function acceptChain(input: ChainInput): Promise<ChainResult> {
+  const chain = await firstParentChain(input.objects, input.tip, input.anchor);
+  const treeOf = (c: ChainCommit): CommitTree => openCommitTree(input.objects, c.oid, c.object.tree, input.maxFileBytes);
+
+  let policy = agentOnlyPolicy(input.agentKeys);
+  let accepted: AcceptedCommit | null = null;
+  if (input.anchor !== null) {
+    const anchor = { oid: input.anchor, object: parseCommitObject(await input.objects.readCommitRaw(input.anchor), input.anchor) };
+    policy = await policyAt(treeOf(anchor), input.agentKeys);
+    if (chain.length === 0) accepted = acceptedFrom(anchor, treeOf(anchor), policy, null, null);
+  }
+
+  const passedOver: PassedOver[] = [];
+  for (const [index, commit] of chain.entries()) {
+    const isTip = index === chain.length - 1;
+    const tree = treeOf(commit);
+    try {
+      // A commit that leaves channel.yaml and its keys as they are cannot change the policy, so
+      // whether it would be accepted matters only for the tip.
+      const identity = await policyIdentity(tree, policy.channel);
+      if (identity === policy.identity && !isTip) continue;
+      const verified = await checkSignature(commit, policy, input);
+      let next = policy;
+      if (identity !== policy.identity) {
+        next = await readPolicy(tree, input.agentKeys);
+        assertVersionGrows(policy, next, commit.oid);
+      }
+      policy = next;
+      if (isTip) accepted = acceptedFrom(commit, tree, policy, verified.signer, verified.signedAt);
+    } catch (err) {
+      const refusal = toDuckError(err);
+      if (isTip || !refusal.isRefusal) throw refusal;
+      passedOver.push({ commit: commit.oid, reason: refusal.code, message: refusal.message });
+    }
+  }
+  if (!accepted) throw new DuckError('internal', 'the walk ended without an accepted commit');
+  return { accepted, passedOver, walked: chain.length };
+}
+
+async function policyAt(tree: CommitTree, agentKeys: readonly TrustedKey[]): Promise<TrustPolicy> {
+  return (await tree.blobId('channel.yaml')) === null ? agentOnlyPolicy(agentKeys) : readPolicy(tree, agentKeys);
+}
+
+function acceptedFrom(
+  commit: ChainCommit,
+  tree: CommitTree,
+  policy: TrustPolicy,
+  signer: TrustedKey | null,
+  signedAt: Date | null,
+): AcceptedCommit {
+  return {
+    commit: commit.oid,
+    signer: signer ? { fingerprint: signer.fingerprint, name: signer.name, source: signer.source } : { fingerprint: '', name: '', source: 'channel' },
+    signedAt,
+    committedAt: new Date(commit.object.committedAt * 1000),
+    policy,
+    tree,
+  };
+}
+
+async function checkSignature(commit: ChainCommit, policy: TrustPolicy, input: ChainInput): Promise<{ signer: TrustedKey; signedAt: Date | null }> {
+  const { oid, object } = commit;
+  if (object.armoredSignature === null) {
+    throw new DuckError('unsigned', `commit ${oid.slice(0, 12)} is not signed`, { commit: oid });
+  }
+  const cached = input.verified.get(oid);
+  const cachedSigner = cached && policy.keys.find((k) => k.fingerprint === cached.fingerprint);
+  if (cached && cachedSigner) {
+    if (!cached.valid) throw new DuckError('bad-signature', cached.message ?? `commit ${oid.slice(0, 12)}: bad signature`, { commit: oid });
+    await assertKeyUsableAt(cachedSigner, cached.keyId, input.now, oid);
+    return { signer: cachedSigner, signedAt: null };
+  }
+  try {
+    const result = await verifyDetached(object.signedPayload, object.armoredSignature, policy.keys, input.now, oid);
+    input.verified.set(oid, { fingerprint: result.signer.fingerprint, keyId: result.keyId, valid: true });
+    return result;
+  } catch (err) {
+    const e = toDuckError(err);
+    // Only a cryptographic failure is a fact about the bytes; trust and expiry depend on the day.
+    if (e.code === 'bad-signature' && typeof e.data.fingerprint === 'string' && typeof e.data.keyId === 'string') {
+      input.verified.set(oid, { fingerprint: e.data.fingerprint, keyId: e.data.keyId, valid: false, message: e.message });
+    }
+    throw e;
+  }
+}
+
+/** Oldest first, the anchor excluded; a tip that does not descend from the anchor is refused. */
+async function firstParentChain(objects: GitObjects, tip: string, anchor: string | null): Promise<ChainCommit[]> {
+  const chain: ChainCommit[] = [];
+  let oid: string | undefined = tip;
+  while (oid !== undefined && oid !== anchor) {
+    const object = parseCommitObject(await objects.readCommitRaw(oid), oid);
+    chain.push({ oid, object });
+    oid = object.parents[0];
+  }
+  if (anchor !== null && oid !== anchor) {
+    throw new DuckError(
+      'history-rewritten',
+      `the channel tip ${tip.slice(0, 12)} does not descend from the last accepted commit ${anchor.slice(0, 12)}: history was rewritten (roll back with git revert)`,
+      { commit: tip, anchor },
+    );
+  }
+  return chain.reverse();
+}

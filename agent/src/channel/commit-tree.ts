@@ -1,0 +1,96 @@
+import type { SchemaName, SchemaTypes } from '../../../schemas/index.js';
+import { parseYaml } from '../../../schemas/index.js';
+import { DuckError } from '../core/errors.js';
+import type { GitObjects, TreeEntry } from './git-objects.js';
+
+/**
+ * Read access to one commit's tree, by object id, with the channel's path rules enforced:
+ * no `..`, no absolute paths, no symlinks or submodules, no blob over the size cap.
+ * Nothing here ever looks at a working tree.
+ */
+export interface CommitTree {
+  readonly commit: string;
+  blobId(path: string): Promise<string | null>;
+  readFile(path: string, field?: string): Promise<Uint8Array>;
+  readYaml<N extends SchemaName>(schema: N, path: string): Promise<SchemaTypes[N]>;
+  /** Every entry below `dir`, recursively, paths relative to `dir`; links and submodules are refused. */
+  listFiles(dir: string): Promise<Array<{ path: string; oid: string }>>;
+}
+
+const MODE_SYMLINK = '120000';
+const MODE_SUBMODULE = '160000';
+
+export function assertSafePath(path: string, file: string, field = ''): void {
+  const segments = path.split('/');
+  const bad =
+    path === '' ||
+    path.startsWith('/') ||
+    path.includes('\\') ||
+    path.includes('\0') ||
+    /^[A-Za-z]:/.test(path) ||
+    segments.some((s) => s === '' || s === '.' || s === '..');
+  if (bad) throw new DuckError('unsafe-path', `${file}: ${field ? field + ': ' : ''}unsafe path "${path}"`, { file, field, path });
+}
+
+export function openCommitTree(objects: GitObjects, commit: string, treeOid: string, maxFileBytes: number): CommitTree {
+  const entryAt = async (path: string): Promise<TreeEntry | null> => {
+    assertSafePath(path, path);
+    const segments = path.split('/');
+    let dirOid = treeOid;
+    for (const [i, name] of segments.entries()) {
+      const entry = (await objects.readTree(dirOid)).find((e) => e.path === name);
+      if (!entry) return null;
+      const soFar = segments.slice(0, i + 1).join('/');
+      if (entry.mode === MODE_SYMLINK) throw new DuckError('unsafe-path', `${soFar}: symbolic links are not allowed in a channel`, { file: soFar });
+      if (entry.mode === MODE_SUBMODULE) throw new DuckError('unsafe-path', `${soFar}: submodules are not allowed in a channel`, { file: soFar });
+      if (i === segments.length - 1) return entry;
+      if (entry.type !== 'tree') return null;
+      dirOid = entry.oid;
+    }
+    return null;
+  };
+
+  const readFile = async (path: string, field = ''): Promise<Uint8Array> => {
+    const entry = await entryAt(path);
+    if (!entry || entry.type !== 'blob') {
+      throw new DuckError('invalid', `${path}: missing from commit ${commit.slice(0, 12)}`, { file: path, field, commit });
+    }
+    const bytes = await objects.readBlob(entry.oid);
+    if (bytes.length > maxFileBytes) {
+      throw new DuckError('too-large', `${path}: ${bytes.length} bytes exceeds the ${maxFileBytes}-byte limit for a channel file`, {
+        file: path,
+        size: bytes.length,
+      });
+    }
+    return bytes;
+  };
+
+  const listFiles = async (dir: string): Promise<Array<{ path: string; oid: string }>> => {
+    const root = await entryAt(dir);
+    if (!root || root.type !== 'tree') return [];
+    const out: Array<{ path: string; oid: string }> = [];
+    const walk = async (oid: string, prefix: string): Promise<void> => {
+      for (const entry of await objects.readTree(oid)) {
+        const rel = prefix + entry.path;
+        const full = `${dir}/${rel}`;
+        if (entry.mode === MODE_SYMLINK) throw new DuckError('unsafe-path', `${full}: symbolic links are not allowed in a channel`, { file: full });
+        if (entry.mode === MODE_SUBMODULE) throw new DuckError('unsafe-path', `${full}: submodules are not allowed in a channel`, { file: full });
+        if (entry.type === 'tree') await walk(entry.oid, `${rel}/`);
+        else out.push({ path: rel, oid: entry.oid });
+      }
+    };
+    await walk(root.oid, '');
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  };
+
+  return {
+    commit,
+    blobId: async (path) => {
+      const entry = await entryAt(path);
+      return entry && entry.type === 'blob' ? entry.oid : null;
+    },
+    readFile,
+    readYaml: async (schema, path) => parseYaml(schema, new TextDecoder().decode(await readFile(path)), path),
+    listFiles,
+  };
+}

@@ -1,0 +1,118 @@
+import * as openpgp from 'openpgp';
+import { DuckError } from '../core/errors.js';
+
+/** A key trusted under a policy: identified by its full primary-key fingerprint, never a short id. */
+export interface TrustedKey {
+  readonly fingerprint: string;
+  readonly name: string;
+  /** Where the key came from: the agent's own config, or a channel.yaml signer entry. */
+  readonly source: 'agent' | 'channel';
+  readonly key: openpgp.PublicKey;
+}
+
+export interface VerifiedSignature {
+  readonly signer: TrustedKey;
+  /** The (sub)key id that made the signature, hex: needed to re-check that key's validity later. */
+  readonly keyId: string;
+  readonly signedAt: Date | null;
+}
+
+// Signers' clocks run a little ahead of nodes'; a signature this far "in the future" still counts.
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+export async function readPublicKey(armored: string, file: string): Promise<openpgp.PublicKey> {
+  let keys: openpgp.Key[];
+  try {
+    keys = await openpgp.readKeys({ armoredKeys: armored });
+  } catch (err) {
+    throw new DuckError('invalid', `${file}: not an armored OpenPGP public key (${(err as Error).message})`, { file });
+  }
+  if (keys.length !== 1) throw new DuckError('invalid', `${file}: holds ${keys.length} keys, expected exactly one`, { file });
+  const key = keys[0]!;
+  return key.isPrivate() ? key.toPublic() : (key as openpgp.PublicKey);
+}
+
+export function fingerprintOf(key: openpgp.Key): string {
+  return key.getFingerprint().toUpperCase();
+}
+
+/**
+ * Checks a detached signature over the exact signed bytes against the trusted keys.
+ * Key validity (expiry, revocation) is judged at `now`, the agent's clock — never at a date the
+ * signature itself carries. Throws a DuckError with the typed refusal reason; returns the signer.
+ */
+export async function verifyDetached(
+  payload: Uint8Array,
+  armoredSignature: string,
+  trusted: readonly TrustedKey[],
+  now: Date,
+  commit: string,
+): Promise<VerifiedSignature> {
+  const short = commit.slice(0, 12);
+  let signature: openpgp.Signature;
+  try {
+    signature = await openpgp.readSignature({ armoredSignature });
+  } catch (err) {
+    throw new DuckError('bad-signature', `commit ${short}: unreadable signature (${(err as Error).message})`, { commit });
+  }
+  const packets = signature.packets.filterByTag(openpgp.enums.packet.signature) as unknown as openpgp.SignaturePacket[];
+  const packet = packets[0];
+  if (packets.length !== 1 || !packet) {
+    throw new DuckError('bad-signature', `commit ${short}: expected one signature packet, found ${packets.length}`, { commit });
+  }
+  // git signs the raw object bytes; a text-mode signature would let line-ending changes verify.
+  if (packet.signatureType !== openpgp.enums.signature.binary) {
+    throw new DuckError('bad-signature', `commit ${short}: signature is not a binary-document signature`, { commit });
+  }
+  const issuer = issuerOf(packet);
+  const signer = trusted.find((t) => t.key.getKeys(packet.issuerKeyID).length > 0);
+  if (!signer) {
+    throw new DuckError('untrusted-signer', `commit ${short}: signed by ${issuer}, which the trust policy does not list`, {
+      commit,
+      fingerprint: issuer,
+    });
+  }
+  const keyId = packet.issuerKeyID.toHex();
+  await assertKeyUsableAt(signer, keyId, now, commit);
+  try {
+    const message = await openpgp.createMessage({ binary: payload });
+    const result = await openpgp.verify({
+      message,
+      signature,
+      verificationKeys: [signer.key],
+      date: new Date(now.getTime() + CLOCK_SKEW_MS),
+      format: 'binary',
+      expectSigned: true,
+    });
+    await result.signatures[0]!.verified;
+  } catch (err) {
+    throw new DuckError('bad-signature', `commit ${short}: signature by ${signer.fingerprint} does not verify (${(err as Error).message})`, {
+      commit,
+      fingerprint: signer.fingerprint,
+      keyId,
+    });
+  }
+  return { signer, keyId, signedAt: packet.created };
+}
+
+/** Expiry and revocation, judged at the agent's clock; a cached signature is re-checked with this. */
+export async function assertKeyUsableAt(signer: TrustedKey, keyId: string, now: Date, commit: string): Promise<void> {
+  try {
+    // openpgp's KeyID class is not exported as a value: take the id from the key itself.
+    const keyID = signer.key.getKeys().find((k) => k.getKeyID().toHex() === keyId)?.getKeyID();
+    if (!keyID) throw new Error(`no key ${keyId.toUpperCase()} in this certificate`);
+    await signer.key.getSigningKey(keyID, now);
+  } catch (err) {
+    const why = (err as Error).message.replace(/^Could not find valid signing key packet in key [0-9a-f]+: /i, '');
+    throw new DuckError(
+      'untrusted-signer',
+      `commit ${commit.slice(0, 12)}: key ${signer.fingerprint} (${signer.name}) is not valid now: ${why}`,
+      { commit, fingerprint: signer.fingerprint },
+    );
+  }
+}
+
+function issuerOf(packet: openpgp.SignaturePacket): string {
+  if (packet.issuerFingerprint) return Buffer.from(packet.issuerFingerprint).toString('hex').toUpperCase();
+  return `key id ${packet.issuerKeyID.toHex().toUpperCase()}`;
+}

@@ -1,0 +1,55 @@
+import type { ChannelFile } from '../../../schemas/index.js';
+import { DuckError } from '../core/errors.js';
+import type { TrustedKey } from './signature.js';
+import { fingerprintOf, readPublicKey } from './signature.js';
+import type { CommitTree } from './commit-tree.js';
+
+export const CHANNEL_FILE = 'channel.yaml';
+
+/**
+ * The trust policy in force: the agent's own keys (always trusted) plus the signers named by the
+ * channel.yaml of the last accepted commit. `identity` names the exact bytes it came from, so a
+ * commit whose channel.yaml and key files are the same cannot change the policy.
+ */
+export interface TrustPolicy {
+  readonly keys: readonly TrustedKey[];
+  readonly channelVersion: number;
+  readonly identity: string;
+  readonly channel: ChannelFile | null;
+}
+
+export function agentOnlyPolicy(agentKeys: readonly TrustedKey[]): TrustPolicy {
+  return { keys: agentKeys, channelVersion: 0, identity: 'none', channel: null };
+}
+
+/** The blob ids of channel.yaml and of every key file it names: cheap to compute per commit. */
+export async function policyIdentity(tree: CommitTree, channel: ChannelFile | null): Promise<string> {
+  const channelBlob = await tree.blobId(CHANNEL_FILE);
+  if (channelBlob === null) return 'none';
+  const keyBlobs = await Promise.all((channel?.signers ?? []).map(async (s) => `${s.key}=${await tree.blobId(s.key)}`));
+  return [channelBlob, ...keyBlobs].join(';');
+}
+
+/** Reads the policy a commit would put in force; throws `invalid` or `unsafe-path` when it cannot. */
+export async function readPolicy(tree: CommitTree, agentKeys: readonly TrustedKey[]): Promise<TrustPolicy> {
+  const channel = await tree.readYaml('channel', CHANNEL_FILE);
+  const channelKeys: TrustedKey[] = [];
+  for (const [index, signer] of channel.signers.entries()) {
+    const text = new TextDecoder().decode(await tree.readFile(signer.key, `/signers/${index}/key`));
+    const key = await readPublicKey(text, signer.key);
+    channelKeys.push({ fingerprint: fingerprintOf(key), name: signer.name, source: 'channel', key });
+  }
+  const seen = new Set(agentKeys.map((k) => k.fingerprint));
+  const keys = [...agentKeys, ...channelKeys.filter((k) => !seen.has(k.fingerprint) && seen.add(k.fingerprint))];
+  return { keys, channelVersion: channel.version, identity: await policyIdentity(tree, channel), channel };
+}
+
+export function assertVersionGrows(previous: TrustPolicy, next: TrustPolicy, commit: string): void {
+  if (previous.identity !== 'none' && next.channelVersion <= previous.channelVersion) {
+    throw new DuckError(
+      'trust-rollback',
+      `commit ${commit.slice(0, 12)}: ${CHANNEL_FILE} changed but its version ${next.channelVersion} does not exceed ${previous.channelVersion}`,
+      { commit, file: CHANNEL_FILE, field: '/version' },
+    );
+  }
+}

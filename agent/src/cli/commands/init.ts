@@ -1,0 +1,71 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { defineCommand } from 'citty';
+import { configPath } from '../../agent-config.js';
+import { DuckError } from '../../core/errors.js';
+import { configArg } from '../common-args.js';
+import { createOutput } from '../output.js';
+
+export default defineCommand({
+  meta: { name: 'init', description: 'Write a commented agent config to edit (refuses to overwrite one)' },
+  args: {
+    ...configArg,
+    url: { type: 'string', description: 'release channel git URL', default: 'https://git.example.com/ops/releases.git' },
+    branch: { type: 'string', description: 'channel branch', default: 'main' },
+    group: { type: 'string', description: 'the group of nodes this one belongs to', default: 'production' },
+    'trust-key': { type: 'string', description: 'armored public key trusted as root (relative to the config)', default: 'keys/root.asc' },
+    'state-dir': { type: 'string', description: 'state directory', default: '/var/lib/duck' },
+    overlay: { type: 'string', description: 'local overlay file', default: '/etc/duck/overlay.yaml' },
+    force: { type: 'boolean', description: 'overwrite an existing config', default: false },
+  },
+  async run({ args }) {
+    const file = configPath(args.config);
+    const text = agentConfigTemplate({
+      url: args.url,
+      branch: args.branch,
+      group: args.group,
+      trustKey: args['trust-key'],
+      stateDir: args['state-dir'],
+      overlay: args.overlay,
+    });
+    await mkdir(dirname(file), { recursive: true });
+    try {
+      await writeFile(file, text, { mode: 0o600, flag: args.force ? 'w' : 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new DuckError('config', `${file}: already exists (pass --force to overwrite)`, { file });
+      }
+      throw err;
+    }
+    createOutput(false).line(`wrote ${file}; put the root public key at ${args['trust-key']} beside it, then run: duck verify --config ${file}`);
+  },
+});
+
+
+export function agentConfigTemplate(v: { url: string; branch: string; group: string; trustKey: string; stateDir: string; overlay: string }): string {
+  return `# yaml-language-server: $schema=https://duck.dev/schemas/agent-config.schema.json
+# Duck agent configuration. Relative paths are relative to this file.
+
+channel:
+  url: ${v.url}      # the release channel (git over HTTPS)
+  branch: ${v.branch}
+  interval: 60s      # how often to poll; a poll with nothing new is one small ref request
+  # token: ...       # or tokenFile: /etc/duck/channel-token (kept out of this file)
+
+group: ${v.group}    # which groups/<group>.yaml of the channel this node follows
+
+trust:
+  # The root of trust: armored OpenPGP public keys, always trusted. The channel's own
+  # channel.yaml can add and rotate signers, but only through commits these keys (or keys
+  # they already trust) have signed.
+  keys:
+    - ${v.trustKey}
+
+stateDir: ${v.stateDir}
+overlay: ${v.overlay}   # local pins, holds and windows (duck pin / duck hold edit it)
+
+# limits:
+#   maxFileBytes: 16777216     # a channel file larger than this is refused (too-large)
+#   maxFetchBytes: 536870912   # a channel download larger than this is refused (too-large)
+`;
+}

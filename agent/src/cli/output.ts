@@ -1,0 +1,41 @@
+import type { DuckError, DuckErrorCode } from '../core/errors.js';
+import { REFUSAL_CODES } from '../core/errors.js';
+
+/** Exit codes, documented in the README: scripts branch on these, so they never change meaning. */
+export const EXIT = { ok: 0, error: 1, usage: 2, refused: 3 } as const;
+
+export function exitCodeFor(code: DuckErrorCode): number {
+  if ((REFUSAL_CODES as readonly string[]).includes(code)) return EXIT.refused;
+  if (code === 'usage') return EXIT.usage;
+  return EXIT.error;
+}
+
+export interface Output {
+  readonly json: boolean;
+  /** A human line on stdout; suppressed in --json mode. */
+  line(text?: string): void;
+  /** The one JSON document of a --json run. */
+  result(value: unknown): void;
+  warn(text: string): void;
+}
+
+export function createOutput(json: boolean): Output {
+  return {
+    json,
+    line: (text = '') => {
+      if (!json) process.stdout.write(`${text}\n`);
+    },
+    result: (value) => {
+      if (json) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    },
+    warn: (text) => process.stderr.write(`warning: ${text}\n`),
+  };
+}
+
+export function failureJson(err: DuckError): Record<string, unknown> {
+  return { ok: false, reason: err.code, message: err.message, ...(Object.keys(err.data).length ? { data: err.data } : {}) };
+}
+
+export function shortOid(oid: string): string {
+  return oid.slice(0, 12);
+}

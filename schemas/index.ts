@@ -1,0 +1,139 @@
+// The one validator of every Duck file: parse YAML strictly, validate against the JSON Schema,
+// and turn every failure into a DuckError('invalid') that names file, line, column and field.
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { DuckError, formatLocation } from '../agent/src/core/errors.js';
+import agentConfigSchema from './agent-config.schema.json' with { type: 'json' };
+import channelSchema from './channel.schema.json' with { type: 'json' };
+import commonSchema from './common.schema.json' with { type: 'json' };
+import groupSchema from './group.schema.json' with { type: 'json' };
+import overlaySchema from './overlay.schema.json' with { type: 'json' };
+import releaseSchema from './release.schema.json' with { type: 'json' };
+import type { SourceLocator } from './problems.js';
+import { NO_SOURCE, toProblems } from './problems.js';
+import type * as T from './types.js';
+import type { SchemaName, SchemaProblem, SchemaTypes } from './types.js';
+import { readYamlSource } from './yaml-source.js';
+
+export * from './types.js';
+export { PATTERN_WORDS } from './problems.js';
+export { agentConfigSchema, channelSchema, commonSchema, groupSchema, overlaySchema, releaseSchema };
+
+/** The raw JSON Schema of each file kind (common.schema.json is referenced by them). */
+export const SCHEMAS: { readonly [N in SchemaName]: object } = {
+  channel: channelSchema,
+  group: groupSchema,
+  release: releaseSchema,
+  overlay: overlaySchema,
+  'agent-config': agentConfigSchema,
+};
+
+type Validators = { [N in SchemaName]?: ValidateFunction<SchemaTypes[N]> };
+
+// Compiled once, on first use: importing this module starts no work.
+let ajv: Ajv2020 | undefined;
+const validators: Validators = {};
+
+function compiler(): Ajv2020 {
+  if (ajv) return ajv;
+  ajv = new Ajv2020({
+    strict: true,
+    // The 2020-12 idioms oneOf: [{required: [http]}, …] and not: {required: [id]} name properties
+    // declared by the parent schema, which strictRequired cannot see; a unit test checks instead
+    // that every required key is declared.
+    strictRequired: false,
+    // window.days is a day or a list of days: type ["string", "array"].
+    allowUnionTypes: true,
+    allErrors: true,
+    verbose: true,
+    useDefaults: false,
+  });
+  addFormatsModule.default(ajv, ['date', 'date-time', 'uri']);
+  ajv.addSchema(commonSchema);
+  return ajv;
+}
+
+function validatorFor<N extends SchemaName>(name: N): ValidateFunction<SchemaTypes[N]> {
+  const cached = validators[name];
+  if (cached) return cached;
+  const compiled = compiler().compile<SchemaTypes[N]>(SCHEMAS[name]);
+  (validators as Record<SchemaName, unknown>)[name] = compiled;
+  return compiled;
+}
+
+/** "file:line:col: /field: message (and N more)" for the first problem. */
+export function formatSchemaError(file: string, problems: readonly SchemaProblem[]): string {
+  const first = problems[0];
+  if (!first) return `${file}: invalid`;
+  const where = formatLocation({ file, line: first.line, column: first.column, field: first.field });
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+  return `${where ? `${where}: ` : ''}${first.message}${more}`;
+}
+
+function invalid(file: string, problems: SchemaProblem[]): DuckError {
+  const first = problems[0];
+  const data = {
+    file,
+    ...(first?.line !== undefined ? { line: first.line, column: first.column } : {}),
+    field: first?.field ?? '',
+    problems,
+  };
+  return new DuckError('invalid', formatSchemaError(file, problems), data);
+}
+
+function check<N extends SchemaName>(name: N, value: unknown, file: string, locator: SourceLocator): SchemaTypes[N] {
+  const validate = validatorFor(name);
+  if (validate(value)) return value;
+  throw invalid(file, toProblems(validate.errors ?? [], locator));
+}
+
+/**
+ * Parses YAML text (1.2 core schema, duplicate keys refused) and validates it against the named
+ * schema. An empty document is an empty map: valid for an overlay, missing keys for the rest.
+ * @throws DuckError code 'invalid', data {file, line, column, field, problems}
+ */
+export function parseYaml<N extends SchemaName>(name: N, text: string, file: string): SchemaTypes[N] {
+  const source = readYamlSource(text);
+  if (!source.ok) throw invalid(file, source.problems);
+  return check(name, source.value ?? {}, file, source.locator);
+}
+
+/**
+ * Validates a value that did not come from YAML text (a JSON message, a built object): the
+ * problems carry fields but no line numbers.
+ * @throws DuckError code 'invalid', data {file, field, problems}
+ */
+export function validateValue<N extends SchemaName>(name: N, value: unknown, file: string): SchemaTypes[N] {
+  return check(name, value, file, NO_SOURCE);
+}
+
+// Compile-time ties between the schemas and the types: each schema object's property names must
+// be exactly the keys of its type, so adding a key to one without the other fails the build.
+type Keys<S> = S extends { properties: infer P } ? keyof P : never;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type AllKeys<U> = U extends unknown ? keyof U : never;
+type Assert<T extends true> = T;
+type _SchemasMatchTypes = [
+  Assert<Same<Keys<typeof channelSchema>, keyof T.ChannelFile>>,
+  Assert<Same<Keys<typeof channelSchema.$defs.signer>, keyof T.ChannelSigner>>,
+  Assert<Same<Keys<typeof commonSchema.$defs.window>, keyof T.Window>>,
+  Assert<Same<Keys<typeof groupSchema>, keyof T.GroupFile>>,
+  Assert<Same<Keys<typeof groupSchema.$defs.rolloutStep>, keyof T.RolloutStep>>,
+  Assert<Same<Keys<typeof groupSchema.$defs.agentPin>, keyof T.AgentPin>>,
+  Assert<Same<Keys<typeof releaseSchema>, keyof T.ReleaseFile>>,
+  Assert<Same<Keys<typeof releaseSchema.$defs.image>, keyof T.ImageSpec>>,
+  Assert<Same<Keys<typeof releaseSchema.$defs.archive>, keyof T.ImageArchive>>,
+  Assert<Same<Keys<typeof releaseSchema.$defs.health>, keyof T.HealthSpec>>,
+  Assert<Same<Keys<typeof releaseSchema.$defs.probe>, AllKeys<T.Probe>>>,
+  Assert<Same<Keys<typeof releaseSchema.$defs.backup>, keyof T.BackupSpec>>,
+  Assert<Same<Keys<typeof overlaySchema>, keyof T.OverlayFile>>,
+  Assert<Same<Keys<typeof overlaySchema.$defs.hold>, keyof T.Hold>>,
+  Assert<Same<Keys<typeof overlaySchema.$defs.scheduleEntry>, keyof T.ScheduleEntry>>,
+  Assert<Same<Keys<typeof overlaySchema.$defs.composeOverride>, keyof T.ComposeOverride>>,
+  Assert<Same<Keys<typeof agentConfigSchema>, keyof T.AgentConfigFile>>,
+  Assert<Same<Keys<typeof agentConfigSchema.$defs.channelSource>, keyof T.ChannelSource>>,
+  Assert<Same<Keys<typeof agentConfigSchema.$defs.trust>, keyof T.TrustConfig>>,
+  Assert<Same<Keys<typeof agentConfigSchema.$defs.limits>, keyof T.Limits>>,
+  Assert<Same<Keys<typeof agentConfigSchema.$defs.controller>, keyof T.ControllerConfig>>,
+];

@@ -1,0 +1,222 @@
+// The TypeScript shapes of the files the schemas validate. They mirror the JSON Schemas key for
+// key; index.ts holds compile-time checks that the property names cannot drift from the schemas.
+
+export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Day = (typeof DAYS)[number];
+/** A day or an inclusive range of days ("mon-fri"; "fri-mon" wraps over the weekend). */
+export type DaySpec = Day | `${Day}-${Day}`;
+
+/** A maintenance window: when automatic changes may start. */
+export interface Window {
+  /** One day spec or a non-empty list of them. */
+  days: DaySpec | DaySpec[];
+  /** "HH:MM", 24-hour clock. */
+  start: string;
+  /** "3h", "90m", "1h30m". */
+  duration: string;
+  /** IANA zone name; the node's local zone when absent. Checked in code, not by the schema. */
+  timezone?: string;
+}
+
+// channel.yaml
+
+export interface ChannelSigner {
+  name: string;
+  /** Path of an armored OpenPGP public key inside the channel repository. */
+  key: string;
+}
+
+export interface ChannelFile {
+  /** Grows with every change of the trust policy. */
+  version: number;
+  signers: ChannelSigner[];
+  /** A duration ("7d"): older accepted commits make the channel stale. */
+  freshness?: string;
+  description?: string;
+}
+
+// groups/<group>.yaml
+
+export interface RolloutStep {
+  percent: number;
+  /** RFC 3339 date-time. */
+  at: string;
+}
+
+export interface AgentPin {
+  version: string;
+  url?: string;
+  sha256?: string;
+  /** URL of the detached OpenPGP signature of the build. */
+  signature?: string;
+}
+
+export interface GroupFile {
+  /** app -> version */
+  apps: Record<string, string>;
+  windows?: Window[];
+  rollout?: RolloutStep[];
+  urgent?: boolean;
+  agent?: AgentPin;
+  description?: string;
+}
+
+// releases/<app>/<version>/release.yaml
+
+export interface ImageArchive {
+  /** An http(s) URL or a path relative to the release directory. */
+  url: string;
+  sha256: string;
+  size: number;
+}
+
+export interface ImageSpec {
+  /** The reference the compose file uses; pinned by digest unless `id` is given. */
+  ref: string;
+  /** "sha256:<64 hex>", checked after docker load. */
+  id?: string;
+  archive?: ImageArchive;
+}
+
+export interface HttpProbe {
+  http: string;
+  /** Expected HTTP status, 200 when absent. */
+  status?: number;
+  timeout?: string;
+}
+
+export interface TcpProbe {
+  /** "host:port" */
+  tcp: string;
+  timeout?: string;
+}
+
+export interface CommandProbe {
+  command: string[];
+  /** The compose service the command runs in. */
+  service: string;
+  timeout?: string;
+}
+
+/** Exactly one of http, tcp or command. */
+export type Probe = HttpProbe | TcpProbe | CommandProbe;
+
+export interface HealthSpec {
+  timeout?: string;
+  probes?: Probe[];
+}
+
+export interface BackupSpec {
+  /** Relative to the app's data directory. */
+  paths?: string[];
+  volumes?: string[];
+}
+
+export type Migrations = 'reversible' | 'irreversible';
+
+export interface ReleaseFile {
+  app: string;
+  version: string;
+  notes?: string;
+  /** Empty when absent. */
+  images?: ImageSpec[];
+  health?: HealthSpec;
+  backup?: BackupSpec;
+  /** "reversible" when absent. */
+  migrations?: Migrations;
+  retries?: number;
+  /** relative path -> sha256 hex, every file of the release except release.yaml. */
+  files: Record<string, string>;
+}
+
+// the node-local overlay
+
+export interface Hold {
+  reason: string;
+  /** A date ("2026-12-31") or an RFC 3339 date-time. */
+  until?: string;
+}
+
+export interface ScheduleEntry {
+  at: string;
+}
+
+export interface ComposeOverride {
+  files?: string[];
+  env?: Record<string, string>;
+}
+
+export type Approval = 'manual' | 'auto';
+
+export interface OverlayFile {
+  hold?: Hold;
+  /** app -> version */
+  pin?: Record<string, string>;
+  approval?: Approval;
+  /** Replaces the group's windows. */
+  windows?: Window[];
+  schedule?: Record<string, ScheduleEntry>;
+  compose?: Record<string, ComposeOverride>;
+}
+
+// /etc/duck/agent.yaml
+
+export interface ChannelSource {
+  /** http://, https:// or file:// */
+  url: string;
+  /** "main" when absent. */
+  branch?: string;
+  /** A duration, "60s" when absent. */
+  interval?: string;
+  token?: string;
+  tokenFile?: string;
+}
+
+export interface TrustConfig {
+  /** Paths of armored public keys, relative to the config file or absolute. */
+  keys: string[];
+}
+
+export interface Limits {
+  maxFileBytes?: number;
+  maxFetchBytes?: number;
+}
+
+export interface ControllerConfig {
+  url: string;
+  enrollToken?: string;
+  enrollTokenFile?: string;
+}
+
+export interface AgentConfigFile {
+  channel: ChannelSource;
+  group: string;
+  trust: TrustConfig;
+  /** "/var/lib/duck" when absent. */
+  stateDir?: string;
+  /** "/etc/duck/overlay.yaml" when absent. */
+  overlay?: string;
+  limits?: Limits;
+  controller?: ControllerConfig;
+  agentId?: string;
+}
+
+export interface SchemaTypes {
+  channel: ChannelFile;
+  group: GroupFile;
+  release: ReleaseFile;
+  overlay: OverlayFile;
+  'agent-config': AgentConfigFile;
+}
+
+export type SchemaName = keyof SchemaTypes;
+export const SCHEMA_NAMES: readonly SchemaName[] = ['channel', 'group', 'release', 'overlay', 'agent-config'];
+
+/** One schema or YAML problem; line and column are 1-based and absent when there is no source text. */
+export interface SchemaProblem {
+  line?: number;
+  column?: number;
+  /** JSON pointer of the value the problem is about ('' for the document or a YAML syntax error). */
+  field: string;
+  message: string;
+}

@@ -1,0 +1,56 @@
+// One node's agent for tests: a config in a temp dir trusting the given root keys, and ways to
+// run the real `duck` CLI (the built dist) or the agent in-process with a chosen clock.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import type { TestKey } from './keys.js';
+import { makeTempDir, run } from './tmp.js';
+
+export const DUCK_BIN = resolve('dist/agent/src/main.js');
+
+export interface AgentNode {
+  readonly dir: string;
+  readonly configFile: string;
+  readonly stateDir: string;
+  duck(...args: string[]): Promise<{ code: number; stdout: string; stderr: string; json: Record<string, unknown> | null }>;
+}
+
+export async function makeAgentNode(opts: {
+  url: string;
+  rootKeys: readonly TestKey[];
+  group?: string;
+  token?: string;
+  limits?: { maxFileBytes?: number; maxFetchBytes?: number };
+}): Promise<AgentNode> {
+  const dir = await makeTempDir('duck-node-');
+  await mkdir(join(dir, 'keys'));
+  for (const key of opts.rootKeys) await writeFile(join(dir, 'keys', `${key.name}.asc`), key.armoredPublicKey);
+  const config: Record<string, unknown> = {
+    channel: { url: opts.url, branch: 'main', interval: '60s', ...(opts.token ? { token: opts.token } : {}) },
+    group: opts.group ?? 'production',
+    trust: { keys: opts.rootKeys.map((k) => `keys/${k.name}.asc`) },
+    stateDir: 'state',
+    overlay: 'overlay.yaml',
+    ...(opts.limits ? { limits: opts.limits } : {}),
+  };
+  const configFile = join(dir, 'agent.yaml');
+  await writeFile(configFile, stringify(config));
+  return {
+    dir,
+    configFile,
+    stateDir: join(dir, 'state'),
+    duck: async (...args) => {
+      const result = await run(process.execPath, [DUCK_BIN, ...args, '--config', configFile], { allowFailure: true, cwd: dir });
+      const stdout = result.stdout.toString('utf8');
+      let json: Record<string, unknown> | null = null;
+      if (args.includes('--json')) {
+        try {
+          json = JSON.parse(stdout) as Record<string, unknown>;
+        } catch {
+          json = null;
+        }
+      }
+      return { code: result.code, stdout, stderr: result.stderr, json };
+    },
+  };
+}

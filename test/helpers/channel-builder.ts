@@ -1,0 +1,212 @@
+// Release channels (DESIGN §2) built at test time, with commits signed by openpgp.js or GnuPG
+// (§3) or not at all. A channel is a work repo plus the bare repo a git server serves.
+import { mkdir, rm, symlink as fsSymlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import * as openpgp from 'openpgp';
+import type { GpgTestKey, OpenpgpTestKey } from './keys.js';
+import { testEmail } from './keys.js';
+import { makeTempDir, removeTempDir, run, type RunOptions } from './tmp.js';
+
+/** `null` makes an unsigned commit. */
+export type Signer = OpenpgpTestKey | GpgTestKey | null;
+
+export interface CommitOptions {
+  /** Author and committer date (timezone +0000); defaults to now. */
+  date?: Date;
+  /**
+   * openpgp.js only: the signature's creation time; defaults to now, as GnuPG signs at the
+   * wall-clock time whatever the commit date. Set it to sign with a key that has since expired.
+   */
+  signedAt?: Date;
+}
+
+export interface Channel {
+  readonly workDir: string;
+  readonly bareDir: string;
+  write(path: string, content: string | Uint8Array): Promise<void>;
+  remove(path: string): Promise<void>;
+  symlink(path: string, target: string): Promise<void>;
+  commit(message: string, signer: Signer, opts?: CommitOptions): Promise<string>;
+  commitWithSignature(message: string, gpgsig: string, opts?: { date?: Date }): Promise<string>;
+  signatureOf(oid: string): Promise<string | null>;
+  revert(oid: string, signer: Signer, opts?: CommitOptions): Promise<string>;
+  resetHard(oid: string): Promise<void>;
+  publish(opts?: { force?: boolean }): Promise<void>;
+  head(): Promise<string>;
+  /** Runs git in workDir with the isolated environment; stdout verbatim (not trimmed). */
+  git(...args: string[]): Promise<string>;
+  /** Removes the work repo (the bare repo belongs to the server root). */
+  dispose(): Promise<void>;
+}
+
+const DEFAULT_AUTHOR = 'Duck Test';
+
+/**
+ * An environment where the host's git configuration (global and system) has no say: no
+ * commit.gpgsign, autocrlf, hooks path or identity leaks in from the machine running the tests.
+ */
+export function isolatedGitEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_AUTHOR_NAME: DEFAULT_AUTHOR,
+    GIT_AUTHOR_EMAIL: testEmail(DEFAULT_AUTHOR),
+    GIT_COMMITTER_NAME: DEFAULT_AUTHOR,
+    GIT_COMMITTER_EMAIL: testEmail(DEFAULT_AUTHOR),
+    ...extra,
+  };
+}
+
+export async function createChannel(opts: { serverRoot: string; name?: string }): Promise<Channel> {
+  const workDir = await makeTempDir('duck-channel-');
+  const bareDir = join(opts.serverRoot, `${opts.name ?? 'channel'}.git`);
+  const git = async (args: readonly string[], more: RunOptions = {}): Promise<Buffer> =>
+    (await run('git', args, { cwd: workDir, ...more, env: isolatedGitEnv(more.env) })).stdout;
+  const text = async (...args: string[]): Promise<string> => (await git(args)).toString('utf8');
+
+  await mkdir(opts.serverRoot, { recursive: true });
+  await git(['init', '--bare', '--quiet', '--initial-branch=main', bareDir]);
+  await git(['-C', bareDir, 'config', 'http.receivepack', 'true']);
+  await git(['init', '--quiet', '--initial-branch=main', workDir]);
+  await git(['remote', 'add', 'origin', bareDir]);
+
+  const head = async (): Promise<string | null> => {
+    const r = await run('git', ['rev-parse', '--verify', '--quiet', 'HEAD'], {
+      cwd: workDir,
+      env: isolatedGitEnv(),
+      allowFailure: true,
+    });
+    return r.code === 0 ? r.stdout.toString('utf8').trim() : null;
+  };
+
+  // Builds the commit object byte by byte, so the payload signed is exactly what git will hand a
+  // verifier after stripping the gpgsig header — CRLF, trailing spaces and UTF-8 included.
+  const writeCommit = async (
+    message: string,
+    identity: string,
+    date: Date,
+    sign: (payload: Uint8Array) => Promise<string | null>,
+  ): Promise<string> => {
+    await git(['add', '-A']);
+    const tree = (await text('write-tree')).trim();
+    const parent = await head();
+    const when = `${Math.floor(date.getTime() / 1000)} +0000`;
+    const headerLines = [
+      `tree ${tree}`,
+      ...(parent ? [`parent ${parent}`] : []),
+      `author ${identity} ${when}`,
+      `committer ${identity} ${when}`,
+    ];
+    const header = Buffer.from(headerLines.map((l) => `${l}\n`).join(''), 'utf8');
+    const body = Buffer.from(`\n${message}`, 'utf8');
+    const signature = await sign(Buffer.concat([header, body]));
+    const object = Buffer.concat([header, signature ? gpgsigHeader(signature) : Buffer.alloc(0), body]);
+    const oid = (await git(['hash-object', '-t', 'commit', '-w', '--stdin'], { input: object })).toString('utf8').trim();
+    await git(['update-ref', 'refs/heads/main', oid]);
+    await git(['reset', '--quiet']);
+    return oid;
+  };
+
+  const commitWithGit = async (message: string, signer: GpgTestKey | null, date: Date): Promise<string> => {
+    await git(['add', '-A']);
+    const name = signer?.name ?? DEFAULT_AUTHOR;
+    const stamp = `@${Math.floor(date.getTime() / 1000)} +0000`;
+    const env: NodeJS.ProcessEnv = {
+      GIT_AUTHOR_NAME: name,
+      GIT_AUTHOR_EMAIL: testEmail(name),
+      GIT_COMMITTER_NAME: name,
+      GIT_COMMITTER_EMAIL: testEmail(name),
+      GIT_AUTHOR_DATE: stamp,
+      GIT_COMMITTER_DATE: stamp,
+      ...(signer ? { GNUPGHOME: signer.gnupgHome } : {}),
+    };
+    const signing = signer
+      ? ['-c', `user.signingkey=${signer.fingerprint}`, '-c', 'gpg.program=gpg', 'commit', '-S']
+      : ['commit', '--no-gpg-sign'];
+    // -F from stdin with --cleanup=verbatim keeps the message bytes (CRLF, trailing spaces).
+    await git([...signing, '--quiet', '--no-verify', '--allow-empty', '--allow-empty-message', '--cleanup=verbatim', '-F', '-'], {
+      env,
+      input: Buffer.from(message, 'utf8'),
+    });
+    return (await head()) ?? '';
+  };
+
+  const commit = async (message: string, signer: Signer, opts: CommitOptions = {}): Promise<string> => {
+    const date = opts.date ?? new Date();
+    if (signer?.kind !== 'openpgp') return commitWithGit(message, signer, date);
+    const identity = `${signer.name} <${testEmail(signer.name)}>`;
+    return writeCommit(message, identity, date, (payload) => signDetached(payload, signer, opts.signedAt));
+  };
+
+  return {
+    workDir,
+    bareDir,
+    write: async (path, content) => {
+      const full = join(workDir, path);
+      await mkdir(dirname(full), { recursive: true });
+      await writeFile(full, content);
+    },
+    remove: (path) => rm(join(workDir, path), { recursive: true, force: true }),
+    symlink: async (path, target) => {
+      const full = join(workDir, path);
+      await mkdir(dirname(full), { recursive: true });
+      await fsSymlink(target, full);
+    },
+    commit,
+    commitWithSignature: (message, gpgsig, opts = {}) =>
+      writeCommit(message, `${DEFAULT_AUTHOR} <${testEmail(DEFAULT_AUTHOR)}>`, opts.date ?? new Date(), async () => gpgsig),
+    signatureOf: async (oid) => parseGpgsig(await git(['cat-file', 'commit', oid])),
+    revert: async (oid, signer, opts) => {
+      await git(['revert', '--no-commit', oid]);
+      const subject = (await text('log', '-1', '--format=%s', oid)).trim();
+      return commit(`Revert "${subject}"\n\nThis reverts commit ${oid}.\n`, signer, opts);
+    },
+    resetHard: async (oid) => {
+      await git(['reset', '--hard', '--quiet', oid]);
+    },
+    publish: async (o = {}) => {
+      await git(['push', '--quiet', ...(o.force ? ['--force'] : []), 'origin', 'main:main']);
+    },
+    head: async () => {
+      const oid = await head();
+      if (!oid) throw new Error('channel has no commits yet');
+      return oid;
+    },
+    git: (...args) => text(...args),
+    dispose: () => removeTempDir(workDir),
+  };
+}
+
+async function signDetached(payload: Uint8Array, key: OpenpgpTestKey, signedAt?: Date): Promise<string> {
+  const signingKey = await openpgp.readPrivateKey({ armoredKey: key.armoredPrivateKey });
+  // Binary, not text: git hands the verifier raw bytes, and a text signature would normalise
+  // line endings and fail on a CRLF message.
+  return openpgp.sign({
+    message: await openpgp.createMessage({ binary: payload }),
+    signingKeys: signingKey,
+    detached: true,
+    format: 'armored',
+    ...(signedAt ? { date: signedAt } : {}),
+  });
+}
+
+/** The gpgsig header as git writes it: continuation lines prefixed by one space. */
+function gpgsigHeader(armored: string): Buffer {
+  const lines = armored.replace(/\r\n/g, '\n').replace(/\n+$/, '').split('\n');
+  return Buffer.from(`gpgsig ${lines.join('\n ')}\n`, 'utf8');
+}
+
+function parseGpgsig(object: Buffer): string | null {
+  const end = object.indexOf('\n\n');
+  const header = object.subarray(0, end < 0 ? object.length : end).toString('utf8').split('\n');
+  const start = header.findIndex((l) => l.startsWith('gpgsig '));
+  if (start < 0) return null;
+  const lines = [header[start]!.slice('gpgsig '.length)];
+  for (const line of header.slice(start + 1)) {
+    if (!line.startsWith(' ')) break;
+    lines.push(line.slice(1));
+  }
+  return `${lines.join('\n')}\n`;
+}

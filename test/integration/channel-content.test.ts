@@ -1,0 +1,268 @@
+// What an accepted commit must hold (DESIGN §2–3): schemas with line and column, safe paths,
+// size caps, per-file sha256, freshness, the agent's clock, and what a poll costs on the wire.
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { openAgent, verifyChannel } from '../../agent/src/agent.js';
+import type { DuckError } from '../../agent/src/core/errors.js';
+import type { Channel } from '../helpers/channel-builder.js';
+import { createChannel } from '../helpers/channel-builder.js';
+import { sha256, writeBasicChannel, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
+import type { AgentNode } from '../helpers/agent-node.js';
+import { makeAgentNode } from '../helpers/agent-node.js';
+import type { GitServer } from '../helpers/git-server.js';
+import { startGitServer } from '../helpers/git-server.js';
+import type { OpenpgpTestKey } from '../helpers/keys.js';
+import { makeOpenpgpKey, revokeOpenpgpKey } from '../helpers/keys.js';
+import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
+
+interface Ctx {
+  root: string;
+  server: GitServer;
+  tokenServer: GitServer;
+  rootKey: OpenpgpTestKey;
+  count: number;
+}
+
+const Content = suite<Ctx>('channel content', {} as Ctx);
+const TOKEN = 's3cret-channel-token';
+
+Content.before(async (ctx) => {
+  ctx.root = await makeTempDir('duck-content-');
+  ctx.server = await startGitServer({ root: ctx.root });
+  ctx.tokenServer = await startGitServer({ root: ctx.root, token: TOKEN });
+  ctx.rootKey = await makeOpenpgpKey('root');
+  ctx.count = 0;
+});
+
+Content.after(async (ctx) => {
+  await ctx.server.close();
+  await ctx.tokenServer.close();
+  await removeTempDir(ctx.root);
+});
+
+async function fresh(ctx: Ctx, opts: { limits?: { maxFileBytes?: number; maxFetchBytes?: number }; token?: boolean } = {}) {
+  const name = `content-${++ctx.count}`;
+  const ch = await createChannel({ serverRoot: ctx.root, name });
+  const server = opts.token ? ctx.tokenServer : ctx.server;
+  const node = await makeAgentNode({
+    url: server.url(`${name}.git`),
+    rootKeys: [ctx.rootKey],
+    ...(opts.limits ? { limits: opts.limits } : {}),
+    ...(opts.token ? { token: TOKEN } : {}),
+  });
+  return { ch, node, server };
+}
+
+async function publishBasic(ch: Channel, key: OpenpgpTestKey): Promise<string> {
+  await writeBasicChannel(ch, [key]);
+  const oid = await ch.commit('channel', key);
+  await ch.publish();
+  return oid;
+}
+
+async function refusal(node: AgentNode): Promise<{ reason: string; message: string }> {
+  const r = await node.duck('verify', '--json');
+  assert.is(r.code, 3, `expected exit 3, got ${r.code}: ${r.stderr}`);
+  return r.json as { reason: string; message: string };
+}
+
+Content('refuses a schema error with invalid, naming the file, line, column and field', async (ctx) => {
+  const { ch, node } = await fresh(ctx);
+  await writeBasicChannel(ch, [ctx.rootKey]);
+  await ch.write('groups/production.yaml', 'apps:\n  shop: 1.0.0\nwindows:\n  - days: [sat]\n    start: "2am"\n    duration: 3h\n');
+  await ch.commit('bad window', ctx.rootKey);
+  await ch.publish();
+  const r = await refusal(node);
+  assert.is(r.reason, 'invalid');
+  assert.match(r.message, /^groups\/production\.yaml:5:\d+: \/windows\/0\/start: /);
+});
+
+Content('refuses an unknown key in a release with invalid at its line', async (ctx) => {
+  const { ch, node } = await fresh(ctx);
+  await writeBasicChannel(ch, [ctx.rootKey]);
+  await writeRelease(ch, 'shop', '1.0.0', undefined, { colour: 'blue' });
+  await ch.commit('unknown key', ctx.rootKey);
+  await ch.publish();
+  const r = await refusal(node);
+  assert.is(r.reason, 'invalid');
+  assert.match(r.message, /^releases\/shop\/1\.0\.0\/release\.yaml:\d+:\d+: .*colour/);
+});
+
+Content('refuses a group that pins a version the channel does not have', async (ctx) => {
+  const { ch, node } = await fresh(ctx);
+  await writeBasicChannel(ch, [ctx.rootKey]);
+  await writeGroup(ch, 'production', { shop: '9.9.9' });
+  await ch.commit('missing version', ctx.rootKey);
+  await ch.publish();
+  const r = await refusal(node);
+  assert.is(r.reason, 'invalid');
+  assert.match(r.message, /groups\/production\.yaml: \/apps\/shop: version 9\.9\.9/);
+});
+
+Content('refuses a release file path that escapes its directory with unsafe-path', async (ctx) => {
+  const { ch, node } = await fresh(ctx);
+  await writeBasicChannel(ch, [ctx.rootKey]);
+  await ch.write('releases/shop/1.0.0/release.yaml', `app: shop\nversion: 1.0.0\nfiles:\n  ../../../etc/passwd: ${'a'.repeat(64)}\n`);
+  await ch.commit('escape', ctx.rootKey);
+  await ch.publish();
+  assert.is((await refusal(node)).reason, 'unsafe-path');
+});
+
+Content('refuses a symbolic link inside a release with unsafe-path', async (ctx) => {
+  const { ch, node } = await fresh(ctx);
+  await writeBasicChannel(ch, [ctx.rootKey]);
+  await ch.symlink('releases/shop/1.0.0/secrets', '/etc/shadow');
+  await ch.commit('symlink', ctx.rootKey);
+  await ch.publish();
+  const r = await refusal(node);
+  assert.is(r.reason, 'unsafe-path');
+  assert.match(r.message, /releases\/shop\/1\.0\.0\/secrets/);
+});
+
+Content('refuses a release file whose bytes do not match its listed sha256 with digest-mismatch', async (ctx) => {
+  const { ch, node } = await fresh(ctx);
+  await publishBasic(ch, ctx.rootKey);
+  await ch.write('releases/shop/1.0.0/compose.yaml', 'services:\n  web:\n    image: evil/miner\n');
+  await ch.commit('tampered compose', ctx.rootKey);
+  await ch.publish();
+  const r = await refusal(node);
+  assert.is(r.reason, 'digest-mismatch');
+  assert.match(r.message, /releases\/shop\/1\.0\.0\/compose\.yaml/);
+});
+
+Content('refuses a channel file over the size cap with too-large', async (ctx) => {
+  const { ch, node } = await fresh(ctx, { limits: { maxFileBytes: 4096 } });
+  await writeBasicChannel(ch, [ctx.rootKey]);
+  const big = 'x'.repeat(10_000);
+  await writeRelease(ch, 'shop', '1.0.0', { 'compose.yaml': 'services: {}\n', 'big.txt': big });
+  await ch.commit('big file', ctx.rootKey);
+  await ch.publish();
+  const r = await refusal(node);
+  assert.is(r.reason, 'too-large');
+  assert.match(r.message, /big\.txt/);
+  assert.is(sha256(big).length, 64);
+});
+
+Content('refuses a channel download over the fetch cap with too-large', async (ctx) => {
+  const { ch, node } = await fresh(ctx, { limits: { maxFetchBytes: 2048 } });
+  await writeBasicChannel(ch, [ctx.rootKey]);
+  await writeRelease(ch, 'shop', '1.0.0', { 'compose.yaml': 'services: {}\n', 'noise.bin': randomText(64_000) });
+  await ch.commit('large pack', ctx.rootKey);
+  await ch.publish();
+  assert.is((await refusal(node)).reason, 'too-large');
+});
+
+Content('reports a channel older than its freshness as stale, still accepted', async (ctx) => {
+  const { ch, node } = await fresh(ctx);
+  await writeBasicChannel(ch, [ctx.rootKey], { freshness: '1d' });
+  const oid = await ch.commit('old', ctx.rootKey, { date: new Date(Date.now() - 3 * 86_400_000) });
+  await ch.publish();
+  const r = await node.duck('verify', '--json');
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.json?.commit, oid);
+  assert.is(r.json?.stale, true);
+  assert.match(r.stderr, /stale/);
+});
+
+Content('judges key expiry by the agent clock, not by the commit date', async (ctx) => {
+  const { ch, node } = await fresh(ctx);
+  const shortLived = await makeOpenpgpKey('short-lived', { expiresInSeconds: 3600 });
+  await writeBasicChannel(ch, [shortLived]);
+  await ch.commit('vouch', ctx.rootKey);
+  await writeGroup(ch, 'production', { shop: '1.0.0' }, { urgent: true });
+  await ch.commit('signed while valid', shortLived, { date: new Date(Date.now() - 86_400_000) });
+  await ch.publish();
+  const later = new Date(Date.now() + 2 * 3600_000);
+  const agent = await openAgent(node.configFile, () => later);
+  const err = await verifyChannel(agent).then(
+    () => null,
+    (e: DuckError) => e,
+  );
+  assert.ok(err, 'a key expired by the agent clock must not be accepted');
+  assert.is(err.code, 'untrusted-signer');
+  assert.match(err.message, /short-lived/);
+});
+
+Content('refuses a commit signed by a key the channel has since revoked', async (ctx) => {
+  const { ch, node } = await fresh(ctx);
+  const bot = await makeOpenpgpKey('bot');
+  await writeBasicChannel(ch, [bot]);
+  await ch.commit('vouch', ctx.rootKey);
+  await ch.write('keys/bot.asc', (await revokeOpenpgpKey(bot)).armoredPublicKey);
+  await ch.write('channel.yaml', (await readFile(`${ch.workDir}/channel.yaml`, 'utf8')).replace('version: 1', 'version: 2'));
+  await ch.commit('revoke bot', ctx.rootKey);
+  await writeGroup(ch, 'production', { shop: '1.0.0' }, { urgent: true });
+  await ch.commit('bot signs anyway', bot);
+  await ch.publish();
+  const r = await refusal(node);
+  assert.is(r.reason, 'untrusted-signer');
+  assert.match(r.message, /revoked/i);
+});
+
+Content('refuses to decide when the clock went back behind a time already seen', async (ctx) => {
+  const { ch, node } = await fresh(ctx);
+  await publishBasic(ch, ctx.rootKey);
+  const now = Date.now();
+  assert.ok((await verifyChannel(await openAgent(node.configFile, () => new Date(now)))).anchor);
+  const err = await verifyChannel(await openAgent(node.configFile, () => new Date(now - 3600_000))).then(
+    () => null,
+    (e: DuckError) => e,
+  );
+  assert.is(err?.code, 'clock-regressed');
+});
+
+Content('a poll where the tip has not moved costs one ref request and no pack', async (ctx) => {
+  const { ch, node, server } = await fresh(ctx);
+  await publishBasic(ch, ctx.rootKey);
+  assert.is((await node.duck('verify')).code, 0);
+  server.resetLog();
+  const r = await node.duck('verify', '--json');
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.json?.fetched, false);
+  const mine = server.requests.filter((q) => q.path.includes(`content-${ctx.count}.git`));
+  assert.is(mine.length, 1, JSON.stringify(mine));
+  assert.is(mine[0]!.method, 'GET');
+});
+
+Content('fetches with the channel token, without a 401 round trip', async (ctx) => {
+  const { ch, node, server } = await fresh(ctx, { token: true });
+  await publishBasic(ch, ctx.rootKey);
+  server.resetLog();
+  const r = await node.duck('verify', '--json');
+  assert.is(r.code, 0, r.stderr);
+  assert.ok(server.requests.length > 0);
+  assert.ok(server.requests.every((q) => q.status !== 401), JSON.stringify(server.requests));
+});
+
+Content('re-fetches a deleted or corrupted clone and verifies it again from the anchor', async (ctx) => {
+  const { ch, node } = await fresh(ctx);
+  const first = await publishBasic(ch, ctx.rootKey);
+  assert.is((await node.duck('verify')).code, 0);
+  await rm(`${node.stateDir}/channel.git`, { recursive: true });
+  await writeRelease(ch, 'shop', '1.1.0');
+  await writeGroup(ch, 'production', { shop: '1.1.0' });
+  const second = await ch.commit('1.1.0', ctx.rootKey);
+  await ch.publish();
+  const r = await node.duck('verify', '--json');
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.json?.commit, second);
+  assert.is.not(first, second);
+  // Corrupt every pack of the clone: the agent must fetch again rather than trust what is there.
+  const packDir = `${node.stateDir}/channel.git/objects/pack`;
+  for (const file of await readdir(packDir)) if (file.endsWith('.pack')) await writeFile(`${packDir}/${file}`, 'garbage');
+  await writeGroup(ch, 'production', { shop: '1.0.0' });
+  const third = await ch.commit('back to 1.0.0', ctx.rootKey);
+  await ch.publish();
+  const again = await node.duck('verify', '--json');
+  assert.is(again.code, 0, again.stderr);
+  assert.is(again.json?.commit, third);
+});
+
+function randomText(n: number): string {
+  let s = '';
+  while (s.length < n) s += Math.random().toString(36).slice(2);
+  return s.slice(0, n);
+}
+
+Content.run();
