@@ -259,6 +259,25 @@ Content('re-fetches a deleted or corrupted clone and verifies it again from the 
   assert.is(again.json?.commit, third);
 });
 
+Content('takes a commit signature from the cache instead of verifying it twice', async (ctx) => {
+  const { ch, node } = await fresh(ctx);
+  await publishBasic(ch, ctx.rootKey);
+  assert.is((await node.duck('verify')).code, 0);
+  await ch.write('releases/shop/1.0.0/compose.yaml', 'services: {}\n');
+  const tip = await ch.commit('tampered', ctx.rootKey);
+  await ch.publish();
+  assert.is((await refusal(node)).reason, 'digest-mismatch');
+  // The tip's good signature is now a cached fact; overwrite it to see the next walk use it.
+  const stateFile = `${node.stateDir}/state.json`;
+  const state = JSON.parse(await readFile(stateFile, 'utf8')) as { channel: { verified: Record<string, { valid: boolean; message?: string }> } };
+  assert.is(state.channel.verified[tip]?.valid, true);
+  state.channel.verified[tip] = { ...state.channel.verified[tip]!, valid: false, message: 'marked bad in the cache' };
+  await writeFile(stateFile, JSON.stringify(state));
+  const r = await refusal(node);
+  assert.is(r.reason, 'bad-signature');
+  assert.is(r.message, 'marked bad in the cache');
+});
+
 function randomText(n: number): string {
   let s = '';
   while (s.length < n) s += Math.random().toString(36).slice(2);
