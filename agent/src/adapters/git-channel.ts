@@ -1,10 +1,11 @@
-import fs from 'node:fs';
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import git from 'isomorphic-git';
 import nodeHttp from 'isomorphic-git/http/node';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 import { DuckError } from '../core/errors.js';
 import type { ChannelTransport, GitObjects, TreeEntry } from '../channel/git-objects.js';
+import { channelFs } from './git-fs.js';
 
 export interface GitChannelOptions {
   url: string;
@@ -20,6 +21,8 @@ export interface GitChannelOptions {
 export function openGitChannel(opts: GitChannelOptions): ChannelTransport {
   const cache = {};
   const { gitdir } = opts;
+  const clone = channelFs(gitdir);
+  const fs = clone.fs;
   // Sending credentials up front saves the 401 round trip isomorphic-git's onAuth would cost each poll.
   const headers: Record<string, string> = opts.token
     ? { Authorization: `Basic ${Buffer.from(`duck:${opts.token}`).toString('base64')}` }
@@ -46,7 +49,7 @@ export function openGitChannel(opts: GitChannelOptions): ChannelTransport {
   };
 
   const ensureRepo = async (): Promise<void> => {
-    if (!fs.existsSync(`${gitdir}/HEAD`)) await git.init({ fs, gitdir, bare: true, defaultBranch: opts.branch });
+    if (!existsSync(`${gitdir}/HEAD`)) await git.init({ fs, gitdir, bare: true, defaultBranch: opts.branch });
     // isomorphic-git fetches only through a configured remote (a bare url gives NoRefspecError).
     await git.addRemote({ fs, gitdir, remote: 'origin', url: opts.url, force: true });
   };
@@ -61,14 +64,20 @@ export function openGitChannel(opts: GitChannelOptions): ChannelTransport {
     },
     fetch: async () => {
       await ensureRepo();
+      clone.invalidate();
       const result = await networkCall(opts.url, () =>
         git.fetch({ fs, http, gitdir, remote: 'origin', ref: opts.branch, singleBranch: true, tags: false, headers, cache }),
       );
       if (!result.fetchHead) throw new DuckError('fetch', `${opts.url}: fetch returned no tip for "${opts.branch}"`);
+      // isomorphic-git offers as "haves" only what the local branch name resolves to; without this
+      // ref every fetch would download the whole channel again.
+      await git.writeRef({ fs, gitdir, ref, value: result.fetchHead, force: true });
+      clone.invalidate();
       return result.fetchHead;
     },
     reset: async () => {
       await rm(gitdir, { recursive: true, force: true });
+      clone.invalidate();
       for (const key of Object.keys(cache)) delete (cache as Record<string, unknown>)[key];
     },
   };

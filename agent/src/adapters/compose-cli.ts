@@ -1,0 +1,229 @@
+/**
+ * ComposeRuntime over the compose CLI, through the `docker-compose` library (DESIGN §1): Compose v2
+ * (`docker compose`) when it answers, else the v1 standalone `docker-compose`. `ps` reads Docker
+ * itself (`docker inspect`), because the two flavours print `ps` differently and neither prints health
+ * in a form worth parsing; compose labels every container it makes, so the label is the one truth.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { down, stop, upAll, version as composeVersion } from 'docker-compose';
+import type { IDockerComposeExecutableOptions, IDockerComposeOptions } from 'docker-compose';
+import { DuckError } from '../core/errors.js';
+import type {
+  ComposeFlavor,
+  ComposeInfo,
+  ComposeRuntime,
+  ComposeTarget,
+  ContainerHealth,
+  ContainerState,
+  ServiceStatus,
+} from '../ports.js';
+
+const run = promisify(execFile);
+
+const PROJECT_LABEL = 'com.docker.compose.project';
+const SERVICE_LABEL = 'com.docker.compose.service';
+const ONEOFF_LABEL = 'com.docker.compose.oneoff';
+/** The names both flavours accept as a project name (v1 silently rewrites anything else). */
+const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+const STDERR_TAIL = 2000;
+
+export interface DetectOptions {
+  /** Use only this flavour (an operator's choice in the agent config); default: v2, then v1. */
+  flavor?: ComposeFlavor;
+  /** The docker and docker-compose executables; default from PATH. */
+  docker?: string;
+  dockerCompose?: string;
+}
+
+/** Finds the compose to drive, preferring v2. Throws DuckError `config` when none answers. */
+export async function detectCompose(options: DetectOptions = {}): Promise<ComposeInfo> {
+  const all: { flavor: ComposeFlavor; command: string[] }[] = [
+    { flavor: 'v2', command: [options.docker ?? 'docker', 'compose'] },
+    { flavor: 'v1', command: [options.dockerCompose ?? 'docker-compose'] },
+  ];
+  const candidates = all.filter((c) => options.flavor === undefined || c.flavor === options.flavor);
+  const failures: string[] = [];
+  for (const candidate of candidates) {
+    try {
+      const result = await composeVersion({ executable: executableOf(candidate.command), env: process.env });
+      const version = result.data.version.replace(/^v/, '');
+      const major = Number.parseInt(version, 10);
+      if (!Number.isInteger(major)) throw new Error(`unrecognised version "${result.data.version}"`);
+      // A v2 binary installed as `docker-compose` is still v2: the version decides, not the name.
+      return { flavor: major >= 2 ? 'v2' : 'v1', version, command: candidate.command };
+    } catch (err) {
+      const firstLine = describeFailure(err).split('\n')[0];
+      failures.push(`\`${candidate.command.join(' ')} version\`: ${firstLine}`);
+    }
+  }
+  throw new DuckError(
+    'config',
+    `no Docker Compose found (${failures.join('; ')}); install the Compose v2 plugin or docker-compose v1`,
+    { tried: candidates.map((c) => c.command.join(' ')) },
+  );
+}
+
+/** A ComposeRuntime for the compose `info` names (from detectCompose). */
+export function createComposeCli(info: ComposeInfo, options: { docker?: string } = {}): ComposeRuntime {
+  const docker = options.docker ?? 'docker';
+  const executable = executableOf(info.command);
+
+  const composeOptions = (project: string, target: ComposeTarget): IDockerComposeOptions => {
+    assertProjectName(project);
+    if (target.files.length === 0) {
+      throw new DuckError('config', `compose project ${project} has no compose files`, { field: 'files' });
+    }
+    return {
+      executable,
+      cwd: target.cwd,
+      config: target.files,
+      composeOptions: [
+        ['--project-name', project],
+        ['--project-directory', target.cwd],
+      ],
+      // The library hands `env` to spawn as the whole environment: without the agent's own, compose
+      // would lose PATH and DOCKER_HOST.
+      env: { ...process.env, ...target.env },
+    };
+  };
+
+  const invoke = async (what: string, project: string, call: () => Promise<unknown>): Promise<void> => {
+    try {
+      await call();
+    } catch (err) {
+      throw composeError(`${info.command.join(' ')} ${what}`, project, err);
+    }
+  };
+
+  return {
+    version: async () => info,
+    up: (project, target) => {
+      const opts = composeOptions(project, target);
+      return invoke('up', project, () => upAll({ ...opts, commandOptions: ['--remove-orphans'] }));
+    },
+    stop: (project, target) => {
+      const opts = composeOptions(project, target);
+      return invoke('stop', project, () => stop(opts));
+    },
+    down: (project, target) => {
+      const opts = composeOptions(project, target);
+      // Never `-v`: volumes are kept (DESIGN §4.3).
+      return invoke('down', project, () => down({ ...opts, commandOptions: ['--remove-orphans'] }));
+    },
+    ps: async (project) => {
+      assertProjectName(project);
+      return listProject(docker, project);
+    },
+  };
+}
+
+/** detectCompose, then createComposeCli. */
+export async function composeCli(options: DetectOptions = {}): Promise<ComposeRuntime> {
+  const runtimeOptions = options.docker === undefined ? {} : { docker: options.docker };
+  return createComposeCli(await detectCompose(options), runtimeOptions);
+}
+
+/** ['docker-compose'] runs standalone; ['docker', ...globalOptions, 'compose'] runs the plugin (the library adds 'compose'). */
+function executableOf(command: string[]): IDockerComposeExecutableOptions {
+  const [bin = 'docker', ...rest] = command;
+  if (rest.length === 0) return { standalone: true, executablePath: bin };
+  return { executablePath: bin, options: rest.slice(0, -1) };
+}
+
+function assertProjectName(project: string): void {
+  if (!PROJECT_NAME.test(project)) {
+    throw new DuckError(
+      'config',
+      `compose project name "${project}" must be lower-case letters, digits, "-" and "_", starting with a letter or digit`,
+      { field: 'project' },
+    );
+  }
+}
+
+async function listProject(docker: string, project: string): Promise<ServiceStatus[]> {
+  const ids = await dockerLines(docker, ['ps', '-a', '-q', '--no-trunc', '--filter', `label=${PROJECT_LABEL}=${project}`]);
+  if (ids.length === 0) return [];
+  let stdout: string;
+  try {
+    ({ stdout } = await run(docker, ['inspect', ...ids], { maxBuffer: 64 * 1024 * 1024 }));
+  } catch (err) {
+    // A container removed between `ps` and `inspect` fails the call but the others are printed.
+    const partial = (err as { stdout?: string }).stdout ?? '';
+    if (!partial.trim().startsWith('[')) throw dockerError(['inspect'], err);
+    stdout = partial;
+  }
+  return parseInspect(stdout);
+}
+
+/** `docker inspect` JSON to ServiceStatus rows: compose service containers only, sorted. */
+export function parseInspect(json: string): ServiceStatus[] {
+  const containers = JSON.parse(json) as InspectedContainer[];
+  return containers
+    .filter((c) => c.Config?.Labels?.[SERVICE_LABEL] !== undefined && c.Config.Labels[ONEOFF_LABEL] !== 'True')
+    .map((c): ServiceStatus => {
+      const labels = c.Config?.Labels ?? {};
+      return {
+        service: labels[SERVICE_LABEL] ?? '',
+        container: (c.Name ?? '').replace(/^\//, ''),
+        containerId: c.Id,
+        image: c.Config?.Image ?? '',
+        imageId: c.Image ?? '',
+        state: (c.State?.Status ?? 'dead') as ContainerState,
+        health: (c.State?.Health?.Status ?? 'none') as ContainerHealth,
+        exitCode: c.State?.ExitCode ?? 0,
+        labels,
+      };
+    })
+    .sort((a, b) => a.service.localeCompare(b.service) || a.container.localeCompare(b.container));
+}
+
+interface InspectedContainer {
+  Id: string;
+  Name?: string;
+  Image?: string;
+  Config?: { Image?: string; Labels?: Record<string, string> | null };
+  State?: { Status?: string; ExitCode?: number; Health?: { Status?: string } };
+}
+
+async function dockerLines(docker: string, args: string[]): Promise<string[]> {
+  try {
+    const { stdout } = await run(docker, args, { maxBuffer: 16 * 1024 * 1024 });
+    return stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  } catch (err) {
+    throw dockerError(args.slice(0, 1), err);
+  }
+}
+
+function dockerError(args: string[], err: unknown): DuckError {
+  return new DuckError('io', `docker ${args.join(' ')} failed: ${describeFailure(err)}`, {}, 'transient', { cause: err });
+}
+
+function composeError(command: string, project: string, err: unknown): DuckError {
+  const exitCode = isComposeResult(err) ? err.exitCode : undefined;
+  return new DuckError(
+    'io',
+    `${command} failed for project ${project}: ${describeFailure(err)}`,
+    { project, ...(exitCode === undefined ? {} : { exitCode }) },
+    'transient',
+    { cause: err },
+  );
+}
+
+/** The library rejects with its result object (exit code and output), not an Error, on a non-zero exit. */
+function isComposeResult(err: unknown): err is { exitCode: number | null; err: string; out: string } {
+  return typeof err === 'object' && err !== null && 'exitCode' in err && 'err' in err;
+}
+
+function describeFailure(err: unknown): string {
+  if (isComposeResult(err)) {
+    const output = (err.err.trim() || err.out.trim()).slice(-STDERR_TAIL);
+    return `exit ${err.exitCode ?? 'signal'}${output ? `: ${output}` : ''}`;
+  }
+  if (typeof err === 'object' && err !== null) {
+    const { code, stderr } = err as { code?: unknown; stderr?: unknown };
+    if (code === 'ENOENT') return 'not installed';
+    if (typeof stderr === 'string' && stderr.trim()) return stderr.trim().slice(-STDERR_TAIL);
+  }
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,224 @@
+#!/usr/bin/env node
+/**
+ * Runs the uvu test tiers (DESIGN §6) one after another, each in its own process:
+ *
+ *   node test/run-tiers.mjs [unit] [integration] [e2e]      (default: all three)
+ *
+ * Streams each tier's output, reads uvu's summary (Total / Passed / Skipped), and ends with one
+ * line counting every test that ran: "N passed, N failed" (", N skipped" when some were). Exits
+ * non-zero when anything failed. A tier process that exits non-zero, hangs, or prints no summary
+ * counts as at least one failure. With CI=true a missing Docker engine fails the e2e tier, and an
+ * empty tier fails; elsewhere both are skipped with a note.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const TIERS = ['unit', 'integration', 'e2e'];
+const PATTERN = '.*\\.test\\.ts$';
+const CI = process.env.CI === 'true' || process.env.CI === '1';
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+/** A tier still running after this is killed and failed; DUCK_TIER_TIMEOUT_MS overrides. */
+const TIER_TIMEOUT_MS = {
+  unit: 10 * 60_000,
+  integration: 20 * 60_000,
+  e2e: 45 * 60_000,
+};
+/** uvu printed its summary; a process still alive this long after holds an open handle. */
+const EXIT_GRACE_MS = 15_000;
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
+
+let current = null; // the running tier's child process, for signal forwarding
+
+function say(line) {
+  process.stdout.write(`${line}\n`);
+}
+
+function loud(line) {
+  const bar = '!'.repeat(Math.min(line.length, 100));
+  say(`\n${bar}\n${line}\n${bar}`);
+}
+
+function testFiles(dir) {
+  const found = [];
+  const walk = (d) => {
+    let entries;
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+      const path = join(d, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (new RegExp(PATTERN, 'i').test(relative(dir, path))) found.push(path);
+    }
+  };
+  walk(dir);
+  return found;
+}
+
+function dockerAnswers() {
+  const result = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], {
+    encoding: 'utf8',
+    timeout: 20_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (result.status === 0) return { ok: true, detail: `Docker engine ${result.stdout.trim()}` };
+  const why = result.error ? result.error.message : (result.stderr || '').trim().split('\n').pop();
+  return { ok: false, detail: why || `docker info exited ${result.status}` };
+}
+
+/** uvu's closing summary, or null when the process died before printing one. */
+function parseSummary(output) {
+  const text = output.replace(ANSI, '');
+  const last = (label) => {
+    const all = [...text.matchAll(new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'gm'))];
+    return all.length > 0 ? Number(all[all.length - 1][1]) : null;
+  };
+  const total = last('Total');
+  const passed = last('Passed');
+  if (total === null || passed === null) return null;
+  return { total, passed, skipped: last('Skipped') ?? 0 };
+}
+
+function killTree(child, signal) {
+  try {
+    process.kill(-child.pid, signal); // the tier runs in its own process group (detached)
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+function runTier(tier) {
+  const timeoutMs = Number(process.env.DUCK_TIER_TIMEOUT_MS) || TIER_TIMEOUT_MS[tier];
+  const args = ['--import', 'tsx', join(ROOT, 'node_modules', 'uvu', 'bin.js'), join('test', tier), PATTERN];
+  if (!process.stdout.isTTY) args.push('--no-color');
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, DUCK_TEST_ARTIFACTS: ARTIFACTS, DUCK_TEST_TIER: tier },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    current = child;
+    let output = '';
+    let problem = null;
+    let graceTimer = null;
+    const fail = (why) => {
+      if (problem !== null) return;
+      problem = why;
+      killTree(child, 'SIGTERM');
+      setTimeout(() => killTree(child, 'SIGKILL'), 5_000).unref();
+    };
+    const tierTimer = setTimeout(() => fail(`still running after ${Math.round(timeoutMs / 1000)} s; killed`), timeoutMs);
+    child.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk);
+      output = (output + chunk.toString()).slice(-256 * 1024);
+      if (graceTimer === null && /Duration:\s/.test(output.replace(ANSI, ''))) {
+        graceTimer = setTimeout(
+          () => fail(`tests finished but the process did not exit within ${EXIT_GRACE_MS / 1000} s ` +
+            '(an open handle: a server, timer, socket or child process left running); killed'),
+          EXIT_GRACE_MS,
+        );
+      }
+    });
+    child.stderr.on('data', (chunk) => process.stderr.write(chunk));
+    child.on('error', (err) => {
+      problem ??= `could not start: ${err.message}`;
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(tierTimer);
+      if (graceTimer !== null) clearTimeout(graceTimer);
+      current = null;
+      const summary = parseSummary(output);
+      const passed = summary?.passed ?? 0;
+      let failed = summary ? summary.total - summary.passed : 0;
+      const notes = [];
+      if (problem !== null) notes.push(problem);
+      if (signal !== null || (code !== 0 && failed === 0)) notes.push(`exited ${signal ?? code}`);
+      if (summary === null) notes.push('no uvu summary (crashed or failed to load a test file?)');
+      if (notes.length > 0) failed = Math.max(failed, 1);
+      resolve({ passed, failed, skipped: summary?.skipped ?? 0, notes });
+    });
+  });
+}
+
+function counts(result) {
+  const skipped = result.skipped > 0 ? `, ${result.skipped} skipped` : '';
+  return `${result.passed} passed, ${result.failed} failed${skipped}`;
+}
+
+/** Runs one tier, or says why it did not run. */
+async function tierResult(tier) {
+  const files = testFiles(join(ROOT, 'test', tier));
+  if (files.length === 0) {
+    const note = `no test files in test/${tier}`;
+    if (CI) {
+      loud(`${tier} FAILED: ${note}; with CI=true every tier must run tests`);
+      return { passed: 0, failed: 1, skipped: 0, notes: [note] };
+    }
+    say(`note: ${note}; nothing to run`);
+    return { passed: 0, failed: 0, skipped: 0, notes: [note] };
+  }
+  if (tier === 'e2e') {
+    const docker = dockerAnswers();
+    if (!docker.ok && CI) {
+      loud(`e2e FAILED: no Docker engine answers \`docker info\` (${docker.detail}); with CI=true the e2e tier never skips`);
+      return { passed: 0, failed: 1, skipped: 0, notes: ['no Docker engine'] };
+    }
+    if (!docker.ok) {
+      say(`e2e skipped: no Docker engine (set CI=true to make this fatal): ${docker.detail}`);
+      // Tests are not counted without running them: each file counts as one skip.
+      return { passed: 0, failed: 0, skipped: files.length, notes: ['skipped: no Docker engine'] };
+    }
+    say(docker.detail);
+  }
+  return runTier(tier);
+}
+
+async function main() {
+  const asked = process.argv.slice(2);
+  const unknown = asked.filter((t) => !TIERS.includes(t));
+  if (unknown.length > 0) {
+    console.error(`unknown tier(s): ${unknown.join(', ')}; tiers are ${TIERS.join(', ')}`);
+    process.exit(2);
+  }
+  const tiers = asked.length > 0 ? TIERS.filter((t) => asked.includes(t)) : TIERS;
+  mkdirSync(ARTIFACTS, { recursive: true });
+
+  const total = { passed: 0, failed: 0, skipped: 0 };
+  const lines = [];
+  for (const tier of tiers) {
+    say(`\n── ${tier} (test/${tier}) ${'─'.repeat(50)}`);
+    const result = await tierResult(tier);
+    total.passed += result.passed;
+    total.failed += result.failed;
+    total.skipped += result.skipped;
+    const line = `${tier}: ${counts(result)}${result.notes.length > 0 ? ` (${result.notes.join('; ')})` : ''}`;
+    lines.push(line);
+    say(line);
+  }
+  say(`\n${'─'.repeat(60)}`);
+  for (const line of lines) say(line);
+  say(counts(total));
+  process.exitCode = total.failed > 0 ? 1 : 0;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    if (current !== null) killTree(current, signal);
+    say(`\ninterrupted (${signal})`);
+    process.exit(130);
+  });
+}
+
+await main();
