@@ -34,7 +34,7 @@ export function configPath(flag: string | undefined, env: NodeJS.ProcessEnv = pr
 
 export async function loadAgentConfig(file: string): Promise<AgentConfig> {
   const text = await readText(file, 'the agent config (run `duck init` to write one, or pass --config)');
-  const raw = parseYaml('agent-config', text, file);
+  const raw = asConfigError(() => parseYaml('agent-config', text, file));
   const base = dirname(file);
   const token = raw.channel.tokenFile
     ? (await readText(resolve(base, raw.channel.tokenFile), 'channel.tokenFile')).trim()
@@ -70,6 +70,16 @@ export async function loadAgentKeys(config: AgentConfig): Promise<TrustedKey[]> 
     keys.push({ fingerprint: fingerprintOf(key), name: basename(file).replace(/\.(asc|pgp|gpg)$/, ''), source: 'agent', key });
   }
   return keys;
+}
+
+/** A bad agent config is the node's own error (exit 1), not a refused channel (exit 3). */
+function asConfigError<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof DuckError && err.code === 'invalid') throw new DuckError('config', err.message, err.data);
+    throw err;
+  }
 }
 
 async function readText(file: string, what: string): Promise<string> {
