@@ -6,6 +6,8 @@ import type { StateStore } from './adapters/state-lowdb.js';
 import { openStateStore } from './adapters/state-lowdb.js';
 import type { AcceptedChannel } from './channel/accept-channel.js';
 import { acceptChannel } from './channel/accept-channel.js';
+import { parseCommitObject } from './channel/commit-object.js';
+import { openCommitTree } from './channel/commit-tree.js';
 import type { ChannelTransport } from './channel/git-objects.js';
 import type { TrustedKey } from './channel/signature.js';
 
@@ -41,4 +43,20 @@ export function verifyChannel(agent: Agent): Promise<AcceptedChannel> {
     maxFileBytes: agent.config.limits.maxFileBytes,
     now: agent.clock(),
   });
+}
+
+/**
+ * Whether the last accepted commit has `releases/<app>/<version>/`, read from the local clone
+ * without a fetch; null when nothing was accepted yet (so a pin cannot be checked).
+ */
+export async function acceptedHasRelease(agent: Agent, app: string, version: string): Promise<boolean | null> {
+  const anchor = agent.state.read().channel.anchor;
+  if (!anchor || !(await agent.transport.objects.has(anchor.commit))) return null;
+  const commit = parseCommitObject(await agent.transport.objects.readCommitRaw(anchor.commit), anchor.commit);
+  const tree = openCommitTree(agent.transport.objects, anchor.commit, commit.tree, agent.config.limits.maxFileBytes);
+  try {
+    return (await tree.blobId(`releases/${app}/${version}/release.yaml`)) !== null;
+  } catch {
+    return false;
+  }
 }

@@ -13,6 +13,12 @@ export const duck = defineCommand({
     verify: load('verify'),
     check: load('check'),
     'check-update': load('check'),
+    status: load('status'),
+    pin: load('pin'),
+    unpin: load('unpin'),
+    hold: load('hold'),
+    unhold: load('unhold'),
+    schedule: load('schedule'),
   },
 });
 
