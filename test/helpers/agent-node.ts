@@ -3,6 +3,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import type { AgentState } from '../../agent/src/core/agent-state.js';
+import { emptyAgentState } from '../../agent/src/core/agent-state.js';
 import type { TestKey } from './keys.js';
 import { makeTempDir, run } from './tmp.js';
 
@@ -12,6 +14,9 @@ export interface AgentNode {
   readonly dir: string;
   readonly configFile: string;
   readonly stateDir: string;
+  readonly overlayFile: string;
+  /** Writes the agent state as a node in that situation would have it (before the agent first runs). */
+  seedState(change: (state: AgentState) => void): Promise<void>;
   duck(...args: string[]): Promise<{ code: number; stdout: string; stderr: string; json: Record<string, unknown> | null }>;
 }
 
@@ -39,6 +44,13 @@ export async function makeAgentNode(opts: {
     dir,
     configFile,
     stateDir: join(dir, 'state'),
+    overlayFile: join(dir, 'overlay.yaml'),
+    seedState: async (change) => {
+      const state = emptyAgentState();
+      change(state);
+      await mkdir(join(dir, 'state'), { recursive: true });
+      await writeFile(join(dir, 'state', 'state.json'), JSON.stringify(state, null, 2));
+    },
     duck: async (...args) => {
       const result = await run(process.execPath, [DUCK_BIN, ...args, '--config', configFile], { allowFailure: true, cwd: dir });
       const stdout = result.stdout.toString('utf8');

@@ -78,6 +78,17 @@ Content('refuses a schema error with invalid, naming the file, line, column and 
   assert.match(r.message, /^groups\/production\.yaml:5:\d+: \/windows\/0\/start: /);
 });
 
+Content('refuses a window in an unknown time zone with invalid, never a silent UTC', async (ctx) => {
+  const { ch, node } = await fresh(ctx);
+  await writeBasicChannel(ch, [ctx.rootKey]);
+  await writeGroup(ch, 'production', { shop: '1.0.0' }, { windows: [{ days: ['sat'], start: '02:00', duration: '3h', timezone: 'Mars/Olympus' }] });
+  await ch.commit('bad zone', ctx.rootKey);
+  await ch.publish();
+  const r = await refusal(node);
+  assert.is(r.reason, 'invalid');
+  assert.match(r.message, /groups\/production\.yaml: \/windows\/0\/timezone: unknown time zone "Mars\/Olympus"/);
+});
+
 Content('refuses an unknown key in a release with invalid at its line', async (ctx) => {
   const { ch, node } = await fresh(ctx);
   await writeBasicChannel(ch, [ctx.rootKey]);

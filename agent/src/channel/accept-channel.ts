@@ -4,6 +4,7 @@ import { DuckError, toDuckError } from '../core/errors.js';
 import type { StateStore } from '../adapters/state-lowdb.js';
 import type { PassedOver } from './accept-chain.js';
 import { acceptChain } from './accept-chain.js';
+import type { CommitTree } from './commit-tree.js';
 import type { ChannelTransport } from './git-objects.js';
 import type { ChannelContent } from './read-release.js';
 import { readChannelContent } from './read-release.js';
@@ -27,12 +28,14 @@ export interface AcceptedChannel {
   readonly stale: boolean;
   readonly freshnessMs: number | null;
   readonly content: ChannelContent;
+  /** The accepted commit's tree, to read further releases (an overlay pin) by object id. */
+  readonly tree: CommitTree;
   readonly passedOver: readonly PassedOver[];
   readonly walked: number;
 }
 
 // NTP steps a clock back by a little; only a real regression must stop time-based decisions.
-const CLOCK_TOLERANCE_MS = 2 * 60_000;
+export const CLOCK_TOLERANCE_MS = 2 * 60_000;
 
 /**
  * Fetch, then accept (DESIGN §3). On a refusal nothing but the refusal record changes: the
@@ -128,7 +131,7 @@ async function acceptFrom(deps: AcceptDeps, tip: string, previous: AcceptedAncho
         };
   const freshnessMs = content.channel.freshness ? parseDuration(content.channel.freshness, { file: 'channel.yaml', field: '/freshness' }) : null;
   const stale = freshnessMs !== null && now.getTime() - accepted.committedAt.getTime() > freshnessMs;
-  return { anchor, changed, fetched, stale, freshnessMs, content, passedOver: chain.passedOver, walked: chain.walked };
+  return { anchor, changed, fetched, stale, freshnessMs, content, tree: chain.accepted.tree, passedOver: chain.passedOver, walked: chain.walked };
 }
 
 function withTip(err: unknown, tip: string): DuckError {
@@ -137,7 +140,7 @@ function withTip(err: unknown, tip: string): DuckError {
   return e;
 }
 
-function assertClockMovesForward(newestSeen: string | null, now: Date): void {
+export function assertClockMovesForward(newestSeen: string | null, now: Date): void {
   if (newestSeen && now.getTime() < Date.parse(newestSeen) - CLOCK_TOLERANCE_MS) {
     throw new DuckError(
       'clock-regressed',

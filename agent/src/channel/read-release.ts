@@ -4,6 +4,7 @@ import type { ChannelFile, GroupFile, ReleaseFile } from '../../../schemas/index
 import { DuckError } from '../core/errors.js';
 import type { CommitTree } from './commit-tree.js';
 import { assertSafePath } from './commit-tree.js';
+import { assertValidWindows } from '../core/windows.js';
 import { CHANNEL_FILE } from './trust-policy.js';
 
 export interface ReleaseFileRef {
@@ -45,6 +46,8 @@ export async function readChannelContent(tree: CommitTree, groupName: string): P
     });
   }
   const group = await tree.readYaml('group', groupFile);
+  // An unknown time zone is a config error, never a silent UTC (DESIGN §4.1).
+  assertValidWindows(group.windows ?? [], { file: groupFile, field: '/windows' });
   const releases: Record<string, ReleaseContent> = {};
   for (const app of Object.keys(group.apps).sort()) {
     releases[app] = await readRelease(tree, app, group.apps[app]!, { file: groupFile, field: `/apps/${app}` });

@@ -36,9 +36,36 @@ export interface ChannelState {
   verified: Record<string, VerifiedSignatureFact>;
 }
 
+/** What runs on this node, per app, as the agent last left it. */
+export interface InstalledApp {
+  readonly version: string;
+  /** The accepted commit the release was read from. */
+  readonly commit: string;
+  readonly since: string;
+  readonly migrations: 'reversible' | 'irreversible';
+  /** The backup taken just before this version was installed (DESIGN §4.4 restores it on a downgrade). */
+  readonly backupBeforeInstall: string | null;
+}
+
+/** A version that failed here: not retried until the channel moves or an operator acts. */
+export interface FailedVersion {
+  readonly version: string;
+  readonly commit: string;
+  readonly at: string;
+  readonly reason: string;
+}
+
 export interface AgentState {
   schemaVersion: number;
+  /** A UUID made once: the rollout bucket and the controller both know the node by it. */
+  agentId: string | null;
   channel: ChannelState;
+  apps: Record<string, InstalledApp>;
+  failed: Record<string, FailedVersion>;
+  /** `app@version` -> when this node entered that version's rollout; a node in stays in. */
+  admitted: Record<string, string>;
+  /** app -> the `schedule.at` already carried out, so a one-shot schedule runs once. */
+  schedulesDone: Record<string, string>;
   /** The newest agent-clock time seen (ISO): a clock behind it makes no time-based decision. */
   newestTimeSeen: string | null;
 }
@@ -46,7 +73,12 @@ export interface AgentState {
 export function emptyAgentState(): AgentState {
   return {
     schemaVersion: STATE_SCHEMA_VERSION,
+    agentId: null,
     channel: { anchor: null, lastRefusal: null, lastCheckAt: null, verified: {} },
+    apps: {},
+    failed: {},
+    admitted: {},
+    schedulesDone: {},
     newestTimeSeen: null,
   };
 }

@@ -1,0 +1,161 @@
+import { DateTime } from 'luxon';
+import type { Window } from '../../../schemas/index.js';
+import type { AppDesired, DesiredState, HoldInForce, ResolveInput, Trigger } from './desired.js';
+import { releaseKey } from './desired.js';
+import { formatBucket, rolloutBucket, rolloutPosition } from './rollout.js';
+import type { WindowState } from './windows.js';
+import { describeWindow, windowState } from './windows.js';
+
+/** Nodes spread their start over this first part of a window, by bucket (DESIGN §4.1). */
+export const WINDOW_SPREAD_FRACTION = 0.25;
+
+/**
+ * DESIGN §4.1: desired = resolve(group, releases, overlay, now, agent id) — pure. Each app gets
+ * the version it should run and a decision with the reason a person reads.
+ */
+export function resolve(input: ResolveInput): DesiredState {
+  const hold = holdInForce(input);
+  const windows = windowsInForce(input);
+  const state = windows.list.length > 0 ? windowState(windows.list, input.now, input.zone) : null;
+  const admit: string[] = [];
+  const apps = appNames(input).map((app) => resolveApp(input, app, hold, state, admit));
+  return {
+    commit: input.commit,
+    apps,
+    hold,
+    approval: input.overlay.approval ?? 'auto',
+    windowsFrom: windows.from,
+    windows: windows.list.map((w) => describeWindow(w, input.zone)),
+    nextWindow: state?.next ? { start: state.next.start.toISOString(), label: state.next.label } : null,
+    windowOpen: state ? state.open : true,
+    admit,
+  };
+}
+
+function appNames(input: ResolveInput): string[] {
+  const names = new Set([...Object.keys(input.group.apps), ...Object.keys(input.overlay.pin ?? {}), ...Object.keys(input.node.apps)]);
+  return [...names].sort();
+}
+
+type RolloutFacts = { bucket?: number | null; percent?: number | null };
+type Verdict = Pick<AppDesired, 'decision' | 'reason' | 'until' | 'trigger'> & RolloutFacts;
+
+function resolveApp(
+  input: ResolveInput,
+  app: string,
+  hold: HoldInForce | null,
+  state: WindowState | null,
+  admit: string[],
+): AppDesired {
+  const current = input.node.apps[app]?.version ?? null;
+  const pinned = input.overlay.pin?.[app];
+  const fromGroup = input.group.apps[app];
+  const source = pinned !== undefined ? 'pin' : fromGroup !== undefined ? 'group' : 'installed';
+  const desired = pinned ?? fromGroup ?? current;
+  const release = desired !== null ? (input.releases.get(releaseKey(app, desired)) ?? null) : null;
+  const result = (r: Verdict, target: string | null = desired): AppDesired => ({
+    app,
+    current,
+    desired: target,
+    source,
+    release: r.decision === 'apply' ? release : null,
+    bucket: r.bucket ?? null,
+    percent: r.percent ?? null,
+    decision: r.decision,
+    reason: r.reason,
+    until: r.until,
+    trigger: r.trigger,
+  });
+  const wait = (reason: string, until: Date | string | null = null, extra: RolloutFacts = {}): AppDesired =>
+    result({ decision: 'wait', reason, until: until instanceof Date ? until.toISOString() : until, trigger: null, ...extra });
+  const apply = (trigger: Trigger, reason: string, extra: RolloutFacts = {}): AppDesired =>
+    result({ decision: 'apply', reason, until: null, trigger, ...extra });
+
+  if (source === 'installed') {
+    return result({
+      decision: 'none',
+      reason: `no longer in ${input.groupFile}: left as it is (orphaned; its data is kept)`,
+      until: null,
+      trigger: null,
+    });
+  }
+  if (pinned !== undefined && !release) {
+    const why = input.releaseErrors.get(releaseKey(app, pinned)) ?? `the accepted commit has no releases/${app}/${pinned}/`;
+    return result(
+      { decision: 'wait', reason: `pin ${app} ${pinned} in ${input.overlayFile} refused: ${why}; staying on ${current ?? 'nothing'}`, until: null, trigger: null },
+      current,
+    );
+  }
+  if (desired === current) {
+    const why = source === 'pin' ? `pinned in ${input.overlayFile}` : `as ${input.groupFile} asks`;
+    return result({ decision: 'none', reason: `running ${current} ${why}`, until: null, trigger: null });
+  }
+  if (!release || desired === null) return wait(`no release ${app} ${desired} in the accepted commit`);
+
+  const change = `${current ?? 'nothing'} -> ${desired}`;
+  if (hold) return wait(`held: ${hold.reason}${hold.until ? ` (until ${hold.until})` : ''}; not moving ${change}`, hold.until);
+
+  const failed = input.node.failed[app];
+  const upgradeNow = input.upgradeNow === 'all' || input.upgradeNow.has(app);
+  if (failed && failed.version === desired && failed.commit === input.commit && !upgradeNow) {
+    return wait(`${app} ${desired} failed on this node at ${failed.at} (${failed.reason}); not retried until the channel moves or an operator runs duck upgrade`);
+  }
+
+  if (source === 'pin') return apply('pin', `pinned to ${desired} in ${input.overlayFile}: ${change} now`);
+  if (upgradeNow) return apply('upgrade', `requested with duck upgrade: ${change} now`);
+  if (input.clockRegressed) return wait(`clock-regressed: the clock is behind a time already seen; no time-based decision for ${change}`);
+
+  const schedule = input.overlay.schedule?.[app];
+  if (schedule && input.node.schedulesDone[app] !== schedule.at) {
+    if (Date.parse(schedule.at) <= input.now.getTime()) return apply('schedule', `scheduled for ${schedule.at} in ${input.overlayFile}: ${change}`);
+    return wait(`scheduled for ${schedule.at} in ${input.overlayFile}: ${change} then`, new Date(schedule.at));
+  }
+  if ((input.overlay.approval ?? 'auto') === 'manual') {
+    return wait(`waiting for approval (approval: manual in ${input.overlayFile}): run duck upgrade to move ${change}`);
+  }
+
+  const bucket = rolloutBucket(input.agentId, app, desired);
+  const key = releaseKey(app, desired);
+  const position = rolloutPosition(input.group.rollout, bucket, input.now);
+  const alreadyIn = input.node.admitted[key] !== undefined;
+  if (!alreadyIn && !position.isIn) {
+    const next = position.admitsAt ? `; in at ${position.admitsAt.toISOString()}` : '; no later step takes it in';
+    return wait(`in rollout bucket ${formatBucket(bucket)}, now at ${position.percent}%${next}`, position.admitsAt, { bucket, percent: position.percent });
+  }
+  if (!alreadyIn) admit.push(key);
+  const rollout = { bucket, percent: position.percent };
+
+  if (input.group.urgent) return apply('urgent', `urgent release: ${change} without waiting for a window`, rollout);
+  if (!state) return apply('channel', `no maintenance windows set: ${change} now`, rollout);
+  const spreadMs = (occurrenceMs: number): number => Math.floor((bucket / 100) * occurrenceMs * WINDOW_SPREAD_FRACTION);
+  if (state.current) {
+    const turn = new Date(state.current.start.getTime() + spreadMs(state.current.end.getTime() - state.current.start.getTime()));
+    if (turn.getTime() <= input.now.getTime()) return apply('channel', `inside window ${state.current.label}: ${change}`, rollout);
+    return wait(`window ${state.current.label} is open; this node's turn (bucket ${formatBucket(bucket)}) comes at ${turn.toISOString()}`, turn, rollout);
+  }
+  const next = state.next!;
+  const turn = new Date(next.start.getTime() + spreadMs(next.end.getTime() - next.start.getTime()));
+  return wait(`waiting for window ${next.label} to move ${change}`, turn, rollout);
+}
+
+function holdInForce(input: ResolveInput): HoldInForce | null {
+  const hold = input.overlay.hold;
+  if (!hold) return null;
+  if (!hold.until) return { reason: hold.reason, until: null };
+  const end = holdEnd(hold.until, input.zone);
+  // A hold whose time has passed is over; with a regressed clock, keep holding: the safe side.
+  if (!input.clockRegressed && end.getTime() <= input.now.getTime()) return null;
+  return { reason: hold.reason, until: end.toISOString() };
+}
+
+/** A bare date holds through that whole day in the node's zone; a date-time is exact. */
+export function holdEnd(until: string, zone: string): Date {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(until)) return DateTime.fromISO(until, { zone }).plus({ days: 1 }).startOf('day').toJSDate();
+  return new Date(until);
+}
+
+function windowsInForce(input: ResolveInput): { from: DesiredState['windowsFrom']; list: readonly Window[] } {
+  if (input.overlay.windows) return { from: 'overlay', list: input.overlay.windows };
+  if (input.group.windows && input.group.windows.length > 0) return { from: 'group', list: input.group.windows };
+  return { from: 'none', list: [] };
+}
