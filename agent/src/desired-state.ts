@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ReleaseFile } from '../../schemas/index.js';
+import type { OverlayFile, ReleaseFile } from '../../schemas/index.js';
 import type { Agent } from './agent.js';
 import { loadOverlay } from './adapters/overlay-file.js';
 import { CLOCK_TOLERANCE_MS } from './channel/accept-channel.js';
@@ -57,9 +57,14 @@ export async function readAcceptedLocally(agent: Agent): Promise<AcceptedView | 
 }
 
 /** Gathers the facts resolve() and plan() need, then runs them: no side effect but the agent id. */
-export async function desiredAndPlan(agent: Agent, accepted: AcceptedView, opts: { upgradeNow?: ReadonlySet<string> | 'all' } = {}): Promise<DesiredAndPlan> {
+export async function desiredAndPlan(
+  agent: Agent,
+  accepted: AcceptedView,
+  opts: { upgradeNow?: ReadonlySet<string> | 'all'; overlay?: OverlayFile } = {},
+): Promise<DesiredAndPlan> {
   const now = agent.clock();
-  const overlay = await loadOverlay(agent.config.overlay);
+  // The loop passes the watcher's last good overlay; one-shot commands read the file.
+  const overlay = opts.overlay ?? (await loadOverlay(agent.config.overlay));
   const { releases, releaseErrors } = await candidateReleases(accepted, overlay.pin ?? {}, agent.config.overlay);
   const state = agent.state.read();
   const agentId = await ensureAgentId(agent);

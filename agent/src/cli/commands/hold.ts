@@ -1,0 +1,70 @@
+import { userInfo } from 'node:os';
+import { defineCommand } from 'citty';
+import { configPath, loadAgentConfig } from '../../agent-config.js';
+import { editOverlay } from '../../adapters/overlay-file.js';
+import type { Hold } from '../../../../schemas/index.js';
+import { DuckError } from '../../core/errors.js';
+import { isCalendarDate, parseInstant, setHold } from '../../core/overlay-edits.js';
+import { holdEnd } from '../../core/resolve.js';
+import { configArg, jsonArg } from '../common-args.js';
+import { createOutput } from '../output.js';
+
+export default defineCommand({
+  meta: {
+    name: 'hold',
+    description: 'Hold this node: no version changes at all (urgent releases included) until the hold ends or `duck unhold`. Edits the overlay, comments kept.',
+  },
+  args: {
+    reason: { type: 'string', description: 'why the node is held, shown in plans and reports (default: "held by <user> on <date>")', valueHint: 'text' },
+    until: {
+      type: 'string',
+      description: 'when the hold ends by itself: a date (through the end of that day, node-local time) or a date-time with an offset',
+      valueHint: '2026-12-31',
+    },
+    ...configArg,
+    ...jsonArg,
+  },
+  async run({ args }) {
+    const now = new Date();
+    const reason = args.reason ?? `held by ${operatorName()} on ${localDate(now)}`;
+    if (reason.trim() === '') throw new DuckError('usage', '--reason must not be empty');
+    const until = args.until;
+    if (until !== undefined) checkUntil(until, now);
+    const out = createOutput(args.json);
+    const file = (await loadAgentConfig(configPath(args.config))).overlay;
+    let previous: Hold | undefined;
+    await editOverlay(file, (doc) => {
+      previous = setHold(doc, reason, until);
+    });
+    const hold: Hold = until === undefined ? { reason } : { reason, until };
+    const replaced = previous ? ` (replacing: ${previous.reason}${previous.until ? ` until ${previous.until}` : ''})` : '';
+    out.line(`held this node in ${file}: ${reason}${until ? ` until ${until}` : ''}${replaced}`);
+    out.line(`the agent makes no version changes ${until ? 'until then' : 'until `duck unhold`'}, from its next reconcile`);
+    out.result({ ok: true, overlay: file, changed: JSON.stringify(previous) !== JSON.stringify(hold), hold, previous: previous ?? null });
+  },
+});
+
+function checkUntil(until: string, now: Date): void {
+  if (!isCalendarDate(until) && parseInstant(until) === null) {
+    throw new DuckError('usage', `--until "${until}" is not a date like 2026-12-31 or a date-time with an offset like 2026-12-31T18:00:00+01:00`);
+  }
+  // A bare date is read in the node's zone, as the agent reads it (holdEnd).
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  if (holdEnd(until, zone).getTime() <= now.getTime()) {
+    throw new DuckError('usage', `--until ${until} is already past (now ${now.toISOString()}): such a hold would hold nothing`);
+  }
+}
+
+function operatorName(): string {
+  // userInfo() throws for a uid without a passwd entry (common in containers).
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.LOGNAME ?? `uid ${process.getuid?.() ?? 'unknown'}`;
+  }
+}
+
+function localDate(d: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}

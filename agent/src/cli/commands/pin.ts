@@ -1,0 +1,58 @@
+import { defineCommand } from 'citty';
+import { configPath } from '../../agent-config.js';
+import { acceptedHasRelease, openAgent } from '../../agent.js';
+import { editOverlay } from '../../adapters/overlay-file.js';
+import { DuckError } from '../../core/errors.js';
+import { invalidName, setPin } from '../../core/overlay-edits.js';
+import { configArg, jsonArg } from '../common-args.js';
+import { createOutput, shortOid } from '../output.js';
+
+export default defineCommand({
+  meta: {
+    name: 'pin',
+    description:
+      'Pin an app to a version on this node, whatever the group says. Edits the overlay (comments kept); the version must be in the last accepted channel commit (exit 3 if not).',
+  },
+  args: {
+    app: { type: 'positional', description: 'the app to pin', required: true },
+    version: { type: 'positional', description: 'the version to run: releases/<app>/<version>/ of the last accepted commit', required: true },
+    force: {
+      type: 'boolean',
+      description: 'pin although nothing was accepted yet (no `duck verify` so far), without checking the release exists',
+      default: false,
+    },
+    ...configArg,
+    ...jsonArg,
+  },
+  async run({ args }) {
+    const { app, version } = args;
+    const bad = invalidName('app', app) ?? invalidName('version', version);
+    if (bad) throw new DuckError('usage', bad);
+    const out = createOutput(args.json);
+    const agent = await openAgent(configPath(args.config));
+    const file = agent.config.overlay;
+    // A pin to a release the channel does not have would leave the node waiting on nothing.
+    const has = await acceptedHasRelease(agent, app, version);
+    const anchor = agent.state.read().channel.anchor;
+    if (has === false) {
+      const commit = anchor?.commit ?? '';
+      throw new DuckError('invalid', `the last accepted commit ${shortOid(commit)} has no release ${app} ${version} (releases/${app}/${version}/); nothing was pinned`, {
+        commit,
+        app,
+        version,
+      });
+    }
+    if (has === null && !args.force) {
+      throw new DuckError('config', `nothing accepted from the channel yet, so ${app} ${version} cannot be checked: run \`duck verify\` first (or pin anyway with --force)`);
+    }
+    let previous: string | undefined;
+    await editOverlay(file, (doc) => {
+      previous = setPin(doc, app, version);
+    });
+    const changed = previous !== version;
+    if (!changed) out.line(`${app} is already pinned to ${version} in ${file}; nothing changed`);
+    else out.line(`pinned ${app} to ${version} in ${file}${previous ? ` (was ${previous})` : ''}; the agent applies it on its next reconcile`);
+    if (has === null) out.warn(`${app} ${version} was not checked against the channel (--force)`);
+    out.result({ ok: true, overlay: file, changed, app, version, previous: previous ?? null, checked: has === true });
+  },
+});

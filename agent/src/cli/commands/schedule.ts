@@ -1,0 +1,71 @@
+import { defineCommand } from 'citty';
+import { configPath, loadAgentConfig } from '../../agent-config.js';
+import { editOverlay } from '../../adapters/overlay-file.js';
+import { formatDuration } from '../../core/duration.js';
+import { DuckError } from '../../core/errors.js';
+import { invalidName, parseInstant, removeSchedule, setSchedule } from '../../core/overlay-edits.js';
+import { configArg, jsonArg } from '../common-args.js';
+import { createOutput } from '../output.js';
+
+export default defineCommand({
+  meta: {
+    name: 'schedule',
+    description:
+      'Schedule a one-shot upgrade of an app at a given time, whatever the windows say (--at), or cancel it (--cancel). Edits the overlay, comments kept.',
+  },
+  args: {
+    app: { type: 'positional', description: 'the app to upgrade', required: true },
+    at: {
+      type: 'string',
+      description: 'when to upgrade: an RFC 3339 date-time with an offset, e.g. 2026-11-25T02:00:00+08:00 or 2026-11-24T18:00:00Z',
+      valueHint: 'time',
+    },
+    cancel: { type: 'boolean', description: 'cancel the scheduled upgrade of the app', default: false },
+    ...configArg,
+    ...jsonArg,
+  },
+  async run({ args }) {
+    const { app, at } = args;
+    const bad = invalidName('app', app);
+    if (bad) throw new DuckError('usage', bad);
+    if (args.cancel && at !== undefined) throw new DuckError('usage', 'give --at <time> or --cancel, not both');
+    if (!args.cancel && at === undefined) throw new DuckError('usage', `give the time to upgrade ${app}: --at <time> (or --cancel)`);
+    const now = new Date();
+    const when = at === undefined ? null : checkAt(at, now);
+    const out = createOutput(args.json);
+    const file = (await loadAgentConfig(configPath(args.config))).overlay;
+    let previous: string | undefined;
+    await editOverlay(file, (doc) => {
+      previous = at === undefined ? removeSchedule(doc, app) : setSchedule(doc, app, at);
+    });
+    if (at === undefined || when === null) {
+      if (previous === undefined) out.line(`no upgrade of ${app} is scheduled in ${file}; nothing changed`);
+      else out.line(`cancelled the upgrade of ${app} scheduled at ${previous} in ${file}`);
+      out.result({ ok: true, overlay: file, changed: previous !== undefined, app, at: null, previous: previous ?? null });
+      return;
+    }
+    const replaced = previous !== undefined && previous !== at ? ` (was ${previous})` : '';
+    out.line(`scheduled an upgrade of ${app} at ${at} (in ${formatDuration(when.getTime() - now.getTime())}) in ${file}${replaced}`);
+    out.line('the agent upgrades it then, whatever the windows say; a hold still wins');
+    out.result({ ok: true, overlay: file, changed: previous !== at, app, at, previous: previous ?? null });
+  },
+});
+
+/** The instant of --at; usage errors (exit 2) for a malformed, offset-less or past time. */
+function checkAt(at: string, now: Date): Date {
+  const when = parseInstant(at);
+  if (when === null) {
+    // Without an offset the same text means different instants on nodes in different zones.
+    const noOffset = /^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/.test(at);
+    throw new DuckError(
+      'usage',
+      noOffset
+        ? `--at "${at}" has no offset: add one, as in ${at.length === 10 ? `${at}T02:00:00` : at.replace(' ', 'T')}+08:00 or …Z for UTC`
+        : `--at "${at}" is not an RFC 3339 date-time like 2026-11-25T02:00:00+08:00`,
+    );
+  }
+  if (when.getTime() <= now.getTime()) {
+    throw new DuckError('usage', `--at ${at} is in the past (now ${now.toISOString()}): a scheduled upgrade runs once, at a time to come`);
+  }
+  return when;
+}

@@ -1,0 +1,23 @@
+import { defineCommand } from 'citty';
+import { configPath, loadAgentConfig } from '../../agent-config.js';
+import { editOverlay } from '../../adapters/overlay-file.js';
+import type { Hold } from '../../../../schemas/index.js';
+import { removeHold } from '../../core/overlay-edits.js';
+import { configArg, jsonArg } from '../common-args.js';
+import { createOutput } from '../output.js';
+
+export default defineCommand({
+  meta: { name: 'unhold', description: 'Remove the hold from the overlay (comments kept): version changes resume' },
+  args: { ...configArg, ...jsonArg },
+  async run({ args }) {
+    const out = createOutput(args.json);
+    const file = (await loadAgentConfig(configPath(args.config))).overlay;
+    let previous: Hold | undefined;
+    await editOverlay(file, (doc) => {
+      previous = removeHold(doc);
+    });
+    if (previous === undefined) out.line(`no hold in ${file}; nothing changed`);
+    else out.line(`removed the hold in ${file} (was: ${previous.reason}); the agent resumes version changes on its next reconcile`);
+    out.result({ ok: true, overlay: file, changed: previous !== undefined, previous: previous ?? null });
+  },
+});

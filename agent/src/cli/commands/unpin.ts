@@ -1,0 +1,29 @@
+import { defineCommand } from 'citty';
+import { configPath, loadAgentConfig } from '../../agent-config.js';
+import { editOverlay } from '../../adapters/overlay-file.js';
+import { DuckError } from '../../core/errors.js';
+import { invalidName, removePin } from '../../core/overlay-edits.js';
+import { configArg, jsonArg } from '../common-args.js';
+import { createOutput } from '../output.js';
+
+export default defineCommand({
+  meta: { name: 'unpin', description: 'Remove the pin of an app from the overlay (comments kept): the node follows its group again' },
+  args: {
+    app: { type: 'positional', description: 'the app to unpin', required: true },
+    ...configArg,
+    ...jsonArg,
+  },
+  async run({ args }) {
+    const bad = invalidName('app', args.app);
+    if (bad) throw new DuckError('usage', bad);
+    const out = createOutput(args.json);
+    const file = (await loadAgentConfig(configPath(args.config))).overlay;
+    let previous: string | undefined;
+    await editOverlay(file, (doc) => {
+      previous = removePin(doc, args.app);
+    });
+    if (previous === undefined) out.line(`${args.app} is not pinned in ${file}; nothing changed`);
+    else out.line(`unpinned ${args.app} in ${file} (was ${previous}); the agent follows the group again on its next reconcile`);
+    out.result({ ok: true, overlay: file, changed: previous !== undefined, app: args.app, previous: previous ?? null });
+  },
+});

@@ -1,0 +1,87 @@
+// DESIGN §4.1 and §4.5: the overlay is watched; an edit changes the decision at once, and a bad
+// edit leaves the last good overlay — and so every decision — as it was.
+import { writeFile } from 'node:fs/promises';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { OverlayFile } from '../../schemas/index.js';
+import { openAgent, verifyChannel } from '../../agent/src/agent.js';
+import type { OverlayWatch } from '../../agent/src/adapters/overlay-file.js';
+import { watchOverlay } from '../../agent/src/adapters/overlay-file.js';
+import type { DuckError } from '../../agent/src/core/errors.js';
+import { desiredAndPlan } from '../../agent/src/desired-state.js';
+import { makeAgentNode } from '../helpers/agent-node.js';
+import { createChannel } from '../helpers/channel-builder.js';
+import { writeBasicChannel, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
+import { startGitServer } from '../helpers/git-server.js';
+import { makeOpenpgpKey } from '../helpers/keys.js';
+import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
+
+const Overlay = suite('overlay edits change decisions');
+
+Overlay('a watched overlay edit changes the decision; a broken edit keeps the previous one in force', async () => {
+  const root = await makeTempDir('duck-overlay-dec-');
+  const server = await startGitServer({ root });
+  let watch: OverlayWatch | null = null;
+  try {
+    const key = await makeOpenpgpKey('root');
+    const ch = await createChannel({ serverRoot: root });
+    await writeBasicChannel(ch, [key]);
+    await writeRelease(ch, 'shop', '1.1.0');
+    await writeGroup(ch, 'production', { shop: '1.1.0' });
+    await ch.commit('1.1.0', key);
+    await ch.publish();
+    const node = await makeAgentNode({ url: server.url('channel.git'), rootKeys: [key] });
+    await node.seedState((s) => {
+      s.apps.shop = { version: '1.0.0', commit: 'a'.repeat(40), since: '2026-11-01T00:00:00Z', migrations: 'reversible', backupBeforeInstall: null };
+    });
+    const agent = await openAgent(node.configFile);
+    const accepted = await verifyChannel(agent);
+    const view = { commit: accepted.anchor.commit, content: accepted.content, tree: accepted.tree };
+
+    const events: Array<{ overlay: OverlayFile; error: DuckError | null }> = [];
+    let notify: () => void = () => undefined;
+    watch = await watchOverlay(node.overlayFile, (overlay, error) => {
+      events.push({ overlay, error });
+      notify();
+    });
+    const nextEvent = (): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no overlay event within 5 s')), 5000);
+        notify = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    const decision = async () => (await desiredAndPlan(agent, view, { overlay: watch!.current() })).desired.apps[0]!;
+
+    assert.is((await decision()).decision, 'apply');
+
+    let seen = nextEvent();
+    await writeFile(node.overlayFile, '# operator: freeze for the audit\nhold: { reason: audit week }\n');
+    await seen;
+    const held = await decision();
+    assert.is(held.decision, 'wait');
+    assert.match(held.reason, /^held: audit week/);
+
+    seen = nextEvent();
+    await writeFile(node.overlayFile, 'hold: { reason: audit week\n');
+    await seen;
+    assert.ok(watch.error(), 'the broken edit is reported');
+    assert.match(watch.error()!.message, /overlay\.yaml:\d+:\d+/);
+    assert.match((await decision()).reason, /^held: audit week/, 'the last good overlay stays in force');
+
+    seen = nextEvent();
+    await writeFile(node.overlayFile, 'pin: { shop: 1.0.0 }\n');
+    await seen;
+    assert.is(watch.error(), null);
+    const pinned = await decision();
+    assert.equal([pinned.desired, pinned.decision], ['1.0.0', 'none']);
+    assert.ok(events.length >= 3);
+  } finally {
+    await watch?.close();
+    await server.close();
+    await removeTempDir(root);
+  }
+});
+
+Overlay.run();
