@@ -39,7 +39,7 @@ export const PATTERN_WORDS: Readonly<Record<string, string>> = {
   '^[A-Za-z0-9][A-Za-z0-9_.-]*$': 'must be a compose name (letters, digits, _ . -)',
   '^[A-Za-z_][A-Za-z0-9_]*$': 'must be an environment variable name (letters, digits and _)',
   '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$': 'must be an id of letters, digits, . _ : - (at most 128 characters)',
-  '^(https?|file)://\\S+$': 'must be an http://, https:// or file:// URL',
+  '^https?://\\S+$': 'must be an http:// or https:// URL (git smart HTTP)',
   '^[^\\s~^:?*\\[\\\\]+$': 'must be a git branch name',
 };
 

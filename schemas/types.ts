@@ -199,6 +199,16 @@ export interface AgentConfigFile {
   limits?: Limits;
   controller?: ControllerConfig;
   agentId?: string;
+  apply?: ApplySettings;
+}
+
+export interface ApplySettings {
+  appsDir?: string;
+  backupsDir?: string;
+  keepBackups?: number;
+  keepReleases?: number;
+  maxLockDefer?: string;
+  minFreeBytes?: number;
 }
 
 export interface SchemaTypes {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { AgentConfigFile } from '../../schemas/index.js';
 import { parseYaml } from '../../schemas/index.js';
 import { parseDuration } from './core/duration.js';
@@ -22,6 +22,14 @@ export interface AgentConfig {
   readonly stateDir: string;
   readonly overlay: string;
   readonly limits: { readonly maxFileBytes: number; readonly maxFetchBytes: number };
+  readonly apply: {
+    readonly appsDir: string;
+    readonly backupsDir: string;
+    readonly keepBackups: number;
+    readonly keepReleases: number;
+    readonly maxLockDeferMs: number;
+    readonly minFreeBytes: number;
+  };
   readonly raw: AgentConfigFile;
 }
 
@@ -36,6 +44,7 @@ export async function loadAgentConfig(file: string): Promise<AgentConfig> {
   const text = await readText(file, 'the agent config (run `duck init` to write one, or pass --config)');
   const raw = asConfigError(() => parseYaml('agent-config', text, file));
   const base = dirname(file);
+  const stateDir = resolve(base, raw.stateDir ?? '/var/lib/duck');
   const token = raw.channel.tokenFile
     ? (await readText(resolve(base, raw.channel.tokenFile), 'channel.tokenFile')).trim()
     : raw.channel.token;
@@ -49,9 +58,17 @@ export async function loadAgentConfig(file: string): Promise<AgentConfig> {
     },
     group: raw.group,
     trustKeyFiles: raw.trust.keys.map((k) => resolve(base, k)),
-    stateDir: resolve(base, raw.stateDir ?? '/var/lib/duck'),
+    stateDir,
     overlay: resolve(base, raw.overlay ?? '/etc/duck/overlay.yaml'),
     limits: { ...DEFAULT_LIMITS, ...raw.limits },
+    apply: {
+      appsDir: resolve(base, raw.apply?.appsDir ?? join(stateDir, 'apps')),
+      backupsDir: resolve(base, raw.apply?.backupsDir ?? join(stateDir, 'backups')),
+      keepBackups: raw.apply?.keepBackups ?? 3,
+      keepReleases: raw.apply?.keepReleases ?? 2,
+      maxLockDeferMs: parseDuration(raw.apply?.maxLockDefer ?? '1h', { file, field: '/apply/maxLockDefer' }),
+      minFreeBytes: raw.apply?.minFreeBytes ?? 256 * 1024 * 1024,
+    },
     raw,
   };
 }

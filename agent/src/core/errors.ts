@@ -17,7 +17,7 @@ export const REFUSAL_CODES = [
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
-export const OTHER_CODES = ['config', 'usage', 'fetch', 'io', 'not-found', 'internal'] as const;
+export const OTHER_CODES = ['config', 'usage', 'fetch', 'io', 'not-found', 'internal', 'unhealthy', 'no-space', 'locked', 'docker'] as const;
 export type DuckErrorCode = RefusalCode | (typeof OTHER_CODES)[number];
 
 /** How a caller should react: retry later (transient), or stop until something changes. */
