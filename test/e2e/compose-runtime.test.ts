@@ -42,7 +42,7 @@ it.before(async (ctx) => {
     ctx.target = {
       cwd: ctx.dir,
       files: ['compose.yaml'],
-      env: { HELLO_VERSION: '1.0.0', HELLO_PORT: String(ctx.port), HELLO_DATA: join(ctx.dir, 'data') },
+      env: { HELLO_VERSION: '1.0.0', HELLO_PORT: String(ctx.port), DUCK_DATA_DIR: join(ctx.dir, 'data'), DUCK_LOCK_DIR: join(ctx.dir, 'lock') },
     };
   } catch (err) {
     // uvu swallows an error thrown by a before hook (its tests just count as not passed): say it.
@@ -100,7 +100,7 @@ it('the service answers over HTTP on the port published to 127.0.0.1', async (ct
 });
 
 it('the container writes to the bind-mounted data directory', async (ctx) => {
-  const log = await readFile(join(ctx.dir, 'data', 'starts.log'), 'utf8');
+  const log = await readFile(join(ctx.dir, 'data', 'web', 'starts.log'), 'utf8');
   assert.match(log, / 1\.0\.0\n$/);
 });
 
@@ -115,7 +115,7 @@ it('down removes containers and network but keeps the data', async (ctx) => {
   await ctx.runtime.down(ctx.project, ctx.target);
   assert.equal(await ctx.runtime.ps(ctx.project), []);
   assert.equal(await projectContainers(ctx.project), []);
-  const log = await readFile(join(ctx.dir, 'data', 'starts.log'), 'utf8');
+  const log = await readFile(join(ctx.dir, 'data', 'web', 'starts.log'), 'utf8');
   assert.is(log.trim().split('\n').length, 2, 'one line per start, both kept');
 });
 

@@ -10,6 +10,13 @@ import { makeTempDir, run } from './tmp.js';
 
 export const DUCK_BIN = resolve('dist/agent/src/main.js');
 
+export interface DuckResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  json: Record<string, unknown> | null;
+}
+
 export interface AgentNode {
   readonly dir: string;
   readonly configFile: string;
@@ -17,7 +24,9 @@ export interface AgentNode {
   readonly overlayFile: string;
   /** Writes the agent state as a node in that situation would have it (before the agent first runs). */
   seedState(change: (state: AgentState) => void): Promise<void>;
-  duck(...args: string[]): Promise<{ code: number; stdout: string; stderr: string; json: Record<string, unknown> | null }>;
+  duck(...args: string[]): Promise<DuckResult>;
+  /** The CLI with extra environment (DUCK_FAULT_KILL_AT, TZ...). */
+  duckWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<DuckResult>;
 }
 
 export async function makeAgentNode(opts: {
@@ -51,18 +60,21 @@ export async function makeAgentNode(opts: {
       await mkdir(join(dir, 'state'), { recursive: true });
       await writeFile(join(dir, 'state', 'state.json'), JSON.stringify(state, null, 2));
     },
-    duck: async (...args) => {
-      const result = await run(process.execPath, [DUCK_BIN, ...args, '--config', configFile], { allowFailure: true, cwd: dir });
-      const stdout = result.stdout.toString('utf8');
-      let json: Record<string, unknown> | null = null;
-      if (args.includes('--json')) {
-        try {
-          json = JSON.parse(stdout) as Record<string, unknown>;
-        } catch {
-          json = null;
-        }
-      }
-      return { code: result.code, stdout, stderr: result.stderr, json };
-    },
+    duck: (...args) => duckIn(dir, configFile, {}, args),
+    duckWith: (env, ...args) => duckIn(dir, configFile, env, args),
   };
+}
+
+async function duckIn(dir: string, configFile: string, env: NodeJS.ProcessEnv, args: string[]): Promise<DuckResult> {
+  const result = await run(process.execPath, [DUCK_BIN, ...args, '--config', configFile], { allowFailure: true, cwd: dir, env: { ...process.env, ...env } });
+  const stdout = result.stdout.toString('utf8');
+  let json: Record<string, unknown> | null = null;
+  if (args.includes('--json')) {
+    try {
+      json = JSON.parse(stdout) as Record<string, unknown>;
+    } catch {
+      json = null;
+    }
+  }
+  return { code: result.code, stdout, stderr: result.stderr, json };
 }

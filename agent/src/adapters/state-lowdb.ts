@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import type { AgentState } from '../core/agent-state.js';
-import { STATE_SCHEMA_VERSION, VERIFIED_CACHE_LIMIT, emptyAgentState } from '../core/agent-state.js';
+import { HISTORY_LIMIT, STATE_SCHEMA_VERSION, VERIFIED_CACHE_LIMIT, emptyAgentState } from '../core/agent-state.js';
 import { DuckError } from '../core/errors.js';
 
 export const STATE_FILE = 'state.json';
@@ -31,6 +31,7 @@ export async function openStateStore(stateDir: string): Promise<StateStore> {
     update: async (change) => {
       change(db.data);
       trimVerified(db.data);
+      if (db.data.history.length > HISTORY_LIMIT) db.data.history.splice(0, db.data.history.length - HISTORY_LIMIT);
       await db.write();
     },
   };

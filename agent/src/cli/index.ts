@@ -19,6 +19,14 @@ export const duck = defineCommand({
     hold: load('hold'),
     unhold: load('unhold'),
     schedule: load('schedule'),
+    run: load('run'),
+    upgrade: load('upgrade'),
+    start: load('start'),
+    stop: load('stop'),
+    restart: load('restart'),
+    ps: load('ps'),
+    logs: load('logs'),
+    history: load('history'),
   },
 });
 
@@ -32,7 +40,8 @@ export async function runCli(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   try {
     await runCommand(duck, { rawArgs: argv });
-    return EXIT.ok;
+    // A command reports a result that is not ok (a rolled-back upgrade) through process.exitCode.
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {
     if (isUsageError(err)) {
       const message = stripAnsi((err as Error).message);

@@ -1,3 +1,5 @@
+import type { Step } from './steps.js';
+
 /**
  * The agent's durable state (DESIGN §4.5), one JSON document under the state directory.
  * `schemaVersion` lets a later agent migrate a file an earlier one wrote.
@@ -45,6 +47,50 @@ export interface InstalledApp {
   readonly migrations: 'reversible' | 'irreversible';
   /** The backup taken just before this version was installed (DESIGN §4.4 restores it on a downgrade). */
   readonly backupBeforeInstall: string | null;
+  /** Hash of everything that shapes the app's running state; unchanged means no Docker mutation. */
+  readonly configHash?: string;
+  /** The version this one replaced: its release directory and images are kept for a rollback. */
+  readonly previous?: string | null;
+  /** Stopped by the operator (`duck stop`): the agent does not start it again by itself. */
+  readonly stoppedByOperator?: boolean;
+}
+
+export type Outcome = 'applied' | 'rolled-back' | 'rollback-failed' | 'deferred' | 'failed' | 'interrupted';
+
+/** One line of an app's history: what the agent did, and why. */
+export interface HistoryEntry {
+  readonly id: string;
+  readonly at: string;
+  readonly app: string;
+  readonly from: string | null;
+  readonly to: string | null;
+  readonly outcome: Outcome | 'backup' | 'restore' | 'stopped' | 'started' | 'orphaned' | 'channel-refused';
+  readonly reason: string;
+  readonly commit?: string;
+  readonly ms?: number;
+  readonly backupId?: string | null;
+}
+
+/** The change in flight for one app, written before each step runs (DESIGN §4.3). */
+export interface JournalEntry {
+  readonly id: string;
+  readonly app: string;
+  readonly from: string | null;
+  readonly to: string;
+  readonly commit: string;
+  readonly trigger: string;
+  readonly reason: string;
+  readonly startedAt: string;
+  steps: Step[];
+  /** Index of the step begun last; steps before it are done. */
+  running: number;
+  /** Whether `running` finished. */
+  runningDone: boolean;
+  phase: 'forward' | 'rollback';
+  backupId: string | null;
+  failure: string | null;
+  configHash: string;
+  migrations: 'reversible' | 'irreversible';
 }
 
 /** A version that failed here: not retried until the channel moves or an operator acts. */
@@ -66,6 +112,10 @@ export interface AgentState {
   admitted: Record<string, string>;
   /** app -> the `schedule.at` already carried out, so a one-shot schedule runs once. */
   schedulesDone: Record<string, string>;
+  journal: Record<string, JournalEntry>;
+  history: HistoryEntry[];
+  /** app -> when its update lock first deferred the pending change (ISO). */
+  lockDeferredSince: Record<string, string>;
   /** The newest agent-clock time seen (ISO): a clock behind it makes no time-based decision. */
   newestTimeSeen: string | null;
 }
@@ -79,9 +129,13 @@ export function emptyAgentState(): AgentState {
     failed: {},
     admitted: {},
     schedulesDone: {},
+    journal: {},
+    history: [],
+    lockDeferredSince: {},
     newestTimeSeen: null,
   };
 }
 
 /** Bounded so a long-lived agent's state file stays small; the newest facts are kept. */
 export const VERIFIED_CACHE_LIMIT = 20_000;
+export const HISTORY_LIMIT = 1_000;

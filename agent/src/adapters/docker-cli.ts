@@ -1,0 +1,157 @@
+/**
+ * The few docker CLI calls the agent makes outside compose: images (inspect, pull, load, tag,
+ * remove) and volumes (inspect). execFile, never a shell: refs and paths come from a release and
+ * must not be interpreted. Nothing here forces anything: an image still used by a container stays.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { DuckError } from '../core/errors.js';
+
+const run = promisify(execFile);
+
+const STDERR_TAIL = 2000;
+/** Pulls and loads move whole images; inspect and tag answer at once. */
+const LONG_BUFFER = 64 * 1024 * 1024;
+const NO_SUCH_IMAGE = /no such image|no such object/i;
+const NO_SUCH_VOLUME = /no such volume/i;
+
+export interface ImageInfo {
+  /** The image id, `sha256:<64 hex>`. */
+  id: string;
+  /** `repo:tag` names pointing at it. */
+  repoTags: string[];
+  /** `repo@sha256:…` names a registry gave it (empty after `docker load` on the classic image store). */
+  repoDigests: string[];
+}
+
+export interface VolumeInfo {
+  name: string;
+  /** Where the volume's data lives on the host. */
+  mountpoint: string;
+}
+
+/** What `docker load` reported: the names it tagged and the ids it loaded without a name. */
+export interface LoadedImages {
+  refs: string[];
+  ids: string[];
+}
+
+export interface DockerVersion {
+  client: string;
+  server: string;
+}
+
+export interface DockerCallOptions {
+  signal?: AbortSignal;
+}
+
+export interface DockerCli {
+  /** The image `ref` (a name, a digest ref or an id) names, or null when Docker has none. */
+  imageInspect(ref: string): Promise<ImageInfo | null>;
+  pull(ref: string, options?: DockerCallOptions): Promise<void>;
+  /** `docker load` of an archive made by `docker save`. */
+  load(file: string, options?: DockerCallOptions): Promise<LoadedImages>;
+  tag(source: string, target: string): Promise<void>;
+  /** Removes a name (and the image once no name is left); never forced, so an image in use stays. */
+  removeImage(ref: string): Promise<void>;
+  volumeInspect(name: string): Promise<VolumeInfo | null>;
+  version(): Promise<DockerVersion>;
+}
+
+export interface DockerCliOptions {
+  /** The docker executable; default from PATH. */
+  docker?: string;
+}
+
+export function createDockerCli(options: DockerCliOptions = {}): DockerCli {
+  const docker = options.docker ?? 'docker';
+
+  const call = async (args: string[], opts: { signal?: AbortSignal; maxBuffer?: number } = {}): Promise<string> => {
+    try {
+      const { stdout } = await run(docker, args, { maxBuffer: opts.maxBuffer ?? 16 * 1024 * 1024, signal: opts.signal });
+      return stdout;
+    } catch (err) {
+      throw dockerError(docker, args, err);
+    }
+  };
+
+  /** Runs an inspect; a "no such …" answer is null, any other failure (engine down) an error. */
+  const inspect = async (args: string[], missing: RegExp): Promise<unknown[] | null> => {
+    try {
+      const { stdout } = await run(docker, args, { maxBuffer: 16 * 1024 * 1024 });
+      return JSON.parse(stdout) as unknown[];
+    } catch (err) {
+      if (missing.test(stderrOf(err))) return null;
+      throw dockerError(docker, args, err);
+    }
+  };
+
+  return {
+    imageInspect: async (ref) => {
+      const found = await inspect(['image', 'inspect', '--', ref], NO_SUCH_IMAGE);
+      const image = found?.[0] as { Id?: string; RepoTags?: string[] | null; RepoDigests?: string[] | null } | undefined;
+      if (!image?.Id) return null;
+      return { id: image.Id, repoTags: image.RepoTags ?? [], repoDigests: image.RepoDigests ?? [] };
+    },
+    pull: async (ref, opts = {}) => {
+      await call(['pull', '--quiet', '--', ref], { signal: opts.signal, maxBuffer: LONG_BUFFER });
+    },
+    load: async (file, opts = {}) => {
+      const stdout = await call(['load', '--quiet', '--input', file], { signal: opts.signal, maxBuffer: LONG_BUFFER });
+      return parseLoadOutput(stdout);
+    },
+    tag: async (source, target) => {
+      await call(['tag', '--', source, target]);
+    },
+    removeImage: async (ref) => {
+      await call(['image', 'rm', '--', ref]);
+    },
+    volumeInspect: async (name) => {
+      const found = await inspect(['volume', 'inspect', '--', name], NO_SUCH_VOLUME);
+      const volume = found?.[0] as { Name?: string; Mountpoint?: string } | undefined;
+      if (!volume?.Name || !volume.Mountpoint) return null;
+      return { name: volume.Name, mountpoint: volume.Mountpoint };
+    },
+    version: async () => {
+      const stdout = await call(['version', '--format', '{{json .}}']);
+      const parsed = JSON.parse(stdout) as { Client?: { Version?: string }; Server?: { Version?: string } | null };
+      return { client: parsed.Client?.Version ?? '', server: parsed.Server?.Version ?? '' };
+    },
+  };
+}
+
+/**
+ * `docker load` prints "Loaded image: repo:tag" for every name the archive carries and
+ * "Loaded image ID: sha256:…" for an image saved by id (no name).
+ */
+export function parseLoadOutput(stdout: string): LoadedImages {
+  const refs: string[] = [];
+  const ids: string[] = [];
+  for (const line of stdout.split('\n')) {
+    const id = /^Loaded image ID:\s*(\S+)\s*$/.exec(line.trim());
+    if (id?.[1]) {
+      ids.push(id[1]);
+      continue;
+    }
+    const ref = /^Loaded image:\s*(\S+)\s*$/.exec(line.trim());
+    if (ref?.[1]) refs.push(ref[1]);
+  }
+  return { refs, ids };
+}
+
+function stderrOf(err: unknown): string {
+  const stderr = (err as { stderr?: unknown } | null)?.stderr;
+  return typeof stderr === 'string' ? stderr : '';
+}
+
+function dockerError(docker: string, args: string[], err: unknown): DuckError {
+  const command = `${docker} ${args.filter((a) => a !== '--').join(' ')}`;
+  const { code, killed, signal } = (err ?? {}) as { code?: unknown; killed?: boolean; signal?: unknown };
+  let why: string;
+  if (code === 'ENOENT') why = `${docker} is not installed`;
+  else if (code === 'ABORT_ERR') why = 'aborted';
+  else why = stderrOf(err).trim().slice(-STDERR_TAIL) || (killed ? `killed by ${String(signal)}` : (err as Error).message);
+  return new DuckError('docker', `\`${command}\` failed: ${why}`, { command, ...(typeof code === 'number' ? { exitCode: code } : {}) }, undefined, {
+    cause: err,
+  });
+}

@@ -1,0 +1,39 @@
+import type { OverlayFile, Probe } from '../../../schemas/index.js';
+import type { AgentConfig } from '../agent-config.js';
+import type { StateStore } from '../adapters/state-lowdb.js';
+import type { CommitTree } from '../channel/commit-tree.js';
+import type { ReleaseContent } from '../channel/read-release.js';
+import type { ComposeRuntime, ComposeTarget } from '../ports.js';
+import type { BackupStore } from './backup-store.js';
+
+/** One event per line with fields (`{event: 'step', app, step: 'backup', ms}`). */
+export type Logger = (event: string, fields?: Record<string, unknown>) => void;
+
+/** The side effects applying needs, behind small functions so the engine reads as a sequence. */
+export interface ApplyServices {
+  readonly runtime: ComposeRuntime;
+  readonly backups: BackupStore;
+  /** Pull or load the images (download-then-stop: the old version still serves meanwhile). */
+  ensureImages(images: ReleaseContent['release']['images'], releaseDir: string, app: string): Promise<void>;
+  awaitHealthy(app: string, project: string, target: ComposeTarget, probes: Probe[], timeoutMs: number): Promise<void>;
+  /** Host mountpoints of the project's named volumes that exist. */
+  volumes(project: string, names: readonly string[]): Promise<Array<{ name: string; mountpoint: string }>>;
+  /** Refuse early, before anything stops, when a backup of these would not fit. */
+  assertBackupFits(paths: readonly string[]): Promise<void>;
+}
+
+export interface ApplyEnv {
+  readonly config: AgentConfig;
+  readonly state: StateStore;
+  readonly clock: () => Date;
+  readonly log: Logger;
+  readonly services: ApplyServices;
+  readonly overlay: OverlayFile;
+  readonly overlayDir: string;
+  /** A release from the local clone of the channel, by object id (the journal names the commit). */
+  readRelease(app: string, version: string, commit: string): Promise<{ content: ReleaseContent; tree: CommitTree }>;
+  /** DUCK_FAULT_KILL_AT: the process kills itself at this step, so tests can crash it anywhere. */
+  readonly faultAt: string | null;
+  /** `duck upgrade --force`: go ahead although the app holds its update lock. */
+  readonly force: boolean;
+}

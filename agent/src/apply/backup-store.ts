@@ -1,0 +1,308 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { choosePrune, compareNewestFirst, isBackupId, makeBackupId } from '../core/backup-retention.js';
+import { DuckError } from '../core/errors.js';
+import { assertFreeSpace } from './disk-space.js';
+import type { FileFacts, TreeFacts } from './tree-copy.js';
+import { copyTree, fsError, hashTree, treeBytes } from './tree-copy.js';
+
+/**
+ * Backups on disk (DESIGN §4.3): one directory per backup under the backups directory, holding
+ * `data/<path>` for each data path, `volumes/<name>` for each named volume, `release/` (the
+ * release directory of the version that produced the data) and `manifest.json`. A backup is
+ * written as `<id>.partial` and renamed when complete, so a crash never leaves a half backup
+ * that looks whole; its manifest (sha256 per file) is checked before any restore.
+ */
+
+export const MANIFEST = 'manifest.json';
+const PARTIAL = '.partial';
+
+export interface BackupRecord {
+  readonly id: string;
+  readonly app: string;
+  /** The version whose data this is: a backup is restored onto this version only. */
+  readonly version: string;
+  readonly createdAt: string;
+  readonly reason: string;
+  readonly bytes: number;
+  readonly paths: string[];
+  readonly volumes: string[];
+  /** Data paths that did not exist when the backup was taken: a restore removes them again. */
+  readonly absent: string[];
+  readonly files: Record<string, FileFacts>;
+  readonly symlinks: Record<string, string>;
+}
+
+/** A backup directory whose manifest cannot be read: listed, so an operator sees it, never used. */
+export interface BrokenBackup {
+  readonly id: string;
+  readonly problem: string;
+}
+
+export interface BackupInput {
+  readonly app: string;
+  readonly version: string;
+  readonly dataDir: string;
+  readonly paths: readonly string[];
+  readonly volumes: ReadonlyArray<{ name: string; mountpoint: string }>;
+  readonly releaseDir: string | null;
+  readonly reason: string;
+}
+
+export interface RestoreTarget {
+  readonly dataDir: string;
+  readonly volumes: ReadonlyArray<{ name: string; mountpoint: string }>;
+}
+
+export interface BackupStore {
+  readonly dir: string;
+  create(input: BackupInput): Promise<BackupRecord>;
+  /** Newest first; `app` narrows to one app. */
+  list(app?: string): Promise<{ backups: BackupRecord[]; broken: BrokenBackup[] }>;
+  get(id: string): Promise<BackupRecord>;
+  /** Re-hashes the backup against its manifest; throws 'digest-mismatch' naming the first difference. */
+  verify(id: string): Promise<BackupRecord>;
+  /** Verifies, then puts the data paths and volumes back exactly as they were backed up. */
+  restore(id: string, target: RestoreTarget): Promise<BackupRecord>;
+  /** Copies the backed-up release directory to `releaseDir` when that is missing. */
+  restoreRelease(id: string, releaseDir: string): Promise<void>;
+  /** Removes the app's backups beyond the newest `keep`, never the protected ones; returns the ids. */
+  prune(app: string, keep: number, protect?: readonly string[]): Promise<string[]>;
+  /** Removes the one backup an operator named. */
+  remove(id: string): Promise<void>;
+  /** Removes backups a crash left unfinished (`<id>.partial`); returns their names. */
+  cleanPartial(): Promise<string[]>;
+}
+
+export function createBackupStore(dir: string, opts: { minFreeBytes?: number; now?: () => Date } = {}): BackupStore {
+  const now = opts.now ?? (() => new Date());
+  const pathOf = (id: string): string => {
+    if (!isBackupId(id)) throw new DuckError('usage', `"${id}" is not a backup id (see duck backups)`, { field: 'backup-id' });
+    return join(dir, id);
+  };
+
+  const readRecord = async (id: string): Promise<BackupRecord> => {
+    const file = join(pathOf(id), MANIFEST);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DuckError('not-found', `no backup ${id} in ${dir}`, { file });
+      throw fsError(file, 'cannot read', err);
+    }
+    try {
+      const record = JSON.parse(text) as BackupRecord;
+      if (record.id !== id || typeof record.app !== 'string' || typeof record.version !== 'string' || typeof record.files !== 'object') {
+        throw new Error('fields id, app, version or files are missing or do not match the directory');
+      }
+      return record;
+    } catch (err) {
+      throw new DuckError('invalid', `${file}: the backup manifest is unreadable: ${(err as Error).message}`, { file });
+    }
+  };
+
+  const verify = async (id: string): Promise<BackupRecord> => {
+    const record = await readRecord(id);
+    const root = pathOf(id);
+    const found = await hashTree(root, (rel) => rel === MANIFEST);
+    const problems = compareFacts(record, found);
+    if (problems.length > 0) {
+      throw new DuckError(
+        'digest-mismatch',
+        `backup ${id} does not match its manifest (${join(root, MANIFEST)}): ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}`,
+        { file: join(root, MANIFEST), problems },
+      );
+    }
+    return record;
+  };
+
+  return {
+    dir,
+    async create(input) {
+      const sources = [
+        ...input.paths.map((p) => join(input.dataDir, p)),
+        ...input.volumes.map((v) => v.mountpoint),
+        ...(input.releaseDir ? [input.releaseDir] : []),
+      ];
+      let estimate = 0;
+      for (const source of sources) estimate += await treeBytes(source);
+      await assertFreeSpace(dir, estimate, opts.minFreeBytes ?? 0);
+
+      const createdAt = now();
+      const id = makeBackupId(input.app, input.version, createdAt, randomBytes(2).toString('hex'));
+      const partial = join(dir, id + PARTIAL);
+      await rm(partial, { recursive: true, force: true });
+      await mkdir(partial, { recursive: true });
+      const files: Record<string, FileFacts> = {};
+      const symlinks: Record<string, string> = {};
+      const absent: string[] = [];
+      let bytes = 0;
+      const take = async (source: string, rel: string): Promise<void> => {
+        const facts = await copyTree(source, join(partial, rel));
+        bytes += facts.bytes;
+        mergeFacts(files, symlinks, rel, facts);
+      };
+      try {
+        for (const path of input.paths) {
+          const source = join(input.dataDir, path);
+          if (existsSync(source)) await take(source, `data/${path}`);
+          else absent.push(path);
+        }
+        for (const volume of input.volumes) await take(volume.mountpoint, `volumes/${volume.name}`);
+        if (input.releaseDir && existsSync(input.releaseDir)) await take(input.releaseDir, 'release');
+        const record: BackupRecord = {
+          id,
+          app: input.app,
+          version: input.version,
+          createdAt: createdAt.toISOString(),
+          reason: input.reason,
+          bytes,
+          paths: [...input.paths],
+          volumes: input.volumes.map((v) => v.name),
+          absent,
+          files,
+          symlinks,
+        };
+        await writeDurable(join(partial, MANIFEST), `${JSON.stringify(record, null, 2)}\n`);
+        await rename(partial, join(dir, id));
+        await syncDir(dir);
+        return record;
+      } catch (err) {
+        // A failed backup leaves nothing that looks like one; the stack is still stopped, and
+        // the caller's rollback starts the old version again on the untouched data.
+        await rm(partial, { recursive: true, force: true }).catch(() => undefined);
+        throw fsError(partial, 'cannot write backup', err);
+      }
+    },
+
+    async list(app) {
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { backups: [], broken: [] };
+        throw fsError(dir, 'cannot list', err);
+      }
+      const backups: BackupRecord[] = [];
+      const broken: BrokenBackup[] = [];
+      for (const name of names) {
+        if (!isBackupId(name)) continue;
+        try {
+          const record = await readRecord(name);
+          if (!app || record.app === app) backups.push(record);
+        } catch (err) {
+          if (!app || name.startsWith(`${app}-`)) broken.push({ id: name, problem: (err as Error).message });
+        }
+      }
+      return { backups: backups.sort(compareNewestFirst), broken };
+    },
+
+    get: readRecord,
+    verify,
+
+    async restore(id, target) {
+      const record = await verify(id);
+      const root = pathOf(id);
+      const missingVolumes = record.volumes.filter((name) => !target.volumes.some((v) => v.name === name));
+      if (missingVolumes.length > 0) {
+        throw new DuckError('not-found', `backup ${id} holds volume(s) ${missingVolumes.join(', ')}, which do not exist now: create them (docker volume create) and restore again`, {
+          file: root,
+          volumes: missingVolumes,
+        });
+      }
+      for (const path of record.paths) {
+        const place = join(target.dataDir, path);
+        if (record.absent.includes(path)) await rm(place, { recursive: true, force: true });
+        else await swapIn(join(root, 'data', path), place);
+      }
+      for (const volume of target.volumes) {
+        if (record.volumes.includes(volume.name)) await swapIn(join(root, 'volumes', volume.name), volume.mountpoint);
+      }
+      return record;
+    },
+
+    async restoreRelease(id, releaseDir) {
+      if (existsSync(releaseDir)) return;
+      const source = join(pathOf(id), 'release');
+      if (!existsSync(source)) throw new DuckError('not-found', `backup ${id} holds no release directory to restore ${releaseDir} from`, { file: source });
+      await swapIn(source, releaseDir);
+    },
+
+    async prune(app, keep, protect = []) {
+      const { backups } = await this.list(app);
+      const doomed = choosePrune(backups, keep, protect);
+      for (const id of doomed) await rm(pathOf(id), { recursive: true, force: true });
+      return doomed;
+    },
+
+    async remove(id) {
+      await readRecord(id);
+      await rm(pathOf(id), { recursive: true, force: true });
+    },
+
+    async cleanPartial() {
+      const names = existsSync(dir) ? await readdir(dir) : [];
+      const partials = names.filter((n) => n.endsWith(PARTIAL));
+      for (const name of partials) await rm(join(dir, name), { recursive: true, force: true });
+      return partials;
+    },
+  };
+}
+
+/**
+ * Puts a copy of `source` at `place` so that at every moment `place` holds either the old tree
+ * or the complete new one: copy beside it, move the old aside, rename the copy in, drop the old.
+ * A crash in between leaves `.duck-restore`/`.duck-old` siblings that the next restore clears.
+ */
+async function swapIn(source: string, place: string): Promise<void> {
+  const staging = `${place}.duck-restore`;
+  const old = `${place}.duck-old`;
+  await rm(staging, { recursive: true, force: true });
+  await copyTree(source, staging, { hash: false });
+  await rm(old, { recursive: true, force: true });
+  if (existsSync(place)) await rename(place, old);
+  await rename(staging, place);
+  await rm(old, { recursive: true, force: true });
+}
+
+function mergeFacts(files: Record<string, FileFacts>, symlinks: Record<string, string>, prefix: string, facts: TreeFacts): void {
+  const key = (rel: string): string => (rel === '' ? prefix : `${prefix}/${rel}`);
+  for (const [rel, f] of Object.entries(facts.files)) files[key(rel)] = f;
+  for (const [rel, target] of Object.entries(facts.symlinks)) symlinks[key(rel)] = target;
+}
+
+/** Every difference between what the manifest says and what the backup directory holds. */
+export function compareFacts(record: Pick<BackupRecord, 'files' | 'symlinks'>, found: TreeFacts): string[] {
+  const problems: string[] = [];
+  for (const [path, want] of Object.entries(record.files)) {
+    const got = found.files[path];
+    if (!got) problems.push(`${path} is missing`);
+    else if (got.size !== want.size || got.sha256 !== want.sha256) problems.push(`${path} has sha256 ${got.sha256.slice(0, 12)}…, the manifest says ${want.sha256.slice(0, 12)}…`);
+  }
+  for (const path of Object.keys(found.files)) if (!record.files[path]) problems.push(`${path} is not in the manifest`);
+  for (const [path, target] of Object.entries(record.symlinks)) {
+    if (found.symlinks[path] !== target) problems.push(`symlink ${path} should point at ${target}`);
+  }
+  return problems;
+}
+
+async function writeDurable(file: string, text: string): Promise<void> {
+  await writeFile(file, text);
+  const handle = await open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

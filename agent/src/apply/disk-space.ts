@@ -1,0 +1,51 @@
+import { statfs } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { DuckError } from '../core/errors.js';
+
+/**
+ * Bytes an unprivileged writer may still use on the file system holding `dir` (statfs `bavail`,
+ * not `bfree`: the root-reserved blocks are no room to plan a backup in). A directory not made
+ * yet is measured at its nearest existing ancestor, so the check can run before anything is written.
+ */
+export async function freeBytes(dir: string): Promise<number> {
+  let at = resolve(dir);
+  for (;;) {
+    try {
+      const fs = await statfs(at);
+      return fs.bavail * fs.bsize;
+    } catch (err) {
+      const parent = dirname(at);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || parent === at) {
+        throw new DuckError('io', `cannot measure free space at ${dir}: ${(err as Error).message}`, { file: dir }, 'transient', { cause: err });
+      }
+      at = parent;
+    }
+  }
+}
+
+/** Refuses with 'no-space' unless `needBytes` fits in `dir` and `minFreeBytes` are still left after. */
+export async function assertFreeSpace(dir: string, needBytes: number, minFreeBytes = 0): Promise<void> {
+  const free = await freeBytes(dir);
+  const needed = needBytes + minFreeBytes;
+  if (free >= needed) return;
+  throw new DuckError(
+    'no-space',
+    `not enough free space in ${dir}: needs ${formatBytes(needed)} (${formatBytes(needBytes)} to write + ${formatBytes(minFreeBytes)} to keep free), ` +
+      `${formatBytes(free)} free`,
+    { file: dir, neededBytes: needed, writeBytes: needBytes, minFreeBytes, freeBytes: free },
+    // Space is freed by an operator or by pruning, not by waiting: a retry in a minute would fail alike.
+    'stalled',
+  );
+}
+
+/** "1.5 GiB (1610612736 bytes)": readable, and exact for whoever compares with `df -B1`. */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]} (${bytes} bytes)`;
+}

@@ -1,0 +1,110 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { JournalEntry } from '../core/agent-state.js';
+import { formatDuration } from '../core/duration.js';
+import { DuckError } from '../core/errors.js';
+import type { Step, StepKind } from '../core/steps.js';
+import type { ComposeTarget } from '../ports.js';
+import type { ApplyEnv } from './apply-env.js';
+import type { AppLayout } from './app-layout.js';
+import { ensureAppDirs, switchCurrent } from './app-layout.js';
+import { composeTarget } from './compose-target.js';
+import { writeReleaseDir } from './release-files.js';
+
+/** What an executor acts on: the app's layout and the change the journal describes. */
+export interface ApplyContext {
+  readonly env: ApplyEnv;
+  readonly journal: JournalEntry;
+  readonly layout: AppLayout;
+  target(version: string): ComposeTarget;
+}
+
+/** A new step kind without an executor is a type error. */
+export type Executors = { [K in StepKind]: (step: Step<K>, ctx: ApplyContext) => Promise<void> };
+
+export const EXECUTORS: Executors = {
+  async writeRelease(step, ctx) {
+    await ensureAppDirs(ctx.layout);
+    const { content, tree } = await ctx.env.readRelease(step.app, step.version, step.commit);
+    await writeReleaseDir(ctx.layout, content, tree);
+  },
+  async fetchImages(step, ctx) {
+    await ctx.env.services.ensureImages(step.images, ctx.layout.releaseDir(step.version), step.app);
+  },
+  async stop(step, ctx) {
+    // The update lock and the space check come right before stopping: downloads went ahead already.
+    await assertNotLocked(ctx);
+    const { journal, layout } = ctx;
+    const backup = journal.steps.find((s): s is Step<'backup'> => s.kind === 'backup');
+    const volumes = backup ? await ctx.env.services.volumes(layout.project, backup.volumes) : [];
+    await ctx.env.services.assertBackupFits([
+      ...(backup?.paths ?? []).map((p) => join(layout.dataDir, p)),
+      ...volumes.map((v) => v.mountpoint),
+      layout.releaseDir(step.version),
+    ]);
+    await ctx.env.services.runtime.stop(layout.project, ctx.target(step.version));
+  },
+  async backup(step, ctx) {
+    const { layout } = ctx;
+    const record = await ctx.env.services.backups.create({
+      app: step.app,
+      version: step.version,
+      dataDir: layout.dataDir,
+      paths: step.paths,
+      volumes: await ctx.env.services.volumes(layout.project, step.volumes),
+      releaseDir: layout.releaseDir(step.version),
+      reason: `before ${ctx.journal.from ?? 'install'} -> ${ctx.journal.to}`,
+    });
+    ctx.journal.backupId = record.id;
+    await ctx.env.state.update((s) => {
+      if (s.journal[step.app]) s.journal[step.app]!.backupId = record.id;
+    });
+  },
+  async restoreData(step, ctx) {
+    const volumes = await ctx.env.services.volumes(ctx.layout.project, backupVolumes(ctx));
+    await ctx.env.services.backups.restore(step.backupId, { dataDir: ctx.layout.dataDir, volumes });
+  },
+  async switchRelease(step, ctx) {
+    await switchCurrent(ctx.layout, step.to);
+  },
+  async up(step, ctx) {
+    await ctx.env.services.runtime.up(ctx.layout.project, ctx.target(step.version));
+  },
+  async awaitHealth(step, ctx) {
+    await ctx.env.services.awaitHealthy(step.app, ctx.layout.project, ctx.target(step.version), step.probes, step.timeoutMs);
+  },
+};
+
+export function makeContext(env: ApplyEnv, journal: JournalEntry, layout: AppLayout): ApplyContext {
+  const overlayDir = env.overlayDir;
+  return {
+    env,
+    journal,
+    layout,
+    target: (version) => composeTarget(layout, version, env.overlay.compose?.[layout.app], overlayDir),
+  };
+}
+
+function backupVolumes(ctx: ApplyContext): string[] {
+  return ctx.journal.steps.find((s): s is Step<'backup'> => s.kind === 'backup')?.volumes ?? [];
+}
+
+async function assertNotLocked(ctx: ApplyContext): Promise<void> {
+  const { env, layout, journal } = ctx;
+  if (env.force || !existsSync(layout.lockFile)) return;
+  const now = env.clock();
+  const since = env.state.read().lockDeferredSince[layout.app] ?? now.toISOString();
+  await env.state.update((s) => {
+    s.lockDeferredSince[layout.app] ??= since;
+  });
+  const waited = now.getTime() - Date.parse(since);
+  const overdue = waited >= env.config.apply.maxLockDeferMs;
+  const held = `${layout.lockFile} exists (held for ${formatDuration(Math.max(0, now.getTime() - statSync(layout.lockFile).mtimeMs))})`;
+  throw new DuckError(
+    'locked',
+    overdue
+      ? `${layout.app}: update lock ${held}; deferred for ${formatDuration(waited)}, past the ${formatDuration(env.config.apply.maxLockDeferMs)} maximum: the operator decides (duck upgrade --force)`
+      : `${layout.app}: update lock ${held}; ${journal.from ?? 'install'} -> ${journal.to} deferred`,
+    { app: layout.app, file: layout.lockFile, overdue },
+  );
+}

@@ -1,0 +1,284 @@
+import { createHash } from 'node:crypto';
+import type { Stats } from 'node:fs';
+import { constants } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { chmod, copyFile, lchown, lstat, lutimes, mkdir, open, readdir, readlink, symlink, utimes } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { DuckError } from '../core/errors.js';
+
+/**
+ * A recursive copy for backups and restores (DESIGN §4.3): keeps modes, mtimes, ownership (when
+ * running as root, as the agent does beside the engine — a database volume owned by uid 999 must
+ * come back owned by 999), symlinks as symlinks (never followed: a link in a data dir may point
+ * anywhere on the host) and empty directories. Each regular file's sha256 is taken as it is copied,
+ * so the manifest describes exactly the bytes in the backup.
+ */
+
+export type SpecialKind = 'socket' | 'fifo' | 'block-device' | 'char-device' | 'unknown';
+
+export interface FileFacts {
+  /** Hex sha256 of the content; '' when the copy was made with `hash: false`. */
+  readonly sha256: string;
+  readonly size: number;
+  /** Permission bits including setuid, setgid and sticky (mode & 0o7777). */
+  readonly mode: number;
+}
+
+/** What a tree holds, by path relative to its root with `/` separators ('' is the root itself). */
+export interface TreeFacts {
+  readonly files: Record<string, FileFacts>;
+  /** Link path -> target exactly as stored in the link. */
+  readonly symlinks: Record<string, string>;
+  readonly dirs: string[];
+  /** Sockets, fifos and devices are not copied (a data dir may hold a socket), only listed here. */
+  readonly skipped: Array<{ path: string; kind: SpecialKind }>;
+  /** Sum of the regular files' sizes. */
+  readonly bytes: number;
+}
+
+export interface CopyOptions {
+  /** Compute each file's sha256 (default true); a restore's staging copy skips it after a verify. */
+  readonly hash?: boolean;
+  /** fsync files and directories before returning (default true): a backup must survive a power cut. */
+  readonly durable?: boolean;
+}
+
+interface Entry {
+  readonly rel: string;
+  readonly abs: string;
+  readonly stat: Stats;
+}
+
+const CHUNK = 1 << 20;
+// Enough parallel files to overlap the per-file syscalls of small files; hashing is on the main
+// thread, so more workers do not make large files faster.
+const WORKERS = 4;
+const AS_ROOT = process.getuid?.() === 0;
+
+/** A file-system failure as a DuckError naming the file; a full disk is 'no-space', not 'io'. */
+export function fsError(file: string, what: string, err: unknown): DuckError {
+  if (err instanceof DuckError) return err;
+  const errno = (err as NodeJS.ErrnoException).code;
+  const full = errno === 'ENOSPC' || errno === 'EDQUOT';
+  const message = `${what} ${file}: ${err instanceof Error ? err.message : String(err)}`;
+  return new DuckError(full ? 'no-space' : 'io', message, { file, errno }, full ? 'stalled' : 'transient', { cause: err });
+}
+
+async function io<T>(file: string, what: string, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    throw fsError(file, what, err);
+  }
+}
+
+function specialKind(stat: Stats): SpecialKind {
+  if (stat.isSocket()) return 'socket';
+  if (stat.isFIFO()) return 'fifo';
+  if (stat.isBlockDevice()) return 'block-device';
+  if (stat.isCharacterDevice()) return 'char-device';
+  return 'unknown';
+}
+
+/** Every entry under `root` (the root first), parents before children, names in sorted order. */
+async function walk(root: string, exclude: (rel: string) => boolean = () => false): Promise<Entry[]> {
+  const entries: Entry[] = [];
+  const visit = async (rel: string, abs: string): Promise<void> => {
+    const stat = await io(abs, 'cannot read', () => lstat(abs));
+    entries.push({ rel, abs, stat });
+    if (!stat.isDirectory()) return;
+    const names = (await io(abs, 'cannot list', () => readdir(abs))).sort();
+    for (const name of names) {
+      const childRel = rel === '' ? name : `${rel}/${name}`;
+      if (!exclude(childRel)) await visit(childRel, join(abs, name));
+    }
+  };
+  await visit('', root);
+  return entries;
+}
+
+/** Runs `fn` over `items` with `limit` in flight; on a failure, lets the others settle, then throws. */
+async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T, buffer: Buffer) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    const buffer = Buffer.allocUnsafe(CHUNK);
+    while (!failed && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await fn(item, buffer);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
+}
+
+async function hashHandle(handle: FileHandle, buffer: Buffer): Promise<string> {
+  const hash = createHash('sha256');
+  let position = 0;
+  for (;;) {
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+    if (bytesRead === 0) break;
+    hash.update(buffer.subarray(0, bytesRead));
+    position += bytesRead;
+  }
+  return hash.digest('hex');
+}
+
+/** sha256 of one file, read once in 1 MiB chunks through a reused buffer. */
+export async function hashFile(path: string, buffer: Buffer = Buffer.allocUnsafe(CHUNK)): Promise<string> {
+  return io(path, 'cannot read', async () => {
+    const handle = await open(path, 'r');
+    try {
+      return await hashHandle(handle, buffer);
+    } finally {
+      await handle.close();
+    }
+  });
+}
+
+/** Ownership first: chown clears setuid/setgid, so the mode is set after it. */
+async function copyAttributes(entry: Entry, dst: string): Promise<void> {
+  const { stat } = entry;
+  await io(dst, 'cannot set attributes of', async () => {
+    if (AS_ROOT) await lchown(dst, stat.uid, stat.gid);
+    if (stat.isSymbolicLink()) {
+      await lutimes(dst, stat.atime, stat.mtime);
+      return;
+    }
+    await chmod(dst, stat.mode & 0o7777);
+    await utimes(dst, stat.atime, stat.mtime);
+  });
+}
+
+async function syncPath(path: string): Promise<void> {
+  await io(path, 'cannot sync', async () => {
+    const handle = await open(path, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  });
+}
+
+/**
+ * copyFile with FICLONE first (a reflink on btrfs/XFS costs no space and no reads; elsewhere Node
+ * falls back to copy_file_range in the kernel), then the copy is hashed. Measured on ext4 against a
+ * single read-hash-write pass: faster, because the kernel copy never crosses into JavaScript and
+ * the hash reads pages the copy just put in cache.
+ */
+async function copyRegular(entry: Entry, dst: string, buffer: Buffer, opts: Required<CopyOptions>): Promise<string> {
+  await io(entry.abs, 'cannot copy', () => copyFile(entry.abs, dst, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE));
+  if (!opts.hash && !opts.durable) return '';
+  return io(dst, 'cannot read back', async () => {
+    const handle = await open(dst, 'r');
+    try {
+      const sha256 = opts.hash ? await hashHandle(handle, buffer) : '';
+      if (opts.durable) await handle.sync();
+      return sha256;
+    } finally {
+      await handle.close();
+    }
+  });
+}
+
+function factsOf(entries: readonly Entry[]): { files: Record<string, FileFacts>; symlinks: Record<string, string>; dirs: string[]; skipped: TreeFacts['skipped'] } {
+  const dirs: string[] = [];
+  const skipped: TreeFacts['skipped'] = [];
+  for (const { rel, stat } of entries) {
+    if (stat.isDirectory()) dirs.push(rel);
+    else if (!stat.isFile() && !stat.isSymbolicLink()) skipped.push({ path: rel, kind: specialKind(stat) });
+  }
+  return { files: {}, symlinks: {}, dirs, skipped };
+}
+
+function sumBytes(files: Record<string, FileFacts>): number {
+  return Object.values(files).reduce((sum, f) => sum + f.size, 0);
+}
+
+/**
+ * Copies `src` (a directory, a file or a symlink) to `dst`, which must not exist; its parent is
+ * made when missing. Returns what was copied. Hard links become separate files.
+ */
+export async function copyTree(src: string, dst: string, options: CopyOptions = {}): Promise<TreeFacts> {
+  const opts: Required<CopyOptions> = { hash: options.hash ?? true, durable: options.durable ?? true };
+  const entries = await walk(src);
+  const facts = factsOf(entries);
+  const target = (rel: string): string => (rel === '' ? dst : join(dst, rel));
+  await io(dirname(dst), 'cannot create', () => mkdir(dirname(dst), { recursive: true }));
+
+  const files: Entry[] = [];
+  for (const entry of entries) {
+    const to = target(entry.rel);
+    if (entry.stat.isDirectory()) {
+      // Owner-writable until its children are in; the real mode is set afterwards, deepest first.
+      await io(to, 'cannot create', () => mkdir(to, { mode: 0o700 }));
+    } else if (entry.stat.isSymbolicLink()) {
+      const link = await io(entry.abs, 'cannot read link', () => readlink(entry.abs));
+      await io(to, 'cannot create link', () => symlink(link, to));
+      await copyAttributes(entry, to);
+      facts.symlinks[entry.rel] = link;
+    } else if (entry.stat.isFile()) {
+      files.push(entry);
+    }
+  }
+
+  await eachLimit(files, WORKERS, async (entry, buffer) => {
+    const to = target(entry.rel);
+    const sha256 = await copyRegular(entry, to, buffer, opts);
+    await copyAttributes(entry, to);
+    // The size is the copy's (from the stat before it), which is the source's: the stack is stopped.
+    facts.files[entry.rel] = { sha256, size: entry.stat.size, mode: entry.stat.mode & 0o7777 };
+  });
+
+  const dirs = entries.filter((e) => e.stat.isDirectory()).reverse();
+  for (const entry of dirs) {
+    if (opts.durable) await syncPath(target(entry.rel));
+    await copyAttributes(entry, target(entry.rel));
+  }
+  return { ...facts, files: sortKeys(facts.files), bytes: sumBytes(facts.files) };
+}
+
+/** What `root` holds, hashed the same way copyTree hashes, for verifying a copy against its record. */
+export async function hashTree(root: string, exclude?: (rel: string) => boolean): Promise<TreeFacts> {
+  const entries = await walk(root, exclude);
+  const facts = factsOf(entries);
+  for (const entry of entries) {
+    if (entry.stat.isSymbolicLink()) facts.symlinks[entry.rel] = await io(entry.abs, 'cannot read link', () => readlink(entry.abs));
+  }
+  await eachLimit(
+    entries.filter((e) => e.stat.isFile()),
+    WORKERS,
+    async (entry, buffer) => {
+      facts.files[entry.rel] = { sha256: await hashFile(entry.abs, buffer), size: entry.stat.size, mode: entry.stat.mode & 0o7777 };
+    },
+  );
+  return { ...facts, files: sortKeys(facts.files), bytes: sumBytes(facts.files) };
+}
+
+/** Bytes of the regular files under `root` (0 when it does not exist): the estimate a space check needs. */
+export async function treeBytes(root: string): Promise<number> {
+  try {
+    await lstat(root);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw fsError(root, 'cannot read', err);
+  }
+  return (await walk(root)).reduce((sum, e) => sum + (e.stat.isFile() ? e.stat.size : 0), 0);
+}
+
+/** Parallel workers finish in any order; sorted keys keep manifests byte-stable across runs. */
+function sortKeys<T>(record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** Directory of `path` made when missing (for nested data paths such as `db/main`). */
+export async function ensureParent(path: string): Promise<void> {
+  await io(dirname(path), 'cannot create', () => mkdir(dirname(path), { recursive: true }));
+}

@@ -1,0 +1,26 @@
+import { defineCommand } from 'citty';
+import { configPath } from '../../agent-config.js';
+import { openAgent } from '../../agent.js';
+import { configArg, jsonArg } from '../common-args.js';
+import { createOutput } from '../output.js';
+
+export default defineCommand({
+  meta: { name: 'history', description: 'What the agent did, newest last: upgrades, rollbacks, deferrals, backups, operator acts' },
+  args: {
+    app: { type: 'positional', required: false, description: 'only this app' },
+    limit: { type: 'string', description: 'at most this many entries', default: '50' },
+    ...configArg,
+    ...jsonArg,
+  },
+  async run({ args }) {
+    const out = createOutput(args.json);
+    const agent = await openAgent(configPath(args.config));
+    const entries = agent.state
+      .read()
+      .history.filter((h) => !args.app || h.app === args.app)
+      .slice(-Number(args.limit));
+    for (const h of entries) out.line(`${h.at}  ${h.app.padEnd(12)} ${h.outcome.padEnd(15)} ${h.from ?? '-'} -> ${h.to ?? '-'}  ${h.reason}`);
+    if (entries.length === 0) out.line('no history yet');
+    out.result({ history: entries });
+  },
+});

@@ -1,0 +1,24 @@
+import { spawn } from 'node:child_process';
+import { defineCommand } from 'citty';
+import { openApp } from '../app-commands.js';
+import { configArg } from '../common-args.js';
+
+export default defineCommand({
+  meta: { name: 'logs', description: "Show the logs of an app's containers (docker logs, newest lines last)" },
+  args: {
+    app: { type: 'positional', required: true, description: 'the app' },
+    tail: { type: 'string', description: 'lines per container', default: '100' },
+    ...configArg,
+  },
+  async run({ args }) {
+    const handle = await openApp(args.config, args.app, { mutate: false });
+    for (const s of await handle.runtime.ps(handle.layout.project)) {
+      process.stdout.write(`==> ${s.service} (${s.container})\n`);
+      await new Promise<void>((resolve, reject) => {
+        const child = spawn('docker', ['logs', '--tail', args.tail, s.containerId], { stdio: ['ignore', 'inherit', 'inherit'] });
+        child.on('error', reject);
+        child.on('close', () => resolve());
+      });
+    }
+  },
+});

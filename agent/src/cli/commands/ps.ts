@@ -1,0 +1,18 @@
+import { defineCommand } from 'citty';
+import { openApp } from '../app-commands.js';
+import { configArg, jsonArg } from '../common-args.js';
+import { createOutput } from '../output.js';
+
+export default defineCommand({
+  meta: { name: 'ps', description: "An app's containers: service, state, health, image" },
+  args: { app: { type: 'positional', required: true, description: 'the app' }, ...configArg, ...jsonArg },
+  async run({ args }) {
+    const out = createOutput(args.json);
+    const handle = await openApp(args.config, args.app, { mutate: false });
+    const services = await handle.runtime.ps(handle.layout.project);
+    out.line(`${args.app} ${handle.version} (project ${handle.layout.project})`);
+    for (const s of services) out.line(`  ${s.service.padEnd(16)} ${s.state.padEnd(10)} ${s.health.padEnd(10)} ${s.image}`);
+    if (services.length === 0) out.line('  no containers');
+    out.result({ app: args.app, version: handle.version, project: handle.layout.project, services });
+  },
+});

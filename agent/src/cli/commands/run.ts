@@ -1,0 +1,32 @@
+import { defineCommand } from 'citty';
+import { configPath } from '../../agent-config.js';
+import { openAgent } from '../../agent.js';
+import { runAgent } from '../../loop.js';
+import { configArg } from '../common-args.js';
+import { createLogger } from '../logger.js';
+
+export default defineCommand({
+  meta: {
+    name: 'run',
+    description:
+      'Run the agent: poll the channel every interval, verify, merge the overlay and move the stacks inside their windows (backup first, health check after, automatic rollback). SIGTERM stops it between changes.',
+  },
+  args: {
+    ...configArg,
+    'log-format': { type: 'string', description: 'text (default) or json (one JSON object per line)', default: 'text' },
+    once: { type: 'boolean', description: 'run one cycle and exit', default: false },
+  },
+  async run({ args }) {
+    const agent = await openAgent(configPath(args.config));
+    const controller = new AbortController();
+    const stop = (): void => controller.abort();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    try {
+      await runAgent(agent, { signal: controller.signal, log: createLogger(args['log-format']), once: args.once });
+    } finally {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+    }
+  },
+});

@@ -1,0 +1,14 @@
+import type { Logger } from '../apply/apply-env.js';
+
+/** One event per line: JSON lines for machines (`--log-format json`), `key=value` text for people. */
+export function createLogger(format: string, stream: NodeJS.WritableStream = process.stdout): Logger {
+  if (format === 'json') {
+    return (event, fields = {}) => void stream.write(`${JSON.stringify({ time: new Date().toISOString(), event, ...fields })}\n`);
+  }
+  return (event, fields = {}) => {
+    const parts = Object.entries(fields)
+      .filter(([, v]) => v !== undefined && v !== null)
+      .map(([k, v]) => `${k}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+    stream.write(`${new Date().toISOString()} ${event}${parts.length ? ' ' + parts.join(' ') : ''}\n`);
+  };
+}

@@ -1,0 +1,146 @@
+// The heart of DESIGN §4.3–4.4 on a real engine, through the real `duck run --once`: install,
+// upgrade with data kept, a broken release rolled back and not retried, revert -> downgrade,
+// pin, hold, windows, zero Docker mutations when nothing changed, and the update lock.
+import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { dockerEvents, mutations, requireDocker } from '../helpers/docker.js';
+import type { HelloScenario } from '../helpers/hello-channel.js';
+import { HELLO_PROJECT as PROJECT, promoteHello, startHelloScenario } from '../helpers/hello-channel.js';
+
+await requireDocker();
+
+interface Ctx {
+  s: HelloScenario;
+  commits: Record<string, string>;
+}
+
+const Life = suite<Ctx>('hello through duck run on a real engine', {} as Ctx);
+
+Life.before(async (ctx) => {
+  try {
+    ctx.s = await startHelloScenario({ prefix: 'duck-e2e-life-', releases: { '1.0.0': {}, '1.1.0': {}, '1.2.0': { healthTimeout: '12s' } } });
+    ctx.commits = {};
+  } catch (err) {
+    console.error('lifecycle setup failed:', err);
+    throw err;
+  }
+});
+
+Life.after(async (ctx) => {
+  await ctx.s?.close();
+});
+
+async function runOnce(ctx: Ctx, env: NodeJS.ProcessEnv = {}) {
+  const r = await ctx.s.node.duckWith(env, 'run', '--once', '--log-format', 'json');
+  const events = r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { ...r, events, outcomes: events.filter((e) => e.event === 'outcome') };
+}
+
+Life('publish 1.0.0: installed and healthy, and the app writes its data', async (ctx) => {
+  ctx.commits['1.0.0'] = await promoteHello(ctx.s.ch, '1.0.0', ctx.s.key);
+  const r = await runOnce(ctx);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(r.outcomes.map((o) => o.outcome), ['applied'], r.stdout);
+  assert.is(await ctx.s.served(), '1.0.0');
+  await appendFile(ctx.s.dataFile('orders.txt'), 'order 1\n');
+});
+
+Life('publish 1.1.0: upgraded, data kept', async (ctx) => {
+  ctx.commits['1.1.0'] = await promoteHello(ctx.s.ch, '1.1.0', ctx.s.key);
+  const r = await runOnce(ctx);
+  assert.equal(r.outcomes.map((o) => o.outcome), ['applied'], r.stdout + r.stderr);
+  assert.is(await ctx.s.served(), '1.1.0');
+  assert.is(await readFile(ctx.s.dataFile('orders.txt'), 'utf8'), 'order 1\n');
+  await appendFile(ctx.s.dataFile('orders.txt'), 'order 2\n');
+});
+
+Life('publish 1.2.0 (never healthy): rolled back to 1.1.0 with data intact, marked failed, not retried', async (ctx) => {
+  ctx.commits['1.2.0'] = await promoteHello(ctx.s.ch, '1.2.0', ctx.s.key);
+  const r = await runOnce(ctx);
+  assert.equal(r.outcomes.map((o) => o.outcome), ['rolled-back'], r.stdout + r.stderr);
+  assert.is(await ctx.s.served(), '1.1.0');
+  assert.is(await readFile(ctx.s.dataFile('orders.txt'), 'utf8'), 'order 1\norder 2\n');
+  const s = await ctx.s.readState();
+  assert.is(s.apps.hello!.version, '1.1.0');
+  assert.is(s.failed.hello!.version, '1.2.0');
+
+  const since = new Date();
+  const again = await runOnce(ctx);
+  assert.equal(again.outcomes, [], 'a failed version is not retried on the same commit');
+  assert.ok(again.events.some((e) => e.event === 'wait' && /failed on this node/.test(String(e.reason))));
+  assert.equal(mutations(await dockerEvents({ project: PROJECT, since, until: new Date() })), []);
+});
+
+Life('revert in the channel: back to 1.1.0, then to 1.0.0, data kept', async (ctx) => {
+  await ctx.s.ch.revert(ctx.commits['1.2.0']!, ctx.s.key);
+  await ctx.s.ch.publish();
+  let r = await runOnce(ctx);
+  assert.equal(r.outcomes, [], 'already on 1.1.0: nothing to do');
+  await ctx.s.ch.revert(ctx.commits['1.1.0']!, ctx.s.key);
+  await ctx.s.ch.publish();
+  r = await runOnce(ctx);
+  assert.equal(r.outcomes.map((o) => [o.outcome, o.to]), [['applied', '1.0.0']], r.stdout + r.stderr);
+  assert.is(await ctx.s.served(), '1.0.0');
+  assert.is(await readFile(ctx.s.dataFile('orders.txt'), 'utf8'), 'order 1\norder 2\n');
+});
+
+Life('a pin in the overlay is honoured; a hold stops every change', async (ctx) => {
+  await ctx.s.writeOverlay('pin: { hello: 1.1.0 }\n');
+  let r = await runOnce(ctx);
+  assert.equal(r.outcomes.map((o) => [o.outcome, o.to]), [['applied', '1.1.0']], r.stdout + r.stderr);
+  assert.is(await ctx.s.served(), '1.1.0');
+  await ctx.s.writeOverlay('hold: { reason: audit week }\n');
+  const since = new Date();
+  r = await runOnce(ctx);
+  assert.equal(r.outcomes, []);
+  assert.ok(r.events.some((e) => e.event === 'wait' && /^held: audit week/.test(String(e.reason))));
+  assert.equal(mutations(await dockerEvents({ project: PROJECT, since, until: new Date() })), []);
+  assert.is(await ctx.s.served(), '1.1.0');
+});
+
+Life('outside a window nothing changes', async (ctx) => {
+  const later = new Date(Date.now() + 12 * 3_600_000);
+  const day = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'][later.getUTCDay()];
+  await ctx.s.writeOverlay(`windows: [ { days: [${day}], start: "${later.toISOString().slice(11, 16)}", duration: 1h, timezone: UTC } ]\n`);
+  const since = new Date();
+  const r = await runOnce(ctx);
+  assert.equal(r.outcomes, []);
+  assert.ok(r.events.some((e) => e.event === 'wait' && /waiting for window/.test(String(e.reason))), r.stdout);
+  assert.equal(mutations(await dockerEvents({ project: PROJECT, since, until: new Date() })), []);
+  assert.is(await ctx.s.served(), '1.1.0');
+});
+
+Life('twenty polls with nothing new, one service stopped by the operator: zero Docker mutations', async (ctx) => {
+  await ctx.s.writeOverlay('pin: { hello: 1.1.0 }\n');
+  assert.is((await ctx.s.node.duck('stop', 'hello')).code, 0);
+  const since = new Date();
+  for (let i = 0; i < 20; i++) {
+    const r = await runOnce(ctx);
+    assert.is(r.code, 0, r.stderr);
+    assert.equal(r.outcomes, []);
+  }
+  assert.equal(mutations(await dockerEvents({ project: PROJECT, since, until: new Date() })), []);
+  assert.is((await ctx.s.node.duck('start', 'hello')).code, 0);
+});
+
+Life('an app holding its update lock defers the change, which goes ahead when the lock goes', async (ctx) => {
+  await ctx.s.writeOverlay('pin: { hello: 1.0.0 }\n');
+  const lockDir = join(ctx.s.node.stateDir, 'apps', 'hello', 'lock');
+  await mkdir(lockDir, { recursive: true });
+  await writeFile(join(lockDir, 'updates.lock'), '');
+  let r = await runOnce(ctx);
+  assert.equal(r.outcomes.map((o) => o.outcome), ['deferred'], r.stdout + r.stderr);
+  assert.is(await ctx.s.served(), '1.1.0', 'the old version keeps serving');
+  await rm(join(lockDir, 'updates.lock'));
+  r = await runOnce(ctx);
+  assert.equal(r.outcomes.map((o) => [o.outcome, o.to]), [['applied', '1.0.0']], r.stdout + r.stderr);
+  const s = await ctx.s.readState();
+  assert.ok(s.history.some((h) => h.outcome === 'deferred'));
+});
+
+Life.run();

@@ -1,0 +1,109 @@
+// The hello example published as a signed release channel: what the e2e suites and the demo
+// drive the real agent with. Each release pins its image by tag and image id.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { AgentState } from '../../agent/src/core/agent-state.js';
+import type { HelloVersion } from '../../examples/hello/app.js';
+import { buildHelloImage, helloComposeYaml, helloImageTag } from '../../examples/hello/app.js';
+import type { AgentNode } from './agent-node.js';
+import { makeAgentNode } from './agent-node.js';
+import type { Channel, Signer } from './channel-builder.js';
+import { createChannel } from './channel-builder.js';
+import { sha256, writeChannelYaml } from './channel-fixtures.js';
+import { freeHostPort, removeProject } from './docker.js';
+import type { GitServer } from './git-server.js';
+import { startGitServer } from './git-server.js';
+import type { OpenpgpTestKey } from './keys.js';
+import { makeOpenpgpKey } from './keys.js';
+import { makeTempDir, removeTempDir } from './tmp.js';
+
+export interface HelloReleaseOptions {
+  imageId: string;
+  /** Overrides for release.yaml (health, migrations, images with an archive...). */
+  extra?: Record<string, unknown>;
+  healthTimeout?: string;
+}
+
+/** releases/hello/<version>/ with compose.yaml and a release.yaml listing its sha256. */
+export async function writeHelloRelease(ch: Channel, version: string, opts: HelloReleaseOptions): Promise<void> {
+  const compose = await helloComposeYaml(version);
+  const dir = `releases/hello/${version}`;
+  await ch.write(`${dir}/compose.yaml`, compose);
+  const release = {
+    app: 'hello',
+    version,
+    notes: `hello ${version}`,
+    images: [{ ref: helloImageTag(version), id: opts.imageId }],
+    health: { timeout: opts.healthTimeout ?? '30s' },
+    backup: { paths: ['web'] },
+    files: { 'compose.yaml': sha256(compose) },
+    ...opts.extra,
+  };
+  await ch.write(`${dir}/release.yaml`, stringify(release));
+}
+
+export async function promoteHello(ch: Channel, version: string, signer: Signer, group = 'production', extra: Record<string, unknown> = {}): Promise<string> {
+  await ch.write(`groups/${group}.yaml`, stringify({ apps: { hello: version }, ...extra }));
+  const oid = await ch.commit(`promote hello ${version}`, signer);
+  await ch.publish();
+  return oid;
+}
+
+/**
+ * The hello app on a real engine: a signed channel on the test git server holding the given
+ * releases (images built now), one agent node trusting the channel's key, and a free host port
+ * the operator's overlay publishes the app on.
+ */
+export interface HelloScenario {
+  readonly root: string;
+  readonly server: GitServer;
+  readonly key: OpenpgpTestKey;
+  readonly ch: Channel;
+  readonly node: AgentNode;
+  readonly port: number;
+  /** Writes the operator's overlay: the port, then `extra` YAML (pin, hold, windows...). */
+  writeOverlay(extra?: string): Promise<void>;
+  /** What the running app serves at /version.txt. */
+  served(): Promise<string>;
+  /** A file in the app's data directory, as the app wrote it (data/web/<name>). */
+  dataFile(name: string): string;
+  readState(): Promise<AgentState>;
+  close(): Promise<void>;
+}
+
+export const HELLO_PROJECT = 'duck-hello';
+
+export async function startHelloScenario(opts: { prefix: string; releases: Record<string, Omit<HelloReleaseOptions, 'imageId'>> }): Promise<HelloScenario> {
+  await removeProject(HELLO_PROJECT);
+  const root = await makeTempDir(opts.prefix);
+  const server = await startGitServer({ root });
+  const key = await makeOpenpgpKey('root');
+  const ch = await createChannel({ serverRoot: root, name: 'hello' });
+  await writeChannelYaml(ch, { version: 1, signers: [key] });
+  for (const [version, release] of Object.entries(opts.releases)) {
+    await writeHelloRelease(ch, version, { ...release, imageId: await buildHelloImage(version as HelloVersion) });
+  }
+  const node = await makeAgentNode({ url: server.url('hello.git'), rootKeys: [key] });
+  const port = await freeHostPort();
+  const scenario: HelloScenario = {
+    root,
+    server,
+    key,
+    ch,
+    node,
+    port,
+    writeOverlay: (extra = '') => writeFile(node.overlayFile, `# the operator's overlay\ncompose:\n  hello:\n    env: { HELLO_PORT: "${port}" }\n${extra}`),
+    served: async () => (await (await fetch(`http://127.0.0.1:${port}/version.txt`)).text()).trim(),
+    dataFile: (name) => join(node.stateDir, 'apps', 'hello', 'data', 'web', name),
+    readState: async () => JSON.parse(await readFile(join(node.stateDir, 'state.json'), 'utf8')) as AgentState,
+    close: async () => {
+      await removeProject(HELLO_PROJECT);
+      await server.close();
+      await removeTempDir(root);
+      await removeTempDir(node.dir);
+    },
+  };
+  await scenario.writeOverlay();
+  return scenario;
+}
