@@ -54,11 +54,16 @@ export async function createApplyServices(agent: Agent, log: Logger): Promise<Ap
       }
       return found;
     },
+    removeProjectVolumes: async (project) => {
+      const names = await docker.projectVolumes(project);
+      for (const name of names) await docker.removeVolume(name);
+      return names;
+    },
     assertBackupFits: async (paths) => assertFreeSpace(apply.backupsDir, await estimateBytes(paths), apply.minFreeBytes),
   };
 }
 
-export function applyEnvFor(agent: Agent, services: ApplyServices, opts: { overlay: OverlayFile; log: Logger; force?: boolean }): ApplyEnv {
+export function applyEnvFor(agent: Agent, services: ApplyServices, opts: { overlay: OverlayFile; log: Logger; force?: boolean; signal?: AbortSignal }): ApplyEnv {
   return {
     config: agent.config,
     state: agent.state,
@@ -69,6 +74,7 @@ export function applyEnvFor(agent: Agent, services: ApplyServices, opts: { overl
     overlayDir: dirname(agent.config.overlay),
     faultAt: process.env.DUCK_FAULT_KILL_AT ?? null,
     force: opts.force ?? false,
+    signal: opts.signal ?? null,
     readRelease: async (app, version, commit) => {
       const objects = agent.transport.objects;
       const parsed = parseCommitObject(await objects.readCommitRaw(commit), commit);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { OverlayFile, ReleaseFile } from '../../schemas/index.js';
@@ -67,7 +67,12 @@ export async function reconcileOnce(agent: Agent, env: ApplyEnv, opts: Reconcile
   const reconfigured: string[] = [];
   for (const app of desired.apps) {
     if (opts.only && !opts.only.has(app.app)) continue;
-    const hash = app.desired && app.release ? await hashFor(env.overlay, env.overlayDir, app.app, app.desired, app.release) : null;
+    if (env.signal?.aborted) break;
+    if (app.source === 'installed') {
+      await stopOrphan(agent, env, app);
+      continue;
+    }
+    const hash = app.desired && app.release ? await appConfigHash(env.overlay, env.overlayDir, app.app, app.desired, app.release) : null;
     if (app.decision === 'apply' && hash) {
       const scheduled = app.trigger === 'schedule' ? env.overlay.schedule?.[app.app]?.at : undefined;
       if (scheduled) await agent.state.update((s) => void (s.schedulesDone[app.app] = scheduled));
@@ -78,6 +83,22 @@ export async function reconcileOnce(agent: Agent, env: ApplyEnv, opts: Reconcile
     }
   }
   return { at, commit: view.commit, refusal, changes, waits: plan.waits, reconfigured };
+}
+
+/**
+ * An app no longer in the group (nor pinned) is stopped once and reported; its containers,
+ * volumes and data stay until an operator runs duck purge (DESIGN §4.3: nothing implicitly).
+ */
+async function stopOrphan(agent: Agent, env: ApplyEnv, app: AppDesired): Promise<void> {
+  const installed = agent.state.read().apps[app.app];
+  if (!installed || installed.orphaned) return;
+  const layout = appLayout(env.config.apply.appsDir, app.app);
+  await env.services.runtime.stop(layout.project, composeTarget(layout, installed.version, env.overlay.compose?.[app.app], env.overlayDir));
+  await agent.state.update((s) => {
+    s.apps[app.app] = { ...s.apps[app.app]!, orphaned: true };
+    s.history.push({ id: randomUUID(), at: env.clock().toISOString(), app: app.app, from: installed.version, to: installed.version, outcome: 'orphaned', reason: app.reason });
+  });
+  env.log('orphaned', { app: app.app, version: installed.version, reason: app.reason });
 }
 
 /** A node in a rollout stays in, even when the publisher lowers the percent (DESIGN §4.1). */
@@ -97,21 +118,22 @@ async function reconfigureIfChanged(agent: Agent, env: ApplyEnv, view: AcceptedV
   const installed = agent.state.read().apps[app.app];
   if (!installed || installed.stoppedByOperator || app.current === null) return false;
   const { content } = await env.readRelease(app.app, app.current, view.commit).catch(() => env.readRelease(app.app, app.current!, installed.commit));
-  const hash = await hashFor(env.overlay, env.overlayDir, app.app, app.current, content.release);
-  if (hash === installed.configHash || installed.configHash === undefined) {
+  const hash = await appConfigHash(env.overlay, env.overlayDir, app.app, app.current, content.release);
+  if (!installed.orphaned && (hash === installed.configHash || installed.configHash === undefined)) {
     if (installed.configHash === undefined) await agent.state.update((s) => void (s.apps[app.app] = { ...s.apps[app.app]!, configHash: hash }));
     return false;
   }
   const layout = appLayout(env.config.apply.appsDir, app.app);
   const target = composeTarget(layout, app.current, env.overlay.compose?.[app.app], env.overlayDir);
-  env.log('reconfigure', { app: app.app, version: app.current, reason: 'the overlay compose overrides changed' });
+  env.log('reconfigure', { app: app.app, version: app.current, reason: installed.orphaned ? `back in ${agent.config.group}: started again` : 'the overlay compose overrides changed' });
   await env.services.runtime.up(layout.project, target);
   await env.services.awaitHealthy(app.app, layout.project, target, content.release.health?.probes ?? [], 120_000);
-  await agent.state.update((s) => void (s.apps[app.app] = { ...s.apps[app.app]!, configHash: hash }));
+  await agent.state.update((s) => void (s.apps[app.app] = { ...s.apps[app.app]!, configHash: hash, orphaned: false }));
   return true;
 }
 
-async function hashFor(overlay: OverlayFile, overlayDir: string, app: string, version: string, release: ReleaseFile): Promise<string> {
+/** The hash of everything that shapes an app's running state (release files, images, overlay overrides). */
+export async function appConfigHash(overlay: OverlayFile, overlayDir: string, app: string, version: string, release: ReleaseFile): Promise<string> {
   const override = overlay.compose?.[app];
   const overrideFileHashes: Record<string, string> = {};
   for (const file of override?.files ?? []) {

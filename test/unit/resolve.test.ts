@@ -6,6 +6,7 @@ import type { InstalledApp } from '../../agent/src/core/agent-state.js';
 import type { NodeFacts, ResolveInput } from '../../agent/src/core/desired.js';
 import { resolve } from '../../agent/src/core/resolve.js';
 import { rolloutBucket } from '../../agent/src/core/rollout.js';
+import { releaseDigest } from '../../agent/src/core/config-hash.js';
 
 const AGENT = 'agent-7d0c';
 const COMMIT = 'c'.repeat(40);
@@ -188,6 +189,34 @@ test('a version that failed here is not retried until the channel moves or an op
   const moved = shop(input({ node: { failed: { shop: { ...failed.shop, commit: 'd'.repeat(40) } } } }));
   assert.is(moved.decision, 'apply');
   assert.is(shop(input({ node: { failed }, upgradeNow: 'all' })).decision, 'apply');
+});
+
+test('a failed release is tried again when its content changes, not on an unrelated commit', () => {
+  const digest = releaseDigest(release('1.3.0'));
+  const failed = { shop: { version: '1.3.0', commit: 'd'.repeat(40), at: '2026-11-23T10:00:00Z', reason: 'unhealthy', releaseDigest: digest, attempts: 1 } };
+  const unrelated = shop(input({ node: { failed } }));
+  assert.is(unrelated.decision, 'wait', 'another commit carrying the same release does not retry it');
+  assert.match(unrelated.reason, /1 of 1 attempt/);
+  const changed = shop(input({ node: { failed: { shop: { ...failed.shop, releaseDigest: 'e'.repeat(64) } } } }));
+  assert.is(changed.decision, 'apply');
+});
+
+test("a release's own retries: N allows N more attempts, then it waits", () => {
+  const retrying = { ...release('1.3.0'), retries: 2 };
+  const releases = new Map([['shop@1.3.0', retrying]]);
+  const failedAfter = (attempts: number) => ({ shop: { version: '1.3.0', commit: COMMIT, at: '2026-11-23T10:00:00Z', reason: 'unhealthy', releaseDigest: releaseDigest(retrying), attempts } });
+  assert.is(shop({ ...input({ node: { failed: failedAfter(2) } }), releases }).decision, 'apply');
+  const spent = shop({ ...input({ node: { failed: failedAfter(3) } }), releases });
+  assert.is(spent.decision, 'wait');
+  assert.match(spent.reason, /3 of 3 attempt/);
+});
+
+test('an app the operator stopped is not moved by the channel, only by duck upgrade', () => {
+  const node = { apps: { shop: { ...installed('1.2.0'), stoppedByOperator: true } } };
+  const a = shop(input({ node }));
+  assert.is(a.decision, 'wait');
+  assert.match(a.reason, /stopped by the operator/);
+  assert.is(shop(input({ node, upgradeNow: 'all' })).decision, 'apply');
 });
 
 test('with the clock gone back, no time-based decision is made', () => {

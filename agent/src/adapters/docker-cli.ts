@@ -55,6 +55,10 @@ export interface DockerCli {
   /** Removes a name (and the image once no name is left); never forced, so an image in use stays. */
   removeImage(ref: string): Promise<void>;
   volumeInspect(name: string): Promise<VolumeInfo | null>;
+  /** Names of the volumes compose made for a project (by its project label). */
+  projectVolumes(project: string): Promise<string[]>;
+  /** Only `duck purge` calls this: data is never removed implicitly. */
+  removeVolume(name: string): Promise<void>;
   version(): Promise<DockerVersion>;
 }
 
@@ -111,6 +115,13 @@ export function createDockerCli(options: DockerCliOptions = {}): DockerCli {
       const volume = found?.[0] as { Name?: string; Mountpoint?: string } | undefined;
       if (!volume?.Name || !volume.Mountpoint) return null;
       return { name: volume.Name, mountpoint: volume.Mountpoint };
+    },
+    projectVolumes: async (project) => {
+      const stdout = await call(['volume', 'ls', '--quiet', '--filter', `label=com.docker.compose.project=${project}`]);
+      return stdout.split('\n').map((l) => l.trim()).filter(Boolean).sort();
+    },
+    removeVolume: async (name) => {
+      await call(['volume', 'rm', '--', name]);
     },
     version: async () => {
       const stdout = await call(['version', '--format', '{{json .}}']);

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { HistoryEntry, JournalEntry, Outcome } from '../core/agent-state.js';
+import type { ChangeSummary } from '../core/operator-request.js';
 import type { AppDesired } from '../core/desired.js';
+import { releaseDigest } from '../core/config-hash.js';
 import { parseDuration } from '../core/duration.js';
 import { toDuckError } from '../core/errors.js';
 import { DEFAULT_HEALTH_TIMEOUT } from '../core/plan.js';
@@ -11,14 +13,8 @@ import type { ApplyContext } from './executors.js';
 import { EXECUTORS, makeContext } from './executors.js';
 import { pruneReleases } from './release-retention.js';
 
-export interface ChangeResult {
-  readonly app: string;
-  readonly outcome: Outcome;
-  readonly from: string | null;
-  readonly to: string;
-  readonly reason: string;
-  readonly ms: number;
-}
+/** How one app's change ended: the same shape an operator's request reports. */
+export type ChangeResult = ChangeSummary;
 
 /** DESIGN §4.3: one app's change, journalled step by step, rolled back on failure after the stop. */
 export async function applyChange(env: ApplyEnv, desired: AppDesired, steps: readonly Step[], commit: string, configHash: string): Promise<ChangeResult> {
@@ -38,6 +34,7 @@ export async function applyChange(env: ApplyEnv, desired: AppDesired, steps: rea
     backupId: null,
     failure: null,
     configHash,
+    ...(desired.release ? { releaseDigest: releaseDigest(desired.release) } : {}),
     migrations: desired.release?.migrations ?? 'reversible',
   };
   await env.state.update((s) => {
@@ -63,8 +60,14 @@ export async function recoverChange(env: ApplyEnv, journal: JournalEntry): Promi
 
 async function runForward(env: ApplyEnv, journal: JournalEntry, from: number): Promise<ChangeResult> {
   const ctx = makeContext(env, journal, appLayout(env.config.apply.appsDir, journal.app));
+  const stopAt = indexOf(journal, 'stop');
   for (let i = from; i < journal.steps.length; i++) {
     const step = journal.steps[i]!;
+    // Asked to stop (SIGTERM): before anything stopped, leave the old version serving; after, carry
+    // the change through so the app is not left down (a rollback follows a failure as usual).
+    if (env.signal?.aborted && (stopAt < 0 ? i <= indexOf(journal, 'switchRelease') : i <= stopAt) && journal.phase === 'forward') {
+      return finish(env, journal, 'interrupted', `the agent was asked to stop before ${step.kind}; nothing had been stopped, ${journal.from ?? 'nothing'} still runs`, false);
+    }
     const started = Date.now();
     try {
       await runStep(ctx, i, step);
@@ -73,7 +76,6 @@ async function runForward(env: ApplyEnv, journal: JournalEntry, from: number): P
       const e = toDuckError(err);
       env.log('step-failed', { app: journal.app, step: step.kind, code: e.code, message: e.message });
       if (e.code === 'locked') return finish(env, journal, 'deferred', e.message, false);
-      const stopAt = indexOf(journal, 'stop');
       if (stopAt < 0 ? i < indexOf(journal, 'switchRelease') : i < stopAt) {
         // Nothing was stopped yet: the old version still serves. Transient trouble is retried.
         return finish(env, journal, 'failed', e.message, e.retry !== 'transient');
@@ -162,7 +164,18 @@ async function finish(env: ApplyEnv, journal: JournalEntry, outcome: Outcome, re
       };
       delete s.failed[journal.app];
     }
-    if (quarantine) s.failed[journal.app] = { version: journal.to, commit: journal.commit, at: now.toISOString(), reason };
+    if (quarantine) {
+      const before = s.failed[journal.app];
+      const again = before?.version === journal.to && before.releaseDigest === journal.releaseDigest;
+      s.failed[journal.app] = {
+        version: journal.to,
+        commit: journal.commit,
+        at: now.toISOString(),
+        reason,
+        ...(journal.releaseDigest ? { releaseDigest: journal.releaseDigest } : {}),
+        attempts: again ? (before.attempts ?? 1) + 1 : 1,
+      };
+    }
   });
   env.log('outcome', { app: journal.app, outcome, from: journal.from, to: journal.to, reason, ms });
   if (outcome === 'applied') await afterApplied(env, journal);

@@ -18,6 +18,8 @@ export interface ApplyServices {
   awaitHealthy(app: string, project: string, target: ComposeTarget, probes: Probe[], timeoutMs: number): Promise<void>;
   /** Host mountpoints of the project's named volumes that exist. */
   volumes(project: string, names: readonly string[]): Promise<Array<{ name: string; mountpoint: string }>>;
+  /** `duck purge` only: removes the project's named volumes; returns their names. */
+  removeProjectVolumes(project: string): Promise<string[]>;
   /** Refuse early, before anything stops, when a backup of these would not fit. */
   assertBackupFits(paths: readonly string[]): Promise<void>;
 }
@@ -36,4 +38,6 @@ export interface ApplyEnv {
   readonly faultAt: string | null;
   /** `duck upgrade --force`: go ahead although the app holds its update lock. */
   readonly force: boolean;
+  /** Aborted when the agent is asked to stop (SIGTERM): no new change starts, none is left halfway. */
+  readonly signal: AbortSignal | null;
 }

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { choosePrune, compareNewestFirst, isBackupId, makeBackupId } from '../core/backup-retention.js';
 import { DuckError } from '../core/errors.js';
@@ -92,15 +91,37 @@ export function createBackupStore(dir: string, opts: { minFreeBytes?: number; no
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DuckError('not-found', `no backup ${id} in ${dir}`, { file });
       throw fsError(file, 'cannot read', err);
     }
+    let record: unknown;
     try {
-      const record = JSON.parse(text) as BackupRecord;
-      if (record.id !== id || typeof record.app !== 'string' || typeof record.version !== 'string' || typeof record.files !== 'object') {
-        throw new Error('fields id, app, version or files are missing or do not match the directory');
-      }
-      return record;
+      record = JSON.parse(text);
     } catch (err) {
       throw new DuckError('invalid', `${file}: the backup manifest is unreadable: ${(err as Error).message}`, { file });
     }
+    const problem = manifestProblem(record, id);
+    if (problem) throw new DuckError('invalid', `${file}: the backup manifest is unreadable: ${problem}`, { file });
+    return record as BackupRecord;
+  };
+
+  const list = async (app?: string): Promise<{ backups: BackupRecord[]; broken: BrokenBackup[] }> => {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { backups: [], broken: [] };
+      throw fsError(dir, 'cannot list', err);
+    }
+    const backups: BackupRecord[] = [];
+    const broken: BrokenBackup[] = [];
+    for (const name of names) {
+      if (!isBackupId(name)) continue;
+      try {
+        const record = await readRecord(name);
+        if (!app || record.app === app) backups.push(record);
+      } catch (err) {
+        if (!app || name.startsWith(`${app}-`)) broken.push({ id: name, problem: (err as Error).message });
+      }
+    }
+    return { backups: backups.sort(compareNewestFirst), broken };
   };
 
   const verify = async (id: string): Promise<BackupRecord> => {
@@ -147,11 +168,12 @@ export function createBackupStore(dir: string, opts: { minFreeBytes?: number; no
       try {
         for (const path of input.paths) {
           const source = join(input.dataDir, path);
-          if (existsSync(source)) await take(source, `data/${path}`);
+          // lstat, not stat: a data path that is a dangling link is a link to keep, not an absence.
+          if (await exists(source)) await take(source, `data/${path}`);
           else absent.push(path);
         }
         for (const volume of input.volumes) await take(volume.mountpoint, `volumes/${volume.name}`);
-        if (input.releaseDir && existsSync(input.releaseDir)) await take(input.releaseDir, 'release');
+        if (input.releaseDir && (await exists(input.releaseDir))) await take(input.releaseDir, 'release');
         const record: BackupRecord = {
           id,
           app: input.app,
@@ -177,28 +199,7 @@ export function createBackupStore(dir: string, opts: { minFreeBytes?: number; no
       }
     },
 
-    async list(app) {
-      let names: string[];
-      try {
-        names = await readdir(dir);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { backups: [], broken: [] };
-        throw fsError(dir, 'cannot list', err);
-      }
-      const backups: BackupRecord[] = [];
-      const broken: BrokenBackup[] = [];
-      for (const name of names) {
-        if (!isBackupId(name)) continue;
-        try {
-          const record = await readRecord(name);
-          if (!app || record.app === app) backups.push(record);
-        } catch (err) {
-          if (!app || name.startsWith(`${app}-`)) broken.push({ id: name, problem: (err as Error).message });
-        }
-      }
-      return { backups: backups.sort(compareNewestFirst), broken };
-    },
-
+    list,
     get: readRecord,
     verify,
 
@@ -214,7 +215,7 @@ export function createBackupStore(dir: string, opts: { minFreeBytes?: number; no
       }
       for (const path of record.paths) {
         const place = join(target.dataDir, path);
-        if (record.absent.includes(path)) await rm(place, { recursive: true, force: true });
+        if (record.absent.includes(path)) await removeWithLeftovers(place);
         else await swapIn(join(root, 'data', path), place);
       }
       for (const volume of target.volumes) {
@@ -224,27 +225,30 @@ export function createBackupStore(dir: string, opts: { minFreeBytes?: number; no
     },
 
     async restoreRelease(id, releaseDir) {
-      if (existsSync(releaseDir)) return;
+      if (await exists(releaseDir)) return;
       const source = join(pathOf(id), 'release');
-      if (!existsSync(source)) throw new DuckError('not-found', `backup ${id} holds no release directory to restore ${releaseDir} from`, { file: source });
+      if (!(await exists(source))) throw new DuckError('not-found', `backup ${id} holds no release directory to restore ${releaseDir} from`, { file: source });
       await swapIn(source, releaseDir);
     },
 
     async prune(app, keep, protect = []) {
-      const { backups } = await this.list(app);
+      const { backups } = await list(app);
       const doomed = choosePrune(backups, keep, protect);
       for (const id of doomed) await rm(pathOf(id), { recursive: true, force: true });
       return doomed;
     },
 
     async remove(id) {
-      await readRecord(id);
-      await rm(pathOf(id), { recursive: true, force: true });
+      // The manifest is not read: a broken backup is listed so an operator can remove it.
+      const path = pathOf(id);
+      if (!(await exists(path))) throw new DuckError('not-found', `no backup ${id} in ${dir}`, { file: path });
+      await rm(path, { recursive: true, force: true });
     },
 
     async cleanPartial() {
-      const names = existsSync(dir) ? await readdir(dir) : [];
-      const partials = names.filter((n) => n.endsWith(PARTIAL));
+      const names = (await exists(dir)) ? await readdir(dir) : [];
+      // Only what create leaves: anything else in the directory is an operator's, not ours to drop.
+      const partials = names.filter((n) => n.endsWith(PARTIAL) && isBackupId(n.slice(0, -PARTIAL.length)));
       for (const name of partials) await rm(join(dir, name), { recursive: true, force: true });
       return partials;
     },
@@ -262,9 +266,49 @@ async function swapIn(source: string, place: string): Promise<void> {
   await rm(staging, { recursive: true, force: true });
   await copyTree(source, staging, { hash: false });
   await rm(old, { recursive: true, force: true });
-  if (existsSync(place)) await rename(place, old);
+  if (await exists(place)) await rename(place, old);
   await rename(staging, place);
   await rm(old, { recursive: true, force: true });
+}
+
+/** Removes `place` and whatever an interrupted swapIn left beside it. */
+async function removeWithLeftovers(place: string): Promise<void> {
+  for (const path of [place, `${place}.duck-restore`, `${place}.duck-old`]) await rm(path, { recursive: true, force: true });
+}
+
+/** True when something, even a dangling symlink, is at `path`. */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    throw fsError(path, 'cannot read', err);
+  }
+}
+
+/** Why a parsed manifest cannot be used for backup `id`, or null; restore trusts every field. */
+function manifestProblem(value: unknown, id: string): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'it is not a JSON object';
+  const r = value as Record<string, unknown>;
+  if (r.id !== id) return `its id ${JSON.stringify(r.id)} does not match the directory`;
+  const isMap = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const isNames = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  const bad = [
+    ...['app', 'version', 'createdAt', 'reason'].filter((k) => typeof r[k] !== 'string'),
+    ...(typeof r.bytes === 'number' ? [] : ['bytes']),
+    ...['paths', 'volumes', 'absent'].filter((k) => !isNames(r[k])),
+    ...['files', 'symlinks'].filter((k) => !isMap(r[k])),
+  ];
+  if (bad.length > 0) return `field(s) ${bad.join(', ')} missing or of the wrong type`;
+  const files = Object.entries(r.files as Record<string, unknown>).filter(([, f]) => {
+    const facts = f as Partial<FileFacts> | null;
+    return typeof facts?.sha256 !== 'string' || typeof facts.size !== 'number' || typeof facts.mode !== 'number';
+  });
+  if (files.length > 0) return `files.${files[0]?.[0]} lacks sha256, size or mode`;
+  if (Object.values(r.symlinks as Record<string, unknown>).some((t) => typeof t !== 'string')) return 'a symlinks target is not a string';
+  return null;
 }
 
 function mergeFacts(files: Record<string, FileFacts>, symlinks: Record<string, string>, prefix: string, facts: TreeFacts): void {
@@ -280,13 +324,19 @@ export function compareFacts(record: Pick<BackupRecord, 'files' | 'symlinks'>, f
     const got = found.files[path];
     if (!got) problems.push(`${path} is missing`);
     else if (got.size !== want.size || got.sha256 !== want.sha256) problems.push(`${path} has sha256 ${got.sha256.slice(0, 12)}…, the manifest says ${want.sha256.slice(0, 12)}…`);
+    // A restore copies the backup's modes, so a changed mode would come back. Permission bits
+    // only: a non-root copy may lose setgid on chmod, and that is no damage to refuse over.
+    else if ((got.mode & 0o777) !== (want.mode & 0o777)) problems.push(`${path} has mode ${octal(got.mode)}, the manifest says ${octal(want.mode)}`);
   }
   for (const path of Object.keys(found.files)) if (!record.files[path]) problems.push(`${path} is not in the manifest`);
   for (const [path, target] of Object.entries(record.symlinks)) {
     if (found.symlinks[path] !== target) problems.push(`symlink ${path} should point at ${target}`);
   }
+  for (const path of Object.keys(found.symlinks)) if (record.symlinks[path] === undefined) problems.push(`symlink ${path} is not in the manifest`);
   return problems;
 }
+
+const octal = (mode: number): string => (mode & 0o7777).toString(8).padStart(4, '0');
 
 async function writeDurable(file: string, text: string): Promise<void> {
   await writeFile(file, text);

@@ -1,4 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { ReleaseFile } from '../../../schemas/index.js';
+import { parseYaml } from '../../../schemas/index.js';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ReleaseContent } from '../channel/read-release.js';
@@ -49,4 +51,16 @@ async function matches(dir: string, release: ReleaseContent): Promise<boolean> {
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** The release.yaml kept in an installed release directory (what health, backup paths and images were). */
+export async function readInstalledRelease(layout: AppLayout, version: string): Promise<ReleaseFile> {
+  const file = join(layout.releaseDir(version), 'release.yaml');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new DuckError('not-found', `${file}: the release directory of ${layout.app} ${version} is missing (${(err as Error).message})`, { file });
+  }
+  return parseYaml('release', text, file);
 }

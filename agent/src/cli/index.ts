@@ -27,6 +27,13 @@ export const duck = defineCommand({
     ps: load('ps'),
     logs: load('logs'),
     history: load('history'),
+    retry: load('retry'),
+    backup: load('backup'),
+    backups: load('backups'),
+    'list-backups': load('backups'),
+    restore: load('restore'),
+    rollback: load('restore'),
+    purge: load('purge'),
   },
 });
 

@@ -53,6 +53,8 @@ export interface InstalledApp {
   readonly previous?: string | null;
   /** Stopped by the operator (`duck stop`): the agent does not start it again by itself. */
   readonly stoppedByOperator?: boolean;
+  /** No longer in the group: stopped once, kept with its data until duck purge. */
+  readonly orphaned?: boolean;
 }
 
 export type Outcome = 'applied' | 'rolled-back' | 'rollback-failed' | 'deferred' | 'failed' | 'interrupted';
@@ -64,7 +66,7 @@ export interface HistoryEntry {
   readonly app: string;
   readonly from: string | null;
   readonly to: string | null;
-  readonly outcome: Outcome | 'backup' | 'restore' | 'stopped' | 'started' | 'orphaned' | 'channel-refused';
+  readonly outcome: Outcome | 'backup' | 'retry' | 'stopped' | 'started' | 'orphaned' | 'purged' | 'channel-refused';
   readonly reason: string;
   readonly commit?: string;
   readonly ms?: number;
@@ -90,6 +92,8 @@ export interface JournalEntry {
   backupId: string | null;
   failure: string | null;
   configHash: string;
+  /** releaseDigest() of the target release, recorded with a failure. */
+  releaseDigest?: string;
   migrations: 'reversible' | 'irreversible';
 }
 
@@ -99,6 +103,10 @@ export interface FailedVersion {
   readonly commit: string;
   readonly at: string;
   readonly reason: string;
+  /** releaseDigest() of the release that failed: the same content is not tried again by itself. */
+  readonly releaseDigest?: string;
+  /** Failed attempts of that content here; a release's `retries: N` allows N more. */
+  readonly attempts?: number;
 }
 
 export interface AgentState {

@@ -20,7 +20,7 @@ export function compactUtc(at: Date): string {
 }
 
 function safePart(text: string): string {
-  const cleaned = text.replace(SAFE_CHAR, '_');
+  const cleaned = text.replace(SAFE_CHAR, '_').replace(/\.{2,}/g, '.');
   return /^[A-Za-z0-9]/.test(cleaned) ? cleaned : `_${cleaned}`;
 }
 

@@ -26,3 +26,22 @@ export function configHash(input: {
 function sortKeys(record: Readonly<Record<string, string>>): Array<[string, string]> {
   return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
+
+/**
+ * The identity of a release's content: equal for the same release.yaml whatever commit carries
+ * it, so a failed version is retried when its release changes, not on every unrelated commit.
+ */
+export function releaseDigest(release: unknown): string {
+  return createHash('sha256').update(canonicalJson(release)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -5,7 +5,7 @@ import type { FailedVersion, InstalledApp } from './agent-state.js';
 export type Decision = 'apply' | 'wait' | 'none';
 
 /** Who asked for the change: windows and rollout gate the channel, never an operator's own act. */
-export type Trigger = 'channel' | 'urgent' | 'pin' | 'schedule' | 'upgrade';
+export type Trigger = 'channel' | 'urgent' | 'pin' | 'schedule' | 'upgrade' | 'restore';
 
 export interface AppDesired {
   readonly app: string;

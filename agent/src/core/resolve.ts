@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { releaseDigest } from './config-hash.js';
 import type { Window } from '../../../schemas/index.js';
 import type { AppDesired, DesiredState, HoldInForce, ResolveInput, Trigger } from './desired.js';
 import { releaseKey } from './desired.js';
@@ -74,7 +75,7 @@ function resolveApp(
   if (source === 'installed') {
     return result({
       decision: 'none',
-      reason: `no longer in ${input.groupFile}: left as it is (orphaned; its data is kept)`,
+      reason: `no longer in ${input.groupFile}: orphaned; stopped, its data kept until duck purge ${app}`,
       until: null,
       trigger: null,
     });
@@ -97,8 +98,21 @@ function resolveApp(
 
   const failed = input.node.failed[app];
   const upgradeNow = input.upgradeNow === 'all' || input.upgradeNow.has(app);
-  if (failed && failed.version === desired && failed.commit === input.commit && !upgradeNow) {
-    return wait(`${app} ${desired} failed on this node at ${failed.at} (${failed.reason}); not retried until the channel moves or an operator runs duck upgrade`);
+  if (failed && failed.version === desired && !upgradeNow) {
+    // Without a recorded digest (an older state file) any new commit counts as a change.
+    const sameRelease = failed.releaseDigest ? failed.releaseDigest === releaseDigest(release) : failed.commit === input.commit;
+    const attempts = failed.attempts ?? 1;
+    const allowed = 1 + (release.retries ?? 0);
+    if (sameRelease && attempts >= allowed) {
+      return wait(
+        `${app} ${desired} failed on this node at ${failed.at} (${failed.reason}); ${attempts} of ${allowed} attempt(s) used, ` +
+          `not retried until its release changes in the channel, duck retry ${app}, or duck upgrade`,
+      );
+    }
+  }
+
+  if (input.node.apps[app]?.stoppedByOperator && !upgradeNow) {
+    return wait(`stopped by the operator (duck stop): ${change} waits until duck start ${app} or duck upgrade`);
   }
 
   if (source === 'pin') return apply('pin', `pinned to ${desired} in ${input.overlayFile}: ${change} now`);

@@ -11,7 +11,7 @@ export default defineCommand({
     ...configArg,
   },
   async run({ args }) {
-    const handle = await openApp(args.config, args.app, { mutate: false });
+    const handle = await openApp(args.config, args.app);
     for (const s of await handle.runtime.ps(handle.layout.project)) {
       process.stdout.write(`==> ${s.service} (${s.container})\n`);
       await new Promise<void>((resolve, reject) => {

@@ -8,7 +8,7 @@ export default defineCommand({
   args: { app: { type: 'positional', required: true, description: 'the app' }, ...configArg, ...jsonArg },
   async run({ args }) {
     const out = createOutput(args.json);
-    const handle = await openApp(args.config, args.app, { mutate: false });
+    const handle = await openApp(args.config, args.app);
     const services = await handle.runtime.ps(handle.layout.project);
     out.line(`${args.app} ${handle.version} (project ${handle.layout.project})`);
     for (const s of services) out.line(`  ${s.service.padEnd(16)} ${s.state.padEnd(10)} ${s.health.padEnd(10)} ${s.image}`);

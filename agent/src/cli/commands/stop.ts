@@ -1,19 +1,14 @@
 import { defineCommand } from 'citty';
-import { openApp, recordOperatorAct } from '../app-commands.js';
-import { configArg } from '../common-args.js';
+import { configPath } from '../../agent-config.js';
+import { openAgent } from '../../agent.js';
+import { configArg, jsonArg } from '../common-args.js';
 import { createOutput } from '../output.js';
+import { runRequest } from '../request-command.js';
 
 export default defineCommand({
-  meta: { name: 'stop', description: "Stop an app's containers (kept, with their data); the agent leaves it stopped until duck start" },
-  args: { app: { type: 'positional', required: true, description: 'the app' }, ...configArg },
+  meta: { name: 'stop', description: "Stop an app's containers (kept, with their data); the agent leaves it stopped, and makes no change to it, until duck start" },
+  args: { app: { type: 'positional', required: true, description: 'the app' }, ...configArg, ...jsonArg },
   async run({ args }) {
-    const handle = await openApp(args.config, args.app, { mutate: true });
-    try {
-      await handle.runtime.stop(handle.layout.project, handle.target);
-      await recordOperatorAct(handle, 'stopped', 'duck stop', true);
-      createOutput(false).line(`stopped ${args.app} ${handle.version}; it stays stopped until duck start ${args.app}`);
-    } finally {
-      await handle.lock?.release();
-    }
+    await runRequest(await openAgent(configPath(args.config)), { kind: 'stop', app: args.app }, createOutput(args.json));
   },
 });

@@ -1,0 +1,28 @@
+import { defineCommand } from 'citty';
+import { configPath } from '../../agent-config.js';
+import { openAgent } from '../../agent.js';
+import { DuckError } from '../../core/errors.js';
+import { configArg, jsonArg } from '../common-args.js';
+import { createOutput } from '../output.js';
+import { ask } from '../prompt.js';
+import { runRequest } from '../request-command.js';
+
+export default defineCommand({
+  meta: {
+    name: 'purge',
+    description:
+      'Remove an orphaned app (no longer in the group) for good: its containers, named volumes, releases and data. Backups are kept. Asks you to type the app name (or --confirm <app>).',
+  },
+  args: {
+    app: { type: 'positional', required: true, description: 'the orphaned app' },
+    confirm: { type: 'string', description: 'the app name again, for scripts', valueHint: 'app' },
+    ...configArg,
+    ...jsonArg,
+  },
+  async run({ args }) {
+    const agent = await openAgent(configPath(args.config));
+    const typed = args.confirm ?? (await ask(`This deletes ${args.app}'s volumes and data on this node. Type the app name to confirm: `, `--confirm ${args.app}`));
+    if (typed !== args.app) throw new DuckError('usage', `confirmation "${typed}" is not "${args.app}": nothing was removed`);
+    await runRequest(agent, { kind: 'purge', app: args.app }, createOutput(args.json));
+  },
+});

@@ -1,0 +1,33 @@
+import { defineCommand } from 'citty';
+import { configPath } from '../../agent-config.js';
+import { openAgent } from '../../agent.js';
+import { createBackupStore } from '../../apply/backup-store.js';
+import { DuckError } from '../../core/errors.js';
+import { configArg, jsonArg } from '../common-args.js';
+import { createOutput } from '../output.js';
+import { ask } from '../prompt.js';
+import { runRequest } from '../request-command.js';
+
+export default defineCommand({
+  meta: {
+    name: 'restore',
+    description:
+      "Put an app back as a backup holds it (alias rollback): checks the backup's sha256 manifest, backs up the data as it is now, restores, switches to the version that made the backup, waits for health (rolling back on failure) and pins that version. Asks you to type the app name (or --confirm <app>).",
+  },
+  args: {
+    id: { type: 'positional', required: true, description: 'the backup id (duck backups)' },
+    confirm: { type: 'string', description: 'the app name, for scripts', valueHint: 'app' },
+    ...configArg,
+    ...jsonArg,
+  },
+  async run({ args }) {
+    const out = createOutput(args.json);
+    const agent = await openAgent(configPath(args.config));
+    const record = await createBackupStore(agent.config.apply.backupsDir).get(args.id);
+    const current = agent.state.read().apps[record.app]?.version ?? 'nothing';
+    process.stderr.write(`${record.app}: ${current} with its data now -> ${record.version} with the data of ${record.createdAt} (${record.reason})\n`);
+    const typed = args.confirm ?? (await ask(`Type the app name (${record.app}) to restore: `, `--confirm ${record.app}`));
+    if (typed !== record.app) throw new DuckError('usage', `confirmation "${typed}" is not "${record.app}": nothing was restored`);
+    await runRequest(agent, { kind: 'restore', backupId: args.id }, out);
+  },
+});

@@ -1,0 +1,34 @@
+import type { DuckErrorCode } from './errors.js';
+import type { Outcome } from './agent-state.js';
+
+/**
+ * What an operator asks the agent to do now. Plain data: carried out in-process when no
+ * `duck run` holds the state directory, or handed to the running daemon as a file.
+ */
+export type OperatorRequest =
+  /** Move now, outside windows and approval; `targets` are the versions the operator was shown. */
+  | { kind: 'upgrade'; apps: string[] | null; targets: Record<string, string>; force: boolean }
+  /** Lift the quarantine of a failed version (the change still waits for its window). */
+  | { kind: 'retry'; app: string }
+  | { kind: 'start' | 'stop' | 'restart'; app: string }
+  | { kind: 'backup'; app: string }
+  | { kind: 'restore'; backupId: string }
+  | { kind: 'purge'; app: string };
+
+export interface ChangeSummary {
+  readonly app: string;
+  readonly outcome: Outcome;
+  readonly from: string | null;
+  readonly to: string;
+  readonly reason: string;
+  readonly ms: number;
+}
+
+/** The answer: lines for a person, changes for scripts, and the error when it failed. */
+export interface RequestResult {
+  readonly ok: boolean;
+  readonly lines: string[];
+  readonly changes: ChangeSummary[];
+  readonly data?: Record<string, unknown>;
+  readonly error?: { code: DuckErrorCode; message: string };
+}
