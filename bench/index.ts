@@ -1,21 +1,25 @@
-// `npm run bench`: every benchmark group, each printed as a table of medians beside native git.
-// Timings are printed, never asserted: they depend on the machine. A group checks only that it
-// measured what it claims (the fetch happened, the tip was accepted).
+// `npm run bench`: every benchmark group, each printed as a table of medians beside a baseline
+// measured in the same run (native git, compose alone, cp -a...). Timings are printed, never
+// asserted: they depend on the machine. A group checks only that it measured what it claims (the
+// fetch happened, the tip was accepted, the served version flipped, the backup holds every byte).
+import { benchApplyDowntime } from './apply-downtime.js';
+import { benchBackupCopy } from './backup-copy.js';
 import { benchChannelFetch } from './channel-fetch.js';
 import { shapeFromArgs } from './generate-channel.js';
 
-/** One timed run, with what the git server logged for it. */
+/** One timed run; with what the git server logged for it when the group measures transfer. */
 export interface Sample {
   ms: number;
-  requests: number;
-  bytes: number;
+  requests?: number;
+  bytes?: number;
 }
 
 export interface Comparison {
   label: string;
   duck: Sample[];
+  /** The baseline's runs: native git unless the report names another baseline. */
   git: Sample[];
-  /** What native git ran for the same fetch. */
+  /** What the baseline ran for the same work. */
   gitCommand: string;
   /** Set when the duck side could not be measured (the agent refused or failed). */
   error?: string;
@@ -23,6 +27,8 @@ export interface Comparison {
 
 export interface BenchReport {
   title: string;
+  /** The baseline column's name; 'git' when unset. */
+  baseline?: string;
   rows: Comparison[];
   notes: string[];
 }
@@ -49,11 +55,14 @@ function formatBytes(bytes: number): string {
 
 function transfer(samples: readonly Sample[]): string {
   if (samples.length === 0) return '-';
-  return `${median(samples.map((s) => s.requests))} req ${formatBytes(median(samples.map((s) => s.bytes)))}`;
+  return `${median(samples.map((s) => s.requests ?? 0))} req ${formatBytes(median(samples.map((s) => s.bytes ?? 0)))}`;
 }
 
 function formatReport(report: BenchReport): string {
-  const header = ['', 'duck', 'git', 'ratio', 'duck transfer', 'git transfer'];
+  const baseline = report.baseline ?? 'git';
+  // Transfer columns only for groups whose samples carry what a server logged.
+  const transfers = report.rows.some((row) => [...row.duck, ...row.git].some((s) => s.requests !== undefined));
+  const header = ['', 'duck', baseline, 'ratio', ...(transfers ? ['duck transfer', `${baseline} transfer`] : [])];
   const lines = report.rows.map((row) => {
     const duck = row.duck.length > 0 ? median(row.duck.map((s) => s.ms)) : null;
     const git = median(row.git.map((s) => s.ms));
@@ -63,8 +72,7 @@ function formatReport(report: BenchReport): string {
       duck === null ? 'failed' : formatMs(duck),
       formatMs(git),
       duck === null ? '-' : `${(duck / git).toFixed(2)}x`,
-      transfer(row.duck),
-      transfer(row.git),
+      ...(transfers ? [transfer(row.duck), transfer(row.git)] : []),
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
@@ -72,7 +80,7 @@ function formatReport(report: BenchReport): string {
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('   ').trimEnd();
   const out = [report.title, render(header), ...lines.map(render)];
   for (const row of report.rows) {
-    out.push(`  git for "${row.label}": ${row.gitCommand}`);
+    out.push(`  ${baseline} for "${row.label}": ${row.gitCommand}`);
     if (row.error) out.push(`  duck failed on "${row.label}": ${row.error}`);
   }
   out.push(...report.notes.map((n) => `  ${n}`));
@@ -82,7 +90,11 @@ function formatReport(report: BenchReport): string {
 const args = process.argv.slice(2);
 const shape = shapeFromArgs(args);
 const check = args.includes('--check');
-const GROUPS: BenchGroup[] = [{ name: 'channel-fetch', run: () => benchChannelFetch({ shape, check }) }];
+const GROUPS: BenchGroup[] = [
+  { name: 'channel-fetch', run: () => benchChannelFetch({ shape, check }) },
+  { name: 'apply-downtime', run: () => benchApplyDowntime() },
+  { name: 'backup-copy', run: () => benchBackupCopy() },
+];
 
 let failed = false;
 for (const group of GROUPS) {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { Agent } from './agent.js';
+import { verifyChannel } from './agent.js';
 import { editOverlay } from './adapters/overlay-file.js';
 import type { ApplyEnv } from './apply/apply-env.js';
 import { applyChange } from './apply/apply-change.js';
@@ -25,6 +26,8 @@ import { appConfigHash, reconcileOnce } from './reconcile.js';
  */
 export async function executeRequest(agent: Agent, env: ApplyEnv, request: OperatorRequest): Promise<RequestResult> {
   switch (request.kind) {
+    case 'fetch':
+      return fetchNow(agent, env);
     case 'upgrade':
       return upgrade(agent, env, request);
     case 'retry':
@@ -40,6 +43,23 @@ export async function executeRequest(agent: Agent, env: ApplyEnv, request: Opera
     case 'purge':
       return purge(agent, env, request.app);
   }
+}
+
+async function fetchNow(agent: Agent, env: ApplyEnv): Promise<RequestResult> {
+  const accepted = await verifyChannel(agent);
+  const { anchor } = accepted;
+  env.log('fetched', { commit: anchor.commit, changed: accepted.changed });
+  return {
+    ok: true,
+    lines: [
+      `accepted ${anchor.commit.slice(0, 12)} ${accepted.changed ? '(new)' : '(unchanged)'}`,
+      `  signed by  ${anchor.signerName} ${anchor.signerFingerprint}`,
+      `  committed  ${anchor.committedAt}`,
+      ...accepted.passedOver.map((p) => `  passed over ${p.commit.slice(0, 12)}: ${p.reason}`),
+    ],
+    changes: [],
+    data: { channel: { commit: anchor.commit, signer: { name: anchor.signerName, fingerprint: anchor.signerFingerprint }, committedAt: anchor.committedAt, changed: accepted.changed } },
+  };
 }
 
 async function upgrade(agent: Agent, env: ApplyEnv, request: Extract<OperatorRequest, { kind: 'upgrade' }>): Promise<RequestResult> {
@@ -194,6 +214,9 @@ async function restore(agent: Agent, env: ApplyEnv, backupId: string): Promise<R
 /** An operator who restores an older version means to stay on it: the next poll must not undo it. */
 async function pinAfterRestore(agent: Agent, env: ApplyEnv, app: string, version: string): Promise<string[]> {
   if (env.overlay.pin?.[app] === version) return [];
+  const view = await readAcceptedLocally(agent);
+  const wanted = view ? (await desiredAndPlan(agent, view, { overlay: env.overlay })).desired.apps.find((a) => a.app === app) : undefined;
+  if (wanted?.desired === version) return [];
   await editOverlay(agent.config.overlay, (doc) => void setPin(doc, app, version));
   return [`pinned ${app} to ${version} in ${agent.config.overlay} so the channel does not move it again; duck unpin ${app} to follow the channel`];
 }

@@ -100,6 +100,7 @@ export async function startHelloScenario(opts: { prefix: string; releases: Recor
     close: async () => {
       await removeProject(HELLO_PROJECT);
       await server.close();
+      await ch.dispose();
       await removeTempDir(root);
       await removeTempDir(node.dir);
     },

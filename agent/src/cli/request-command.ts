@@ -13,11 +13,15 @@ export async function runRequest(agent: Agent, request: OperatorRequest, out: Ou
     await performRequest(agent, request, {
       // Step lines go to stderr, so --json keeps stdout one document.
       log: createLogger('text', process.stderr),
-      onHandOff: (pid) => process.stderr.write(`duck run (pid ${pid}) holds this node's state: handed the request to it; waiting for it to finish\n`),
+      onHandOff: handOffNotice,
     }),
   );
   for (const line of result.lines) out.line(line);
   out.result({ ok: result.ok, changes: result.changes, ...(result.data ?? {}) });
   if (!result.ok) process.exitCode = 1;
   return result;
+}
+
+export function handOffNotice(pid: number): void {
+  process.stderr.write(`duck run (pid ${pid}) holds this node's state: handed the request to it; waiting for it to finish\n`);
 }

@@ -6,6 +6,8 @@ import type { Outcome } from './agent-state.js';
  * `duck run` holds the state directory, or handed to the running daemon as a file.
  */
 export type OperatorRequest =
+  /** Fetch and verify the channel now (duck check, verify and upgrade while duck run runs). */
+  | { kind: 'fetch' }
   /** Move now, outside windows and approval; `targets` are the versions the operator was shown. */
   | { kind: 'upgrade'; apps: string[] | null; targets: Record<string, string>; force: boolean }
   /** Lift the quarantine of a failed version (the change still waits for its window). */

@@ -6,10 +6,11 @@ import { acquireInstanceLock, DAEMON, instanceHolder } from '../../adapters/inst
 import { DuckError } from '../../core/errors.js';
 import type { AcceptedView } from '../../desired-state.js';
 import { desiredAndPlan, readAcceptedLocally } from '../../desired-state.js';
+import { performRequest, throwIfFailed } from '../../operator-session.js';
 import { configArg, jsonArg } from '../common-args.js';
-import { createOutput, shortOid } from '../output.js';
+import { createOutput } from '../output.js';
 import { ask } from '../prompt.js';
-import { runRequest } from '../request-command.js';
+import { handOffNotice, runRequest } from '../request-command.js';
 
 export default defineCommand({
   meta: {
@@ -26,8 +27,7 @@ export default defineCommand({
   },
   async run({ args }) {
     const out = createOutput(args.json);
-    const agent = await openAgent(configPath(args.config));
-    const view = await currentView(agent);
+    const { agent, view } = await currentView(configPath(args.config));
     const only = args.app ? [args.app] : null;
     const { desired } = await desiredAndPlan(agent, view, { upgradeNow: only ? new Set(only) : 'all' });
     if (args.app && !desired.apps.some((a) => a.app === args.app)) throw new DuckError('usage', `no app "${args.app}" in this node's group or overlay`);
@@ -54,22 +54,24 @@ export default defineCommand({
 });
 
 /**
- * The channel as of now: fetched and verified here when nothing else holds the state directory;
- * with duck run running, the commit it accepted last (it is the one that fetches).
+ * The channel as of now: fetched and verified here, or by duck run when it holds the state directory.
  */
-async function currentView(agent: Agent): Promise<AcceptedView> {
+async function currentView(config: string): Promise<{ agent: Agent; view: AcceptedView }> {
+  const agent = await openAgent(config);
   const holder = await instanceHolder(agent.config.stateDir);
   if (holder?.what === DAEMON) {
-    const view = await readAcceptedLocally(agent);
+    // duck run is the one that fetches for this node: it fetches now, and the plan reads its result.
+    const fetched = throwIfFailed(await performRequest(agent, { kind: 'fetch' }, { log: () => undefined, onHandOff: handOffNotice }));
+    for (const line of fetched.lines) process.stderr.write(`${line}\n`);
+    const fresh = await openAgent(config);
+    const view = await readAcceptedLocally(fresh);
     if (!view) throw new DuckError('not-found', `duck run (pid ${holder.pid}) has not accepted a channel commit yet`);
-    const anchor = agent.state.read().channel.anchor!;
-    process.stderr.write(`duck run (pid ${holder.pid}) fetches for this node: its last accepted commit is ${shortOid(view.commit)} (accepted ${anchor.acceptedAt})\n`);
-    return view;
+    return { agent: fresh, view };
   }
   const lock = await acquireInstanceLock(agent.config.stateDir, 'duck upgrade');
   try {
     const accepted = await verifyChannel(agent);
-    return { commit: accepted.anchor.commit, content: accepted.content, tree: accepted.tree };
+    return { agent, view: { commit: accepted.anchor.commit, content: accepted.content, tree: accepted.tree } };
   } finally {
     await lock.release();
   }

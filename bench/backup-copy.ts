@@ -1,0 +1,180 @@
+// A backup of a 1 GiB data directory through the agent's BackupStore (DESIGN §4.3: a copy with a
+// sha256 per file and an fsync of every file and directory, then a manifest) beside `cp -a` of the
+// same tree, alone and followed by `sync`, in the same run; and verify() (every file re-hashed
+// against the manifest) beside sha256sum over the same bytes.
+import { randomBytes, randomInt } from 'node:crypto';
+import { access, constants, mkdir, statfs, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createBackupStore } from '../agent/src/apply/backup-store.js';
+import { treeBytes } from '../agent/src/apply/tree-copy.js';
+import { makeTempDir, removeTempDir, run } from '../test/helpers/tmp.js';
+// Types only: index.ts runs the benchmarks when loaded, so a value import here would be a cycle.
+import type { BenchReport, Comparison } from './index.js';
+
+export interface BackupCopyOptions {
+  runs?: number;
+  bigFiles?: number;
+  bigFileBytes?: number;
+  smallDirs?: number;
+  smallFilesPerDir?: number;
+}
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+const MIN_FREE = 3 * GiB;
+const SMALL_MIN = 512;
+const SMALL_MAX = 8 * 1024;
+
+const progress = (message: string): void => void process.stderr.write(`[backup-copy] ${message}\n`);
+
+interface Generated {
+  bytes: number;
+  files: number;
+}
+
+export async function benchBackupCopy(opts: BackupCopyOptions = {}): Promise<BenchReport> {
+  const runs = opts.runs ?? 3;
+  const shape = {
+    bigFiles: opts.bigFiles ?? 64,
+    bigFileBytes: opts.bigFileBytes ?? 16 * MiB,
+    smallDirs: opts.smallDirs ?? 64,
+    smallFilesPerDir: opts.smallFilesPerDir ?? 64,
+  };
+  const title = 'backup of a 1 GiB data directory: BackupStore.create() and verify() beside cp -a and sha256sum';
+  const free = await freeBytes(tmpdir());
+  if (free < MIN_FREE) {
+    return { title, baseline: 'native', rows: [], notes: [`skipped: ${gib(free)} free in ${tmpdir()}, the group needs ${gib(MIN_FREE)} (source, one backup, one cp -a copy)`] };
+  }
+
+  const dir = await makeTempDir('duck-bench-backup-');
+  try {
+    const source = join(dir, 'source');
+    progress(`generating ${shape.bigFiles} x ${mib(shape.bigFileBytes)} random files and ${shape.smallDirs * shape.smallFilesPerDir} small files in ${source}`);
+    const made = await generate(join(source, 'data'), shape);
+    const store = createBackupStore(join(dir, 'backups'));
+    const copy = join(dir, 'cp-copy');
+
+    const create = comparison('create vs cp -a', 'cp -a <source>/data <fresh dir> (returns with the data in the page cache, nothing fsynced)');
+    const createSync = comparison('create vs cp -a + sync', 'the same cp -a, then sync (the file system was synced before cp started)');
+    const verify = comparison('verify vs sha256sum', 'find <cp copy> -type f -print0 | xargs -0 sha256sum > /dev/null');
+
+    for (let i = 0; i < runs; i++) {
+      progress(`run ${i + 1}/${runs}: BackupStore.create()`);
+      await sync();
+      const record = await timed(create.duck, () =>
+        store.create({ app: 'bench', version: '1.0.0', dataDir: source, paths: ['data'], volumes: [], releaseDir: null, reason: 'bench' }),
+      );
+      createSync.duck.push(create.duck.at(-1)!);
+      const files = Object.keys(record.files).length;
+      expect(record.bytes === made.bytes, `the backup's manifest holds ${record.bytes} bytes, ${made.bytes} were generated`);
+      expect(files === made.files, `the backup's manifest lists ${files} files, ${made.files} were generated`);
+      progress(`run ${i + 1}/${runs}: BackupStore.verify()`);
+      await timed(verify.duck, () => store.verify(record.id));
+      await store.remove(record.id);
+
+      progress(`run ${i + 1}/${runs}: cp -a, sync, sha256sum`);
+      await sync();
+      const start = performance.now();
+      await run('cp', ['-a', join(source, 'data'), copy]);
+      create.git.push({ ms: performance.now() - start });
+      await sync();
+      createSync.git.push({ ms: performance.now() - start });
+      const copied = await treeBytes(copy);
+      expect(copied === made.bytes, `cp -a copied ${copied} bytes, ${made.bytes} were generated`);
+      await timed(verify.git, () => run('sh', ['-c', 'find "$1" -type f -print0 | xargs -0 sha256sum > /dev/null', 'sh', copy]));
+      await removeTempDir(copy);
+    }
+
+    return {
+      title,
+      baseline: 'native',
+      rows: [create, createSync, verify],
+      notes: [
+        `medians; the data directory: ${shape.bigFiles} files of ${mib(shape.bigFileBytes)} from crypto.randomBytes (incompressible) + ` +
+          `${shape.smallDirs * shape.smallFilesPerDir} files of ${SMALL_MIN} B-${SMALL_MAX / 1024} KiB in ${shape.smallDirs} directories = ` +
+          `${made.files} files, ${made.bytes} bytes (${gib(made.bytes)})`,
+        'create() = free-space check (a walk of the tree), copy_file_range per file (4 in flight), sha256 of each copy, fsync of every file and directory, manifest, rename; ' +
+          'cp -a keeps modes, owners, times and links as create() does',
+        'sha256sum is coreutils\' own SHA-256 unless built against OpenSSL; Node hashes through OpenSSL (SHA-NI where the CPU has it): that row compares hash code as much as tools',
+        `file system: ${await fsType(dir)} under ${tmpdir()}; ${await cpVersion()}; sync before each timed step so no earlier writeback lands in it`,
+        `page cache not dropped: every run reads a source that is in memory (it was just written; ${gib(made.bytes)} fits in RAM) — ${await dropCachesNote()}`,
+      ],
+    };
+  } finally {
+    await removeTempDir(dir);
+  }
+}
+
+async function generate(root: string, shape: Required<Omit<BackupCopyOptions, 'runs'>>): Promise<Generated> {
+  const made: Generated = { bytes: 0, files: 0 };
+  await mkdir(join(root, 'big'), { recursive: true });
+  for (let i = 0; i < shape.bigFiles; i++) {
+    await writeFile(join(root, 'big', `blob-${String(i).padStart(3, '0')}.bin`), randomBytes(shape.bigFileBytes));
+    made.bytes += shape.bigFileBytes;
+    made.files += 1;
+  }
+  for (let d = 0; d < shape.smallDirs; d++) {
+    const sub = join(root, 'small', `d${String(d).padStart(3, '0')}`);
+    await mkdir(sub, { recursive: true });
+    for (let f = 0; f < shape.smallFilesPerDir; f++) {
+      const size = randomInt(SMALL_MIN, SMALL_MAX + 1);
+      await writeFile(join(sub, `f${String(f).padStart(3, '0')}.dat`), randomBytes(size));
+      made.bytes += size;
+      made.files += 1;
+    }
+  }
+  return made;
+}
+
+function comparison(label: string, gitCommand: string): Comparison {
+  return { label, duck: [], git: [], gitCommand };
+}
+
+async function timed<T>(samples: Array<{ ms: number }>, body: () => Promise<T>): Promise<T> {
+  const start = performance.now();
+  const result = await body();
+  samples.push({ ms: performance.now() - start });
+  return result;
+}
+
+async function sync(): Promise<void> {
+  await run('sync', []);
+}
+
+async function freeBytes(dir: string): Promise<number> {
+  const fs = await statfs(dir);
+  return fs.bavail * fs.bsize;
+}
+
+async function fsType(dir: string): Promise<string> {
+  const r = await run('df', ['--output=fstype', dir], { allowFailure: true });
+  return r.code === 0 ? (r.stdout.toString('utf8').trim().split('\n').at(-1) ?? 'unknown') : 'unknown';
+}
+
+async function cpVersion(): Promise<string> {
+  const r = await run('cp', ['--version'], { allowFailure: true });
+  return r.stdout.toString('utf8').split('\n')[0] || 'cp (version unknown)';
+}
+
+async function dropCachesNote(): Promise<string> {
+  try {
+    await access('/proc/sys/vm/drop_caches', constants.W_OK);
+    return '/proc/sys/vm/drop_caches is writable here, but dropping is machine-wide, so the bench leaves it alone';
+  } catch {
+    return 'caches cannot be dropped without root (/proc/sys/vm/drop_caches)';
+  }
+}
+
+function expect(ok: boolean, message: string): asserts ok {
+  if (!ok) throw new Error(`benchmark precondition: ${message}`);
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / MiB).toFixed(0)} MiB`;
+}
+
+function gib(bytes: number): string {
+  return `${(bytes / GiB).toFixed(2)} GiB`;
+}
