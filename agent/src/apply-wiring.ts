@@ -7,6 +7,8 @@ import type { ApplyEnv, ApplyServices, Logger } from './apply/apply-env.js';
 import { createBackupStore } from './apply/backup-store.js';
 import { assertFreeSpace } from './apply/disk-space.js';
 import { awaitHealthy, dockerExec } from './apply/health.js';
+import { progressPrinter } from './apply/archive-download.js';
+import type { DownloadProgress } from './apply/archive-download.js';
 import { ensureImages } from './apply/images.js';
 import { estimateBytes } from './apply/size-estimate.js';
 import { parseCommitObject } from './channel/commit-object.js';
@@ -22,6 +24,8 @@ export async function createApplyServices(agent: Agent, log: Logger): Promise<Ap
   const runtime = createComposeCli(await detectCompose());
   const docker = createDockerCli();
   const { apply, stateDir } = agent.config;
+  // A bar on a terminal; otherwise a log line per tenth, never one per chunk.
+  const progressOf = (app: string) => (process.stderr.isTTY ? progressPrinter(process.stderr, `${app} image`) : throttledLog(log, app));
   const backups = createBackupStore(apply.backupsDir, { minFreeBytes: apply.minFreeBytes, now: agent.clock });
   return {
     runtime,
@@ -31,7 +35,7 @@ export async function createApplyServices(agent: Agent, log: Logger): Promise<Ap
         releaseDir,
         downloadsDir: join(stateDir, 'downloads'),
         docker,
-        onProgress: (p) => log('download', { app, ...p }),
+        onProgress: progressOf(app),
       });
     },
     awaitHealthy: async (app, project, target, probes, timeoutMs) => {
@@ -53,6 +57,18 @@ export async function createApplyServices(agent: Agent, log: Logger): Promise<Ap
         if (volume) found.push({ name, mountpoint: volume.mountpoint });
       }
       return found;
+    },
+    removeImages: async (refs) => {
+      const removed: string[] = [];
+      for (const ref of refs) {
+        try {
+          await docker.removeImage(ref);
+          removed.push(ref);
+        } catch (err) {
+          log('image-kept', { ref, reason: (err as Error).message });
+        }
+      }
+      return removed;
     },
     removeProjectVolumes: async (project) => {
       const names = await docker.projectVolumes(project);
@@ -82,5 +98,15 @@ export function applyEnvFor(agent: Agent, services: ApplyServices, opts: { overl
       const content = await readRelease(tree, app, version, { file: `commit ${commit.slice(0, 12)}`, field: `/apps/${app}` });
       return { content, tree };
     },
+  };
+}
+
+function throttledLog(log: Logger, app: string): (p: DownloadProgress) => void {
+  let lastDecile = -1;
+  return (p) => {
+    const decile = p.total === 0 ? 10 : Math.floor((p.bytes * 10) / p.total);
+    if (decile === lastDecile) return;
+    lastDecile = decile;
+    log('download', { app, url: p.url, bytes: p.bytes, total: p.total });
   };
 }

@@ -87,12 +87,12 @@ async function retry(agent: Agent, env: ApplyEnv, app: string): Promise<RequestR
   const failed = agent.state.read().failed[app];
   if (!failed) throw new DuckError('usage', `${app} has no failed version to retry (see duck status)`);
   await agent.state.update((s) => {
-    delete s.failed[app];
+    s.failed[app] = { ...failed, retryRequested: true };
     s.history.push(historyEntry(agent, { app, from: failed.version, to: failed.version, outcome: 'retry', reason: `duck retry: ${failed.version} may be tried again` }));
   });
   const report = await reconcileOnce(agent, env, { fetch: false, only: new Set([app]) });
   const changes = [...report.changes];
-  const lines = [`${app} ${failed.version} is no longer marked failed`];
+  const lines = [`${app} ${failed.version} may be tried again (it failed ${failed.attempts ?? 1} time(s) here)`];
   lines.push(...changes.map((c) => `${c.app}: ${c.outcome} (${c.from ?? 'nothing'} -> ${c.to}): ${c.reason}`));
   lines.push(...report.waits.filter((w) => w.app === app).map((w) => `${app}: waiting: ${w.reason}`));
   return { ok: changes.every((c) => c.outcome === 'applied'), lines, changes };

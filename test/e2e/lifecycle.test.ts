@@ -7,7 +7,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { dockerEvents, mutations, requireDocker } from '../helpers/docker.js';
 import type { HelloScenario } from '../helpers/hello-channel.js';
-import { HELLO_PROJECT as PROJECT, promoteHello, startHelloScenario } from '../helpers/hello-channel.js';
+import { HELLO_PROJECT as PROJECT, promoteHello, startHelloScenario, writeHelloRelease } from '../helpers/hello-channel.js';
+import { startFileServer } from '../helpers/file-server.js';
+import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
 
 await requireDocker();
 
@@ -76,6 +78,17 @@ Life('publish 1.2.0 (never healthy): rolled back to 1.1.0 with data intact, mark
   assert.equal(mutations(await dockerEvents({ project: PROJECT, since, until: new Date() })), []);
 });
 
+Life('duck retry: the failed 1.2.0 is tried again once, rolled back again, and counted', async (ctx) => {
+  const r = await ctx.s.node.duck('retry', 'hello');
+  assert.is(r.code, 1, 'a retry that rolls back again is not a success');
+  assert.match(r.stdout, /hello 1\.2\.0 may be tried again/);
+  assert.match(r.stdout, /hello: rolled-back \(1\.1\.0 -> 1\.2\.0\)/);
+  assert.is(await ctx.s.served(), '1.1.0');
+  assert.is(await readFile(ctx.s.dataFile('orders.txt'), 'utf8'), 'order 1\norder 2\n');
+  const failed = (await ctx.s.readState()).failed.hello!;
+  assert.equal([failed.version, failed.attempts], ['1.2.0', 2]);
+});
+
 Life('revert in the channel: back to 1.1.0, then to 1.0.0, data kept', async (ctx) => {
   await ctx.s.ch.revert(ctx.commits['1.2.0']!, ctx.s.key);
   await ctx.s.ch.publish();
@@ -141,6 +154,31 @@ Life('an app holding its update lock defers the change, which goes ahead when th
   assert.equal(r.outcomes.map((o) => [o.outcome, o.to]), [['applied', '1.0.0']], r.stdout + r.stderr);
   const s = await ctx.s.readState();
   assert.ok(s.history.some((h) => h.outcome === 'deferred'));
+});
+
+Life('an image archive with a wrong sha256 is refused before anything stops', async (ctx) => {
+  await ctx.s.writeOverlay('');
+  const dir = await makeTempDir('duck-e2e-archive-');
+  const files = await startFileServer({ root: dir });
+  try {
+    const bytes = Buffer.from('not the archive the release names\n'.repeat(1000));
+    await writeFile(join(dir, 'hello-1.3.0.tar'), bytes);
+    const image = { ref: 'duck-example/hello:1.3.0', id: `sha256:${'0'.repeat(64)}`, archive: { url: files.url('hello-1.3.0.tar'), sha256: 'f'.repeat(64), size: bytes.length } };
+    await writeHelloRelease(ctx.s.ch, '1.3.0', { imageId: image.id, extra: { images: [image] } });
+    await promoteHello(ctx.s.ch, '1.3.0', ctx.s.key);
+    const before = await ctx.s.served();
+    const since = new Date();
+    const r = await runOnce(ctx);
+    assert.equal(r.outcomes.map((o) => o.outcome), ['failed'], r.stdout + r.stderr);
+    assert.match(String(r.outcomes[0]!.reason), /sha256/);
+    assert.ok(files.requestsFor('hello-1.3.0.tar').length > 0, 'the archive was really downloaded');
+    assert.equal(mutations(await dockerEvents({ project: PROJECT, since, until: new Date() })), [], 'nothing was stopped');
+    assert.is(await ctx.s.served(), before);
+    assert.is((await ctx.s.readState()).failed.hello!.version, '1.3.0');
+  } finally {
+    await files.close();
+    await removeTempDir(dir);
+  }
 });
 
 Life.run();

@@ -186,7 +186,9 @@ async function finish(env: ApplyEnv, journal: JournalEntry, outcome: Outcome, re
 async function afterApplied(env: ApplyEnv, journal: JournalEntry): Promise<void> {
   try {
     const keep = [journal.to, ...(journal.from ? [journal.from] : [])];
-    await pruneReleases(appLayout(env.config.apply.appsDir, journal.app), keep, env.config.apply.keepReleases);
+    const { removed, unusedImages } = await pruneReleases(appLayout(env.config.apply.appsDir, journal.app), keep, env.config.apply.keepReleases);
+    const images = await env.services.removeImages(unusedImages);
+    if (removed.length > 0) env.log('pruned', { app: journal.app, releases: removed, images });
     await env.services.backups.prune(journal.app, env.config.apply.keepBackups, journal.backupId ? [journal.backupId] : []);
   } catch (err) {
     env.log('prune-failed', { app: journal.app, message: toDuckError(err).message });

@@ -18,6 +18,8 @@ export interface ApplyServices {
   awaitHealthy(app: string, project: string, target: ComposeTarget, probes: Probe[], timeoutMs: number): Promise<void>;
   /** Host mountpoints of the project's named volumes that exist. */
   volumes(project: string, names: readonly string[]): Promise<Array<{ name: string; mountpoint: string }>>;
+  /** Removes images no kept release uses; one still in use by a container stays. Returns those removed. */
+  removeImages(refs: readonly string[]): Promise<string[]>;
   /** `duck purge` only: removes the project's named volumes; returns their names. */
   removeProjectVolumes(project: string): Promise<string[]>;
   /** Refuse early, before anything stops, when a backup of these would not fit. */

@@ -107,6 +107,8 @@ export interface FailedVersion {
   readonly releaseDigest?: string;
   /** Failed attempts of that content here; a release's `retries: N` allows N more. */
   readonly attempts?: number;
+  /** `duck retry`: one more attempt is allowed; the next failure counts on from `attempts`. */
+  readonly retryRequested?: boolean;
 }
 
 export interface AgentState {

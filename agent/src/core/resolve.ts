@@ -98,7 +98,7 @@ function resolveApp(
 
   const failed = input.node.failed[app];
   const upgradeNow = input.upgradeNow === 'all' || input.upgradeNow.has(app);
-  if (failed && failed.version === desired && !upgradeNow) {
+  if (failed && failed.version === desired && !upgradeNow && !failed.retryRequested) {
     // Without a recorded digest (an older state file) any new commit counts as a change.
     const sameRelease = failed.releaseDigest ? failed.releaseDigest === releaseDigest(release) : failed.commit === input.commit;
     const attempts = failed.attempts ?? 1;
