@@ -3,6 +3,7 @@ import type { OverlayFile } from '../../schemas/index.js';
 import type { Agent } from './agent.js';
 import { createComposeCli, detectCompose } from './adapters/compose-cli.js';
 import { createDockerCli } from './adapters/docker-cli.js';
+import { composeServices } from './apply/compose-target.js';
 import type { ApplyEnv, ApplyServices, Logger } from './apply/apply-env.js';
 import { createBackupStore } from './apply/backup-store.js';
 import { assertFreeSpace } from './apply/disk-space.js';
@@ -30,9 +31,10 @@ export async function createApplyServices(agent: Agent, log: Logger): Promise<Ap
   return {
     runtime,
     backups,
-    ensureImages: async (images, releaseDir, app) => {
+    ensureImages: async (images, releaseDir, app, signal) => {
       await ensureImages(images ?? [], {
         releaseDir,
+        ...(signal ? { signal } : {}),
         downloadsDir: join(stateDir, 'downloads'),
         docker,
         onProgress: progressOf(app),
@@ -48,7 +50,8 @@ export async function createApplyServices(agent: Agent, log: Logger): Promise<Ap
         if (!found) throw new Error(`service ${service} has no container`);
         return found.containerId;
       };
-      await awaitHealthy({ runtime, project, probes, timeoutMs, exec: dockerExec(containerFor), onProgress: (line) => log('health', { app, line }) });
+      const expectedServices = await composeServices(target);
+      await awaitHealthy({ runtime, project, app, expectedServices, probes, timeoutMs, exec: dockerExec(containerFor), onProgress: (line) => log('health', { app, line }) });
     },
     volumes: async (project, names) => {
       const found: Array<{ name: string; mountpoint: string }> = [];

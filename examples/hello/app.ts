@@ -1,7 +1,8 @@
 /**
  * The hello example's releases: what each version's image holds. 1.0.0 and 1.1.0 serve different
  * pages; 1.2.0 is a broken release (no index page, so its healthcheck never passes) for the
- * rollback path. Every version serves /version.txt and records each start in /data/starts.log.
+ * rollback path. Every version serves /version.txt and records each start in /data/starts.log
+ * (the data directory) and /state/starts.log (a named volume).
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,7 @@ const START_SCRIPT = `set -e
 bb=/bin/busybox
 $bb mkdir -p /data
 echo "$($bb date -u +%Y-%m-%dT%H:%M:%SZ) $HELLO_VERSION" >> /data/starts.log
+echo "$($bb date -u +%Y-%m-%dT%H:%M:%SZ) $HELLO_VERSION" >> /state/starts.log
 $bb httpd -f -p ${HELLO_CONTAINER_PORT} -h /www &
 trap '$bb kill $!; exit 0' TERM INT
 wait

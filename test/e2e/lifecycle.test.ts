@@ -67,6 +67,11 @@ Life('publish 1.2.0 (never healthy): rolled back to 1.1.0 with data intact, mark
   assert.equal(r.outcomes.map((o) => o.outcome), ['rolled-back'], r.stdout + r.stderr);
   assert.is(await ctx.s.served(), '1.1.0');
   assert.is(await readFile(ctx.s.dataFile('orders.txt'), 'utf8'), 'order 1\norder 2\n');
+  // 1.2.0 did start (and logged it) before failing: the restore took its writes back, in the data
+  // directory and in the named volume alike.
+  assert.match(await ctx.s.volumeStartsLog(), /1\.1\.0\n$/);
+  assert.not.match(await ctx.s.volumeStartsLog(), /1\.2\.0/);
+  assert.not.match(await readFile(ctx.s.dataFile('starts.log'), 'utf8'), /1\.2\.0/);
   const s = await ctx.s.readState();
   assert.is(s.apps.hello!.version, '1.1.0');
   assert.is(s.failed.hello!.version, '1.2.0');

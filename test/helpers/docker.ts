@@ -178,6 +178,11 @@ export async function removeProject(project: string, options: { volumes?: boolea
   }
 }
 
+/** Where a named volume's files are on this host (the tests run as root beside the engine). */
+export async function volumeMountpoint(name: string): Promise<string> {
+  return (await docker(['volume', 'inspect', '--format', '{{.Mountpoint}}', name])).trim();
+}
+
 /** The logs, state and health log of a project's containers, as text for a failure message. */
 export async function describeProject(project: string, tailLines = 40): Promise<string> {
   const parts: string[] = [];

@@ -11,7 +11,7 @@ import { makeAgentNode } from './agent-node.js';
 import type { Channel, Signer } from './channel-builder.js';
 import { createChannel } from './channel-builder.js';
 import { sha256, writeChannelYaml } from './channel-fixtures.js';
-import { freeHostPort, removeProject } from './docker.js';
+import { freeHostPort, removeProject, volumeMountpoint } from './docker.js';
 import type { GitServer } from './git-server.js';
 import { startGitServer } from './git-server.js';
 import type { OpenpgpTestKey } from './keys.js';
@@ -36,7 +36,7 @@ export async function writeHelloRelease(ch: Channel, version: string, opts: Hell
     notes: `hello ${version}`,
     images: [{ ref: helloImageTag(version), id: opts.imageId }],
     health: { timeout: opts.healthTimeout ?? '30s' },
-    backup: { paths: ['web'] },
+    backup: { paths: ['web'], volumes: ['state'] },
     files: { 'compose.yaml': sha256(compose) },
     ...opts.extra,
   };
@@ -68,6 +68,8 @@ export interface HelloScenario {
   served(): Promise<string>;
   /** A file in the app's data directory, as the app wrote it (data/web/<name>). */
   dataFile(name: string): string;
+  /** The starts log in the app's named volume `state`. */
+  volumeStartsLog(): Promise<string>;
   readState(): Promise<AgentState>;
   close(): Promise<void>;
 }
@@ -96,6 +98,7 @@ export async function startHelloScenario(opts: { prefix: string; releases: Recor
     writeOverlay: (extra = '') => writeFile(node.overlayFile, `# the operator's overlay\ncompose:\n  hello:\n    env: { HELLO_PORT: "${port}" }\n${extra}`),
     served: async () => (await (await fetch(`http://127.0.0.1:${port}/version.txt`)).text()).trim(),
     dataFile: (name) => join(node.stateDir, 'apps', 'hello', 'data', 'web', name),
+    volumeStartsLog: async () => readFile(join(await volumeMountpoint(`${HELLO_PROJECT}_state`), 'starts.log'), 'utf8'),
     readState: async () => JSON.parse(await readFile(join(node.stateDir, 'state.json'), 'utf8')) as AgentState,
     close: async () => {
       await removeProject(HELLO_PROJECT);

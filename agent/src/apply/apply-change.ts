@@ -76,7 +76,11 @@ async function runForward(env: ApplyEnv, journal: JournalEntry, from: number): P
       const e = toDuckError(err);
       env.log('step-failed', { app: journal.app, step: step.kind, code: e.code, message: e.message });
       if (e.code === 'locked') return finish(env, journal, 'deferred', e.message, false);
-      if (stopAt < 0 ? i < indexOf(journal, 'switchRelease') : i < stopAt) {
+      const beforeStop = stopAt < 0 ? i < indexOf(journal, 'switchRelease') : i < stopAt;
+      if (env.signal?.aborted && beforeStop) {
+        return finish(env, journal, 'interrupted', `the agent was asked to stop during ${step.kind}; nothing had been stopped, ${journal.from ?? 'nothing'} still runs`, false);
+      }
+      if (beforeStop) {
         // Nothing was stopped yet: the old version still serves. Transient trouble is retried.
         return finish(env, journal, 'failed', e.message, e.retry !== 'transient');
       }

@@ -14,7 +14,7 @@ export interface ApplyServices {
   readonly runtime: ComposeRuntime;
   readonly backups: BackupStore;
   /** Pull or load the images (download-then-stop: the old version still serves meanwhile). */
-  ensureImages(images: ReleaseContent['release']['images'], releaseDir: string, app: string): Promise<void>;
+  ensureImages(images: ReleaseContent['release']['images'], releaseDir: string, app: string, signal: AbortSignal | null): Promise<void>;
   awaitHealthy(app: string, project: string, target: ComposeTarget, probes: Probe[], timeoutMs: number): Promise<void>;
   /** Host mountpoints of the project's named volumes that exist. */
   volumes(project: string, names: readonly string[]): Promise<Array<{ name: string; mountpoint: string }>>;

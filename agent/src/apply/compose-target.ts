@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
+import { parse } from 'yaml';
 import type { ComposeOverride } from '../../../schemas/index.js';
 import type { ComposeTarget } from '../ports.js';
 import type { AppLayout } from './app-layout.js';
@@ -22,4 +24,22 @@ export function composeTarget(layout: AppLayout, version: string, override: Comp
       ...(override?.env ?? {}),
     },
   };
+}
+
+/**
+ * The services `compose up` starts (those without `profiles`), across the target's files: each
+ * must have a container before the app counts as healthy, so a service that was never created
+ * cannot pass unnoticed. An unreadable override is left to compose to report.
+ */
+export async function composeServices(target: ComposeTarget): Promise<string[]> {
+  const names = new Set<string>();
+  for (const file of target.files) {
+    const text = await readFile(isAbsolute(file) ? file : resolve(target.cwd, file), 'utf8').catch(() => null);
+    if (text === null) continue;
+    const doc = parse(text) as { services?: Record<string, { profiles?: unknown } | null> } | null;
+    for (const [name, service] of Object.entries(doc?.services ?? {})) {
+      if (!service?.profiles) names.add(name);
+    }
+  }
+  return [...names].sort();
 }

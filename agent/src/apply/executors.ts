@@ -29,7 +29,7 @@ export const EXECUTORS: Executors = {
     await writeReleaseDir(ctx.layout, content, tree);
   },
   async fetchImages(step, ctx) {
-    await ctx.env.services.ensureImages(step.images, ctx.layout.releaseDir(step.version), step.app);
+    await ctx.env.services.ensureImages(step.images, ctx.layout.releaseDir(step.version), step.app, ctx.env.signal);
   },
   async stop(step, ctx) {
     // The update lock and the space check come right before stopping: downloads went ahead already.
