@@ -1,7 +1,7 @@
 // The heart of DESIGN §4.3–4.4 on a real engine, through the real `duck run --once`: install,
 // upgrade with data kept, a broken release rolled back and not retried, revert -> downgrade,
 // pin, hold, windows, zero Docker mutations when nothing changed, and the update lock.
-import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -9,7 +9,7 @@ import { dockerEvents, mutations, requireDocker } from '../helpers/docker.js';
 import type { HelloScenario } from '../helpers/hello-channel.js';
 import { HELLO_PROJECT as PROJECT, promoteHello, startHelloScenario, writeHelloRelease } from '../helpers/hello-channel.js';
 import { startFileServer } from '../helpers/file-server.js';
-import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
+import { makeTempDir, removeTempDir, run } from '../helpers/tmp.js';
 
 await requireDocker();
 
@@ -105,6 +105,10 @@ Life('revert in the channel: back to 1.1.0, then to 1.0.0, data kept', async (ct
   assert.equal(r.outcomes.map((o) => [o.outcome, o.to]), [['applied', '1.0.0']], r.stdout + r.stderr);
   assert.is(await ctx.s.served(), '1.0.0');
   assert.is(await readFile(ctx.s.dataFile('orders.txt'), 'utf8'), 'order 1\norder 2\n');
+  // Kept: the running and the previous release (keepReleases 2) and their images; 1.2.0 goes.
+  assert.equal((await readdir(join(ctx.s.node.stateDir, 'apps', 'hello', 'releases'))).sort(), ['1.0.0', '1.1.0']);
+  assert.is((await run('docker', ['image', 'inspect', 'duck-example/hello:1.2.0'], { allowFailure: true })).code, 1, 'the 1.2.0 image is pruned');
+  assert.is((await run('docker', ['image', 'inspect', 'duck-example/hello:1.1.0'], { allowFailure: true })).code, 0, 'the previous image stays');
 });
 
 Life('a pin in the overlay is honoured; a hold stops every change', async (ctx) => {
