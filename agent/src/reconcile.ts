@@ -61,7 +61,7 @@ export async function reconcileOnce(agent: Agent, env: ApplyEnv, opts: Reconcile
   if (!view) return { at, commit: null, refusal, changes: [], waits: [], reconfigured: [] };
 
   const { desired, plan } = await desiredAndPlan(agent, view, { overlay: env.overlay, ...(opts.upgradeNow ? { upgradeNow: opts.upgradeNow } : {}) });
-  for (const wait of plan.waits) env.log('wait', { app: wait.app, reason: wait.reason, until: wait.until });
+  for (const wait of plan.waits) env.log('wait', { app: wait.app, outcome: 'deferred', reason: wait.reason, until: wait.until });
   await recordAdmissions(agent, desired.admit);
   const changes: ChangeResult[] = [];
   const reconfigured: string[] = [];

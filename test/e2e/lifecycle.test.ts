@@ -5,7 +5,7 @@ import { appendFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { dockerEvents, mutations, requireDocker } from '../helpers/docker.js';
+import { dockerEvents, mutations, projectContainers, requireDocker } from '../helpers/docker.js';
 import type { HelloScenario } from '../helpers/hello-channel.js';
 import { HELLO_PROJECT as PROJECT, promoteHello, startHelloScenario, writeHelloRelease } from '../helpers/hello-channel.js';
 import { startFileServer } from '../helpers/file-server.js';
@@ -163,6 +163,24 @@ Life('an app holding its update lock defers the change, which goes ahead when th
   assert.equal(r.outcomes.map((o) => [o.outcome, o.to]), [['applied', '1.0.0']], r.stdout + r.stderr);
   const s = await ctx.s.readState();
   assert.ok(s.history.some((h) => h.outcome === 'deferred'));
+});
+
+Life("an edit of the overlay's compose override is applied by itself; the same overlay again changes nothing", async (ctx) => {
+  await writeFile(join(ctx.s.node.dir, 'override.yaml'), 'services:\n  web:\n    environment:\n      DUCK_TEST_MARK: "one"\n');
+  const override = `compose:\n  hello:\n    files: [override.yaml]\n    env: { HELLO_PORT: "${ctx.s.port}" }\n`;
+  await writeFile(ctx.s.node.overlayFile, override);
+  let r = await runOnce(ctx);
+  assert.equal(r.outcomes, [], 'no version change');
+  assert.ok(r.events.some((e) => e.event === 'reconfigure' && e.app === 'hello'), r.stdout);
+  const ids = (await projectContainers(PROJECT)).filter(Boolean);
+  const inspected = (await run('docker', ['inspect', '--format', '{{json .Config.Env}}', ...ids])).stdout.toString();
+  assert.match(inspected, /DUCK_TEST_MARK=one/);
+  const since = new Date();
+  r = await runOnce(ctx);
+  assert.ok(!r.events.some((e) => e.event === 'reconfigure'));
+  assert.equal(mutations(await dockerEvents({ project: PROJECT, since, until: new Date() })), []);
+  await ctx.s.writeOverlay('');
+  assert.ok((await runOnce(ctx)).events.some((e) => e.event === 'reconfigure'), 'removing the override is a change too');
 });
 
 Life('an image archive with a wrong sha256 is refused before anything stops', async (ctx) => {

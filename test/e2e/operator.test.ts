@@ -75,6 +75,19 @@ Op('duck stop and duck start go through the daemon; the stopped app stays stoppe
   assert.is(await ctx.s.served(), '1.1.0');
 });
 
+Op('duck ps, duck logs and duck history read what runs and what happened', async (ctx) => {
+  const ps = await ctx.s.node.duck('ps', 'hello', '--json');
+  assert.is(ps.code, 0, ps.stderr);
+  const services = ps.json!.services as Array<{ service: string; state: string; health: string }>;
+  assert.equal(services.map((x) => [x.service, x.state, x.health]), [['web', 'running', 'healthy']]);
+  const logs = await ctx.s.node.duck('logs', 'hello');
+  assert.is(logs.code, 0, logs.stderr);
+  assert.match(logs.stdout + logs.stderr, /web/);
+  const history = await ctx.s.node.duck('history', 'hello', '--json');
+  const outcomes = (history.json!.history as Array<{ outcome: string; to: string }>).map((h) => `${h.outcome} ${h.to}`);
+  assert.ok(outcomes.includes('applied 1.1.0') && outcomes.includes('stopped 1.1.0') && outcomes.includes('started 1.1.0'), outcomes.join(', '));
+});
+
 Op('duck backup, duck backups and duck restore: back to 1.0.0 with its data, pinned there', async (ctx) => {
   const made = await ctx.s.node.duck('backup', 'hello', '--json');
   assert.is(made.code, 0, made.stderr);
