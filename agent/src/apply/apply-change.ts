@@ -76,13 +76,17 @@ async function runForward(env: ApplyEnv, journal: JournalEntry, from: number): P
       const e = toDuckError(err);
       env.log('step-failed', { app: journal.app, step: step.kind, code: e.code, message: e.message });
       if (e.code === 'locked') return finish(env, journal, 'deferred', e.message, false);
-      const beforeStop = stopAt < 0 ? i < indexOf(journal, 'switchRelease') : i < stopAt;
+      // The stop step checks the update lock and the free space before it stops anything.
+      const refusedAtStop = i === stopAt && e.code === 'no-space';
+      const beforeStop = (stopAt < 0 ? i < indexOf(journal, 'switchRelease') : i < stopAt) || refusedAtStop;
       if (env.signal?.aborted && beforeStop) {
         return finish(env, journal, 'interrupted', `the agent was asked to stop during ${step.kind}; nothing had been stopped, ${journal.from ?? 'nothing'} still runs`, false);
       }
       if (beforeStop) {
         // Nothing was stopped yet: the old version still serves. Transient trouble is retried.
-        return finish(env, journal, 'failed', e.message, e.retry !== 'transient');
+        // Quarantine what the release itself got wrong; a full disk or a flaky link is the node's
+        // trouble, and the next cycle tries again (still without stopping anything first).
+        return finish(env, journal, 'failed', e.message, e.retry !== 'transient' && e.code !== 'no-space');
       }
       return rollback(env, journal, `${step.kind} failed: ${e.message}`, true);
     }
