@@ -112,6 +112,14 @@ it('a command probe that exits non-zero in the container fails with its exit cod
     assert.match(String(err.data.lastState), /^exit code 1/, err.message);
   }));
 
+it('a command probe cut off by its timeout fails, never passes (the docker client exits 0 when terminated)', (ctx) =>
+  withArtifacts(ctx, async () => {
+    const probe: Probe = { command: ['/bin/busybox', 'sleep', '5'], service: HELLO_SERVICE, timeout: '300ms' };
+    const err = await rejection(waitFor(ctx, [probe], 2_000));
+    assert.is(err.code, 'unhealthy');
+    assert.match(String(err.data.lastState), /^exit code 124: no exit within 300ms/, err.message);
+  }));
+
 it('1.2.0 never becomes healthy and is refused with unhealthy within its timeout', (ctx) =>
   withArtifacts(ctx, async () => {
     await ctx.runtime.up(ctx.project, target(ctx, '1.2.0'));

@@ -171,14 +171,18 @@ async function pause(ms: number, signal?: AbortSignal): Promise<void> {
 export function dockerExec(containerIdFor: (service: string) => Promise<string>, docker = 'docker'): ExecInService {
   return async (service, argv, timeoutMs) => {
     const id = await containerIdFor(service);
+    // The docker client exits 0 when it is terminated, so whether the timeout fired is what tells
+    // a cut-off probe from a passing one, never the exit code.
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const timedOut = { code: EXEC_TIMED_OUT, output: `no exit within ${formatDuration(timeoutMs)}` };
     try {
-      const { stdout, stderr } = await run(docker, ['exec', id, ...argv], { timeout: timeoutMs, maxBuffer: EXEC_MAX_BUFFER });
-      return { code: 0, output: stdout + stderr };
+      const { stdout, stderr } = await run(docker, ['exec', id, ...argv], { signal: timeout, maxBuffer: EXEC_MAX_BUFFER });
+      return timeout.aborted ? timedOut : { code: 0, output: stdout + stderr };
     } catch (err) {
-      const e = err as { code?: unknown; killed?: boolean; stdout?: string; stderr?: string };
+      if (timeout.aborted) return timedOut;
+      const e = err as { code?: unknown; stdout?: string; stderr?: string };
       // A number is the command's (or docker's 125-127) exit code: an answer, not an error.
       if (typeof e.code === 'number') return { code: e.code, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-      if (e.killed) return { code: EXEC_TIMED_OUT, output: `no exit within ${formatDuration(timeoutMs)}` };
       throw err;
     }
   };
