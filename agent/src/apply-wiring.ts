@@ -6,12 +6,10 @@ import { createDockerCli } from './adapters/docker-cli.js';
 import { composeServices } from './apply/compose-target.js';
 import type { ApplyEnv, ApplyServices, Logger } from './apply/apply-env.js';
 import { createBackupStore } from './apply/backup-store.js';
-import { assertFreeSpace } from './apply/disk-space.js';
 import { awaitHealthy, dockerExec } from './apply/health.js';
 import { progressPrinter } from './apply/archive-download.js';
 import type { DownloadProgress } from './apply/archive-download.js';
 import { ensureImages } from './apply/images.js';
-import { estimateBytes } from './apply/size-estimate.js';
 import { parseCommitObject } from './channel/commit-object.js';
 import { openCommitTree } from './channel/commit-tree.js';
 import { readRelease } from './channel/read-release.js';
@@ -78,7 +76,6 @@ export async function createApplyServices(agent: Agent, log: Logger): Promise<Ap
       for (const name of names) await docker.removeVolume(name);
       return names;
     },
-    assertBackupFits: async (paths) => assertFreeSpace(apply.backupsDir, await estimateBytes(paths), apply.minFreeBytes),
   };
 }
 

@@ -5,17 +5,15 @@ import { verifyChannel } from './agent.js';
 import { editOverlay } from './adapters/overlay-file.js';
 import type { ApplyEnv } from './apply/apply-env.js';
 import { applyChange } from './apply/apply-change.js';
-import type { AppLayout } from './apply/app-layout.js';
 import { appLayout, currentVersion } from './apply/app-layout.js';
-import { composeTarget } from './apply/compose-target.js';
+import { appTarget } from './apply/compose-target.js';
 import { readInstalledRelease } from './apply/release-files.js';
-import type { HistoryEntry } from './core/agent-state.js';
+import type { HistoryEntry, InstalledApp } from './core/agent-state.js';
 import type { AppDesired } from './core/desired.js';
 import { DuckError } from './core/errors.js';
-import type { OperatorRequest, RequestResult } from './core/operator-request.js';
+import type { ChangeSummary, OperatorRequest, RequestResult } from './core/operator-request.js';
 import { setPin } from './core/overlay-edits.js';
-import { DEFAULT_HEALTH_TIMEOUT } from './core/plan.js';
-import { parseDuration } from './core/duration.js';
+import { healthTimeoutMs } from './core/plan.js';
 import type { Step } from './core/steps.js';
 import { desiredAndPlan, readAcceptedLocally } from './desired-state.js';
 import { appConfigHash, reconcileOnce } from './reconcile.js';
@@ -78,7 +76,7 @@ async function upgrade(agent: Agent, env: ApplyEnv, request: Extract<OperatorReq
   const changes = [...report.changes];
   return {
     ok: changes.every((c) => c.outcome === 'applied'),
-    lines: changes.map((c) => `${c.app}: ${c.outcome} (${c.from ?? 'nothing'} -> ${c.to}): ${c.reason}`),
+    lines: changes.map(changeLine),
     changes,
   };
 }
@@ -93,12 +91,13 @@ async function retry(agent: Agent, env: ApplyEnv, app: string): Promise<RequestR
   const report = await reconcileOnce(agent, env, { fetch: false, only: new Set([app]) });
   const changes = [...report.changes];
   const lines = [`${app} ${failed.version} may be tried again (it failed ${failed.attempts ?? 1} time(s) here)`];
-  lines.push(...changes.map((c) => `${c.app}: ${c.outcome} (${c.from ?? 'nothing'} -> ${c.to}): ${c.reason}`));
+  lines.push(...changes.map(changeLine));
   lines.push(...report.waits.filter((w) => w.app === app).map((w) => `${app}: waiting: ${w.reason}`));
   return { ok: changes.every((c) => c.outcome === 'applied'), lines, changes };
 }
 
-function installedOrThrow(agent: Agent, app: string) {
+/** The app as installed on this node; a usage error naming what is installed otherwise. */
+export function installedOrThrow(agent: Agent, app: string): InstalledApp {
   const installed = agent.state.read().apps[app];
   if (!installed) {
     const known = Object.keys(agent.state.read().apps).sort().join(', ') || 'none';
@@ -107,14 +106,10 @@ function installedOrThrow(agent: Agent, app: string) {
   return installed;
 }
 
-function targetOf(env: ApplyEnv, layout: AppLayout, version: string) {
-  return composeTarget(layout, version, env.overlay.compose?.[layout.app], env.overlayDir);
-}
-
 async function startStop(agent: Agent, env: ApplyEnv, kind: 'start' | 'stop' | 'restart', app: string): Promise<RequestResult> {
   const installed = installedOrThrow(agent, app);
   const layout = appLayout(agent.config.apply.appsDir, app);
-  const target = targetOf(env, layout, installed.version);
+  const target = appTarget(env, layout, installed.version);
   if (kind !== 'start') await env.services.runtime.stop(layout.project, target);
   if (kind !== 'stop') await env.services.runtime.up(layout.project, target);
   const stopped = kind === 'stop';
@@ -134,23 +129,19 @@ async function backupNow(agent: Agent, env: ApplyEnv, app: string): Promise<Requ
   const installed = installedOrThrow(agent, app);
   const layout = appLayout(agent.config.apply.appsDir, app);
   const release = await readInstalledRelease(layout, installed.version);
-  const paths = release.backup?.paths ?? [];
-  const target = targetOf(env, layout, installed.version);
-  const volumes = await env.services.volumes(layout.project, release.backup?.volumes ?? []);
-  await env.services.assertBackupFits([...paths.map((p) => `${layout.dataDir}/${p}`), ...volumes.map((v) => v.mountpoint), layout.releaseDir(installed.version)]);
+  const target = appTarget(env, layout, installed.version);
+  const sources = {
+    dataDir: layout.dataDir,
+    paths: release.backup?.paths ?? [],
+    volumes: await env.services.volumes(layout.project, release.backup?.volumes ?? []),
+    releaseDir: layout.releaseDir(installed.version),
+  };
+  await env.services.backups.assertRoom(sources);
   const started = Date.now();
   await env.services.runtime.stop(layout.project, target);
   let record;
   try {
-    record = await env.services.backups.create({
-      app,
-      version: installed.version,
-      dataDir: layout.dataDir,
-      paths,
-      volumes,
-      releaseDir: layout.releaseDir(installed.version),
-      reason: 'duck backup',
-    });
+    record = await env.services.backups.create({ ...sources, app, version: installed.version, reason: 'duck backup' });
   } finally {
     if (!installed.stoppedByOperator) await env.services.runtime.up(layout.project, target);
   }
@@ -188,8 +179,7 @@ async function restore(agent: Agent, env: ApplyEnv, backupId: string): Promise<R
   steps.push({ kind: 'restoreData', app, backupId, leaving: current ?? 'nothing', reason: `restore ${backupId} (${app} ${version}, ${record.createdAt})` });
   steps.push({ kind: 'switchRelease', app, from: current, to: version, reason: `switch to ${version}, the version that made the backup` });
   steps.push({ kind: 'up', app, version, reason: `start ${app} ${version}` });
-  const timeoutMs = parseDuration(release.health?.timeout ?? DEFAULT_HEALTH_TIMEOUT, { field: '/health/timeout' });
-  steps.push({ kind: 'awaitHealth', app, version, probes: release.health?.probes ?? [], timeoutMs, reason: `wait until ${app} ${version} is healthy` });
+  steps.push({ kind: 'awaitHealth', app, version, probes: release.health?.probes ?? [], timeoutMs: healthTimeoutMs(release.health), reason: `wait until ${app} ${version} is healthy` });
   const desired: AppDesired = {
     app,
     current,
@@ -206,7 +196,7 @@ async function restore(agent: Agent, env: ApplyEnv, backupId: string): Promise<R
   const commit = installed?.commit ?? agent.state.read().channel.anchor?.commit ?? '';
   const hash = await appConfigHash(env.overlay, env.overlayDir, app, version, release);
   const change = await applyChange(env, desired, steps, commit, hash);
-  const lines = [`${app}: ${change.outcome} (${change.from ?? 'nothing'} -> ${change.to}): ${change.reason}`];
+  const lines = [changeLine(change)];
   if (change.outcome === 'applied') lines.push(...(await pinAfterRestore(agent, env, app, version)));
   return { ok: change.outcome === 'applied', lines, changes: [change] };
 }
@@ -232,7 +222,7 @@ async function purge(agent: Agent, env: ApplyEnv, app: string): Promise<RequestR
   const layout = appLayout(agent.config.apply.appsDir, app);
   const installed = agent.state.read().apps[app];
   const version = installed?.version ?? (await currentVersion(layout));
-  if (version !== null) await env.services.runtime.down(layout.project, targetOf(env, layout, version)).catch(() => undefined);
+  if (version !== null) await env.services.runtime.down(layout.project, appTarget(env, layout, version)).catch(() => undefined);
   const volumes = await env.services.removeProjectVolumes(layout.project);
   await rm(layout.dir, { recursive: true, force: true });
   const { backups } = await env.services.backups.list(app);
@@ -247,6 +237,11 @@ async function purge(agent: Agent, env: ApplyEnv, app: string): Promise<RequestR
   const lines = [`purged ${app}: containers, ${volumes.length} volume(s)${volumes.length ? ` (${volumes.join(', ')})` : ''} and ${layout.dir} removed`];
   if (backups.length > 0) lines.push(`its ${backups.length} backup(s) are kept in ${env.services.backups.dir} (duck backups ${app})`);
   return { ok: true, lines, changes: [] };
+}
+
+/** "shop: rolled-back (1.2.0 -> 1.3.0): awaitHealth failed: …" */
+function changeLine(c: ChangeSummary): string {
+  return `${c.app}: ${c.outcome} (${c.from ?? 'nothing'} -> ${c.to}): ${c.reason}`;
 }
 
 function historyEntry(agent: Agent, entry: Omit<HistoryEntry, 'id' | 'at'>): HistoryEntry {

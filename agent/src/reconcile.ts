@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import type { OverlayFile, ReleaseFile } from '../../schemas/index.js';
 import type { Agent } from './agent.js';
 import { verifyChannel } from './agent.js';
@@ -8,7 +8,7 @@ import type { ApplyEnv } from './apply/apply-env.js';
 import type { ChangeResult } from './apply/apply-change.js';
 import { applyChange, recoverChange } from './apply/apply-change.js';
 import { appLayout } from './apply/app-layout.js';
-import { composeTarget } from './apply/compose-target.js';
+import { appTarget } from './apply/compose-target.js';
 import { configHash } from './core/config-hash.js';
 import type { AppDesired } from './core/desired.js';
 import { toDuckError } from './core/errors.js';
@@ -93,7 +93,7 @@ async function stopOrphan(agent: Agent, env: ApplyEnv, app: AppDesired): Promise
   const installed = agent.state.read().apps[app.app];
   if (!installed || installed.orphaned) return;
   const layout = appLayout(env.config.apply.appsDir, app.app);
-  await env.services.runtime.stop(layout.project, composeTarget(layout, installed.version, env.overlay.compose?.[app.app], env.overlayDir));
+  await env.services.runtime.stop(layout.project, appTarget(env, layout, installed.version));
   await agent.state.update((s) => {
     s.apps[app.app] = { ...s.apps[app.app]!, orphaned: true };
     s.history.push({ id: randomUUID(), at: env.clock().toISOString(), app: app.app, from: installed.version, to: installed.version, outcome: 'orphaned', reason: app.reason });
@@ -124,7 +124,7 @@ async function reconfigureIfChanged(agent: Agent, env: ApplyEnv, view: AcceptedV
     return false;
   }
   const layout = appLayout(env.config.apply.appsDir, app.app);
-  const target = composeTarget(layout, app.current, env.overlay.compose?.[app.app], env.overlayDir);
+  const target = appTarget(env, layout, app.current);
   env.log('reconfigure', { app: app.app, version: app.current, reason: installed.orphaned ? `back in ${agent.config.group}: started again` : 'the overlay compose overrides changed' });
   await env.services.runtime.up(layout.project, target);
   await env.services.awaitHealthy(app.app, layout.project, target, content.release.health?.probes ?? [], 120_000);
@@ -144,8 +144,4 @@ export async function appConfigHash(overlay: OverlayFile, overlayDir: string, ap
     );
   }
   return configHash({ version, files: release.files, images: release.images ?? [], override, overrideFileHashes });
-}
-
-export function overlayDirOf(agent: Agent): string {
-  return dirname(agent.config.overlay);
 }

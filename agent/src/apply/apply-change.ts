@@ -3,14 +3,13 @@ import type { HistoryEntry, JournalEntry, Outcome } from '../core/agent-state.js
 import type { ChangeSummary } from '../core/operator-request.js';
 import type { AppDesired } from '../core/desired.js';
 import { releaseDigest } from '../core/config-hash.js';
-import { parseDuration } from '../core/duration.js';
 import { toDuckError } from '../core/errors.js';
-import { DEFAULT_HEALTH_TIMEOUT } from '../core/plan.js';
+import { healthTimeoutMs } from '../core/plan.js';
 import type { Step, StepKind } from '../core/steps.js';
 import type { ApplyEnv } from './apply-env.js';
 import { appLayout, switchCurrent } from './app-layout.js';
 import type { ApplyContext } from './executors.js';
-import { EXECUTORS, makeContext } from './executors.js';
+import { backupStepOf, checkReadyToStop, EXECUTORS, makeContext } from './executors.js';
 import { pruneReleases } from './release-retention.js';
 
 /** How one app's change ended: the same shape an operator's request reports. */
@@ -61,31 +60,32 @@ export async function recoverChange(env: ApplyEnv, journal: JournalEntry): Promi
 async function runForward(env: ApplyEnv, journal: JournalEntry, from: number): Promise<ChangeResult> {
   const ctx = makeContext(env, journal, appLayout(env.config.apply.appsDir, journal.app));
   const stopAt = indexOf(journal, 'stop');
+  // The first step that touches the running app: the stop, or the switch of an install.
+  const firstMutating = stopAt >= 0 ? stopAt : indexOf(journal, 'switchRelease');
   for (let i = from; i < journal.steps.length; i++) {
     const step = journal.steps[i]!;
     // Asked to stop (SIGTERM): before anything stopped, leave the old version serving; after, carry
     // the change through so the app is not left down (a rollback follows a failure as usual).
-    if (env.signal?.aborted && (stopAt < 0 ? i <= indexOf(journal, 'switchRelease') : i <= stopAt) && journal.phase === 'forward') {
+    if (env.signal?.aborted && i <= firstMutating && journal.phase === 'forward') {
       return finish(env, journal, 'interrupted', `the agent was asked to stop before ${step.kind}; nothing had been stopped, ${journal.from ?? 'nothing'} still runs`, false);
     }
     const started = Date.now();
+    let begun = false;
     try {
+      if (step.kind === 'stop') await checkReadyToStop(ctx, step.version);
+      begun = true;
       await runStep(ctx, i, step);
       env.log('step', { app: journal.app, step: step.kind, ms: Date.now() - started });
     } catch (err) {
       const e = toDuckError(err);
       env.log('step-failed', { app: journal.app, step: step.kind, code: e.code, message: e.message });
       if (e.code === 'locked') return finish(env, journal, 'deferred', e.message, false);
-      // The stop step checks the update lock and the free space before it stops anything.
-      const refusedAtStop = i === stopAt && e.code === 'no-space';
-      const beforeStop = (stopAt < 0 ? i < indexOf(journal, 'switchRelease') : i < stopAt) || refusedAtStop;
-      if (env.signal?.aborted && beforeStop) {
-        return finish(env, journal, 'interrupted', `the agent was asked to stop during ${step.kind}; nothing had been stopped, ${journal.from ?? 'nothing'} still runs`, false);
-      }
-      if (beforeStop) {
-        // Nothing was stopped yet: the old version still serves. Transient trouble is retried.
-        // Quarantine what the release itself got wrong; a full disk or a flaky link is the node's
-        // trouble, and the next cycle tries again (still without stopping anything first).
+      if (i < firstMutating || !begun) {
+        if (env.signal?.aborted) {
+          return finish(env, journal, 'interrupted', `the agent was asked to stop during ${step.kind}; nothing had been stopped, ${journal.from ?? 'nothing'} still runs`, false);
+        }
+        // Nothing was stopped yet: the old version still serves. Quarantine what the release itself
+        // got wrong; a full disk or a flaky link is the node's trouble, and the next cycle tries again.
         return finish(env, journal, 'failed', e.message, e.retry !== 'transient' && e.code !== 'no-space');
       }
       return rollback(env, journal, `${step.kind} failed: ${e.message}`, true);
@@ -123,7 +123,7 @@ async function rollback(env: ApplyEnv, journal: JournalEntry, why: string, quara
     if (newRan) await env.services.runtime.stop(layout.project, ctx.target(journal.to)).catch(() => undefined);
     const dataTouched = newRan || (indexOf(journal, 'restoreData') >= 0 && journal.running >= indexOf(journal, 'restoreData'));
     if (dataTouched && journal.backupId) {
-      const names = journal.steps.find((s): s is Step<'backup'> => s.kind === 'backup')?.volumes ?? [];
+      const names = backupStepOf(journal)?.volumes ?? [];
       await env.services.backups.restore(journal.backupId, { dataDir: layout.dataDir, volumes: await env.services.volumes(layout.project, names) });
     }
     await switchCurrent(layout, journal.from);
@@ -132,7 +132,7 @@ async function rollback(env: ApplyEnv, journal: JournalEntry, why: string, quara
       const target = ctx.target(journal.from);
       await env.services.runtime.up(layout.project, target);
       const health = content?.release.health;
-      await env.services.awaitHealthy(journal.app, layout.project, target, health?.probes ?? [], healthTimeout(health?.timeout));
+      await env.services.awaitHealthy(journal.app, layout.project, target, health?.probes ?? [], healthTimeoutMs(health));
     }
   } catch (err) {
     const e = toDuckError(err);
@@ -217,8 +217,4 @@ function maybeCrash(env: ApplyEnv, kind: string, when: 'before' | 'after'): void
   if (!env.faultAt) return;
   const [at, phase = 'before'] = env.faultAt.split(':');
   if (at === kind && phase === when) process.kill(process.pid, 'SIGKILL');
-}
-
-function healthTimeout(timeout: string | undefined): number {
-  return parseDuration(timeout ?? DEFAULT_HEALTH_TIMEOUT, { field: '/health/timeout' });
 }

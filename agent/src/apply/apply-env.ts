@@ -22,8 +22,6 @@ export interface ApplyServices {
   removeImages(refs: readonly string[]): Promise<string[]>;
   /** `duck purge` only: removes the project's named volumes; returns their names. */
   removeProjectVolumes(project: string): Promise<string[]>;
-  /** Refuse early, before anything stops, when a backup of these would not fit. */
-  assertBackupFits(paths: readonly string[]): Promise<void>;
 }
 
 export interface ApplyEnv {

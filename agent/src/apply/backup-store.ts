@@ -40,13 +40,17 @@ export interface BrokenBackup {
   readonly problem: string;
 }
 
-export interface BackupInput {
-  readonly app: string;
-  readonly version: string;
+/** What a backup copies: data paths under the data directory, volumes, and the release directory. */
+export interface BackupSources {
   readonly dataDir: string;
   readonly paths: readonly string[];
   readonly volumes: ReadonlyArray<{ name: string; mountpoint: string }>;
   readonly releaseDir: string | null;
+}
+
+export interface BackupInput extends BackupSources {
+  readonly app: string;
+  readonly version: string;
   readonly reason: string;
 }
 
@@ -57,6 +61,8 @@ export interface RestoreTarget {
 
 export interface BackupStore {
   readonly dir: string;
+  /** Refuses ('no-space') unless a backup of these fits and leaves minFreeBytes free: callers check before they stop anything. */
+  assertRoom(sources: BackupSources): Promise<void>;
   create(input: BackupInput): Promise<BackupRecord>;
   /** Newest first; `app` narrows to one app. */
   list(app?: string): Promise<{ backups: BackupRecord[]; broken: BrokenBackup[] }>;
@@ -139,18 +145,18 @@ export function createBackupStore(dir: string, opts: { minFreeBytes?: number; no
     return record;
   };
 
+  const assertRoom = async (what: BackupSources): Promise<void> => {
+    const sources = [...what.paths.map((p) => join(what.dataDir, p)), ...what.volumes.map((v) => v.mountpoint), ...(what.releaseDir ? [what.releaseDir] : [])];
+    let estimate = 0;
+    for (const source of sources) estimate += await treeBytes(source);
+    await assertFreeSpace(dir, estimate, opts.minFreeBytes ?? 0);
+  };
+
   return {
     dir,
+    assertRoom,
     async create(input) {
-      const sources = [
-        ...input.paths.map((p) => join(input.dataDir, p)),
-        ...input.volumes.map((v) => v.mountpoint),
-        ...(input.releaseDir ? [input.releaseDir] : []),
-      ];
-      let estimate = 0;
-      for (const source of sources) estimate += await treeBytes(source);
-      await assertFreeSpace(dir, estimate, opts.minFreeBytes ?? 0);
-
+      await assertRoom(input);
       const createdAt = now();
       const id = makeBackupId(input.app, input.version, createdAt, randomBytes(2).toString('hex'));
       const partial = join(dir, id + PARTIAL);

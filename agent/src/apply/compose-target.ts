@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import type { ComposeOverride } from '../../../schemas/index.js';
 import type { ComposeTarget } from '../ports.js';
+import type { ApplyEnv } from './apply-env.js';
 import type { AppLayout } from './app-layout.js';
 import { composeFileIn } from './app-layout.js';
 
@@ -24,6 +25,11 @@ export function composeTarget(layout: AppLayout, version: string, override: Comp
       ...(override?.env ?? {}),
     },
   };
+}
+
+/** The target for one version of an app as the agent runs it, with the overlay's overrides for the app. */
+export function appTarget(env: Pick<ApplyEnv, 'overlay' | 'overlayDir'>, layout: AppLayout, version: string): ComposeTarget {
+  return composeTarget(layout, version, env.overlay.compose?.[layout.app], env.overlayDir);
 }
 
 /**

@@ -1,5 +1,4 @@
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { JournalEntry } from '../core/agent-state.js';
 import { formatDuration } from '../core/duration.js';
 import { DuckError } from '../core/errors.js';
@@ -8,7 +7,7 @@ import type { ComposeTarget } from '../ports.js';
 import type { ApplyEnv } from './apply-env.js';
 import type { AppLayout } from './app-layout.js';
 import { ensureAppDirs, switchCurrent } from './app-layout.js';
-import { composeTarget } from './compose-target.js';
+import { appTarget } from './compose-target.js';
 import { writeReleaseDir } from './release-files.js';
 
 /** What an executor acts on: the app's layout and the change the journal describes. */
@@ -32,17 +31,7 @@ export const EXECUTORS: Executors = {
     await ctx.env.services.ensureImages(step.images, ctx.layout.releaseDir(step.version), step.app, ctx.env.signal);
   },
   async stop(step, ctx) {
-    // The update lock and the space check come right before stopping: downloads went ahead already.
-    await assertNotLocked(ctx);
-    const { journal, layout } = ctx;
-    const backup = journal.steps.find((s): s is Step<'backup'> => s.kind === 'backup');
-    const volumes = backup ? await ctx.env.services.volumes(layout.project, backup.volumes) : [];
-    await ctx.env.services.assertBackupFits([
-      ...(backup?.paths ?? []).map((p) => join(layout.dataDir, p)),
-      ...volumes.map((v) => v.mountpoint),
-      layout.releaseDir(step.version),
-    ]);
-    await ctx.env.services.runtime.stop(layout.project, ctx.target(step.version));
+    await ctx.env.services.runtime.stop(ctx.layout.project, ctx.target(step.version));
   },
   async backup(step, ctx) {
     const { layout } = ctx;
@@ -61,7 +50,7 @@ export const EXECUTORS: Executors = {
     });
   },
   async restoreData(step, ctx) {
-    const volumes = await ctx.env.services.volumes(ctx.layout.project, backupVolumes(ctx));
+    const volumes = await ctx.env.services.volumes(ctx.layout.project, backupStepOf(ctx.journal)?.volumes ?? []);
     await ctx.env.services.backups.restore(step.backupId, { dataDir: ctx.layout.dataDir, volumes });
   },
   async switchRelease(step, ctx) {
@@ -76,17 +65,28 @@ export const EXECUTORS: Executors = {
 };
 
 export function makeContext(env: ApplyEnv, journal: JournalEntry, layout: AppLayout): ApplyContext {
-  const overlayDir = env.overlayDir;
-  return {
-    env,
-    journal,
-    layout,
-    target: (version) => composeTarget(layout, version, env.overlay.compose?.[layout.app], overlayDir),
-  };
+  return { env, journal, layout, target: (version) => appTarget(env, layout, version) };
 }
 
-function backupVolumes(ctx: ApplyContext): string[] {
-  return ctx.journal.steps.find((s): s is Step<'backup'> => s.kind === 'backup')?.volumes ?? [];
+/** The change's backup step: what it backs up, and what a restore puts back. */
+export function backupStepOf(journal: JournalEntry): Step<'backup'> | undefined {
+  return journal.steps.find((s): s is Step<'backup'> => s.kind === 'backup');
+}
+
+/**
+ * What must hold right before the stop (downloads went ahead already): the app does not hold its
+ * update lock, and the backup fits on disk. A refusal here leaves the old version running.
+ */
+export async function checkReadyToStop(ctx: ApplyContext, version: string): Promise<void> {
+  await assertNotLocked(ctx);
+  const { layout } = ctx;
+  const backup = backupStepOf(ctx.journal);
+  await ctx.env.services.backups.assertRoom({
+    dataDir: layout.dataDir,
+    paths: backup?.paths ?? [],
+    volumes: backup ? await ctx.env.services.volumes(layout.project, backup.volumes) : [],
+    releaseDir: layout.releaseDir(version),
+  });
 }
 
 async function assertNotLocked(ctx: ApplyContext): Promise<void> {

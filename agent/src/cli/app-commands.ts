@@ -7,7 +7,7 @@ import { loadOverlay } from '../adapters/overlay-file.js';
 import type { AppLayout } from '../apply/app-layout.js';
 import { appLayout } from '../apply/app-layout.js';
 import { composeTarget } from '../apply/compose-target.js';
-import { DuckError } from '../core/errors.js';
+import { installedOrThrow } from '../operator-acts.js';
 import type { ComposeRuntime, ComposeTarget } from '../ports.js';
 
 /** What the reading per-app commands (ps, logs) look at; changes go through operator requests. */
@@ -22,11 +22,7 @@ export interface AppHandle {
 
 export async function openApp(config: string | undefined, app: string): Promise<AppHandle> {
   const agent = await openAgent(configPath(config));
-  const installed = agent.state.read().apps[app];
-  if (!installed) {
-    const known = Object.keys(agent.state.read().apps).sort().join(', ') || 'none';
-    throw new DuckError('usage', `no app "${app}" is installed on this node (installed: ${known})`);
-  }
+  const installed = installedOrThrow(agent, app);
   const overlay = await loadOverlay(agent.config.overlay);
   const layout = appLayout(agent.config.apply.appsDir, app);
   const target = composeTarget(layout, installed.version, overlay.compose?.[app], dirname(agent.config.overlay));

@@ -11,3 +11,12 @@ export async function ask(question: string, flagHint: string): Promise<string> {
     rl.close();
   }
 }
+
+/**
+ * A destructive act goes ahead only once the operator typed the app's name (or passed it with
+ * --confirm in a script); anything else is a usage error that says nothing was done.
+ */
+export async function confirmAppName(app: string, opts: { given: string | undefined; question: string; nothingDone: string }): Promise<void> {
+  const typed = opts.given ?? (await ask(opts.question, `--confirm ${app}`));
+  if (typed !== app) throw new DuckError('usage', `confirmation "${typed}" is not "${app}": ${opts.nothingDone}`);
+}

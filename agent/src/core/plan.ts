@@ -7,6 +7,11 @@ import { APPLY_ORDER } from './steps.js';
 
 export const DEFAULT_HEALTH_TIMEOUT = '120s';
 
+/** How long a release may take to become healthy before it is rolled back. */
+export function healthTimeoutMs(health: ReleaseFile['health']): number {
+  return parseDuration(health?.timeout ?? DEFAULT_HEALTH_TIMEOUT, { field: '/health/timeout' });
+}
+
 /** What the agent observed before planning: per app, what runs and how it was installed. */
 export interface ObservedState {
   readonly apps: Readonly<Record<string, InstalledApp>>;
@@ -73,7 +78,7 @@ function appSteps(app: AppDesired, release: ReleaseFile, installed: InstalledApp
     app: name,
     version: to,
     probes: release.health?.probes ?? [],
-    timeoutMs: parseDuration(timeout, { field: '/health/timeout' }),
+    timeoutMs: healthTimeoutMs(release.health),
     reason: `wait up to ${timeout} for ${name} ${to} to be healthy (compose healthchecks${release.health?.probes?.length ? ` and ${release.health.probes.length} probe(s)` : ''}); roll back otherwise`,
   });
   return steps.sort((a, b) => APPLY_ORDER.indexOf(a.kind) - APPLY_ORDER.indexOf(b.kind));

@@ -2,13 +2,11 @@ import { defineCommand } from 'citty';
 import { configPath } from '../../agent-config.js';
 import { openAgent, verifyChannel } from '../../agent.js';
 import { DAEMON, instanceHolder } from '../../adapters/instance-lock.js';
-import { DuckError } from '../../core/errors.js';
-import { desiredAndPlan, readAcceptedLocally } from '../../desired-state.js';
-import { performRequest, throwIfFailed } from '../../operator-session.js';
+import { desiredAndPlan } from '../../desired-state.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { desiredJson, printDesired } from '../desired-output.js';
 import { createOutput } from '../output.js';
-import { handOffNotice } from '../request-command.js';
+import { fetchThroughDaemon } from '../request-command.js';
 import { acceptedJson, printAccepted } from './verify.js';
 
 export default defineCommand({
@@ -23,13 +21,8 @@ export default defineCommand({
     const agent = await openAgent(configPath(args.config));
     const holder = await instanceHolder(agent.config.stateDir);
     if (holder?.what === DAEMON) {
-      // duck run owns the clone and the state: it fetches, and the plan is read from what it accepted.
-      const fetched = throwIfFailed(await performRequest(agent, { kind: 'fetch' }, { log: () => undefined, onHandOff: handOffNotice }));
+      const { agent: fresh, view, fetched } = await fetchThroughDaemon(configPath(args.config), agent, holder.pid);
       for (const line of fetched.lines) out.line(line);
-      // The state as duck run left it after that fetch, not as this process read it before.
-      const fresh = await openAgent(configPath(args.config));
-      const view = await readAcceptedLocally(fresh);
-      if (!view) throw new DuckError('not-found', `duck run (pid ${holder.pid}) has not accepted a channel commit yet`);
       const result = await desiredAndPlan(fresh, view);
       out.line(`group      ${view.content.groupName} (${view.content.groupFile})`);
       printDesired(out, result, fresh.clock());

@@ -1,10 +1,9 @@
 import { defineCommand } from 'citty';
 import { configPath } from '../../agent-config.js';
 import { openAgent } from '../../agent.js';
-import { DuckError } from '../../core/errors.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { createOutput } from '../output.js';
-import { ask } from '../prompt.js';
+import { confirmAppName } from '../prompt.js';
 import { runRequest } from '../request-command.js';
 
 export default defineCommand({
@@ -21,8 +20,11 @@ export default defineCommand({
   },
   async run({ args }) {
     const agent = await openAgent(configPath(args.config));
-    const typed = args.confirm ?? (await ask(`This deletes ${args.app}'s volumes and data on this node. Type the app name to confirm: `, `--confirm ${args.app}`));
-    if (typed !== args.app) throw new DuckError('usage', `confirmation "${typed}" is not "${args.app}": nothing was removed`);
+    await confirmAppName(args.app, {
+      given: args.confirm,
+      question: `This deletes ${args.app}'s volumes and data on this node. Type the app name to confirm: `,
+      nothingDone: 'nothing was removed',
+    });
     await runRequest(agent, { kind: 'purge', app: args.app }, createOutput(args.json));
   },
 });

@@ -2,10 +2,9 @@ import { defineCommand } from 'citty';
 import { configPath } from '../../agent-config.js';
 import { openAgent } from '../../agent.js';
 import { createBackupStore } from '../../apply/backup-store.js';
-import { DuckError } from '../../core/errors.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { createOutput } from '../output.js';
-import { ask } from '../prompt.js';
+import { confirmAppName } from '../prompt.js';
 import { runRequest } from '../request-command.js';
 
 export default defineCommand({
@@ -26,8 +25,7 @@ export default defineCommand({
     const record = await createBackupStore(agent.config.apply.backupsDir).get(args.id);
     const current = agent.state.read().apps[record.app]?.version ?? 'nothing';
     process.stderr.write(`${record.app}: ${current} with its data now -> ${record.version} with the data of ${record.createdAt} (${record.reason})\n`);
-    const typed = args.confirm ?? (await ask(`Type the app name (${record.app}) to restore: `, `--confirm ${record.app}`));
-    if (typed !== record.app) throw new DuckError('usage', `confirmation "${typed}" is not "${record.app}": nothing was restored`);
+    await confirmAppName(record.app, { given: args.confirm, question: `Type the app name (${record.app}) to restore: `, nothingDone: 'nothing was restored' });
     await runRequest(agent, { kind: 'restore', backupId: args.id }, out);
   },
 });

@@ -5,12 +5,11 @@ import { openAgent, verifyChannel } from '../../agent.js';
 import { acquireInstanceLock, DAEMON, instanceHolder } from '../../adapters/instance-lock.js';
 import { DuckError } from '../../core/errors.js';
 import type { AcceptedView } from '../../desired-state.js';
-import { desiredAndPlan, readAcceptedLocally } from '../../desired-state.js';
-import { performRequest, throwIfFailed } from '../../operator-session.js';
+import { desiredAndPlan } from '../../desired-state.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { createOutput } from '../output.js';
 import { ask } from '../prompt.js';
-import { handOffNotice, runRequest } from '../request-command.js';
+import { fetchThroughDaemon, runRequest } from '../request-command.js';
 
 export default defineCommand({
   meta: {
@@ -60,12 +59,8 @@ async function currentView(config: string): Promise<{ agent: Agent; view: Accept
   const agent = await openAgent(config);
   const holder = await instanceHolder(agent.config.stateDir);
   if (holder?.what === DAEMON) {
-    // duck run is the one that fetches for this node: it fetches now, and the plan reads its result.
-    const fetched = throwIfFailed(await performRequest(agent, { kind: 'fetch' }, { log: () => undefined, onHandOff: handOffNotice }));
+    const { agent: fresh, view, fetched } = await fetchThroughDaemon(config, agent, holder.pid);
     for (const line of fetched.lines) process.stderr.write(`${line}\n`);
-    const fresh = await openAgent(config);
-    const view = await readAcceptedLocally(fresh);
-    if (!view) throw new DuckError('not-found', `duck run (pid ${holder.pid}) has not accepted a channel commit yet`);
     return { agent: fresh, view };
   }
   const lock = await acquireInstanceLock(agent.config.stateDir, 'duck upgrade');
