@@ -9,7 +9,9 @@ import channelSchema from './channel.schema.json' with { type: 'json' };
 import commonSchema from './common.schema.json' with { type: 'json' };
 import groupSchema from './group.schema.json' with { type: 'json' };
 import overlaySchema from './overlay.schema.json' with { type: 'json' };
+import registerSchema from './register.schema.json' with { type: 'json' };
 import releaseSchema from './release.schema.json' with { type: 'json' };
+import reportSchema from './report.schema.json' with { type: 'json' };
 import type { SourceLocator } from './problems.js';
 import { NO_SOURCE, toProblems } from './problems.js';
 import type * as T from './types.js';
@@ -18,7 +20,7 @@ import { readYamlSource } from './yaml-source.js';
 
 export * from './types.js';
 export { PATTERN_WORDS } from './problems.js';
-export { agentConfigSchema, channelSchema, commonSchema, groupSchema, overlaySchema, releaseSchema };
+export { agentConfigSchema, channelSchema, commonSchema, groupSchema, overlaySchema, registerSchema, releaseSchema, reportSchema };
 
 /** The raw JSON Schema of each file kind (common.schema.json is referenced by them). */
 export const SCHEMAS: { readonly [N in SchemaName]: object } = {
@@ -27,6 +29,8 @@ export const SCHEMAS: { readonly [N in SchemaName]: object } = {
   release: releaseSchema,
   overlay: overlaySchema,
   'agent-config': agentConfigSchema,
+  report: reportSchema,
+  register: registerSchema,
 };
 
 type Validators = { [N in SchemaName]?: ValidateFunction<SchemaTypes[N]> };
@@ -51,6 +55,8 @@ function compiler(): Ajv2020 {
   });
   addFormatsModule.default(ajv, ['date', 'date-time', 'uri']);
   ajv.addSchema(commonSchema);
+  // register.schema.json refers to the report's $defs by $id.
+  ajv.addSchema(reportSchema);
   return ajv;
 }
 
@@ -136,4 +142,12 @@ type _SchemasMatchTypes = [
   Assert<Same<Keys<typeof agentConfigSchema.$defs.trust>, keyof T.TrustConfig>>,
   Assert<Same<Keys<typeof agentConfigSchema.$defs.limits>, keyof T.Limits>>,
   Assert<Same<Keys<typeof agentConfigSchema.$defs.controller>, keyof T.ControllerConfig>>,
+  Assert<Same<Keys<typeof reportSchema>, keyof T.ReportMessage>>,
+  Assert<Same<Keys<typeof reportSchema.$defs.facts>, keyof T.NodeFacts>>,
+  Assert<Same<Keys<typeof reportSchema.$defs.status>, keyof T.AgentStatus>>,
+  Assert<Same<Keys<typeof reportSchema.$defs.channelStatus>, keyof T.ChannelStatus>>,
+  Assert<Same<Keys<typeof reportSchema.$defs.refusal>, keyof T.ChannelRefusalStatus>>,
+  Assert<Same<Keys<typeof reportSchema.$defs.appStatus>, keyof T.AppStatus>>,
+  Assert<Same<Keys<typeof reportSchema.$defs.event>, keyof T.ReportEvent>>,
+  Assert<Same<Keys<typeof registerSchema>, keyof T.RegisterMessage>>,
 ];

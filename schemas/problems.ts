@@ -41,6 +41,7 @@ export const PATTERN_WORDS: Readonly<Record<string, string>> = {
   '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$': 'must be an id of letters, digits, . _ : - (at most 128 characters)',
   '^https?://\\S+$': 'must be an http:// or https:// URL (git smart HTTP)',
   '^[^\\s~^:?*\\[\\\\]+$': 'must be a git branch name',
+  '^[0-9a-f]{40,64}$': 'must be a git commit id (40 or 64 lowercase hex digits)',
 };
 
 const FORMAT_NOUNS: Readonly<Record<string, string>> = {

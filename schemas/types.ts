@@ -211,16 +211,111 @@ export interface ApplySettings {
   minFreeBytes?: number;
 }
 
+// ── Messages between agent and controller (JSON, not YAML) ──────────────────────────────────────
+
+export interface NodeFacts {
+  hostname: string;
+  os: string;
+  arch: string;
+  agentVersion: string;
+  docker?: string | null;
+  compose?: string | null;
+  group: string;
+}
+
+export interface ChannelRefusalStatus {
+  reason: string;
+  message: string;
+  tip?: string;
+  at: string;
+}
+
+export interface ChannelStatus {
+  commit: string | null;
+  committedAt: string | null;
+  acceptedAt?: string | null;
+  lastCheckAt?: string | null;
+  stale: boolean;
+  refusal: ChannelRefusalStatus | null;
+}
+
+export type AppDecision = 'apply' | 'wait' | 'none';
+export type AppRunState = 'running' | 'stopped' | 'failed' | 'orphaned' | 'absent';
+
+export interface AppStatus {
+  app: string;
+  current: string | null;
+  desired: string | null;
+  decision: AppDecision;
+  reason: string;
+  state?: AppRunState;
+  failedVersion?: string;
+}
+
+export interface AgentStatus {
+  group: string;
+  held?: boolean;
+  channel: ChannelStatus;
+  apps: AppStatus[];
+}
+
+export const REPORT_EVENT_TYPES = [
+  'install',
+  'upgrade',
+  'downgrade',
+  'reconfigure',
+  'restore',
+  'backup',
+  'retry',
+  'stopped',
+  'started',
+  'orphaned',
+  'purged',
+  'channel-refused',
+  'events-dropped',
+] as const;
+export type ReportEventType = (typeof REPORT_EVENT_TYPES)[number];
+export type ChangeOutcome = 'applied' | 'rolled-back' | 'rollback-failed' | 'deferred' | 'failed' | 'interrupted';
+
+export interface ReportEvent {
+  id: string;
+  at: string;
+  type: ReportEventType;
+  outcome?: ChangeOutcome;
+  app?: string;
+  from?: string | null;
+  to?: string | null;
+  reason?: string;
+  commit?: string;
+  ms?: number;
+  count?: number;
+}
+
+export interface ReportMessage {
+  agentId: string;
+  sentAt: string;
+  facts?: NodeFacts;
+  status: AgentStatus;
+  events: ReportEvent[];
+}
+
+export interface RegisterMessage {
+  agentId: string;
+  facts: NodeFacts;
+}
+
 export interface SchemaTypes {
   channel: ChannelFile;
   group: GroupFile;
   release: ReleaseFile;
   overlay: OverlayFile;
   'agent-config': AgentConfigFile;
+  report: ReportMessage;
+  register: RegisterMessage;
 }
 
 export type SchemaName = keyof SchemaTypes;
-export const SCHEMA_NAMES: readonly SchemaName[] = ['channel', 'group', 'release', 'overlay', 'agent-config'];
+export const SCHEMA_NAMES: readonly SchemaName[] = ['channel', 'group', 'release', 'overlay', 'agent-config', 'report', 'register'];
 
 /** One schema or YAML problem; line and column are 1-based and absent when there is no source text. */
 export interface SchemaProblem {
