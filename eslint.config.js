@@ -14,4 +14,15 @@ export default tseslint.config(
       'max-lines': ['error', { max: 400, skipBlankLines: true, skipComments: true }],
     },
   },
+  {
+    // The dashboard's plain ES modules run in the browser, not in Node.
+    files: ['controller/src/dashboard/public/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: {
+        window: 'readonly', document: 'readonly', location: 'readonly', fetch: 'readonly', Node: 'readonly',
+        URLSearchParams: 'readonly', Intl: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly',
+      },
+    },
+  },
 );

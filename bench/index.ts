@@ -5,6 +5,7 @@
 import { benchApplyDowntime } from './apply-downtime.js';
 import { benchBackupCopy } from './backup-copy.js';
 import { benchChannelFetch } from './channel-fetch.js';
+import { benchControllerReports } from './controller-reports.js';
 import { shapeFromArgs } from './generate-channel.js';
 
 /** One timed run; with what the git server logged for it when the group measures transfer. */
@@ -94,6 +95,7 @@ const GROUPS: BenchGroup[] = [
   { name: 'channel-fetch', run: () => benchChannelFetch({ shape, check }) },
   { name: 'apply-downtime', run: () => benchApplyDowntime() },
   { name: 'backup-copy', run: () => benchBackupCopy() },
+  { name: 'controller-reports', run: () => benchControllerReports() },
 ];
 
 let failed = false;

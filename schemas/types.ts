@@ -186,6 +186,10 @@ export interface ControllerConfig {
   url: string;
   enrollToken?: string;
   enrollTokenFile?: string;
+  /** A duration, "1m" when absent. */
+  interval?: string;
+  /** 10000 when absent. */
+  outboxLimit?: number;
 }
 
 export interface AgentConfigFile {

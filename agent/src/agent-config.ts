@@ -30,8 +30,21 @@ export interface AgentConfig {
     readonly maxLockDeferMs: number;
     readonly minFreeBytes: number;
   };
+  /** The telemetry controller; null when the config has no controller section (nothing is reported). */
+  readonly controller: ControllerSettings | null;
   readonly raw: AgentConfigFile;
 }
+
+export interface ControllerSettings {
+  readonly url: string;
+  readonly enrollToken: string | undefined;
+  /** Read only when the agent must enroll: an operator may remove it once the node is enrolled. */
+  readonly enrollTokenFile: string | undefined;
+  readonly intervalMs: number;
+  readonly outboxLimit: number;
+}
+
+export const DEFAULT_OUTBOX_LIMIT = 10_000;
 
 export const DEFAULT_LIMITS = { maxFileBytes: 16 * 1024 * 1024, maxFetchBytes: 512 * 1024 * 1024 };
 
@@ -69,7 +82,19 @@ export async function loadAgentConfig(file: string): Promise<AgentConfig> {
       maxLockDeferMs: parseDuration(raw.apply?.maxLockDefer ?? '1h', { file, field: '/apply/maxLockDefer' }),
       minFreeBytes: raw.apply?.minFreeBytes ?? 256 * 1024 * 1024,
     },
+    controller: raw.controller ? controllerSettings(raw.controller, file) : null,
     raw,
+  };
+}
+
+function controllerSettings(c: NonNullable<AgentConfigFile['controller']>, file: string): ControllerSettings {
+  return {
+    // A trailing slash would double in `${url}/api/v1/...`.
+    url: c.url.replace(/\/+$/, ''),
+    enrollToken: c.enrollToken,
+    enrollTokenFile: c.enrollTokenFile ? resolve(dirname(file), c.enrollTokenFile) : undefined,
+    intervalMs: parseDuration(c.interval ?? '1m', { file, field: '/controller/interval' }),
+    outboxLimit: c.outboxLimit ?? DEFAULT_OUTBOX_LIMIT,
   };
 }
 
@@ -97,6 +122,14 @@ function asConfigError<T>(read: () => T): T {
     if (err instanceof DuckError && err.code === 'invalid') throw new DuckError('config', err.message, err.data);
     throw err;
   }
+}
+
+/** The fleet enrollment token, from the config or its file; a config error naming the field when there is none. */
+export async function readEnrollToken(config: AgentConfig): Promise<string> {
+  const c = config.controller;
+  if (c?.enrollTokenFile) return (await readText(c.enrollTokenFile, 'controller.enrollTokenFile')).trim();
+  if (c?.enrollToken) return c.enrollToken;
+  throw new DuckError('config', `${config.file}: /controller: no enrollToken or enrollTokenFile to enroll this agent with`, { file: config.file, field: '/controller/enrollToken' });
 }
 
 async function readText(file: string, what: string): Promise<string> {

@@ -15,6 +15,8 @@ import { ensureAgentId } from './desired-state.js';
 import { executeRequest } from './operator-acts.js';
 import { answerOf } from './operator-session.js';
 import { recoverJournals, reconcileOnce } from './reconcile.js';
+import type { Reporter } from './report/reporter.js';
+import { createReporter } from './report/reporter.js';
 
 export interface RunOptions {
   readonly signal: AbortSignal;
@@ -22,6 +24,9 @@ export interface RunOptions {
   /** One cycle, then return (tests and cron-style use). */
   readonly once?: boolean;
 }
+
+/** `duck run --once` has one chance to report: a little longer than SIGTERM's last send. */
+const ONCE_FINAL_SEND_MS = 10_000;
 
 /**
  * `duck run` (DESIGN §4.5): fetch every interval at this node's stable offset, re-plan at once on
@@ -34,6 +39,7 @@ export interface RunOptions {
 export async function runAgent(agent: Agent, opts: RunOptions): Promise<void> {
   const lock = await acquireInstanceLock(agent.config.stateDir, DAEMON);
   let overlayWatch: OverlayWatch | null = null;
+  let reporter: Reporter | null = null;
   let requestWatch: ReturnType<typeof watch> | null = null;
   let wake: (() => void) | null = null;
   let pendingWake = false;
@@ -59,6 +65,12 @@ export async function runAgent(agent: Agent, opts: RunOptions): Promise<void> {
     const agentId = await ensureAgentId(agent);
     const offset = pollOffsetMs(agentId, agent.config.channel.intervalMs);
     opts.log('start', { agentId, group: agent.config.group, channel: agent.config.channel.url, intervalMs: agent.config.channel.intervalMs, pollOffsetMs: offset });
+    // Telemetry runs beside the cycles: they only queue events; no cycle awaits the controller.
+    if (agent.config.controller) {
+      reporter = createReporter(agent, { log: opts.log, overlay: () => overlays.current() });
+      await queueReport(reporter, opts);
+      if (!opts.once) reporter.start();
+    }
 
     const services = await createApplyServices(agent, opts.log);
     for (const r of await recoverJournals(agent, applyEnvFor(agent, services, { overlay: overlays.current(), log: opts.log }))) {
@@ -71,6 +83,7 @@ export async function runAgent(agent: Agent, opts: RunOptions): Promise<void> {
       pendingWake = false;
       let waits: readonly { until: string | null }[] = [];
       await serveRequests(agent, services, overlays.current(), opts);
+      if (reporter) await queueReport(reporter, opts);
       try {
         const env = applyEnvFor(agent, services, { overlay: overlays.current(), log: opts.log, signal: opts.signal });
         const report = await reconcileOnce(agent, env, { fetch });
@@ -80,6 +93,7 @@ export async function runAgent(agent: Agent, opts: RunOptions): Promise<void> {
         const e = toDuckError(err);
         opts.log('cycle-failed', { code: e.code, message: e.message });
       }
+      if (reporter) await queueReport(reporter, opts);
       if (fetch) nextPoll = nextPollAt(Date.now(), agent.config.channel.intervalMs, offset);
       if (opts.once) break;
       if (pendingWake) continue;
@@ -94,11 +108,22 @@ export async function runAgent(agent: Agent, opts: RunOptions): Promise<void> {
       wake = null;
     }
   } finally {
+    // The last send happens while this process still holds the state directory.
+    await reporter?.stop(opts.once ? ONCE_FINAL_SEND_MS : undefined);
     opts.signal.removeEventListener('abort', poke);
     await overlayWatch?.close();
     await requestWatch?.close();
     await lock.release();
     opts.log('stop', {});
+  }
+}
+
+/** A state write only: a failure to queue is logged and never stops the loop. */
+async function queueReport(reporter: Reporter, opts: RunOptions): Promise<void> {
+  try {
+    await reporter.collect();
+  } catch (err) {
+    opts.log('report-queue-failed', { message: toDuckError(err).message });
   }
 }
 

@@ -67,6 +67,11 @@ export async function makeAgentNode(opts: {
 
 async function duckIn(dir: string, configFile: string, env: NodeJS.ProcessEnv, args: string[]): Promise<DuckResult> {
   const result = await run(process.execPath, [DUCK_BIN, ...args, '--config', configFile], { allowFailure: true, cwd: dir, env: { ...process.env, ...env } });
+  return duckResultOf(result, args);
+}
+
+/** A finished `duck` process as a result; stdout parsed as JSON when the command was given --json. */
+export function duckResultOf(result: { code: number; stdout: Buffer; stderr: string }, args: readonly string[]): DuckResult {
   const stdout = result.stdout.toString('utf8');
   let json: Record<string, unknown> | null = null;
   if (args.includes('--json')) {

@@ -4,7 +4,8 @@ import git from 'isomorphic-git';
 import nodeHttp from 'isomorphic-git/http/node';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 import { DuckError } from '../core/errors.js';
-import type { ChannelTransport, GitObjects, TreeEntry } from '../channel/git-objects.js';
+import type { ChannelTransport } from '../channel/git-objects.js';
+import { isomorphicGitObjects } from './isomorphic-git-objects.js';
 import { channelFs } from './git-fs.js';
 
 export interface GitChannelOptions {
@@ -30,23 +31,8 @@ export function openGitChannel(opts: GitChannelOptions): ChannelTransport {
   const http = cappedHttp(opts.maxFetchBytes, opts.url);
   const ref = `refs/heads/${opts.branch}`;
 
-  const objects: GitObjects = {
-    has: async (oid) => {
-      try {
-        await git.readObject({ fs, gitdir, oid, format: 'deflated', cache });
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    readCommitRaw: async (oid) => {
-      const { type, object } = await git.readObject({ fs, gitdir, oid, format: 'content', cache });
-      if (type !== 'commit') throw new DuckError('invalid', `object ${oid} is a ${type}, not a commit`, { commit: oid });
-      return object as Uint8Array;
-    },
-    readTree: async (oid) => (await git.readTree({ fs, gitdir, oid, cache })).tree as TreeEntry[],
-    readBlob: async (oid) => (await git.readBlob({ fs, gitdir, oid, cache })).blob,
-  };
+  const objects = isomorphicGitObjects(fs, gitdir, cache);
+
 
   const ensureRepo = async (): Promise<void> => {
     if (!existsSync(`${gitdir}/HEAD`)) await git.init({ fs, gitdir, bare: true, defaultBranch: opts.branch });

@@ -155,6 +155,7 @@ async function finish(env: ApplyEnv, journal: JournalEntry, outcome: Outcome, re
     commit: journal.commit,
     ms,
     backupId: journal.backupId,
+    trigger: journal.trigger,
   };
   await env.state.update((s) => {
     delete s.journal[journal.app];

@@ -129,9 +129,14 @@ async function acceptFrom(deps: AcceptDeps, tip: string, previous: AcceptedAncho
           acceptedAt: now.toISOString(),
           channelVersion: accepted.policy.channelVersion,
         };
-  const freshnessMs = content.channel.freshness ? parseDuration(content.channel.freshness, { file: 'channel.yaml', field: '/freshness' }) : null;
-  const stale = freshnessMs !== null && now.getTime() - accepted.committedAt.getTime() > freshnessMs;
+  const { stale, freshnessMs } = channelFreshness(content.channel.freshness, accepted.committedAt, now);
   return { anchor, changed, fetched, stale, freshnessMs, content, tree: chain.accepted.tree, passedOver: chain.passedOver, walked: chain.walked };
+}
+
+/** Stale: the accepted commit is older than channel.yaml's freshness (the reporter reuses this). */
+export function channelFreshness(freshness: string | undefined, committedAt: Date, now: Date): { stale: boolean; freshnessMs: number | null } {
+  const freshnessMs = freshness ? parseDuration(freshness, { file: 'channel.yaml', field: '/freshness' }) : null;
+  return { stale: freshnessMs !== null && now.getTime() - committedAt.getTime() > freshnessMs, freshnessMs };
 }
 
 function withTip(err: unknown, tip: string): DuckError {

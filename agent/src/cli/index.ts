@@ -34,6 +34,8 @@ export const duck = defineCommand({
     restore: load('restore'),
     rollback: load('restore'),
     purge: load('purge'),
+    diagnostics: load('diagnostics'),
+    release: load('release'),
   },
 });
 

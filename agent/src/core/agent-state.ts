@@ -1,3 +1,4 @@
+import type { ReportEvent } from '../../../schemas/index.js';
 import type { Step } from './steps.js';
 
 /**
@@ -71,6 +72,8 @@ export interface HistoryEntry {
   readonly commit?: string;
   readonly ms?: number;
   readonly backupId?: string | null;
+  /** Who asked for a change (the journal's trigger): a restore is told apart from an upgrade by it. */
+  readonly trigger?: string;
 }
 
 /** The change in flight for one app, written before each step runs (DESIGN §4.3). */
@@ -128,6 +131,33 @@ export interface AgentState {
   lockDeferredSince: Record<string, string>;
   /** The newest agent-clock time seen (ISO): a clock behind it makes no time-based decision. */
   newestTimeSeen: string | null;
+  /** This agent's enrollment with the controller; a changed controller URL enrolls again. */
+  controller: ControllerEnrollment | null;
+  /** Report events not yet acknowledged by the controller (DESIGN §4.5: the report outbox). */
+  outbox: ReportOutbox;
+}
+
+export interface ControllerEnrollment {
+  readonly url: string;
+  readonly agentId: string;
+  /** The agent's own token: the controller keeps only its hash, so it lives only here. */
+  readonly token: string;
+  readonly enrolledAt: string;
+}
+
+export interface ReportOutbox {
+  /** Oldest first; they leave only when a report carrying them got a 2xx. */
+  events: ReportEvent[];
+  /** Events dropped past the cap and not yet turned into an events-dropped event. */
+  dropped: number;
+  /** The id of the last history entry queued: the entries after it are new. */
+  historyCursor: string | null;
+  /** The id of the channel-refused event last queued, so one refusal is queued once. */
+  refusalQueued: string | null;
+}
+
+export function emptyOutbox(): ReportOutbox {
+  return { events: [], dropped: 0, historyCursor: null, refusalQueued: null };
 }
 
 export function emptyAgentState(): AgentState {
@@ -143,6 +173,8 @@ export function emptyAgentState(): AgentState {
     history: [],
     lockDeferredSince: {},
     newestTimeSeen: null,
+    controller: null,
+    outbox: emptyOutbox(),
   };
 }
 

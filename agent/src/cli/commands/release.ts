@@ -1,0 +1,18 @@
+import type { CommandDef } from 'citty';
+import { defineCommand } from 'citty';
+
+const load = (name: string) => () => import(`./release/${name}.js`).then((m: { default: CommandDef }) => m.default);
+
+// The publisher's side of a channel (DESIGN §2): each subcommand loads lazily, like duck's own.
+export default defineCommand({
+  meta: { name: 'release', description: 'Publish to a release channel: init, add, promote, lint, commit, sign, verify' },
+  subCommands: {
+    init: load('init'),
+    add: load('add'),
+    promote: load('promote'),
+    lint: load('lint'),
+    commit: load('commit'),
+    sign: load('sign'),
+    verify: load('verify'),
+  },
+});

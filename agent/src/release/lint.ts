@@ -1,0 +1,136 @@
+// `duck release lint`: the rules of DESIGN §2 checked on a channel's working tree before merge,
+// with the agent's own readers (read-release, trust-policy, windows) so that what lint passes is
+// what agents accept. Every check runs; every problem is reported with its place.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DEFAULT_LIMITS } from '../agent-config.js';
+import { COMPOSE_FILE_NAMES } from '../apply/app-layout.js';
+import type { CommitTree } from '../channel/commit-tree.js';
+import { readRelease } from '../channel/read-release.js';
+import { CHANNEL_FILE, readPolicy } from '../channel/trust-policy.js';
+import { assertValidWindows } from '../core/windows.js';
+import { checkCompose, unlistedImages } from './compose-check.js';
+import { lintAgainstBase } from './lint-base.js';
+import type { LintProblem, TextOf } from './lint-problem.js';
+import { byPosition, positionOf, problemsOf } from './lint-problem.js';
+import type { LocalRepo } from './local-repo.js';
+import { openWorkTree, walkTree } from './work-tree.js';
+
+export interface LintResult {
+  readonly problems: LintProblem[];
+  readonly releases: number;
+  readonly groups: number;
+}
+
+export interface LintOptions {
+  /** With --base: the repository and the revision published releases are compared with. */
+  readonly base?: { repo: LocalRepo; ref: string };
+}
+
+const RELEASE_FILE = 'release.yaml';
+
+export async function lintChannel(dir: string, opts: LintOptions = {}): Promise<LintResult> {
+  const tree = openWorkTree(dir);
+  const textOf: TextOf = (file) => readFile(join(dir, ...file.split('/')), 'utf8').catch(() => null);
+  const problems: LintProblem[] = [];
+  const at = (file: string, message: string, code: LintProblem['code'] = 'invalid', field = ''): LintProblem => ({
+    file,
+    line: 1,
+    column: 1,
+    field,
+    code,
+    message,
+  });
+
+  const { files, links } = await walkTree(dir);
+  for (const link of links) problems.push(at(link, 'a symbolic link: agents refuse links in a channel (commit the file itself)', 'unsafe-path'));
+
+  if (!files.includes(CHANNEL_FILE)) problems.push(at(CHANNEL_FILE, 'missing: a channel needs its trust policy'));
+  else await readPolicy(tree, []).catch(async (err: unknown) => problems.push(...(await problemsOf(err, [CHANNEL_FILE], textOf))));
+
+  const releaseDirs = new Map<string, { app: string; version: string }>();
+  for (const file of files.filter((f) => f.startsWith('releases/'))) {
+    const [, app, version, ...rest] = file.split('/');
+    if (app === undefined || version === undefined || rest.length === 0) {
+      problems.push(at(file, 'not inside a release directory: releases/<app>/<version>/'));
+      continue;
+    }
+    releaseDirs.set(`releases/${app}/${version}`, { app, version });
+  }
+  for (const [releaseDir, { app, version }] of releaseDirs) {
+    problems.push(...(await lintRelease(tree, textOf, files, releaseDir, app, version)));
+  }
+
+  const groupFiles = files.filter((f) => /^groups\/[^/]+$/.test(f) && f !== 'groups/README.md');
+  for (const file of groupFiles) {
+    if (!file.endsWith('.yaml')) {
+      problems.push(at(file, 'agents read groups/<group>.yaml only: rename it to .yaml'));
+      continue;
+    }
+    problems.push(...(await lintGroup(tree, textOf, file)));
+  }
+  if (groupFiles.length === 0) problems.push(at('groups/', 'no group file: nodes read groups/<group>.yaml'));
+
+  if (opts.base) problems.push(...(await lintAgainstBase(opts.base.repo, opts.base.ref, tree, textOf)));
+  return { problems: problems.sort(byPosition), releases: releaseDirs.size, groups: groupFiles.length };
+}
+
+async function lintRelease(tree: CommitTree, textOf: TextOf, files: readonly string[], dir: string, app: string, version: string): Promise<LintProblem[]> {
+  const releaseFile = `${dir}/${RELEASE_FILE}`;
+  if (!files.includes(releaseFile)) {
+    return [{ file: `${dir}/`, line: 1, column: 1, field: '', code: 'invalid', message: `a release directory needs a ${RELEASE_FILE}` }];
+  }
+  const problems: LintProblem[] = [];
+  const listed = await readRelease(tree, app, version, { file: releaseFile, field: '' }).then(
+    (content) => content.release.images?.map((i) => i.ref) ?? [],
+    async (err: unknown) => {
+      problems.push(...(await problemsOf(err, [releaseFile], textOf)));
+      return null;
+    },
+  );
+
+  const mine = files.filter((f) => f.startsWith(`${dir}/`));
+  for (const file of mine) {
+    const size = (await tree.readFile(file).catch(() => null))?.length ?? 0;
+    if (size > DEFAULT_LIMITS.maxFileBytes) {
+      problems.push({
+        file,
+        line: 1,
+        column: 1,
+        field: '',
+        code: 'too-large',
+        message: `${size} bytes: agents refuse channel files over ${DEFAULT_LIMITS.maxFileBytes} bytes (limits.maxFileBytes); serve large image archives over HTTP (duck release add --archive-base-url)`,
+      });
+    }
+  }
+
+  const composeName = COMPOSE_FILE_NAMES.find((name) => mine.includes(`${dir}/${name}`));
+  if (composeName === undefined) {
+    const where = (await positionOf(textOf, releaseFile, '/files')) ?? { line: 1, column: 1 };
+    problems.push({ file: releaseFile, ...where, field: '/files', code: 'invalid', message: `no compose file (${COMPOSE_FILE_NAMES.join(', ')}) in ${dir}/` });
+    return problems;
+  }
+  const composeFile = `${dir}/${composeName}`;
+  const compose = checkCompose((await textOf(composeFile)) ?? '', composeFile);
+  problems.push(...compose.problems);
+  if (listed !== null) problems.push(...unlistedImages(compose.images, listed, composeFile));
+  return problems;
+}
+
+async function lintGroup(tree: CommitTree, textOf: TextOf, file: string): Promise<LintProblem[]> {
+  try {
+    const group = await tree.readYaml('group', file);
+    assertValidWindows(group.windows ?? [], { file, field: '/windows' });
+    const problems: LintProblem[] = [];
+    for (const [app, version] of Object.entries(group.apps)) {
+      const releaseFile = `releases/${app}/${version}/${RELEASE_FILE}`;
+      if ((await tree.blobId(releaseFile).catch(() => null)) !== null) continue;
+      const field = `/apps/${app}`;
+      const where = (await positionOf(textOf, file, field)) ?? { line: 1, column: 1 };
+      problems.push({ file, ...where, field, code: 'invalid', message: `${app} ${version} does not exist: there is no ${releaseFile}` });
+    }
+    return problems;
+  } catch (err) {
+    return problemsOf(err, [file], textOf);
+  }
+}

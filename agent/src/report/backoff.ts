@@ -1,0 +1,24 @@
+// Pure: when to try the controller again, and which failures are worth another try.
+import { controllerStatus } from '../adapters/controller-client.js';
+
+export interface BackoffPolicy {
+  readonly minMs: number;
+  readonly maxMs: number;
+}
+
+export const REPORT_BACKOFF: BackoffPolicy = { minMs: 1_000, maxMs: 5 * 60_000 };
+
+/**
+ * Exponential with "equal jitter": half of the ceiling fixed, half random, so a fleet that lost
+ * its controller together does not come back in one wave. `random` is in [0, 1).
+ */
+export function backoffMs(attempt: number, random: number, policy: BackoffPolicy = REPORT_BACKOFF): number {
+  const ceiling = Math.min(policy.maxMs, policy.minMs * 2 ** Math.min(Math.max(attempt - 1, 0), 30));
+  return Math.max(policy.minMs, Math.round(ceiling / 2 + (random * ceiling) / 2));
+}
+
+/** A network error, a 5xx or a 429 may pass by itself; a 400, 401, 403 or 413 would only repeat. */
+export function isRetryable(err: unknown): boolean {
+  const status = controllerStatus(err);
+  return status !== null && (status === 0 || status === 429 || status >= 500);
+}

@@ -1,0 +1,82 @@
+// Pure: what the agent did (its history, its channel refusals) as the controller's report events.
+import { createHash } from 'node:crypto';
+import type { ChangeOutcome, ReportEvent, ReportEventType } from '../../../schemas/index.js';
+import type { ChannelRefusal, HistoryEntry } from '../core/agent-state.js';
+
+const CHANGE_OUTCOMES: readonly string[] = ['applied', 'rolled-back', 'rollback-failed', 'deferred', 'failed', 'interrupted'] satisfies ChangeOutcome[];
+/** The report schema's reason and commit caps: a longer history text is cut, never refused. */
+const MAX_REASON = 4000;
+const MAX_COMMIT = 64;
+
+/**
+ * The history entries after `cursor` (the last one queued), oldest first. A cursor that is no
+ * longer in the history (trimmed, or a state from before reporting) queues all of it: the
+ * controller deduplicates by id, so a repeat costs bytes, never a double count.
+ */
+export function historySince(history: readonly HistoryEntry[], cursor: string | null): readonly HistoryEntry[] {
+  if (cursor === null) return history;
+  const at = history.findIndex((h) => h.id === cursor);
+  return at < 0 ? history : history.slice(at + 1);
+}
+
+/** One history entry as one event with the same id, so a re-queued entry stays one event. */
+export function eventOfHistory(entry: HistoryEntry): ReportEvent {
+  const change = CHANGE_OUTCOMES.includes(entry.outcome);
+  const event: ReportEvent = {
+    id: entry.id,
+    at: entry.at,
+    type: change ? changeType(entry) : (entry.outcome as ReportEventType),
+    ...(change ? { outcome: entry.outcome as ChangeOutcome } : {}),
+    app: entry.app,
+    from: entry.from,
+    to: entry.to,
+    reason: entry.reason.slice(0, MAX_REASON),
+  };
+  if (entry.commit) event.commit = entry.commit.slice(0, MAX_COMMIT);
+  if (entry.ms !== undefined) event.ms = Math.max(0, Math.round(entry.ms));
+  return event;
+}
+
+/** install from nothing; restore when the operator restored a backup; else the versions decide. */
+function changeType(entry: HistoryEntry): ReportEventType {
+  if (entry.from === null) return 'install';
+  // Entries written before history carried the trigger: operator-acts' restore reason is "duck restore <id>".
+  if (entry.trigger === 'restore' || (entry.trigger === undefined && entry.reason.startsWith('duck restore '))) return 'restore';
+  if (entry.to === null || entry.from === entry.to) return 'reconfigure';
+  return compareVersions(entry.to, entry.from) < 0 ? 'downgrade' : 'upgrade';
+}
+
+/**
+ * Numeric part by part ("1.10.0" > "1.9.2"), a part that is not a number compared as text;
+ * a version with more parts is newer when the common parts are equal ("1.2.1" > "1.2").
+ */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split(/[.+_-]/);
+  const pb = b.split(/[.+_-]/);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = pa[i];
+    const y = pb[i];
+    if (x === undefined) return -1;
+    if (y === undefined) return 1;
+    const nx = /^\d+$/.test(x) ? Number(x) : NaN;
+    const ny = /^\d+$/.test(y) ? Number(y) : NaN;
+    const diff = Number.isNaN(nx) || Number.isNaN(ny) ? (x < y ? -1 : x > y ? 1 : 0) : nx - ny;
+    if (diff !== 0) return Math.sign(diff);
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * A channel refusal is kept as the state's lastRefusal, not in the history: its event id comes
+ * from the refused tip and reason, so the same refusal seen at every poll is queued once.
+ */
+export function eventOfRefusal(refusal: ChannelRefusal): ReportEvent {
+  const digest = createHash('sha256').update(`${refusal.tip}\n${refusal.reason}`).digest('hex').slice(0, 32);
+  return {
+    id: `refused-${digest}`,
+    at: refusal.at,
+    type: 'channel-refused',
+    reason: `${refusal.reason}: ${refusal.message}`.slice(0, MAX_REASON),
+    ...(refusal.tip ? { commit: refusal.tip.slice(0, MAX_COMMIT) } : {}),
+  };
+}

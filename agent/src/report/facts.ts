@@ -1,0 +1,61 @@
+// The node's facts for enrollment and reports: what the controller shows of a node.
+import { readFile } from 'node:fs/promises';
+import { arch, hostname, release, type } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { NodeFacts } from '../../../schemas/index.js';
+import { createDockerCli } from '../adapters/docker-cli.js';
+import { detectCompose } from '../adapters/compose-cli.js';
+
+/** Each probe of Docker or Compose may hang on a wedged engine: facts are never worth waiting long for. */
+const PROBE_MS = 10_000;
+
+export async function nodeFacts(group: string): Promise<NodeFacts> {
+  const [pretty, agentVersion, docker, compose] = await Promise.all([osPrettyName(), duckVersion(), dockerVersion(), composeVersion()]);
+  return {
+    hostname: hostname().slice(0, 253) || 'unknown',
+    os: `${type().toLowerCase()} ${release()}${pretty ? ` (${pretty})` : ''}`.slice(0, 200),
+    arch: arch().slice(0, 32),
+    agentVersion: agentVersion.slice(0, 64),
+    docker: docker?.slice(0, 64) ?? null,
+    compose: compose?.slice(0, 64) ?? null,
+    group,
+  };
+}
+
+/** PRETTY_NAME from /etc/os-release, when the file is there and readable. */
+export async function osPrettyName(file = '/etc/os-release'): Promise<string | null> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const match = /^PRETTY_NAME=(.*)$/m.exec(text);
+  return match ? match[1]!.trim().replace(/^(["'])(.*)\1$/, '$2') : null;
+}
+
+/** The duck package's version: package.json is found upward from this module, in src and in dist alike. */
+export async function duckVersion(): Promise<string> {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const pkg = (await readFile(join(dir, 'package.json'), 'utf8').then(JSON.parse, () => null)) as { name?: string; version?: string } | null;
+    if (pkg?.name === 'duck' && pkg.version) return pkg.version;
+    dir = dirname(dir);
+  }
+  return 'unknown';
+}
+
+/** The engine's version, or null when no engine answers. */
+export async function dockerVersion(): Promise<string | null> {
+  return withTimeout(createDockerCli().version().then((v) => v.server || null));
+}
+
+/** 'v2 2.29.1' or 'v1 1.29.2', or null when no compose is found. */
+export async function composeVersion(): Promise<string | null> {
+  return withTimeout(detectCompose().then((c) => `${c.flavor} ${c.version}`));
+}
+
+function withTimeout<T>(work: Promise<T>): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), PROBE_MS);
+    timer.unref();
+  });
+  return Promise.race([work.catch(() => null), timeout]).finally(() => clearTimeout(timer));
+}

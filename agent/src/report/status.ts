@@ -1,0 +1,61 @@
+// Pure: the status a report carries, from the agent state and the decisions `duck status` shows.
+import type { AgentStatus, AppRunState, AppStatus } from '../../../schemas/index.js';
+import type { AgentState } from '../core/agent-state.js';
+import type { DesiredState } from '../core/desired.js';
+
+export interface StatusInput {
+  readonly state: AgentState;
+  readonly group: string;
+  /** resolve()'s answer for the accepted commit; null before the first accept. */
+  readonly desired: DesiredState | null;
+  /** From channelFreshness() of the accepted commit; false when nothing is accepted. */
+  readonly stale: boolean;
+}
+
+export function agentStatus(input: StatusInput): AgentStatus {
+  const { state, desired } = input;
+  const { anchor, lastRefusal, lastCheckAt } = state.channel;
+  const apps = desired ? desired.apps.map((a) => appStatus(state, a.app, a.current, a.desired, a.decision, a.reason)) : installedOnly(state);
+  return {
+    group: input.group,
+    held: desired?.hold != null,
+    channel: {
+      commit: anchor?.commit ?? null,
+      committedAt: anchor?.committedAt ?? null,
+      acceptedAt: anchor?.acceptedAt ?? null,
+      lastCheckAt,
+      stale: input.stale,
+      refusal: lastRefusal
+        ? { reason: lastRefusal.reason.slice(0, 64), message: lastRefusal.message.slice(0, 2000), ...(lastRefusal.tip ? { tip: lastRefusal.tip.slice(0, 64) } : {}), at: lastRefusal.at }
+        : null,
+    },
+    apps: apps.sort((a, b) => (a.app < b.app ? -1 : a.app > b.app ? 1 : 0)).slice(0, 500),
+  };
+}
+
+/** Before the first accept there are no decisions: what is installed stays as it is. */
+function installedOnly(state: AgentState): AppStatus[] {
+  return Object.entries(state.apps).map(([app, installed]) => appStatus(state, app, installed.version, null, 'none', 'no channel commit accepted yet'));
+}
+
+function appStatus(state: AgentState, app: string, current: string | null, desired: string | null, decision: AppStatus['decision'], reason: string): AppStatus {
+  const failed = state.failed[app];
+  return {
+    app,
+    current,
+    desired,
+    decision,
+    reason: reason.slice(0, 2000),
+    state: runState(state, app),
+    ...(failed ? { failedVersion: failed.version } : {}),
+  };
+}
+
+/** Worst first: an orphan or an operator's stop says more than a failed version beside a running one. */
+function runState(state: AgentState, app: string): AppRunState {
+  const installed = state.apps[app];
+  if (installed?.orphaned) return 'orphaned';
+  if (installed?.stoppedByOperator) return 'stopped';
+  if (state.failed[app]) return 'failed';
+  return installed ? 'running' : 'absent';
+}

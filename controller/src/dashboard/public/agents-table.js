@@ -1,0 +1,123 @@
+// The agents table and its filters (group, app, version, state). The filter form is built once and
+// kept across refreshes; only its options and the rows are renewed.
+import { stateBadge } from './badges.js';
+import { el, table } from './dom.js';
+import { STATES, STATE_LABELS, ago, plural, shortCommit } from './format.js';
+import { FILTER_KEYS, agentHref } from './routes.js';
+
+/** More rows than this make the page slow and unreadable; the filters narrow the table. */
+const MAX_ROWS = 500;
+
+const FILTER_LABELS = { group: 'Group', app: 'App', version: 'Version', state: 'State' };
+
+const byName = (a, b) => a.localeCompare(b, undefined, { numeric: true });
+
+/** The choices each filter offers, from the fleet summary and the other filters chosen. */
+function filterChoices(fleet, filters) {
+  const groups = fleet.groups.filter((g) => !filters.group || g.group === filters.group);
+  const apps = groups.flatMap((g) => g.apps);
+  const versions = apps.filter((a) => !filters.app || a.app === filters.app).flatMap((a) => a.versions.map((v) => v.version));
+  return {
+    group: fleet.groups.map((g) => [g.group, g.group]).sort((a, b) => byName(a[0], b[0])),
+    app: [...new Set(apps.map((a) => a.app))].sort(byName).map((a) => [a, a]),
+    version: [...new Set(versions.filter((v) => v !== null))].sort(byName).map((v) => [v, v]),
+    state: STATES.map((s) => [s, STATE_LABELS[s]]),
+  };
+}
+
+function setOptions(select, choices, value) {
+  const wanted = [['', 'All'], ...choices];
+  // A value from the address that the fleet no longer has stays selectable, so the filter shows.
+  if (value && !choices.some(([v]) => v === value)) wanted.push([value, value]);
+  const same = select.options.length === wanted.length && wanted.every(([v, label], i) => select.options[i].value === v && select.options[i].text === label);
+  if (!same) select.replaceChildren(...wanted.map(([v, label]) => el('option', { value: v }, label)));
+  select.value = value;
+}
+
+function appsCell(apps) {
+  return el(
+    'td',
+    {},
+    el(
+      'div',
+      { class: 'apps-cell' },
+      apps.map((a) =>
+      el(
+        'span',
+        { class: `app-chip${a.current !== a.desired ? ' behind' : ''}`, title: a.reason },
+        el('strong', {}, a.app),
+        ` ${a.current ?? 'none'}`,
+          a.current !== a.desired ? ` → ${a.desired ?? 'none'}` : null,
+        ),
+      ),
+    ),
+  );
+}
+
+function channelCell(channel, now) {
+  if (!channel) return el('td', { class: 'wide-only muted' }, 'never accepted');
+  return el(
+    'td',
+    { class: 'wide-only' },
+    el('code', {}, shortCommit(channel.commit)),
+    el('span', { class: 'muted' }, ` · ${ago(channel.committedAt, now)}`),
+    channel.stale ? el('span', { class: 'tag tag-warn' }, 'stale') : null,
+    channel.refusal ? el('span', { class: 'tag tag-bad', title: channel.refusal.message }, `refused: ${channel.refusal.reason}`) : null,
+  );
+}
+
+function agentRow(agent, now) {
+  return el(
+    'tr',
+    { data: { agentId: agent.agentId, state: agent.state } },
+    el('td', {}, stateBadge(agent.state)),
+    el('td', {}, el('a', { class: 'hostname', href: agentHref(agent.agentId) }, agent.hostname)),
+    el('td', { class: 'wide-only' }, agent.group),
+    appsCell(agent.apps),
+    channelCell(agent.channel, now),
+    el('td', { class: 'wide-only' }, ago(agent.lastSeenAt, now)),
+  );
+}
+
+export function createAgentsPanel(onFilter) {
+  const selects = {};
+  const form = el('form', { class: 'filters', 'aria-label': 'Filter agents' });
+  for (const key of FILTER_KEYS) {
+    selects[key] = el('select', { id: `filter-${key}`, name: key });
+    form.append(el('div', { class: 'field' }, el('label', { for: `filter-${key}` }, FILTER_LABELS[key]), selects[key]));
+  }
+  const clear = el('a', { class: 'button quiet clear-filters', href: '#/' }, 'Clear filters');
+  form.append(clear);
+  form.addEventListener('change', () => {
+    const filters = {};
+    for (const key of FILTER_KEYS) filters[key] = selects[key].value;
+    onFilter(filters);
+  });
+  form.addEventListener('submit', (event) => event.preventDefault());
+
+  const summary = el('p', { class: 'muted table-summary', 'aria-live': 'polite' });
+  const body = el('div');
+  const node = el('section', { class: 'card panel agents-panel' }, el('h2', {}, 'Agents'), form, summary, body);
+
+  function update(fleet, list, filters, now) {
+    const choices = filterChoices(fleet, filters);
+    for (const key of FILTER_KEYS) setOptions(selects[key], choices[key], filters[key]);
+    clear.hidden = FILTER_KEYS.every((key) => !filters[key]);
+    const shown = list.agents.slice(0, MAX_ROWS);
+    summary.textContent =
+      list.agents.length > MAX_ROWS
+        ? `Showing ${MAX_ROWS} of ${list.agents.length} agents; narrow them with the filters.`
+        : `${plural(list.agents.length, 'agent')}${clear.hidden ? '' : ' match the filters'}.`;
+    body.replaceChildren(
+      shown.length === 0
+        ? el('p', { class: 'muted' }, 'No agent matches.')
+        : table(
+            ['State', 'Host', { label: 'Group', class: 'wide-only' }, 'Apps', { label: 'Channel', class: 'wide-only' }, { label: 'Last seen', class: 'wide-only' }],
+            shown.map((agent) => agentRow(agent, now)),
+            { class: 'agents' },
+          ),
+    );
+  }
+
+  return { node, update };
+}

@@ -1,0 +1,70 @@
+// Versions per group and app as horizontal bars (each version's share of the group's agents, the
+// desired version marked), and the staged rollout's progress towards the desired version.
+import { el } from './dom.js';
+import { percent } from './format.js';
+import { filterHref } from './routes.js';
+
+const newestFirst = (a, b) => String(b.version).localeCompare(String(a.version), undefined, { numeric: true });
+
+function rolloutBar(app) {
+  const share = percent(app.upToDate, app.total);
+  return el(
+    'div',
+    { class: 'rollout', data: { rollout: `${app.upToDate}/${app.total}` } },
+    el('div', { class: 'rollout-text' }, `Rollout of ${app.desired ?? 'no version'}: `, el('strong', {}, `${app.upToDate} of ${app.total}`), ` up to date (${share}%)`),
+    el(
+      'div',
+      {
+        class: 'progress',
+        role: 'progressbar',
+        'aria-label': `${app.app}: agents up to date`,
+        'aria-valuemin': 0,
+        'aria-valuemax': app.total,
+        'aria-valuenow': app.upToDate,
+      },
+      el('div', { class: 'progress-fill', style: { width: `${share}%` } }),
+    ),
+  );
+}
+
+function versionRow(group, app, version, total) {
+  const desired = version.version === app.desired;
+  const share = percent(version.agents, total);
+  const name = version.version ?? 'not installed';
+  return el(
+    'li',
+    { class: `version-row${desired ? ' desired' : ''}`, data: { version: name, desired: String(desired) } },
+    el(
+      'a',
+      { class: 'version-label', href: filterHref({ group, app: app.app, version: version.version ?? '' }), title: `Agents of ${group} running ${app.app} ${name}` },
+      name,
+    ),
+    el('div', { class: 'bar', 'aria-hidden': 'true' }, el('div', { class: 'bar-fill', style: { width: `${share}%` } })),
+    el('span', { class: 'version-count' }, String(version.agents)),
+    el('span', { class: 'version-share muted' }, `${share}%`),
+    desired ? el('span', { class: 'tag tag-desired' }, 'desired') : null,
+  );
+}
+
+function appBlock(group, app) {
+  return el(
+    'div',
+    { class: 'app-versions', data: { app: app.app } },
+    el('h4', {}, app.app),
+    rolloutBar(app),
+    el('ul', { class: 'versions', 'aria-label': `${app.app} versions in ${group}` }, [...app.versions].sort(newestFirst).map((v) => versionRow(group, app, v, app.total))),
+  );
+}
+
+/** One card per group: its apps, their versions and their rollout. */
+export function renderVersions(groups) {
+  if (groups.length === 0) return [el('p', { class: 'muted' }, 'No agent has reported yet.')];
+  return groups.map((group) =>
+    el(
+      'article',
+      { class: 'group', data: { group: group.group } },
+      el('h3', {}, el('a', { href: filterHref({ group: group.group }) }, group.group), el('span', { class: 'muted' }, ` · ${group.agents} agents`)),
+      group.apps.length === 0 ? el('p', { class: 'muted' }, 'No apps.') : group.apps.map((app) => appBlock(group.group, app)),
+    ),
+  );
+}

@@ -1,0 +1,76 @@
+// Who is calling, from `Authorization: Bearer <token>` (or the dashboard's session cookie), and
+// whether that fits the route: no credentials → 401, credentials of another kind → 403.
+import type { Context, Middleware } from 'koa';
+import { HttpError } from '../http-error.js';
+import { SESSION_COOKIE, type SessionStore } from '../sessions.js';
+import type { FleetStore } from '../store/fleet-store.js';
+import { hashToken, sameDigest, sameSecret } from '../tokens.js';
+
+export type Caller = { kind: 'admin' } | { kind: 'enroll' } | { kind: 'agent'; agentId: string } | { kind: 'unknown' };
+
+export interface AuthDeps {
+  enrollToken: string;
+  adminToken: string;
+  store: FleetStore;
+  sessions: SessionStore;
+}
+
+export interface AgentAuthState {
+  agentId: string;
+}
+
+export function bearerToken(ctx: Context): string | undefined {
+  const header = ctx.get('Authorization');
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+/** Null when the request carries no credentials at all (no bearer token, no live session). */
+async function identify(ctx: Context, deps: AuthDeps, allowSession: boolean): Promise<Caller | null> {
+  const token = bearerToken(ctx);
+  if (token === undefined) {
+    // An expired or logged-out session is no credential at all (401): the dashboard asks to log in.
+    return allowSession && deps.sessions.valid(ctx.cookies.get(SESSION_COOKIE)) ? { kind: 'admin' } : null;
+  }
+  // Both comparisons always run, so the timing does not say which kind a guess came close to.
+  const admin = sameSecret(token, deps.adminToken);
+  const enroll = sameSecret(token, deps.enrollToken);
+  if (admin) return { kind: 'admin' };
+  if (enroll) return { kind: 'enroll' };
+  const hash = hashToken(token);
+  const agentId = await deps.store.agentIdForTokenHash(hash);
+  if (agentId === null) return { kind: 'unknown' };
+  const record = await deps.store.getAgent(agentId);
+  return record && sameDigest(record.tokenHash, hash) ? { kind: 'agent', agentId } : { kind: 'unknown' };
+}
+
+function refuse(caller: Caller | null, wanted: string): never {
+  if (caller === null) throw new HttpError(401, 'unauthenticated', `this route needs ${wanted} (Authorization: Bearer <token>)`);
+  throw new HttpError(403, 'forbidden', `this route needs ${wanted}; the credentials given are not one`);
+}
+
+export function requireAdmin(deps: AuthDeps): Middleware {
+  return async (ctx, next) => {
+    const caller = await identify(ctx, deps, true);
+    if (caller?.kind !== 'admin') refuse(caller, 'the admin token or a dashboard session');
+    await next();
+  };
+}
+
+export function requireEnroll(deps: AuthDeps): Middleware {
+  return async (ctx, next) => {
+    const caller = await identify(ctx, deps, false);
+    if (caller?.kind !== 'enroll') refuse(caller, 'the fleet enrollment token');
+    await next();
+  };
+}
+
+/** Sets ctx.state.agentId to the agent the token belongs to. */
+export function requireAgent(deps: AuthDeps): Middleware {
+  return async (ctx, next) => {
+    const caller = await identify(ctx, deps, false);
+    if (caller?.kind !== 'agent') refuse(caller, "an agent's own token");
+    (ctx.state as AgentAuthState).agentId = caller.agentId;
+    await next();
+  };
+}

@@ -1,0 +1,18 @@
+// Unauthenticated: /metrics (counts only, no hostnames or ids) and /healthz for probes.
+import type Router from '@koa/router';
+import type { AppDeps } from '../deps.js';
+import { fleetSummary } from './read.js';
+
+export function healthRoutes(router: Router, deps: AppDeps): void {
+  router.get('/metrics', async (ctx) => {
+    const text = await deps.metrics.render(await fleetSummary(deps));
+    ctx.type = deps.metrics.registry.contentType;
+    ctx.body = text;
+  });
+
+  router.get('/healthz', (ctx) => {
+    const ok = deps.store.healthy();
+    ctx.status = ok ? 200 : 503;
+    ctx.body = ok ? { ok: true } : { ok: false, error: 'unavailable', message: `the store cannot write (${deps.store.location})` };
+  });
+}

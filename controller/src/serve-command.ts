@@ -1,0 +1,83 @@
+// `duck-controller serve`: flags (tokens also from the environment) → startController, one ready
+// line on stdout, JSON log lines on stderr, and an orderly stop on SIGTERM/SIGINT.
+import { defineCommand } from 'citty';
+import { DEFAULT_SETTINGS } from './deps.js';
+import { parseDuration } from './duration.js';
+import { jsonLineLog } from './log.js';
+import { startController, type StartOptions } from './server.js';
+
+function number(text: string | undefined, option: string): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n)) throw new Error(`${option}: "${text}" is not a number`);
+  return n;
+}
+
+function duration(text: string | undefined, option: string): number | undefined {
+  return text === undefined || text === '' ? undefined : parseDuration(text, option);
+}
+
+export default defineCommand({
+  meta: { name: 'serve', description: 'Serve the controller API, /metrics and the dashboard' },
+  args: {
+    port: { type: 'string', description: 'TCP port (0 picks a free one)', default: '8080' },
+    host: { type: 'string', description: 'Address to listen on', default: '127.0.0.1' },
+    data: { type: 'string', description: 'Data directory (the fleet file and diagnostics bundles)', required: true },
+    'enroll-token': { type: 'string', description: 'Fleet enrollment token (or DUCK_ENROLL_TOKEN)' },
+    'admin-token': { type: 'string', description: 'Admin token for the read API and dashboard (or DUCK_ADMIN_TOKEN)' },
+    'max-diagnostics-bytes': { type: 'string', description: `Largest diagnostics upload (default ${DEFAULT_SETTINGS.maxDiagnosticsBytes})` },
+    'alert-webhook': { type: 'string', description: 'URL that receives failure-rate alerts (JSON POST)' },
+    'alert-threshold': { type: 'string', description: 'Failure rate (0..1) of a version in a group that raises an alert (default 0.2)' },
+    'alert-min-attempts': { type: 'string', description: 'Attempts before a failure rate counts (default 3)' },
+    'offline-after': { type: 'string', description: 'An agent silent this long is offline (default 15m)' },
+    'event-retention': { type: 'string', description: 'How long events are kept (default 90d)' },
+    'diagnostics-retention': { type: 'string', description: 'How long diagnostics bundles are kept (default 30d)' },
+  },
+  async run({ args }) {
+    const log = jsonLineLog((line) => process.stderr.write(line));
+    let options: StartOptions;
+    try {
+      options = {
+        dataDir: args.data,
+        host: args.host,
+        port: number(args.port, '--port'),
+        enrollToken: args['enroll-token'] ?? process.env.DUCK_ENROLL_TOKEN ?? '',
+        adminToken: args['admin-token'] ?? process.env.DUCK_ADMIN_TOKEN ?? '',
+        maxDiagnosticsBytes: number(args['max-diagnostics-bytes'], '--max-diagnostics-bytes'),
+        alertWebhook: args['alert-webhook'] || undefined,
+        alertThreshold: number(args['alert-threshold'], '--alert-threshold'),
+        alertMinAttempts: number(args['alert-min-attempts'], '--alert-min-attempts'),
+        offlineAfterMs: duration(args['offline-after'], '--offline-after'),
+        eventRetentionMs: duration(args['event-retention'], '--event-retention'),
+        diagnosticsRetentionMs: duration(args['diagnostics-retention'], '--diagnostics-retention'),
+        log,
+      };
+    } catch (err) {
+      process.stderr.write(`duck-controller: ${(err as Error).message}\n`);
+      process.exit(2);
+    }
+    let running;
+    try {
+      running = await startController(options);
+    } catch (err) {
+      process.stderr.write(`duck-controller: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+    process.stdout.write(`duck-controller listening on ${running.url}\n`);
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log({ event: 'stopping', signal });
+      running.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          process.stderr.write(`duck-controller: stopping failed: ${(err as Error).message}\n`);
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  },
+});

@@ -1,0 +1,137 @@
+// Opens the store, wires the parts, listens on loopback unless told otherwise, and closes in
+// order: stop accepting, let requests in flight finish, stop alert retries, flush the store.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AlertNotifier } from './alerts.js';
+import { createApp } from './app.js';
+import { DEFAULT_SETTINGS, type AppDeps, type ControllerSettings } from './deps.js';
+import { removeDiagnosticFile, removeStaleUploads } from './diagnostics-files.js';
+import { silentLog, type Log } from './log.js';
+import { ControllerMetrics } from './metrics.js';
+import { SessionStore } from './sessions.js';
+import type { FleetStore } from './store/fleet-store.js';
+import { LowdbFleetStore } from './store/lowdb-fleet-store.js';
+
+const PRUNE_EVERY_MS = 3_600_000;
+/** Requests still running this long after close() are cut. */
+const CLOSE_GRACE_MS = 10_000;
+
+export type StartOptions = Pick<ControllerSettings, 'dataDir' | 'enrollToken' | 'adminToken'> &
+  Partial<ControllerSettings> & {
+    host?: string;
+    port?: number;
+    log?: Log;
+    /** A store opened by the caller (a PostgreSQL store, a benchmark's seeded one); default lowdb in dataDir. */
+    store?: FleetStore;
+    /** Webhook retry backoff base; tests shorten it. */
+    alertMinTimeoutMs?: number;
+    now?: () => Date;
+  };
+
+export interface RunningController {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly store: FleetStore;
+  close(): Promise<void>;
+}
+
+/** Throws an Error naming the setting when one is missing or out of range. */
+export function checkSettings(opts: StartOptions): ControllerSettings {
+  if (!opts.enrollToken) throw new Error('the enrollment token is missing (--enroll-token or DUCK_ENROLL_TOKEN)');
+  if (!opts.adminToken) throw new Error('the admin token is missing (--admin-token or DUCK_ADMIN_TOKEN)');
+  if (opts.enrollToken === opts.adminToken) throw new Error('the enrollment token and the admin token must differ');
+  const d = DEFAULT_SETTINGS;
+  const settings: ControllerSettings = {
+    dataDir: opts.dataDir,
+    enrollToken: opts.enrollToken,
+    adminToken: opts.adminToken,
+    maxDiagnosticsBytes: opts.maxDiagnosticsBytes ?? d.maxDiagnosticsBytes,
+    maxReportBytes: opts.maxReportBytes ?? d.maxReportBytes,
+    ...(opts.alertWebhook ? { alertWebhook: opts.alertWebhook } : {}),
+    alertThreshold: opts.alertThreshold ?? d.alertThreshold,
+    alertMinAttempts: opts.alertMinAttempts ?? d.alertMinAttempts,
+    offlineAfterMs: opts.offlineAfterMs ?? d.offlineAfterMs,
+    eventRetentionMs: opts.eventRetentionMs ?? d.eventRetentionMs,
+    diagnosticsRetentionMs: opts.diagnosticsRetentionMs ?? d.diagnosticsRetentionMs,
+  };
+  if (!opts.dataDir) throw new Error('the data directory is missing (--data)');
+  if (!(settings.alertThreshold >= 0 && settings.alertThreshold <= 1)) throw new Error(`--alert-threshold must be within 0..1, got ${settings.alertThreshold}`);
+  if (!(Number.isInteger(settings.alertMinAttempts) && settings.alertMinAttempts >= 1)) {
+    throw new Error(`--alert-min-attempts must be a whole number >= 1, got ${settings.alertMinAttempts}`);
+  }
+  if (!(Number.isSafeInteger(settings.maxDiagnosticsBytes) && settings.maxDiagnosticsBytes > 0)) {
+    throw new Error(`--max-diagnostics-bytes must be a whole number > 0, got ${settings.maxDiagnosticsBytes}`);
+  }
+  if (settings.alertWebhook !== undefined && !/^https?:\/\//.test(settings.alertWebhook)) {
+    throw new Error(`--alert-webhook must be an http(s) URL, got ${settings.alertWebhook}`);
+  }
+  return settings;
+}
+
+async function prune(deps: AppDeps): Promise<void> {
+  const { settings, store, log } = deps;
+  const result = await store.prune(deps.now(), settings);
+  for (const d of result.diagnostics) await removeDiagnosticFile(settings.dataDir, d.id);
+  if (result.events > 0 || result.diagnostics.length > 0) log({ event: 'pruned', events: result.events, diagnostics: result.diagnostics.length });
+}
+
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+export async function startController(opts: StartOptions): Promise<RunningController> {
+  const settings = checkSettings(opts);
+  const log = opts.log ?? silentLog;
+  const store = opts.store ?? (await LowdbFleetStore.open(settings.dataDir));
+  const deps: AppDeps = {
+    settings,
+    store,
+    log,
+    metrics: new ControllerMetrics(),
+    alerts: new AlertNotifier({ url: settings.alertWebhook, log, minTimeoutMs: opts.alertMinTimeoutMs }),
+    sessions: new SessionStore(),
+    now: opts.now ?? (() => new Date()),
+  };
+  await removeStaleUploads(settings.dataDir);
+  await prune(deps);
+  const timer = setInterval(() => {
+    prune(deps).catch((err: unknown) => log({ event: 'prune-failed', error: (err as Error).message }));
+  }, PRUNE_EVERY_MS);
+  timer.unref();
+
+  const server = createServer(createApp(deps).callback());
+  let address: AddressInfo;
+  try {
+    address = await listen(server, opts.port ?? 0, opts.host ?? '127.0.0.1');
+  } catch (err) {
+    clearInterval(timer);
+    await store.close();
+    throw err;
+  }
+  const host = address.address.includes(':') ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${address.port}`,
+    host: address.address,
+    port: address.port,
+    store,
+    close: () =>
+      (closing ??= (async () => {
+        clearInterval(timer);
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        await closed;
+        clearTimeout(cut);
+        await deps.alerts.close();
+        await store.close();
+      })()),
+  };
+}

@@ -1,0 +1,215 @@
+// The fleet as one in-memory document plus its indexes: the lowdb store persists `file` as is,
+// the indexes make a report, a token check and a lookup O(1) at 100,000 agents. No I/O here.
+import type { ChangeOutcome, NodeFacts, ReportMessage } from '../../../schemas/index.js';
+import type {
+  AgentRecord,
+  AlertRecord,
+  DiagnosticRecord,
+  FailureRecord,
+  OutcomeEntry,
+  PruneResult,
+  ReportResult,
+  RetentionPolicy,
+  StoredEvent,
+} from './fleet-store.js';
+
+export const FLEET_FILE_FORMAT = 1;
+/** Events kept per agent beyond retention; the seen-id set is exactly the kept events' ids. */
+export const MAX_EVENTS_PER_AGENT = 2000;
+export const MAX_RECENT_FAILURES = 100;
+export const MAX_FAILED_AGENTS_PER_VERSION = 200;
+
+export interface AgentEntry extends AgentRecord {
+  /** Receive order, oldest first. */
+  events: StoredEvent[];
+}
+
+export interface FleetFile {
+  format: typeof FLEET_FILE_FORMAT;
+  agents: AgentEntry[];
+  diagnostics: DiagnosticRecord[];
+  outcomes: OutcomeEntry[];
+  /** Oldest first. */
+  recentFailures: FailureRecord[];
+  alerts: AlertRecord[];
+}
+
+export function emptyFleetFile(): FleetFile {
+  return { format: FLEET_FILE_FORMAT, agents: [], diagnostics: [], outcomes: [], recentFailures: [], alerts: [] };
+}
+
+const COUNTED: Partial<Record<ChangeOutcome, keyof Pick<OutcomeEntry, 'applied' | 'rolledBack' | 'rollbackFailed' | 'deferred'>>> = {
+  applied: 'applied',
+  'rolled-back': 'rolledBack',
+  'rollback-failed': 'rollbackFailed',
+  deferred: 'deferred',
+};
+const FAILURES: ReadonlySet<ChangeOutcome> = new Set(['failed', 'rolled-back', 'rollback-failed']);
+
+export function outcomeKey(group: string, app: string, version: string): string {
+  // NUL cannot occur in schema-checked names, so keys never collide.
+  return `${group}\u0000${app}\u0000${version}`;
+}
+
+export class FleetData {
+  // Maps, not plain objects: an agent id like "constructor" must not meet Object.prototype.
+  private readonly byId = new Map<string, AgentEntry>();
+  private readonly byTokenHash = new Map<string, string>();
+  private readonly seen = new Map<string, Set<string>>();
+  private readonly diagnosticsById = new Map<string, DiagnosticRecord>();
+  private readonly outcomesByKey = new Map<string, OutcomeEntry>();
+  private readonly alertKeys = new Set<string>();
+
+  constructor(readonly file: FleetFile) {
+    for (const entry of file.agents) this.index(entry);
+    for (const d of file.diagnostics) this.diagnosticsById.set(d.id, d);
+    for (const o of file.outcomes) this.outcomesByKey.set(outcomeKey(o.group, o.app, o.version), o);
+    for (const a of file.alerts) this.alertKeys.add(outcomeKey(a.group, a.app, a.version));
+  }
+
+  private index(entry: AgentEntry): void {
+    this.byId.set(entry.agentId, entry);
+    this.byTokenHash.set(entry.tokenHash, entry.agentId);
+    this.seen.set(entry.agentId, new Set(entry.events.map((e) => e.id)));
+  }
+
+  get agentCount(): number {
+    return this.byId.size;
+  }
+
+  agent(agentId: string): AgentEntry | undefined {
+    return this.byId.get(agentId);
+  }
+
+  agentIdForTokenHash(tokenHash: string): string | null {
+    return this.byTokenHash.get(tokenHash) ?? null;
+  }
+
+  register(agentId: string, facts: NodeFacts, tokenHash: string, now: Date): AgentEntry {
+    const existing = this.byId.get(agentId);
+    if (existing) {
+      this.byTokenHash.delete(existing.tokenHash);
+      existing.tokenHash = tokenHash;
+      existing.facts = facts;
+      this.byTokenHash.set(tokenHash, agentId);
+      return existing;
+    }
+    const entry: AgentEntry = {
+      agentId,
+      tokenHash,
+      facts,
+      enrolledAt: now.toISOString(),
+      lastSeenAt: null,
+      status: null,
+      lastOutcomes: {},
+      events: [],
+    };
+    this.file.agents.push(entry);
+    this.index(entry);
+    return entry;
+  }
+
+  applyReport(report: ReportMessage, receivedAt: Date): ReportResult {
+    const entry = this.byId.get(report.agentId);
+    if (!entry) throw new Error(`agent ${report.agentId} is not enrolled`);
+    const at = receivedAt.toISOString();
+    entry.lastSeenAt = at;
+    entry.status = report.status;
+    if (report.facts) entry.facts = report.facts;
+    const seen = this.seen.get(entry.agentId)!;
+    const touched = new Map<string, OutcomeEntry>();
+    const acceptedIds: string[] = [];
+    for (const event of report.events) {
+      if (seen.has(event.id)) continue;
+      seen.add(event.id);
+      entry.events.push({ ...event, receivedAt: at });
+      acceptedIds.push(event.id);
+      if (!event.outcome || !event.app) continue;
+      entry.lastOutcomes[event.app] = event.outcome;
+      const row = this.countOutcome(report.status.group, event.app, event.to ?? null, event.outcome, entry.agentId);
+      if (row) touched.set(outcomeKey(row.group, row.app, row.version), row);
+      if (FAILURES.has(event.outcome)) {
+        this.file.recentFailures.push({
+          agentId: entry.agentId,
+          hostname: entry.facts.hostname,
+          group: report.status.group,
+          app: event.app,
+          from: event.from ?? null,
+          to: event.to ?? null,
+          outcome: event.outcome,
+          reason: event.reason ?? '',
+          at: event.at,
+        });
+      }
+    }
+    this.trimEvents(entry, MAX_EVENTS_PER_AGENT);
+    const failures = this.file.recentFailures;
+    if (failures.length > MAX_RECENT_FAILURES) failures.splice(0, failures.length - MAX_RECENT_FAILURES);
+    return { accepted: acceptedIds.length, duplicates: report.events.length - acceptedIds.length, acceptedIds, touched: [...touched.values()] };
+  }
+
+  private countOutcome(group: string, app: string, version: string | null, outcome: ChangeOutcome, agentId: string): OutcomeEntry | null {
+    const field = COUNTED[outcome];
+    if (!field || version === null) return null;
+    const key = outcomeKey(group, app, version);
+    let row = this.outcomesByKey.get(key);
+    if (!row) {
+      row = { group, app, version, applied: 0, rolledBack: 0, rollbackFailed: 0, deferred: 0, failedAgents: [] };
+      this.outcomesByKey.set(key, row);
+      this.file.outcomes.push(row);
+    }
+    row[field]++;
+    const failed = field === 'rolledBack' || field === 'rollbackFailed';
+    if (failed && !row.failedAgents.includes(agentId) && row.failedAgents.length < MAX_FAILED_AGENTS_PER_VERSION) {
+      row.failedAgents.push(agentId);
+    }
+    return row;
+  }
+
+  private trimEvents(entry: AgentEntry, keep: number): number {
+    const excess = entry.events.length - keep;
+    if (excess <= 0) return 0;
+    const seen = this.seen.get(entry.agentId)!;
+    for (const dropped of entry.events.splice(0, excess)) seen.delete(dropped.id);
+    return excess;
+  }
+
+  hasAlert(group: string, app: string, version: string): boolean {
+    return this.alertKeys.has(outcomeKey(group, app, version));
+  }
+
+  addAlert(alert: AlertRecord): boolean {
+    const key = outcomeKey(alert.group, alert.app, alert.version);
+    if (this.alertKeys.has(key)) return false;
+    this.alertKeys.add(key);
+    this.file.alerts.push(alert);
+    return true;
+  }
+
+  addDiagnostic(record: DiagnosticRecord): void {
+    this.diagnosticsById.set(record.id, record);
+    this.file.diagnostics.push(record);
+  }
+
+  diagnostic(id: string): DiagnosticRecord | undefined {
+    return this.diagnosticsById.get(id);
+  }
+
+  prune(now: Date, policy: RetentionPolicy): PruneResult {
+    const eventCutoff = new Date(now.getTime() - policy.eventRetentionMs).toISOString();
+    let events = 0;
+    for (const entry of this.file.agents) {
+      // Receive order is time order, so the expired events are a prefix.
+      let expired = 0;
+      while (expired < entry.events.length && entry.events[expired]!.receivedAt < eventCutoff) expired++;
+      if (expired > 0) events += this.trimEvents(entry, entry.events.length - expired);
+    }
+    const diagCutoff = new Date(now.getTime() - policy.diagnosticsRetentionMs).toISOString();
+    const removed = this.file.diagnostics.filter((d) => d.receivedAt < diagCutoff);
+    if (removed.length > 0) {
+      this.file.diagnostics = this.file.diagnostics.filter((d) => d.receivedAt >= diagCutoff);
+      for (const d of removed) this.diagnosticsById.delete(d.id);
+    }
+    return { events, diagnostics: removed };
+  }
+}

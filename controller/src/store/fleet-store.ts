@@ -1,0 +1,122 @@
+// What the controller keeps, behind one small async interface. The default is LowdbFleetStore
+// (one JSON file, group-committed). Nothing here names lowdb: a PostgreSQL store implements the
+// same methods, and that is where a larger fleet moves — past a few hundred thousand agents, or
+// when the data file grows past what one process should rewrite per batch (every write rewrites
+// the whole file). There listAgents() becomes an aggregate query (GROUP BY group, app, version)
+// feeding the fleet summary, events a table indexed by (agent_id, event_id), and group commit a
+// transaction per batch.
+import type { AgentStatus, ChangeOutcome, NodeFacts, ReportEvent, ReportMessage } from '../../../schemas/index.js';
+
+export interface AgentRecord {
+  agentId: string;
+  /** sha256 (hex) of the agent's current token; the token itself is never stored. */
+  tokenHash: string;
+  facts: NodeFacts;
+  enrolledAt: string;
+  /** Receive time of its last report; null until the first. */
+  lastSeenAt: string | null;
+  status: AgentStatus | null;
+  /** app → outcome of the newest change event reported for it. */
+  lastOutcomes: Record<string, ChangeOutcome>;
+}
+
+export interface StoredEvent extends ReportEvent {
+  receivedAt: string;
+}
+
+export interface DiagnosticRecord {
+  id: string;
+  agentId: string;
+  /** A sanitized display name; the file on disk is always `<id>.tar.gz`. */
+  filename: string;
+  bytes: number;
+  sha256: string;
+  receivedAt: string;
+}
+
+/** Change outcomes per (group of the reporting agent, app, version = event.to). */
+export interface OutcomeCounts {
+  group: string;
+  app: string;
+  version: string;
+  applied: number;
+  rolledBack: number;
+  rollbackFailed: number;
+  deferred: number;
+}
+
+export interface OutcomeEntry extends OutcomeCounts {
+  /** Agents that reported a failure of this version (bounded), for the alert. */
+  failedAgents: string[];
+}
+
+export interface FailureRecord {
+  agentId: string;
+  hostname: string;
+  group: string;
+  app: string;
+  from: string | null;
+  to: string | null;
+  outcome: ChangeOutcome;
+  reason: string;
+  at: string;
+}
+
+export interface AlertRecord {
+  group: string;
+  app: string;
+  version: string;
+  rate: number;
+  attempts: number;
+  failures: number;
+  at: string;
+}
+
+export interface ReportResult {
+  accepted: number;
+  duplicates: number;
+  /** Ids of the events new to the store, in report order. */
+  acceptedIds: string[];
+  /** The outcome rows this report changed, after the change. */
+  touched: OutcomeEntry[];
+}
+
+export interface RetentionPolicy {
+  eventRetentionMs: number;
+  diagnosticsRetentionMs: number;
+}
+
+export interface PruneResult {
+  events: number;
+  /** Records removed; the caller deletes their files. */
+  diagnostics: DiagnosticRecord[];
+}
+
+export interface FleetStore {
+  /** Where the data lives, for messages (a file path, a database URL without password). */
+  readonly location: string;
+  /** Enrolls an agent or re-enrolls it with a new token hash, keeping its history. */
+  register(agentId: string, facts: NodeFacts, tokenHash: string, now: Date): Promise<AgentRecord>;
+  /** The agent whose current token has this sha256, or null. */
+  agentIdForTokenHash(tokenHash: string): Promise<string | null>;
+  /** Resolves once the report is durable. Events already seen (by id, per agent) are not counted again. */
+  recordReport(report: ReportMessage, receivedAt: Date): Promise<ReportResult>;
+  /** Records an alert unless one exists for the same (group, app, version); true when recorded. */
+  recordAlert(alert: AlertRecord): Promise<boolean>;
+  addDiagnostic(record: DiagnosticRecord): Promise<void>;
+  getAgent(agentId: string): Promise<AgentRecord | null>;
+  listAgents(): Promise<readonly AgentRecord[]>;
+  /** Newest first. */
+  events(agentId: string, limit: number): Promise<StoredEvent[]>;
+  diagnostics(agentId?: string): Promise<DiagnosticRecord[]>;
+  getDiagnostic(id: string): Promise<DiagnosticRecord | null>;
+  outcomes(): Promise<OutcomeCounts[]>;
+  /** Newest first. */
+  recentFailures(limit: number): Promise<FailureRecord[]>;
+  alerts(): Promise<AlertRecord[]>;
+  prune(now: Date, policy: RetentionPolicy): Promise<PruneResult>;
+  /** False after a write failed, until one succeeds. */
+  healthy(): boolean;
+  /** Writes what is pending and releases the store. */
+  close(): Promise<void>;
+}

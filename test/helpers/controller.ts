@@ -1,0 +1,145 @@
+// A real duck-controller for tests: createApp + server.ts in this process, on 127.0.0.1, with
+// its own data directory. restart() stops it and starts a fresh one on the same port and data,
+// so whatever survives is what the store persisted.
+import { randomBytes } from 'node:crypto';
+import type { AppStatus, ChangeOutcome, ChannelStatus, NodeFacts, ReportEvent, ReportMessage } from '../../schemas/index.js';
+import { startController, type RunningController, type StartOptions } from '../../controller/src/server.js';
+import { makeTempDir, removeTempDir } from './tmp.js';
+
+export interface TestControllerOptions {
+  dataDir?: string;
+  port?: number;
+  maxDiagnosticsBytes?: number;
+  alertWebhook?: string;
+  alertThreshold?: number;
+  alertMinAttempts?: number;
+  offlineAfterMs?: number;
+}
+
+export interface TestController {
+  readonly url: string;
+  readonly enrollToken: string;
+  readonly adminToken: string;
+  readonly dataDir: string;
+  /** Stops the controller; removes the data directory when the helper made it. */
+  stop(): Promise<void>;
+  /** Stops and starts again: same port, same data dir, new process state. */
+  restart(): Promise<void>;
+}
+
+export async function startTestController(opts: TestControllerOptions = {}): Promise<TestController> {
+  const ownDir = opts.dataDir === undefined;
+  const dataDir = opts.dataDir ?? (await makeTempDir('duck-controller-'));
+  const enrollToken = `enroll-${randomBytes(12).toString('hex')}`;
+  const adminToken = `admin-${randomBytes(12).toString('hex')}`;
+  const options = (port: number): StartOptions => ({
+    dataDir,
+    enrollToken,
+    adminToken,
+    port,
+    host: '127.0.0.1',
+    maxDiagnosticsBytes: opts.maxDiagnosticsBytes,
+    alertWebhook: opts.alertWebhook,
+    alertThreshold: opts.alertThreshold,
+    alertMinAttempts: opts.alertMinAttempts,
+    offlineAfterMs: opts.offlineAfterMs,
+    alertMinTimeoutMs: 20,
+  });
+  let running: RunningController | null = await startController(options(opts.port ?? 0));
+  const port = running.port;
+  const url = running.url;
+  return {
+    url,
+    enrollToken,
+    adminToken,
+    dataDir,
+    async stop() {
+      await running?.close();
+      running = null;
+      if (ownDir) await removeTempDir(dataDir);
+    },
+    async restart() {
+      await running?.close();
+      running = null;
+      running = await startController(options(port));
+    },
+  };
+}
+
+/** GET with the admin token; throws with the status and body on anything but 2xx. */
+export async function adminJson<T>(ctl: Pick<TestController, 'url' | 'adminToken'>, path: string): Promise<T> {
+  const res = await fetch(`${ctl.url}${path}`, { headers: { authorization: `Bearer ${ctl.adminToken}` } });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`GET ${path} answered ${res.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+// ── builders for what agents send ──────────────────────────────────────────────────────────────
+
+export function buildFacts(overrides: Partial<NodeFacts> = {}): NodeFacts {
+  return {
+    hostname: 'node-1',
+    os: 'linux 6.1.0 (Debian GNU/Linux 12)',
+    arch: 'x64',
+    agentVersion: '0.1.0',
+    docker: '24.0.7',
+    compose: 'v2 2.29.1',
+    group: 'production',
+    ...overrides,
+  };
+}
+
+export function buildApp(app: string, current: string | null, overrides: Partial<AppStatus> = {}): AppStatus {
+  return { app, current, desired: current, decision: 'none', reason: `${current ?? 'nothing'} runs`, state: 'running', ...overrides };
+}
+
+export interface ReportShape {
+  group?: string;
+  apps?: AppStatus[];
+  events?: ReportEvent[];
+  channel?: Partial<ChannelStatus>;
+  facts?: NodeFacts;
+  sentAt?: string;
+}
+
+export function buildReport(agentId: string, shape: ReportShape = {}): ReportMessage {
+  return {
+    agentId,
+    sentAt: shape.sentAt ?? new Date().toISOString(),
+    ...(shape.facts ? { facts: shape.facts } : {}),
+    status: {
+      group: shape.group ?? 'production',
+      channel: { commit: 'a'.repeat(40), committedAt: '2026-01-01T00:00:00Z', stale: false, refusal: null, ...shape.channel },
+      apps: shape.apps ?? [buildApp('shop', '1.0.0')],
+    },
+    events: shape.events ?? [],
+  };
+}
+
+let eventSeq = 0;
+/** A change event with a fresh id. */
+export function buildChange(app: string, from: string | null, to: string, outcome: ChangeOutcome, overrides: Partial<ReportEvent> = {}): ReportEvent {
+  eventSeq++;
+  return { id: `ev-${process.pid}-${eventSeq}-${randomBytes(4).toString('hex')}`, at: new Date().toISOString(), type: 'upgrade', outcome, app, from, to, ...overrides };
+}
+
+/** Enrolls over HTTP with the fleet token; returns the agent's own token. */
+export async function enrollAgent(ctl: Pick<TestController, 'url' | 'enrollToken'>, agentId: string, facts: NodeFacts = buildFacts()): Promise<string> {
+  const res = await fetch(`${ctl.url}/api/v1/agents/register`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ctl.enrollToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ agentId, facts }),
+  });
+  const text = await res.text();
+  if (res.status !== 201) throw new Error(`enrolling ${agentId} answered ${res.status}: ${text}`);
+  return (JSON.parse(text) as { token: string }).token;
+}
+
+/** POSTs a report with an agent token; the raw Response, for status checks. */
+export function postReport(ctl: Pick<TestController, 'url'>, token: string, report: unknown): Promise<Response> {
+  return fetch(`${ctl.url}/api/v1/reports`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: typeof report === 'string' ? report : JSON.stringify(report),
+  });
+}

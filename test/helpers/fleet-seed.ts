@@ -1,0 +1,189 @@
+/**
+ * A fleet for the dashboard test, made the way agents make it: each agent enrolls with the fleet
+ * token and reports over real HTTP with its own token; one uploads a diagnostics bundle. The fleet
+ * is data (FLEET) so a test can say what the dashboard must show without reading the controller.
+ */
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import type { AppStatus, ChannelStatus, NodeFacts, ReportEvent, ReportMessage } from '../../schemas/index.js';
+
+export const COMMIT = 'a3f9c2d18e4b7a6c5d0e1f2a3b4c5d6e7f809a1b';
+const HOUR = 3_600_000;
+
+export interface SeedAgent {
+  agentId: string;
+  hostname: string;
+  group: 'canary' | 'production';
+  apps: AppStatus[];
+  channel?: Partial<ChannelStatus>;
+  /** Oldest first, as an agent sends them; `hoursAgo` places them in time. */
+  events?: Array<Omit<ReportEvent, 'id' | 'at'> & { hoursAgo: number }>;
+}
+
+export interface EnrolledAgent extends SeedAgent {
+  token: string;
+}
+
+function app(name: string, current: string, desired = current, decision: AppStatus['decision'] = 'none', reason = `${current} runs`): AppStatus {
+  return { app: name, current, desired, decision, reason, state: 'running' };
+}
+
+const waitForWindow = 'waiting for window sat 02:00 Asia/Shanghai';
+
+/**
+ * 12 agents. canary: hello 1.1.0 everywhere, shop 2.0.0 on two and rolled back to 1.9.0 on the
+ * third (failed). production: hello 1.1.0 on three, 1.0.0 on six (three waiting for a window, one
+ * updating, one stale, one refused); shop 1.9.0 everywhere. One hostname carries markup, which the
+ * page must show as text.
+ */
+export const FLEET: readonly SeedAgent[] = [
+  ...[1, 2].map((n): SeedAgent => ({
+    agentId: `canary-${n}`,
+    hostname: `cn-edge-0${n}`,
+    group: 'canary',
+    apps: [app('hello', '1.1.0'), app('shop', '2.0.0')],
+    events: [{ hoursAgo: 5, type: 'upgrade', outcome: 'applied', app: 'shop', from: '1.9.0', to: '2.0.0', reason: 'in window', ms: 38_000 }],
+  })),
+  {
+    agentId: 'canary-3',
+    hostname: 'cn-edge-03',
+    group: 'canary',
+    apps: [
+      app('hello', '1.1.0'),
+      { ...app('shop', '1.9.0', '2.0.0', 'none', '2.0.0 failed here; waits for a new commit or duck upgrade'), state: 'failed', failedVersion: '2.0.0' },
+    ],
+    events: [
+      { hoursAgo: 30, type: 'install', outcome: 'applied', app: 'hello', from: null, to: '1.1.0', reason: 'new app in the group' },
+      { hoursAgo: 6, type: 'backup', app: 'shop', reason: 'before 1.9.0 → 2.0.0' },
+      {
+        hoursAgo: 5,
+        type: 'upgrade',
+        outcome: 'rolled-back',
+        app: 'shop',
+        from: '1.9.0',
+        to: '2.0.0',
+        reason: 'health: http://127.0.0.1:8080/health answered 500, expected 200',
+        commit: COMMIT,
+        ms: 95_000,
+      },
+    ],
+  },
+  ...[1, 2, 3].map((n): SeedAgent => ({
+    agentId: `production-${n}`,
+    hostname: `pr-shop-0${n}`,
+    group: 'production',
+    apps: [app('hello', '1.1.0'), app('shop', '1.9.0')],
+    events: [{ hoursAgo: 2, type: 'upgrade', outcome: 'applied', app: 'hello', from: '1.0.0', to: '1.1.0', reason: 'rollout 33%', ms: 12_000 }],
+  })),
+  {
+    agentId: 'production-4',
+    hostname: 'pr-shop-04<img src=x id=injected>',
+    group: 'production',
+    apps: [app('hello', '1.0.0', '1.1.0', 'wait', 'update lock held: lock/updates.lock'), app('shop', '1.9.0')],
+    events: [{ hoursAgo: 1, type: 'upgrade', outcome: 'deferred', app: 'hello', from: '1.0.0', to: '1.1.0', reason: 'update lock held: lock/updates.lock' }],
+  },
+  ...[5, 6].map((n): SeedAgent => ({
+    agentId: `production-${n}`,
+    hostname: `pr-shop-0${n}`,
+    group: 'production',
+    apps: [app('hello', '1.0.0', '1.1.0', 'wait', waitForWindow), app('shop', '1.9.0')],
+  })),
+  {
+    agentId: 'production-7',
+    hostname: 'pr-shop-07',
+    group: 'production',
+    apps: [app('hello', '1.0.0'), app('shop', '1.9.0')],
+    channel: { stale: true },
+  },
+  {
+    agentId: 'production-8',
+    hostname: 'pr-shop-08',
+    group: 'production',
+    apps: [app('hello', '1.0.0'), app('shop', '1.9.0')],
+    channel: {
+      refusal: { reason: 'unsigned', message: 'commit 9d1e… is not signed by a key in channel.yaml', at: new Date(Date.now() - HOUR).toISOString() },
+    },
+    events: [{ hoursAgo: 1, type: 'channel-refused', reason: 'unsigned: commit 9d1e… is not signed by a key in channel.yaml' }],
+  },
+  {
+    agentId: 'production-9',
+    hostname: 'pr-shop-09',
+    group: 'production',
+    apps: [app('hello', '1.0.0', '1.1.0', 'apply', 'in window sat 02:00 Asia/Shanghai'), app('shop', '1.9.0')],
+  },
+];
+
+export function factsOf(agent: SeedAgent): NodeFacts {
+  return {
+    hostname: agent.hostname,
+    os: 'linux 6.1.0-28-amd64 (Debian GNU/Linux 12 (bookworm))',
+    arch: 'x64',
+    agentVersion: '0.1.0',
+    docker: '20.10.24',
+    compose: 'v1 1.29.2',
+    group: agent.group,
+  };
+}
+
+async function post(url: string, token: string, body: unknown): Promise<Response> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`POST ${url} answered ${res.status}: ${await res.text()}`);
+  return res;
+}
+
+export async function enroll(baseUrl: string, enrollToken: string, agent: SeedAgent): Promise<EnrolledAgent> {
+  const res = await post(`${baseUrl}/api/v1/agents/register`, enrollToken, { agentId: agent.agentId, facts: factsOf(agent) });
+  const { token } = (await res.json()) as { token: string };
+  return { ...agent, token };
+}
+
+export function reportOf(agent: SeedAgent, now = Date.now()): ReportMessage {
+  const channel: ChannelStatus = {
+    commit: COMMIT,
+    committedAt: new Date(now - 26 * HOUR).toISOString(),
+    acceptedAt: new Date(now - 25 * HOUR).toISOString(),
+    lastCheckAt: new Date(now - 60_000).toISOString(),
+    stale: false,
+    refusal: null,
+    ...agent.channel,
+  };
+  const events = (agent.events ?? []).map(({ hoursAgo, ...event }, i) => ({
+    id: `${agent.agentId}-event-${i + 1}`,
+    at: new Date(now - hoursAgo * HOUR).toISOString(),
+    ...event,
+  }));
+  return { agentId: agent.agentId, sentAt: new Date(now).toISOString(), status: { group: agent.group, channel, apps: agent.apps }, events };
+}
+
+export async function sendReport(baseUrl: string, agent: EnrolledAgent, report: ReportMessage = reportOf(agent)): Promise<void> {
+  await post(`${baseUrl}/api/v1/reports`, agent.token, report);
+}
+
+export interface UploadedBundle {
+  filename: string;
+  sha256: string;
+  bytes: number;
+}
+
+/** A small gzip bundle, uploaded as `duck diagnostics --upload` does. */
+export async function uploadDiagnostics(baseUrl: string, agent: EnrolledAgent, filename: string): Promise<UploadedBundle> {
+  const body = gzipSync(Buffer.from(`diagnostics of ${agent.hostname}\n`.repeat(200)));
+  const res = await fetch(`${baseUrl}/api/v1/diagnostics`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${agent.token}`, 'Content-Type': 'application/gzip', 'X-Duck-Filename': filename },
+    body,
+  });
+  if (!res.ok) throw new Error(`POST /api/v1/diagnostics answered ${res.status}: ${await res.text()}`);
+  return { filename, sha256: createHash('sha256').update(body).digest('hex'), bytes: body.length };
+}
+
+/** Enrolls and reports every agent of FLEET; returns them with their tokens. */
+export async function seedFleet(baseUrl: string, enrollToken: string): Promise<EnrolledAgent[]> {
+  const agents = await Promise.all(FLEET.map((agent) => enroll(baseUrl, enrollToken, agent)));
+  await Promise.all(agents.map((agent) => sendReport(baseUrl, agent)));
+  return agents;
+}

@@ -1,0 +1,168 @@
+// The agent's reporter against a real duck-controller over HTTP on loopback, with a real agent
+// config and state file: enrollment, delivery exactly once across a controller outage, the
+// outbox cap, and a dead controller that never slows the reconcile path.
+import { randomUUID } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parse, stringify } from 'yaml';
+import type { NodeFacts, ReportEvent } from '../../schemas/index.js';
+import type { Agent } from '../../agent/src/agent.js';
+import { openAgent } from '../../agent/src/agent.js';
+import type { HistoryEntry } from '../../agent/src/core/agent-state.js';
+import type { Reporter } from '../../agent/src/report/reporter.js';
+import { createReporter } from '../../agent/src/report/reporter.js';
+import type { AgentNode } from '../helpers/agent-node.js';
+import { makeAgentNode } from '../helpers/agent-node.js';
+import type { TestController } from '../helpers/controller.js';
+import { adminJson, buildFacts, startTestController } from '../helpers/controller.js';
+import type { TestKey } from '../helpers/keys.js';
+import { makeOpenpgpKey } from '../helpers/keys.js';
+import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
+
+interface AgentView {
+  agent: { agentId: string };
+  events: ReportEvent[];
+}
+
+const Report = suite<{ key: TestKey; ctl: TestController; nodes: AgentNode[] }>('agent reporter', { key: null!, ctl: null!, nodes: [] });
+
+Report.before(async (ctx) => {
+  ctx.key = await makeOpenpgpKey('report-root');
+  ctx.ctl = await startTestController();
+});
+Report.after(async (ctx) => {
+  await ctx.ctl.stop();
+  for (const n of ctx.nodes) await removeTempDir(n.dir);
+});
+
+/** A node whose channel is unreachable (the reporter needs none) and whose config names the controller. */
+async function nodeFor(ctx: { key: TestKey; ctl: TestController; nodes: AgentNode[] }, controller: Record<string, unknown> = {}): Promise<AgentNode> {
+  const node = await makeAgentNode({ url: 'http://127.0.0.1:9/releases.git', rootKeys: [ctx.key] });
+  ctx.nodes.push(node);
+  const config = parse(await readFile(node.configFile, 'utf8')) as Record<string, unknown>;
+  await writeFile(join(node.dir, 'enroll-token'), `${ctx.ctl.enrollToken}\n`);
+  config.controller = { url: ctx.ctl.url, enrollTokenFile: 'enroll-token', interval: '1h', ...controller };
+  await writeFile(node.configFile, stringify(config));
+  return node;
+}
+
+const FACTS: NodeFacts = buildFacts();
+const fastRetry = { minMs: 20, maxMs: 100 };
+
+function reporterFor(agent: Agent, log: string[] = []): Reporter {
+  return createReporter(agent, { log: (event, fields) => void log.push(`${event} ${JSON.stringify(fields ?? {})}`), overlay: () => ({}), facts: async () => FACTS, backoff: fastRetry });
+}
+
+async function addHistory(agent: Agent, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  await agent.state.update((s) => {
+    for (let i = 0; i < n; i++) {
+      const entry: HistoryEntry = { id: randomUUID(), at: new Date().toISOString(), app: 'shop', from: '1.0.0', to: '1.0.0', outcome: 'backup', reason: `duck backup ${i}` };
+      s.history.push(entry);
+      ids.push(entry.id);
+    }
+  });
+  return ids;
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+Report('enrolls once and keeps its id and token: a second start does not enroll again', async (ctx) => {
+  const node = await nodeFor(ctx);
+  const log: string[] = [];
+  const first = await openAgent(node.configFile);
+  await reporterFor(first, log).stop(5_000);
+  const enrolled = first.state.read().controller;
+  assert.ok(enrolled, log.join('\n'));
+  assert.is(enrolled.url, ctx.ctl.url);
+  const again = await openAgent(node.configFile);
+  await reporterFor(again, log).stop(5_000);
+  assert.is(log.filter((l) => l.startsWith('enrolled ')).length, 1, log.join('\n'));
+  assert.equal(again.state.read().controller, enrolled);
+  const view = await adminJson<AgentView>(ctx.ctl, `/api/v1/agents/${enrolled.agentId}`);
+  assert.is(view.agent.agentId, enrolled.agentId);
+});
+
+Report('events that happen while the controller is down arrive exactly once after it is back', async (ctx) => {
+  // Its own data directory: a stopped test controller keeps it, and one started again on the same
+  // port and data is the same controller to the agent (its token is in the stored data).
+  const dataDir = await makeTempDir('duck-report-ctl-');
+  const first = await startTestController({ dataDir });
+  const port = Number(new URL(first.url).port);
+  const node = await nodeFor({ ...ctx, ctl: first });
+  const agent = await openAgent(node.configFile);
+  const log: string[] = [];
+  const reporter = reporterFor(agent, log);
+  reporter.start();
+  const before = await addHistory(agent, 3);
+  await reporter.collect();
+  await until(() => agent.state.read().outbox.events.length === 0, 'the first events to be acknowledged');
+
+  await first.stop();
+  const during = await addHistory(agent, 4);
+  await reporter.collect();
+  await until(() => log.some((l) => l.startsWith('report-failed') && /"retryInMs":\d+/.test(l)), 'a failed, retried report');
+  const more = await addHistory(agent, 2);
+  await reporter.collect();
+  assert.is(agent.state.read().outbox.events.length, 6, 'nothing is lost while the controller is down');
+
+  const back = await startTestController({ dataDir, port });
+  try {
+    await until(() => agent.state.read().outbox.events.length === 0, 'the outbox to drain after the restart');
+    await reporter.stop(2_000);
+    const id = agent.state.read().controller!.agentId;
+    const { events } = await adminJson<AgentView>(back, `/api/v1/agents/${id}`);
+    const got = events.map((e) => e.id).sort();
+    assert.equal(got, [...before, ...during, ...more].sort(), 'every event exactly once');
+  } finally {
+    await back.stop();
+    await removeTempDir(dataDir);
+  }
+});
+
+Report('a dead controller does not slow the reconcile path: queueing returns at once', async (ctx) => {
+  const node = await nodeFor(ctx, { url: 'http://127.0.0.1:9' });
+  const agent = await openAgent(node.configFile);
+  const reporter = reporterFor(agent);
+  reporter.start();
+  await addHistory(agent, 5);
+  const started = performance.now();
+  await reporter.collect();
+  await addHistory(agent, 5);
+  await reporter.collect();
+  const ms = performance.now() - started;
+  assert.ok(ms < 500, `two collects took ${ms.toFixed(0)} ms`);
+  assert.is(agent.state.read().outbox.events.length, 10);
+  const stopping = performance.now();
+  await reporter.stop(300);
+  assert.ok(performance.now() - stopping < 2_000, 'the last send is bounded');
+  assert.is(agent.state.read().outbox.events.length, 10, 'undelivered events stay queued');
+});
+
+Report('past the outbox cap the oldest events are dropped, and the drop is reported once', async (ctx) => {
+  const node = await nodeFor(ctx, { outboxLimit: 5 });
+  const agent = await openAgent(node.configFile);
+  const ids = await addHistory(agent, 12);
+  const reporter = reporterFor(agent);
+  await reporter.collect();
+  assert.is(agent.state.read().outbox.events.length, 5);
+  await reporter.stop(5_000);
+  await reporter.stop(5_000);
+  const id = agent.state.read().controller!.agentId;
+  const { events } = await adminJson<AgentView>(ctx.ctl, `/api/v1/agents/${id}`);
+  const drops = events.filter((e) => e.type === 'events-dropped');
+  assert.is(drops.length, 1, JSON.stringify(events));
+  assert.is(drops[0]!.count, 7);
+  assert.equal(events.filter((e) => e.type === 'backup').map((e) => e.id).sort(), ids.slice(7).sort(), 'the newest five arrived');
+});
+
+Report.run();
