@@ -1,14 +1,13 @@
+import { durationMs } from '../../../schemas/duration.js';
 import { DuckError } from './errors.js';
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
 /** "7d", "90s", "1h30m" -> milliseconds. The schemas admit only this form, so a mismatch is a bug upstream. */
 export function parseDuration(text: string, where: { file?: string; field?: string } = {}): number {
-  const parts = [...text.matchAll(/(\d+)(ms|s|m|h|d|w)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) {
+  const ms = durationMs(text);
+  if (ms === null) {
     throw new DuckError('invalid', `${where.file ?? ''}${where.field ? `: ${where.field}` : ''}: "${text}" is not a duration like 60s, 3h or 7d`, where);
   }
-  return parts.reduce((ms, p) => ms + Number(p[1]) * UNIT_MS[p[2]!]!, 0);
+  return ms;
 }
 
 export function formatDuration(ms: number): string {
