@@ -24,6 +24,9 @@ export interface AlertPayload {
 
 export interface AlertNotifierOptions {
   url?: string;
+  policy: AlertPolicy;
+  /** Where alerts are recorded, so each is sent once, restarts included. */
+  store: FleetStore;
   log: Log;
   /** Retries after the first attempt (p-retry backoff). */
   retries?: number;
@@ -39,7 +42,8 @@ export class AlertNotifier {
   constructor(private readonly opts: AlertNotifierOptions) {}
 
   /** Records alerts for the rows that crossed the threshold now and sends them; never throws. */
-  async evaluate(rows: readonly OutcomeEntry[], policy: AlertPolicy, store: FleetStore, now: Date): Promise<void> {
+  async evaluate(rows: readonly OutcomeEntry[], now: Date): Promise<void> {
+    const { policy, store } = this.opts;
     for (const row of rows) {
       const rate = failureRate(row);
       if (!crossesThreshold(rate, policy)) continue;

@@ -6,6 +6,7 @@ import { serveDashboard } from './dashboard/serve.js';
 import type { AppDeps } from './deps.js';
 import type { AuthDeps } from './middleware/auth.js';
 import { errorBodies } from './middleware/errors.js';
+import { hashToken } from './tokens.js';
 import { diagnosticsRoutes } from './routes/diagnostics.js';
 import { enrollRoutes } from './routes/enroll.js';
 import { healthRoutes } from './routes/health.js';
@@ -17,7 +18,12 @@ export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
   // Koa would print every error to stderr itself; errorBodies logs what is unexpected, once.
   app.silent = true;
-  const auth: AuthDeps = { enrollToken: deps.settings.enrollToken, adminToken: deps.settings.adminToken, store: deps.store, sessions: deps.sessions };
+  const auth: AuthDeps = {
+    enrollHash: hashToken(deps.settings.enrollToken),
+    adminHash: hashToken(deps.settings.adminToken),
+    store: deps.store,
+    sessions: deps.sessions,
+  };
   const router = new Router();
   enrollRoutes(router, deps, auth);
   reportRoutes(router, deps, auth);

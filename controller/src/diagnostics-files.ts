@@ -32,7 +32,7 @@ export function sanitizeFilename(raw: string | undefined, fallback: string): str
   return clean === '' ? fallback : clean;
 }
 
-export type Received = { ok: true; bytes: number; sha256: string } | { ok: false; tooLarge: true };
+export type Received = { ok: true; bytes: number; sha256: string } | { ok: false };
 
 /** Streams the request body to `tempPath`, keeping backpressure; stops at `cap` bytes. */
 function streamCapped(req: IncomingMessage, tempPath: string, cap: number, hash: ReturnType<typeof createHash>): Promise<number | null> {
@@ -87,7 +87,7 @@ export async function receiveUpload(req: IncomingMessage, dataDir: string, id: s
     const bytes = await streamCapped(req, temp, cap, hash);
     if (bytes === null) {
       await rm(temp, { force: true });
-      return { ok: false, tooLarge: true };
+      return { ok: false };
     }
     await rename(temp, diagnosticPath(dataDir, id));
     return { ok: true, bytes, sha256: hash.digest('hex') };

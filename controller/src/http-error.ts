@@ -22,12 +22,3 @@ export class HttpError extends Error {
     super(message);
   }
 }
-
-/** schemas/index.ts throws DuckError('invalid', …, {field}); read it by shape, not by importing agent code. */
-export function schemaFailure(err: unknown): HttpError | null {
-  if (!(err instanceof Error) || err.name !== 'DuckError') return null;
-  const { code, data } = err as Error & { code?: string; data?: { field?: unknown } };
-  if (code !== 'invalid') return null;
-  const field = typeof data?.field === 'string' ? data.field : undefined;
-  return new HttpError(400, 'invalid', err.message, field);
-}

@@ -95,7 +95,13 @@ export async function startController(opts: StartOptions): Promise<RunningContro
     store,
     log,
     metrics: new ControllerMetrics(),
-    alerts: new AlertNotifier({ url: settings.alertWebhook, log, minTimeoutMs: opts.alertMinTimeoutMs }),
+    alerts: new AlertNotifier({
+      url: settings.alertWebhook,
+      policy: { threshold: settings.alertThreshold, minAttempts: settings.alertMinAttempts },
+      store,
+      log,
+      minTimeoutMs: opts.alertMinTimeoutMs,
+    }),
     sessions: new SessionStore(),
     now: opts.now ?? (() => new Date()),
   };

@@ -11,9 +11,7 @@ export function hashToken(token: string): string {
 }
 
 export function sameSecret(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given, 'utf8').digest();
-  const b = createHash('sha256').update(expected, 'utf8').digest();
-  return timingSafeEqual(a, b);
+  return sameDigest(hashToken(given), hashToken(expected));
 }
 
 /** Compares two hex digests of the same algorithm in constant time. */

@@ -4,13 +4,14 @@ import type { Context, Middleware } from 'koa';
 import { HttpError } from '../http-error.js';
 import { SESSION_COOKIE, type SessionStore } from '../sessions.js';
 import type { FleetStore } from '../store/fleet-store.js';
-import { hashToken, sameDigest, sameSecret } from '../tokens.js';
+import { hashToken, sameDigest } from '../tokens.js';
 
 export type Caller = { kind: 'admin' } | { kind: 'enroll' } | { kind: 'agent'; agentId: string } | { kind: 'unknown' };
 
 export interface AuthDeps {
-  enrollToken: string;
-  adminToken: string;
+  /** hashToken() of the fleet enrollment token and of the admin token. */
+  enrollHash: string;
+  adminHash: string;
   store: FleetStore;
   sessions: SessionStore;
 }
@@ -32,16 +33,15 @@ async function identify(ctx: Context, deps: AuthDeps, allowSession: boolean): Pr
     // An expired or logged-out session is no credential at all (401): the dashboard asks to log in.
     return allowSession && deps.sessions.valid(ctx.cookies.get(SESSION_COOKIE)) ? { kind: 'admin' } : null;
   }
+  const hash = hashToken(token);
   // Both comparisons always run, so the timing does not say which kind a guess came close to.
-  const admin = sameSecret(token, deps.adminToken);
-  const enroll = sameSecret(token, deps.enrollToken);
+  const admin = sameDigest(hash, deps.adminHash);
+  const enroll = sameDigest(hash, deps.enrollHash);
   if (admin) return { kind: 'admin' };
   if (enroll) return { kind: 'enroll' };
-  const hash = hashToken(token);
+  // Agent tokens are found by their sha256: the lookup's timing can tell nothing of the token itself.
   const agentId = await deps.store.agentIdForTokenHash(hash);
-  if (agentId === null) return { kind: 'unknown' };
-  const record = await deps.store.getAgent(agentId);
-  return record && sameDigest(record.tokenHash, hash) ? { kind: 'agent', agentId } : { kind: 'unknown' };
+  return agentId === null ? { kind: 'unknown' } : { kind: 'agent', agentId };
 }
 
 function refuse(caller: Caller | null, wanted: string): never {

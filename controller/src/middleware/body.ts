@@ -3,6 +3,7 @@
 // meeting a reset connection, and past that bound the connection is closed.
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'koa';
+import { validateValue, type SchemaName, type SchemaTypes } from '../../../schemas/index.js';
 import { HttpError } from '../http-error.js';
 
 /** How much of an over-cap body is read and dropped before the connection is closed instead. */
@@ -107,4 +108,23 @@ export async function readJsonBody(ctx: Context, limit: number): Promise<unknown
   } catch (err) {
     throw new HttpError(400, 'malformed-json', `the body is not JSON: ${(err as Error).message}`);
   }
+}
+
+/** A JSON body (readJsonBody) validated against the named schema: 400 naming the field when it is not one. */
+export async function readValidBody<N extends SchemaName>(ctx: Context, name: N, limit: number, where: string): Promise<SchemaTypes[N]> {
+  const body = await readJsonBody(ctx, limit);
+  try {
+    return validateValue(name, body, where);
+  } catch (err) {
+    throw schemaFailure(err) ?? err;
+  }
+}
+
+/** schemas/index.ts throws DuckError('invalid', …, {field}); read it by shape, not by importing agent code. */
+function schemaFailure(err: unknown): HttpError | null {
+  if (!(err instanceof Error) || err.name !== 'DuckError') return null;
+  const { code, data } = err as Error & { code?: string; data?: { field?: unknown } };
+  if (code !== 'invalid') return null;
+  const field = typeof data?.field === 'string' ? data.field : undefined;
+  return new HttpError(400, 'invalid', err.message, field);
 }

@@ -2,11 +2,9 @@
 // agent's own token out. Only its sha256 is kept; enrolling an id again replaces the token (the
 // old one stops working) and keeps the agent's history.
 import type Router from '@koa/router';
-import { validateValue } from '../../../schemas/index.js';
 import type { AppDeps } from '../deps.js';
-import { schemaFailure } from '../http-error.js';
 import { requireEnroll, type AuthDeps } from '../middleware/auth.js';
-import { readJsonBody } from '../middleware/body.js';
+import { readValidBody } from '../middleware/body.js';
 import { hashToken, newSecret } from '../tokens.js';
 
 const MAX_REGISTER_BYTES = 64 * 1024;
@@ -14,13 +12,7 @@ const WHERE = 'POST /api/v1/agents/register';
 
 export function enrollRoutes(router: Router, deps: AppDeps, auth: AuthDeps): void {
   router.post('/api/v1/agents/register', requireEnroll(auth), async (ctx) => {
-    const body = await readJsonBody(ctx, MAX_REGISTER_BYTES);
-    let message;
-    try {
-      message = validateValue('register', body, WHERE);
-    } catch (err) {
-      throw schemaFailure(err) ?? err;
-    }
+    const message = await readValidBody(ctx, 'register', MAX_REGISTER_BYTES, WHERE);
     const token = newSecret();
     await deps.store.register(message.agentId, message.facts, hashToken(token), deps.now());
     deps.log({ event: 'enrolled', agentId: message.agentId, group: message.facts.group });

@@ -2,11 +2,10 @@
 // (the store's group commit); events already seen by id are counted as duplicates, not again.
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
-import { validateValue, type ReportMessage } from '../../../schemas/index.js';
 import type { AppDeps } from '../deps.js';
-import { HttpError, schemaFailure } from '../http-error.js';
+import { HttpError } from '../http-error.js';
 import { requireAgent, type AgentAuthState, type AuthDeps } from '../middleware/auth.js';
-import { readJsonBody } from '../middleware/body.js';
+import { readValidBody } from '../middleware/body.js';
 import type { RejectionReason } from '../metrics.js';
 
 const WHERE = 'POST /api/v1/reports';
@@ -34,13 +33,7 @@ function countRejections(deps: AppDeps): Middleware {
 
 export function reportRoutes(router: Router, deps: AppDeps, auth: AuthDeps): void {
   router.post('/api/v1/reports', countRejections(deps), requireAgent(auth), async (ctx) => {
-    const body = await readJsonBody(ctx, deps.settings.maxReportBytes);
-    let report: ReportMessage;
-    try {
-      report = validateValue('report', body, WHERE);
-    } catch (err) {
-      throw schemaFailure(err) ?? err;
-    }
+    const report = await readValidBody(ctx, 'report', deps.settings.maxReportBytes, WHERE);
     const { agentId } = ctx.state as AgentAuthState;
     if (report.agentId !== agentId) {
       throw new HttpError(403, 'forbidden', `this token belongs to agent ${agentId}, not ${report.agentId}`, '/agentId');
@@ -50,10 +43,7 @@ export function reportRoutes(router: Router, deps: AppDeps, auth: AuthDeps): voi
     deps.metrics.reports.inc();
     const accepted = new Set(result.acceptedIds);
     for (const event of report.events) if (accepted.has(event.id)) deps.metrics.events.inc({ type: event.type });
-    if (result.touched.length > 0) {
-      const policy = { threshold: deps.settings.alertThreshold, minAttempts: deps.settings.alertMinAttempts };
-      void deps.alerts.evaluate(result.touched, policy, deps.store, now);
-    }
+    if (result.touched.length > 0) void deps.alerts.evaluate(result.touched, now);
     ctx.body = { accepted: result.accepted, duplicates: result.duplicates };
   });
 }

@@ -73,10 +73,6 @@ export class FleetData {
     this.seen.set(entry.agentId, new Set(entry.events.map((e) => e.id)));
   }
 
-  get agentCount(): number {
-    return this.byId.size;
-  }
-
   agent(agentId: string): AgentEntry | undefined {
     return this.byId.get(agentId);
   }
@@ -172,10 +168,6 @@ export class FleetData {
     const seen = this.seen.get(entry.agentId)!;
     for (const dropped of entry.events.splice(0, excess)) seen.delete(dropped.id);
     return excess;
-  }
-
-  hasAlert(group: string, app: string, version: string): boolean {
-    return this.alertKeys.has(outcomeKey(group, app, version));
   }
 
   addAlert(alert: AlertRecord): boolean {

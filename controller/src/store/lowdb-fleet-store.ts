@@ -50,7 +50,7 @@ function checkShape(value: unknown, file: string): FleetFile {
   return data as FleetFile;
 }
 
-/** Public view of an agent: the token hash and the event list stay inside the store. */
+/** An agent's record without its event list, which stays inside the store. */
 function publicRecord(entry: AgentRecord): AgentRecord {
   const { agentId, tokenHash, facts, enrolledAt, lastSeenAt, status, lastOutcomes } = entry;
   return { agentId, tokenHash, facts, enrolledAt, lastSeenAt, status, lastOutcomes };
