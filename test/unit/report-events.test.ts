@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateValue } from '../../schemas/index.js';
 import type { HistoryEntry } from '../../agent/src/core/agent-state.js';
-import { compareVersions, eventOfHistory, eventOfRefusal, historySince } from '../../agent/src/report/events.js';
+import { compareVersions } from '../../agent/src/core/plan.js';
+import { eventOfHistory, eventOfRefusal, historySince } from '../../agent/src/report/events.js';
 import { agentStatus } from '../../agent/src/report/status.js';
 import { emptyAgentState } from '../../agent/src/core/agent-state.js';
 

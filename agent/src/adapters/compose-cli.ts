@@ -21,7 +21,7 @@ import type {
 
 const run = promisify(execFile);
 
-const PROJECT_LABEL = 'com.docker.compose.project';
+export const PROJECT_LABEL = 'com.docker.compose.project';
 const SERVICE_LABEL = 'com.docker.compose.service';
 const ONEOFF_LABEL = 'com.docker.compose.oneoff';
 /** The names both flavours accept as a project name (v1 silently rewrites anything else). */

@@ -5,6 +5,7 @@ import { readFile, statfs } from 'node:fs/promises';
 import { release, type, version as osVersion } from 'node:os';
 import { parse, stringify } from 'yaml';
 import type { Agent } from '../agent.js';
+import { PROJECT_LABEL } from '../adapters/compose-cli.js';
 import { appLayout } from '../apply/app-layout.js';
 import { HISTORY_LIMIT } from '../core/agent-state.js';
 import type { AgentState } from '../core/agent-state.js';
@@ -95,27 +96,28 @@ export async function gatherOs(agent: Agent): Promise<Gathered[]> {
  */
 export async function gatherDocker(agent: Agent): Promise<Gathered[]> {
   const apps = Object.keys(agent.state.read().apps).sort();
-  const projects = apps.map((app) => appLayout(agent.config.apply.appsDir, app).project);
-  const filters = projects.flatMap((p) => ['--filter', `label=com.docker.compose.project=${p}`]);
-  let ps: string;
-  try {
-    ps = apps.length === 0 ? '(no app installed)\n' : await run('docker', ['ps', '-a', '--no-trunc', ...filters]);
-  } catch (err) {
-    return [{ path: 'docker/ps.txt', missing: `docker ps: ${(err as Error).message}` }];
-  }
-  const files: Gathered[] = [{ path: 'docker/ps.txt', text: ps }];
-  for (const [i, app] of apps.entries()) {
+  if (apps.length === 0) return [{ path: 'docker/ps.txt', text: '(no app installed)\n' }];
+  // Docker ANDs repeated label filters, so each project is listed on its own.
+  const ps: string[] = [];
+  const logs: Gathered[] = [];
+  for (const app of apps) {
+    const projectFilter = ['--filter', `label=${PROJECT_LABEL}=${appLayout(agent.config.apply.appsDir, app).project}`];
+    try {
+      ps.push(`==> ${app}`, await run('docker', ['ps', '-a', '--no-trunc', ...projectFilter]));
+    } catch (err) {
+      return [{ path: 'docker/ps.txt', missing: `docker ps: ${(err as Error).message}` }];
+    }
     const path = `logs/${app}.log`;
     try {
-      const ids = (await run('docker', ['ps', '-aq', '--filter', `label=com.docker.compose.project=${projects[i]}`])).split('\n').filter(Boolean);
+      const ids = (await run('docker', ['ps', '-aq', ...projectFilter])).split('\n').filter(Boolean);
       const parts: string[] = [];
       for (const id of ids) parts.push(`==> container ${id}`, await run('docker', ['logs', '--tail', LOG_TAIL, '--timestamps', id], { merge: true }));
-      files.push({ path, text: parts.length ? `${parts.join('\n')}\n` : '(no containers)\n' });
+      logs.push({ path, text: parts.length ? `${parts.join('\n')}\n` : '(no containers)\n' });
     } catch (err) {
-      files.push({ path, missing: `docker logs for ${app}: ${(err as Error).message}` });
+      logs.push({ path, missing: `docker logs for ${app}: ${(err as Error).message}` });
     }
   }
-  return files;
+  return [{ path: 'docker/ps.txt', text: `${ps.join('\n')}\n` }, ...logs];
 }
 
 /** The agent's own log: the systemd journal of the duck unit, when there is one. */

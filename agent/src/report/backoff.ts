@@ -1,5 +1,5 @@
 // Pure: when to try the controller again, and which failures are worth another try.
-import { controllerStatus } from '../adapters/controller-client.js';
+import { DuckError } from '../core/errors.js';
 
 export interface BackoffPolicy {
   readonly minMs: number;
@@ -17,8 +17,7 @@ export function backoffMs(attempt: number, random: number, policy: BackoffPolicy
   return Math.max(policy.minMs, Math.round(ceiling / 2 + (random * ceiling) / 2));
 }
 
-/** A network error, a 5xx or a 429 may pass by itself; a 400, 401, 403 or 413 would only repeat. */
+/** The controller client classes its failures: a network error, a 5xx or a 429 may pass by itself. */
 export function isRetryable(err: unknown): boolean {
-  const status = controllerStatus(err);
-  return status !== null && (status === 0 || status === 429 || status >= 500);
+  return err instanceof DuckError && err.code === 'fetch' && err.retry === 'transient';
 }

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { ChangeOutcome, ReportEvent, ReportEventType } from '../../../schemas/index.js';
 import type { ChannelRefusal, HistoryEntry } from '../core/agent-state.js';
+import { compareVersions } from '../core/plan.js';
 
 const CHANGE_OUTCOMES: readonly string[] = ['applied', 'rolled-back', 'rollback-failed', 'deferred', 'failed', 'interrupted'] satisfies ChangeOutcome[];
 /** The report schema's reason and commit caps: a longer history text is cut, never refused. */
@@ -44,26 +45,6 @@ function changeType(entry: HistoryEntry): ReportEventType {
   if (entry.trigger === 'restore' || (entry.trigger === undefined && entry.reason.startsWith('duck restore '))) return 'restore';
   if (entry.to === null || entry.from === entry.to) return 'reconfigure';
   return compareVersions(entry.to, entry.from) < 0 ? 'downgrade' : 'upgrade';
-}
-
-/**
- * Numeric part by part ("1.10.0" > "1.9.2"), a part that is not a number compared as text;
- * a version with more parts is newer when the common parts are equal ("1.2.1" > "1.2").
- */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split(/[.+_-]/);
-  const pb = b.split(/[.+_-]/);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const x = pa[i];
-    const y = pb[i];
-    if (x === undefined) return -1;
-    if (y === undefined) return 1;
-    const nx = /^\d+$/.test(x) ? Number(x) : NaN;
-    const ny = /^\d+$/.test(y) ? Number(y) : NaN;
-    const diff = Number.isNaN(nx) || Number.isNaN(ny) ? (x < y ? -1 : x > y ? 1 : 0) : nx - ny;
-    if (diff !== 0) return Math.sign(diff);
-  }
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**

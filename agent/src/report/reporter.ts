@@ -63,17 +63,19 @@ export function createReporter(agent: Agent, opts: ReporterOptions): Reporter {
   };
 
   async function status(): Promise<AgentStatus> {
-    const state = agent.state.read();
+    const group = agent.config.group;
     try {
       const view = await readAcceptedLocally(agent);
-      if (!view) return agentStatus({ state, group: agent.config.group, desired: null, stale: false });
+      if (!view) return agentStatus({ state: agent.state.read(), group, desired: null, stale: false });
       const { desired } = await desiredAndPlan(agent, view, { overlay: opts.overlay() });
-      const anchor = agent.state.read().channel.anchor;
+      const state = agent.state.read();
+      const anchor = state.channel.anchor;
       const stale = anchor ? channelFreshness(view.content.channel.freshness, new Date(anchor.committedAt), agent.clock()).stale : false;
-      return agentStatus({ state: agent.state.read(), group: agent.config.group, desired, stale });
+      return agentStatus({ state, group, desired, stale });
     } catch (err) {
-      log('report-status-failed', { message: toDuckError(err).message });
-      return agentStatus({ state, group: agent.config.group, desired: null, stale: false });
+      const message = toDuckError(err).message;
+      log('report-status-failed', { message });
+      return agentStatus({ state: agent.state.read(), group, desired: null, stale: false, undecided: `decisions unavailable: ${message}` });
     }
   }
 
@@ -94,6 +96,8 @@ export function createReporter(agent: Agent, opts: ReporterOptions): Reporter {
   /** Sends the outbox in batches of at most 500 until it is empty; at least one status report. */
   async function flush(signal: AbortSignal): Promise<void> {
     let enrollment = await ensureEnrolled(agent, client, { facts, log, signal });
+    // One status per flush: resolving the accepted commit again for every batch would change nothing.
+    const current = await status();
     for (let i = 0; i < MAX_BATCHES_PER_FLUSH; i++) {
       let batch: ReturnType<typeof nextBatch> = [];
       await agent.state.update((s) => void (batch = structuredClone(nextBatch(s.outbox, { now: agent.clock(), newId: randomUUID }))));
@@ -101,7 +105,7 @@ export function createReporter(agent: Agent, opts: ReporterOptions): Reporter {
         agentId: enrollment.agentId,
         sentAt: agent.clock().toISOString(),
         ...(factsSent ? {} : { facts: await facts() }),
-        status: await status(),
+        status: current,
         events: batch,
       };
       const started = Date.now();

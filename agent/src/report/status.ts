@@ -10,12 +10,14 @@ export interface StatusInput {
   readonly desired: DesiredState | null;
   /** From channelFreshness() of the accepted commit; false when nothing is accepted. */
   readonly stale: boolean;
+  /** Why the apps carry no decision when `desired` is null; before the first accept by default. */
+  readonly undecided?: string;
 }
 
 export function agentStatus(input: StatusInput): AgentStatus {
   const { state, desired } = input;
   const { anchor, lastRefusal, lastCheckAt } = state.channel;
-  const apps = desired ? desired.apps.map((a) => appStatus(state, a.app, a.current, a.desired, a.decision, a.reason)) : installedOnly(state);
+  const apps = desired ? desired.apps.map((a) => appStatus(state, a.app, a.current, a.desired, a.decision, a.reason)) : installedOnly(state, input.undecided ?? 'no channel commit accepted yet');
   return {
     group: input.group,
     held: desired?.hold != null,
@@ -33,9 +35,9 @@ export function agentStatus(input: StatusInput): AgentStatus {
   };
 }
 
-/** Before the first accept there are no decisions: what is installed stays as it is. */
-function installedOnly(state: AgentState): AppStatus[] {
-  return Object.entries(state.apps).map(([app, installed]) => appStatus(state, app, installed.version, null, 'none', 'no channel commit accepted yet'));
+/** Without decisions (before the first accept, or when they could not be made) what is installed stays as it is. */
+function installedOnly(state: AgentState, reason: string): AppStatus[] {
+  return Object.entries(state.apps).map(([app, installed]) => appStatus(state, app, installed.version, null, 'none', reason));
 }
 
 function appStatus(state: AgentState, app: string, current: string | null, desired: string | null, decision: AppStatus['decision'], reason: string): AppStatus {
