@@ -5,10 +5,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { stopChild } from './stop-child.js';
 
-export const CONTROLLER_BIN = resolve('dist/controller/src/main.js');
+export const CONTROLLER_BIN = fileURLToPath(new URL('../../dist/controller/src/main.js', import.meta.url));
 const LISTENING = /duck-controller listening on (http:\/\/\S+)/;
 
 export interface ControllerProcess {

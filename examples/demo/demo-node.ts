@@ -6,7 +6,6 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import type { HistoryEntry } from '../../agent/src/core/agent-state.js';
 import type { AgentNode } from '../../test/helpers/agent-node.js';
 import { makeAgentNode } from '../../test/helpers/agent-node.js';
@@ -57,18 +56,14 @@ export async function makeDemoNode(opts: {
   controller: { url: string; enrollToken: string };
   port: number;
 }): Promise<DemoNode> {
-  const node = await makeAgentNode({ url: opts.channelUrl, rootKeys: [opts.rootKey], group: DEMO_GROUP });
-  // The test helper's config polls every minute and reports nowhere; the demo's polls every few
-  // seconds and reports to its controller.
-  const config = {
-    channel: { url: opts.channelUrl, branch: 'main', interval: DEMO_INTERVAL },
+  // Polls every few seconds and reports to the demo's controller.
+  const node = await makeAgentNode({
+    url: opts.channelUrl,
+    rootKeys: [opts.rootKey],
     group: DEMO_GROUP,
-    trust: { keys: [`keys/${opts.rootKey.name}.asc`] },
-    stateDir: 'state',
-    overlay: 'overlay.yaml',
+    interval: DEMO_INTERVAL,
     controller: { url: opts.controller.url, enrollToken: opts.controller.enrollToken, interval: DEMO_INTERVAL },
-  };
-  await writeFile(node.configFile, `# The Duck demo's agent (examples/demo)\n${stringify(config)}`);
+  });
   await writeFile(
     node.overlayFile,
     "# The operator's overlay: this node publishes hello on a free loopback port.\n" +

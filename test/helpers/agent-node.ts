@@ -1,14 +1,16 @@
 // One node's agent for tests: a config in a temp dir trusting the given root keys, and ways to
 // run the real `duck` CLI (the built dist) or the agent in-process with a chosen clock.
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { AgentState } from '../../agent/src/core/agent-state.js';
 import { emptyAgentState } from '../../agent/src/core/agent-state.js';
 import type { TestKey } from './keys.js';
 import { makeTempDir, run } from './tmp.js';
 
-export const DUCK_BIN = resolve('dist/agent/src/main.js');
+// From this file, not the working directory: the demo runs these helpers from wherever it was started.
+export const DUCK_BIN = fileURLToPath(new URL('../../dist/agent/src/main.js', import.meta.url));
 
 export interface DuckResult {
   code: number;
@@ -35,17 +37,21 @@ export async function makeAgentNode(opts: {
   group?: string;
   token?: string;
   limits?: { maxFileBytes?: number; maxFetchBytes?: number };
+  /** How often the channel is fetched; 60s when absent. */
+  interval?: string;
+  controller?: { url: string; enrollToken: string; interval?: string };
 }): Promise<AgentNode> {
   const dir = await makeTempDir('duck-node-');
   await mkdir(join(dir, 'keys'));
   for (const key of opts.rootKeys) await writeFile(join(dir, 'keys', `${key.name}.asc`), key.armoredPublicKey);
   const config: Record<string, unknown> = {
-    channel: { url: opts.url, branch: 'main', interval: '60s', ...(opts.token ? { token: opts.token } : {}) },
+    channel: { url: opts.url, branch: 'main', interval: opts.interval ?? '60s', ...(opts.token ? { token: opts.token } : {}) },
     group: opts.group ?? 'production',
     trust: { keys: opts.rootKeys.map((k) => `keys/${k.name}.asc`) },
     stateDir: 'state',
     overlay: 'overlay.yaml',
     ...(opts.limits ? { limits: opts.limits } : {}),
+    ...(opts.controller ? { controller: opts.controller } : {}),
   };
   const configFile = join(dir, 'agent.yaml');
   await writeFile(configFile, stringify(config));

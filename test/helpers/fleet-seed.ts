@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { AppStatus, ChannelStatus, NodeFacts, ReportEvent, ReportMessage } from '../../schemas/index.js';
+import { buildApp, buildFacts, enrollAgent, postReport } from './controller.js';
 
 export const COMMIT = 'a3f9c2d18e4b7a6c5d0e1f2a3b4c5d6e7f809a1b';
 const HOUR = 3_600_000;
@@ -25,7 +26,7 @@ export interface EnrolledAgent extends SeedAgent {
 }
 
 function app(name: string, current: string, desired = current, decision: AppStatus['decision'] = 'none', reason = `${current} runs`): AppStatus {
-  return { app: name, current, desired, decision, reason, state: 'running' };
+  return buildApp(name, current, { desired, decision, reason });
 }
 
 const waitForWindow = 'waiting for window sat 02:00 Asia/Shanghai';
@@ -114,31 +115,17 @@ export const FLEET: readonly SeedAgent[] = [
 ];
 
 export function factsOf(agent: SeedAgent): NodeFacts {
-  return {
+  return buildFacts({
     hostname: agent.hostname,
     os: 'linux 6.1.0-28-amd64 (Debian GNU/Linux 12 (bookworm))',
-    arch: 'x64',
-    agentVersion: '0.1.0',
     docker: '20.10.24',
     compose: 'v1 1.29.2',
     group: agent.group,
-  };
-}
-
-async function post(url: string, token: string, body: unknown): Promise<Response> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
   });
-  if (!res.ok) throw new Error(`POST ${url} answered ${res.status}: ${await res.text()}`);
-  return res;
 }
 
 export async function enroll(baseUrl: string, enrollToken: string, agent: SeedAgent): Promise<EnrolledAgent> {
-  const res = await post(`${baseUrl}/api/v1/agents/register`, enrollToken, { agentId: agent.agentId, facts: factsOf(agent) });
-  const { token } = (await res.json()) as { token: string };
-  return { ...agent, token };
+  return { ...agent, token: await enrollAgent({ url: baseUrl, enrollToken }, agent.agentId, factsOf(agent)) };
 }
 
 export function reportOf(agent: SeedAgent, now = Date.now()): ReportMessage {
@@ -160,7 +147,8 @@ export function reportOf(agent: SeedAgent, now = Date.now()): ReportMessage {
 }
 
 export async function sendReport(baseUrl: string, agent: EnrolledAgent, report: ReportMessage = reportOf(agent)): Promise<void> {
-  await post(`${baseUrl}/api/v1/reports`, agent.token, report);
+  const res = await postReport({ url: baseUrl }, agent.token, report);
+  if (!res.ok) throw new Error(`POST ${baseUrl}/api/v1/reports answered ${res.status}: ${await res.text()}`);
 }
 
 export interface UploadedBundle {

@@ -3,9 +3,9 @@
 // that exists already, on disk or in the last commit, is never overwritten: published is immutable.
 import { copyFile, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { createHash } from 'node:crypto';
 import type { ImageSpec, ReleaseFile } from '../../../schemas/index.js';
 import { DEFAULT_LIMITS } from '../agent-config.js';
+import { hashFile } from '../apply/tree-copy.js';
 import { DuckError } from '../core/errors.js';
 import { invalidName } from '../core/overlay-edits.js';
 import { readBuildDir } from './build-dir.js';
@@ -52,7 +52,7 @@ export async function addRelease(opts: AddOptions): Promise<AddResult> {
   const warnings: string[] = [];
   const archived: ImageSpec[] = [];
   const files: Record<string, string> = {};
-  for (const file of build.files) files[file] = await sha256Of(join(opts.from, file));
+  for (const file of build.files) files[file] = await hashFile(join(opts.from, file));
   for (const archive of build.archives) {
     const read = await readDockerArchive(join(opts.from, archive));
     const url = opts.archiveBaseUrl ? `${opts.archiveBaseUrl.replace(/\/+$/, '')}/${basename(archive)}` : archive;
@@ -103,10 +103,6 @@ async function assertUnpublished(channel: string, dir: string, target: string): 
       file: dir,
     });
   }
-}
-
-async function sha256Of(file: string): Promise<string> {
-  return createHash('sha256').update(await readFile(file)).digest('hex');
 }
 
 function problemError(p: Parameters<typeof formatProblem>[0]): DuckError {

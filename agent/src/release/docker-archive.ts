@@ -2,9 +2,8 @@
 // config blob and tags. The image id Docker reports after `docker load` is the sha256 of that
 // config blob, so a release can name the id agents check after loading the archive.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { list } from 'tar';
+import { fileDigest } from '../apply/archive-download.js';
 import { DuckError } from '../core/errors.js';
 
 export interface ArchivedImage {
@@ -56,7 +55,9 @@ export async function readDockerArchive(file: string, label = file): Promise<Doc
   }
   if (!Array.isArray(manifest) || manifest.length === 0) throw notAnArchive(label, 'manifest.json lists no image');
   const images = (manifest as ManifestEntry[]).map((entry, index) => imageOf(entry, index, small, label));
-  const { sha256, size } = await fileDigest(file);
+  const digest = await fileDigest(file);
+  if (!digest) throw notAnArchive(file, 'no such file');
+  const { sha256, size } = digest;
   return { images, sha256, size };
 }
 
@@ -70,12 +71,6 @@ function imageOf(entry: ManifestEntry, index: number, small: Map<string, Buffer>
     throw notAnArchive(label, `manifest.json image ${index} has no tag: save it by name (docker save repo:tag -o file.tar)`);
   }
   return { ref, id: `sha256:${createHash('sha256').update(config).digest('hex')}` };
-}
-
-export async function fileDigest(file: string): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return { sha256: hash.digest('hex'), size: (await stat(file)).size };
 }
 
 function notAnArchive(file: string, why: string): DuckError {

@@ -5,7 +5,7 @@ import { isMap, isScalar, Scalar, stringify } from 'yaml';
 import type { RolloutStep } from '../../../schemas/index.js';
 import { parseDuration } from '../core/duration.js';
 import { DuckError } from '../core/errors.js';
-import { editYamlText, parseOverlayDocument } from '../core/overlay-edits.js';
+import { editYamlText, parseInstant, parseOverlayDocument } from '../core/overlay-edits.js';
 
 export interface Promotion {
   readonly app: string;
@@ -45,7 +45,8 @@ export function parseRollout(spec: string, now: Date): RolloutStep[] {
 function stepTime(text: string, now: Date, index: number): string {
   if (text === 'now') return iso(now);
   if (text.startsWith('+')) return iso(new Date(now.getTime() + parseDuration(text.slice(1), { field: `--rollout step ${index + 1}` })));
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(text) || Number.isNaN(Date.parse(text))) {
+  // parseInstant also reads the overlay's "date time" form; a group file gets RFC 3339 with a T.
+  if (/\s/.test(text) || parseInstant(text) === null) {
     throw new DuckError('usage', `--rollout step ${index + 1}: "${text}" is not now, +<duration> (+24h) or an RFC 3339 time with a zone`);
   }
   return text;
