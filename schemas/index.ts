@@ -3,7 +3,7 @@
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { DuckError, formatLocation } from '../agent/src/core/errors.js';
+import { DuckError, formatLocation } from './errors.js';
 import agentConfigSchema from './agent-config.schema.json' with { type: 'json' };
 import channelSchema from './channel.schema.json' with { type: 'json' };
 import commonSchema from './common.schema.json' with { type: 'json' };

@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { AgentConfigFile } from '../../schemas/index.js';
 import { parseYaml } from '../../schemas/index.js';
 import { parseDuration } from './core/duration.js';
-import { DuckError } from './core/errors.js';
+import { DuckError } from '../../schemas/errors.js';
 import type { TrustedKey } from './channel/signature.js';
 import { fingerprintOf, readPublicKey } from './channel/signature.js';
 

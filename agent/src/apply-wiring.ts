@@ -13,7 +13,7 @@ import { ensureImages } from './apply/images.js';
 import { parseCommitObject } from './channel/commit-object.js';
 import { openCommitTree } from './channel/commit-tree.js';
 import { readRelease } from './channel/read-release.js';
-import { DuckError } from './core/errors.js';
+import { DuckError } from '../../schemas/errors.js';
 
 /**
  * The one place the apply side's adapters are wired: compose (v2 or v1, detected once), the

@@ -10,7 +10,7 @@ import type { ChannelContent } from './channel/read-release.js';
 import { readChannelContent, readRelease } from './channel/read-release.js';
 import type { DesiredState } from './core/desired.js';
 import { releaseKey } from './core/desired.js';
-import { toDuckError } from './core/errors.js';
+import { toDuckError } from '../../schemas/errors.js';
 import type { ObservedState } from './core/plan.js';
 import { plan } from './core/plan.js';
 import { resolve } from './core/resolve.js';

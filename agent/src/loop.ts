@@ -10,7 +10,7 @@ import type { Logger } from './apply/apply-env.js';
 import type { ApplyServices } from './apply/apply-env.js';
 import { applyEnvFor, createApplyServices } from './apply-wiring.js';
 import { earliestUntil, nextPollAt, pollOffsetMs } from './core/poll-schedule.js';
-import { toDuckError } from './core/errors.js';
+import { toDuckError } from '../../schemas/errors.js';
 import { ensureAgentId } from './desired-state.js';
 import { executeRequest } from './operator-acts.js';
 import { answerOf } from './operator-session.js';

@@ -10,7 +10,7 @@ import { appTarget } from './apply/compose-target.js';
 import { readInstalledRelease } from './apply/release-files.js';
 import type { HistoryEntry, InstalledApp } from './core/agent-state.js';
 import type { AppDesired } from './core/desired.js';
-import { DuckError } from './core/errors.js';
+import { DuckError } from '../../schemas/errors.js';
 import type { ChangeSummary, OperatorRequest, RequestResult } from './core/operator-request.js';
 import { setPin } from './core/overlay-edits.js';
 import { healthTimeoutMs } from './core/plan.js';

@@ -4,7 +4,7 @@ import { loadOverlay } from './adapters/overlay-file.js';
 import { submitRequest } from './adapters/request-queue.js';
 import type { Logger } from './apply/apply-env.js';
 import { applyEnvFor, createApplyServices } from './apply-wiring.js';
-import { DuckError, toDuckError } from './core/errors.js';
+import { DuckError, toDuckError } from '../../schemas/errors.js';
 import type { OperatorRequest, RequestResult } from './core/operator-request.js';
 import { executeRequest } from './operator-acts.js';
 

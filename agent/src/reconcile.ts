@@ -11,7 +11,7 @@ import { appLayout } from './apply/app-layout.js';
 import { appTarget } from './apply/compose-target.js';
 import { configHash } from './core/config-hash.js';
 import type { AppDesired } from './core/desired.js';
-import { toDuckError } from './core/errors.js';
+import { toDuckError } from '../../schemas/errors.js';
 import type { Wait } from './core/steps.js';
 import type { AcceptedView } from './desired-state.js';
 import { desiredAndPlan, readAcceptedLocally } from './desired-state.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createComposeCli, detectCompose } from '../../agent/src/adapters/compose-cli.js';
-import { DuckError } from '../../agent/src/core/errors.js';
+import { DuckError } from '../../schemas/errors.js';
 import type { ComposeRuntime, ComposeTarget, ServiceStatus } from '../../agent/src/ports.js';
 import {
   describeProject,

@@ -1,4 +1,4 @@
-import { DuckError } from '../../agent/src/core/errors.js';
+import { DuckError } from '../../schemas/errors.js';
 
 /** The DuckError a promise rejects with; any other outcome fails the test. */
 export async function rejection(promise: Promise<unknown>): Promise<DuckError> {

@@ -12,7 +12,7 @@ import { createBackupStore, MANIFEST } from '../../agent/src/apply/backup-store.
 import { freeBytes } from '../../agent/src/apply/disk-space.js';
 import type { TreeFacts } from '../../agent/src/apply/tree-copy.js';
 import { hashTree } from '../../agent/src/apply/tree-copy.js';
-import type { DuckErrorCode } from '../../agent/src/core/errors.js';
+import type { DuckErrorCode } from '../../schemas/errors.js';
 import { rejection } from '../helpers/rejection.js';
 import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
 

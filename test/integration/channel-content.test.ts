@@ -4,7 +4,7 @@ import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openAgent, verifyChannel } from '../../agent/src/agent.js';
-import type { DuckError } from '../../agent/src/core/errors.js';
+import type { DuckError } from '../../schemas/errors.js';
 import type { Channel } from '../helpers/channel-builder.js';
 import { createChannel } from '../helpers/channel-builder.js';
 import { sha256, writeBasicChannel, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';

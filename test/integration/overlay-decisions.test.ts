@@ -7,7 +7,7 @@ import type { OverlayFile } from '../../schemas/index.js';
 import { openAgent, verifyChannel } from '../../agent/src/agent.js';
 import type { OverlayWatch } from '../../agent/src/adapters/overlay-file.js';
 import { watchOverlay } from '../../agent/src/adapters/overlay-file.js';
-import type { DuckError } from '../../agent/src/core/errors.js';
+import type { DuckError } from '../../schemas/errors.js';
 import { desiredAndPlan } from '../../agent/src/desired-state.js';
 import { makeAgentNode } from '../helpers/agent-node.js';
 import { createChannel } from '../helpers/channel-builder.js';

@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import type { OverlayFile } from '../../schemas/index.js';
 import type { OverlayWatch } from '../../agent/src/adapters/overlay-file.js';
 import { editOverlay, loadOverlay, watchOverlay } from '../../agent/src/adapters/overlay-file.js';
-import type { DuckError } from '../../agent/src/core/errors.js';
+import type { DuckError } from '../../schemas/errors.js';
 import { setHold, setPin } from '../../agent/src/core/overlay-edits.js';
 import type { AgentNode } from '../helpers/agent-node.js';
 import { makeAgentNode } from '../helpers/agent-node.js';

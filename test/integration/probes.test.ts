@@ -7,7 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { awaitHealthy } from '../../agent/src/apply/health.js';
 import { runProbe, type ExecInService } from '../../agent/src/apply/probes.js';
-import { DuckError } from '../../agent/src/core/errors.js';
+import { DuckError } from '../../schemas/errors.js';
 import type { ComposeRuntime, ServiceStatus } from '../../agent/src/ports.js';
 import { freeHostPort } from '../helpers/docker.js';
 

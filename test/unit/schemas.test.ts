@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DuckError } from '../../agent/src/core/errors.js';
+import { DuckError } from '../../schemas/errors.js';
 import type { ChannelFile, GroupFile, OverlayFile, ReleaseFile, SchemaName, SchemaProblem } from '../../schemas/index.js';
 import { commonSchema, parseYaml, PATTERN_WORDS, SCHEMA_NAMES, SCHEMAS, validateValue } from '../../schemas/index.js';
 

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { down, stop, upAll, version as composeVersion } from 'docker-compose';
 import type { IDockerComposeExecutableOptions, IDockerComposeOptions } from 'docker-compose';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 import type {
   ComposeFlavor,
   ComposeInfo,

@@ -1,5 +1,5 @@
 import type { RegisterMessage, ReportMessage } from '../../../schemas/index.js';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 
 export interface ReportAnswer {
   readonly accepted: number;

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import git from 'isomorphic-git';
 import nodeHttp from 'isomorphic-git/http/node';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 import type { ChannelTransport } from '../channel/git-objects.js';
 import { isomorphicGitObjects } from './isomorphic-git-objects.js';
 import { channelFs } from './git-fs.js';

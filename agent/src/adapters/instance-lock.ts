@@ -1,6 +1,6 @@
 import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 
 const PID_FILE = 'agent.pid';
 /** What `duck run` writes as the holder: commands hand their requests to it. */

@@ -1,7 +1,7 @@
 import git from 'isomorphic-git';
 import type { CallbackFsClient, PromiseFsClient } from 'isomorphic-git';
 import type { GitObjects, TreeEntry } from '../channel/git-objects.js';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 
 /**
  * A repository's objects read by id with isomorphic-git: what the channel code reads commits and

@@ -9,7 +9,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { OverlayFile } from '../../../schemas/index.js';
 import { parseYaml } from '../../../schemas/index.js';
 import { pointerSegments } from '../../../schemas/problems.js';
-import { DuckError, formatLocation, toDuckError } from '../core/errors.js';
+import { DuckError, formatLocation, toDuckError } from '../../../schemas/errors.js';
 import { editYamlText, isCalendarDate, OVERLAY_YAML_OPTIONS, parseInstant } from '../core/overlay-edits.js';
 import { assertValidWindows } from '../core/windows.js';
 

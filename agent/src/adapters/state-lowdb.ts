@@ -4,7 +4,7 @@ import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import type { AgentState } from '../core/agent-state.js';
 import { HISTORY_LIMIT, STATE_SCHEMA_VERSION, VERIFIED_CACHE_LIMIT, emptyAgentState } from '../core/agent-state.js';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 
 export const STATE_FILE = 'state.json';
 

@@ -3,7 +3,7 @@ import type { HistoryEntry, JournalEntry, Outcome } from '../core/agent-state.js
 import type { ChangeSummary } from '../core/operator-request.js';
 import type { AppDesired } from '../core/desired.js';
 import { releaseDigest } from '../core/config-hash.js';
-import { toDuckError } from '../core/errors.js';
+import { toDuckError } from '../../../schemas/errors.js';
 import { healthTimeoutMs } from '../core/plan.js';
 import type { Step, StepKind } from '../core/steps.js';
 import type { ApplyEnv } from './apply-env.js';

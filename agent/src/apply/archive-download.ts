@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pRetry from 'p-retry';
 import type { ImageArchive } from '../../../schemas/index.js';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 
 export interface DownloadProgress {
   url: string;

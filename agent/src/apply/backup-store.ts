@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { choosePrune, compareNewestFirst, isBackupId, makeBackupId } from '../core/backup-retention.js';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 import { assertFreeSpace } from './disk-space.js';
 import type { FileFacts, TreeFacts } from './tree-copy.js';
 import { copyTree, fsError, hashTree, treeBytes } from './tree-copy.js';

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import type { JournalEntry } from '../core/agent-state.js';
 import { formatDuration } from '../core/duration.js';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 import type { Step, StepKind } from '../core/steps.js';
 import type { ComposeTarget } from '../ports.js';
 import type { ApplyEnv } from './apply-env.js';

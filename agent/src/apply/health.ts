@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { Probe } from '../../../schemas/index.js';
 import { formatDuration } from '../core/duration.js';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 import { servicesVerdict } from '../core/health-verdict.js';
 import type { ComposeRuntime } from '../ports.js';
 import type { ExecInService } from './probes.js';

@@ -8,7 +8,7 @@ import { realpath } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { ImageArchive, ImageSpec } from '../../../schemas/index.js';
 import type { DockerCli } from '../adapters/docker-cli.js';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 import { downloadArchive, fileDigest, type DownloadProgress } from './archive-download.js';
 
 export interface EnsureImagesContext {

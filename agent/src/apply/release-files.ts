@@ -5,7 +5,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ReleaseContent } from '../channel/read-release.js';
 import type { CommitTree } from '../channel/commit-tree.js';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 import type { AppLayout } from './app-layout.js';
 import { isDirectory } from './app-layout.js';
 

@@ -1,5 +1,5 @@
-import type { DuckErrorCode } from '../core/errors.js';
-import { DuckError, toDuckError } from '../core/errors.js';
+import type { DuckErrorCode } from '../../../schemas/errors.js';
+import { DuckError, toDuckError } from '../../../schemas/errors.js';
 import type { CommitObject } from './commit-object.js';
 import { parseCommitObject } from './commit-object.js';
 import type { CommitTree } from './commit-tree.js';

@@ -1,6 +1,6 @@
 import type { AcceptedAnchor } from '../core/agent-state.js';
 import { parseDuration } from '../core/duration.js';
-import { DuckError, toDuckError } from '../core/errors.js';
+import { DuckError, toDuckError } from '../../../schemas/errors.js';
 import type { StateStore } from '../adapters/state-lowdb.js';
 import type { PassedOver } from './accept-chain.js';
 import { acceptChain } from './accept-chain.js';

@@ -1,4 +1,4 @@
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 
 /**
  * A raw git commit split the way git splits it for signing: the signature header removed,

@@ -1,6 +1,6 @@
 import type { SchemaName, SchemaTypes } from '../../../schemas/index.js';
 import { parseYaml } from '../../../schemas/index.js';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 import type { GitObjects, TreeEntry } from './git-objects.js';
 
 /**

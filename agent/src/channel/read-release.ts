@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parse as parseYamlLoose } from 'yaml';
 import type { ChannelFile, GroupFile, ReleaseFile } from '../../../schemas/index.js';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 import type { CommitTree } from './commit-tree.js';
 import { assertSafePath } from './commit-tree.js';
 import { assertValidWindows } from '../core/windows.js';

@@ -1,5 +1,5 @@
 import * as openpgp from 'openpgp';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 
 /** A key trusted under a policy: identified by its full primary-key fingerprint, never a short id. */
 export interface TrustedKey {

@@ -1,5 +1,5 @@
 import type { ChannelFile } from '../../../schemas/index.js';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 import type { TrustedKey } from './signature.js';
 import { fingerprintOf, readPublicKey } from './signature.js';
 import type { CommitTree } from './commit-tree.js';

@@ -1,6 +1,6 @@
 import type { CommandDef } from 'citty';
 import { defineCommand, runCommand, runMain } from 'citty';
-import { formatLocation, toDuckError } from '../core/errors.js';
+import { formatLocation, toDuckError } from '../../../schemas/errors.js';
 import { EXIT, exitCodeFor, failureJson } from './output.js';
 
 const load = (name: string) => () => import(`./commands/${name}.js`).then((m: { default: CommandDef }) => m.default);

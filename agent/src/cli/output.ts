@@ -1,5 +1,5 @@
-import type { DuckError, DuckErrorCode } from '../core/errors.js';
-import { REFUSAL_CODES } from '../core/errors.js';
+import type { DuckError, DuckErrorCode } from '../../../schemas/errors.js';
+import { REFUSAL_CODES } from '../../../schemas/errors.js';
 
 /** Exit codes, documented in the README: scripts branch on these, so they never change meaning. */
 export const EXIT = { ok: 0, error: 1, usage: 2, refused: 3 } as const;

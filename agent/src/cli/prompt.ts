@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 
 /** Asks on a terminal; in a script without a terminal the caller must have passed a flag instead. */
 export async function ask(question: string, flagHint: string): Promise<string> {

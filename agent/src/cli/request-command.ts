@@ -1,6 +1,6 @@
 import type { Agent } from '../agent.js';
 import { openAgent } from '../agent.js';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 import type { AcceptedView } from '../desired-state.js';
 import { readAcceptedLocally } from '../desired-state.js';
 import type { OperatorRequest, RequestResult } from '../core/operator-request.js';

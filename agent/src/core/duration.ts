@@ -1,5 +1,5 @@
 import { durationMs } from '../../../schemas/duration.js';
-import { DuckError } from './errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 
 /** "7d", "90s", "1h30m" -> milliseconds. The schemas admit only this form, so a mismatch is a bug upstream. */
 export function parseDuration(text: string, where: { file?: string; field?: string } = {}): number {

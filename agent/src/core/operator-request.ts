@@ -1,4 +1,4 @@
-import type { DuckErrorCode } from './errors.js';
+import type { DuckErrorCode } from '../../../schemas/errors.js';
 import type { Outcome } from './agent-state.js';
 
 /**

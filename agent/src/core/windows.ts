@@ -18,7 +18,7 @@
 import { DateTime, IANAZone } from 'luxon';
 import type { Day, DaySpec, Window } from '../../../schemas/index.js';
 import { parseDuration } from './duration.js';
-import { DuckError } from './errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 
 export interface WindowOccurrence {
   /** The instant this occurrence opens. */

@@ -6,7 +6,7 @@ import { basename, dirname, join } from 'node:path';
 import type { ImageSpec, ReleaseFile } from '../../../schemas/index.js';
 import { DEFAULT_LIMITS } from '../agent-config.js';
 import { hashFile } from '../apply/tree-copy.js';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 import { invalidName } from '../core/overlay-edits.js';
 import { readBuildDir } from './build-dir.js';
 import { checkCompose, unlistedImages } from './compose-check.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readYamlSource } from '../../../schemas/yaml-source.js';
 import { COMPOSE_FILE_NAMES } from '../apply/app-layout.js';
 import { assertSafePath } from '../channel/commit-tree.js';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 import { walkTree } from './work-tree.js';
 
 /** The keys of release.yaml a build directory's own release.yaml may set; `add` fills the rest. */

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import git from 'isomorphic-git';
 import { isMap, isScalar } from 'yaml';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 import { editYamlText } from '../core/overlay-edits.js';
 import { commitAll } from './commit-writer.js';
 import { openLocalRepo } from './local-repo.js';

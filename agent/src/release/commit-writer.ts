@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { promisify } from 'node:util';
 import git from 'isomorphic-git';
 import { parseCommitObject } from '../channel/commit-object.js';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 import type { LocalRepo } from './local-repo.js';
 import type { SigningKey } from './signing-key.js';
 import { signPayload } from './signing-key.js';

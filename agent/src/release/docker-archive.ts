@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { list } from 'tar';
 import { fileDigest } from '../apply/archive-download.js';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 
 export interface ArchivedImage {
   /** The first tag the image was saved with (`docker save repo:tag`): the ref compose uses. */

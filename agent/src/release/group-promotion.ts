@@ -4,7 +4,7 @@
 import { isMap, isScalar, Scalar, stringify } from 'yaml';
 import type { RolloutStep } from '../../../schemas/index.js';
 import { parseDuration } from '../core/duration.js';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 import { editYamlText, parseInstant, parseOverlayDocument } from '../core/overlay-edits.js';
 
 export interface Promotion {

@@ -5,7 +5,7 @@ import type { CommitTree } from '../channel/commit-tree.js';
 import { assertVersionGrows, CHANNEL_FILE, readPolicy } from '../channel/trust-policy.js';
 import type { LintProblem, TextOf } from './lint-problem.js';
 import { positionOf } from './lint-problem.js';
-import { toDuckError } from '../core/errors.js';
+import { toDuckError } from '../../../schemas/errors.js';
 import type { LocalRepo } from './local-repo.js';
 
 export async function lintAgainstBase(repo: LocalRepo, ref: string, work: CommitTree, textOf: TextOf): Promise<LintProblem[]> {

@@ -3,8 +3,8 @@
 // DuckErrors that name a file and a JSON-pointer field; this turns them into positioned problems.
 import { readYamlSource } from '../../../schemas/yaml-source.js';
 import { pointerSegments } from '../../../schemas/problems.js';
-import type { DuckErrorCode } from '../core/errors.js';
-import { toDuckError } from '../core/errors.js';
+import type { DuckErrorCode } from '../../../schemas/errors.js';
+import { toDuckError } from '../../../schemas/errors.js';
 
 export interface LintProblem {
   readonly file: string;

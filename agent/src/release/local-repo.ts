@@ -10,7 +10,7 @@ import type { CommitTree } from '../channel/commit-tree.js';
 import { openCommitTree } from '../channel/commit-tree.js';
 import type { GitObjects } from '../channel/git-objects.js';
 import { parseCommitObject } from '../channel/commit-object.js';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 import { isomorphicGitObjects } from '../adapters/isomorphic-git-objects.js';
 
 const run = promisify(execFile);

@@ -2,7 +2,7 @@
 // from a file (--key) or from the environment (DUCK_SIGNING_KEY, how CI systems hand out secrets).
 import { readFile } from 'node:fs/promises';
 import * as openpgp from 'openpgp';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 
 export const SIGNING_KEY_ENV = 'DUCK_SIGNING_KEY';
 

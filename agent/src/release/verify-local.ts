@@ -12,7 +12,7 @@ import { readChannelContent } from '../channel/read-release.js';
 import type { TrustedKey } from '../channel/signature.js';
 import { fingerprintOf, readPublicKey } from '../channel/signature.js';
 import { readPolicy } from '../channel/trust-policy.js';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 import type { LocalRepo } from './local-repo.js';
 
 export interface LocalVerification {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseYaml } from '../../../schemas/index.js';
 import type { CommitTree } from '../channel/commit-tree.js';
 import { assertSafePath } from '../channel/commit-tree.js';
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 
 export const WORK_TREE = 'working tree';
 

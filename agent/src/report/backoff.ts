@@ -1,5 +1,5 @@
 // Pure: when to try the controller again, and which failures are worth another try.
-import { DuckError } from '../core/errors.js';
+import { DuckError } from '../../../schemas/errors.js';
 
 export interface BackoffPolicy {
   readonly minMs: number;

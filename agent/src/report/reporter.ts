@@ -7,7 +7,7 @@ import { controllerStatus, createControllerClient } from '../adapters/controller
 import type { Logger } from '../apply/apply-env.js';
 import { channelFreshness } from '../channel/accept-channel.js';
 import type { ControllerEnrollment } from '../core/agent-state.js';
-import { toDuckError } from '../core/errors.js';
+import { toDuckError } from '../../../schemas/errors.js';
 import { desiredAndPlan, readAcceptedLocally } from '../desired-state.js';
 import type { BackoffPolicy } from './backoff.js';
 import { backoffMs, isRetryable, REPORT_BACKOFF } from './backoff.js';

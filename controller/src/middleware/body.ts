@@ -4,6 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'koa';
 import { validateValue, type SchemaName, type SchemaTypes } from '../../../schemas/index.js';
+import { DuckError } from '../../../schemas/errors.js';
 import { HttpError } from '../http-error.js';
 
 /** How much of an over-cap body is read and dropped before the connection is closed instead. */
@@ -120,11 +121,8 @@ export async function readValidBody<N extends SchemaName>(ctx: Context, name: N,
   }
 }
 
-/** schemas/index.ts throws DuckError('invalid', …, {field}); read it by shape, not by importing agent code. */
+/** schemas/index.ts throws DuckError('invalid', …, {field}): the body's own fault, so a 400 naming the field. */
 function schemaFailure(err: unknown): HttpError | null {
-  if (!(err instanceof Error) || err.name !== 'DuckError') return null;
-  const { code, data } = err as Error & { code?: string; data?: { field?: unknown } };
-  if (code !== 'invalid') return null;
-  const field = typeof data?.field === 'string' ? data.field : undefined;
-  return new HttpError(400, 'invalid', err.message, field);
+  if (!(err instanceof DuckError) || err.code !== 'invalid') return null;
+  return new HttpError(400, 'invalid', err.message, err.data.field);
 }

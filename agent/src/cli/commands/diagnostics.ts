@@ -9,7 +9,7 @@ import type { ControllerClient } from '../../adapters/controller-client.js';
 import { createControllerClient } from '../../adapters/controller-client.js';
 import { acquireInstanceLock, DAEMON, instanceHolder } from '../../adapters/instance-lock.js';
 import type { ControllerEnrollment } from '../../core/agent-state.js';
-import { DuckError } from '../../core/errors.js';
+import { DuckError } from '../../../../schemas/errors.js';
 import { ensureAgentId } from '../../desired-state.js';
 import { buildBundle, defaultArchiveName } from '../../diagnostics/bundle.js';
 import { currentEnrollment, ensureEnrolled } from '../../report/enrollment.js';

@@ -3,7 +3,7 @@ import { defineCommand } from 'citty';
 import { configPath, loadAgentConfig } from '../../agent-config.js';
 import { editOverlay } from '../../adapters/overlay-file.js';
 import type { Hold } from '../../../../schemas/index.js';
-import { DuckError } from '../../core/errors.js';
+import { DuckError } from '../../../../schemas/errors.js';
 import { isCalendarDate, parseInstant, setHold } from '../../core/overlay-edits.js';
 import { holdEnd } from '../../core/resolve.js';
 import { configArg, jsonArg } from '../common-args.js';

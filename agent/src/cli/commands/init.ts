@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { defineCommand } from 'citty';
 import { configPath } from '../../agent-config.js';
-import { DuckError } from '../../core/errors.js';
+import { DuckError } from '../../../../schemas/errors.js';
 import { configArg } from '../common-args.js';
 import { createOutput } from '../output.js';
 

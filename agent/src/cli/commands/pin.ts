@@ -2,7 +2,7 @@ import { defineCommand } from 'citty';
 import { configPath } from '../../agent-config.js';
 import { acceptedHasRelease, openAgent } from '../../agent.js';
 import { editOverlay } from '../../adapters/overlay-file.js';
-import { DuckError } from '../../core/errors.js';
+import { DuckError } from '../../../../schemas/errors.js';
 import { invalidName, setPin } from '../../core/overlay-edits.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { createOutput, shortOid } from '../output.js';

@@ -2,7 +2,7 @@ import { defineCommand } from 'citty';
 import { configPath, loadAgentConfig } from '../../agent-config.js';
 import { editOverlay } from '../../adapters/overlay-file.js';
 import { formatDuration } from '../../core/duration.js';
-import { DuckError } from '../../core/errors.js';
+import { DuckError } from '../../../../schemas/errors.js';
 import { invalidName, parseInstant, removeSchedule, setSchedule } from '../../core/overlay-edits.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { createOutput } from '../output.js';

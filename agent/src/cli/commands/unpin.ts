@@ -1,7 +1,7 @@
 import { defineCommand } from 'citty';
 import { configPath, loadAgentConfig } from '../../agent-config.js';
 import { editOverlay } from '../../adapters/overlay-file.js';
-import { DuckError } from '../../core/errors.js';
+import { DuckError } from '../../../../schemas/errors.js';
 import { invalidName, removePin } from '../../core/overlay-edits.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { createOutput } from '../output.js';

@@ -3,7 +3,7 @@ import { configPath } from '../../agent-config.js';
 import type { Agent } from '../../agent.js';
 import { openAgent, verifyChannel } from '../../agent.js';
 import { acquireInstanceLock, DAEMON, instanceHolder } from '../../adapters/instance-lock.js';
-import { DuckError } from '../../core/errors.js';
+import { DuckError } from '../../../../schemas/errors.js';
 import type { AcceptedView } from '../../desired-state.js';
 import { desiredAndPlan } from '../../desired-state.js';
 import { configArg, jsonArg } from '../common-args.js';

@@ -1,6 +1,7 @@
 import { defineCommand } from 'citty';
 import { configPath } from '../../agent-config.js';
 import { openAgent, verifyChannel } from '../../agent.js';
+import type { WarningCode } from '../../../../schemas/errors.js';
 import { formatDuration } from '../../core/duration.js';
 import type { AcceptedChannel } from '../../channel/accept-channel.js';
 import { configArg, jsonArg } from '../common-args.js';
@@ -28,7 +29,7 @@ export function acceptedJson(a: AcceptedChannel): Record<string, unknown> {
     changed: a.changed,
     fetched: a.fetched,
     stale: a.stale,
-    ...(a.stale ? { warnings: [{ reason: 'stale', message: staleMessage(a) }] } : {}),
+    ...(a.stale ? { warnings: [{ reason: 'stale' satisfies WarningCode, message: staleMessage(a) }] } : {}),
     passedOver: a.passedOver,
   };
 }

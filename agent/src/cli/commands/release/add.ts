@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { defineCommand } from 'citty';
-import { DuckError } from '../../../core/errors.js';
+import { DuckError } from '../../../../../schemas/errors.js';
 import { addRelease } from '../../../release/add-release.js';
 import { channelArg } from '../../release-args.js';
 import { jsonArg } from '../../common-args.js';

@@ -3,7 +3,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { defineCommand } from 'citty';
 import { parseYaml } from '../../../../../schemas/index.js';
-import { DuckError } from '../../../core/errors.js';
+import { DuckError } from '../../../../../schemas/errors.js';
 import { invalidName } from '../../../core/overlay-edits.js';
 import { parseRollout, promoteInGroup } from '../../../release/group-promotion.js';
 import { channelArg } from '../../release-args.js';

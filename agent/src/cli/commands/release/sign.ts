@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { defineCommand } from 'citty';
-import { DuckError } from '../../../core/errors.js';
+import { DuckError } from '../../../../../schemas/errors.js';
 import { resignHead } from '../../../release/commit-writer.js';
 import { openLocalRepo } from '../../../release/local-repo.js';
 import { loadSigningKey, SIGNING_KEY_ENV } from '../../../release/signing-key.js';

@@ -1,6 +1,7 @@
 /**
  * Errors are values with a closed code, never strings to parse. The refusal codes are the typed
- * reasons of DESIGN §3: every refusal of a channel commit carries exactly one of them.
+ * reasons of DESIGN §3: every refusal of a channel commit carries exactly one of them. Agent and
+ * controller both import this module; it imports nothing of either.
  */
 export const REFUSAL_CODES = [
   'unsigned',
@@ -12,10 +13,16 @@ export const REFUSAL_CODES = [
   'unsafe-path',
   'too-large',
   'digest-mismatch',
-  'stale',
   'clock-regressed',
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
+
+/**
+ * A stale channel (older than channel.yaml's freshness) is a warning, never a refusal: the commit
+ * is accepted and acted on, and `stale` is reported beside it so a withheld release is noticed.
+ */
+export const WARNING_CODES = ['stale'] as const;
+export type WarningCode = (typeof WARNING_CODES)[number];
 
 export const OTHER_CODES = ['config', 'usage', 'fetch', 'io', 'not-found', 'internal', 'unhealthy', 'no-space', 'locked', 'docker'] as const;
 export type DuckErrorCode = RefusalCode | (typeof OTHER_CODES)[number];
