@@ -4,8 +4,9 @@
 // of transport.
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Agent } from '../agent/src/agent.js';
-import { openAgent, verifyChannel } from '../agent/src/agent.js';
+import type { NodeParts } from '../agent/src/node/wiring.js';
+import { checkChannel } from '../agent/src/node/cycle.js';
+import { wireNode } from '../agent/src/node/wiring.js';
 import type { AgentNode } from '../test/helpers/agent-node.js';
 import { makeAgentNode } from '../test/helpers/agent-node.js';
 import { isolatedGitEnv } from '../test/helpers/channel-builder.js';
@@ -70,7 +71,7 @@ export async function benchChannelFetch(opts: ChannelFetchOptions = {}): Promise
       title: `channel fetch + verify: ${shape.commits} commits, ${shape.groups} groups, ${shape.releases} releases; the node follows ${fx.group}`,
       rows: [poll, incremental, full.row],
       notes: [
-        `medians; duck = verifyChannel() in this process (one agent kept open across polls, as the daemon does); git = native git ${await gitVersion()} spawned`,
+        `medians; duck = verify() in this process (one agent kept open across polls, as the daemon does); git = native git ${await gitVersion()} spawned`,
         `memory before (c): rss ${mib(before.rss)}, heap used ${mib(before.heapUsed)}, peak rss ${mib(before.maxRss)}`,
         `memory after (c):  rss ${mib(after.rss)}, heap used ${mib(after.heapUsed)} of ${mib(after.heapTotal)}, peak rss ${mib(after.maxRss)}`,
         `channel generated in ${(generatedIn / 1000).toFixed(1)} s (not benchmarked)`,
@@ -84,16 +85,16 @@ export async function benchChannelFetch(opts: ChannelFetchOptions = {}): Promise
 }
 
 /** (c): an empty state directory each run, against `git clone --bare` into an empty directory. */
-async function firstAccept(fx: Fixture, runs: number): Promise<{ row: Comparison; agent: Agent | null; gitClone: string }> {
+async function firstAccept(fx: Fixture, runs: number): Promise<{ row: Comparison; agent: NodeParts | null; gitClone: string }> {
   const row = comparison('first full accept', 'git clone --bare <url> <empty dir>');
-  let agent: Agent | null = null;
+  let agent: NodeParts | null = null;
   let gitClone = '';
   for (let i = 0; i < runs; i++) {
     const node = await makeAgentNode({ url: fx.url, rootKeys: [fx.channel.key], group: fx.group });
     fx.nodes.push(node);
     agent = (await duckRun(row, async () => {
-      const opened = await openAgent(node.configFile);
-      const { sample, result: r } = await timed(fx.server, () => verifyChannel(opened));
+      const opened = await wireNode({ configFile: node.configFile });
+      const { sample, result: r } = await timed(fx.server, () => verify(opened));
       expect(r.anchor.commit === fx.channel.tip, `accepted ${r.anchor.commit}, not the tip ${fx.channel.tip}`);
       expect(r.walked === fx.channel.commits.length, `walked ${r.walked} of ${fx.channel.commits.length} commits`);
       return { sample, value: opened };
@@ -107,11 +108,11 @@ async function firstAccept(fx: Fixture, runs: number): Promise<{ row: Comparison
 }
 
 /** (a): nothing new on the server; a warm agent against `git fetch` into a current clone. */
-async function noChangePoll(fx: Fixture, agent: Agent | null, gitClone: string, runs: number): Promise<Comparison> {
+async function noChangePoll(fx: Fixture, agent: NodeParts | null, gitClone: string, runs: number): Promise<Comparison> {
   const row = comparison('no-change poll', 'git fetch <url> main:main (nothing new)');
   for (let i = 0; i < runs; i++) {
     await duckRun(row, async () => {
-      const { sample, result: r } = await timed(fx.server, () => verifyChannel(needAgent(agent)));
+      const { sample, result: r } = await timed(fx.server, () => verify(needAgent(agent)));
       expect(!r.fetched && !r.changed, `a poll with nothing new fetched (${r.fetched}) or changed (${r.changed})`);
       return { sample, value: null };
     });
@@ -121,12 +122,12 @@ async function noChangePoll(fx: Fixture, agent: Agent | null, gitClone: string, 
 }
 
 /** (b): one new signed commit per run; the agent and the clone both hold the previous tip. */
-async function oneNewCommit(fx: Fixture, agent: Agent | null, gitClone: string, runs: number): Promise<Comparison> {
+async function oneNewCommit(fx: Fixture, agent: NodeParts | null, gitClone: string, runs: number): Promise<Comparison> {
   const row = comparison('one new commit', 'git fetch <url> main:main into a bare clone of the previous tip');
   for (let i = 0; i < runs; i++) {
     const tip = await fx.channel.appendPromotion();
     await duckRun(row, async () => {
-      const { sample, result: r } = await timed(fx.server, () => verifyChannel(needAgent(agent)));
+      const { sample, result: r } = await timed(fx.server, () => verify(needAgent(agent)));
       expect(r.fetched && r.anchor.commit === tip && r.walked === 1, `expected to fetch and accept ${tip} after one commit; got ${r.anchor.commit}, walked ${r.walked}`);
       return { sample, value: null };
     });
@@ -161,7 +162,7 @@ async function duckRun<T>(
   }
 }
 
-function needAgent(agent: Agent | null): Agent {
+function needAgent(agent: NodeParts | null): NodeParts {
   if (!agent) throw new Error('no node accepted the channel in (c), so there is nothing to poll from');
   return agent;
 }
@@ -202,4 +203,9 @@ function memory(): { rss: number; heapUsed: number; heapTotal: number; maxRss: n
 
 function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** The fetch and accept stages as `duck verify` runs them in-process. */
+function verify(node: NodeParts) {
+  return checkChannel({ node, log: () => undefined });
 }

@@ -1,58 +1,45 @@
 /**
- * The ports: what the agent's stages need from the outside world, as interfaces. Adapters under
- * adapters/ implement them; agent.ts is the one place that wires an adapter to a port.
+ * The ports: every thing the agent needs from the outside world, as interfaces, in this one
+ * module. Adapters under adapters/ implement them; node/wiring.ts is the one place that builds an
+ * adapter and hands it to the code that needs the port. Nothing here does I/O.
  */
+import type { Immutable } from 'immer';
+import type { RegisterMessage, ReportMessage } from '../../schemas/index.js';
+import type { AgentState } from './core/agent-state.js';
+import type { ComposeInfo, ComposeTarget, ServiceStatus } from './core/compose-model.js';
+
+export type { ComposeFlavor, ComposeInfo, ComposeTarget, ContainerHealth, ContainerState, ServiceStatus } from './core/compose-model.js';
+
+// ── Clock and log ──────────────────────────────────────────────────────────────────────────────
+
+/** The agent's clock: an argument everywhere, so tests choose the time. */
+export type Clock = () => Date;
+
+/** One event per line with fields (`{event: 'step', app, step: 'backup', ms}`). */
+export type Logger = (event: string, fields?: Record<string, unknown>) => void;
+
+// ── State ──────────────────────────────────────────────────────────────────────────────────────
+
+/** What a read of the state returns: a snapshot no later write changes, frozen against edits. */
+export type StateSnapshot = Immutable<AgentState>;
+
+/**
+ * The agent's durable state (one document under the state directory). `read()` returns the
+ * snapshot as of the last write; the only way to change it is `update()`, whose `change` edits a
+ * draft that becomes the next snapshot once it is on disk.
+ */
+export interface StateStore {
+  readonly file: string;
+  read(): StateSnapshot;
+  update(change: (draft: AgentState) => void): Promise<StateSnapshot>;
+}
 
 // ── Compose runtime ────────────────────────────────────────────────────────────────────────────
-
-/** Compose v2 (the `docker compose` plugin, or a v2 standalone binary) or v1 (`docker-compose`). */
-export type ComposeFlavor = 'v2' | 'v1';
-
-export interface ComposeInfo {
-  flavor: ComposeFlavor;
-  /** What the binary says of itself, without a leading "v": "2.29.1", "1.29.2". */
-  version: string;
-  /** The argv prefix that runs compose: ['docker', 'compose'] or ['docker-compose']. */
-  command: string[];
-}
-
-/** Where one app's compose project lives and what its files are interpolated with. */
-export interface ComposeTarget {
-  /** The release directory; relative paths in the compose files resolve from here. */
-  cwd: string;
-  /** Compose files, relative to cwd or absolute, merged in order: the release's first, overrides after. */
-  files: string[];
-  /** Interpolation variables, on top of the agent's own environment. */
-  env?: Record<string, string>;
-}
-
-/** Docker's container states (`State.Status`). */
-export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
-
-/** A compose healthcheck's verdict; `none` when the service declares no healthcheck. */
-export type ContainerHealth = 'starting' | 'healthy' | 'unhealthy' | 'none';
-
-/** One container of a project's service, as Docker reports it now. */
-export interface ServiceStatus {
-  service: string;
-  /** Container name, without the leading slash. */
-  container: string;
-  containerId: string;
-  /** The image reference the container was created from, as written in the compose file. */
-  image: string;
-  /** The image id (`sha256:…`) the container runs. */
-  imageId: string;
-  state: ContainerState;
-  health: ContainerHealth;
-  /** The last exit code (0 while running). */
-  exitCode: number;
-  labels: Record<string, string>;
-}
 
 /**
  * One compose project per app. Every mutating call takes the target, because Compose v1 cannot
  * address a project without its files. Nothing here deletes volumes: data is never removed
- * implicitly (DESIGN §4.3).
+ * implicitly (DESIGN §4.3). Only apply/'s executors call the mutating methods.
  */
 export interface ComposeRuntime {
   /** The compose this runtime drives. */
@@ -66,3 +53,121 @@ export interface ComposeRuntime {
   /** The project's service containers (one-off `run` containers excluded), sorted by service and name. */
   ps(project: string): Promise<ServiceStatus[]>;
 }
+
+// ── Docker engine (outside compose) ────────────────────────────────────────────────────────────
+
+export interface ImageInfo {
+  /** The image id, `sha256:<64 hex>`. */
+  id: string;
+  /** `repo:tag` names pointing at it. */
+  repoTags: string[];
+  /** `repo@sha256:…` names a registry gave it (empty after `docker load` on the classic image store). */
+  repoDigests: string[];
+}
+
+export interface VolumeInfo {
+  name: string;
+  /** Where the volume's data lives on the host. */
+  mountpoint: string;
+}
+
+/** What `docker load` reported: the names it tagged and the ids it loaded without a name. */
+export interface LoadedImages {
+  refs: string[];
+  ids: string[];
+}
+
+export interface DockerVersion {
+  client: string;
+  server: string;
+}
+
+export interface DockerCallOptions {
+  signal?: AbortSignal;
+}
+
+/** The few engine calls the agent makes outside compose: images and volumes. */
+export interface DockerEngine {
+  /** The image `ref` (a name, a digest ref or an id) names, or null when Docker has none. */
+  imageInspect(ref: string): Promise<ImageInfo | null>;
+  pull(ref: string, options?: DockerCallOptions): Promise<void>;
+  /** `docker load` of an archive made by `docker save`. */
+  load(file: string, options?: DockerCallOptions): Promise<LoadedImages>;
+  tag(source: string, target: string): Promise<void>;
+  /** Removes a name (and the image once no name is left); never forced, so an image in use stays. */
+  removeImage(ref: string): Promise<void>;
+  volumeInspect(name: string): Promise<VolumeInfo | null>;
+  /** Names of the volumes compose made for a project (by its project label). */
+  projectVolumes(project: string): Promise<string[]>;
+  /** Only a planned purge calls this: data is never removed implicitly. */
+  removeVolume(name: string): Promise<void>;
+  version(): Promise<DockerVersion>;
+}
+
+// ── Git (the channel's clone) ──────────────────────────────────────────────────────────────────
+
+export interface TreeEntry {
+  readonly mode: string;
+  readonly path: string;
+  readonly oid: string;
+  readonly type: 'blob' | 'tree' | 'commit';
+}
+
+/** Read-only access to the objects of a local clone, by object id. */
+export interface GitObjects {
+  has(oid: string): Promise<boolean>;
+  readCommitRaw(oid: string): Promise<Uint8Array>;
+  readTree(oid: string): Promise<readonly TreeEntry[]>;
+  readBlob(oid: string): Promise<Uint8Array>;
+}
+
+/** Fetching the channel: one ref request when nothing moved, a pack download otherwise. */
+export interface ChannelTransport {
+  /** The branch tip the server advertises: a single ref-advertisement request. */
+  remoteTip(): Promise<string>;
+  /** Downloads what the local clone lacks up to the tip; returns the fetched tip. */
+  fetch(): Promise<string>;
+  /** Forgets the local clone so the next fetch starts from nothing (a broken clone is never trusted). */
+  reset(): Promise<void>;
+  readonly objects: GitObjects;
+}
+
+// ── Controller ─────────────────────────────────────────────────────────────────────────────────
+
+export interface ReportAnswer {
+  readonly accepted: number;
+  readonly duplicates: number;
+}
+
+export interface DiagnosticsAnswer {
+  readonly id: string;
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+/**
+ * The controller's HTTP API as the agent uses it (DESIGN §5). Every failure is a DuckError
+ * 'fetch' with data {url, status, field}: retry 'transient' for a network error, a 5xx or a 429,
+ * 'stalled' for an answer that a retry would only repeat (400, 401, 403, 413).
+ */
+export interface ControllerClient {
+  readonly url: string;
+  register(enrollToken: string, message: RegisterMessage, signal?: AbortSignal): Promise<{ agentId: string; token: string }>;
+  report(token: string, message: ReportMessage, signal?: AbortSignal): Promise<ReportAnswer>;
+  uploadDiagnostics(token: string, filename: string, body: Uint8Array, signal?: AbortSignal): Promise<DiagnosticsAnswer>;
+}
+
+// ── Faults (tests only) ────────────────────────────────────────────────────────────────────────
+
+/**
+ * Faults a test asks for, handed in by the composition root (the CLI reads them from its
+ * environment); production code never reads the environment for them.
+ */
+export interface Faults {
+  /** `<step kind>:before|after`, or `rollback:before`: the process kills itself there (SIGKILL). */
+  readonly killAt: string | null;
+  /** A version whose health check fails on purpose. */
+  readonly failHealthOf: string | null;
+}
+
+export const NO_FAULTS: Faults = { killAt: null, failHealthOf: null };

@@ -3,7 +3,7 @@
 import { appendFile, readFile } from 'node:fs/promises';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { APPLY_ORDER } from '../../agent/src/core/steps.js';
+import { UPGRADE_STEPS } from '../../agent/src/core/steps.js';
 import { requireDocker } from '../helpers/docker.js';
 import type { HelloScenario } from '../helpers/hello-channel.js';
 import { promoteHello, startHelloScenario } from '../helpers/hello-channel.js';
@@ -42,7 +42,7 @@ async function healthyState(ctx: Ctx): Promise<{ version: string; journal: Recor
 }
 
 // Each kill point flips the app between 1.0.0 and 1.1.0, so every case is a real change.
-for (const step of [...APPLY_ORDER.filter((k) => k !== 'restoreData'), 'rollback']) {
+for (const step of [...UPGRADE_STEPS.filter((k) => k !== 'restoreData'), 'rollback']) {
   for (const when of step === 'rollback' ? ['before'] : ['before', 'after']) {
     Crash(`killed ${when} ${step}: restarted, the app is healthy on the old or new version with its data`, async (ctx) => {
       const target = ctx.version === '1.0.0' ? '1.1.0' : '1.0.0';

@@ -6,7 +6,8 @@ import { copyFile, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createDockerCli, type DockerCli } from '../../agent/src/adapters/docker-cli.js';
+import { createDockerCli } from '../../agent/src/adapters/docker-cli.js';
+import type { DockerEngine } from '../../agent/src/ports.js';
 import { ensureImages, type EnsureImagesContext } from '../../agent/src/apply/images.js';
 import type { ImageSpec } from '../../schemas/index.js';
 import { freeHostPort, requireDocker, uniqueProjectName } from '../helpers/docker.js';
@@ -24,7 +25,7 @@ interface Calls {
 }
 
 /** The real CLI, counting the calls that fetch or change images: "nothing fetched" is counted, not assumed. */
-function countingDocker(): { docker: DockerCli; calls: Calls } {
+function countingDocker(): { docker: DockerEngine; calls: Calls } {
   const real = createDockerCli();
   const calls: Calls = { load: 0, pull: 0, tag: 0 };
   return {
@@ -58,7 +59,7 @@ interface ArchiveCtx {
   ref: string;
   id: string;
   archive: { url: string; sha256: string; size: number };
-  docker: DockerCli;
+  docker: DockerEngine;
   calls: Calls;
 }
 
@@ -194,7 +195,7 @@ interface PullCtx {
   id: string;
   /** A `docker save` of the digest ref, in the release directory `<root>/release`. */
   archive: { url: string; sha256: string; size: number };
-  docker: DockerCli;
+  docker: DockerEngine;
   calls: Calls;
 }
 

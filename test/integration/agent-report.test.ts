@@ -8,9 +8,13 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse, stringify } from 'yaml';
 import type { NodeFacts, ReportEvent } from '../../schemas/index.js';
-import type { Agent } from '../../agent/src/agent.js';
-import { openAgent } from '../../agent/src/agent.js';
 import type { HistoryEntry } from '../../agent/src/core/agent-state.js';
+import { readEnrollToken } from '../../agent/src/node/config.js';
+import { statusOf } from '../../agent/src/node/telemetry.js';
+import { ensureEnrolled } from '../../agent/src/report/enrollment.js';
+import type { NodeParts } from '../../agent/src/node/wiring.js';
+import { wireNode } from '../../agent/src/node/wiring.js';
+import type { Logger } from '../../agent/src/ports.js';
 import type { Reporter } from '../../agent/src/report/reporter.js';
 import { createReporter } from '../../agent/src/report/reporter.js';
 import type { AgentNode } from '../helpers/agent-node.js';
@@ -51,11 +55,26 @@ async function nodeFor(ctx: { key: TestKey; ctl: TestController; nodes: AgentNod
 const FACTS: NodeFacts = buildFacts();
 const fastRetry = { minMs: 20, maxMs: 100 };
 
-function reporterFor(agent: Agent, log: string[] = []): Reporter {
-  return createReporter(agent, { log: (event, fields) => void log.push(`${event} ${JSON.stringify(fields ?? {})}`), overlay: () => ({}), facts: async () => FACTS, backoff: fastRetry });
+/** The reporter as the daemon wires it, with the node's id made once as the writer makes it. */
+async function reporterFor(agent: NodeParts, log: string[] = []): Promise<Reporter> {
+  const agentId = agent.state.read().agentId ?? (await agent.state.update((s) => void (s.agentId ??= randomUUID()))).agentId!;
+  const logger: Logger = (event, fields) => void log.push(`${event} ${JSON.stringify(fields ?? {})}`);
+  const settings = agent.config.controller!;
+  return createReporter({
+    state: agent.state,
+    clock: agent.clock,
+    client: agent.controller!,
+    intervalMs: settings.intervalMs,
+    outboxLimit: settings.outboxLimit,
+    log: logger,
+    enroll: (o) => ensureEnrolled({ state: agent.state, client: agent.controller!, clock: agent.clock, agentId, enrollToken: () => readEnrollToken(agent.config), facts: async () => FACTS, log: logger }, o),
+    facts: async () => FACTS,
+    status: () => statusOf(agent, null),
+    backoff: fastRetry,
+  });
 }
 
-async function addHistory(agent: Agent, n: number): Promise<string[]> {
+async function addHistory(agent: NodeParts, n: number): Promise<string[]> {
   const ids: string[] = [];
   await agent.state.update((s) => {
     for (let i = 0; i < n; i++) {
@@ -79,13 +98,13 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
 Report('enrolls once and keeps its id and token: a second start does not enroll again', async (ctx) => {
   const node = await nodeFor(ctx);
   const log: string[] = [];
-  const first = await openAgent(node.configFile);
-  await reporterFor(first, log).stop(5_000);
+  const first = await wireNode({ configFile: node.configFile });
+  await (await reporterFor(first, log)).stop(5_000);
   const enrolled = first.state.read().controller;
   assert.ok(enrolled, log.join('\n'));
   assert.is(enrolled.url, ctx.ctl.url);
-  const again = await openAgent(node.configFile);
-  await reporterFor(again, log).stop(5_000);
+  const again = await wireNode({ configFile: node.configFile });
+  await (await reporterFor(again, log)).stop(5_000);
   assert.is(log.filter((l) => l.startsWith('enrolled ')).length, 1, log.join('\n'));
   assert.equal(again.state.read().controller, enrolled);
   const view = await adminJson<AgentView>(ctx.ctl, `/api/v1/agents/${enrolled.agentId}`);
@@ -99,9 +118,9 @@ Report('events that happen while the controller is down arrive exactly once afte
   const first = await startTestController({ dataDir });
   const port = Number(new URL(first.url).port);
   const node = await nodeFor({ ...ctx, ctl: first });
-  const agent = await openAgent(node.configFile);
+  const agent = await wireNode({ configFile: node.configFile });
   const log: string[] = [];
-  const reporter = reporterFor(agent, log);
+  const reporter = await reporterFor(agent, log);
   reporter.start();
   const before = await addHistory(agent, 3);
   await reporter.collect();
@@ -131,8 +150,8 @@ Report('events that happen while the controller is down arrive exactly once afte
 
 Report('a dead controller does not slow the reconcile path: queueing returns at once', async (ctx) => {
   const node = await nodeFor(ctx, { url: 'http://127.0.0.1:9' });
-  const agent = await openAgent(node.configFile);
-  const reporter = reporterFor(agent);
+  const agent = await wireNode({ configFile: node.configFile });
+  const reporter = await reporterFor(agent);
   reporter.start();
   await addHistory(agent, 5);
   const started = performance.now();
@@ -150,9 +169,9 @@ Report('a dead controller does not slow the reconcile path: queueing returns at 
 
 Report('past the outbox cap the oldest events are dropped, and the drop is reported once', async (ctx) => {
   const node = await nodeFor(ctx, { outboxLimit: 5 });
-  const agent = await openAgent(node.configFile);
+  const agent = await wireNode({ configFile: node.configFile });
   const ids = await addHistory(agent, 12);
-  const reporter = reporterFor(agent);
+  const reporter = await reporterFor(agent);
   await reporter.collect();
   assert.is(agent.state.read().outbox.events.length, 5);
   await reporter.stop(5_000);

@@ -3,7 +3,9 @@
 import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { openAgent, verifyChannel } from '../../agent/src/agent.js';
+import { checkChannel } from '../../agent/src/node/cycle.js';
+import type { NodeParts } from '../../agent/src/node/wiring.js';
+import { wireNode } from '../../agent/src/node/wiring.js';
 import type { DuckError } from '../../schemas/errors.js';
 import type { Channel } from '../helpers/channel-builder.js';
 import { createChannel } from '../helpers/channel-builder.js';
@@ -185,8 +187,8 @@ Content('judges key expiry by the agent clock, not by the commit date', async (c
   await ch.commit('signed while valid', shortLived, { date: new Date(Date.now() - 86_400_000) });
   await ch.publish();
   const later = new Date(Date.now() + 2 * 3600_000);
-  const agent = await openAgent(node.configFile, () => later);
-  const err = await verifyChannel(agent).then(
+  const agent = await wireNode({ configFile: node.configFile, clock: () => later });
+  const err = await verify(agent).then(
     () => null,
     (e: DuckError) => e,
   );
@@ -215,8 +217,8 @@ Content('refuses to decide when the clock went back behind a time already seen',
   const { ch, node } = await fresh(ctx);
   await publishBasic(ch, ctx.rootKey);
   const now = Date.now();
-  assert.ok((await verifyChannel(await openAgent(node.configFile, () => new Date(now)))).anchor);
-  const err = await verifyChannel(await openAgent(node.configFile, () => new Date(now - 3600_000))).then(
+  assert.ok((await verify(await wireNode({ configFile: node.configFile, clock: () => new Date(now) }))).anchor);
+  const err = await verify(await wireNode({ configFile: node.configFile, clock: () => new Date(now - 3600_000) })).then(
     () => null,
     (e: DuckError) => e,
   );
@@ -296,3 +298,8 @@ function randomText(n: number): string {
 }
 
 Content.run();
+
+/** The fetch and accept stages as `duck verify` runs them in-process. */
+function verify(node: NodeParts) {
+  return checkChannel({ node, log: () => undefined });
+}

@@ -4,11 +4,13 @@ import { writeFile } from 'node:fs/promises';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { OverlayFile } from '../../schemas/index.js';
-import { openAgent, verifyChannel } from '../../agent/src/agent.js';
+import { checkChannel } from '../../agent/src/node/cycle.js';
+import type { NodeParts } from '../../agent/src/node/wiring.js';
+import { wireNode } from '../../agent/src/node/wiring.js';
 import type { OverlayWatch } from '../../agent/src/adapters/overlay-file.js';
 import { watchOverlay } from '../../agent/src/adapters/overlay-file.js';
 import type { DuckError } from '../../schemas/errors.js';
-import { desiredAndPlan } from '../../agent/src/desired-state.js';
+import { decide } from '../../agent/src/node/decisions.js';
 import { makeAgentNode } from '../helpers/agent-node.js';
 import { createChannel } from '../helpers/channel-builder.js';
 import { writeBasicChannel, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
@@ -34,8 +36,8 @@ Overlay('a watched overlay edit changes the decision; a broken edit keeps the pr
     await node.seedState((s) => {
       s.apps.shop = { version: '1.0.0', commit: 'a'.repeat(40), since: '2026-11-01T00:00:00Z', migrations: 'reversible', backupBeforeInstall: null };
     });
-    const agent = await openAgent(node.configFile);
-    const accepted = await verifyChannel(agent);
+    const agent = await wireNode({ configFile: node.configFile });
+    const accepted = await verify(agent);
     const view = { commit: accepted.anchor.commit, content: accepted.content, tree: accepted.tree };
 
     const events: Array<{ overlay: OverlayFile; error: DuckError | null }> = [];
@@ -52,7 +54,7 @@ Overlay('a watched overlay edit changes the decision; a broken edit keeps the pr
           resolve();
         };
       });
-    const decision = async () => (await desiredAndPlan(agent, view, { overlay: watch!.current() })).desired.apps[0]!;
+    const decision = async () => (await decide(agent, view, { overlay: watch!.current() })).desired.apps[0]!;
 
     assert.is((await decision()).decision, 'apply');
 
@@ -85,3 +87,8 @@ Overlay('a watched overlay edit changes the decision; a broken edit keeps the pr
 });
 
 Overlay.run();
+
+/** The fetch and accept stages as `duck verify` runs them in-process. */
+function verify(node: NodeParts) {
+  return checkChannel({ node, log: () => undefined });
+}

@@ -18,10 +18,10 @@ import type {
   ContainerState,
   ServiceStatus,
 } from '../ports.js';
+import { PROJECT_LABEL } from '../core/compose-model.js';
 
 const run = promisify(execFile);
 
-export const PROJECT_LABEL = 'com.docker.compose.project';
 const SERVICE_LABEL = 'com.docker.compose.service';
 const ONEOFF_LABEL = 'com.docker.compose.oneoff';
 /** The names both flavours accept as a project name (v1 silently rewrites anything else). */

@@ -1,28 +1,5 @@
-import type { RegisterMessage, ReportMessage } from '../../../schemas/index.js';
 import { DuckError } from '../../../schemas/errors.js';
-
-export interface ReportAnswer {
-  readonly accepted: number;
-  readonly duplicates: number;
-}
-
-export interface DiagnosticsAnswer {
-  readonly id: string;
-  readonly bytes: number;
-  readonly sha256: string;
-}
-
-/**
- * The controller's HTTP API as the agent uses it (DESIGN §5). Every failure is a DuckError
- * 'fetch' with data {url, status, field}: retry 'transient' for a network error, a 5xx or a 429,
- * 'stalled' for an answer that a retry would only repeat (400, 401, 403, 413).
- */
-export interface ControllerClient {
-  readonly url: string;
-  register(enrollToken: string, message: RegisterMessage, signal?: AbortSignal): Promise<{ agentId: string; token: string }>;
-  report(token: string, message: ReportMessage, signal?: AbortSignal): Promise<ReportAnswer>;
-  uploadDiagnostics(token: string, filename: string, body: Uint8Array, signal?: AbortSignal): Promise<DiagnosticsAnswer>;
-}
+import type { ControllerClient } from '../ports.js';
 
 export function createControllerClient(baseUrl: string): ControllerClient {
   const url = baseUrl.replace(/\/+$/, '');
@@ -60,12 +37,6 @@ export function createControllerClient(baseUrl: string): ControllerClient {
     uploadDiagnostics: (token, filename, body, signal) =>
       call('/api/v1/diagnostics', token, { body, contentType: 'application/gzip', headers: { 'x-duck-filename': filename }, signal }),
   };
-}
-
-/** The HTTP status of a controller failure (0: no answer at all), or null for any other error. */
-export function controllerStatus(err: unknown): number | null {
-  if (!(err instanceof DuckError) || err.code !== 'fetch' || typeof err.data.status !== 'number') return null;
-  return err.data.status;
 }
 
 function parseErrorBody(text: string): { error?: string; message?: string; field?: string } | null {

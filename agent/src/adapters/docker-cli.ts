@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { DuckError } from '../../../schemas/errors.js';
+import type { DockerEngine, LoadedImages } from '../ports.js';
 
 const run = promisify(execFile);
 
@@ -15,59 +16,12 @@ const LONG_BUFFER = 64 * 1024 * 1024;
 const NO_SUCH_IMAGE = /no such image|no such object/i;
 const NO_SUCH_VOLUME = /no such volume/i;
 
-export interface ImageInfo {
-  /** The image id, `sha256:<64 hex>`. */
-  id: string;
-  /** `repo:tag` names pointing at it. */
-  repoTags: string[];
-  /** `repo@sha256:…` names a registry gave it (empty after `docker load` on the classic image store). */
-  repoDigests: string[];
-}
-
-export interface VolumeInfo {
-  name: string;
-  /** Where the volume's data lives on the host. */
-  mountpoint: string;
-}
-
-/** What `docker load` reported: the names it tagged and the ids it loaded without a name. */
-export interface LoadedImages {
-  refs: string[];
-  ids: string[];
-}
-
-export interface DockerVersion {
-  client: string;
-  server: string;
-}
-
-export interface DockerCallOptions {
-  signal?: AbortSignal;
-}
-
-export interface DockerCli {
-  /** The image `ref` (a name, a digest ref or an id) names, or null when Docker has none. */
-  imageInspect(ref: string): Promise<ImageInfo | null>;
-  pull(ref: string, options?: DockerCallOptions): Promise<void>;
-  /** `docker load` of an archive made by `docker save`. */
-  load(file: string, options?: DockerCallOptions): Promise<LoadedImages>;
-  tag(source: string, target: string): Promise<void>;
-  /** Removes a name (and the image once no name is left); never forced, so an image in use stays. */
-  removeImage(ref: string): Promise<void>;
-  volumeInspect(name: string): Promise<VolumeInfo | null>;
-  /** Names of the volumes compose made for a project (by its project label). */
-  projectVolumes(project: string): Promise<string[]>;
-  /** Only `duck purge` calls this: data is never removed implicitly. */
-  removeVolume(name: string): Promise<void>;
-  version(): Promise<DockerVersion>;
-}
-
 export interface DockerCliOptions {
   /** The docker executable; default from PATH. */
   docker?: string;
 }
 
-export function createDockerCli(options: DockerCliOptions = {}): DockerCli {
+export function createDockerCli(options: DockerCliOptions = {}): DockerEngine {
   const docker = options.docker ?? 'docker';
 
   const call = async (args: string[], opts: { signal?: AbortSignal; maxBuffer?: number } = {}): Promise<string> => {

@@ -4,7 +4,7 @@ import git from 'isomorphic-git';
 import nodeHttp from 'isomorphic-git/http/node';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 import { DuckError } from '../../../schemas/errors.js';
-import type { ChannelTransport } from '../channel/git-objects.js';
+import type { ChannelTransport } from '../ports.js';
 import { isomorphicGitObjects } from './isomorphic-git-objects.js';
 import { channelFs } from './git-fs.js';
 

@@ -1,6 +1,6 @@
 import git from 'isomorphic-git';
 import type { CallbackFsClient, PromiseFsClient } from 'isomorphic-git';
-import type { GitObjects, TreeEntry } from '../channel/git-objects.js';
+import type { GitObjects, TreeEntry } from '../ports.js';
 import { DuckError } from '../../../schemas/errors.js';
 
 /**

@@ -1,38 +1,50 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { freeze, produce } from 'immer';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
+import { DuckError } from '../../../schemas/errors.js';
 import type { AgentState } from '../core/agent-state.js';
 import { HISTORY_LIMIT, STATE_SCHEMA_VERSION, VERIFIED_CACHE_LIMIT, emptyAgentState } from '../core/agent-state.js';
-import { DuckError } from '../../../schemas/errors.js';
+import type { StateSnapshot, StateStore } from '../ports.js';
 
 export const STATE_FILE = 'state.json';
 
-/** The agent state in one lowdb file; lowdb's steno writer renames a temp file, so a crash never leaves half a file. */
-export interface StateStore {
-  readonly file: string;
-  read(): AgentState;
-  update(change: (state: AgentState) => void): Promise<void>;
-}
-
+/**
+ * The agent state in one lowdb file; lowdb's steno writer renames a temp file, so a crash never
+ * leaves half a file. Each update produces a new frozen snapshot with immer (unchanged parts are
+ * shared, so a small write costs little however large the state is); the snapshot becomes the
+ * one `read()` returns only once it is on disk.
+ */
 export async function openStateStore(stateDir: string): Promise<StateStore> {
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const file = join(stateDir, STATE_FILE);
-  const db = new Low<AgentState>(new JSONFile<AgentState>(file), emptyAgentState());
+  const db = new Low<StateSnapshot>(new JSONFile<StateSnapshot>(file), emptyAgentState());
   try {
     await db.read();
   } catch (err) {
     throw new DuckError('io', `${file}: unreadable agent state (${(err as Error).message})`, { file }, 'stalled', { cause: err });
   }
-  db.data = migrate(db.data, file);
+  let current: StateSnapshot = freeze(migrate(db.data as AgentState | null, file), true);
+  // One write at a time, in call order: a later update builds on the snapshot the earlier one wrote.
+  let queue: Promise<unknown> = Promise.resolve();
   return {
     file,
-    read: () => db.data,
-    update: async (change) => {
-      change(db.data);
-      trimVerified(db.data);
-      if (db.data.history.length > HISTORY_LIMIT) db.data.history.splice(0, db.data.history.length - HISTORY_LIMIT);
-      await db.write();
+    read: () => current,
+    update: (change) => {
+      const write = queue.then(async () => {
+        const next = produce(current, (draft: AgentState) => {
+          change(draft);
+          trimVerified(draft);
+          if (draft.history.length > HISTORY_LIMIT) draft.history.splice(0, draft.history.length - HISTORY_LIMIT);
+        });
+        db.data = next;
+        await db.write();
+        current = next;
+        return next;
+      });
+      queue = write.catch(() => undefined);
+      return write;
     },
   };
 }

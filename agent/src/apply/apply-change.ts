@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { HistoryEntry, JournalEntry, Outcome } from '../core/agent-state.js';
-import type { ChangeSummary } from '../core/operator-request.js';
-import type { AppDesired } from '../core/desired.js';
-import { releaseDigest } from '../core/config-hash.js';
 import { toDuckError } from '../../../schemas/errors.js';
+import type { JournalEntry } from '../core/agent-state.js';
+import type { PlannedChange } from '../core/change.js';
+import { CHANGE_RULES } from '../core/change.js';
+import type { ChangeEnd } from '../core/change-outcome.js';
+import { recordChangeEnd } from '../core/change-outcome.js';
+import type { ChangeSummary } from '../core/operator-request.js';
 import { healthTimeoutMs } from '../core/plan.js';
 import type { Step, StepKind } from '../core/steps.js';
 import type { ApplyEnv } from './apply-env.js';
@@ -15,95 +17,148 @@ import { pruneReleases } from './release-retention.js';
 /** How one app's change ended: the same shape an operator's request reports. */
 export type ChangeResult = ChangeSummary;
 
-/** DESIGN §4.3: one app's change, journalled step by step, rolled back on failure after the stop. */
-export async function applyChange(env: ApplyEnv, desired: AppDesired, steps: readonly Step[], commit: string, configHash: string): Promise<ChangeResult> {
+/**
+ * DESIGN §4.3 and §4.11: one app's change, journalled step by step before each step runs. A
+ * change that switches versions rolls back on a failure after the stop; any other change runs its
+ * settling steps (CHANGE_RULES) so the app ends as the operator meant it.
+ */
+export async function applyChange(env: ApplyEnv, change: PlannedChange): Promise<ChangeResult> {
   const journal: JournalEntry = {
     id: randomUUID(),
-    app: desired.app,
-    from: desired.current,
-    to: desired.desired!,
-    commit,
-    trigger: desired.trigger ?? 'channel',
-    reason: desired.reason,
+    kind: change.kind,
+    app: change.app,
+    from: change.from,
+    to: change.to,
+    commit: change.commit,
+    trigger: change.trigger,
+    reason: change.reason,
     startedAt: env.clock().toISOString(),
-    steps: [...steps],
+    steps: [...change.steps],
     running: -1,
     runningDone: true,
     phase: 'forward',
     backupId: null,
     failure: null,
-    configHash,
-    ...(desired.release ? { releaseDigest: releaseDigest(desired.release) } : {}),
-    migrations: desired.release?.migrations ?? 'reversible',
+    configHash: change.configHash,
+    ...(change.releaseDigest ? { releaseDigest: change.releaseDigest } : {}),
+    migrations: change.migrations,
   };
-  await env.state.update((s) => {
-    s.journal[journal.app] = journal;
-  });
-  env.log('change', { app: journal.app, from: journal.from, to: journal.to, trigger: journal.trigger, reason: journal.reason });
-  return runForward(env, journal, 0);
+  await saveJournal(env, journal);
+  env.log('change', { app: journal.app, kind: change.kind, from: journal.from, to: journal.to, trigger: journal.trigger, reason: journal.reason });
+  return CHANGE_RULES[change.kind].switches ? runSwitch(env, journal, 0) : runInPlace(env, journal, 0);
 }
 
-/** After a restart: bring an app with a journal to a healthy old or new version (DESIGN §4.3). */
+/** After a restart: bring an app with a journal to where its change meant it to be (DESIGN §4.3). */
 export async function recoverChange(env: ApplyEnv, journal: JournalEntry): Promise<ChangeResult> {
-  env.log('recover', { app: journal.app, phase: journal.phase, step: journal.steps[journal.running]?.kind ?? null, done: journal.runningDone });
-  const interrupted = `the agent stopped during ${journal.steps[journal.running]?.kind ?? 'the start'} of ${journal.from ?? 'install'} -> ${journal.to}`;
-  if (journal.phase === 'rollback') return rollback(env, journal, journal.failure ?? interrupted, false);
+  const kind = journal.kind ?? 'upgrade';
+  const at = journal.steps[journal.running]?.kind ?? null;
+  env.log('recover', { app: journal.app, kind, phase: journal.phase, step: at, done: journal.runningDone });
+  const interrupted = `the agent stopped during ${at ?? 'the start'} of ${journal.from ?? 'install'} -> ${journal.to ?? 'removal'}`;
+  // The step that was running may not have finished: it runs again (every executor may run twice).
+  const resumeAt = journal.runningDone ? journal.running + 1 : Math.max(journal.running, 0);
+  if (!CHANGE_RULES[kind].switches) {
+    if (journal.phase === 'settle') return runSettle(env, journal, journal.failure ?? interrupted, resumeAt);
+    return runInPlace(env, journal, resumeAt);
+  }
+  if (journal.phase === 'rollback') return rollback(env, journal, journal.failure ?? interrupted, journal.quarantine ?? false);
   const switched = indexOf(journal, 'switchRelease');
   if (journal.running > switched || (journal.running === switched && journal.runningDone)) {
-    return runForward(env, journal, indexOf(journal, 'up'));
+    return runSwitch(env, journal, indexOf(journal, 'up'));
   }
   if (journal.running >= indexOf(journal, 'stop') && indexOf(journal, 'stop') >= 0) return rollback(env, journal, interrupted, false);
   // Nothing was stopped: the old version runs untouched; the next reconcile starts over.
-  return finish(env, journal, 'interrupted', `${interrupted}; nothing had been stopped`, false);
+  return finish(env, journal, { outcome: 'interrupted', reason: `${interrupted}; nothing had been stopped`, quarantine: false });
 }
 
-async function runForward(env: ApplyEnv, journal: JournalEntry, from: number): Promise<ChangeResult> {
-  const ctx = makeContext(env, journal, appLayout(env.config.apply.appsDir, journal.app));
+async function runSwitch(env: ApplyEnv, journal: JournalEntry, from: number): Promise<ChangeResult> {
+  const ctx = makeContext(env, journal, appLayout(env.settings.appsDir, journal.app));
   const stopAt = indexOf(journal, 'stop');
   // The first step that touches the running app: the stop, or the switch of an install.
   const firstMutating = stopAt >= 0 ? stopAt : indexOf(journal, 'switchRelease');
+  const quarantines = journal.kind !== 'restore';
   for (let i = from; i < journal.steps.length; i++) {
     const step = journal.steps[i]!;
     // Asked to stop (SIGTERM): before anything stopped, leave the old version serving; after, carry
     // the change through so the app is not left down (a rollback follows a failure as usual).
     if (env.signal?.aborted && i <= firstMutating && journal.phase === 'forward') {
-      return finish(env, journal, 'interrupted', `the agent was asked to stop before ${step.kind}; nothing had been stopped, ${journal.from ?? 'nothing'} still runs`, false);
+      return finish(env, journal, { outcome: 'interrupted', reason: `the agent was asked to stop before ${step.kind}; nothing had been stopped, ${journal.from ?? 'nothing'} still runs`, quarantine: false });
     }
-    const started = Date.now();
     let begun = false;
     try {
       if (step.kind === 'stop') await checkReadyToStop(ctx, step.version);
       begun = true;
       await runStep(ctx, i, step);
-      env.log('step', { app: journal.app, step: step.kind, ms: Date.now() - started });
     } catch (err) {
       const e = toDuckError(err);
       env.log('step-failed', { app: journal.app, step: step.kind, code: e.code, message: e.message });
-      if (e.code === 'locked') return finish(env, journal, 'deferred', e.message, false);
+      if (e.code === 'locked') return finish(env, journal, { outcome: 'deferred', reason: e.message, quarantine: false });
       if (i < firstMutating || !begun) {
         if (env.signal?.aborted) {
-          return finish(env, journal, 'interrupted', `the agent was asked to stop during ${step.kind}; nothing had been stopped, ${journal.from ?? 'nothing'} still runs`, false);
+          return finish(env, journal, { outcome: 'interrupted', reason: `the agent was asked to stop during ${step.kind}; nothing had been stopped, ${journal.from ?? 'nothing'} still runs`, quarantine: false });
         }
         // Nothing was stopped yet: the old version still serves. Quarantine what the release itself
         // got wrong; a full disk or a flaky link is the node's trouble, and the next cycle tries again.
-        return finish(env, journal, 'failed', e.message, e.retry !== 'transient' && e.code !== 'no-space');
+        return finish(env, journal, { outcome: 'failed', reason: e.message, quarantine: quarantines && e.retry !== 'transient' && e.code !== 'no-space' });
       }
-      return rollback(env, journal, `${step.kind} failed: ${e.message}`, true);
+      return rollback(env, journal, `${step.kind} failed: ${e.message}`, quarantines);
     }
   }
-  return finish(env, journal, 'applied', journal.reason, false);
+  return finish(env, journal, { outcome: 'applied', reason: journal.reason, quarantine: false });
+}
+
+/** A change on the installed version: forward to the end, or on a failure through its settling steps. */
+async function runInPlace(env: ApplyEnv, journal: JournalEntry, from: number): Promise<ChangeResult> {
+  const ctx = makeContext(env, journal, appLayout(env.settings.appsDir, journal.app));
+  const settleAt = settleIndex(journal);
+  for (let i = from; i < journal.steps.length; i++) {
+    const step = journal.steps[i]!;
+    if (env.signal?.aborted && i === 0) {
+      return finish(env, journal, { outcome: 'interrupted', reason: `the agent was asked to stop before ${step.kind}; nothing was done`, quarantine: false });
+    }
+    try {
+      if (step.kind === 'stop') await checkReadyToStop(ctx, step.version);
+      await runStep(ctx, i, step);
+    } catch (err) {
+      const e = toDuckError(err);
+      env.log('step-failed', { app: journal.app, step: step.kind, code: e.code, message: e.message });
+      const why = `${step.kind} failed: ${e.message}`;
+      if (settleAt > i) return runSettle(env, journal, why, settleAt);
+      return finish(env, journal, { outcome: 'failed', reason: why, quarantine: false });
+    }
+  }
+  return finish(env, journal, { outcome: 'applied', reason: journal.reason, quarantine: false });
+}
+
+/** The steps that still run after a failure (the start after a backup): the change ends failed either way. */
+async function runSettle(env: ApplyEnv, journal: JournalEntry, why: string, from: number): Promise<ChangeResult> {
+  journal.phase = 'settle';
+  journal.failure = why;
+  await saveJournal(env, journal);
+  const ctx = makeContext(env, journal, appLayout(env.settings.appsDir, journal.app));
+  for (let i = from; i < journal.steps.length; i++) {
+    const step = journal.steps[i]!;
+    try {
+      await runStep(ctx, i, step);
+    } catch (err) {
+      return finish(env, journal, { outcome: 'failed', reason: `${why}; then ${step.kind} failed too: ${toDuckError(err).message}`, quarantine: false });
+    }
+  }
+  const where = journal.to ? `; ${journal.app} ${journal.to} runs again` : '';
+  return finish(env, journal, { outcome: 'failed', reason: `${why}${where}`, quarantine: false });
 }
 
 async function runStep(ctx: ApplyContext, index: number, step: Step): Promise<void> {
   const { env, journal } = ctx;
+  const started = Date.now();
   journal.running = index;
   journal.runningDone = false;
   await saveJournal(env, journal);
-  maybeCrash(env, step.kind, 'before');
+  await maybeCrash(env, step.kind, 'before');
   await (EXECUTORS[step.kind] as (s: Step, c: ApplyContext) => Promise<void>)(step, ctx);
-  maybeCrash(env, step.kind, 'after');
+  await maybeCrash(env, step.kind, 'after');
   journal.runningDone = true;
   await saveJournal(env, journal);
+  env.log('step', { app: journal.app, step: step.kind, ms: Date.now() - started });
 }
 
 /**
@@ -113,14 +168,15 @@ async function runStep(ctx: ApplyContext, index: number, step: Step): Promise<vo
 async function rollback(env: ApplyEnv, journal: JournalEntry, why: string, quarantine: boolean): Promise<ChangeResult> {
   journal.phase = 'rollback';
   journal.failure = why;
+  journal.quarantine = quarantine;
   await saveJournal(env, journal);
-  maybeCrash(env, 'rollback', 'before');
-  const layout = appLayout(env.config.apply.appsDir, journal.app);
+  await maybeCrash(env, 'rollback', 'before');
+  const layout = appLayout(env.settings.appsDir, journal.app);
   const ctx = makeContext(env, journal, layout);
   env.log('rollback', { app: journal.app, from: journal.to, to: journal.from, reason: why });
   try {
     const newRan = indexOf(journal, 'up') >= 0 && journal.running >= indexOf(journal, 'up');
-    if (newRan) await env.services.runtime.stop(layout.project, ctx.target(journal.to)).catch(() => undefined);
+    if (newRan && journal.to !== null) await env.services.runtime.stop(layout.project, ctx.target(journal.to)).catch(() => undefined);
     const dataTouched = newRan || (indexOf(journal, 'restoreData') >= 0 && journal.running >= indexOf(journal, 'restoreData'));
     if (dataTouched && journal.backupId) {
       const names = backupStepOf(journal)?.volumes ?? [];
@@ -136,77 +192,40 @@ async function rollback(env: ApplyEnv, journal: JournalEntry, why: string, quara
     }
   } catch (err) {
     const e = toDuckError(err);
-    return finish(env, journal, 'rollback-failed', `${why}; then the rollback failed: ${e.message}`, quarantine);
+    return finish(env, journal, { outcome: 'rollback-failed', reason: `${why}; then the rollback failed: ${e.message}`, quarantine });
   }
-  return finish(env, journal, 'rolled-back', why, quarantine);
+  return finish(env, journal, { outcome: 'rolled-back', reason: why, quarantine });
 }
 
-async function finish(env: ApplyEnv, journal: JournalEntry, outcome: Outcome, reason: string, quarantine: boolean): Promise<ChangeResult> {
+async function finish(env: ApplyEnv, journal: JournalEntry, end: ChangeEnd): Promise<ChangeResult> {
   const now = env.clock();
-  const ms = now.getTime() - Date.parse(journal.startedAt);
-  const entry: HistoryEntry = {
-    id: randomUUID(),
-    at: now.toISOString(),
-    app: journal.app,
-    from: journal.from,
-    to: journal.to,
-    outcome,
-    reason,
-    commit: journal.commit,
-    ms,
-    backupId: journal.backupId,
-    trigger: journal.trigger,
-  };
+  let ms = 0;
   await env.state.update((s) => {
-    delete s.journal[journal.app];
-    s.history.push(entry);
-    if (outcome !== 'deferred') delete s.lockDeferredSince[journal.app];
-    if (outcome === 'applied') {
-      s.apps[journal.app] = {
-        version: journal.to,
-        commit: journal.commit,
-        since: now.toISOString(),
-        migrations: journal.migrations,
-        backupBeforeInstall: journal.backupId,
-        configHash: journal.configHash,
-        previous: journal.from,
-      };
-      delete s.failed[journal.app];
-    }
-    if (quarantine) {
-      const before = s.failed[journal.app];
-      const again = before?.version === journal.to && before.releaseDigest === journal.releaseDigest;
-      s.failed[journal.app] = {
-        version: journal.to,
-        commit: journal.commit,
-        at: now.toISOString(),
-        reason,
-        ...(journal.releaseDigest ? { releaseDigest: journal.releaseDigest } : {}),
-        attempts: again ? (before.attempts ?? 1) + 1 : 1,
-      };
-    }
+    ms = recordChangeEnd(s, journal, end, now, randomUUID()).ms ?? 0;
   });
-  env.log('outcome', { app: journal.app, outcome, from: journal.from, to: journal.to, reason, ms });
-  if (outcome === 'applied') await afterApplied(env, journal);
-  return { app: journal.app, outcome, from: journal.from, to: journal.to, reason, ms };
+  const kind = journal.kind ?? 'upgrade';
+  env.log('outcome', { app: journal.app, kind, outcome: end.outcome, from: journal.from, to: journal.to, reason: end.reason, ms });
+  if (end.outcome === 'applied' && CHANGE_RULES[kind].switches) await afterApplied(env, journal);
+  return { app: journal.app, outcome: end.outcome, from: journal.from, to: journal.to, reason: end.reason, ms };
 }
 
 /** Keep what a rollback needs (the previous release and its backup); trim what is beyond N. */
 async function afterApplied(env: ApplyEnv, journal: JournalEntry): Promise<void> {
   try {
-    const keep = [journal.to, ...(journal.from ? [journal.from] : [])];
-    const { removed, unusedImages } = await pruneReleases(appLayout(env.config.apply.appsDir, journal.app), keep, env.config.apply.keepReleases);
+    const keep = [journal.to!, ...(journal.from ? [journal.from] : [])];
+    const { removed, unusedImages } = await pruneReleases(appLayout(env.settings.appsDir, journal.app), keep, env.settings.keepReleases);
     const images = await env.services.removeImages(unusedImages);
     if (removed.length > 0) env.log('pruned', { app: journal.app, releases: removed, images });
-    await env.services.backups.prune(journal.app, env.config.apply.keepBackups, journal.backupId ? [journal.backupId] : []);
+    await env.services.backups.prune(journal.app, env.settings.keepBackups, journal.backupId ? [journal.backupId] : []);
   } catch (err) {
     env.log('prune-failed', { app: journal.app, message: toDuckError(err).message });
   }
 }
 
 async function saveJournal(env: ApplyEnv, journal: JournalEntry): Promise<void> {
+  const copy = structuredClone(journal);
   await env.state.update((s) => {
-    s.journal[journal.app] = journal;
+    s.journal[journal.app] = copy;
   });
 }
 
@@ -214,8 +233,16 @@ function indexOf(journal: JournalEntry, kind: StepKind): number {
   return journal.steps.findIndex((s) => s.kind === kind);
 }
 
-function maybeCrash(env: ApplyEnv, kind: string, when: 'before' | 'after'): void {
-  if (!env.faultAt) return;
-  const [at, phase = 'before'] = env.faultAt.split(':');
-  if (at === kind && phase === when) process.kill(process.pid, 'SIGKILL');
+/** Where the settling steps of an in-place change begin; past the end when it has none. */
+function settleIndex(journal: JournalEntry): number {
+  const from = CHANGE_RULES[journal.kind ?? 'upgrade'].settleFrom;
+  const at = from ? indexOf(journal, from) : -1;
+  return at >= 0 ? at : journal.steps.length;
+}
+
+/** A test's kill point: the process dies there as a SIGKILL would leave it (the journal as written). */
+async function maybeCrash(env: ApplyEnv, kind: string, when: 'before' | 'after'): Promise<void> {
+  if (!env.faults.killAt) return;
+  const [at, phase = 'before'] = env.faults.killAt.split(':');
+  if (at === kind && phase === when) await env.kill();
 }

@@ -1,13 +1,18 @@
 import type { OverlayFile, Probe } from '../../../schemas/index.js';
-import type { AgentConfig } from '../agent-config.js';
-import type { StateStore } from '../adapters/state-lowdb.js';
 import type { CommitTree } from '../channel/commit-tree.js';
 import type { ReleaseContent } from '../channel/read-release.js';
-import type { ComposeRuntime, ComposeTarget } from '../ports.js';
+import type { Clock, ComposeRuntime, ComposeTarget, Faults, Logger, StateStore } from '../ports.js';
 import type { BackupStore } from './backup-store.js';
 
-/** One event per line with fields (`{event: 'step', app, step: 'backup', ms}`). */
-export type Logger = (event: string, fields?: Record<string, unknown>) => void;
+/** Where apps and backups live and what is kept: the agent config's `apply` section. */
+export interface ApplySettings {
+  readonly appsDir: string;
+  readonly backupsDir: string;
+  readonly keepBackups: number;
+  readonly keepReleases: number;
+  readonly maxLockDeferMs: number;
+  readonly minFreeBytes: number;
+}
 
 /** The side effects applying needs, behind small functions so the engine reads as a sequence. */
 export interface ApplyServices {
@@ -20,22 +25,24 @@ export interface ApplyServices {
   volumes(project: string, names: readonly string[]): Promise<Array<{ name: string; mountpoint: string }>>;
   /** Removes images no kept release uses; one still in use by a container stays. Returns those removed. */
   removeImages(refs: readonly string[]): Promise<string[]>;
-  /** `duck purge` only: removes the project's named volumes; returns their names. */
+  /** A planned purge only: removes the project's named volumes; returns their names. */
   removeProjectVolumes(project: string): Promise<string[]>;
 }
 
 export interface ApplyEnv {
-  readonly config: AgentConfig;
+  readonly settings: ApplySettings;
   readonly state: StateStore;
-  readonly clock: () => Date;
+  readonly clock: Clock;
   readonly log: Logger;
   readonly services: ApplyServices;
   readonly overlay: OverlayFile;
   readonly overlayDir: string;
   /** A release from the local clone of the channel, by object id (the journal names the commit). */
   readRelease(app: string, version: string, commit: string): Promise<{ content: ReleaseContent; tree: CommitTree }>;
-  /** DUCK_FAULT_KILL_AT: the process kills itself at this step, so tests can crash it anywhere. */
-  readonly faultAt: string | null;
+  /** Where a test asked the process to kill itself (before or after a step). */
+  readonly faults: Faults;
+  /** Ends the process at once, as SIGKILL does; never resolves. */
+  kill(): Promise<never>;
   /** `duck upgrade --force`: go ahead although the app holds its update lock. */
   readonly force: boolean;
   /** Aborted when the agent is asked to stop (SIGTERM): no new change starts, none is left halfway. */

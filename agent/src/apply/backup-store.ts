@@ -73,6 +73,8 @@ export interface BackupStore {
   restore(id: string, target: RestoreTarget): Promise<BackupRecord>;
   /** Copies the backed-up release directory to `releaseDir` when that is missing. */
   restoreRelease(id: string, releaseDir: string): Promise<void>;
+  /** Where the backup keeps the release directory it was taken with. */
+  releaseDirOf(id: string): string;
   /** Removes the app's backups beyond the newest `keep`, never the protected ones; returns the ids. */
   prune(app: string, keep: number, protect?: readonly string[]): Promise<string[]>;
   /** Removes the one backup an operator named. */
@@ -229,6 +231,8 @@ export function createBackupStore(dir: string, opts: { minFreeBytes?: number; no
       }
       return record;
     },
+
+    releaseDirOf: (id) => join(pathOf(id), 'release'),
 
     async restoreRelease(id, releaseDir) {
       if (await exists(releaseDir)) return;

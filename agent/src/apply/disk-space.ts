@@ -1,6 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { DuckError } from '../../../schemas/errors.js';
+import { formatBytes } from '../core/bytes.js';
 
 /**
  * Bytes an unprivileged writer may still use on the file system holding `dir` (statfs `bavail`,
@@ -36,16 +37,4 @@ export async function assertFreeSpace(dir: string, needBytes: number, minFreeByt
     // Space is freed by an operator or by pruning, not by waiting: a retry in a minute would fail alike.
     'stalled',
   );
-}
-
-/** "1.5 GiB (1610612736 bytes)": readable, and exact for whoever compares with `df -B1`. */
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]} (${bytes} bytes)`;
 }

@@ -1,8 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { JournalEntry } from '../core/agent-state.js';
 import { formatDuration } from '../core/duration.js';
 import { DuckError } from '../../../schemas/errors.js';
 import type { Step, StepKind } from '../core/steps.js';
+import { CHANGE_RULES } from '../core/change.js';
 import type { ComposeTarget } from '../ports.js';
 import type { ApplyEnv } from './apply-env.js';
 import type { AppLayout } from './app-layout.js';
@@ -22,6 +24,10 @@ export interface ApplyContext {
 export type Executors = { [K in StepKind]: (step: Step<K>, ctx: ApplyContext) => Promise<void> };
 
 export const EXECUTORS: Executors = {
+  async restoreRelease(step, ctx) {
+    await ensureAppDirs(ctx.layout);
+    await ctx.env.services.backups.restoreRelease(step.backupId, ctx.layout.releaseDir(step.version));
+  },
   async writeRelease(step, ctx) {
     await ensureAppDirs(ctx.layout);
     const { content, tree } = await ctx.env.readRelease(step.app, step.version, step.commit);
@@ -42,19 +48,32 @@ export const EXECUTORS: Executors = {
       paths: step.paths,
       volumes: await ctx.env.services.volumes(layout.project, step.volumes),
       releaseDir: layout.releaseDir(step.version),
-      reason: `before ${ctx.journal.from ?? 'install'} -> ${ctx.journal.to}`,
+      reason: ctx.journal.kind === 'backup' ? 'duck backup' : `before ${ctx.journal.from ?? 'install'} -> ${ctx.journal.to}`,
     });
     ctx.journal.backupId = record.id;
     await ctx.env.state.update((s) => {
       if (s.journal[step.app]) s.journal[step.app]!.backupId = record.id;
     });
+    ctx.env.log('backup', { app: step.app, id: record.id, bytes: record.bytes });
   },
   async restoreData(step, ctx) {
-    const volumes = await ctx.env.services.volumes(ctx.layout.project, backupStepOf(ctx.journal)?.volumes ?? []);
+    // The volumes the backup holds, whatever this change backed up before (a restore onto nothing backs up nothing).
+    const record = await ctx.env.services.backups.get(step.backupId);
+    const volumes = await ctx.env.services.volumes(ctx.layout.project, record.volumes);
     await ctx.env.services.backups.restore(step.backupId, { dataDir: ctx.layout.dataDir, volumes });
   },
   async switchRelease(step, ctx) {
     await switchCurrent(ctx.layout, step.to);
+  },
+  async down(step, ctx) {
+    await ctx.env.services.runtime.down(ctx.layout.project, ctx.target(step.version));
+  },
+  async removeVolumes(step, ctx) {
+    const removed = await ctx.env.services.removeProjectVolumes(ctx.layout.project);
+    ctx.env.log('volumes-removed', { app: step.app, volumes: removed });
+  },
+  async removeAppFiles(_step, ctx) {
+    await rm(ctx.layout.dir, { recursive: true, force: true });
   },
   async up(step, ctx) {
     await ctx.env.services.runtime.up(ctx.layout.project, ctx.target(step.version));
@@ -78,13 +97,15 @@ export function backupStepOf(journal: JournalEntry): Step<'backup'> | undefined 
  * update lock, and the backup fits on disk. A refusal here leaves the old version running.
  */
 export async function checkReadyToStop(ctx: ApplyContext, version: string): Promise<void> {
-  await assertNotLocked(ctx);
+  // The update lock defers a switch; an operator's own stop or backup is not the channel's to defer.
+  if (CHANGE_RULES[ctx.journal.kind ?? 'upgrade'].switches) await assertNotLocked(ctx);
   const { layout } = ctx;
   const backup = backupStepOf(ctx.journal);
+  if (!backup) return;
   await ctx.env.services.backups.assertRoom({
     dataDir: layout.dataDir,
-    paths: backup?.paths ?? [],
-    volumes: backup ? await ctx.env.services.volumes(layout.project, backup.volumes) : [],
+    paths: backup.paths,
+    volumes: await ctx.env.services.volumes(layout.project, backup.volumes),
     releaseDir: layout.releaseDir(version),
   });
 }
@@ -98,12 +119,12 @@ async function assertNotLocked(ctx: ApplyContext): Promise<void> {
     s.lockDeferredSince[layout.app] ??= since;
   });
   const waited = now.getTime() - Date.parse(since);
-  const overdue = waited >= env.config.apply.maxLockDeferMs;
+  const overdue = waited >= env.settings.maxLockDeferMs;
   const held = `${layout.lockFile} exists (held for ${formatDuration(Math.max(0, now.getTime() - statSync(layout.lockFile).mtimeMs))})`;
   throw new DuckError(
     'locked',
     overdue
-      ? `${layout.app}: update lock ${held}; deferred for ${formatDuration(waited)}, past the ${formatDuration(env.config.apply.maxLockDeferMs)} maximum: the operator decides (duck upgrade --force)`
+      ? `${layout.app}: update lock ${held}; deferred for ${formatDuration(waited)}, past the ${formatDuration(env.settings.maxLockDeferMs)} maximum: the operator decides (duck upgrade --force)`
       : `${layout.app}: update lock ${held}; ${journal.from ?? 'install'} -> ${journal.to} deferred`,
     { app: layout.app, file: layout.lockFile, overdue },
   );

@@ -7,7 +7,7 @@
 import { realpath } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { ImageArchive, ImageSpec } from '../../../schemas/index.js';
-import type { DockerCli } from '../adapters/docker-cli.js';
+import type { DockerEngine } from '../ports.js';
 import { DuckError } from '../../../schemas/errors.js';
 import { downloadArchive, fileDigest, type DownloadProgress } from './archive-download.js';
 
@@ -16,7 +16,7 @@ export interface EnsureImagesContext {
   releaseDir: string;
   /** Where downloaded archives are kept (`<sha256>.tar`, `<sha256>.part` while downloading). */
   downloadsDir: string;
-  docker: DockerCli;
+  docker: DockerEngine;
   /** Download progress, with the image it is for. */
   onProgress?: (progress: DownloadProgress & { ref: string }) => void;
   signal?: AbortSignal;
@@ -77,7 +77,7 @@ async function ensureImage(spec: ImageSpec, index: number, ctx: EnsureImagesCont
  * The id `ref` resolves to when the image is already there, or null when it must be fetched. An
  * image present by id but missing its (tag) name is named again: a tag costs no download.
  */
-async function presentId(spec: ImageSpec, index: number, docker: DockerCli): Promise<string | null> {
+async function presentId(spec: ImageSpec, index: number, docker: DockerEngine): Promise<string | null> {
   const byRef = await docker.imageInspect(spec.ref);
   if (spec.id === undefined) return byRef?.id ?? null;
   if (byRef?.id === spec.id) return spec.id;
@@ -149,7 +149,7 @@ async function nameLoaded(
   index: number,
   loaded: { refs: string[]; ids: string[] },
   { file, before }: { file: string; before: string | null },
-  docker: DockerCli,
+  docker: DockerEngine,
 ): Promise<string> {
   const loadedIds = new Set(loaded.ids);
   for (const name of loaded.refs) {
@@ -201,7 +201,7 @@ async function nameLoaded(
  * give the name back to the image it named before, or take it off, so no `compose up` runs the
  * wrong image. Best effort, never forced: an image in use stays.
  */
-async function restoreName(ref: string, before: string | null, loadedIds: Set<string>, docker: DockerCli): Promise<void> {
+async function restoreName(ref: string, before: string | null, loadedIds: Set<string>, docker: DockerEngine): Promise<void> {
   const named = await docker.imageInspect(ref).catch(() => null);
   if (named === null || !loadedIds.has(named.id) || named.id === before) return;
   if (before !== null) await docker.tag(before, ref).catch(() => undefined);

@@ -54,8 +54,8 @@ function sha256(bytes: Uint8Array): string {
 }
 
 /** The release.yaml kept in an installed release directory (what health, backup paths and images were). */
-export async function readInstalledRelease(layout: AppLayout, version: string): Promise<ReleaseFile> {
-  const file = join(layout.releaseDir(version), 'release.yaml');
+export async function readInstalledRelease(layout: AppLayout, version: string, dir: string = layout.releaseDir(version)): Promise<ReleaseFile> {
+  const file = join(dir, 'release.yaml');
   let text: string;
   try {
     text = await readFile(file, 'utf8');

@@ -4,7 +4,7 @@ import type { CommitObject } from './commit-object.js';
 import { parseCommitObject } from './commit-object.js';
 import type { CommitTree } from './commit-tree.js';
 import { openCommitTree } from './commit-tree.js';
-import type { GitObjects } from './git-objects.js';
+import type { GitObjects } from '../ports.js';
 import type { TrustedKey } from './signature.js';
 import { assertKeyUsableAt, verifyDetached } from './signature.js';
 import type { TrustPolicy } from './trust-policy.js';
@@ -18,11 +18,6 @@ export interface VerifiedEntry {
   readonly message?: string;
 }
 
-export interface VerifiedCache {
-  get(commit: string): VerifiedEntry | undefined;
-  set(commit: string, entry: VerifiedEntry): void;
-}
-
 export interface ChainInput {
   readonly objects: GitObjects;
   readonly tip: string;
@@ -31,7 +26,8 @@ export interface ChainInput {
   readonly agentKeys: readonly TrustedKey[];
   readonly now: Date;
   readonly maxFileBytes: number;
-  readonly verified: VerifiedCache;
+  /** Signature facts already known, by commit id: no commit is verified twice. */
+  readonly verified: (commit: string) => VerifiedEntry | undefined;
 }
 
 export interface AcceptedCommit {
@@ -55,6 +51,8 @@ export interface ChainResult {
   readonly passedOver: readonly PassedOver[];
   /** Commits walked between the anchor and the tip, the tip included. */
   readonly walked: number;
+  /** Signature facts this walk learned, for the caller to keep beside the known ones. */
+  readonly learned: Readonly<Record<string, VerifiedEntry>>;
 }
 
 interface ChainCommit {
@@ -68,6 +66,29 @@ interface ChainCommit {
  * The tip must end up accepted, or this throws the tip's typed refusal and nothing changes.
  */
 export async function acceptChain(input: ChainInput): Promise<ChainResult> {
+  const learned: Record<string, VerifiedEntry> = {};
+  try {
+    return await walk(input, learned);
+  } catch (err) {
+    const e = toDuckError(err);
+    throw e.isRefusal ? new ChainRefusal(e, learned) : e;
+  }
+}
+
+/**
+ * A refused walk: the refusal, and the signature facts learned on the way — facts about bytes,
+ * true whatever was refused, so the next walk does not verify those commits again.
+ */
+export class ChainRefusal extends DuckError {
+  constructor(
+    refusal: DuckError,
+    readonly learned: Readonly<Record<string, VerifiedEntry>>,
+  ) {
+    super(refusal.code, refusal.message, refusal.data, refusal.retry, { cause: refusal });
+  }
+}
+
+async function walk(input: ChainInput, learned: Record<string, VerifiedEntry>): Promise<ChainResult> {
   const chain = await firstParentChain(input.objects, input.tip, input.anchor);
   const treeOf = (c: ChainCommit): CommitTree => openCommitTree(input.objects, c.oid, c.object.tree, input.maxFileBytes);
 
@@ -80,6 +101,7 @@ export async function acceptChain(input: ChainInput): Promise<ChainResult> {
   }
 
   const passedOver: PassedOver[] = [];
+  const facts: SignatureFacts = { known: (oid) => learned[oid] ?? input.verified(oid), learn: (oid, entry) => void (learned[oid] = entry) };
   for (const [index, commit] of chain.entries()) {
     const isTip = index === chain.length - 1;
     const tree = treeOf(commit);
@@ -88,7 +110,7 @@ export async function acceptChain(input: ChainInput): Promise<ChainResult> {
       // whether it would be accepted matters only for the tip.
       const identity = await policyIdentity(tree, policy.channel);
       if (identity === policy.identity && !isTip) continue;
-      const verified = await checkSignature(commit, policy, input);
+      const verified = await checkSignature(commit, policy, input, facts);
       let next = policy;
       if (identity !== policy.identity) {
         next = await readPolicy(tree, input.agentKeys);
@@ -103,7 +125,7 @@ export async function acceptChain(input: ChainInput): Promise<ChainResult> {
     }
   }
   if (!accepted) throw new DuckError('internal', 'the walk ended without an accepted commit');
-  return { accepted, passedOver, walked: chain.length };
+  return { accepted, passedOver, walked: chain.length, learned };
 }
 
 async function policyAt(tree: CommitTree, agentKeys: readonly TrustedKey[]): Promise<TrustPolicy> {
@@ -127,12 +149,17 @@ function acceptedFrom(
   };
 }
 
-async function checkSignature(commit: ChainCommit, policy: TrustPolicy, input: ChainInput): Promise<{ signer: TrustedKey; signedAt: Date | null }> {
+interface SignatureFacts {
+  known(oid: string): VerifiedEntry | undefined;
+  learn(oid: string, entry: VerifiedEntry): void;
+}
+
+async function checkSignature(commit: ChainCommit, policy: TrustPolicy, input: ChainInput, facts: SignatureFacts): Promise<{ signer: TrustedKey; signedAt: Date | null }> {
   const { oid, object } = commit;
   if (object.armoredSignature === null) {
     throw new DuckError('unsigned', `commit ${oid.slice(0, 12)} is not signed`, { commit: oid });
   }
-  const cached = input.verified.get(oid);
+  const cached = facts.known(oid);
   const cachedSigner = cached && policy.keys.find((k) => k.fingerprint === cached.fingerprint);
   if (cached && cachedSigner) {
     if (!cached.valid) throw new DuckError('bad-signature', cached.message ?? `commit ${oid.slice(0, 12)}: bad signature`, { commit: oid });
@@ -141,13 +168,13 @@ async function checkSignature(commit: ChainCommit, policy: TrustPolicy, input: C
   }
   try {
     const result = await verifyDetached(object.signedPayload, object.armoredSignature, policy.keys, input.now, oid);
-    input.verified.set(oid, { fingerprint: result.signer.fingerprint, keyId: result.keyId, valid: true });
+    facts.learn(oid, { fingerprint: result.signer.fingerprint, keyId: result.keyId, valid: true });
     return result;
   } catch (err) {
     const e = toDuckError(err);
     // Only a cryptographic failure is a fact about the bytes; trust and expiry depend on the day.
     if (e.code === 'bad-signature' && typeof e.data.fingerprint === 'string' && typeof e.data.keyId === 'string') {
-      input.verified.set(oid, { fingerprint: e.data.fingerprint, keyId: e.data.keyId, valid: false, message: e.message });
+      facts.learn(oid, { fingerprint: e.data.fingerprint, keyId: e.data.keyId, valid: false, message: e.message });
     }
     throw e;
   }

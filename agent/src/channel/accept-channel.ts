@@ -1,22 +1,33 @@
-import type { AcceptedAnchor } from '../core/agent-state.js';
-import { parseDuration } from '../core/duration.js';
 import { DuckError, toDuckError } from '../../../schemas/errors.js';
-import type { StateStore } from '../adapters/state-lowdb.js';
+import type { AcceptedAnchor, VerifiedSignatureFact } from '../core/agent-state.js';
+import { parseDuration } from '../core/duration.js';
+import type { ChannelTransport } from '../ports.js';
 import type { PassedOver } from './accept-chain.js';
-import { acceptChain } from './accept-chain.js';
+import { acceptChain, ChainRefusal } from './accept-chain.js';
 import type { CommitTree } from './commit-tree.js';
-import type { ChannelTransport } from './git-objects.js';
 import type { ChannelContent } from './read-release.js';
 import { readChannelContent } from './read-release.js';
 import type { TrustedKey } from './signature.js';
 
-export interface AcceptDeps {
+/** What the channel code needs: the clone, the root of trust, and what the node already knows. */
+export interface AcceptInput {
   readonly transport: ChannelTransport;
-  readonly state: StateStore;
   readonly agentKeys: readonly TrustedKey[];
   readonly group: string;
   readonly maxFileBytes: number;
   readonly now: Date;
+  /** The last accepted commit (null on the first run). */
+  readonly previous: AcceptedAnchor | null;
+  /** The newest agent-clock time seen: a clock behind it decides nothing. */
+  readonly newestTimeSeen: string | null;
+  /** Signature facts already known, by commit id. */
+  readonly verified: (commit: string) => VerifiedSignatureFact | undefined;
+}
+
+/** The fetch stage's answer: the tip the server advertises, and whether a pack was downloaded. */
+export interface FetchedChannel {
+  readonly tip: string;
+  readonly fetched: boolean;
 }
 
 export interface AcceptedChannel {
@@ -32,68 +43,51 @@ export interface AcceptedChannel {
   readonly tree: CommitTree;
   readonly passedOver: readonly PassedOver[];
   readonly walked: number;
+  /** Signature facts the walk learned: the caller keeps them with the state. */
+  readonly learned: Readonly<Record<string, VerifiedSignatureFact>>;
 }
 
 // NTP steps a clock back by a little; only a real regression must stop time-based decisions.
 export const CLOCK_TOLERANCE_MS = 2 * 60_000;
 
 /**
- * Fetch, then accept (DESIGN §3). On a refusal nothing but the refusal record changes: the
- * anchor stays, and the caller leaves the stacks as they are.
+ * DESIGN §4.5: one ref request; a pack only when the tip is not in the local clone. A clone that
+ * lost the anchor is broken: it is fetched again from nothing, never trusted as it is.
  */
-export async function acceptChannel(deps: AcceptDeps): Promise<AcceptedChannel> {
-  const { state, now } = deps;
-  try {
-    assertClockMovesForward(state.read().newestTimeSeen, now);
-    const result = await fetchAndAccept(deps);
-    await state.update((s) => {
-      s.channel.anchor = result.anchor;
-      s.channel.lastRefusal = null;
-      s.channel.lastCheckAt = now.toISOString();
-      s.newestTimeSeen = maxIso(s.newestTimeSeen, now);
-    });
-    return result;
-  } catch (err) {
-    const e = toDuckError(err);
-    if (e.isRefusal) {
-      await state.update((s) => {
-        s.channel.lastRefusal = { tip: String(e.data.tip ?? e.data.commit ?? ''), reason: e.code, message: e.message, at: now.toISOString() };
-        s.channel.lastCheckAt = now.toISOString();
-        s.newestTimeSeen = maxIso(s.newestTimeSeen, now);
-      });
-    }
-    throw e;
-  }
-}
-
-async function fetchAndAccept(deps: AcceptDeps): Promise<AcceptedChannel> {
-  const { transport, state } = deps;
-  const previous = state.read().channel.anchor;
-  const remoteTip = await transport.remoteTip();
+export async function fetchChannel(transport: ChannelTransport, previous: AcceptedAnchor | null): Promise<FetchedChannel> {
+  const tip = await transport.remoteTip();
   const anchorMissing = async (): Promise<boolean> => previous !== null && !(await transport.objects.has(previous.commit));
   let fetched = false;
-  if (!(await transport.objects.has(remoteTip)) || (await anchorMissing())) {
+  if (!(await transport.objects.has(tip)) || (await anchorMissing())) {
     await transport.fetch();
     fetched = true;
   }
   if (await anchorMissing()) {
-    // The anchor should be local: the clone is broken. Fetch again from nothing, never trust what is there.
     await transport.reset();
     await transport.fetch();
   }
+  return { tip, fetched };
+}
+
+/**
+ * DESIGN §3: accept the fetched tip, or throw its one typed refusal (with the tip in its data).
+ * Nothing is written here: the caller records the outcome, so a refusal changes nothing else.
+ */
+export async function acceptTip(input: AcceptInput, fetched: FetchedChannel): Promise<AcceptedChannel> {
+  assertClockMovesForward(input.newestTimeSeen, input.now);
   try {
-    return await acceptFrom(deps, remoteTip, previous, fetched);
+    return await acceptFrom(input, fetched.tip, fetched.fetched);
   } catch (err) {
     if (toDuckError(err).code !== 'internal') throw err;
     // Unreadable objects: a broken clone is fetched again from nothing and verified from the anchor.
-    await transport.reset();
-    await transport.fetch();
-    return acceptFrom(deps, remoteTip, previous, true);
+    await input.transport.reset();
+    await input.transport.fetch();
+    return acceptFrom(input, fetched.tip, true);
   }
 }
 
-async function acceptFrom(deps: AcceptDeps, tip: string, previous: AcceptedAnchor | null, fetched: boolean): Promise<AcceptedChannel> {
-  const { transport, now } = deps;
+async function acceptFrom(input: AcceptInput, tip: string, fetched: boolean): Promise<AcceptedChannel> {
+  const { transport, now, previous } = input;
   if (previous && !(await transport.objects.has(previous.commit))) {
     throw new DuckError(
       'history-rewritten',
@@ -101,20 +95,21 @@ async function acceptFrom(deps: AcceptDeps, tip: string, previous: AcceptedAncho
       { commit: tip, tip, anchor: previous.commit },
     );
   }
-  const verified = deps.state.read().channel.verified;
   const chain = await acceptChain({
     objects: transport.objects,
     tip,
     anchor: previous?.commit ?? null,
-    agentKeys: deps.agentKeys,
+    agentKeys: input.agentKeys,
     now,
-    maxFileBytes: deps.maxFileBytes,
-    verified: { get: (oid) => verified[oid], set: (oid, entry) => (verified[oid] = entry) },
+    maxFileBytes: input.maxFileBytes,
+    verified: input.verified,
   }).catch((err: unknown) => {
     throw withTip(err, tip);
   });
-  const content = await readChannelContent(chain.accepted.tree, deps.group).catch((err: unknown) => {
-    throw withTip(err, tip);
+  const content = await readChannelContent(chain.accepted.tree, input.group).catch((err: unknown) => {
+    const e = withTip(err, tip);
+    // The signatures were good: what the walk learned stays true whatever the content says.
+    throw e.isRefusal ? new ChainRefusal(e, chain.learned) : e;
   });
   const { accepted } = chain;
   const changed = previous?.commit !== accepted.commit;
@@ -130,10 +125,10 @@ async function acceptFrom(deps: AcceptDeps, tip: string, previous: AcceptedAncho
           channelVersion: accepted.policy.channelVersion,
         };
   const { stale, freshnessMs } = channelFreshness(content.channel.freshness, accepted.committedAt, now);
-  return { anchor, changed, fetched, stale, freshnessMs, content, tree: chain.accepted.tree, passedOver: chain.passedOver, walked: chain.walked };
+  return { anchor, changed, fetched, stale, freshnessMs, content, tree: chain.accepted.tree, passedOver: chain.passedOver, walked: chain.walked, learned: chain.learned };
 }
 
-/** Stale: the accepted commit is older than channel.yaml's freshness (the reporter reuses this). */
+/** Stale: the accepted commit is older than channel.yaml's freshness (a warning, never a refusal). */
 export function channelFreshness(freshness: string | undefined, committedAt: Date, now: Date): { stale: boolean; freshnessMs: number | null } {
   const freshnessMs = freshness ? parseDuration(freshness, { file: 'channel.yaml', field: '/freshness' }) : null;
   return { stale: freshnessMs !== null && now.getTime() - committedAt.getTime() > freshnessMs, freshnessMs };
@@ -153,8 +148,4 @@ export function assertClockMovesForward(newestSeen: string | null, now: Date): v
       { newestSeen, now: now.toISOString() },
     );
   }
-}
-
-function maxIso(a: string | null, b: Date): string {
-  return a && Date.parse(a) > b.getTime() ? a : b.toISOString();
 }

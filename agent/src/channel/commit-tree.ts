@@ -1,7 +1,7 @@
 import type { SchemaName, SchemaTypes } from '../../../schemas/index.js';
 import { parseYaml } from '../../../schemas/index.js';
 import { DuckError } from '../../../schemas/errors.js';
-import type { GitObjects, TreeEntry } from './git-objects.js';
+import type { GitObjects, TreeEntry } from '../ports.js';
 
 /**
  * Read access to one commit's tree, by object id, with the channel's path rules enforced:

@@ -1,9 +1,10 @@
 import { formatDuration } from '../core/duration.js';
-import type { DesiredAndPlan } from '../desired-state.js';
+import { planSteps } from '../core/change.js';
+import type { Decisions } from '../node/decisions.js';
 import type { Output } from './output.js';
 
 /** The JSON of a desired state and its plan, shared by `duck check` and `duck status`. */
-export function desiredJson(d: DesiredAndPlan): Record<string, unknown> {
+export function desiredJson(d: Decisions): Record<string, unknown> {
   const { desired, plan } = d;
   return {
     agentId: d.agentId,
@@ -23,11 +24,15 @@ export function desiredJson(d: DesiredAndPlan): Record<string, unknown> {
       bucket: a.bucket === null ? null : Number(a.bucket.toFixed(2)),
       percent: a.percent,
     })),
-    plan: plan,
+    plan: {
+      changes: plan.changes.map((c) => ({ kind: c.kind, app: c.app, from: c.from, to: c.to, trigger: c.trigger, reason: c.reason })),
+      steps: planSteps(plan),
+      waits: plan.waits,
+    },
   };
 }
 
-export function printDesired(out: Output, d: DesiredAndPlan, now: Date): void {
+export function printDesired(out: Output, d: Decisions, now: Date): void {
   const { desired, plan } = d;
   out.line(`hold       ${desired.hold ? `held: ${desired.hold.reason}${desired.hold.until ? ` (until ${desired.hold.until})` : ''}` : 'none'}`);
   out.line(`approval   ${desired.approval}`);
@@ -45,9 +50,10 @@ export function printDesired(out: Output, d: DesiredAndPlan, now: Date): void {
   out.line(fmt(['APP', 'CURRENT', 'DESIRED', 'DECISION', 'REASON']));
   for (const r of rows) out.line(fmt(r));
   out.line();
-  if (plan.steps.length === 0) out.line('plan: nothing to do now');
+  const steps = planSteps(plan);
+  if (steps.length === 0) out.line('plan: nothing to do now');
   else {
     out.line('plan (nothing is executed by this command):');
-    plan.steps.forEach((s, i) => out.line(`  ${String(i + 1).padStart(2)}. ${s.kind.padEnd(13)} ${s.reason}`));
+    steps.forEach((s, i) => out.line(`  ${String(i + 1).padStart(2)}. ${s.kind.padEnd(14)} ${s.reason}`));
   }
 }

@@ -1,4 +1,4 @@
-import type { Logger } from '../apply/apply-env.js';
+import type { Logger } from '../ports.js';
 
 /** One event per line: JSON lines for machines (`--log-format json`), `key=value` text for people. */
 export function createLogger(format: string, stream: NodeJS.WritableStream = process.stdout): Logger {

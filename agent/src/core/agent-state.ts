@@ -1,4 +1,5 @@
 import type { ReportEvent } from '../../../schemas/index.js';
+import type { ChangeKind, ChangeTrigger } from './change.js';
 import type { Step } from './steps.js';
 
 /**
@@ -79,11 +80,14 @@ export interface HistoryEntry {
 /** The change in flight for one app, written before each step runs (DESIGN §4.3). */
 export interface JournalEntry {
   readonly id: string;
+  /** Absent in a journal an earlier agent wrote: that was always an upgrade. */
+  readonly kind?: ChangeKind;
   readonly app: string;
   readonly from: string | null;
-  readonly to: string;
+  /** null only for a purge. */
+  readonly to: string | null;
   readonly commit: string;
-  readonly trigger: string;
+  readonly trigger: ChangeTrigger;
   readonly reason: string;
   readonly startedAt: string;
   steps: Step[];
@@ -91,10 +95,14 @@ export interface JournalEntry {
   running: number;
   /** Whether `running` finished. */
   runningDone: boolean;
-  phase: 'forward' | 'rollback';
+  /** forward; rollback after a failed switch; settle: the steps that still run after a failure (CHANGE_RULES). */
+  phase: 'forward' | 'rollback' | 'settle';
   backupId: string | null;
   failure: string | null;
-  configHash: string;
+  /** Set with a rollback the release itself caused: a recovery that finishes it still quarantines. */
+  quarantine?: boolean;
+  /** null when the change leaves the app's shape as it was (start, stop, backup, purge). */
+  configHash: string | null;
   /** releaseDigest() of the target release, recorded with a failure. */
   releaseDigest?: string;
   migrations: 'reversible' | 'irreversible';

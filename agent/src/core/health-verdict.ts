@@ -3,7 +3,7 @@
  * the caller polls and decides what to do with `pending`. `failed` is for states that waiting will
  * not cure, so a broken release is rolled back at once instead of at the end of its timeout.
  */
-import type { ServiceStatus } from '../ports.js';
+import type { ServiceStatus } from './compose-model.js';
 
 export type HealthVerdict =
   | { kind: 'healthy' }

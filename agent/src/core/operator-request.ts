@@ -15,15 +15,33 @@ export type OperatorRequest =
   | { kind: 'start' | 'stop' | 'restart'; app: string }
   | { kind: 'backup'; app: string }
   | { kind: 'restore'; backupId: string }
-  | { kind: 'purge'; app: string };
+  | { kind: 'purge'; app: string }
+  /** Enroll with the controller now (duck diagnostics --upload before the daemon did). */
+  | { kind: 'enroll' };
 
 export interface ChangeSummary {
   readonly app: string;
   readonly outcome: Outcome;
   readonly from: string | null;
-  readonly to: string;
+  /** null only for a purge. */
+  readonly to: string | null;
   readonly reason: string;
   readonly ms: number;
+}
+
+/** What `fetch` answers in `data.channel`: the accepted commit as duck verify prints it. */
+export interface FetchedChannelData {
+  readonly commit: string;
+  readonly signer: { readonly name: string; readonly fingerprint: string };
+  readonly committedAt: string;
+  readonly channelVersion: number;
+  readonly changed: boolean;
+  readonly fetched: boolean;
+  readonly stale: boolean;
+  readonly freshnessMs: number | null;
+  readonly group: string;
+  readonly groupFile: string;
+  readonly passedOver: ReadonlyArray<{ readonly commit: string; readonly reason: string; readonly message: string }>;
 }
 
 /** The answer: lines for a person, changes for scripts, and the error when it failed. */

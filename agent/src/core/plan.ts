@@ -1,9 +1,12 @@
 import type { ReleaseFile } from '../../../schemas/index.js';
 import type { InstalledApp } from './agent-state.js';
+import type { Plan, PlannedChange } from './change.js';
+import { releaseDigest } from './config-hash.js';
 import type { AppDesired, DesiredState } from './desired.js';
+import { releaseKey } from './desired.js';
 import { parseDuration } from './duration.js';
-import type { Plan, Step, Wait } from './steps.js';
-import { APPLY_ORDER } from './steps.js';
+import type { Step, Wait } from './steps.js';
+import { byApplyOrder } from './steps.js';
 
 export const DEFAULT_HEALTH_TIMEOUT = '120s';
 
@@ -17,28 +20,57 @@ export interface ObservedState {
   readonly apps: Readonly<Record<string, InstalledApp>>;
 }
 
-/**
- * DESIGN §4.2: plan(current, desired) -> steps, pure, with a reason for every step and every
- * wait. An install is planned as an upgrade from nothing: the same steps, minus what has nothing
- * to act on.
- */
-export function plan(observed: ObservedState, desired: DesiredState): Plan {
-  const steps: Step[] = [];
-  const waits: Wait[] = [];
-  for (const app of [...desired.apps].sort((a, b) => (a.app < b.app ? -1 : a.app > b.app ? 1 : 0))) {
-    if (app.decision === 'wait') waits.push({ app: app.app, reason: app.reason, until: app.until });
-    if (app.decision !== 'apply' || !app.release || app.desired === null) continue;
-    steps.push(...appSteps(app, app.release, observed.apps[app.app] ?? null, desired.commit));
-  }
-  return { steps, waits };
+export interface PlanInput {
+  readonly observed: ObservedState;
+  readonly desired: DesiredState;
+  /** Every release resolve could target, by `app@version` (the running ones among them). */
+  readonly releases: ReadonlyMap<string, ReleaseFile>;
+  /** Per app, the hash of what would shape it now (release, images, overlay overrides) at its desired version. */
+  readonly configHashes: Readonly<Record<string, string>>;
 }
 
-function appSteps(app: AppDesired, release: ReleaseFile, installed: InstalledApp | null, commit: string): Step[] {
+/**
+ * DESIGN §4.2: plan(current, desired) -> changes, pure, with a reason for every step and every
+ * wait. An install is planned as an upgrade from nothing. Beside the version changes: an app that
+ * left the group is stopped once (kept until duck purge), and an app whose overlay compose
+ * overrides changed is started again with them. An unchanged hash plans nothing, so a poll or a
+ * restart that changes nothing makes no Docker call.
+ */
+export function plan(input: PlanInput): Plan {
+  const changes: PlannedChange[] = [];
+  const waits: Wait[] = [];
+  const { desired } = input;
+  for (const app of [...desired.apps].sort((a, b) => (a.app < b.app ? -1 : a.app > b.app ? 1 : 0))) {
+    const installed = input.observed.apps[app.app] ?? null;
+    const hash = input.configHashes[app.app] ?? null;
+    if (app.decision === 'wait') waits.push({ app: app.app, reason: app.reason, until: app.until });
+    if (app.decision === 'apply' && app.release && app.desired !== null && hash !== null) {
+      changes.push(planUpgrade(app, app.release, installed, desired.commit, hash));
+    } else if (app.source === 'installed') {
+      if (installed && !installed.orphaned) changes.push(planOrphanStop(app.app, installed, app.reason));
+    } else if (app.decision === 'none' && installed && app.current === app.desired && !installed.stoppedByOperator && hash !== null) {
+      const release = input.releases.get(releaseKey(app.app, installed.version));
+      const why = reconfigureReason(installed, hash);
+      if (release && why) changes.push(planReconfigure(app.app, installed, release, hash, why));
+    }
+  }
+  return { changes, waits };
+}
+
+/** Why an app at its desired version must be started again, or null when nothing changed. */
+function reconfigureReason(installed: InstalledApp, hash: string): string | null {
+  if (installed.orphaned) return `back in the group: start ${installed.version} again`;
+  // A state from before the hash was kept knows no old hash: nothing is known to have changed.
+  if (installed.configHash === undefined || installed.configHash === hash) return null;
+  return 'the overlay compose overrides changed';
+}
+
+/** A version change of one app, from what is installed (or nothing) to `app.desired`. */
+export function planUpgrade(app: AppDesired, release: ReleaseFile, installed: InstalledApp | null, commit: string, configHash: string): PlannedChange {
   const name = app.app;
   const to = app.desired!;
   const from = installed?.version ?? null;
   const images = release.images ?? [];
-  const timeout = release.health?.timeout ?? DEFAULT_HEALTH_TIMEOUT;
   const paths = release.backup?.paths ?? [];
   const volumes = release.backup?.volumes ?? [];
   const steps: Step[] = [
@@ -72,19 +104,69 @@ function appSteps(app: AppDesired, release: ReleaseFile, installed: InstalledApp
     }
   }
   steps.push({ kind: 'switchRelease', app: name, from, to, reason: `switch ${name} from ${from ?? 'nothing'} to ${to}` });
-  steps.push({ kind: 'up', app: name, version: to, reason: `start ${name} ${to} (compose up -d --remove-orphans)` });
-  steps.push({
-    kind: 'awaitHealth',
+  steps.push(...startSteps(name, to, release, 'roll back otherwise'));
+  return {
+    kind: 'upgrade',
     app: name,
-    version: to,
-    probes: release.health?.probes ?? [],
-    timeoutMs: healthTimeoutMs(release.health),
-    reason: `wait up to ${timeout} for ${name} ${to} to be healthy (compose healthchecks${release.health?.probes?.length ? ` and ${release.health.probes.length} probe(s)` : ''}); roll back otherwise`,
-  });
-  return steps.sort((a, b) => APPLY_ORDER.indexOf(a.kind) - APPLY_ORDER.indexOf(b.kind));
+    from,
+    to,
+    trigger: app.trigger ?? 'channel',
+    reason: app.reason,
+    steps: steps.sort(byApplyOrder),
+    commit,
+    configHash,
+    releaseDigest: releaseDigest(release),
+    migrations: release.migrations ?? 'reversible',
+  };
 }
 
-function describeBackup(paths: readonly string[], volumes: readonly string[]): string {
+/** An app no longer in the group (nor pinned) is stopped once; its containers, volumes and data stay (DESIGN §4.3). */
+export function planOrphanStop(app: string, installed: InstalledApp, reason: string): PlannedChange {
+  const steps: Step[] = [{ kind: 'stop', app, version: installed.version, reason: `stop ${app} ${installed.version}: ${reason}` }];
+  return inPlace('orphan', app, installed, 'channel', reason, steps);
+}
+
+/** Same version, new overlay compose overrides (or back in the group): `compose up` with them and wait for health. */
+export function planReconfigure(app: string, installed: InstalledApp, release: ReleaseFile, configHash: string, why: string): PlannedChange {
+  const steps = startSteps(app, installed.version, release, 'reported as failed otherwise');
+  return { ...inPlace('reconfigure', app, installed, 'overlay', why, steps), configHash };
+}
+
+/** `compose up` of a version, then its health: compose healthchecks and the release's probes. */
+export function startSteps(app: string, version: string, release: ReleaseFile, otherwise: string): Step[] {
+  const timeout = release.health?.timeout ?? DEFAULT_HEALTH_TIMEOUT;
+  const probes = release.health?.probes ?? [];
+  return [
+    { kind: 'up', app, version, reason: `start ${app} ${version} (compose up -d --remove-orphans)` },
+    {
+      kind: 'awaitHealth',
+      app,
+      version,
+      probes,
+      timeoutMs: healthTimeoutMs(release.health),
+      reason: `wait up to ${timeout} for ${app} ${version} to be healthy (compose healthchecks${probes.length ? ` and ${probes.length} probe(s)` : ''}); ${otherwise}`,
+    },
+  ];
+}
+
+/** A change that leaves the app on its installed version. */
+export function inPlace(kind: PlannedChange['kind'], app: string, installed: InstalledApp, trigger: PlannedChange['trigger'], reason: string, steps: Step[]): PlannedChange {
+  return {
+    kind,
+    app,
+    from: installed.version,
+    to: installed.version,
+    trigger,
+    reason,
+    steps: steps.sort(byApplyOrder),
+    commit: installed.commit,
+    configHash: null,
+    releaseDigest: null,
+    migrations: installed.migrations,
+  };
+}
+
+export function describeBackup(paths: readonly string[], volumes: readonly string[]): string {
   const parts = [paths.length ? `paths ${paths.join(', ')}` : '', volumes.length ? `volumes ${volumes.join(', ')}` : ''].filter(Boolean);
   return parts.length ? parts.join('; ') : 'no data paths declared';
 }

@@ -18,8 +18,9 @@ export function resolve(input: ResolveInput): DesiredState {
   const hold = holdInForce(input);
   const windows = windowsInForce(input);
   const state = windows.list.length > 0 ? windowState(windows.list, input.now, input.zone) : null;
-  const admit: string[] = [];
-  const apps = appNames(input).map((app) => resolveApp(input, app, hold, state, admit));
+  const resolved = appNames(input).map((app) => resolveApp(input, app, hold, state));
+  const apps = resolved.map((r) => r.desired);
+  const admit = resolved.flatMap((r) => (r.admit ? [r.admit] : []));
   return {
     commit: input.commit,
     apps,
@@ -39,6 +40,8 @@ function appNames(input: ResolveInput): string[] {
 }
 
 type RolloutFacts = { bucket?: number | null; percent?: number | null };
+/** One app's decision, and the rollout it has just entered (`app@version`), for the caller to record. */
+type Resolved = { desired: AppDesired; admit: string | null };
 type Verdict = Pick<AppDesired, 'decision' | 'reason' | 'until' | 'trigger'> & RolloutFacts;
 
 function resolveApp(
@@ -46,30 +49,33 @@ function resolveApp(
   app: string,
   hold: HoldInForce | null,
   state: WindowState | null,
-  admit: string[],
-): AppDesired {
+): Resolved {
   const current = input.node.apps[app]?.version ?? null;
   const pinned = input.overlay.pin?.[app];
   const fromGroup = input.group.apps[app];
   const source = pinned !== undefined ? 'pin' : fromGroup !== undefined ? 'group' : 'installed';
   const desired = pinned ?? fromGroup ?? current;
   const release = desired !== null ? (input.releases.get(releaseKey(app, desired)) ?? null) : null;
-  const result = (r: Verdict, target: string | null = desired): AppDesired => ({
-    app,
-    current,
-    desired: target,
-    source,
-    release: r.decision === 'apply' ? release : null,
-    bucket: r.bucket ?? null,
-    percent: r.percent ?? null,
-    decision: r.decision,
-    reason: r.reason,
-    until: r.until,
-    trigger: r.trigger,
+  let admit: string | null = null;
+  const result = (r: Verdict, target: string | null = desired): Resolved => ({
+    admit,
+    desired: {
+      app,
+      current,
+      desired: target,
+      source,
+      release: r.decision === 'apply' ? release : null,
+      bucket: r.bucket ?? null,
+      percent: r.percent ?? null,
+      decision: r.decision,
+      reason: r.reason,
+      until: r.until,
+      trigger: r.trigger,
+    },
   });
-  const wait = (reason: string, until: Date | string | null = null, extra: RolloutFacts = {}): AppDesired =>
+  const wait = (reason: string, until: Date | string | null = null, extra: RolloutFacts = {}): Resolved =>
     result({ decision: 'wait', reason, until: until instanceof Date ? until.toISOString() : until, trigger: null, ...extra });
-  const apply = (trigger: Trigger, reason: string, extra: RolloutFacts = {}): AppDesired =>
+  const apply = (trigger: Trigger, reason: string, extra: RolloutFacts = {}): Resolved =>
     result({ decision: 'apply', reason, until: null, trigger, ...extra });
 
   if (source === 'installed') {
@@ -136,7 +142,7 @@ function resolveApp(
     const next = position.admitsAt ? `; in at ${position.admitsAt.toISOString()}` : '; no later step takes it in';
     return wait(`in rollout bucket ${formatBucket(bucket)}, now at ${position.percent}%${next}`, position.admitsAt, { bucket, percent: position.percent });
   }
-  if (!alreadyIn) admit.push(key);
+  if (!alreadyIn) admit = key;
   const rollout = { bucket, percent: position.percent };
 
   if (input.group.urgent) return apply('urgent', `urgent release: ${change} without waiting for a window`, rollout);

@@ -5,6 +5,8 @@ import type { ImageSpec, Probe } from '../../../schemas/index.js';
  * A new kind without an executor is a type error in apply/.
  */
 export interface StepArgs {
+  /** A restore: the backup's copy of the release directory goes back in place (when missing). */
+  restoreRelease: { app: string; version: string; backupId: string };
   writeRelease: { app: string; version: string; commit: string };
   fetchImages: { app: string; version: string; images: ImageSpec[] };
   stop: { app: string; version: string };
@@ -12,6 +14,12 @@ export interface StepArgs {
   /** DESIGN §4.4: leaving an irreversible version restores the backup taken when it was installed. */
   restoreData: { app: string; backupId: string; leaving: string };
   switchRelease: { app: string; from: string | null; to: string };
+  /** A purge: the project's containers and networks go (volumes and data stay until the next steps). */
+  down: { app: string; version: string };
+  /** A purge only: the project's named volumes. Data is never removed implicitly. */
+  removeVolumes: { app: string };
+  /** A purge only: the app's releases, data and lock directories. Backups are kept. */
+  removeAppFiles: { app: string };
   up: { app: string; version: string };
   awaitHealth: { app: string; version: string; probes: Probe[]; timeoutMs: number };
 }
@@ -19,17 +27,27 @@ export interface StepArgs {
 export type StepKind = keyof StepArgs;
 export type Step<K extends StepKind = StepKind> = { [P in K]: { kind: P; reason: string } & StepArgs[P] }[K];
 
-/** The order of an app's steps: download while the old version serves, stop only to switch. */
+/**
+ * The order steps run in, whatever the change: download while the old version serves, stop only
+ * to switch, start last. Every change's steps are a subsequence of it.
+ */
 export const APPLY_ORDER: readonly StepKind[] = [
+  'restoreRelease',
   'writeRelease',
   'fetchImages',
   'stop',
   'backup',
   'restoreData',
   'switchRelease',
+  'down',
+  'removeVolumes',
+  'removeAppFiles',
   'up',
   'awaitHealth',
 ];
+
+/** The steps of a version change, in order (an install has no stop, backup or restoreData). */
+export const UPGRADE_STEPS: readonly StepKind[] = ['writeRelease', 'fetchImages', 'stop', 'backup', 'restoreData', 'switchRelease', 'up', 'awaitHealth'];
 
 /** A reason the plan does not move an app now: a value, never a no-op step. */
 export interface Wait {
@@ -38,7 +56,6 @@ export interface Wait {
   readonly until: string | null;
 }
 
-export interface Plan {
-  readonly steps: readonly Step[];
-  readonly waits: readonly Wait[];
+export function byApplyOrder(a: Step, b: Step): number {
+  return APPLY_ORDER.indexOf(a.kind) - APPLY_ORDER.indexOf(b.kind);
 }

@@ -2,9 +2,8 @@ import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { create } from 'tar';
-import type { Agent } from '../agent.js';
 import { redactText } from './redact.js';
-import type { Gathered } from './sources.js';
+import type { DiagnosticsInput, Gathered } from './sources.js';
 import { gatherAgentLog, gatherConfig, gatherDocker, gatherOs, gatherState, gatherVersions } from './sources.js';
 
 export interface BundleFile {
@@ -31,14 +30,14 @@ export function defaultArchiveName(hostname: string, now: Date): string {
  * Gathers everything into one .tar.gz at `archive`. Every text file passes through redactText
  * with the secrets the config revealed; whatever could not be gathered is listed in missing.txt.
  */
-export async function buildBundle(agent: Agent, archive: string): Promise<Bundle> {
-  const config = await gatherConfig(agent);
+export async function buildBundle(input: DiagnosticsInput, archive: string): Promise<Bundle> {
+  const config = await gatherConfig(input);
   const gathered: Gathered[] = [
     ...config.files,
-    ...gatherState(agent.state.read()),
-    ...(await gatherVersions()),
-    ...(await gatherOs(agent)),
-    ...(await gatherDocker(agent)),
+    ...gatherState(input.state),
+    ...(await gatherVersions(input)),
+    ...(await gatherOs(input)),
+    ...(await gatherDocker(input)),
     ...(await gatherAgentLog()),
   ];
   const missing = gathered.flatMap((g) => ('missing' in g ? [`${g.path}: ${g.missing}`] : []));

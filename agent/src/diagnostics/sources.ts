@@ -4,13 +4,28 @@ import { execFile } from 'node:child_process';
 import { readFile, statfs } from 'node:fs/promises';
 import { release, type, version as osVersion } from 'node:os';
 import { parse, stringify } from 'yaml';
-import type { Agent } from '../agent.js';
-import { PROJECT_LABEL } from '../adapters/compose-cli.js';
-import { appLayout } from '../apply/app-layout.js';
 import { HISTORY_LIMIT } from '../core/agent-state.js';
-import type { AgentState } from '../core/agent-state.js';
-import { composeVersion, duckVersion } from '../report/facts.js';
+import { PROJECT_LABEL } from '../core/compose-model.js';
+import type { StateSnapshot } from '../ports.js';
 import { redactValue } from './redact.js';
+
+/** What the bundle is made of, as the node's wiring knows it. */
+export interface DiagnosticsInput {
+  /** The agent config and the overlay: copied with their secrets redacted. */
+  readonly configFile: string;
+  readonly overlayFile: string;
+  /** Secret values the config points at (tokens), never copied and cut out of every text. */
+  readonly secrets: readonly string[];
+  /** Files holding one secret each (an enrollment token file): read only to cut the secret out. */
+  readonly secretFiles: readonly string[];
+  readonly state: StateSnapshot;
+  /** The directories whose free space matters (state, apps, backups). */
+  readonly dirs: readonly string[];
+  /** Each installed app's compose project. */
+  readonly projects: ReadonlyArray<{ readonly app: string; readonly project: string }>;
+  composeVersion(): Promise<string | null>;
+  duckVersion(): Promise<string>;
+}
 
 /** A file for the bundle, or why it could not be made. */
 export type Gathered = { readonly path: string; readonly text: string } | { readonly path: string; readonly missing: string };
@@ -20,10 +35,10 @@ const LOG_TAIL = '1000';
 const COMMAND_MS = 30_000;
 
 /** The config and overlay, parsed and redacted, plus every secret value seen, to cut from free text. */
-export async function gatherConfig(agent: Agent): Promise<{ files: Gathered[]; secrets: string[] }> {
+export async function gatherConfig(input: DiagnosticsInput): Promise<{ files: Gathered[]; secrets: string[] }> {
   const secrets: string[] = [];
   const files: Gathered[] = [];
-  for (const [path, file] of [['config/agent.yaml', agent.config.file], ['config/overlay.yaml', agent.config.overlay]] as const) {
+  for (const [path, file] of [['config/agent.yaml', input.configFile], ['config/overlay.yaml', input.overlayFile]] as const) {
     const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => new Error(`${file}: ${err.code ?? err.message}`));
     if (text instanceof Error) {
       files.push({ path, missing: text.message });
@@ -42,17 +57,15 @@ export async function gatherConfig(agent: Agent): Promise<{ files: Gathered[]; s
     files.push({ path, text: `# ${file}, secrets redacted\n${stringify(redacted.value ?? {})}` });
   }
   // Secrets kept in files the config points at: never copied, but cut out of logs.
-  const { channel, controller } = agent.config;
-  if (channel.token) secrets.push(channel.token);
-  if (controller?.enrollToken) secrets.push(controller.enrollToken);
-  if (controller?.enrollTokenFile) secrets.push(...(await readFile(controller.enrollTokenFile, 'utf8').then((t) => [t.trim()], () => [])));
-  const token = agent.state.read().controller?.token;
+  secrets.push(...input.secrets);
+  for (const file of input.secretFiles) secrets.push(...(await readFile(file, 'utf8').then((t) => [t.trim()], () => [])));
+  const token = input.state.controller?.token;
   if (token) secrets.push(token);
   return { files, secrets: secrets.filter(Boolean) };
 }
 
 /** The state without tokens, the verified-signature cache as a count, and the last history entries. */
-export function gatherState(state: AgentState): Gathered[] {
+export function gatherState(state: StateSnapshot): Gathered[] {
   const { controller, outbox, channel, history, ...rest } = state;
   const summary = {
     ...rest,
@@ -67,19 +80,18 @@ export function gatherState(state: AgentState): Gathered[] {
   ];
 }
 
-export async function gatherVersions(): Promise<Gathered[]> {
+export async function gatherVersions(input: DiagnosticsInput): Promise<Gathered[]> {
   const docker = await run('docker', ['version']).catch((err: Error) => `unavailable: ${err.message}`);
-  const compose = (await composeVersion()) ?? 'unavailable';
-  const text = [`duck ${await duckVersion()}`, `node ${process.version}`, `compose ${compose}`, '', '$ docker version', docker].join('\n');
+  const compose = (await input.composeVersion()) ?? 'unavailable';
+  const text = [`duck ${await input.duckVersion()}`, `node ${process.version}`, `compose ${compose}`, '', '$ docker version', docker].join('\n');
   return [{ path: 'versions.txt', text: `${text}\n` }];
 }
 
-export async function gatherOs(agent: Agent): Promise<Gathered[]> {
+export async function gatherOs(input: DiagnosticsInput): Promise<Gathered[]> {
   const uname = await run('uname', ['-a']).catch(() => `${type()} ${release()} ${osVersion()}`);
   const osRelease = await readFile('/etc/os-release', 'utf8').catch((err: NodeJS.ErrnoException) => new Error(`/etc/os-release: ${err.code ?? err.message}`));
-  const { stateDir, apply } = agent.config;
   const disk: string[] = ['path\tfree bytes\ttotal bytes'];
-  for (const dir of [stateDir, apply.appsDir, apply.backupsDir]) {
+  for (const dir of input.dirs) {
     const s = await statfs(dir).catch((err: NodeJS.ErrnoException) => new Error(err.code ?? err.message));
     disk.push(s instanceof Error ? `${dir}\t${s.message}` : `${dir}\t${s.bavail * s.bsize}\t${s.blocks * s.bsize}`);
   }
@@ -94,14 +106,13 @@ export async function gatherOs(agent: Agent): Promise<Gathered[]> {
  * `docker ps -a` of the duck projects and each installed app's container logs (the last 1000
  * lines per container, what `compose logs --tail 1000` shows, without needing the compose files).
  */
-export async function gatherDocker(agent: Agent): Promise<Gathered[]> {
-  const apps = Object.keys(agent.state.read().apps).sort();
-  if (apps.length === 0) return [{ path: 'docker/ps.txt', text: '(no app installed)\n' }];
+export async function gatherDocker(input: DiagnosticsInput): Promise<Gathered[]> {
+  if (input.projects.length === 0) return [{ path: 'docker/ps.txt', text: '(no app installed)\n' }];
   // Docker ANDs repeated label filters, so each project is listed on its own.
   const ps: string[] = [];
   const logs: Gathered[] = [];
-  for (const app of apps) {
-    const projectFilter = ['--filter', `label=${PROJECT_LABEL}=${appLayout(agent.config.apply.appsDir, app).project}`];
+  for (const { app, project } of input.projects) {
+    const projectFilter = ['--filter', `label=${PROJECT_LABEL}=${project}`];
     try {
       ps.push(`==> ${app}`, await run('docker', ['ps', '-a', '--no-trunc', ...projectFilter]));
     } catch (err) {

@@ -4,7 +4,7 @@
 import { copyFile, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { ImageSpec, ReleaseFile } from '../../../schemas/index.js';
-import { DEFAULT_LIMITS } from '../agent-config.js';
+import { DEFAULT_LIMITS } from '../core/limits.js';
 import { hashFile } from '../apply/tree-copy.js';
 import { DuckError } from '../../../schemas/errors.js';
 import { invalidName } from '../core/overlay-edits.js';

@@ -3,7 +3,7 @@
 // what agents accept. Every check runs; every problem is reported with its place.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULT_LIMITS } from '../agent-config.js';
+import { DEFAULT_LIMITS } from '../core/limits.js';
 import { COMPOSE_FILE_NAMES } from '../apply/app-layout.js';
 import type { CommitTree } from '../channel/commit-tree.js';
 import { readRelease } from '../channel/read-release.js';

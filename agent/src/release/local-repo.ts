@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import git from 'isomorphic-git';
 import type { CommitTree } from '../channel/commit-tree.js';
 import { openCommitTree } from '../channel/commit-tree.js';
-import type { GitObjects } from '../channel/git-objects.js';
+import type { GitObjects } from '../ports.js';
 import { parseCommitObject } from '../channel/commit-object.js';
 import { DuckError } from '../../../schemas/errors.js';
 import { isomorphicGitObjects } from '../adapters/isomorphic-git-objects.js';

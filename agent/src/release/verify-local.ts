@@ -3,8 +3,8 @@
 // from the first commit, trusting the given root keys — by default the signers the channel's first
 // commit lists, as a node installed with those keys would.
 import { readFile } from 'node:fs/promises';
-import { DEFAULT_LIMITS } from '../agent-config.js';
-import type { ChainResult, VerifiedEntry } from '../channel/accept-chain.js';
+import { DEFAULT_LIMITS } from '../core/limits.js';
+import type { ChainResult } from '../channel/accept-chain.js';
 import { acceptChain } from '../channel/accept-chain.js';
 import { parseCommitObject } from '../channel/commit-object.js';
 import type { ChannelContent } from '../channel/read-release.js';
@@ -26,7 +26,6 @@ export interface LocalVerification {
 export async function verifyLocal(repo: LocalRepo, opts: { ref: string; trustKeyFiles: readonly string[]; now: Date }): Promise<LocalVerification> {
   const tip = await repo.resolveCommit(opts.ref);
   const rootKeys = opts.trustKeyFiles.length > 0 ? await keysFromFiles(opts.trustKeyFiles) : await firstCommitSigners(repo, tip);
-  const verified = new Map<string, VerifiedEntry>();
   const chain = await acceptChain({
     objects: repo.objects,
     tip,
@@ -34,7 +33,7 @@ export async function verifyLocal(repo: LocalRepo, opts: { ref: string; trustKey
     agentKeys: rootKeys,
     now: opts.now,
     maxFileBytes: DEFAULT_LIMITS.maxFileBytes,
-    verified: { get: (oid) => verified.get(oid), set: (oid, entry) => void verified.set(oid, entry) },
+    verified: () => undefined,
   });
   const tree = chain.accepted.tree;
   const groupNames = (await tree.listFiles('groups')).map((f) => f.path).filter((p) => /^[^/]+\.yaml$/.test(p)).map((p) => p.slice(0, -'.yaml'.length));

@@ -21,3 +21,9 @@ export function backoffMs(attempt: number, random: number, policy: BackoffPolicy
 export function isRetryable(err: unknown): boolean {
   return err instanceof DuckError && err.code === 'fetch' && err.retry === 'transient';
 }
+
+/** The HTTP status of a controller failure (0: no answer at all), or null for any other error. */
+export function controllerStatus(err: unknown): number | null {
+  if (!(err instanceof DuckError) || err.code !== 'fetch' || typeof err.data.status !== 'number') return null;
+  return err.data.status;
+}

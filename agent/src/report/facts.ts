@@ -4,14 +4,19 @@ import { arch, hostname, release, type } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NodeFacts } from '../../../schemas/index.js';
-import { createDockerCli } from '../adapters/docker-cli.js';
-import { detectCompose } from '../adapters/compose-cli.js';
+import type { ComposeInfo, DockerEngine } from '../ports.js';
 
 /** Each probe of Docker or Compose may hang on a wedged engine: facts are never worth waiting long for. */
 const PROBE_MS = 10_000;
 
-export async function nodeFacts(group: string): Promise<NodeFacts> {
-  const [pretty, agentVersion, docker, compose] = await Promise.all([osPrettyName(), duckVersion(), dockerVersion(), composeVersion()]);
+/** The engine and compose as the node's wiring reaches them. */
+export interface EngineProbes {
+  dockerVersion(): Promise<string | null>;
+  composeVersion(): Promise<string | null>;
+}
+
+export async function nodeFacts(group: string, probes: EngineProbes): Promise<NodeFacts> {
+  const [pretty, agentVersion, docker, compose] = await Promise.all([osPrettyName(), duckVersion(), probes.dockerVersion(), probes.composeVersion()]);
   return {
     hostname: hostname().slice(0, 253) || 'unknown',
     os: `${type().toLowerCase()} ${release()}${pretty ? ` (${pretty})` : ''}`.slice(0, 200),
@@ -42,13 +47,13 @@ export async function duckVersion(): Promise<string> {
 }
 
 /** The engine's version, or null when no engine answers. */
-export async function dockerVersion(): Promise<string | null> {
-  return withTimeout(createDockerCli().version().then((v) => v.server || null));
+export async function dockerVersionOf(docker: DockerEngine): Promise<string | null> {
+  return withTimeout(docker.version().then((v) => v.server || null));
 }
 
 /** 'v2 2.29.1' or 'v1 1.29.2', or null when no compose is found. */
-export async function composeVersion(): Promise<string | null> {
-  return withTimeout(detectCompose().then((c) => `${c.flavor} ${c.version}`));
+export async function composeVersionOf(detect: () => Promise<ComposeInfo>): Promise<string | null> {
+  return withTimeout(detect().then((c) => `${c.flavor} ${c.version}`));
 }
 
 function withTimeout<T>(work: Promise<T>): Promise<T | null> {

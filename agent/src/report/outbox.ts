@@ -2,6 +2,7 @@
 // got a 2xx; the functions mutate the outbox they are given, inside one agent.state.update.
 import type { ReportEvent } from '../../../schemas/index.js';
 import type { AgentState, ReportOutbox } from '../core/agent-state.js';
+import type { StateSnapshot } from '../ports.js';
 import { eventOfHistory, eventOfRefusal, historySince } from './events.js';
 
 /** At most this many events per report; the rest go in the reports that follow at once. */
@@ -30,7 +31,7 @@ export function collectEvents(state: AgentState, limit: number): number {
 }
 
 /** Whether collectEvents would find anything: a cycle that changed nothing writes no state. */
-export function hasNews(state: AgentState): boolean {
+export function hasNews(state: StateSnapshot): boolean {
   const last = state.history.at(-1);
   if (last && last.id !== state.outbox.historyCursor) return true;
   const refusal = state.channel.lastRefusal;
@@ -69,14 +70,31 @@ export function queueEvents(outbox: ReportOutbox, events: readonly ReportEvent[]
  * events-dropped event first, with its own id: once made, its count never changes, so a re-sent
  * report counts the loss once. While one is unacknowledged, later drops wait for the next one.
  */
-export function nextBatch(outbox: ReportOutbox, opts: { now: Date; newId: () => string; max?: number; maxBytes?: number }): ReportEvent[] {
+export function nextBatch(outbox: ReportOutbox, opts: BatchOptions): ReportEvent[] {
+  sealDrops(outbox, opts);
+  return batchOf(outbox, opts);
+}
+
+export interface BatchOptions {
+  readonly now: Date;
+  readonly newId: () => string;
+  readonly max?: number;
+  readonly maxBytes?: number;
+}
+
+/** The drop count becomes one events-dropped event at the head of the outbox (see nextBatch). */
+export function sealDrops(outbox: ReportOutbox, opts: Pick<BatchOptions, 'now' | 'newId'>): void {
   if (outbox.dropped > 0 && !outbox.events.some((e) => e.type === 'events-dropped')) {
     outbox.events.unshift({ id: opts.newId(), at: opts.now.toISOString(), type: 'events-dropped', count: outbox.dropped });
     outbox.dropped = 0;
   }
+}
+
+/** The oldest events that fit one report, read without changing the outbox. */
+export function batchOf<E extends { readonly type: string }>(outbox: { readonly events: readonly E[] }, opts: Pick<BatchOptions, 'max' | 'maxBytes'> = {}): E[] {
   const max = opts.max ?? REPORT_BATCH_LIMIT;
   const maxBytes = opts.maxBytes ?? REPORT_BATCH_BYTES;
-  const batch: ReportEvent[] = [];
+  const batch: E[] = [];
   let bytes = 0;
   for (const event of outbox.events) {
     if (batch.length >= max) break;

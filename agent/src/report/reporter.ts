@@ -1,20 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import pRetry from 'p-retry';
-import type { AgentStatus, NodeFacts, OverlayFile, ReportMessage } from '../../../schemas/index.js';
-import type { Agent } from '../agent.js';
-import type { ControllerClient } from '../adapters/controller-client.js';
-import { controllerStatus, createControllerClient } from '../adapters/controller-client.js';
-import type { Logger } from '../apply/apply-env.js';
-import { channelFreshness } from '../channel/accept-channel.js';
-import type { ControllerEnrollment } from '../core/agent-state.js';
+import type { AgentStatus, NodeFacts, ReportEvent, ReportMessage } from '../../../schemas/index.js';
 import { toDuckError } from '../../../schemas/errors.js';
-import { desiredAndPlan, readAcceptedLocally } from '../desired-state.js';
+import type { ControllerEnrollment } from '../core/agent-state.js';
+import type { Clock, ControllerClient, Logger, StateStore } from '../ports.js';
 import type { BackoffPolicy } from './backoff.js';
-import { backoffMs, isRetryable, REPORT_BACKOFF } from './backoff.js';
-import { ensureEnrolled } from './enrollment.js';
-import { nodeFacts } from './facts.js';
-import { ackEvents, collectEvents, hasNews, nextBatch } from './outbox.js';
-import { agentStatus } from './status.js';
+import { backoffMs, controllerStatus, isRetryable, REPORT_BACKOFF } from './backoff.js';
+import { ackEvents, batchOf, collectEvents, hasNews, sealDrops } from './outbox.js';
 
 /** SIGTERM: one last send, bounded so a dead controller cannot hold up a service manager's stop. */
 export const FINAL_SEND_MS = 2_000;
@@ -30,13 +22,20 @@ export interface Reporter {
   stop(finalMs?: number): Promise<void>;
 }
 
-export interface ReporterOptions {
+/** What the reporter needs, handed in by the node's wiring. */
+export interface ReporterDeps {
+  readonly state: StateStore;
+  readonly clock: Clock;
+  readonly client: ControllerClient;
+  readonly intervalMs: number;
+  readonly outboxLimit: number;
   readonly log: Logger;
-  /** The overlay the loop's watcher holds, for the decisions in the status. */
-  readonly overlay: () => OverlayFile;
-  readonly client?: ControllerClient;
+  /** The enrollment in the state, enrolling first when there is none (or `again`: the controller forgot us). */
+  enroll(opts: { again?: boolean; signal?: AbortSignal }): Promise<ControllerEnrollment>;
+  facts(): Promise<NodeFacts>;
+  /** The status a report carries: from the daemon's last cycle and the state, never a new plan. */
+  status(): AgentStatus;
   readonly backoff?: BackoffPolicy;
-  readonly facts?: () => Promise<NodeFacts>;
 }
 
 /**
@@ -44,15 +43,13 @@ export interface ReporterOptions {
  * events in the state; this sends them through p-retry, so a controller down for hours blocks no
  * cycle and loses nothing (the outbox is bounded, and a drop is itself reported).
  */
-export function createReporter(agent: Agent, opts: ReporterOptions): Reporter {
-  const settings = agent.config.controller;
-  if (!settings) throw new Error('createReporter: the agent config has no controller section');
-  const client = opts.client ?? createControllerClient(settings.url);
-  const log = opts.log;
+export function createReporter(deps: ReporterDeps): Reporter {
+  const { client, log, state, clock } = deps;
   const stopping = new AbortController();
   let factsOnce: Promise<NodeFacts> | null = null;
-  const facts = (): Promise<NodeFacts> => (factsOnce ??= (opts.facts ?? (() => nodeFacts(agent.config.group)))());
+  const facts = (): Promise<NodeFacts> => (factsOnce ??= deps.facts());
   let factsSent = false;
+  let statusSent: string | null = null;
   let pending = false;
   let wake: (() => void) | null = null;
   let running: Promise<void> | null = null;
@@ -62,23 +59,6 @@ export function createReporter(agent: Agent, opts: ReporterOptions): Reporter {
     wake?.();
   };
 
-  async function status(): Promise<AgentStatus> {
-    const group = agent.config.group;
-    try {
-      const view = await readAcceptedLocally(agent);
-      if (!view) return agentStatus({ state: agent.state.read(), group, desired: null, stale: false });
-      const { desired } = await desiredAndPlan(agent, view, { overlay: opts.overlay() });
-      const state = agent.state.read();
-      const anchor = state.channel.anchor;
-      const stale = anchor ? channelFreshness(view.content.channel.freshness, new Date(anchor.committedAt), agent.clock()).stale : false;
-      return agentStatus({ state, group, desired, stale });
-    } catch (err) {
-      const message = toDuckError(err).message;
-      log('report-status-failed', { message });
-      return agentStatus({ state: agent.state.read(), group, desired: null, stale: false, undecided: `decisions unavailable: ${message}` });
-    }
-  }
-
   /** One report; a 401/403 means the controller no longer knows our token: enroll again, once. */
   async function send(enrollment: ControllerEnrollment, message: ReportMessage, signal: AbortSignal): Promise<ControllerEnrollment> {
     try {
@@ -87,7 +67,7 @@ export function createReporter(agent: Agent, opts: ReporterOptions): Reporter {
     } catch (err) {
       const code = controllerStatus(err);
       if (code !== 401 && code !== 403) throw err;
-      const again = await ensureEnrolled(agent, client, { facts, log, again: true, signal });
+      const again = await deps.enroll({ again: true, signal });
       await client.report(again.token, message, signal);
       return again;
     }
@@ -95,15 +75,14 @@ export function createReporter(agent: Agent, opts: ReporterOptions): Reporter {
 
   /** Sends the outbox in batches of at most 500 until it is empty; at least one status report. */
   async function flush(signal: AbortSignal): Promise<void> {
-    let enrollment = await ensureEnrolled(agent, client, { facts, log, signal });
-    // One status per flush: resolving the accepted commit again for every batch would change nothing.
-    const current = await status();
+    let enrollment = await deps.enroll({ signal });
+    const current = deps.status();
     for (let i = 0; i < MAX_BATCHES_PER_FLUSH; i++) {
-      let batch: ReturnType<typeof nextBatch> = [];
-      await agent.state.update((s) => void (batch = structuredClone(nextBatch(s.outbox, { now: agent.clock(), newId: randomUUID }))));
+      const sealed = await state.update((s) => sealDrops(s.outbox, { now: clock(), newId: randomUUID }));
+      const batch = structuredClone(batchOf(sealed.outbox)) as ReportEvent[];
       const message: ReportMessage = {
         agentId: enrollment.agentId,
-        sentAt: agent.clock().toISOString(),
+        sentAt: clock().toISOString(),
         ...(factsSent ? {} : { facts: await facts() }),
         status: current,
         events: batch,
@@ -116,9 +95,10 @@ export function createReporter(agent: Agent, opts: ReporterOptions): Reporter {
         throw err;
       }
       factsSent = true;
-      await agent.state.update((s) => ackEvents(s.outbox, batch.map((e) => e.id)));
+      statusSent = JSON.stringify(current);
+      await state.update((s) => ackEvents(s.outbox, batch.map((e) => e.id)));
       log('report-sent', { events: batch.length, ms: Date.now() - started });
-      const left = agent.state.read().outbox;
+      const left = state.read().outbox;
       if (left.events.length === 0 && left.dropped === 0) return;
     }
   }
@@ -136,7 +116,7 @@ export function createReporter(agent: Agent, opts: ReporterOptions): Reporter {
             log('report-failed', { attempt: attemptNumber, message, retryInMs: null });
             return false;
           }
-          const retryInMs = backoffMs(attemptNumber, Math.random(), opts.backoff ?? REPORT_BACKOFF);
+          const retryInMs = backoffMs(attemptNumber, Math.random(), deps.backoff ?? REPORT_BACKOFF);
           log('report-failed', { attempt: attemptNumber, message, retryInMs });
           await sleep(retryInMs, stopping.signal);
           return !stopping.signal.aborted;
@@ -154,7 +134,7 @@ export function createReporter(agent: Agent, opts: ReporterOptions): Reporter {
       if (pending || Date.now() >= due) {
         pending = false;
         await flushWithRetry();
-        due = Date.now() + settings!.intervalMs;
+        due = Date.now() + deps.intervalMs;
         continue;
       }
       const woken = new AbortController();
@@ -166,9 +146,11 @@ export function createReporter(agent: Agent, opts: ReporterOptions): Reporter {
 
   return {
     collect: async () => {
-      if (!hasNews(agent.state.read())) return 0;
+      // A decision that changed (a wait that became a change, a new commit) is news as well.
+      if (statusSent !== null && JSON.stringify(deps.status()) !== statusSent) poke();
+      if (!hasNews(state.read())) return 0;
       let queued = 0;
-      await agent.state.update((s) => void (queued = collectEvents(s, settings.outboxLimit)));
+      await state.update((s) => void (queued = collectEvents(s, deps.outboxLimit)));
       if (queued > 0) poke();
       return queued;
     },

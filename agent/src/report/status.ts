@@ -1,10 +1,10 @@
 // Pure: the status a report carries, from the agent state and the decisions `duck status` shows.
 import type { AgentStatus, AppRunState, AppStatus } from '../../../schemas/index.js';
-import type { AgentState } from '../core/agent-state.js';
+import type { StateSnapshot } from '../ports.js';
 import type { DesiredState } from '../core/desired.js';
 
 export interface StatusInput {
-  readonly state: AgentState;
+  readonly state: StateSnapshot;
   readonly group: string;
   /** resolve()'s answer for the accepted commit; null before the first accept. */
   readonly desired: DesiredState | null;
@@ -36,11 +36,11 @@ export function agentStatus(input: StatusInput): AgentStatus {
 }
 
 /** Without decisions (before the first accept, or when they could not be made) what is installed stays as it is. */
-function installedOnly(state: AgentState, reason: string): AppStatus[] {
+function installedOnly(state: StateSnapshot, reason: string): AppStatus[] {
   return Object.entries(state.apps).map(([app, installed]) => appStatus(state, app, installed.version, null, 'none', reason));
 }
 
-function appStatus(state: AgentState, app: string, current: string | null, desired: string | null, decision: AppStatus['decision'], reason: string): AppStatus {
+function appStatus(state: StateSnapshot, app: string, current: string | null, desired: string | null, decision: AppStatus['decision'], reason: string): AppStatus {
   const failed = state.failed[app];
   return {
     app,
@@ -54,7 +54,7 @@ function appStatus(state: AgentState, app: string, current: string | null, desir
 }
 
 /** Worst first: an orphan or an operator's stop says more than a failed version beside a running one. */
-function runState(state: AgentState, app: string): AppRunState {
+function runState(state: StateSnapshot, app: string): AppRunState {
   const installed = state.apps[app];
   if (installed?.orphaned) return 'orphaned';
   if (installed?.stoppedByOperator) return 'stopped';

@@ -1,6 +1,5 @@
 import { defineCommand } from 'citty';
-import { configPath } from '../../agent-config.js';
-import { openAgent } from '../../agent.js';
+import { openNode } from '../node-handle.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { createOutput } from '../output.js';
 import { runRequest } from '../request-command.js';
@@ -13,6 +12,6 @@ export default defineCommand({
   },
   args: { app: { type: 'positional', required: true, description: 'the app' }, ...configArg, ...jsonArg },
   async run({ args }) {
-    await runRequest(await openAgent(configPath(args.config)), { kind: 'backup', app: args.app }, createOutput(args.json));
+    await runRequest(await openNode(args.config), { kind: 'backup', app: args.app }, createOutput(args.json));
   },
 });

@@ -1,13 +1,11 @@
 import { defineCommand } from 'citty';
-import { configPath } from '../../agent-config.js';
-import { openAgent, verifyChannel } from '../../agent.js';
-import { DAEMON, instanceHolder } from '../../adapters/instance-lock.js';
-import { desiredAndPlan } from '../../desired-state.js';
+import { DuckError } from '../../../../schemas/errors.js';
+import { decide, readAcceptedLocally } from '../../node/decisions.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { desiredJson, printDesired } from '../desired-output.js';
 import { createOutput } from '../output.js';
-import { fetchThroughDaemon } from '../request-command.js';
-import { acceptedJson, printAccepted } from './verify.js';
+import { fetchNow } from '../request-command.js';
+import { acceptedJson, channelOf, printAccepted } from './verify.js';
 
 export default defineCommand({
   meta: {
@@ -18,22 +16,15 @@ export default defineCommand({
   args: { ...configArg, ...jsonArg },
   async run({ args }) {
     const out = createOutput(args.json);
-    const agent = await openAgent(configPath(args.config));
-    const holder = await instanceHolder(agent.config.stateDir);
-    if (holder?.what === DAEMON) {
-      const { agent: fresh, view, fetched } = await fetchThroughDaemon(configPath(args.config), agent, holder.pid);
-      for (const line of fetched.lines) out.line(line);
-      const result = await desiredAndPlan(fresh, view);
-      out.line(`group      ${view.content.groupName} (${view.content.groupFile})`);
-      printDesired(out, result, fresh.clock());
-      out.result({ ok: true, channel: fetched.data?.channel, group: view.content.groupName, fetchedBy: { pid: holder.pid }, ...desiredJson(result) });
-      return;
-    }
-    const accepted = await verifyChannel(agent);
-    const result = await desiredAndPlan(agent, { commit: accepted.anchor.commit, content: accepted.content, tree: accepted.tree });
-    printAccepted(out, accepted, agent.clock());
-    out.line(`group      ${accepted.content.groupName} (${accepted.content.groupFile})`);
-    printDesired(out, result, agent.clock());
-    out.result({ ok: true, channel: acceptedJson(accepted), group: accepted.content.groupName, ...desiredJson(result) });
+    // The writer fetches (duck run when it holds the node); the plan is read from what it accepted.
+    const { node, fetched, byDaemon } = await fetchNow(args.config);
+    const channel = channelOf(fetched.data);
+    const view = await readAcceptedLocally(node);
+    if (!view) throw new DuckError('not-found', 'the accepted commit is not in the local clone (duck verify)');
+    const decisions = await decide(node, view);
+    printAccepted(out, channel, node.clock());
+    out.line(`group      ${view.content.groupName} (${view.content.groupFile})`);
+    printDesired(out, decisions, node.clock());
+    out.result({ ok: true, channel: acceptedJson(channel), group: view.content.groupName, ...(byDaemon ? { fetchedBy: 'duck run' } : {}), ...desiredJson(decisions) });
   },
 });

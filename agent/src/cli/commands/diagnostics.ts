@@ -1,23 +1,14 @@
-import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { defineCommand } from 'citty';
-import { configPath } from '../../agent-config.js';
-import type { Agent } from '../../agent.js';
-import { openAgent } from '../../agent.js';
-import type { ControllerClient } from '../../adapters/controller-client.js';
-import { createControllerClient } from '../../adapters/controller-client.js';
-import { acquireInstanceLock, DAEMON, instanceHolder } from '../../adapters/instance-lock.js';
-import type { ControllerEnrollment } from '../../core/agent-state.js';
 import { DuckError } from '../../../../schemas/errors.js';
-import { ensureAgentId } from '../../desired-state.js';
-import { buildBundle, defaultArchiveName } from '../../diagnostics/bundle.js';
-import { currentEnrollment, ensureEnrolled } from '../../report/enrollment.js';
-import { nodeFacts } from '../../report/facts.js';
+import { defaultArchiveName } from '../../diagnostics/bundle.js';
+import { buildNodeBundle, uploadBundle } from '../../node/diagnostics.js';
 import { configArg, jsonArg } from '../common-args.js';
-import type { Output } from '../output.js';
+import { openNode } from '../node-handle.js';
 import { createOutput } from '../output.js';
 import { ask } from '../prompt.js';
+import { performFromCli } from '../request-command.js';
 
 export default defineCommand({
   meta: {
@@ -34,9 +25,9 @@ export default defineCommand({
   },
   async run({ args }) {
     const out = createOutput(args.json);
-    const agent = await openAgent(configPath(args.config));
-    const archive = resolve(args.output ?? defaultArchiveName(hostname(), agent.clock()));
-    const bundle = await buildBundle(agent, archive);
+    const node = await openNode(args.config);
+    const archive = resolve(args.output ?? defaultArchiveName(hostname(), node.clock()));
+    const bundle = await buildNodeBundle(node, archive);
     const width = Math.max(...bundle.files.map((f) => f.path.length));
     out.line(`files in ${archive}:`);
     for (const f of bundle.files) out.line(`  ${f.path.padEnd(width)}  ${String(f.bytes).padStart(9)} bytes`);
@@ -46,8 +37,8 @@ export default defineCommand({
       out.result(result);
       return;
     }
-    const controller = agent.config.controller;
-    if (!controller) throw new DuckError('usage', `${agent.config.file} has no controller section: nothing to upload to; the archive is kept at ${archive}`, { file: agent.config.file, field: '/controller' });
+    const controller = node.config.controller;
+    if (!controller) throw new DuckError('usage', `${node.config.file} has no controller section: nothing to upload to; the archive is kept at ${archive}`, { file: node.config.file, field: '/controller' });
     const kib = Math.ceil(bundle.bytes / 1024);
     if (!args.yes) {
       // Consent is the operator's own answer (DESIGN §4.8): no terminal, no --yes, no upload.
@@ -59,35 +50,12 @@ export default defineCommand({
         return;
       }
     }
-    const client = createControllerClient(controller.url);
-    const enrollment = await enrollmentFor(agent, client, out);
-    const body = await readFile(archive);
-    const uploaded = await client.uploadDiagnostics(enrollment.token, basename(archive), body);
+    const uploaded = await uploadBundle(node, archive, async () => {
+      const { result } = await performFromCli(node, { kind: 'enroll' });
+      for (const line of result.lines) out.line(line);
+      return openNode(args.config);
+    });
     out.line(`uploaded to ${controller.url} as ${uploaded.id} (${uploaded.bytes} bytes, sha256 ${uploaded.sha256})`);
     out.result({ ...result, uploaded });
   },
 });
-
-/**
- * The agent's token, enrolling first when there is none. `duck run` is the only writer of the
- * state while it runs, so with a daemon and no enrollment yet this command waits for it instead.
- */
-async function enrollmentFor(agent: Agent, client: ControllerClient, out: Output): Promise<ControllerEnrollment> {
-  const agentId = agent.config.raw.agentId ?? agent.state.read().agentId;
-  const known = agentId ? currentEnrollment(agent, client.url, agentId) : null;
-  if (known) return known;
-  const holder = await instanceHolder(agent.config.stateDir);
-  if (holder?.what === DAEMON) {
-    throw new DuckError('usage', `duck run (pid ${holder.pid}) has not enrolled with ${client.url} yet: try again once it has (see its "enrolled" log line)`);
-  }
-  const lock = await acquireInstanceLock(agent.config.stateDir, 'duck diagnostics');
-  try {
-    await ensureAgentId(agent);
-    return await ensureEnrolled(agent, client, {
-      facts: () => nodeFacts(agent.config.group),
-      log: (_event, fields) => out.line(`enrolled with ${client.url} as ${String(fields?.agentId)}`),
-    });
-  } finally {
-    await lock.release();
-  }
-}

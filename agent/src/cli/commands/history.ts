@@ -1,6 +1,5 @@
 import { defineCommand } from 'citty';
-import { configPath } from '../../agent-config.js';
-import { openAgent } from '../../agent.js';
+import { openNode } from '../node-handle.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { createOutput } from '../output.js';
 
@@ -14,8 +13,8 @@ export default defineCommand({
   },
   async run({ args }) {
     const out = createOutput(args.json);
-    const agent = await openAgent(configPath(args.config));
-    const entries = agent.state
+    const node = await openNode(args.config);
+    const entries = node.state
       .read()
       .history.filter((h) => !args.app || h.app === args.app)
       .slice(-Number(args.limit));

@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { defineCommand } from 'citty';
-import { configPath, loadAgentConfig } from '../../agent-config.js';
-import { editOverlay } from '../../adapters/overlay-file.js';
+import { configPath, loadAgentConfig } from '../../node/config.js';
+import { editOverlayFile } from '../../node/overlay.js';
 import type { Hold } from '../../../../schemas/index.js';
 import { DuckError } from '../../../../schemas/errors.js';
 import { isCalendarDate, parseInstant, setHold } from '../../core/overlay-edits.js';
@@ -31,9 +31,9 @@ export default defineCommand({
     const until = args.until;
     if (until !== undefined) checkUntil(until, now);
     const out = createOutput(args.json);
-    const file = (await loadAgentConfig(configPath(args.config))).overlay;
+    const file = (await loadAgentConfig(configPath(args.config, process.env))).overlay;
     let previous: Hold | undefined;
-    await editOverlay(file, (doc) => {
+    await editOverlayFile(file, (doc) => {
       previous = setHold(doc, reason, until);
     });
     const hold: Hold = until === undefined ? { reason } : { reason, until };

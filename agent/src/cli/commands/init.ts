@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { defineCommand } from 'citty';
-import { configPath } from '../../agent-config.js';
+import { configPath } from '../../node/config.js';
 import { DuckError } from '../../../../schemas/errors.js';
 import { configArg } from '../common-args.js';
 import { createOutput } from '../output.js';
@@ -19,7 +19,7 @@ export default defineCommand({
     force: { type: 'boolean', description: 'overwrite an existing config', default: false },
   },
   async run({ args }) {
-    const file = configPath(args.config);
+    const file = configPath(args.config, process.env);
     const text = agentConfigTemplate({
       url: args.url,
       branch: args.branch,

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { defineCommand } from 'citty';
-import { openApp } from '../app-commands.js';
+import { appHandle } from '../../node/readings.js';
+import { openNode } from '../node-handle.js';
 import { configArg } from '../common-args.js';
 
 export default defineCommand({
@@ -11,7 +12,7 @@ export default defineCommand({
     ...configArg,
   },
   async run({ args }) {
-    const handle = await openApp(args.config, args.app);
+    const handle = await appHandle(await openNode(args.config), args.app);
     for (const s of await handle.runtime.ps(handle.layout.project)) {
       process.stdout.write(`==> ${s.service} (${s.container})\n`);
       await new Promise<void>((resolve, reject) => {

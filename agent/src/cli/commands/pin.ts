@@ -1,7 +1,7 @@
 import { defineCommand } from 'citty';
-import { configPath } from '../../agent-config.js';
-import { acceptedHasRelease, openAgent } from '../../agent.js';
-import { editOverlay } from '../../adapters/overlay-file.js';
+import { acceptedHasRelease } from '../../node/readings.js';
+import { openNode } from '../node-handle.js';
+import { editOverlayFile } from '../../node/overlay.js';
 import { DuckError } from '../../../../schemas/errors.js';
 import { invalidName, setPin } from '../../core/overlay-edits.js';
 import { configArg, jsonArg } from '../common-args.js';
@@ -29,11 +29,11 @@ export default defineCommand({
     const bad = invalidName('app', app) ?? invalidName('version', version);
     if (bad) throw new DuckError('usage', bad);
     const out = createOutput(args.json);
-    const agent = await openAgent(configPath(args.config));
-    const file = agent.config.overlay;
+    const node = await openNode(args.config);
+    const file = node.config.overlay;
     // A pin to a release the channel does not have would leave the node waiting on nothing.
-    const has = await acceptedHasRelease(agent, app, version);
-    const anchor = agent.state.read().channel.anchor;
+    const has = await acceptedHasRelease(node, app, version);
+    const anchor = node.state.read().channel.anchor;
     if (has === false) {
       const commit = anchor?.commit ?? '';
       throw new DuckError('invalid', `the last accepted commit ${shortOid(commit)} has no release ${app} ${version} (releases/${app}/${version}/); nothing was pinned`, {
@@ -46,7 +46,7 @@ export default defineCommand({
       throw new DuckError('config', `nothing accepted from the channel yet, so ${app} ${version} cannot be checked: run \`duck verify\` first (or pin anyway with --force)`);
     }
     let previous: string | undefined;
-    await editOverlay(file, (doc) => {
+    await editOverlayFile(file, (doc) => {
       previous = setPin(doc, app, version);
     });
     const changed = previous !== version;

@@ -1,5 +1,6 @@
 import { defineCommand } from 'citty';
-import { openApp } from '../app-commands.js';
+import { appHandle } from '../../node/readings.js';
+import { openNode } from '../node-handle.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { createOutput } from '../output.js';
 
@@ -8,7 +9,7 @@ export default defineCommand({
   args: { app: { type: 'positional', required: true, description: 'the app' }, ...configArg, ...jsonArg },
   async run({ args }) {
     const out = createOutput(args.json);
-    const handle = await openApp(args.config, args.app);
+    const handle = await appHandle(await openNode(args.config), args.app);
     const services = await handle.runtime.ps(handle.layout.project);
     out.line(`${args.app} ${handle.version} (project ${handle.layout.project})`);
     for (const s of services) out.line(`  ${s.service.padEnd(16)} ${s.state.padEnd(10)} ${s.health.padEnd(10)} ${s.image}`);

@@ -1,6 +1,5 @@
 import { defineCommand } from 'citty';
-import { configPath } from '../../agent-config.js';
-import { openAgent } from '../../agent.js';
+import { openNode } from '../node-handle.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { createOutput } from '../output.js';
 import { confirmAppName } from '../prompt.js';
@@ -19,12 +18,12 @@ export default defineCommand({
     ...jsonArg,
   },
   async run({ args }) {
-    const agent = await openAgent(configPath(args.config));
+    const node = await openNode(args.config);
     await confirmAppName(args.app, {
       given: args.confirm,
       question: `This deletes ${args.app}'s volumes and data on this node. Type the app name to confirm: `,
       nothingDone: 'nothing was removed',
     });
-    await runRequest(agent, { kind: 'purge', app: args.app }, createOutput(args.json));
+    await runRequest(node, { kind: 'purge', app: args.app }, createOutput(args.json));
   },
 });

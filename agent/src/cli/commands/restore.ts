@@ -1,7 +1,6 @@
 import { defineCommand } from 'citty';
-import { configPath } from '../../agent-config.js';
-import { openAgent } from '../../agent.js';
-import { createBackupStore } from '../../apply/backup-store.js';
+import { openNode } from '../node-handle.js';
+import { backupRecord } from '../../node/readings.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { createOutput } from '../output.js';
 import { confirmAppName } from '../prompt.js';
@@ -21,11 +20,11 @@ export default defineCommand({
   },
   async run({ args }) {
     const out = createOutput(args.json);
-    const agent = await openAgent(configPath(args.config));
-    const record = await createBackupStore(agent.config.apply.backupsDir).get(args.id);
-    const current = agent.state.read().apps[record.app]?.version ?? 'nothing';
+    const node = await openNode(args.config);
+    const record = await backupRecord(node, args.id);
+    const current = node.state.read().apps[record.app]?.version ?? 'nothing';
     process.stderr.write(`${record.app}: ${current} with its data now -> ${record.version} with the data of ${record.createdAt} (${record.reason})\n`);
     await confirmAppName(record.app, { given: args.confirm, question: `Type the app name (${record.app}) to restore: `, nothingDone: 'nothing was restored' });
-    await runRequest(agent, { kind: 'restore', backupId: args.id }, out);
+    await runRequest(node, { kind: 'restore', backupId: args.id }, out);
   },
 });

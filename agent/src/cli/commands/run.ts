@@ -1,7 +1,6 @@
 import { defineCommand } from 'citty';
-import { configPath } from '../../agent-config.js';
-import { openAgent } from '../../agent.js';
-import { runAgent } from '../../loop.js';
+import { openNode } from '../node-handle.js';
+import { runDaemon } from '../../node/daemon.js';
 import { configArg } from '../common-args.js';
 import { createLogger } from '../logger.js';
 
@@ -17,13 +16,13 @@ export default defineCommand({
     once: { type: 'boolean', description: 'run one cycle and exit', default: false },
   },
   async run({ args }) {
-    const agent = await openAgent(configPath(args.config));
+    const node = await openNode(args.config);
     const controller = new AbortController();
     const stop = (): void => controller.abort();
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
     try {
-      await runAgent(agent, { signal: controller.signal, log: createLogger(args['log-format']), once: args.once });
+      await runDaemon(node, { signal: controller.signal, log: createLogger(args['log-format']), once: args.once });
     } finally {
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);

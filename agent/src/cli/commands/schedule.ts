@@ -1,6 +1,6 @@
 import { defineCommand } from 'citty';
-import { configPath, loadAgentConfig } from '../../agent-config.js';
-import { editOverlay } from '../../adapters/overlay-file.js';
+import { configPath, loadAgentConfig } from '../../node/config.js';
+import { editOverlayFile } from '../../node/overlay.js';
 import { formatDuration } from '../../core/duration.js';
 import { DuckError } from '../../../../schemas/errors.js';
 import { invalidName, parseInstant, removeSchedule, setSchedule } from '../../core/overlay-edits.js';
@@ -33,9 +33,9 @@ export default defineCommand({
     const now = new Date();
     const when = at === undefined ? null : checkAt(at, now);
     const out = createOutput(args.json);
-    const file = (await loadAgentConfig(configPath(args.config))).overlay;
+    const file = (await loadAgentConfig(configPath(args.config, process.env))).overlay;
     let previous: string | undefined;
-    await editOverlay(file, (doc) => {
+    await editOverlayFile(file, (doc) => {
       previous = at === undefined ? removeSchedule(doc, app) : setSchedule(doc, app, at);
     });
     if (at === undefined || when === null) {

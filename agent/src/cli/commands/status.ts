@@ -1,10 +1,9 @@
 import { defineCommand } from 'citty';
-import { configPath } from '../../agent-config.js';
-import { openAgent } from '../../agent.js';
 import { formatDuration } from '../../core/duration.js';
-import { desiredAndPlan, readAcceptedLocally } from '../../desired-state.js';
+import { decide, readAcceptedLocally } from '../../node/decisions.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { desiredJson, printDesired } from '../desired-output.js';
+import { openNode } from '../node-handle.js';
 import { createOutput, shortOid } from '../output.js';
 
 export default defineCommand({
@@ -15,30 +14,30 @@ export default defineCommand({
   args: { ...configArg, ...jsonArg },
   async run({ args }) {
     const out = createOutput(args.json);
-    const agent = await openAgent(configPath(args.config));
-    const now = agent.clock();
-    const state = agent.state.read();
+    const node = await openNode(args.config);
+    const now = node.clock();
+    const state = node.state.read();
     const anchor = state.channel.anchor;
-    const accepted = await readAcceptedLocally(agent);
+    const accepted = await readAcceptedLocally(node);
     const channel = {
-      url: agent.config.channel.url,
+      url: node.config.channel.url,
       accepted: anchor ? { ...anchor, ageMs: now.getTime() - Date.parse(anchor.committedAt) } : null,
       lastCheckAt: state.channel.lastCheckAt,
       lastRefusal: state.channel.lastRefusal,
     };
-    out.line(`channel    ${agent.config.channel.url} (${agent.config.channel.branch})`);
+    out.line(`channel    ${node.config.channel.url} (${node.config.channel.branch})`);
     if (anchor) {
       out.line(`accepted   ${shortOid(anchor.commit)} signed by ${anchor.signerName}, committed ${anchor.committedAt} (${formatDuration(now.getTime() - Date.parse(anchor.committedAt))} ago)`);
     } else out.line('accepted   nothing yet (run duck verify or duck run)');
     if (state.channel.lastRefusal) out.line(`last check refused at ${state.channel.lastRefusal.at}: ${state.channel.lastRefusal.reason}: ${state.channel.lastRefusal.message}`);
-    out.line(`group      ${agent.config.group}`);
+    out.line(`group      ${node.config.group}`);
     for (const [app, f] of Object.entries(state.failed)) out.line(`failed     ${app} ${f.version} at ${f.at}: ${f.reason}`);
     if (!accepted) {
-      out.result({ ok: true, channel, group: agent.config.group, apps: [], failed: state.failed });
+      out.result({ ok: true, channel, group: node.config.group, apps: [], failed: state.failed });
       return;
     }
-    const result = await desiredAndPlan(agent, accepted);
-    printDesired(out, result, now);
-    out.result({ ok: true, channel, group: agent.config.group, failed: state.failed, ...desiredJson(result) });
+    const decisions = await decide(node, accepted);
+    printDesired(out, decisions, now);
+    out.result({ ok: true, channel, group: node.config.group, failed: state.failed, ...desiredJson(decisions) });
   },
 });

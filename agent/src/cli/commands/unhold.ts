@@ -1,6 +1,6 @@
 import { defineCommand } from 'citty';
-import { configPath, loadAgentConfig } from '../../agent-config.js';
-import { editOverlay } from '../../adapters/overlay-file.js';
+import { configPath, loadAgentConfig } from '../../node/config.js';
+import { editOverlayFile } from '../../node/overlay.js';
 import type { Hold } from '../../../../schemas/index.js';
 import { removeHold } from '../../core/overlay-edits.js';
 import { configArg, jsonArg } from '../common-args.js';
@@ -11,9 +11,9 @@ export default defineCommand({
   args: { ...configArg, ...jsonArg },
   async run({ args }) {
     const out = createOutput(args.json);
-    const file = (await loadAgentConfig(configPath(args.config))).overlay;
+    const file = (await loadAgentConfig(configPath(args.config, process.env))).overlay;
     let previous: Hold | undefined;
-    await editOverlay(file, (doc) => {
+    await editOverlayFile(file, (doc) => {
       previous = removeHold(doc);
     });
     if (previous === undefined) out.line(`no hold in ${file}; nothing changed`);

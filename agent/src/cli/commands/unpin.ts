@@ -1,6 +1,6 @@
 import { defineCommand } from 'citty';
-import { configPath, loadAgentConfig } from '../../agent-config.js';
-import { editOverlay } from '../../adapters/overlay-file.js';
+import { configPath, loadAgentConfig } from '../../node/config.js';
+import { editOverlayFile } from '../../node/overlay.js';
 import { DuckError } from '../../../../schemas/errors.js';
 import { invalidName, removePin } from '../../core/overlay-edits.js';
 import { configArg, jsonArg } from '../common-args.js';
@@ -17,9 +17,9 @@ export default defineCommand({
     const bad = invalidName('app', args.app);
     if (bad) throw new DuckError('usage', bad);
     const out = createOutput(args.json);
-    const file = (await loadAgentConfig(configPath(args.config))).overlay;
+    const file = (await loadAgentConfig(configPath(args.config, process.env))).overlay;
     let previous: string | undefined;
-    await editOverlay(file, (doc) => {
+    await editOverlayFile(file, (doc) => {
       previous = removePin(doc, args.app);
     });
     if (previous === undefined) out.line(`${args.app} is not pinned in ${file}; nothing changed`);

@@ -1,15 +1,10 @@
 import { defineCommand } from 'citty';
-import { configPath } from '../../agent-config.js';
-import type { Agent } from '../../agent.js';
-import { openAgent, verifyChannel } from '../../agent.js';
-import { acquireInstanceLock, DAEMON, instanceHolder } from '../../adapters/instance-lock.js';
 import { DuckError } from '../../../../schemas/errors.js';
-import type { AcceptedView } from '../../desired-state.js';
-import { desiredAndPlan } from '../../desired-state.js';
+import { decide, readAcceptedLocally } from '../../node/decisions.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { createOutput } from '../output.js';
 import { ask } from '../prompt.js';
-import { fetchThroughDaemon, runRequest } from '../request-command.js';
+import { fetchNow, runRequest } from '../request-command.js';
 
 export default defineCommand({
   meta: {
@@ -26,9 +21,13 @@ export default defineCommand({
   },
   async run({ args }) {
     const out = createOutput(args.json);
-    const { agent, view } = await currentView(configPath(args.config));
+    // The channel as of now, fetched by the writer; what it accepted is what the operator is shown.
+    const { node, fetched } = await fetchNow(args.config);
+    for (const line of fetched.lines) process.stderr.write(`${line}\n`);
+    const view = await readAcceptedLocally(node);
+    if (!view) throw new DuckError('not-found', 'no channel commit has been accepted yet (duck verify)');
     const only = args.app ? [args.app] : null;
-    const { desired } = await desiredAndPlan(agent, view, { upgradeNow: only ? new Set(only) : 'all' });
+    const { desired } = await decide(node, view, { upgradeNow: only ? new Set(only) : 'all' });
     if (args.app && !desired.apps.some((a) => a.app === args.app)) throw new DuckError('usage', `no app "${args.app}" in this node's group or overlay`);
     const wanted = desired.apps.filter((a) => !only || only.includes(a.app));
     for (const a of wanted.filter((x) => x.decision === 'wait')) out.line(`${a.app}: not moving: ${a.reason}`);
@@ -48,26 +47,6 @@ export default defineCommand({
       return;
     }
     const targets = Object.fromEntries(moving.map((a) => [a.app, a.desired!]));
-    await runRequest(agent, { kind: 'upgrade', apps: moving.map((a) => a.app), targets, force: args.force }, out);
+    await runRequest(node, { kind: 'upgrade', apps: moving.map((a) => a.app), targets, force: args.force }, out);
   },
 });
-
-/**
- * The channel as of now: fetched and verified here, or by duck run when it holds the state directory.
- */
-async function currentView(config: string): Promise<{ agent: Agent; view: AcceptedView }> {
-  const agent = await openAgent(config);
-  const holder = await instanceHolder(agent.config.stateDir);
-  if (holder?.what === DAEMON) {
-    const { agent: fresh, view, fetched } = await fetchThroughDaemon(config, agent, holder.pid);
-    for (const line of fetched.lines) process.stderr.write(`${line}\n`);
-    return { agent: fresh, view };
-  }
-  const lock = await acquireInstanceLock(agent.config.stateDir, 'duck upgrade');
-  try {
-    const accepted = await verifyChannel(agent);
-    return { agent, view: { commit: accepted.anchor.commit, content: accepted.content, tree: accepted.tree } };
-  } finally {
-    await lock.release();
-  }
-}

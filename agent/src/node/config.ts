@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { AgentConfigFile } from '../../schemas/index.js';
-import { parseYaml } from '../../schemas/index.js';
-import { parseDuration } from './core/duration.js';
-import { DuckError } from '../../schemas/errors.js';
-import type { TrustedKey } from './channel/signature.js';
-import { fingerprintOf, readPublicKey } from './channel/signature.js';
+import type { AgentConfigFile } from '../../../schemas/index.js';
+import { parseYaml } from '../../../schemas/index.js';
+import type { ApplySettings } from '../apply/apply-env.js';
+import { parseDuration } from '../core/duration.js';
+import { DEFAULT_LIMITS } from '../core/limits.js';
+import { DuckError } from '../../../schemas/errors.js';
+import type { TrustedKey } from '../channel/signature.js';
+import { fingerprintOf, readPublicKey } from '../channel/signature.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/duck/agent.yaml';
 
@@ -22,14 +24,7 @@ export interface AgentConfig {
   readonly stateDir: string;
   readonly overlay: string;
   readonly limits: { readonly maxFileBytes: number; readonly maxFetchBytes: number };
-  readonly apply: {
-    readonly appsDir: string;
-    readonly backupsDir: string;
-    readonly keepBackups: number;
-    readonly keepReleases: number;
-    readonly maxLockDeferMs: number;
-    readonly minFreeBytes: number;
-  };
+  readonly apply: ApplySettings;
   /** The telemetry controller; null when the config has no controller section (nothing is reported). */
   readonly controller: ControllerSettings | null;
   readonly raw: AgentConfigFile;
@@ -46,10 +41,8 @@ export interface ControllerSettings {
 
 export const DEFAULT_OUTBOX_LIMIT = 10_000;
 
-export const DEFAULT_LIMITS = { maxFileBytes: 16 * 1024 * 1024, maxFetchBytes: 512 * 1024 * 1024 };
-
 /** --config beats DUCK_CONFIG beats the default, as operators expect from other daemons. */
-export function configPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+export function configPath(flag: string | undefined, env: NodeJS.ProcessEnv): string {
   return resolve(flag ?? env.DUCK_CONFIG ?? DEFAULT_CONFIG_PATH);
 }
 

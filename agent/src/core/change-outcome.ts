@@ -1,0 +1,76 @@
+import type { AgentState, HistoryEntry, JournalEntry, Outcome } from './agent-state.js';
+import { CHANGE_RULES } from './change.js';
+
+/** How a journalled change ended, and whether its target version is quarantined on this node. */
+export interface ChangeEnd {
+  readonly outcome: Outcome;
+  readonly reason: string;
+  /** The target release failed through its own fault: not retried by itself (DESIGN §4.3 step 6). */
+  readonly quarantine: boolean;
+}
+
+/**
+ * What a finished change leaves in the state, pure: the journal entry goes, the history gains
+ * one line, and the app's record follows from the kind of change and how it ended.
+ */
+export function recordChangeEnd(s: AgentState, journal: JournalEntry, end: ChangeEnd, at: Date, historyId: string): HistoryEntry {
+  const kind = journal.kind ?? 'upgrade';
+  const rule = CHANGE_RULES[kind];
+  const now = at.toISOString();
+  const ms = at.getTime() - Date.parse(journal.startedAt);
+  const done = end.outcome === 'applied';
+  const entry: HistoryEntry = {
+    id: historyId,
+    at: now,
+    app: journal.app,
+    from: journal.from,
+    to: journal.to,
+    outcome: done ? rule.done : end.outcome,
+    reason: end.reason,
+    commit: journal.commit,
+    ms,
+    backupId: journal.backupId,
+    trigger: kind === 'upgrade' || kind === 'restore' ? journal.trigger : kind,
+  };
+  delete s.journal[journal.app];
+  s.history.push(entry);
+  if (end.outcome !== 'deferred') delete s.lockDeferredSince[journal.app];
+  const installed = s.apps[journal.app];
+  if (rule.switches && done && journal.to !== null) {
+    s.apps[journal.app] = {
+      version: journal.to,
+      commit: journal.commit,
+      since: now,
+      migrations: journal.migrations,
+      backupBeforeInstall: journal.backupId,
+      configHash: journal.configHash ?? undefined,
+      previous: journal.from,
+    };
+    delete s.failed[journal.app];
+  } else if (kind === 'purge' && done) {
+    delete s.apps[journal.app];
+    delete s.failed[journal.app];
+  } else if (installed && done) {
+    if (kind === 'orphan') s.apps[journal.app] = { ...installed, orphaned: true };
+    if (kind === 'stop') s.apps[journal.app] = { ...installed, stoppedByOperator: true };
+    if (kind === 'start' || kind === 'restart') s.apps[journal.app] = { ...installed, stoppedByOperator: false };
+  }
+  // A reconfigure is recorded even when unhealthy: the containers run with the new overrides, and
+  // trying again every poll would only restart them again; the next overlay edit tries anew.
+  if (kind === 'reconfigure' && installed && (done || end.outcome === 'failed')) {
+    s.apps[journal.app] = { ...installed, configHash: journal.configHash ?? installed.configHash, orphaned: false };
+  }
+  if (end.quarantine && journal.to !== null) {
+    const before = s.failed[journal.app];
+    const again = before?.version === journal.to && before.releaseDigest === journal.releaseDigest;
+    s.failed[journal.app] = {
+      version: journal.to,
+      commit: journal.commit,
+      at: now,
+      reason: end.reason,
+      ...(journal.releaseDigest ? { releaseDigest: journal.releaseDigest } : {}),
+      attempts: again ? (before.attempts ?? 1) + 1 : 1,
+    };
+  }
+  return entry;
+}

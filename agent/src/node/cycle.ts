@@ -1,0 +1,216 @@
+import { DuckError, toDuckError } from '../../../schemas/errors.js';
+import type { ApplyEnv } from '../apply/apply-env.js';
+import type { ChangeResult } from '../apply/apply-change.js';
+import { applyChange } from '../apply/apply-change.js';
+import type { AcceptedChannel, FetchedChannel } from '../channel/accept-channel.js';
+import { ChainRefusal } from '../channel/accept-chain.js';
+import { acceptTip, channelFreshness, fetchChannel } from '../channel/accept-channel.js';
+import { recordAccepted, recordRefusal } from '../core/channel-record.js';
+import type { OverlayFile } from '../../../schemas/index.js';
+import type { Wait } from '../core/steps.js';
+import type { Logger } from '../ports.js';
+import type { Plan } from '../core/change.js';
+import type { AcceptedView, Resolved } from './decisions.js';
+import { planChanges, readAcceptedLocally, resolveDesired } from './decisions.js';
+import type { NodeParts } from './wiring.js';
+
+/**
+ * One reconcile cycle (DESIGN §4.5), as Flux's reconcilers keep theirs: a named list of stages,
+ * each returning a typed outcome the next one reads —
+ *
+ *   fetch → accept → resolve → plan → apply → report
+ *
+ * A refused or unreachable channel keeps the last accepted commit in force: the later stages run
+ * on it, so windows, schedules and operators' pins still act while the channel is down.
+ */
+export const CYCLE_STAGES = ['fetch', 'accept', 'resolve', 'plan', 'apply', 'report'] as const;
+
+export interface CycleOptions {
+  /** A poll fetches; a re-plan (an overlay edit, an operator's upgrade) works from the accepted commit. */
+  readonly fetch: boolean;
+  /** Apps an operator asked to move now (`duck upgrade`), or 'all'. */
+  readonly upgradeNow?: ReadonlySet<string> | 'all';
+  /** Only these apps are changed (duck upgrade shop, duck retry shop). */
+  readonly only?: ReadonlySet<string>;
+}
+
+export type FetchOutcome =
+  | { readonly status: 'skipped' }
+  | { readonly status: 'fetched' | 'unchanged'; readonly channel: FetchedChannel }
+  | { readonly status: 'failed'; readonly error: DuckError };
+
+export type AcceptOutcome =
+  | { readonly status: 'accepted'; readonly accepted: AcceptedChannel }
+  | { readonly status: 'refused'; readonly error: DuckError }
+  /** Nothing fetched this cycle: the last accepted commit stays in force. */
+  | { readonly status: 'kept' };
+
+export interface ResolveOutcome {
+  /** The accepted commit the decisions were made on; null before the first accept. */
+  readonly view: AcceptedView | null;
+  readonly resolved: Resolved | null;
+}
+
+export interface PlanOutcome {
+  readonly plan: Plan | null;
+}
+
+export interface ApplyOutcome {
+  readonly changes: readonly ChangeResult[];
+}
+
+/** What one cycle found and did, stage by stage: the daemon logs it, the reporter reads it. */
+export interface CycleOutcome {
+  readonly at: string;
+  readonly fetch: FetchOutcome;
+  readonly accept: AcceptOutcome;
+  readonly resolve: ResolveOutcome;
+  readonly plan: PlanOutcome;
+  readonly apply: ApplyOutcome;
+  /** The accepted commit acted on, and why the channel could not be checked, if it could not. */
+  readonly commit: string | null;
+  readonly refusal: { readonly reason: string; readonly message: string } | null;
+  readonly waits: readonly Wait[];
+  /** The accepted commit is older than the channel's freshness (a warning, not a refusal). */
+  readonly stale: boolean;
+}
+
+export interface CycleDeps {
+  readonly node: NodeParts;
+  readonly log: Logger;
+  /** The overlay in force (the daemon's watcher holds the last good one). */
+  readonly overlay: OverlayFile;
+  /** What applying needs, built only when there is a change to make: a poll works with the engine down. */
+  env(): Promise<ApplyEnv>;
+  /** The report stage: queue what happened for the controller (the daemon's reporter), if any. */
+  readonly report?: (outcome: CycleOutcome) => Promise<void>;
+}
+
+export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<CycleOutcome> {
+  const fetch = await fetchStage(deps, opts);
+  const accept = await acceptStage(deps, fetch);
+  const resolve = await resolveStage(deps, accept, opts);
+  const plan = planStage(deps, resolve);
+  const apply = await applyStage(deps, plan, opts);
+  const outcome = summarize(deps, { fetch, accept, resolve, plan, apply });
+  await deps.report?.(outcome);
+  return outcome;
+}
+
+/** The fetch and accept stages alone (duck verify, duck check): the accepted commit, or the refusal thrown. */
+export async function checkChannel(deps: Pick<CycleDeps, 'node' | 'log'>): Promise<AcceptedChannel> {
+  const accept = await acceptStage(deps, await fetchStage(deps, { fetch: true }));
+  if (accept.status === 'refused') throw accept.error;
+  if (accept.status !== 'accepted') throw new DuckError('internal', 'the channel was not checked');
+  return accept.accepted;
+}
+
+async function fetchStage({ node }: Pick<CycleDeps, 'node'>, opts: CycleOptions): Promise<FetchOutcome> {
+  if (!opts.fetch) return { status: 'skipped' };
+  try {
+    const channel = await fetchChannel(node.transport, node.state.read().channel.anchor);
+    return { status: channel.fetched ? 'fetched' : 'unchanged', channel };
+  } catch (err) {
+    return { status: 'failed', error: toDuckError(err) };
+  }
+}
+
+/** Verify the fetched tip, and record the answer: a new anchor, or the refusal alone. */
+async function acceptStage({ node, log }: Pick<CycleDeps, 'node' | 'log'>, fetch: FetchOutcome): Promise<AcceptOutcome> {
+  if (fetch.status === 'skipped') return { status: 'kept' };
+  const now = node.clock();
+  try {
+    if (fetch.status === 'failed') throw fetch.error;
+    const state = node.state.read();
+    const accepted = await acceptTip(
+      {
+        transport: node.transport,
+        agentKeys: node.agentKeys,
+        group: node.config.group,
+        maxFileBytes: node.config.limits.maxFileBytes,
+        now,
+        previous: state.channel.anchor,
+        newestTimeSeen: state.newestTimeSeen,
+        verified: (oid) => state.channel.verified[oid],
+      },
+      fetch.channel,
+    );
+    await node.state.update((s) => recordAccepted(s, accepted.anchor, accepted.learned, now));
+    return { status: 'accepted', accepted };
+  } catch (err) {
+    const error = toDuckError(err);
+    const learned = error instanceof ChainRefusal ? error.learned : {};
+    if (error.isRefusal) await node.state.update((s) => recordRefusal(s, { code: error.code, message: error.message, tip: String(error.data.tip ?? error.data.commit ?? '') }, learned, now));
+    log('channel-refused', { reason: error.code, message: error.message });
+    return { status: 'refused', error };
+  }
+}
+
+/** resolve() on the accepted commit; a node entering a rollout stays in (DESIGN §4.1). */
+async function resolveStage({ node, overlay }: CycleDeps, accept: AcceptOutcome, opts: CycleOptions): Promise<ResolveOutcome> {
+  const view: AcceptedView | null =
+    accept.status === 'accepted'
+      ? { commit: accept.accepted.anchor.commit, content: accept.accepted.content, tree: accept.accepted.tree }
+      : await readAcceptedLocally(node);
+  if (!view) return { view: null, resolved: null };
+  const resolved = await resolveDesired(node, view, { overlay, ...(opts.upgradeNow ? { upgradeNow: opts.upgradeNow } : {}) });
+  const { admit } = resolved.desired;
+  if (admit.length > 0) {
+    const at = node.clock().toISOString();
+    await node.state.update((s) => {
+      for (const key of admit) s.admitted[key] ??= at;
+    });
+  }
+  return { view, resolved };
+}
+
+/** plan() on what runs now (after the admissions just recorded) and what resolve() asked for. */
+function planStage({ node, log }: CycleDeps, resolve: ResolveOutcome): PlanOutcome {
+  if (!resolve.resolved) return { plan: null };
+  const plan = planChanges(node.state.read(), resolve.resolved);
+  for (const wait of plan.waits) log('wait', { app: wait.app, outcome: 'deferred', reason: wait.reason, until: wait.until });
+  return { plan };
+}
+
+/** Each planned change in turn, journalled by applyChange; SIGTERM starts no new one. */
+async function applyStage(deps: CycleDeps, planned: PlanOutcome, opts: CycleOptions): Promise<ApplyOutcome> {
+  const { node, overlay } = deps;
+  const changes: ChangeResult[] = [];
+  const chosen = (planned.plan?.changes ?? []).filter((c) => !opts.only || opts.only.has(c.app));
+  if (chosen.length === 0) return { changes };
+  const env = await deps.env();
+  for (const change of chosen) {
+    if (env.signal?.aborted) break;
+    const scheduled = change.trigger === 'schedule' ? overlay.schedule?.[change.app]?.at : undefined;
+    // A one-shot schedule runs once, whatever its outcome.
+    if (scheduled) await node.state.update((s) => void (s.schedulesDone[change.app] = scheduled));
+    changes.push(await applyChange(env, change));
+  }
+  return { changes };
+}
+
+function summarize({ node }: CycleDeps, stages: Pick<CycleOutcome, 'fetch' | 'accept' | 'resolve' | 'plan' | 'apply'>): CycleOutcome {
+  const { accept, resolve, plan } = stages;
+  const refusal = accept.status === 'refused' ? { reason: accept.error.code, message: accept.error.message } : null;
+  const stale = accept.status === 'accepted' ? accept.accepted.stale : staleNow(node, resolve.view);
+  return {
+    at: node.clock().toISOString(),
+    ...stages,
+    commit: resolve.view?.commit ?? null,
+    refusal,
+    waits: plan.plan?.waits ?? [],
+    stale,
+  };
+}
+
+/** Freshness of the accepted commit as of now, when this cycle did not check the channel. */
+function staleNow(node: NodeParts, view: AcceptedView | null): boolean {
+  const anchor = node.state.read().channel.anchor;
+  const freshness = view?.content.channel.freshness;
+  if (!anchor || !freshness) return false;
+  return channelStale(freshness, anchor.committedAt, node.clock());
+}
+
+function channelStale(freshness: string, committedAt: string, now: Date): boolean {
+  return channelFreshness(freshness, new Date(committedAt), now).stale;
+}

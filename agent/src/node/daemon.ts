@@ -1,0 +1,135 @@
+import { mkdir } from 'node:fs/promises';
+import { watch } from 'chokidar';
+import type { OverlayFile } from '../../../schemas/index.js';
+import { toDuckError } from '../../../schemas/errors.js';
+import { DAEMON } from '../adapters/instance-lock.js';
+import type { OverlayWatch } from '../adapters/overlay-file.js';
+import { watchOverlay } from '../adapters/overlay-file.js';
+import { answerRequest, clearStaleAnswers, requestsDir, takeRequests } from '../adapters/request-queue.js';
+import { earliestUntil, nextPollAt, pollOffsetMs } from '../core/poll-schedule.js';
+import type { Logger } from '../ports.js';
+import type { Reporter } from '../report/reporter.js';
+import type { CycleOutcome } from './cycle.js';
+import { runCycle } from './cycle.js';
+import type { Writer } from './session.js';
+import { answerOf, openWriter } from './session.js';
+import { nodeReporter } from './telemetry.js';
+import type { NodeParts } from './wiring.js';
+
+export interface RunOptions {
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  /** One cycle, then return (tests and cron-style use). */
+  readonly once?: boolean;
+}
+
+/** `duck run --once` has one chance to report: a little longer than SIGTERM's last send. */
+const ONCE_FINAL_SEND_MS = 10_000;
+
+/**
+ * `duck run` (DESIGN §4.5): the writer session held for as long as the daemon runs. It fetches
+ * every interval at this node's stable offset, re-plans at once on an overlay change, wakes for
+ * schedules and windows on time. Wake-ups that arrive during a cycle fold into one follow-up
+ * cycle. Operators' commands (duck upgrade, stop, verify...) arrive as request files and run
+ * between cycles. SIGTERM ends the loop between steps: a change that has not stopped anything
+ * yet is abandoned, one that has is carried through to a running app first (see applyChange).
+ */
+export async function runDaemon(node: NodeParts, opts: RunOptions): Promise<void> {
+  const { log } = opts;
+  const writer = await openWriter(node, DAEMON, log);
+  let overlayWatch: OverlayWatch | null = null;
+  let reporter: Reporter | null = null;
+  let requestWatch: ReturnType<typeof watch> | null = null;
+  let wake: (() => void) | null = null;
+  let pendingWake = false;
+  let lastCycle: CycleOutcome | null = null;
+  const poke = (): void => {
+    pendingWake = true;
+    wake?.();
+  };
+  opts.signal.addEventListener('abort', poke);
+  try {
+    const queue = requestsDir(node.config.stateDir);
+    await mkdir(queue, { recursive: true, mode: 0o700 });
+    await clearStaleAnswers(node.config.stateDir);
+    requestWatch = watch(queue, { depth: 0, ignoreInitial: true });
+    requestWatch.on('add', poke);
+    await new Promise<void>((ready) => requestWatch!.once('ready', ready));
+    const overlays = await watchOverlay(node.config.overlay, (_overlay, error) => {
+      if (error) log('overlay-invalid', { file: node.config.overlay, message: error.message });
+      else log('overlay-changed', { file: node.config.overlay });
+      poke();
+    });
+    overlayWatch = overlays;
+    if (overlays.error()) log('overlay-invalid', { file: node.config.overlay, message: overlays.error()!.message });
+    const offset = pollOffsetMs(writer.agentId, node.config.channel.intervalMs);
+    log('start', { agentId: writer.agentId, group: node.config.group, channel: node.config.channel.url, intervalMs: node.config.channel.intervalMs, pollOffsetMs: offset });
+    // Telemetry runs beside the cycles: they only queue events; no cycle awaits the controller.
+    reporter = nodeReporter(node, writer.agentId, { log, lastCycle: () => lastCycle });
+    const report = async (outcome: CycleOutcome): Promise<void> => {
+      lastCycle = outcome;
+      if (reporter) await queueReport(reporter, log);
+    };
+    if (reporter) {
+      await queueReport(reporter, log);
+      if (!opts.once) reporter.start();
+    }
+
+    let nextPoll = Date.now();
+    while (!opts.signal.aborted) {
+      const fetch = Date.now() >= nextPoll;
+      pendingWake = false;
+      let waits: readonly { until: string | null }[] = [];
+      await serveRequests(node, writer, overlays.current(), opts, report);
+      try {
+        const overlay = overlays.current();
+        const env = () => writer.env({ overlay, log, signal: opts.signal });
+        const outcome = await runCycle({ node, log, overlay, env, report }, { fetch });
+        waits = outcome.waits;
+        log('cycle', { commit: outcome.commit, changes: outcome.apply.changes.length, waits: outcome.waits.length, refused: outcome.refusal?.reason ?? null });
+      } catch (err) {
+        const e = toDuckError(err);
+        log('cycle-failed', { code: e.code, message: e.message });
+      }
+      if (fetch) nextPoll = nextPollAt(Date.now(), node.config.channel.intervalMs, offset);
+      if (opts.once) break;
+      if (pendingWake) continue;
+      const until = Math.min(nextPoll, earliestUntil(waits.map((w) => w.until), Date.now()) ?? Infinity);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, until - Date.now()));
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = null;
+    }
+  } finally {
+    // The last send happens while this process still holds the state directory.
+    await reporter?.stop(opts.once ? ONCE_FINAL_SEND_MS : undefined);
+    opts.signal.removeEventListener('abort', poke);
+    await overlayWatch?.close();
+    await requestWatch?.close();
+    await writer.release();
+    log('stop', {});
+  }
+}
+
+/** A state write only: a failure to queue is logged and never stops the loop. */
+async function queueReport(reporter: Reporter, log: Logger): Promise<void> {
+  try {
+    await reporter.collect();
+  } catch (err) {
+    log('report-queue-failed', { message: toDuckError(err).message });
+  }
+}
+
+/** Operators' requests, oldest first, each answered (a refusal included) before the next. */
+async function serveRequests(node: NodeParts, writer: Writer, overlay: OverlayFile, opts: RunOptions, report: (o: CycleOutcome) => Promise<void>): Promise<void> {
+  for (const { id, request } of await takeRequests(node.config.stateDir)) {
+    opts.log('request', { id, ...request });
+    const result = await answerOf(() => writer.carryOut(request, { overlay, log: opts.log, signal: opts.signal, report }));
+    opts.log('request-done', { id, kind: request.kind, ok: result.ok, error: result.error?.message ?? null });
+    await answerRequest(node.config.stateDir, id, result);
+  }
+}

@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
+import type { OverlayFile, ReleaseFile } from '../../../schemas/index.js';
+import { toDuckError } from '../../../schemas/errors.js';
+import { loadOverlay } from '../adapters/overlay-file.js';
+import { CLOCK_TOLERANCE_MS } from '../channel/accept-channel.js';
+import { parseCommitObject } from '../channel/commit-object.js';
+import type { CommitTree } from '../channel/commit-tree.js';
+import { openCommitTree } from '../channel/commit-tree.js';
+import type { ChannelContent } from '../channel/read-release.js';
+import { readChannelContent, readRelease } from '../channel/read-release.js';
+import type { Plan } from '../core/change.js';
+import { configHash } from '../core/config-hash.js';
+import type { DesiredState } from '../core/desired.js';
+import { releaseKey } from '../core/desired.js';
+import { plan } from '../core/plan.js';
+import { resolve } from '../core/resolve.js';
+import type { StateSnapshot } from '../ports.js';
+import type { AgentConfig } from './config.js';
+import type { NodeParts } from './wiring.js';
+
+/** An accepted commit and what the node reads of it: its group's content and its tree. */
+export interface AcceptedView {
+  readonly commit: string;
+  readonly content: ChannelContent;
+  readonly tree: CommitTree;
+}
+
+/** resolve()'s answer over one accepted commit, with the facts plan() needs beside it. */
+export interface Resolved {
+  readonly desired: DesiredState;
+  readonly agentId: string;
+  readonly zone: string;
+  /** Every release resolve could target, by `app@version`. */
+  readonly releases: ReadonlyMap<string, ReleaseFile>;
+  /** Per app, the hash of what would shape it at its desired version. */
+  readonly configHashes: Readonly<Record<string, string>>;
+}
+
+/** resolve() and plan() together, for the commands that show both. */
+export interface Decisions extends Resolved {
+  readonly plan: Plan;
+}
+
+/** Until the writer has made this node's id, readings use this one (no rollout bucket is real yet). */
+const NO_AGENT_ID = 'unassigned';
+
+/** The node's IANA zone: windows without a zone and bare-date holds are read in it. */
+export function nodeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+/** The agent id from the config, or the one made once and kept in the state; null before that. */
+export function agentIdOf(config: AgentConfig, state: StateSnapshot): string | null {
+  return config.raw.agentId ?? state.agentId;
+}
+
+/** The last accepted commit, read from the local clone: `duck status` never touches the network. */
+export async function readAcceptedLocally(node: NodeParts): Promise<AcceptedView | null> {
+  const anchor = node.state.read().channel.anchor;
+  if (!anchor || !(await node.transport.objects.has(anchor.commit))) return null;
+  const commit = parseCommitObject(await node.transport.objects.readCommitRaw(anchor.commit), anchor.commit);
+  const tree = openCommitTree(node.transport.objects, anchor.commit, commit.tree, node.config.limits.maxFileBytes);
+  return { commit: anchor.commit, content: await readChannelContent(tree, node.config.group), tree };
+}
+
+export interface DecideOptions {
+  readonly upgradeNow?: ReadonlySet<string> | 'all';
+  /** The daemon passes the watcher's last good overlay; one-shot commands read the file. */
+  readonly overlay?: OverlayFile;
+}
+
+/** resolve() then plan(), reading only: the caller records admissions. */
+export async function decide(node: NodeParts, accepted: AcceptedView, opts: DecideOptions = {}): Promise<Decisions> {
+  const resolved = await resolveDesired(node, accepted, opts);
+  return { ...resolved, plan: planChanges(node.state.read(), resolved) };
+}
+
+/** plan() on what the node runs now and what resolve() asked for: pure. */
+export function planChanges(state: StateSnapshot, resolved: Resolved): Plan {
+  return plan({ observed: state, desired: resolved.desired, releases: resolved.releases, configHashes: resolved.configHashes });
+}
+
+/**
+ * Gathers the facts resolve() needs — the overlay, the releases pins name — runs it, and hashes
+ * what would shape each app for plan(). Reads only.
+ */
+export async function resolveDesired(node: NodeParts, accepted: AcceptedView, opts: DecideOptions = {}): Promise<Resolved> {
+  const now = node.clock();
+  const { config } = node;
+  const overlay = opts.overlay ?? (await loadOverlay(config.overlay));
+  const { releases, releaseErrors } = await candidateReleases(accepted, overlay.pin ?? {}, config.overlay);
+  const state = node.state.read();
+  const agentId = agentIdOf(config, state) ?? NO_AGENT_ID;
+  const zone = nodeZone();
+  const desired = resolve({
+    commit: accepted.commit,
+    group: accepted.content.group,
+    groupFile: accepted.content.groupFile,
+    releases,
+    releaseErrors,
+    overlay,
+    overlayFile: config.overlay,
+    now,
+    clockRegressed: state.newestTimeSeen !== null && now.getTime() < Date.parse(state.newestTimeSeen) - CLOCK_TOLERANCE_MS,
+    agentId,
+    zone,
+    node: state,
+    upgradeNow: opts.upgradeNow ?? new Set(),
+  });
+  const configHashes: Record<string, string> = {};
+  for (const app of desired.apps) {
+    const release = app.desired !== null ? releases.get(releaseKey(app.app, app.desired)) : undefined;
+    if (release && app.desired !== null) configHashes[app.app] = await appConfigHash(overlay, dirname(config.overlay), app.app, app.desired, release);
+  }
+  return { desired, agentId, zone, releases, configHashes };
+}
+
+async function candidateReleases(accepted: AcceptedView, pins: Record<string, string>, overlayFile: string) {
+  const releases = new Map<string, ReleaseFile>();
+  const releaseErrors = new Map<string, string>();
+  for (const r of Object.values(accepted.content.releases)) releases.set(releaseKey(r.app, r.version), r.release);
+  for (const [app, version] of Object.entries(pins)) {
+    const key = releaseKey(app, version);
+    if (releases.has(key)) continue;
+    try {
+      releases.set(key, (await readRelease(accepted.tree, app, version, { file: overlayFile, field: `/pin/${app}` })).release);
+    } catch (err) {
+      releaseErrors.set(key, toDuckError(err).message);
+    }
+  }
+  return { releases, releaseErrors };
+}
+
+/** The hash of everything that shapes an app's running state (release files, images, overlay overrides). */
+export async function appConfigHash(overlay: OverlayFile, overlayDir: string, app: string, version: string, release: ReleaseFile): Promise<string> {
+  const override = overlay.compose?.[app];
+  const overrideFileHashes: Record<string, string> = {};
+  for (const file of override?.files ?? []) {
+    const path = isAbsolute(file) ? file : resolvePath(overlayDir, file);
+    overrideFileHashes[file] = await readFile(path).then(
+      (b) => createHash('sha256').update(b).digest('hex'),
+      () => 'missing',
+    );
+  }
+  return configHash({ version, files: release.files, images: release.images ?? [], override, overrideFileHashes });
+}

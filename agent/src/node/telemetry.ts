@@ -1,0 +1,61 @@
+import type { AgentStatus, NodeFacts } from '../../../schemas/index.js';
+import { DuckError } from '../../../schemas/errors.js';
+import type { ControllerEnrollment } from '../core/agent-state.js';
+import type { Logger } from '../ports.js';
+import type { EnrollmentDeps } from '../report/enrollment.js';
+import { ensureEnrolled as enrollWith } from '../report/enrollment.js';
+import type { Reporter } from '../report/reporter.js';
+import { createReporter } from '../report/reporter.js';
+import { agentStatus } from '../report/status.js';
+import { readEnrollToken } from './config.js';
+import type { CycleOutcome } from './cycle.js';
+import type { NodeParts } from './wiring.js';
+
+/**
+ * Telemetry beside the daemon's cycles (DESIGN §4.5, §5): the reporter and the enrollment wired
+ * to the node. The status a report carries is the last cycle's outcome read with the state —
+ * the planner never runs again for a report.
+ */
+
+function enrollmentDeps(node: NodeParts, agentId: string, log: Logger): EnrollmentDeps {
+  const client = node.controller;
+  if (!client) throw new DuckError('usage', `${node.config.file} has no controller section: nothing to enroll with`, { file: node.config.file, field: '/controller' });
+  return { state: node.state, client, clock: node.clock, agentId, enrollToken: () => readEnrollToken(node.config), facts: () => node.facts(), log };
+}
+
+/** Enrolls once (the writer only: it writes the state). */
+export function ensureEnrolled(node: NodeParts, agentId: string, opts: { log: Logger; again?: boolean; signal?: AbortSignal }): Promise<ControllerEnrollment> {
+  return enrollWith(enrollmentDeps(node, agentId, opts.log), { ...(opts.again ? { again: true } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+}
+
+/** What a report says of the node: the last cycle's decisions with the state as it is now. */
+export function statusOf(node: NodeParts, last: CycleOutcome | null): AgentStatus {
+  const state = node.state.read();
+  const group = node.config.group;
+  const desired = last?.resolve.resolved?.desired ?? null;
+  if (desired) return agentStatus({ state, group, desired, stale: last!.stale });
+  const undecided = last === null && state.channel.anchor ? 'not decided yet since the agent started' : undefined;
+  return agentStatus({ state, group, desired: null, stale: last?.stale ?? false, ...(undecided ? { undecided } : {}) });
+}
+
+/** The daemon's reporter; null when the config has no controller section (nothing is reported). */
+export function nodeReporter(node: NodeParts, agentId: string, opts: { log: Logger; lastCycle: () => CycleOutcome | null }): Reporter | null {
+  const settings = node.config.controller;
+  const client = node.controller;
+  if (!settings || !client) return null;
+  // Facts are gathered once per daemon: Docker and compose are probed for the first report only.
+  let facts: Promise<NodeFacts> | null = null;
+  const factsOnce = (): Promise<NodeFacts> => (facts ??= node.facts());
+  const enrollment = { ...enrollmentDeps(node, agentId, opts.log), facts: factsOnce };
+  return createReporter({
+    state: node.state,
+    clock: node.clock,
+    client,
+    intervalMs: settings.intervalMs,
+    outboxLimit: settings.outboxLimit,
+    log: opts.log,
+    enroll: (o) => enrollWith(enrollment, o),
+    facts: factsOnce,
+    status: () => statusOf(node, opts.lastCycle()),
+  });
+}

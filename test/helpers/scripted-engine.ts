@@ -1,0 +1,180 @@
+// A scripted, in-memory stand-in for Docker and the backup store, for unit tests of the change
+// state machine (apply/apply-change.ts): it keeps what a real engine would — which version of a
+// project runs, its data and volumes, the backups — so a test can kill a change at any step,
+// recover it, and check where the app ended. Fakes belong only here, in tests of pure logic.
+import { createHash } from 'node:crypto';
+import { freeze, produce } from 'immer';
+import type { ReleaseFile } from '../../schemas/index.js';
+import { DuckError } from '../../schemas/errors.js';
+import type { ApplyEnv, ApplyServices, ApplySettings } from '../../agent/src/apply/apply-env.js';
+import type { BackupRecord, BackupStore } from '../../agent/src/apply/backup-store.js';
+import type { CommitTree } from '../../agent/src/channel/commit-tree.js';
+import type { ReleaseContent } from '../../agent/src/channel/read-release.js';
+import type { AgentState } from '../../agent/src/core/agent-state.js';
+import { emptyAgentState } from '../../agent/src/core/agent-state.js';
+import type { ComposeRuntime, ComposeTarget, Faults, StateSnapshot, StateStore } from '../../agent/src/ports.js';
+
+/** One compose project as the scripted engine holds it. */
+export interface ProjectState {
+  /** The version whose containers exist, or null when there are none. */
+  containers: string | null;
+  running: boolean;
+  /** The app's data: what a backup copies and a restore puts back. */
+  data: string;
+  volumes: boolean;
+}
+
+export interface ScriptedEngine {
+  readonly projects: Map<string, ProjectState>;
+  readonly backups: Map<string, { record: BackupRecord; data: string }>;
+  /** Versions whose health check fails. */
+  readonly unhealthy: Set<string>;
+  /** Every mutating call, in order: `up duck-shop 1.1.0`. */
+  readonly calls: string[];
+  services(): ApplyServices;
+  project(name: string): ProjectState;
+}
+
+export function scriptedEngine(): ScriptedEngine {
+  const projects = new Map<string, ProjectState>();
+  const backups = new Map<string, { record: BackupRecord; data: string }>();
+  const unhealthy = new Set<string>();
+  const calls: string[] = [];
+  let backupSeq = 0;
+  const project = (name: string): ProjectState => {
+    let p = projects.get(name);
+    if (!p) projects.set(name, (p = { containers: null, running: false, data: '', volumes: false }));
+    return p;
+  };
+  const versionOf = (target: ComposeTarget): string => target.env?.DUCK_VERSION ?? 'unknown';
+  const runtime: ComposeRuntime = {
+    version: async () => ({ flavor: 'v2', version: '2.0.0', command: ['docker', 'compose'] }),
+    up: async (name, target) => {
+      calls.push(`up ${name} ${versionOf(target)}`);
+      const p = project(name);
+      p.containers = versionOf(target);
+      p.running = true;
+      p.volumes = true;
+      // A version that runs may change its data (a migration): a rollback must undo that.
+      p.data += `|ran ${p.containers}`;
+    },
+    stop: async (name, target) => {
+      calls.push(`stop ${name} ${versionOf(target)}`);
+      project(name).running = false;
+    },
+    down: async (name, target) => {
+      calls.push(`down ${name} ${versionOf(target)}`);
+      const p = project(name);
+      p.containers = null;
+      p.running = false;
+    },
+    ps: async () => [],
+  };
+  const store: BackupStore = {
+    dir: '/backups',
+    assertRoom: async () => undefined,
+    create: async (input) => {
+      const id = `${input.app}-${String(++backupSeq).padStart(4, '0')}`;
+      calls.push(`backup ${id}`);
+      const record = { id, app: input.app, version: input.version, createdAt: new Date(0).toISOString(), reason: input.reason, bytes: 1, paths: [...input.paths], volumes: input.volumes.map((v) => v.name), absent: [], files: {}, symlinks: {} } satisfies BackupRecord;
+      backups.set(id, { record, data: project(`duck-${input.app}`).data });
+      return record;
+    },
+    list: async (app) => ({ backups: [...backups.values()].map((b) => b.record).filter((r) => !app || r.app === app), broken: [] }),
+    get: async (id) => known(id).record,
+    verify: async (id) => known(id).record,
+    restore: async (id) => {
+      calls.push(`restore ${id}`);
+      const b = known(id);
+      project(`duck-${b.record.app}`).data = b.data;
+      return b.record;
+    },
+    restoreRelease: async () => undefined,
+    releaseDirOf: (id) => `/backups/${id}/release`,
+    prune: async () => [],
+    remove: async (id) => void backups.delete(id),
+    cleanPartial: async () => [],
+  };
+  const known = (id: string) => {
+    const b = backups.get(id);
+    if (!b) throw new DuckError('not-found', `no backup ${id}`);
+    return b;
+  };
+  return {
+    projects,
+    backups,
+    unhealthy,
+    calls,
+    project,
+    services: () => ({
+      runtime,
+      backups: store,
+      ensureImages: async () => undefined,
+      awaitHealthy: async (app, name, target) => {
+        const p = project(name);
+        const version = versionOf(target);
+        if (!p.running || p.containers !== version) throw new DuckError('unhealthy', `${app} ${version} is not running`);
+        if (unhealthy.has(version)) throw new DuckError('unhealthy', `${app} ${version} never became healthy`);
+      },
+      volumes: async () => [],
+      removeImages: async () => [],
+      removeProjectVolumes: async (name) => {
+        calls.push(`removeVolumes ${name}`);
+        project(name).volumes = false;
+        return [`${name}_data`];
+      },
+    }),
+  };
+}
+
+/** The agent state kept in memory, with the real store's contract: frozen snapshots, writes through update(). */
+export function memoryStateStore(seed: (s: AgentState) => void = () => undefined): StateStore {
+  let current: StateSnapshot = freeze(
+    produce(emptyAgentState(), (d: AgentState) => void seed(d)),
+    true,
+  );
+  return {
+    file: ':memory:',
+    read: () => current,
+    update: async (change) => (current = produce(current, (d: AgentState) => void change(d))),
+  };
+}
+
+/** A release as a channel commit would give it: one compose file, its sha256, read from memory. */
+export function memoryRelease(app: string, version: string, release: Partial<ReleaseFile> = {}): { content: ReleaseContent; tree: CommitTree } {
+  const compose = `services:\n  web:\n    image: example/${app}:${version}\n`;
+  const sha256 = createHash('sha256').update(compose).digest('hex');
+  const dir = `releases/${app}/${version}`;
+  const file: ReleaseFile = { app, version, files: { 'compose.yaml': { sha256 } }, ...release } as ReleaseFile;
+  const blobs: Record<string, string> = { [`${dir}/compose.yaml`]: compose, [`${dir}/release.yaml`]: `app: ${app}\nversion: "${version}"\n` };
+  const tree = {
+    readFile: async (path: string) => {
+      const text = blobs[path];
+      if (text === undefined) throw new DuckError('not-found', `${path} is not in the commit`);
+      return new TextEncoder().encode(text);
+    },
+  } as unknown as CommitTree;
+  return { content: { app, version, dir, release: file, files: [{ path: 'compose.yaml', oid: '0'.repeat(40), sha256, size: compose.length }] }, tree };
+}
+
+/** An ApplyEnv over the scripted engine; `kill` records the kill point and never returns, as SIGKILL. */
+export function scriptedEnv(opts: { engine: ScriptedEngine; state: StateStore; appsDir: string; faults?: Faults; onKill?: () => void; releases?: Record<string, Partial<ReleaseFile>> }): ApplyEnv {
+  const settings: ApplySettings = { appsDir: opts.appsDir, backupsDir: '/backups', keepBackups: 3, keepReleases: 2, maxLockDeferMs: 3_600_000, minFreeBytes: 0 };
+  return {
+    settings,
+    state: opts.state,
+    clock: () => new Date('2026-11-30T12:00:00Z'),
+    log: () => undefined,
+    services: opts.engine.services(),
+    overlay: {},
+    overlayDir: opts.appsDir,
+    readRelease: async (app, version) => memoryRelease(app, version, opts.releases?.[version] ?? {}),
+    faults: opts.faults ?? { killAt: null, failHealthOf: null },
+    kill: () => {
+      opts.onKill?.();
+      return new Promise<never>(() => undefined);
+    },
+    force: false,
+    signal: null,
+  };
+}
