@@ -115,13 +115,17 @@ async function runInPlace(env: ApplyEnv, journal: JournalEntry, from: number): P
     if (env.signal?.aborted && i === 0) {
       return finish(env, journal, { outcome: 'interrupted', reason: `the agent was asked to stop before ${step.kind}; nothing was done`, quarantine: false });
     }
+    let begun = false;
     try {
       if (step.kind === 'stop') await checkReadyToStop(ctx, step.version);
+      begun = true;
       await runStep(ctx, i, step);
     } catch (err) {
       const e = toDuckError(err);
       env.log('step-failed', { app: journal.app, step: step.kind, code: e.code, message: e.message });
       const why = `${step.kind} failed: ${e.message}`;
+      // Refused before the first step touched anything (no room for the backup): nothing to settle.
+      if (!begun && i === 0) return finish(env, journal, { outcome: 'failed', reason: e.message, quarantine: false });
       if (settleAt > i) return runSettle(env, journal, why, settleAt);
       return finish(env, journal, { outcome: 'failed', reason: why, quarantine: false });
     }

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { hostname } from 'node:os';
+import { basename, resolve } from 'node:path';
 import { DuckError } from '../../../schemas/errors.js';
 import { appLayout } from '../apply/app-layout.js';
 import type { Bundle } from '../diagnostics/bundle.js';
-import { buildBundle } from '../diagnostics/bundle.js';
+import { buildBundle, defaultArchiveName } from '../diagnostics/bundle.js';
 import type { DiagnosticsAnswer } from '../ports.js';
 import { currentEnrollment } from '../report/enrollment.js';
 import { duckVersion } from '../report/facts.js';
@@ -11,6 +12,12 @@ import { agentIdOf } from './decisions.js';
 import type { NodeParts } from './wiring.js';
 
 /** `duck diagnostics` (DESIGN §4.8): the bundle of this node, and its upload after consent. */
+
+/** Where the archive goes unless the operator says: a timestamped file in the current directory. */
+export function defaultArchive(node: NodeParts): string {
+  return resolve(defaultArchiveName(hostname(), node.clock()));
+}
+
 export function buildNodeBundle(node: NodeParts, archive: string): Promise<Bundle> {
   const { config } = node;
   const state = node.state.read();

@@ -54,9 +54,14 @@ export async function openWriter(node: NodeParts, what: string, log: Logger): Pr
   const lock = await acquireInstanceLock(node.config.stateDir, what);
   try {
     const agentId = await ensureAgentId(node);
-    // Compose is detected when a change needs it: `duck verify` works on a node whose engine is down.
+    // Compose is detected when a change needs it (`duck verify` works on a node whose engine is
+    // down), once per writer; a failed detection is tried again by the next change.
     let services: Promise<ApplyServices> | null = null;
-    const servicesFor = (l: Logger): Promise<ApplyServices> => (services ??= node.applyServices(l));
+    const servicesFor = (l: Logger): Promise<ApplyServices> =>
+      (services ??= node.applyServices(l).catch((err: unknown) => {
+        services = null;
+        throw err;
+      }));
     for (const r of await recoverJournals(node, servicesFor, log)) log('recovered', { app: r.app, outcome: r.outcome, reason: r.reason });
     const envFor: Writer['env'] = async (o) => node.applyEnv(await servicesFor(o.log), o);
     return {

@@ -91,7 +91,14 @@ export async function wireNode(opts: NodeOptions): Promise<NodeParts> {
     faults,
     docker,
     backups,
-    runtime: () => (runtime ??= detectCompose().then((info) => createComposeCli(info))),
+    runtime: () =>
+      (runtime ??= detectCompose().then(
+        (info) => createComposeCli(info),
+        (err: unknown) => {
+          runtime = null;
+          throw err;
+        },
+      )),
     controller: config.controller ? createControllerClient(config.controller.url) : null,
     facts: () => nodeFacts(config.group, { dockerVersion: () => dockerVersionOf(docker), composeVersion: () => composeVersionOf(detectCompose) }),
     composeVersion: () => composeVersionOf(detectCompose),

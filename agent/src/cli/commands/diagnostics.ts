@@ -1,9 +1,7 @@
-import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { defineCommand } from 'citty';
 import { DuckError } from '../../../../schemas/errors.js';
-import { defaultArchiveName } from '../../diagnostics/bundle.js';
-import { buildNodeBundle, uploadBundle } from '../../node/diagnostics.js';
+import { buildNodeBundle, defaultArchive, uploadBundle } from '../../node/diagnostics.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { openNode } from '../node-handle.js';
 import { createOutput } from '../output.js';
@@ -26,7 +24,7 @@ export default defineCommand({
   async run({ args }) {
     const out = createOutput(args.json);
     const node = await openNode(args.config);
-    const archive = resolve(args.output ?? defaultArchiveName(hostname(), node.clock()));
+    const archive = args.output ? resolve(args.output) : defaultArchive(node);
     const bundle = await buildNodeBundle(node, archive);
     const width = Math.max(...bundle.files.map((f) => f.path.length));
     out.line(`files in ${archive}:`);
