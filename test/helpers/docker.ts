@@ -25,16 +25,6 @@ function lines(text: string): string[] {
   return text.split('\n').map((l) => l.trim()).filter(Boolean);
 }
 
-/** True when a Docker engine answers `docker info`. */
-export async function dockerAvailable(): Promise<boolean> {
-  try {
-    await docker(['info', '--format', '{{.ServerVersion}}'], 20_000);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Call at the top of every e2e suite. A missing engine is an error, never a skip: an e2e test that
  * did not touch Docker has not exercised what it names (DESIGN §6).
