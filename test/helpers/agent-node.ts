@@ -4,8 +4,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import type { AgentState } from '../../agent/src/core/agent-state.js';
-import { emptyAgentState } from '../../agent/src/core/agent-state.js';
 import type { TestKey } from './keys.js';
 import { makeTempDir, run } from './tmp.js';
 
@@ -24,8 +22,6 @@ export interface AgentNode {
   readonly configFile: string;
   readonly stateDir: string;
   readonly overlayFile: string;
-  /** Writes the agent state as a node in that situation would have it (before the agent first runs). */
-  seedState(change: (state: AgentState) => void): Promise<void>;
   duck(...args: string[]): Promise<DuckResult>;
   /** The CLI with extra environment (DUCK_FAULT_KILL_AT, TZ...). */
   duckWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<DuckResult>;
@@ -60,12 +56,6 @@ export async function makeAgentNode(opts: {
     configFile,
     stateDir: join(dir, 'state'),
     overlayFile: join(dir, 'overlay.yaml'),
-    seedState: async (change) => {
-      const state = emptyAgentState();
-      change(state);
-      await mkdir(join(dir, 'state'), { recursive: true });
-      await writeFile(join(dir, 'state', 'state.json'), JSON.stringify(state, null, 2));
-    },
     duck: (...args) => duckIn(dir, configFile, {}, args),
     duckWith: (env, ...args) => duckIn(dir, configFile, env, args),
   };

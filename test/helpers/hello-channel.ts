@@ -8,6 +8,7 @@ import type { HelloVersion } from '../../examples/hello/app.js';
 import { buildHelloImage, helloComposeYaml, helloImageTag } from '../../examples/hello/app.js';
 import type { AgentNode } from './agent-node.js';
 import { makeAgentNode } from './agent-node.js';
+import { readAgentState } from './agent-state.js';
 import type { Channel, Signer } from './channel-builder.js';
 import { createChannel } from './channel-builder.js';
 import { sha256, writeChannelYaml } from './channel-fixtures.js';
@@ -99,7 +100,7 @@ export async function startHelloScenario(opts: { prefix: string; releases: Recor
     served: async () => (await (await fetch(`http://127.0.0.1:${port}/version.txt`)).text()).trim(),
     dataFile: (name) => join(node.stateDir, 'apps', 'hello', 'data', 'web', name),
     volumeStartsLog: async () => readFile(join(await volumeMountpoint(`${HELLO_PROJECT}_state`), 'starts.log'), 'utf8'),
-    readState: async () => JSON.parse(await readFile(join(node.stateDir, 'state.json'), 'utf8')) as AgentState,
+    readState: () => readAgentState(node.stateDir),
     close: async () => {
       await removeProject(HELLO_PROJECT);
       await server.close();

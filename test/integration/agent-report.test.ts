@@ -10,11 +10,11 @@ import { parse, stringify } from 'yaml';
 import type { NodeFacts, ReportEvent } from '../../schemas/index.js';
 import type { Agent } from '../../agent/src/agent.js';
 import { openAgent } from '../../agent/src/agent.js';
-import type { HistoryEntry } from '../../agent/src/core/agent-state.js';
 import type { Reporter } from '../../agent/src/report/reporter.js';
 import { createReporter } from '../../agent/src/report/reporter.js';
 import type { AgentNode } from '../helpers/agent-node.js';
 import { makeAgentNode } from '../helpers/agent-node.js';
+import { historyEntry } from '../helpers/agent-state.js';
 import type { TestController } from '../helpers/controller.js';
 import { adminJson, buildFacts, startTestController } from '../helpers/controller.js';
 import type { TestKey } from '../helpers/keys.js';
@@ -59,7 +59,7 @@ async function addHistory(agent: Agent, n: number): Promise<string[]> {
   const ids: string[] = [];
   await agent.state.update((s) => {
     for (let i = 0; i < n; i++) {
-      const entry: HistoryEntry = { id: randomUUID(), at: new Date().toISOString(), app: 'shop', from: '1.0.0', to: '1.0.0', outcome: 'backup', reason: `duck backup ${i}` };
+      const entry = historyEntry({ id: randomUUID(), at: new Date().toISOString(), from: '1.0.0', to: '1.0.0', outcome: 'backup', reason: `duck backup ${i}` });
       s.history.push(entry);
       ids.push(entry.id);
     }

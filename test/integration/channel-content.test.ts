@@ -10,6 +10,7 @@ import { createChannel } from '../helpers/channel-builder.js';
 import { sha256, writeBasicChannel, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
 import type { AgentNode } from '../helpers/agent-node.js';
 import { makeAgentNode } from '../helpers/agent-node.js';
+import { readAgentState, writeAgentState } from '../helpers/agent-state.js';
 import type { GitServer } from '../helpers/git-server.js';
 import { startGitServer } from '../helpers/git-server.js';
 import type { OpenpgpTestKey } from '../helpers/keys.js';
@@ -279,11 +280,10 @@ Content('takes a commit signature from the cache instead of verifying it twice',
   await ch.publish();
   assert.is((await refusal(node)).reason, 'digest-mismatch');
   // The tip's good signature is now a cached fact; overwrite it to see the next walk use it.
-  const stateFile = `${node.stateDir}/state.json`;
-  const state = JSON.parse(await readFile(stateFile, 'utf8')) as { channel: { verified: Record<string, { valid: boolean; message?: string }> } };
+  const state = await readAgentState(node.stateDir);
   assert.is(state.channel.verified[tip]?.valid, true);
   state.channel.verified[tip] = { ...state.channel.verified[tip]!, valid: false, message: 'marked bad in the cache' };
-  await writeFile(stateFile, JSON.stringify(state));
+  await writeAgentState(node.stateDir, state);
   const r = await refusal(node);
   assert.is(r.reason, 'bad-signature');
   assert.is(r.message, 'marked bad in the cache');

@@ -7,6 +7,7 @@ import { createChannel } from '../helpers/channel-builder.js';
 import { writeBasicChannel, writeChannelYaml, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
 import type { AgentNode } from '../helpers/agent-node.js';
 import { makeAgentNode } from '../helpers/agent-node.js';
+import { readAgentState } from '../helpers/agent-state.js';
 import type { GitServer } from '../helpers/git-server.js';
 import { startGitServer } from '../helpers/git-server.js';
 import type { GpgTestKey, OpenpgpTestKey } from '../helpers/keys.js';
@@ -241,9 +242,7 @@ Trust('refuses a signature moved from another commit with bad-signature', async 
 });
 
 async function anchorOf(node: AgentNode): Promise<string | null> {
-  const { readFile } = await import('node:fs/promises');
-  const state = JSON.parse(await readFile(`${node.stateDir}/state.json`, 'utf8')) as { channel: { anchor: { commit: string } | null } };
-  return state.channel.anchor?.commit ?? null;
+  return (await readAgentState(node.stateDir)).channel.anchor?.commit ?? null;
 }
 
 Trust.run();

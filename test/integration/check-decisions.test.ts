@@ -5,6 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AgentNode } from '../helpers/agent-node.js';
 import { makeAgentNode } from '../helpers/agent-node.js';
+import { agentState, installedApp, writeAgentState } from '../helpers/agent-state.js';
 import { createChannel } from '../helpers/channel-builder.js';
 import { writeChannelYaml, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
 import type { GitServer } from '../helpers/git-server.js';
@@ -51,9 +52,7 @@ Check.after(async (ctx) => {
 
 async function nodeIn(ctx: Ctx, group: string, overlay = ''): Promise<AgentNode> {
   const node = await makeAgentNode({ url: ctx.url, rootKeys: [ctx.key], group });
-  await node.seedState((s) => {
-    s.apps.shop = { version: '1.0.0', commit: 'a'.repeat(40), since: '2026-11-01T00:00:00Z', migrations: 'reversible', backupBeforeInstall: null };
-  });
+  await writeAgentState(node.stateDir, agentState({ apps: { shop: installedApp('1.0.0') } }));
   if (overlay) await writeFile(node.overlayFile, overlay);
   return node;
 }

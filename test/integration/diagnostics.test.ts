@@ -8,9 +8,9 @@ import { gunzipSync } from 'node:zlib';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse, stringify } from 'yaml';
-import type { AgentState } from '../../agent/src/core/agent-state.js';
 import type { AgentNode } from '../helpers/agent-node.js';
 import { makeAgentNode } from '../helpers/agent-node.js';
+import { readAgentState } from '../helpers/agent-state.js';
 import type { TestController } from '../helpers/controller.js';
 import { adminJson, startTestController } from '../helpers/controller.js';
 import type { TestKey } from '../helpers/keys.js';
@@ -46,21 +46,17 @@ async function secretNode(ctx: { key: TestKey; ctl: TestController; nodes: Agent
   return node;
 }
 
-async function state(node: AgentNode): Promise<AgentState> {
-  return JSON.parse(await readFile(join(node.stateDir, 'state.json'), 'utf8')) as AgentState;
-}
-
 Diag('duck run --once enrolls and reports; a second run keeps the id and token and does not enroll again', async (ctx) => {
   const node = await secretNode(ctx);
   const first = await node.duck('run', '--once');
   assert.match(first.stdout, / enrolled /, first.stdout + first.stderr);
   assert.match(first.stdout, / report-sent /, first.stdout + first.stderr);
-  const enrolled = (await state(node)).controller;
+  const enrolled = (await readAgentState(node.stateDir)).controller;
   assert.ok(enrolled);
   const second = await node.duck('run', '--once');
   assert.not.match(second.stdout, / enrolled /, second.stdout);
   assert.match(second.stdout, / report-sent /, second.stdout + second.stderr);
-  assert.equal((await state(node)).controller, enrolled);
+  assert.equal((await readAgentState(node.stateDir)).controller, enrolled);
   await adminJson(ctx.ctl, `/api/v1/agents/${enrolled.agentId}`);
 });
 
@@ -75,7 +71,7 @@ Diag('duck diagnostics --upload --yes uploads a bundle the controller lists and 
     assert.ok(files.some((f) => f.endsWith(want)), `${want} in ${files.join(', ')}`);
   }
   const local = await readFile(archive);
-  const { agentId, token } = (await state(node)).controller!;
+  const { agentId, token } = (await readAgentState(node.stateDir)).controller!;
   const view = await adminJson<AgentView>(ctx.ctl, `/api/v1/agents/${agentId}`);
   assert.ok(view.diagnostics.some((d) => d.id === uploaded.id && d.bytes === local.length), JSON.stringify(view.diagnostics));
   const res = await fetch(`${ctx.ctl.url}/api/v1/diagnostics/${uploaded.id}`, { headers: { authorization: `Bearer ${ctx.ctl.adminToken}` } });
@@ -91,7 +87,7 @@ Diag('duck diagnostics --upload --yes uploads a bundle the controller lists and 
 Diag('duck diagnostics --upload without --yes and without a terminal uploads nothing and keeps the archive', async (ctx) => {
   const node = await secretNode(ctx);
   await node.duck('run', '--once');
-  const { agentId } = (await state(node)).controller!;
+  const { agentId } = (await readAgentState(node.stateDir)).controller!;
   const archive = join(node.dir, 'kept.tar.gz');
   const r = await node.duck('diagnostics', '--upload', '--output', archive);
   assert.is(r.code, 2, r.stderr);
@@ -111,7 +107,7 @@ Diag('without --upload the bundle stays local and lists every file with its size
   assert.match(r.stdout, /missing\.txt\s+\d+ bytes/);
   assert.ok(existsSync(archive));
   const file = join(node.stateDir, 'state.json');
-  assert.ok(!existsSync(file) || (await state(node)).controller === null, 'nothing enrolled, nothing sent');
+  assert.ok(!existsSync(file) || (await readAgentState(node.stateDir)).controller === null, 'nothing enrolled, nothing sent');
 });
 
 Diag.run();

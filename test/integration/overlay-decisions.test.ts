@@ -10,6 +10,7 @@ import { watchOverlay } from '../../agent/src/adapters/overlay-file.js';
 import type { DuckError } from '../../schemas/errors.js';
 import { desiredAndPlan } from '../../agent/src/desired-state.js';
 import { makeAgentNode } from '../helpers/agent-node.js';
+import { agentState, installedApp, writeAgentState } from '../helpers/agent-state.js';
 import { createChannel } from '../helpers/channel-builder.js';
 import { writeBasicChannel, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
 import { startGitServer } from '../helpers/git-server.js';
@@ -31,9 +32,7 @@ Overlay('a watched overlay edit changes the decision; a broken edit keeps the pr
     await ch.commit('1.1.0', key);
     await ch.publish();
     const node = await makeAgentNode({ url: server.url('channel.git'), rootKeys: [key] });
-    await node.seedState((s) => {
-      s.apps.shop = { version: '1.0.0', commit: 'a'.repeat(40), since: '2026-11-01T00:00:00Z', migrations: 'reversible', backupBeforeInstall: null };
-    });
+    await writeAgentState(node.stateDir, agentState({ apps: { shop: installedApp('1.0.0') } }));
     const agent = await openAgent(node.configFile);
     const accepted = await verifyChannel(agent);
     const view = { commit: accepted.anchor.commit, content: accepted.content, tree: accepted.tree };

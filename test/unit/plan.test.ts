@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { InstalledApp } from '../../agent/src/core/agent-state.js';
 import type { AppDesired, DesiredState } from '../../agent/src/core/desired.js';
 import { compareVersions, plan } from '../../agent/src/core/plan.js';
+import { installedApp } from '../helpers/agent-state.js';
 
 const COMMIT = 'c'.repeat(40);
 
@@ -33,17 +33,11 @@ function desired(apps: Partial<AppDesired>[]): DesiredState {
   };
 }
 
-const installed = (version: string, extra: Partial<InstalledApp> = {}): InstalledApp => ({
-  version,
-  commit: 'b'.repeat(40),
-  since: '2026-11-01T00:00:00Z',
-  migrations: 'reversible',
-  backupBeforeInstall: 'shop-20261101-000000',
-  ...extra,
-});
+/** The backup taken before the installed version went in: what leaving an irreversible one restores. */
+const BACKUP = 'shop-20261101-000000';
 
 test('an upgrade downloads first, then stops, backs up, switches, starts and waits for health', () => {
-  const p = plan({ apps: { shop: installed('1.2.0') } }, desired([{}]));
+  const p = plan({ apps: { shop: installedApp('1.2.0') } }, desired([{}]));
   assert.equal(p.steps.map((s) => s.kind), ['writeRelease', 'fetchImages', 'stop', 'backup', 'switchRelease', 'up', 'awaitHealth']);
   assert.ok(p.steps.every((s) => s.reason.length > 10), 'every step has a reason');
   const health = p.steps.at(-1)!;
@@ -56,16 +50,16 @@ test('an install is the same path from nothing: no stop, no backup', () => {
 });
 
 test('a downgrade keeps the data when the version left has reversible migrations', () => {
-  const p = plan({ apps: { shop: installed('1.3.0') } }, desired([{ current: '1.3.0', desired: '1.2.0' }]));
+  const p = plan({ apps: { shop: installedApp('1.3.0', { backupBeforeInstall: BACKUP }) } }, desired([{ current: '1.3.0', desired: '1.2.0' }]));
   assert.not.ok(p.steps.some((s) => s.kind === 'restoreData'));
 });
 
 test('leaving an irreversible version backs up, then restores the backup taken before it was installed', () => {
-  const p = plan({ apps: { shop: installed('1.3.0', { migrations: 'irreversible' }) } }, desired([{ current: '1.3.0', desired: '1.2.0' }]));
+  const p = plan({ apps: { shop: installedApp('1.3.0', { migrations: 'irreversible', backupBeforeInstall: BACKUP }) } }, desired([{ current: '1.3.0', desired: '1.2.0' }]));
   const kinds = p.steps.map((s) => s.kind);
   assert.equal(kinds, ['writeRelease', 'fetchImages', 'stop', 'backup', 'restoreData', 'switchRelease', 'up', 'awaitHealth']);
   const restore = p.steps.find((s) => s.kind === 'restoreData')!;
-  assert.match(restore.reason, /shop-20261101-000000/);
+  assert.match(restore.reason, new RegExp(BACKUP));
 });
 
 test('waits are values with the reason, never steps', () => {
