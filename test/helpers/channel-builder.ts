@@ -3,9 +3,9 @@
 import { mkdir, rm, symlink as fsSymlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as openpgp from 'openpgp';
-import type { GpgTestKey, OpenpgpTestKey } from './keys.js';
-import { testEmail } from './keys.js';
-import { makeTempDir, removeTempDir, run, type RunOptions } from './tmp.js';
+import type { GpgTestKey, OpenpgpTestKey } from '../../examples/harness/keys.js';
+import { testEmail } from '../../examples/harness/keys.js';
+import { makeTempDir, removeTempDir, run, type RunOptions } from '../../examples/harness/tmp.js';
 
 /** `null` makes an unsigned commit. */
 export type Signer = OpenpgpTestKey | GpgTestKey | null;

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import type { Channel } from './channel-builder.js';
-import type { TestKey } from './keys.js';
+import type { TestKey } from '../../examples/harness/keys.js';
 
 export function sha256(content: string | Uint8Array): string {
   return createHash('sha256').update(content).digest('hex');

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AppStatus, ChangeOutcome, ChannelStatus, NodeFacts, ReportEvent, ReportMessage } from '../../schemas/index.js';
 import { startController, type RunningController, type StartOptions } from '../../controller/src/server.js';
-import { makeTempDir, removeTempDir } from './tmp.js';
+import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
 
 export interface TestControllerOptions {
   dataDir?: string;

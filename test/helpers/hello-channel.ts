@@ -5,19 +5,20 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { AgentState } from '../../agent/src/core/agent-state.js';
 import type { HelloVersion } from '../../examples/hello/app.js';
-import { buildHelloImage, helloComposeYaml, helloImageTag } from '../../examples/hello/app.js';
-import type { AgentNode } from './agent-node.js';
-import { makeAgentNode } from './agent-node.js';
+import { buildHelloImage, helloComposeYaml, helloImageTag, HELLO_PROJECT } from '../../examples/hello/app.js';
+import type { AgentNode } from '../../examples/harness/agent-node.js';
+import { makeAgentNode } from '../../examples/harness/agent-node.js';
 import { readAgentState } from './agent-state.js';
 import type { Channel, Signer } from './channel-builder.js';
 import { createChannel } from './channel-builder.js';
 import { sha256, writeChannelYaml } from './channel-fixtures.js';
-import { freeHostPort, removeProject, volumeMountpoint } from './docker.js';
-import type { GitServer } from './git-server.js';
-import { startGitServer } from './git-server.js';
-import type { OpenpgpTestKey } from './keys.js';
-import { makeOpenpgpKey } from './keys.js';
-import { makeTempDir, removeTempDir } from './tmp.js';
+import { freeHostPort, removeProject } from '../../examples/harness/compose-project.js';
+import { volumeMountpoint } from './docker.js';
+import type { GitServer } from '../../examples/harness/git-http-server.js';
+import { startGitServer } from '../../examples/harness/git-http-server.js';
+import type { OpenpgpTestKey } from '../../examples/harness/keys.js';
+import { makeOpenpgpKey } from '../../examples/harness/keys.js';
+import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
 
 export interface HelloReleaseOptions {
   imageId: string;
@@ -74,8 +75,6 @@ export interface HelloScenario {
   readState(): Promise<AgentState>;
   close(): Promise<void>;
 }
-
-export const HELLO_PROJECT = 'duck-hello';
 
 export async function startHelloScenario(opts: { prefix: string; releases: Record<string, Omit<HelloReleaseOptions, 'imageId'>> }): Promise<HelloScenario> {
   await removeProject(HELLO_PROJECT);

@@ -12,14 +12,14 @@ import type { Agent } from '../../agent/src/agent.js';
 import { openAgent } from '../../agent/src/agent.js';
 import type { Reporter } from '../../agent/src/report/reporter.js';
 import { createReporter } from '../../agent/src/report/reporter.js';
-import type { AgentNode } from '../helpers/agent-node.js';
-import { makeAgentNode } from '../helpers/agent-node.js';
+import type { AgentNode } from '../../examples/harness/agent-node.js';
+import { makeAgentNode } from '../../examples/harness/agent-node.js';
 import { historyEntry } from '../helpers/agent-state.js';
 import type { TestController } from '../helpers/controller.js';
 import { adminJson, buildFacts, startTestController } from '../helpers/controller.js';
-import type { TestKey } from '../helpers/keys.js';
-import { makeOpenpgpKey } from '../helpers/keys.js';
-import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
+import type { TestKey } from '../../examples/harness/keys.js';
+import { makeOpenpgpKey } from '../../examples/harness/keys.js';
+import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
 
 interface AgentView {
   agent: { agentId: string };

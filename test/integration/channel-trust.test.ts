@@ -5,14 +5,14 @@ import * as assert from 'uvu/assert';
 import type { Channel } from '../helpers/channel-builder.js';
 import { createChannel } from '../helpers/channel-builder.js';
 import { writeBasicChannel, writeChannelYaml, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
-import type { AgentNode } from '../helpers/agent-node.js';
-import { makeAgentNode } from '../helpers/agent-node.js';
+import type { AgentNode } from '../../examples/harness/agent-node.js';
+import { makeAgentNode } from '../../examples/harness/agent-node.js';
 import { readAgentState } from '../helpers/agent-state.js';
-import type { GitServer } from '../helpers/git-server.js';
-import { startGitServer } from '../helpers/git-server.js';
-import type { GpgTestKey, OpenpgpTestKey } from '../helpers/keys.js';
-import { makeGpgKey, makeOpenpgpKey, stopGpgAgent } from '../helpers/keys.js';
-import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
+import type { GitServer } from '../../examples/harness/git-http-server.js';
+import { startGitServer } from '../../examples/harness/git-http-server.js';
+import type { GpgTestKey, OpenpgpTestKey } from '../../examples/harness/keys.js';
+import { makeGpgKey, makeOpenpgpKey, stopGpgAgent } from '../../examples/harness/keys.js';
+import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
 
 interface Ctx {
   root: string;

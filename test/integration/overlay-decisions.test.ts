@@ -9,13 +9,13 @@ import type { OverlayWatch } from '../../agent/src/adapters/overlay-file.js';
 import { watchOverlay } from '../../agent/src/adapters/overlay-file.js';
 import type { DuckError } from '../../schemas/errors.js';
 import { desiredAndPlan } from '../../agent/src/desired-state.js';
-import { makeAgentNode } from '../helpers/agent-node.js';
+import { makeAgentNode } from '../../examples/harness/agent-node.js';
 import { agentState, installedApp, writeAgentState } from '../helpers/agent-state.js';
 import { createChannel } from '../helpers/channel-builder.js';
 import { writeBasicChannel, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
-import { startGitServer } from '../helpers/git-server.js';
-import { makeOpenpgpKey } from '../helpers/keys.js';
-import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
+import { startGitServer } from '../../examples/harness/git-http-server.js';
+import { makeOpenpgpKey } from '../../examples/harness/keys.js';
+import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
 
 const Overlay = suite('overlay edits change decisions');
 

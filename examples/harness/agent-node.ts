@@ -1,5 +1,6 @@
-// One node's agent for tests: a config in a temp dir trusting the given root keys, and ways to
-// run the real `duck` CLI (the built dist) or the agent in-process with a chosen clock.
+// One node's agent, for the tests and the demo: a config in a temp dir trusting the given root
+// keys, and a way to run the real `duck` CLI (the built dist) on it.
+// Its state file is the tests' to read and seed (test/helpers/agent-state.ts).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +8,7 @@ import { stringify } from 'yaml';
 import type { TestKey } from './keys.js';
 import { makeTempDir, run } from './tmp.js';
 
-// From this file, not the working directory: the demo runs these helpers from wherever it was started.
+// From this file, not the working directory: the demo runs this from wherever it was started.
 export const DUCK_BIN = fileURLToPath(new URL('../../dist/agent/src/main.js', import.meta.url));
 
 export interface DuckResult {
