@@ -1,24 +1,20 @@
-// The hello example published as a signed release channel: what the e2e suites and the demo
-// drive the real agent with. Each release pins its image by tag and image id.
+// The hello example published as a signed release channel: what the e2e suites and the
+// apply-downtime bench drive the real agent with. Each release pins its image by tag and image id.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { AgentState } from '../../agent/src/core/agent-state.js';
+import type { AgentNode } from '../../examples/harness/agent-node.js';
+import { freeHostPort, removeProject } from '../../examples/harness/compose-project.js';
+import type { GitServer } from '../../examples/harness/git-http-server.js';
+import type { OpenpgpTestKey } from '../../examples/harness/keys.js';
 import type { HelloVersion } from '../../examples/hello/app.js';
 import { buildHelloImage, helloComposeYaml, helloImageTag, HELLO_PROJECT } from '../../examples/hello/app.js';
-import type { AgentNode } from '../../examples/harness/agent-node.js';
-import { makeAgentNode } from '../../examples/harness/agent-node.js';
 import { readAgentState } from './agent-state.js';
 import type { Channel, Signer } from './channel-builder.js';
-import { createChannel } from './channel-builder.js';
+import { startChannelHost } from './channel-builder.js';
 import { sha256, writeChannelYaml } from './channel-fixtures.js';
-import { freeHostPort, removeProject } from '../../examples/harness/compose-project.js';
 import { volumeMountpoint } from './docker.js';
-import type { GitServer } from '../../examples/harness/git-http-server.js';
-import { startGitServer } from '../../examples/harness/git-http-server.js';
-import type { OpenpgpTestKey } from '../../examples/harness/keys.js';
-import { makeOpenpgpKey } from '../../examples/harness/keys.js';
-import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
 
 export interface HelloReleaseOptions {
   imageId: string;
@@ -78,19 +74,18 @@ export interface HelloScenario {
 
 export async function startHelloScenario(opts: { prefix: string; releases: Record<string, Omit<HelloReleaseOptions, 'imageId'>> }): Promise<HelloScenario> {
   await removeProject(HELLO_PROJECT);
-  const root = await makeTempDir(opts.prefix);
-  const server = await startGitServer({ root });
-  const key = await makeOpenpgpKey('root');
-  const ch = await createChannel({ serverRoot: root, name: 'hello' });
+  const host = await startChannelHost(opts.prefix);
+  const key = host.rootKey;
+  const { ch, url } = await host.channel('hello');
   await writeChannelYaml(ch, { version: 1, signers: [key] });
   for (const [version, release] of Object.entries(opts.releases)) {
     await writeHelloRelease(ch, version, { ...release, imageId: await buildHelloImage(version as HelloVersion) });
   }
-  const node = await makeAgentNode({ url: server.url('hello.git'), rootKeys: [key] });
+  const node = await host.node(url);
   const port = await freeHostPort();
   const scenario: HelloScenario = {
-    root,
-    server,
+    root: host.root,
+    server: host.server,
     key,
     ch,
     node,
@@ -102,10 +97,7 @@ export async function startHelloScenario(opts: { prefix: string; releases: Recor
     readState: () => readAgentState(node.stateDir),
     close: async () => {
       await removeProject(HELLO_PROJECT);
-      await server.close();
-      await ch.dispose();
-      await removeTempDir(root);
-      await removeTempDir(node.dir);
+      await host.close();
     },
   };
   await scenario.writeOverlay();

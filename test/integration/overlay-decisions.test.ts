@@ -9,29 +9,22 @@ import type { OverlayWatch } from '../../agent/src/adapters/overlay-file.js';
 import { watchOverlay } from '../../agent/src/adapters/overlay-file.js';
 import type { DuckError } from '../../schemas/errors.js';
 import { desiredAndPlan } from '../../agent/src/desired-state.js';
-import { makeAgentNode } from '../../examples/harness/agent-node.js';
 import { agentState, installedApp, writeAgentState } from '../helpers/agent-state.js';
-import { createChannel } from '../helpers/channel-builder.js';
+import { startChannelHost } from '../helpers/channel-builder.js';
 import { writeBasicChannel, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
-import { startGitServer } from '../../examples/harness/git-http-server.js';
-import { makeOpenpgpKey } from '../../examples/harness/keys.js';
-import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
 
 const Overlay = suite('overlay edits change decisions');
 
 Overlay('a watched overlay edit changes the decision; a broken edit keeps the previous one in force', async () => {
-  const root = await makeTempDir('duck-overlay-dec-');
-  const server = await startGitServer({ root });
+  const host = await startChannelHost('duck-overlay-dec-');
   let watch: OverlayWatch | null = null;
   try {
-    const key = await makeOpenpgpKey('root');
-    const ch = await createChannel({ serverRoot: root });
-    await writeBasicChannel(ch, [key]);
+    const { ch, node } = await host.fresh();
+    await writeBasicChannel(ch, [host.rootKey]);
     await writeRelease(ch, 'shop', '1.1.0');
     await writeGroup(ch, 'production', { shop: '1.1.0' });
-    await ch.commit('1.1.0', key);
+    await ch.commit('1.1.0', host.rootKey);
     await ch.publish();
-    const node = await makeAgentNode({ url: server.url('channel.git'), rootKeys: [key] });
     await writeAgentState(node.stateDir, agentState({ apps: { shop: installedApp('1.0.0') } }));
     const agent = await openAgent(node.configFile);
     const accepted = await verifyChannel(agent);
@@ -78,8 +71,7 @@ Overlay('a watched overlay edit changes the decision; a broken edit keeps the pr
     assert.ok(events.length >= 3);
   } finally {
     await watch?.close();
-    await server.close();
-    await removeTempDir(root);
+    await host.close();
   }
 });
 
