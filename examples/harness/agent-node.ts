@@ -5,6 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import type { ControllerConfig } from '../../schemas/index.js';
 import type { TestKey } from './keys.js';
 import { makeTempDir, run } from './tmp.js';
 
@@ -36,7 +37,8 @@ export async function makeAgentNode(opts: {
   limits?: { maxFileBytes?: number; maxFetchBytes?: number };
   /** How often the channel is fetched; 60s when absent. */
   interval?: string;
-  controller?: { url: string; enrollToken: string; interval?: string };
+  /** The agent.yaml controller section, as given. */
+  controller?: ControllerConfig;
 }): Promise<AgentNode> {
   const dir = await makeTempDir('duck-node-');
   await mkdir(join(dir, 'keys'));

@@ -2,51 +2,22 @@
 // config and state file: enrollment, delivery exactly once across a controller outage, the
 // outbox cap, and a dead controller that never slows the reconcile path.
 import { randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parse, stringify } from 'yaml';
 import type { NodeFacts, ReportEvent } from '../../schemas/index.js';
 import type { Agent } from '../../agent/src/agent.js';
 import { openAgent } from '../../agent/src/agent.js';
 import type { Reporter } from '../../agent/src/report/reporter.js';
 import { createReporter } from '../../agent/src/report/reporter.js';
-import type { AgentNode } from '../../examples/harness/agent-node.js';
-import { makeAgentNode } from '../../examples/harness/agent-node.js';
-import { historyEntry } from '../helpers/agent-state.js';
-import type { TestController } from '../helpers/controller.js';
-import { adminJson, buildFacts, startTestController } from '../helpers/controller.js';
-import type { TestKey } from '../../examples/harness/keys.js';
-import { makeOpenpgpKey } from '../../examples/harness/keys.js';
 import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
+import { historyEntry } from '../helpers/agent-state.js';
+import { adminJson, buildFacts, reportingNode, reportingSuite, startTestController } from '../helpers/controller.js';
 
 interface AgentView {
   agent: { agentId: string };
   events: ReportEvent[];
 }
 
-const Report = suite<{ key: TestKey; ctl: TestController; nodes: AgentNode[] }>('agent reporter', { key: null!, ctl: null!, nodes: [] });
-
-Report.before(async (ctx) => {
-  ctx.key = await makeOpenpgpKey('report-root');
-  ctx.ctl = await startTestController();
-});
-Report.after(async (ctx) => {
-  await ctx.ctl.stop();
-  for (const n of ctx.nodes) await removeTempDir(n.dir);
-});
-
-/** A node whose channel is unreachable (the reporter needs none) and whose config names the controller. */
-async function nodeFor(ctx: { key: TestKey; ctl: TestController; nodes: AgentNode[] }, controller: Record<string, unknown> = {}): Promise<AgentNode> {
-  const node = await makeAgentNode({ url: 'http://127.0.0.1:9/releases.git', rootKeys: [ctx.key] });
-  ctx.nodes.push(node);
-  const config = parse(await readFile(node.configFile, 'utf8')) as Record<string, unknown>;
-  await writeFile(join(node.dir, 'enroll-token'), `${ctx.ctl.enrollToken}\n`);
-  config.controller = { url: ctx.ctl.url, enrollTokenFile: 'enroll-token', interval: '1h', ...controller };
-  await writeFile(node.configFile, stringify(config));
-  return node;
-}
+const Report = reportingSuite('agent reporter', 'report-root');
 
 const FACTS: NodeFacts = buildFacts();
 const fastRetry = { minMs: 20, maxMs: 100 };
@@ -77,7 +48,7 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
 }
 
 Report('enrolls once and keeps its id and token: a second start does not enroll again', async (ctx) => {
-  const node = await nodeFor(ctx);
+  const node = await reportingNode(ctx, { tokenFile: true });
   const log: string[] = [];
   const first = await openAgent(node.configFile);
   await reporterFor(first, log).stop(5_000);
@@ -98,7 +69,7 @@ Report('events that happen while the controller is down arrive exactly once afte
   const dataDir = await makeTempDir('duck-report-ctl-');
   const first = await startTestController({ dataDir });
   const port = Number(new URL(first.url).port);
-  const node = await nodeFor({ ...ctx, ctl: first });
+  const node = await reportingNode(ctx, { ctl: first, tokenFile: true });
   const agent = await openAgent(node.configFile);
   const log: string[] = [];
   const reporter = reporterFor(agent, log);
@@ -130,7 +101,7 @@ Report('events that happen while the controller is down arrive exactly once afte
 });
 
 Report('a dead controller does not slow the reconcile path: queueing returns at once', async (ctx) => {
-  const node = await nodeFor(ctx, { url: 'http://127.0.0.1:9' });
+  const node = await reportingNode(ctx, { tokenFile: true, controller: { url: 'http://127.0.0.1:9' } });
   const agent = await openAgent(node.configFile);
   const reporter = reporterFor(agent);
   reporter.start();
@@ -149,7 +120,7 @@ Report('a dead controller does not slow the reconcile path: queueing returns at 
 });
 
 Report('past the outbox cap the oldest events are dropped, and the drop is reported once', async (ctx) => {
-  const node = await nodeFor(ctx, { outboxLimit: 5 });
+  const node = await reportingNode(ctx, { tokenFile: true, controller: { outboxLimit: 5 } });
   const agent = await openAgent(node.configFile);
   const ids = await addHistory(agent, 12);
   const reporter = reporterFor(agent);

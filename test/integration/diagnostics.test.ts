@@ -5,17 +5,12 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import type { AgentNode } from '../../examples/harness/agent-node.js';
-import { makeAgentNode } from '../../examples/harness/agent-node.js';
 import { readAgentState } from '../helpers/agent-state.js';
-import type { TestController } from '../helpers/controller.js';
-import { adminJson, startTestController } from '../helpers/controller.js';
-import type { TestKey } from '../../examples/harness/keys.js';
-import { makeOpenpgpKey } from '../../examples/harness/keys.js';
-import { removeTempDir } from '../../examples/harness/tmp.js';
+import type { ReportingContext } from '../helpers/controller.js';
+import { adminJson, reportingNode, reportingSuite } from '../helpers/controller.js';
 
 const CHANNEL_SECRET = 'chan-token-5f1d2c9a7e';
 const DB_SECRET = 'db-pass-8c3b1e77';
@@ -24,24 +19,11 @@ interface AgentView {
   diagnostics: { id: string; bytes: number; sha256: string }[];
 }
 
-const Diag = suite<{ key: TestKey; ctl: TestController; nodes: AgentNode[] }>('duck diagnostics and duck run reporting', { key: null!, ctl: null!, nodes: [] });
-
-Diag.before(async (ctx) => {
-  ctx.key = await makeOpenpgpKey('diag-root');
-  ctx.ctl = await startTestController();
-});
-Diag.after(async (ctx) => {
-  await ctx.ctl.stop();
-  for (const n of ctx.nodes) await removeTempDir(n.dir);
-});
+const Diag = reportingSuite('duck diagnostics and duck run reporting', 'diag-root');
 
 /** A node with secrets in its config (channel token, enrollment token) and in its overlay's compose env. */
-async function secretNode(ctx: { key: TestKey; ctl: TestController; nodes: AgentNode[] }): Promise<AgentNode> {
-  const node = await makeAgentNode({ url: 'http://127.0.0.1:9/releases.git', rootKeys: [ctx.key], token: CHANNEL_SECRET });
-  ctx.nodes.push(node);
-  const config = parse(await readFile(node.configFile, 'utf8')) as Record<string, unknown>;
-  config.controller = { url: ctx.ctl.url, enrollToken: ctx.ctl.enrollToken, interval: '1h' };
-  await writeFile(node.configFile, stringify(config));
+async function secretNode(ctx: ReportingContext): Promise<AgentNode> {
+  const node = await reportingNode(ctx, { channelToken: CHANNEL_SECRET });
   await writeFile(node.overlayFile, stringify({ compose: { shop: { env: { PORT: '8081', DB_PASSWORD: DB_SECRET } } } }));
   return node;
 }
