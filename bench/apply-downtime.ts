@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { detectCompose } from '../agent/src/adapters/compose-cli.js';
-import { helloComposeYaml } from '../examples/hello/app.js';
-import { freeHostPort, removeProject } from '../test/helpers/docker.js';
+import { HELLO_PROJECT, helloComposeYaml } from '../examples/hello/app.js';
+import { freeHostPort, removeProject } from '../examples/harness/compose-project.js';
 import type { HelloScenario } from '../test/helpers/hello-channel.js';
-import { HELLO_PROJECT, promoteHello, startHelloScenario } from '../test/helpers/hello-channel.js';
-import { makeTempDir, removeTempDir, run } from '../test/helpers/tmp.js';
+import { promoteHello, startHelloScenario } from '../test/helpers/hello-channel.js';
+import { makeTempDir, removeTempDir, run } from '../examples/harness/tmp.js';
 // Types only: index.ts runs the benchmarks when loaded, so a value import here would be a cycle.
 import type { BenchReport, Comparison } from './index.js';
 

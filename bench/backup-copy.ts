@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createBackupStore } from '../agent/src/apply/backup-store.js';
 import { treeBytes } from '../agent/src/apply/tree-copy.js';
-import { makeTempDir, removeTempDir, run } from '../test/helpers/tmp.js';
+import { makeTempDir, removeTempDir, run } from '../examples/harness/tmp.js';
 // Types only: index.ts runs the benchmarks when loaded, so a value import here would be a cycle.
 import type { BenchReport, Comparison } from './index.js';
 

@@ -7,12 +7,12 @@ import { performance } from 'node:perf_hooks';
 import type { NodeParts } from '../agent/src/node/wiring.js';
 import { checkChannel } from '../agent/src/node/cycle.js';
 import { wireNode } from '../agent/src/node/wiring.js';
-import type { AgentNode } from '../test/helpers/agent-node.js';
-import { makeAgentNode } from '../test/helpers/agent-node.js';
+import type { AgentNode } from '../examples/harness/agent-node.js';
+import { makeAgentNode } from '../examples/harness/agent-node.js';
 import { isolatedGitEnv } from '../test/helpers/channel-builder.js';
-import type { GitServer } from '../test/helpers/git-server.js';
-import { startGitServer } from '../test/helpers/git-server.js';
-import { makeTempDir, removeTempDir, run } from '../test/helpers/tmp.js';
+import type { GitServer } from '../examples/harness/git-http-server.js';
+import { startGitServer } from '../examples/harness/git-http-server.js';
+import { makeTempDir, removeTempDir, run } from '../examples/harness/tmp.js';
 import type { ChannelShape, GeneratedChannel } from './generate-channel.js';
 import { DEFAULT_SHAPE, generateChannel, selfCheck } from './generate-channel.js';
 // Types only: index.ts runs the benchmarks when loaded, so a value import here would be a cycle.

@@ -13,7 +13,7 @@ import { LowdbFleetStore } from '../controller/src/store/lowdb-fleet-store.js';
 import { hashToken } from '../controller/src/tokens.js';
 import type { ReportMessage } from '../schemas/index.js';
 import { buildApp, buildChange, buildFacts, buildReport } from '../test/helpers/controller.js';
-import { makeTempDir, removeTempDir } from '../test/helpers/tmp.js';
+import { makeTempDir, removeTempDir } from '../examples/harness/tmp.js';
 // Types only: index.ts runs the benchmarks when loaded, so a value import here would be a cycle.
 import type { BenchReport, Comparison, Sample } from './index.js';
 

@@ -12,9 +12,9 @@ import * as openpgp from 'openpgp';
 import { stringify } from 'yaml';
 import { isolatedGitEnv } from '../test/helpers/channel-builder.js';
 import { sha256 } from '../test/helpers/channel-fixtures.js';
-import type { OpenpgpTestKey } from '../test/helpers/keys.js';
-import { makeOpenpgpKey, makeVerifierHome, stopGpgAgent, testEmail } from '../test/helpers/keys.js';
-import { makeTempDir, removeTempDir, run } from '../test/helpers/tmp.js';
+import type { OpenpgpTestKey } from '../examples/harness/keys.js';
+import { makeOpenpgpKey, makeVerifierHome, stopGpgAgent, testEmail } from '../examples/harness/keys.js';
+import { makeTempDir, removeTempDir, run } from '../examples/harness/tmp.js';
 
 export interface ChannelShape {
   commits: number;

@@ -6,10 +6,10 @@
  */
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import type { RunResult } from '../../test/helpers/tmp.js';
-import { run } from '../../test/helpers/tmp.js';
-import { DUCK_BIN } from '../../test/helpers/agent-node.js';
-import type { GitServer } from './git-http-server.js';
+import type { RunResult } from '../harness/tmp.js';
+import { run } from '../harness/tmp.js';
+import { DUCK_BIN } from '../harness/agent-node.js';
+import type { GitServer } from '../harness/git-http-server.js';
 
 /** The template's group without maintenance windows: every change may start at once. */
 export const DEMO_GROUP = 'canary';

@@ -1,17 +1,17 @@
 /**
  * The demo's one node: the real `duck run` from dist/ with its own config, state directory and
  * overlay in a temp dir, polling the served channel every few seconds and reporting to the
- * controller. The test helpers that drive the agent in the e2e suites (agent-node, daemon) serve
- * here too, so the demo and the tests run the agent the same way.
+ * controller. examples/harness's agent-node and daemon, which the e2e suites drive the agent with,
+ * serve here too, so the demo and the tests run the agent the same way.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HistoryEntry } from '../../agent/src/core/agent-state.js';
-import type { AgentNode } from '../../test/helpers/agent-node.js';
-import { makeAgentNode } from '../../test/helpers/agent-node.js';
-import type { Daemon, LogEvent } from '../../test/helpers/daemon.js';
-import { startDaemon } from '../../test/helpers/daemon.js';
-import type { TestKey } from '../../test/helpers/keys.js';
+import type { AgentNode } from '../harness/agent-node.js';
+import { makeAgentNode } from '../harness/agent-node.js';
+import type { Daemon, LogEvent } from '../harness/daemon.js';
+import { startDaemon } from '../harness/daemon.js';
+import type { TestKey } from '../harness/keys.js';
 import { DEMO_GROUP } from './channel-publisher.js';
 
 /** How often the demo's agent polls the channel and reports: short, so each stage is quick. */

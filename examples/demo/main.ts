@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { removeTempDir } from '../../test/helpers/tmp.js';
+import { removeTempDir } from '../harness/tmp.js';
 import { Cleanup } from './cleanup.js';
 import { Narrator, seconds } from './narrator.js';
 import { PrerequisiteError } from './prerequisites.js';

@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { buildBusyboxImage } from './busybox-image.js';
 
 export const HELLO_REPOSITORY = 'duck-example/hello';
+/** The compose project Duck's agent runs the app as (`duck-<app>`): what cleanup removes. */
+export const HELLO_PROJECT = 'duck-hello';
 export const HELLO_VERSIONS = ['1.0.0', '1.1.0', '1.2.0'] as const;
 export type HelloVersion = (typeof HELLO_VERSIONS)[number];
 /** The compose service of the example stack. */

@@ -6,17 +6,8 @@ import * as assert from 'uvu/assert';
 import { createComposeCli, detectCompose } from '../../agent/src/adapters/compose-cli.js';
 import { DuckError } from '../../schemas/errors.js';
 import type { ComposeRuntime, ComposeTarget, ServiceStatus } from '../../agent/src/ports.js';
-import {
-  describeProject,
-  dockerEvents,
-  freeHostPort,
-  mutations,
-  projectContainers,
-  removeProject,
-  requireDocker,
-  saveProjectArtifacts,
-  uniqueProjectName,
-} from '../helpers/docker.js';
+import { freeHostPort, projectContainers, removeProject } from '../../examples/harness/compose-project.js';
+import { describeProject, dockerEvents, mutations, requireDocker, saveProjectArtifacts, uniqueProjectName } from '../helpers/docker.js';
 import { buildHelloImage, HELLO_COMPOSE_FILE, HELLO_SERVICE } from '../helpers/images.js';
 
 await requireDocker();

@@ -10,9 +10,10 @@ import * as assert from 'uvu/assert';
 import { STAGE_LINE_PREFIX } from '../../examples/demo/narrator.js';
 import type { StageRecord } from '../../examples/demo/narrator.js';
 import { STAGES } from '../../examples/demo/story.js';
-import { projectContainers, requireDocker } from '../helpers/docker.js';
-import { HELLO_PROJECT } from '../helpers/hello-channel.js';
-import { run } from '../helpers/tmp.js';
+import { projectContainers } from '../../examples/harness/compose-project.js';
+import { requireDocker } from '../helpers/docker.js';
+import { HELLO_PROJECT } from '../helpers/images.js';
+import { run } from '../../examples/harness/tmp.js';
 
 await requireDocker();
 

@@ -6,12 +6,13 @@ import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startDaemon } from '../helpers/daemon.js';
+import { startDaemon } from '../../examples/harness/daemon.js';
 import { dockerEvents, mutations, requireDocker } from '../helpers/docker.js';
 import { startFileServer } from '../helpers/file-server.js';
 import type { HelloScenario } from '../helpers/hello-channel.js';
-import { HELLO_PROJECT, promoteHello, startHelloScenario, writeHelloRelease } from '../helpers/hello-channel.js';
-import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
+import { HELLO_PROJECT } from '../helpers/images.js';
+import { promoteHello, startHelloScenario, writeHelloRelease } from '../helpers/hello-channel.js';
+import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
 
 await requireDocker();
 

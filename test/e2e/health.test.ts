@@ -10,7 +10,8 @@ import { createComposeCli, detectCompose } from '../../agent/src/adapters/compos
 import { awaitHealthy, dockerExec } from '../../agent/src/apply/health.js';
 import type { ComposeRuntime, ComposeTarget } from '../../agent/src/ports.js';
 import type { Probe } from '../../schemas/index.js';
-import { freeHostPort, removeProject, requireDocker, saveProjectArtifacts, uniqueProjectName } from '../helpers/docker.js';
+import { freeHostPort, removeProject } from '../../examples/harness/compose-project.js';
+import { requireDocker, saveProjectArtifacts, uniqueProjectName } from '../helpers/docker.js';
 import { buildHelloImage, HELLO_COMPOSE_FILE, HELLO_SERVICE, type HelloVersion } from '../helpers/images.js';
 import { rejection } from '../helpers/rejection.js';
 

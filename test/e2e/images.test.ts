@@ -10,10 +10,11 @@ import { createDockerCli } from '../../agent/src/adapters/docker-cli.js';
 import type { DockerEngine } from '../../agent/src/ports.js';
 import { ensureImages, type EnsureImagesContext } from '../../agent/src/apply/images.js';
 import type { ImageSpec } from '../../schemas/index.js';
-import { freeHostPort, requireDocker, uniqueProjectName } from '../helpers/docker.js';
+import { freeHostPort } from '../../examples/harness/compose-project.js';
+import { requireDocker, uniqueProjectName } from '../helpers/docker.js';
 import { startFileServer, type FileServer } from '../helpers/file-server.js';
 import { buildBusyboxImage, imageId, saveImage } from '../helpers/images.js';
-import { makeTempDir, removeTempDir, run } from '../helpers/tmp.js';
+import { makeTempDir, removeTempDir, run } from '../../examples/harness/tmp.js';
 import { rejection } from '../helpers/rejection.js';
 
 await requireDocker();

@@ -5,11 +5,13 @@ import { appendFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { dockerEvents, mutations, projectContainers, requireDocker } from '../helpers/docker.js';
+import { projectContainers } from '../../examples/harness/compose-project.js';
+import { dockerEvents, mutations, requireDocker } from '../helpers/docker.js';
 import type { HelloScenario } from '../helpers/hello-channel.js';
-import { HELLO_PROJECT as PROJECT, promoteHello, startHelloScenario, writeHelloRelease } from '../helpers/hello-channel.js';
+import { HELLO_PROJECT as PROJECT } from '../helpers/images.js';
+import { promoteHello, startHelloScenario, writeHelloRelease } from '../helpers/hello-channel.js';
 import { startFileServer } from '../helpers/file-server.js';
-import { makeTempDir, removeTempDir, run } from '../helpers/tmp.js';
+import { makeTempDir, removeTempDir, run } from '../../examples/harness/tmp.js';
 
 await requireDocker();
 

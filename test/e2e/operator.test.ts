@@ -6,11 +6,13 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
-import type { Daemon } from '../helpers/daemon.js';
-import { startDaemon } from '../helpers/daemon.js';
-import { projectContainers, requireDocker } from '../helpers/docker.js';
+import type { Daemon } from '../../examples/harness/daemon.js';
+import { startDaemon } from '../../examples/harness/daemon.js';
+import { projectContainers } from '../../examples/harness/compose-project.js';
+import { requireDocker } from '../helpers/docker.js';
 import type { HelloScenario } from '../helpers/hello-channel.js';
-import { HELLO_PROJECT, promoteHello, startHelloScenario } from '../helpers/hello-channel.js';
+import { HELLO_PROJECT } from '../helpers/images.js';
+import { promoteHello, startHelloScenario } from '../helpers/hello-channel.js';
 
 await requireDocker();
 

@@ -8,7 +8,8 @@ import * as assert from 'uvu/assert';
 import { parse, stringify } from 'yaml';
 import { dockerEvents, mutations, requireDocker } from '../helpers/docker.js';
 import type { HelloScenario } from '../helpers/hello-channel.js';
-import { HELLO_PROJECT, promoteHello, startHelloScenario } from '../helpers/hello-channel.js';
+import { HELLO_PROJECT } from '../helpers/images.js';
+import { promoteHello, startHelloScenario } from '../helpers/hello-channel.js';
 
 await requireDocker();
 

@@ -1,11 +1,16 @@
 // Release channels (DESIGN §2) built at test time, with commits signed by openpgp.js or GnuPG
-// (§3) or not at all. A channel is a work repo plus the bare repo a git server serves.
+// (§3) or not at all. A channel is a work repo plus the bare repo a git server serves; a channel
+// host is that server with a root key, and the agent nodes that follow its channels.
 import { mkdir, rm, symlink as fsSymlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as openpgp from 'openpgp';
-import type { GpgTestKey, OpenpgpTestKey } from './keys.js';
-import { testEmail } from './keys.js';
-import { makeTempDir, removeTempDir, run, type RunOptions } from './tmp.js';
+import type { AgentNode } from '../../examples/harness/agent-node.js';
+import { makeAgentNode } from '../../examples/harness/agent-node.js';
+import type { GitServer } from '../../examples/harness/git-http-server.js';
+import { startGitServer } from '../../examples/harness/git-http-server.js';
+import type { GpgTestKey, OpenpgpTestKey } from '../../examples/harness/keys.js';
+import { makeOpenpgpKey, testEmail } from '../../examples/harness/keys.js';
+import { makeTempDir, removeTempDir, run, type RunOptions } from '../../examples/harness/tmp.js';
 
 /** `null` makes an unsigned commit. */
 export type Signer = OpenpgpTestKey | GpgTestKey | null;
@@ -176,6 +181,72 @@ export async function createChannel(opts: { serverRoot: string; name?: string })
     },
     git: (...args) => text(...args),
     dispose: () => removeTempDir(workDir),
+  };
+}
+
+/** A channel on a host's server: `url` is what a node's agent.yaml names. */
+export interface ServedChannel {
+  readonly ch: Channel;
+  readonly name: string;
+  readonly url: string;
+}
+
+/** makeAgentNode's options but the channel and the keys, which the host fills in. */
+export type HostNodeOptions = Omit<Parameters<typeof makeAgentNode>[0], 'url' | 'rootKeys'>;
+
+/**
+ * A git smart-HTTP server on a temp root, serving channels whose nodes trust one root key: what an
+ * integration suite that publishes and verifies sets up first. close() stops the server and removes
+ * every channel work repo, node and the root.
+ */
+export interface ChannelHost {
+  readonly root: string;
+  readonly server: GitServer;
+  /** The one key the host's nodes trust (agent.yaml trust.keys). */
+  readonly rootKey: OpenpgpTestKey;
+  /** A new empty channel served as `<name>.git` (default: channel-<n>). */
+  channel(name?: string): Promise<ServedChannel>;
+  /** A node following `url`, trusting the root key. */
+  node(url: string, opts?: HostNodeOptions): Promise<AgentNode>;
+  /** A new channel and a node following it, through `server` when given (another server on the same root). */
+  fresh(opts?: HostNodeOptions & { server?: GitServer }): Promise<ServedChannel & { node: AgentNode }>;
+  close(): Promise<void>;
+}
+
+export async function startChannelHost(prefix: string): Promise<ChannelHost> {
+  const root = await makeTempDir(prefix);
+  const server = await startGitServer({ root });
+  const rootKey = await makeOpenpgpKey('root');
+  const channels: Channel[] = [];
+  const nodes: AgentNode[] = [];
+  let count = 0;
+  const channel = async (name = `channel-${++count}`): Promise<ServedChannel> => {
+    const ch = await createChannel({ serverRoot: root, name });
+    channels.push(ch);
+    return { ch, name, url: server.url(`${name}.git`) };
+  };
+  const node = async (url: string, opts: HostNodeOptions = {}): Promise<AgentNode> => {
+    const made = await makeAgentNode({ url, rootKeys: [rootKey], ...opts });
+    nodes.push(made);
+    return made;
+  };
+  return {
+    root,
+    server,
+    rootKey,
+    channel,
+    node,
+    fresh: async ({ server: via, ...opts } = {}) => {
+      const served = await channel();
+      const url = via ? via.url(`${served.name}.git`) : served.url;
+      return { ...served, url, node: await node(url, opts) };
+    },
+    close: async () => {
+      await server.close();
+      for (const ch of channels) await ch.dispose();
+      for (const n of nodes) await removeTempDir(n.dir);
+      await removeTempDir(root);
+    },
   };
 }
 

@@ -2,8 +2,8 @@
 // files, and releases whose release.yaml lists the sha256 of every file.
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
-import type { Channel } from './channel-builder.js';
-import type { TestKey } from './keys.js';
+import type { Channel, Signer } from './channel-builder.js';
+import type { TestKey } from '../../examples/harness/keys.js';
 
 export function sha256(content: string | Uint8Array): string {
   return createHash('sha256').update(content).digest('hex');
@@ -50,4 +50,12 @@ export async function writeBasicChannel(ch: Channel, signers: readonly TestKey[]
   await writeChannelYaml(ch, { version: opts.version ?? 1, signers, ...(opts.freshness ? { freshness: opts.freshness } : {}) });
   await writeRelease(ch, 'shop', '1.0.0');
   await writeGroup(ch, 'production', { shop: '1.0.0' });
+}
+
+/** writeBasicChannel with `signer` as its one signer, committed signed by it and published; the commit. */
+export async function publishBasicChannel(ch: Channel, signer: Exclude<Signer, null>): Promise<string> {
+  await writeBasicChannel(ch, [signer]);
+  const oid = await ch.commit('shop 1.0.0 in production', signer);
+  await ch.publish();
+  return oid;
 }

@@ -1,10 +1,18 @@
 // A real duck-controller for tests: createApp + server.ts in this process, on 127.0.0.1, with
 // its own data directory. restart() stops it and starts a fresh one on the same port and data,
-// so whatever survives is what the store persisted.
+// so whatever survives is what the store persisted. Suites get one in their context, and agent
+// nodes that report to it.
 import { randomBytes } from 'node:crypto';
-import type { AppStatus, ChangeOutcome, ChannelStatus, NodeFacts, ReportEvent, ReportMessage } from '../../schemas/index.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { suite, type Test } from 'uvu';
+import type { AppStatus, ChangeOutcome, ChannelStatus, ControllerConfig, NodeFacts, ReportEvent, ReportMessage } from '../../schemas/index.js';
 import { startController, type RunningController, type StartOptions } from '../../controller/src/server.js';
-import { makeTempDir, removeTempDir } from './tmp.js';
+import type { AgentNode } from '../../examples/harness/agent-node.js';
+import { makeAgentNode } from '../../examples/harness/agent-node.js';
+import type { TestKey } from '../../examples/harness/keys.js';
+import { makeOpenpgpKey } from '../../examples/harness/keys.js';
+import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
 
 export interface TestControllerOptions {
   dataDir?: string;
@@ -64,6 +72,77 @@ export async function startTestController(opts: TestControllerOptions = {}): Pro
       running = await startController(options(port));
     },
   };
+}
+
+/**
+ * A uvu suite whose context holds a running test controller as `ctl`: one for the whole suite, or a
+ * fresh one for each test (`each`), so no test sees another's agents.
+ */
+export function controllerSuite<T extends object = object>(
+  name: string,
+  opts: { each?: boolean; controller?: TestControllerOptions } = {},
+): Test<T & { ctl: TestController }> {
+  const test = suite<T & { ctl: TestController }>(name, {} as T & { ctl: TestController });
+  const start = async (ctx: { ctl: TestController }): Promise<void> => {
+    ctx.ctl = await startTestController(opts.controller);
+  };
+  const stop = async (ctx: { ctl: TestController }): Promise<void> => {
+    await ctx.ctl.stop();
+  };
+  if (opts.each) {
+    test.before.each(start);
+    test.after.each(stop);
+  } else {
+    test.before(start);
+    test.after(stop);
+  }
+  return test;
+}
+
+export interface ReportingContext {
+  ctl: TestController;
+  /** The root key the nodes trust; their channel never answers. */
+  key: TestKey;
+  nodes: AgentNode[];
+}
+
+/** A controllerSuite for agents that report: a root key too, and the nodes reportingNode made are removed after. */
+export function reportingSuite(name: string, keyName: string): Test<ReportingContext> {
+  const test = controllerSuite<Omit<ReportingContext, 'ctl'>>(name);
+  test.before(async (ctx) => {
+    ctx.key = await makeOpenpgpKey(keyName);
+    ctx.nodes = [];
+  });
+  test.after(async (ctx) => {
+    for (const node of ctx.nodes) await removeTempDir(node.dir);
+  });
+  return test;
+}
+
+/** Nothing answers here: a node that only reports needs no channel. */
+const NO_CHANNEL = 'http://127.0.0.1:9/releases.git';
+
+/**
+ * A node whose config names the controller (`ctl`, else the suite's) with its enrollment token, in
+ * the config or, with `tokenFile`, in a file beside it (enrollTokenFile); `controller` adds to that
+ * section and `channelToken` is the channel's token.
+ */
+export async function reportingNode(
+  ctx: ReportingContext,
+  opts: { ctl?: TestController; tokenFile?: boolean; controller?: Partial<ControllerConfig>; channelToken?: string } = {},
+): Promise<AgentNode> {
+  const ctl = opts.ctl ?? ctx.ctl;
+  const enrollment = opts.tokenFile ? { enrollTokenFile: 'enroll-token' } : { enrollToken: ctl.enrollToken };
+  const node = await makeAgentNode({
+    url: NO_CHANNEL,
+    rootKeys: [ctx.key],
+    token: opts.channelToken,
+    controller: { url: ctl.url, ...enrollment, interval: '1h', ...opts.controller },
+  });
+  ctx.nodes.push(node);
+  if (opts.tokenFile) await writeFile(join(node.dir, 'enroll-token'), `${ctl.enrollToken}
+`);
+  return node;
 }
 
 /** GET with the admin token; throws with the status and body on anything but 2xx. */

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { create } from 'tar';
-import { makeTempDir, removeTempDir } from './tmp.js';
+import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
 
 export interface SavedImageSpec {
   /** repo:tag, as `docker save repo:tag` records it in RepoTags. */

@@ -1,39 +1,15 @@
 /**
  * Docker for the e2e tier: is an engine there (and fail loudly when it is not), what did Docker do
- * to a compose project (its events, to count mutations), and cleanup that leaves nothing behind.
+ * to a compose project (its events, to count mutations), and what its containers said when a test
+ * failed. Listing and removing a project is examples/harness/compose-project.ts, which the demo shares.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { docker, lines, PROJECT_LABEL, projectContainers } from '../../examples/harness/compose-project.js';
 
 const run = promisify(execFile);
-const PROJECT_LABEL = 'com.docker.compose.project';
-
-async function docker(args: string[], timeoutMs = 60_000): Promise<string> {
-  try {
-    const { stdout } = await run('docker', args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
-    return stdout;
-  } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr?.trim();
-    throw new Error(`docker ${args.slice(0, 2).join(' ')} failed: ${stderr || (err as Error).message}`, { cause: err });
-  }
-}
-
-function lines(text: string): string[] {
-  return text.split('\n').map((l) => l.trim()).filter(Boolean);
-}
-
-/** True when a Docker engine answers `docker info`. */
-export async function dockerAvailable(): Promise<boolean> {
-  try {
-    await docker(['info', '--format', '{{.ServerVersion}}'], 20_000);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Call at the top of every e2e suite. A missing engine is an error, never a skip: an e2e test that
@@ -55,19 +31,6 @@ export async function requireDocker(): Promise<void> {
 export function uniqueProjectName(prefix: string): string {
   const suffix = `${process.pid.toString(36)}${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
   return `${prefix}-${suffix}`.toLowerCase().replace(/[^a-z0-9_-]/g, '-');
-}
-
-/** A TCP port free on 127.0.0.1 right now, to publish a container port on. */
-export async function freeHostPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no TCP port from the kernel');
-  return address.port;
 }
 
 export type DockerEventType = 'container' | 'network' | 'volume';
@@ -155,27 +118,6 @@ function parseEvent(line: string): DockerEvent | null {
     time: new Date(Math.floor(Number(raw.timeNano ?? 0) / 1e6)),
     attributes,
   };
-}
-
-/** The ids of a project's containers (all of them, stopped too). */
-export async function projectContainers(project: string): Promise<string[]> {
-  return lines(await docker(['ps', '-a', '-q', '--no-trunc', '--filter', `label=${PROJECT_LABEL}=${project}`]));
-}
-
-/**
- * Removes everything compose made for `project`: containers, networks and (unless told not to)
- * volumes. For test cleanup; safe to call when nothing is left.
- */
-export async function removeProject(project: string, options: { volumes?: boolean } = {}): Promise<void> {
-  const filter = `label=${PROJECT_LABEL}=${project}`;
-  const containers = await projectContainers(project);
-  if (containers.length > 0) await docker(['rm', '--force', '--volumes', ...containers]);
-  const networks = lines(await docker(['network', 'ls', '-q', '--filter', filter]));
-  if (networks.length > 0) await docker(['network', 'rm', ...networks]);
-  if (options.volumes !== false) {
-    const volumes = lines(await docker(['volume', 'ls', '-q', '--filter', filter]));
-    if (volumes.length > 0) await docker(['volume', 'rm', '--force', ...volumes]);
-  }
 }
 
 /** Where a named volume's files are on this host (the tests run as root beside the engine). */

@@ -1,22 +1,20 @@
-// The hello example published as a signed release channel: what the e2e suites and the demo
-// drive the real agent with. Each release pins its image by tag and image id.
+// The hello example published as a signed release channel: what the e2e suites and the
+// apply-downtime bench drive the real agent with. Each release pins its image by tag and image id.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { AgentState } from '../../agent/src/core/agent-state.js';
+import type { AgentNode } from '../../examples/harness/agent-node.js';
+import { freeHostPort, removeProject } from '../../examples/harness/compose-project.js';
+import type { GitServer } from '../../examples/harness/git-http-server.js';
+import type { OpenpgpTestKey } from '../../examples/harness/keys.js';
 import type { HelloVersion } from '../../examples/hello/app.js';
-import { buildHelloImage, helloComposeYaml, helloImageTag } from '../../examples/hello/app.js';
-import type { AgentNode } from './agent-node.js';
-import { makeAgentNode } from './agent-node.js';
+import { buildHelloImage, helloComposeYaml, helloImageTag, HELLO_PROJECT } from '../../examples/hello/app.js';
+import { readAgentState } from './agent-state.js';
 import type { Channel, Signer } from './channel-builder.js';
-import { createChannel } from './channel-builder.js';
+import { startChannelHost } from './channel-builder.js';
 import { sha256, writeChannelYaml } from './channel-fixtures.js';
-import { freeHostPort, removeProject, volumeMountpoint } from './docker.js';
-import type { GitServer } from './git-server.js';
-import { startGitServer } from './git-server.js';
-import type { OpenpgpTestKey } from './keys.js';
-import { makeOpenpgpKey } from './keys.js';
-import { makeTempDir, removeTempDir } from './tmp.js';
+import { volumeMountpoint } from './docker.js';
 
 export interface HelloReleaseOptions {
   imageId: string;
@@ -74,23 +72,20 @@ export interface HelloScenario {
   close(): Promise<void>;
 }
 
-export const HELLO_PROJECT = 'duck-hello';
-
 export async function startHelloScenario(opts: { prefix: string; releases: Record<string, Omit<HelloReleaseOptions, 'imageId'>> }): Promise<HelloScenario> {
   await removeProject(HELLO_PROJECT);
-  const root = await makeTempDir(opts.prefix);
-  const server = await startGitServer({ root });
-  const key = await makeOpenpgpKey('root');
-  const ch = await createChannel({ serverRoot: root, name: 'hello' });
+  const host = await startChannelHost(opts.prefix);
+  const key = host.rootKey;
+  const { ch, url } = await host.channel('hello');
   await writeChannelYaml(ch, { version: 1, signers: [key] });
   for (const [version, release] of Object.entries(opts.releases)) {
     await writeHelloRelease(ch, version, { ...release, imageId: await buildHelloImage(version as HelloVersion) });
   }
-  const node = await makeAgentNode({ url: server.url('hello.git'), rootKeys: [key] });
+  const node = await host.node(url);
   const port = await freeHostPort();
   const scenario: HelloScenario = {
-    root,
-    server,
+    root: host.root,
+    server: host.server,
     key,
     ch,
     node,
@@ -99,13 +94,10 @@ export async function startHelloScenario(opts: { prefix: string; releases: Recor
     served: async () => (await (await fetch(`http://127.0.0.1:${port}/version.txt`)).text()).trim(),
     dataFile: (name) => join(node.stateDir, 'apps', 'hello', 'data', 'web', name),
     volumeStartsLog: async () => readFile(join(await volumeMountpoint(`${HELLO_PROJECT}_state`), 'starts.log'), 'utf8'),
-    readState: async () => JSON.parse(await readFile(join(node.stateDir, 'state.json'), 'utf8')) as AgentState,
+    readState: () => readAgentState(node.stateDir),
     close: async () => {
       await removeProject(HELLO_PROJECT);
-      await server.close();
-      await ch.dispose();
-      await removeTempDir(root);
-      await removeTempDir(node.dir);
+      await host.close();
     },
   };
   await scenario.writeOverlay();

@@ -7,11 +7,11 @@ import type { ChainResult } from '../../agent/src/channel/accept-chain.js';
 import { acceptChain } from '../../agent/src/channel/accept-chain.js';
 import { readPublicKey, fingerprintOf, type TrustedKey } from '../../agent/src/channel/signature.js';
 import { openLocalRepo } from '../../agent/src/release/local-repo.js';
-import type { DuckResult } from './agent-node.js';
-import { DUCK_BIN, duckResultOf } from './agent-node.js';
+import type { DuckResult } from '../../examples/harness/agent-node.js';
+import { DUCK_BIN, duckResultOf } from '../../examples/harness/agent-node.js';
 import { isolatedGitEnv } from './channel-builder.js';
-import type { OpenpgpTestKey, TestKey } from './keys.js';
-import { run } from './tmp.js';
+import type { OpenpgpTestKey, TestKey } from '../../examples/harness/keys.js';
+import { run } from '../../examples/harness/tmp.js';
 
 export type CliResult = DuckResult;
 

@@ -2,13 +2,8 @@
 // config and state file: enrollment, delivery exactly once across a controller outage, the
 // outbox cap, and a dead controller that never slows the reconcile path.
 import { randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parse, stringify } from 'yaml';
 import type { NodeFacts, ReportEvent } from '../../schemas/index.js';
-import type { HistoryEntry } from '../../agent/src/core/agent-state.js';
 import { readEnrollToken } from '../../agent/src/node/config.js';
 import { statusOf } from '../../agent/src/node/telemetry.js';
 import { ensureEnrolled } from '../../agent/src/report/enrollment.js';
@@ -17,40 +12,16 @@ import { wireNode } from '../../agent/src/node/wiring.js';
 import type { Logger } from '../../agent/src/ports.js';
 import type { Reporter } from '../../agent/src/report/reporter.js';
 import { createReporter } from '../../agent/src/report/reporter.js';
-import type { AgentNode } from '../helpers/agent-node.js';
-import { makeAgentNode } from '../helpers/agent-node.js';
-import type { TestController } from '../helpers/controller.js';
-import { adminJson, buildFacts, startTestController } from '../helpers/controller.js';
-import type { TestKey } from '../helpers/keys.js';
-import { makeOpenpgpKey } from '../helpers/keys.js';
-import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
+import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
+import { historyEntry } from '../helpers/agent-state.js';
+import { adminJson, buildFacts, reportingNode, reportingSuite, startTestController } from '../helpers/controller.js';
 
 interface AgentView {
   agent: { agentId: string };
   events: ReportEvent[];
 }
 
-const Report = suite<{ key: TestKey; ctl: TestController; nodes: AgentNode[] }>('agent reporter', { key: null!, ctl: null!, nodes: [] });
-
-Report.before(async (ctx) => {
-  ctx.key = await makeOpenpgpKey('report-root');
-  ctx.ctl = await startTestController();
-});
-Report.after(async (ctx) => {
-  await ctx.ctl.stop();
-  for (const n of ctx.nodes) await removeTempDir(n.dir);
-});
-
-/** A node whose channel is unreachable (the reporter needs none) and whose config names the controller. */
-async function nodeFor(ctx: { key: TestKey; ctl: TestController; nodes: AgentNode[] }, controller: Record<string, unknown> = {}): Promise<AgentNode> {
-  const node = await makeAgentNode({ url: 'http://127.0.0.1:9/releases.git', rootKeys: [ctx.key] });
-  ctx.nodes.push(node);
-  const config = parse(await readFile(node.configFile, 'utf8')) as Record<string, unknown>;
-  await writeFile(join(node.dir, 'enroll-token'), `${ctx.ctl.enrollToken}\n`);
-  config.controller = { url: ctx.ctl.url, enrollTokenFile: 'enroll-token', interval: '1h', ...controller };
-  await writeFile(node.configFile, stringify(config));
-  return node;
-}
+const Report = reportingSuite('agent reporter', 'report-root');
 
 const FACTS: NodeFacts = buildFacts();
 const fastRetry = { minMs: 20, maxMs: 100 };
@@ -78,7 +49,7 @@ async function addHistory(agent: NodeParts, n: number): Promise<string[]> {
   const ids: string[] = [];
   await agent.state.update((s) => {
     for (let i = 0; i < n; i++) {
-      const entry: HistoryEntry = { id: randomUUID(), at: new Date().toISOString(), app: 'shop', from: '1.0.0', to: '1.0.0', outcome: 'backup', reason: `duck backup ${i}` };
+      const entry = historyEntry({ id: randomUUID(), at: new Date().toISOString(), from: '1.0.0', to: '1.0.0', outcome: 'backup', reason: `duck backup ${i}` });
       s.history.push(entry);
       ids.push(entry.id);
     }
@@ -96,7 +67,7 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
 }
 
 Report('enrolls once and keeps its id and token: a second start does not enroll again', async (ctx) => {
-  const node = await nodeFor(ctx);
+  const node = await reportingNode(ctx, { tokenFile: true });
   const log: string[] = [];
   const first = await wireNode({ configFile: node.configFile });
   await (await reporterFor(first, log)).stop(5_000);
@@ -117,7 +88,7 @@ Report('events that happen while the controller is down arrive exactly once afte
   const dataDir = await makeTempDir('duck-report-ctl-');
   const first = await startTestController({ dataDir });
   const port = Number(new URL(first.url).port);
-  const node = await nodeFor({ ...ctx, ctl: first });
+  const node = await reportingNode(ctx, { ctl: first, tokenFile: true });
   const agent = await wireNode({ configFile: node.configFile });
   const log: string[] = [];
   const reporter = await reporterFor(agent, log);
@@ -149,7 +120,7 @@ Report('events that happen while the controller is down arrive exactly once afte
 });
 
 Report('a dead controller does not slow the reconcile path: queueing returns at once', async (ctx) => {
-  const node = await nodeFor(ctx, { url: 'http://127.0.0.1:9' });
+  const node = await reportingNode(ctx, { tokenFile: true, controller: { url: 'http://127.0.0.1:9' } });
   const agent = await wireNode({ configFile: node.configFile });
   const reporter = await reporterFor(agent);
   reporter.start();
@@ -168,7 +139,7 @@ Report('a dead controller does not slow the reconcile path: queueing returns at 
 });
 
 Report('past the outbox cap the oldest events are dropped, and the drop is reported once', async (ctx) => {
-  const node = await nodeFor(ctx, { outboxLimit: 5 });
+  const node = await reportingNode(ctx, { tokenFile: true, controller: { outboxLimit: 5 } });
   const agent = await wireNode({ configFile: node.configFile });
   const ids = await addHistory(agent, 12);
   const reporter = await reporterFor(agent);

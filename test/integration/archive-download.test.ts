@@ -8,7 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { downloadArchive, progressPrinter, type DownloadOptions, type DownloadProgress } from '../../agent/src/apply/archive-download.js';
 import { startFileServer, type FileServer } from '../helpers/file-server.js';
-import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
+import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
 import { rejection } from '../helpers/rejection.js';
 
 interface Ctx {

@@ -14,7 +14,7 @@ import type { TreeFacts } from '../../agent/src/apply/tree-copy.js';
 import { hashTree } from '../../agent/src/apply/tree-copy.js';
 import type { DuckErrorCode } from '../../schemas/errors.js';
 import { rejection } from '../helpers/rejection.js';
-import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
+import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
 
 interface Ctx {
   root: string;

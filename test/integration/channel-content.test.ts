@@ -7,61 +7,36 @@ import { checkChannel } from '../../agent/src/node/cycle.js';
 import type { NodeParts } from '../../agent/src/node/wiring.js';
 import { wireNode } from '../../agent/src/node/wiring.js';
 import type { DuckError } from '../../schemas/errors.js';
-import type { Channel } from '../helpers/channel-builder.js';
-import { createChannel } from '../helpers/channel-builder.js';
-import { sha256, writeBasicChannel, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
-import type { AgentNode } from '../helpers/agent-node.js';
-import { makeAgentNode } from '../helpers/agent-node.js';
-import type { GitServer } from '../helpers/git-server.js';
-import { startGitServer } from '../helpers/git-server.js';
-import type { OpenpgpTestKey } from '../helpers/keys.js';
-import { makeOpenpgpKey, revokeOpenpgpKey } from '../helpers/keys.js';
-import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
+import type { AgentNode } from '../../examples/harness/agent-node.js';
+import type { GitServer } from '../../examples/harness/git-http-server.js';
+import { startGitServer } from '../../examples/harness/git-http-server.js';
+import type { OpenpgpTestKey } from '../../examples/harness/keys.js';
+import { makeOpenpgpKey, revokeOpenpgpKey } from '../../examples/harness/keys.js';
+import { readAgentState, writeAgentState } from '../helpers/agent-state.js';
+import type { ChannelHost } from '../helpers/channel-builder.js';
+import { startChannelHost } from '../helpers/channel-builder.js';
+import { publishBasicChannel, sha256, writeBasicChannel, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
 
 interface Ctx {
-  root: string;
-  server: GitServer;
+  host: ChannelHost;
+  /** A second server on the host's root that wants the channel token. */
   tokenServer: GitServer;
   rootKey: OpenpgpTestKey;
-  count: number;
 }
 
 const Content = suite<Ctx>('channel content', {} as Ctx);
 const TOKEN = 's3cret-channel-token';
 
 Content.before(async (ctx) => {
-  ctx.root = await makeTempDir('duck-content-');
-  ctx.server = await startGitServer({ root: ctx.root });
-  ctx.tokenServer = await startGitServer({ root: ctx.root, token: TOKEN });
-  ctx.rootKey = await makeOpenpgpKey('root');
-  ctx.count = 0;
+  ctx.host = await startChannelHost('duck-content-');
+  ctx.tokenServer = await startGitServer({ root: ctx.host.root, token: TOKEN });
+  ctx.rootKey = ctx.host.rootKey;
 });
 
 Content.after(async (ctx) => {
-  await ctx.server.close();
   await ctx.tokenServer.close();
-  await removeTempDir(ctx.root);
+  await ctx.host.close();
 });
-
-async function fresh(ctx: Ctx, opts: { limits?: { maxFileBytes?: number; maxFetchBytes?: number }; token?: boolean } = {}) {
-  const name = `content-${++ctx.count}`;
-  const ch = await createChannel({ serverRoot: ctx.root, name });
-  const server = opts.token ? ctx.tokenServer : ctx.server;
-  const node = await makeAgentNode({
-    url: server.url(`${name}.git`),
-    rootKeys: [ctx.rootKey],
-    ...(opts.limits ? { limits: opts.limits } : {}),
-    ...(opts.token ? { token: TOKEN } : {}),
-  });
-  return { ch, node, server };
-}
-
-async function publishBasic(ch: Channel, key: OpenpgpTestKey): Promise<string> {
-  await writeBasicChannel(ch, [key]);
-  const oid = await ch.commit('channel', key);
-  await ch.publish();
-  return oid;
-}
 
 async function refusal(node: AgentNode): Promise<{ reason: string; message: string }> {
   const r = await node.duck('verify', '--json');
@@ -70,7 +45,7 @@ async function refusal(node: AgentNode): Promise<{ reason: string; message: stri
 }
 
 Content('refuses a schema error with invalid, naming the file, line, column and field', async (ctx) => {
-  const { ch, node } = await fresh(ctx);
+  const { ch, node } = await ctx.host.fresh();
   await writeBasicChannel(ch, [ctx.rootKey]);
   await ch.write('groups/production.yaml', 'apps:\n  shop: 1.0.0\nwindows:\n  - days: [sat]\n    start: "2am"\n    duration: 3h\n');
   await ch.commit('bad window', ctx.rootKey);
@@ -81,7 +56,7 @@ Content('refuses a schema error with invalid, naming the file, line, column and 
 });
 
 Content('refuses a window in an unknown time zone with invalid, never a silent UTC', async (ctx) => {
-  const { ch, node } = await fresh(ctx);
+  const { ch, node } = await ctx.host.fresh();
   await writeBasicChannel(ch, [ctx.rootKey]);
   await writeGroup(ch, 'production', { shop: '1.0.0' }, { windows: [{ days: ['sat'], start: '02:00', duration: '3h', timezone: 'Mars/Olympus' }] });
   await ch.commit('bad zone', ctx.rootKey);
@@ -92,7 +67,7 @@ Content('refuses a window in an unknown time zone with invalid, never a silent U
 });
 
 Content('refuses an unknown key in a release with invalid at its line', async (ctx) => {
-  const { ch, node } = await fresh(ctx);
+  const { ch, node } = await ctx.host.fresh();
   await writeBasicChannel(ch, [ctx.rootKey]);
   await writeRelease(ch, 'shop', '1.0.0', undefined, { colour: 'blue' });
   await ch.commit('unknown key', ctx.rootKey);
@@ -103,7 +78,7 @@ Content('refuses an unknown key in a release with invalid at its line', async (c
 });
 
 Content('refuses a group that pins a version the channel does not have', async (ctx) => {
-  const { ch, node } = await fresh(ctx);
+  const { ch, node } = await ctx.host.fresh();
   await writeBasicChannel(ch, [ctx.rootKey]);
   await writeGroup(ch, 'production', { shop: '9.9.9' });
   await ch.commit('missing version', ctx.rootKey);
@@ -114,7 +89,7 @@ Content('refuses a group that pins a version the channel does not have', async (
 });
 
 Content('refuses a release file path that escapes its directory with unsafe-path', async (ctx) => {
-  const { ch, node } = await fresh(ctx);
+  const { ch, node } = await ctx.host.fresh();
   await writeBasicChannel(ch, [ctx.rootKey]);
   await ch.write('releases/shop/1.0.0/release.yaml', `app: shop\nversion: 1.0.0\nfiles:\n  ../../../etc/passwd: ${'a'.repeat(64)}\n`);
   await ch.commit('escape', ctx.rootKey);
@@ -123,7 +98,7 @@ Content('refuses a release file path that escapes its directory with unsafe-path
 });
 
 Content('refuses a symbolic link inside a release with unsafe-path', async (ctx) => {
-  const { ch, node } = await fresh(ctx);
+  const { ch, node } = await ctx.host.fresh();
   await writeBasicChannel(ch, [ctx.rootKey]);
   await ch.symlink('releases/shop/1.0.0/secrets', '/etc/shadow');
   await ch.commit('symlink', ctx.rootKey);
@@ -134,8 +109,8 @@ Content('refuses a symbolic link inside a release with unsafe-path', async (ctx)
 });
 
 Content('refuses a release file whose bytes do not match its listed sha256 with digest-mismatch', async (ctx) => {
-  const { ch, node } = await fresh(ctx);
-  await publishBasic(ch, ctx.rootKey);
+  const { ch, node } = await ctx.host.fresh();
+  await publishBasicChannel(ch, ctx.rootKey);
   await ch.write('releases/shop/1.0.0/compose.yaml', 'services:\n  web:\n    image: evil/miner\n');
   await ch.commit('tampered compose', ctx.rootKey);
   await ch.publish();
@@ -145,7 +120,7 @@ Content('refuses a release file whose bytes do not match its listed sha256 with 
 });
 
 Content('refuses a channel file over the size cap with too-large', async (ctx) => {
-  const { ch, node } = await fresh(ctx, { limits: { maxFileBytes: 4096 } });
+  const { ch, node } = await ctx.host.fresh({ limits: { maxFileBytes: 4096 } });
   await writeBasicChannel(ch, [ctx.rootKey]);
   const big = 'x'.repeat(10_000);
   await writeRelease(ch, 'shop', '1.0.0', { 'compose.yaml': 'services: {}\n', 'big.txt': big });
@@ -158,7 +133,7 @@ Content('refuses a channel file over the size cap with too-large', async (ctx) =
 });
 
 Content('refuses a channel download over the fetch cap with too-large', async (ctx) => {
-  const { ch, node } = await fresh(ctx, { limits: { maxFetchBytes: 2048 } });
+  const { ch, node } = await ctx.host.fresh({ limits: { maxFetchBytes: 2048 } });
   await writeBasicChannel(ch, [ctx.rootKey]);
   await writeRelease(ch, 'shop', '1.0.0', { 'compose.yaml': 'services: {}\n', 'noise.bin': randomText(64_000) });
   await ch.commit('large pack', ctx.rootKey);
@@ -167,7 +142,7 @@ Content('refuses a channel download over the fetch cap with too-large', async (c
 });
 
 Content('reports a channel older than its freshness as stale, still accepted', async (ctx) => {
-  const { ch, node } = await fresh(ctx);
+  const { ch, node } = await ctx.host.fresh();
   await writeBasicChannel(ch, [ctx.rootKey], { freshness: '1d' });
   const oid = await ch.commit('old', ctx.rootKey, { date: new Date(Date.now() - 3 * 86_400_000) });
   await ch.publish();
@@ -179,7 +154,7 @@ Content('reports a channel older than its freshness as stale, still accepted', a
 });
 
 Content('judges key expiry by the agent clock, not by the commit date', async (ctx) => {
-  const { ch, node } = await fresh(ctx);
+  const { ch, node } = await ctx.host.fresh();
   const shortLived = await makeOpenpgpKey('short-lived', { expiresInSeconds: 3600 });
   await writeBasicChannel(ch, [shortLived]);
   await ch.commit('vouch', ctx.rootKey);
@@ -198,7 +173,7 @@ Content('judges key expiry by the agent clock, not by the commit date', async (c
 });
 
 Content('refuses a commit signed by a key the channel has since revoked', async (ctx) => {
-  const { ch, node } = await fresh(ctx);
+  const { ch, node } = await ctx.host.fresh();
   const bot = await makeOpenpgpKey('bot');
   await writeBasicChannel(ch, [bot]);
   await ch.commit('vouch', ctx.rootKey);
@@ -214,8 +189,8 @@ Content('refuses a commit signed by a key the channel has since revoked', async 
 });
 
 Content('refuses to decide when the clock went back behind a time already seen', async (ctx) => {
-  const { ch, node } = await fresh(ctx);
-  await publishBasic(ch, ctx.rootKey);
+  const { ch, node } = await ctx.host.fresh();
+  await publishBasicChannel(ch, ctx.rootKey);
   const now = Date.now();
   assert.ok((await verify(await wireNode({ configFile: node.configFile, clock: () => new Date(now) }))).anchor);
   const err = await verify(await wireNode({ configFile: node.configFile, clock: () => new Date(now - 3600_000) })).then(
@@ -226,31 +201,31 @@ Content('refuses to decide when the clock went back behind a time already seen',
 });
 
 Content('a poll where the tip has not moved costs one ref request and no pack', async (ctx) => {
-  const { ch, node, server } = await fresh(ctx);
-  await publishBasic(ch, ctx.rootKey);
+  const { ch, node, name } = await ctx.host.fresh();
+  await publishBasicChannel(ch, ctx.rootKey);
   assert.is((await node.duck('verify')).code, 0);
-  server.resetLog();
+  ctx.host.server.resetLog();
   const r = await node.duck('verify', '--json');
   assert.is(r.code, 0, r.stderr);
   assert.is(r.json?.fetched, false);
-  const mine = server.requests.filter((q) => q.path.includes(`content-${ctx.count}.git`));
+  const mine = ctx.host.server.requests.filter((q) => q.path.includes(`/${name}.git`));
   assert.is(mine.length, 1, JSON.stringify(mine));
   assert.is(mine[0]!.method, 'GET');
 });
 
 Content('fetches with the channel token, without a 401 round trip', async (ctx) => {
-  const { ch, node, server } = await fresh(ctx, { token: true });
-  await publishBasic(ch, ctx.rootKey);
-  server.resetLog();
+  const { ch, node } = await ctx.host.fresh({ server: ctx.tokenServer, token: TOKEN });
+  await publishBasicChannel(ch, ctx.rootKey);
+  ctx.tokenServer.resetLog();
   const r = await node.duck('verify', '--json');
   assert.is(r.code, 0, r.stderr);
-  assert.ok(server.requests.length > 0);
-  assert.ok(server.requests.every((q) => q.status !== 401), JSON.stringify(server.requests));
+  assert.ok(ctx.tokenServer.requests.length > 0);
+  assert.ok(ctx.tokenServer.requests.every((q) => q.status !== 401), JSON.stringify(ctx.tokenServer.requests));
 });
 
 Content('re-fetches a deleted or corrupted clone and verifies it again from the anchor', async (ctx) => {
-  const { ch, node } = await fresh(ctx);
-  const first = await publishBasic(ch, ctx.rootKey);
+  const { ch, node } = await ctx.host.fresh();
+  const first = await publishBasicChannel(ch, ctx.rootKey);
   assert.is((await node.duck('verify')).code, 0);
   await rm(`${node.stateDir}/channel.git`, { recursive: true });
   await writeRelease(ch, 'shop', '1.1.0');
@@ -273,19 +248,18 @@ Content('re-fetches a deleted or corrupted clone and verifies it again from the 
 });
 
 Content('takes a commit signature from the cache instead of verifying it twice', async (ctx) => {
-  const { ch, node } = await fresh(ctx);
-  await publishBasic(ch, ctx.rootKey);
+  const { ch, node } = await ctx.host.fresh();
+  await publishBasicChannel(ch, ctx.rootKey);
   assert.is((await node.duck('verify')).code, 0);
   await ch.write('releases/shop/1.0.0/compose.yaml', 'services: {}\n');
   const tip = await ch.commit('tampered', ctx.rootKey);
   await ch.publish();
   assert.is((await refusal(node)).reason, 'digest-mismatch');
   // The tip's good signature is now a cached fact; overwrite it to see the next walk use it.
-  const stateFile = `${node.stateDir}/state.json`;
-  const state = JSON.parse(await readFile(stateFile, 'utf8')) as { channel: { verified: Record<string, { valid: boolean; message?: string }> } };
+  const state = await readAgentState(node.stateDir);
   assert.is(state.channel.verified[tip]?.valid, true);
   state.channel.verified[tip] = { ...state.channel.verified[tip]!, valid: false, message: 'marked bad in the cache' };
-  await writeFile(stateFile, JSON.stringify(state));
+  await writeAgentState(node.stateDir, state);
   const r = await refusal(node);
   assert.is(r.reason, 'bad-signature');
   assert.is(r.message, 'marked bad in the cache');

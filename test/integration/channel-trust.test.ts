@@ -2,49 +2,34 @@
 // with commits signed at test time by openpgp.js and by GnuPG.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Channel } from '../helpers/channel-builder.js';
-import { createChannel } from '../helpers/channel-builder.js';
+import type { AgentNode } from '../../examples/harness/agent-node.js';
+import type { GpgTestKey, OpenpgpTestKey } from '../../examples/harness/keys.js';
+import { makeGpgKey, makeOpenpgpKey, stopGpgAgent } from '../../examples/harness/keys.js';
+import { readAgentState } from '../helpers/agent-state.js';
+import type { ChannelHost } from '../helpers/channel-builder.js';
+import { startChannelHost } from '../helpers/channel-builder.js';
 import { writeBasicChannel, writeChannelYaml, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
-import type { AgentNode } from '../helpers/agent-node.js';
-import { makeAgentNode } from '../helpers/agent-node.js';
-import type { GitServer } from '../helpers/git-server.js';
-import { startGitServer } from '../helpers/git-server.js';
-import type { GpgTestKey, OpenpgpTestKey } from '../helpers/keys.js';
-import { makeGpgKey, makeOpenpgpKey, stopGpgAgent } from '../helpers/keys.js';
-import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
 
 interface Ctx {
-  root: string;
-  server: GitServer;
+  host: ChannelHost;
   rootKey: OpenpgpTestKey;
   botKey: OpenpgpTestKey;
   gpgKey: GpgTestKey;
-  count: number;
 }
 
 const Trust = suite<Ctx>('channel trust', {} as Ctx);
 
 Trust.before(async (ctx) => {
-  ctx.root = await makeTempDir('duck-trust-');
-  ctx.server = await startGitServer({ root: ctx.root });
-  ctx.rootKey = await makeOpenpgpKey('root');
+  ctx.host = await startChannelHost('duck-trust-');
+  ctx.rootKey = ctx.host.rootKey;
   ctx.botKey = await makeOpenpgpKey('release-bot');
   ctx.gpgKey = await makeGpgKey('maintainer');
-  ctx.count = 0;
 });
 
 Trust.after(async (ctx) => {
-  await ctx.server.close();
+  await ctx.host.close();
   await stopGpgAgent(ctx.gpgKey.gnupgHome);
-  await removeTempDir(ctx.root);
 });
-
-async function fresh(ctx: Ctx): Promise<{ ch: Channel; node: AgentNode }> {
-  const name = `trust-${++ctx.count}`;
-  const ch = await createChannel({ serverRoot: ctx.root, name });
-  const node = await makeAgentNode({ url: ctx.server.url(`${name}.git`), rootKeys: [ctx.rootKey] });
-  return { ch, node };
-}
 
 async function verify(node: AgentNode) {
   const r = await node.duck('verify', '--json');
@@ -52,7 +37,7 @@ async function verify(node: AgentNode) {
 }
 
 Trust('accepts a channel whose commit the agent root key signed with openpgp.js', async (ctx) => {
-  const { ch, node } = await fresh(ctx);
+  const { ch, node } = await ctx.host.fresh();
   await writeBasicChannel(ch, [ctx.botKey]);
   const oid = await ch.commit('first release', ctx.rootKey);
   await ch.publish();
@@ -63,7 +48,7 @@ Trust('accepts a channel whose commit the agent root key signed with openpgp.js'
 });
 
 Trust('accepts GnuPG and openpgp.js signatures over messages with CRLF, trailing spaces and non-ASCII text', async (ctx) => {
-  const { ch, node } = await fresh(ctx);
+  const { ch, node } = await ctx.host.fresh();
   await writeBasicChannel(ch, [ctx.botKey, ctx.gpgKey]);
   await ch.commit('setup', ctx.rootKey);
   await writeRelease(ch, 'shop', '1.1.0');
@@ -85,7 +70,7 @@ Trust('accepts GnuPG and openpgp.js signatures over messages with CRLF, trailing
 });
 
 Trust('refuses an unsigned tip with unsigned and keeps the last accepted commit', async (ctx) => {
-  const { ch, node } = await fresh(ctx);
+  const { ch, node } = await ctx.host.fresh();
   await writeBasicChannel(ch, [ctx.botKey]);
   const good = await ch.commit('signed', ctx.rootKey);
   await ch.publish();
@@ -103,7 +88,7 @@ Trust('refuses an unsigned tip with unsigned and keeps the last accepted commit'
 });
 
 Trust('refuses a tip signed by a key no policy lists with untrusted-signer naming its fingerprint', async (ctx) => {
-  const { ch, node } = await fresh(ctx);
+  const { ch, node } = await ctx.host.fresh();
   const stranger = await makeOpenpgpKey('stranger');
   await writeBasicChannel(ch, [ctx.botKey]);
   await ch.commit('signed', ctx.rootKey);
@@ -118,7 +103,7 @@ Trust('refuses a tip signed by a key no policy lists with untrusted-signer namin
 });
 
 Trust('passes over unsigned intermediate commits when the tip is signed', async (ctx) => {
-  const { ch, node } = await fresh(ctx);
+  const { ch, node } = await ctx.host.fresh();
   await writeBasicChannel(ch, [ctx.botKey]);
   await ch.commit('wip', null);
   await writeRelease(ch, 'shop', '1.1.0');
@@ -137,7 +122,7 @@ Trust('passes over unsigned intermediate commits when the tip is signed', async 
 });
 
 Trust('rotates keys through channel.yaml: the old key adds a new one, which then signs releases', async (ctx) => {
-  const { ch, node } = await fresh(ctx);
+  const { ch, node } = await ctx.host.fresh();
   const next = await makeOpenpgpKey('next-bot');
   await writeBasicChannel(ch, [ctx.botKey]);
   await ch.commit('start', ctx.rootKey);
@@ -165,7 +150,7 @@ Trust('rotates keys through channel.yaml: the old key adds a new one, which then
 });
 
 Trust('refuses a commit whose new signer vouches for itself', async (ctx) => {
-  const { ch, node } = await fresh(ctx);
+  const { ch, node } = await ctx.host.fresh();
   const intruder = await makeOpenpgpKey('intruder');
   await writeBasicChannel(ch, [ctx.botKey]);
   await ch.commit('start', ctx.rootKey);
@@ -179,7 +164,7 @@ Trust('refuses a commit whose new signer vouches for itself', async (ctx) => {
 });
 
 Trust('refuses a channel.yaml change that does not grow its version with trust-rollback', async (ctx) => {
-  const { ch, node } = await fresh(ctx);
+  const { ch, node } = await ctx.host.fresh();
   const extra = await makeOpenpgpKey('extra');
   await writeBasicChannel(ch, [ctx.botKey], { version: 5 });
   await ch.commit('v5', ctx.rootKey);
@@ -194,7 +179,7 @@ Trust('refuses a channel.yaml change that does not grow its version with trust-r
 });
 
 Trust('refuses a force-push back to an older signed commit with history-rewritten', async (ctx) => {
-  const { ch, node } = await fresh(ctx);
+  const { ch, node } = await ctx.host.fresh();
   await writeBasicChannel(ch, [ctx.botKey]);
   const first = await ch.commit('1.0.0', ctx.rootKey);
   await writeRelease(ch, 'shop', '1.1.0');
@@ -211,7 +196,7 @@ Trust('refuses a force-push back to an older signed commit with history-rewritte
 });
 
 Trust('accepts a signed git revert, which moves forward to the previous release', async (ctx) => {
-  const { ch, node } = await fresh(ctx);
+  const { ch, node } = await ctx.host.fresh();
   await writeBasicChannel(ch, [ctx.botKey]);
   await ch.commit('1.0.0', ctx.rootKey);
   await writeRelease(ch, 'shop', '1.1.0');
@@ -229,7 +214,7 @@ Trust('accepts a signed git revert, which moves forward to the previous release'
 });
 
 Trust('refuses a signature moved from another commit with bad-signature', async (ctx) => {
-  const { ch, node } = await fresh(ctx);
+  const { ch, node } = await ctx.host.fresh();
   await writeBasicChannel(ch, [ctx.botKey]);
   const signed = await ch.commit('genuine', ctx.rootKey);
   await writeGroup(ch, 'production', { shop: '1.0.0' }, { urgent: true });
@@ -241,9 +226,7 @@ Trust('refuses a signature moved from another commit with bad-signature', async 
 });
 
 async function anchorOf(node: AgentNode): Promise<string | null> {
-  const { readFile } = await import('node:fs/promises');
-  const state = JSON.parse(await readFile(`${node.stateDir}/state.json`, 'utf8')) as { channel: { anchor: { commit: string } | null } };
-  return state.channel.anchor?.commit ?? null;
+  return (await readAgentState(node.stateDir)).channel.anchor?.commit ?? null;
 }
 
 Trust.run();

@@ -3,20 +3,14 @@
 import { writeFile } from 'node:fs/promises';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { AgentNode } from '../helpers/agent-node.js';
-import { makeAgentNode } from '../helpers/agent-node.js';
-import { createChannel } from '../helpers/channel-builder.js';
+import type { AgentNode } from '../../examples/harness/agent-node.js';
+import { agentState, installedApp, writeAgentState } from '../helpers/agent-state.js';
+import type { ChannelHost } from '../helpers/channel-builder.js';
+import { startChannelHost } from '../helpers/channel-builder.js';
 import { writeChannelYaml, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
-import type { GitServer } from '../helpers/git-server.js';
-import { startGitServer } from '../helpers/git-server.js';
-import type { OpenpgpTestKey } from '../helpers/keys.js';
-import { makeOpenpgpKey } from '../helpers/keys.js';
-import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
 
 interface Ctx {
-  root: string;
-  server: GitServer;
-  key: OpenpgpTestKey;
+  host: ChannelHost;
   url: string;
   closed: { day: string; start: string };
 }
@@ -25,35 +19,31 @@ const Check = suite<Ctx>('duck check decisions', {} as Ctx);
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 
 Check.before(async (ctx) => {
-  ctx.root = await makeTempDir('duck-check-');
-  ctx.server = await startGitServer({ root: ctx.root });
-  ctx.key = await makeOpenpgpKey('root');
+  ctx.host = await startChannelHost('duck-check-');
+  const key = ctx.host.rootKey;
   // A one-hour window twelve hours from now is closed whenever the suite runs.
   const later = new Date(Date.now() + 12 * 3_600_000);
   ctx.closed = { day: DAYS[later.getUTCDay()]!, start: later.toISOString().slice(11, 16) };
-  const ch = await createChannel({ serverRoot: ctx.root, name: 'decisions' });
-  await writeChannelYaml(ch, { version: 1, signers: [ctx.key] });
+  const { ch, url } = await ctx.host.channel('decisions');
+  await writeChannelYaml(ch, { version: 1, signers: [key] });
   await writeRelease(ch, 'shop', '1.0.0');
   await writeRelease(ch, 'shop', '1.1.0');
   await writeGroup(ch, 'production', { shop: '1.1.0' });
   await writeGroup(ch, 'windowed', { shop: '1.1.0' }, { windows: [{ days: [ctx.closed.day], start: ctx.closed.start, duration: '1h', timezone: 'UTC' }] });
   await writeGroup(ch, 'staged', { shop: '1.1.0' }, { rollout: [{ percent: 0, at: '2026-01-01T00:00:00Z' }, { percent: 100, at: '2099-01-01T00:00:00Z' }] });
   await writeGroup(ch, 'urgent', { shop: '1.1.0' }, { urgent: true, windows: [{ days: [ctx.closed.day], start: ctx.closed.start, duration: '1h', timezone: 'UTC' }] });
-  await ch.commit('channel with four groups', ctx.key);
+  await ch.commit('channel with four groups', key);
   await ch.publish();
-  ctx.url = ctx.server.url('decisions.git');
+  ctx.url = url;
 });
 
 Check.after(async (ctx) => {
-  await ctx.server.close();
-  await removeTempDir(ctx.root);
+  await ctx.host.close();
 });
 
 async function nodeIn(ctx: Ctx, group: string, overlay = ''): Promise<AgentNode> {
-  const node = await makeAgentNode({ url: ctx.url, rootKeys: [ctx.key], group });
-  await node.seedState((s) => {
-    s.apps.shop = { version: '1.0.0', commit: 'a'.repeat(40), since: '2026-11-01T00:00:00Z', migrations: 'reversible', backupBeforeInstall: null };
-  });
+  const node = await ctx.host.node(ctx.url, { group });
+  await writeAgentState(node.stateDir, agentState({ apps: { shop: installedApp('1.0.0') } }));
   if (overlay) await writeFile(node.overlayFile, overlay);
   return node;
 }
@@ -131,10 +121,10 @@ Check('a broken overlay is an error naming its line, and check changes nothing',
 Check('duck status shows the same decisions from local state, without fetching', async (ctx) => {
   const node = await nodeIn(ctx, 'windowed');
   assert.is((await node.duck('verify')).code, 0);
-  ctx.server.resetLog();
+  ctx.host.server.resetLog();
   const r = await node.duck('status', '--json');
   assert.is(r.code, 0, r.stderr);
-  assert.is(ctx.server.requests.length, 0);
+  assert.is(ctx.host.server.requests.length, 0);
   const json = r.json as { apps: CheckApp[]; channel: { accepted: { commit: string } } };
   assert.match(json.apps[0]!.reason, /waiting for window/);
   assert.ok(json.channel.accepted.commit);

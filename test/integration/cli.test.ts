@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseYaml } from '../../schemas/index.js';
-import { DUCK_BIN } from '../helpers/agent-node.js';
-import { makeTempDir, removeTempDir, run } from '../helpers/tmp.js';
+import { DUCK_BIN } from '../../examples/harness/agent-node.js';
+import { makeTempDir, removeTempDir, run } from '../../examples/harness/tmp.js';
 
 const Cli = suite<{ dir: string }>('duck CLI', { dir: '' });
 

@@ -1,31 +1,17 @@
 // The controller's gate over real HTTP on loopback: enrollment, which token fits which route
 // (none → 401, the wrong kind → 403), bodies past the cap (413) and bodies that are not reports
 // (400 naming the field), and the dashboard's session cookie.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   adminJson,
   buildFacts,
   buildReport,
+  controllerSuite,
   enrollAgent,
   postReport,
-  startTestController,
-  type TestController,
 } from '../helpers/controller.js';
 
-interface Ctx {
-  ctl: TestController;
-}
-
-const test = suite<Ctx>('controller auth and bodies', {} as Ctx);
-
-test.before(async (ctx) => {
-  ctx.ctl = await startTestController();
-});
-
-test.after(async (ctx) => {
-  await ctx.ctl.stop();
-});
+const test = controllerSuite('controller auth and bodies');
 
 async function errorBody(res: Response): Promise<{ error: string; message: string; field?: string }> {
   return (await res.json()) as { error: string; message: string; field?: string };

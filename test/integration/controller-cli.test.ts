@@ -5,7 +5,7 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { makeTempDir, removeTempDir, run } from '../helpers/tmp.js';
+import { makeTempDir, removeTempDir, run } from '../../examples/harness/tmp.js';
 
 const test = suite('controller cli');
 const MAIN = join(process.cwd(), 'controller/src/main.ts');

@@ -5,9 +5,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { adminJson, enrollAgent, startTestController, type TestController } from '../helpers/controller.js';
+import { adminJson, controllerSuite, enrollAgent, type TestController } from '../helpers/controller.js';
 
 interface Ctx {
   ctl: TestController;
@@ -15,15 +14,10 @@ interface Ctx {
 }
 
 const CAP = 256 * 1024;
-const test = suite<Ctx>('controller diagnostics', {} as Ctx);
+const test = controllerSuite<Ctx>('controller diagnostics', { controller: { maxDiagnosticsBytes: CAP } });
 
 test.before(async (ctx) => {
-  ctx.ctl = await startTestController({ maxDiagnosticsBytes: CAP });
   ctx.token = await enrollAgent(ctx.ctl, 'diag-a');
-});
-
-test.after(async (ctx) => {
-  await ctx.ctl.stop();
 });
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');

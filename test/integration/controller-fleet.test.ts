@@ -1,6 +1,5 @@
 // What the controller makes of reports, over real HTTP: events counted once by id, the read API's
 // filters, the fleet summary, and /metrics.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AgentSummary } from '../../controller/src/agent-query.js';
 import type { FleetSummary } from '../../controller/src/fleet-summary.js';
@@ -10,25 +9,13 @@ import {
   buildChange,
   buildFacts,
   buildReport,
+  controllerSuite,
   enrollAgent,
   postReport,
-  startTestController,
   type TestController,
 } from '../helpers/controller.js';
 
-interface Ctx {
-  ctl: TestController;
-}
-
-const test = suite<Ctx>('controller fleet', {} as Ctx);
-
-test.before.each(async (ctx) => {
-  ctx.ctl = await startTestController();
-});
-
-test.after.each(async (ctx) => {
-  await ctx.ctl.stop();
-});
+const test = controllerSuite('controller fleet', { each: true });
 
 async function okJson<T>(res: Response): Promise<T> {
   const text = await res.text();

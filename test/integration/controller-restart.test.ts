@@ -9,7 +9,7 @@ import { startController } from '../../controller/src/server.js';
 import type { FleetSummary } from '../../controller/src/fleet-summary.js';
 import type { ReportEvent } from '../../schemas/index.js';
 import { adminJson, buildChange, buildReport, enrollAgent, postReport, startTestController } from '../helpers/controller.js';
-import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
+import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
 
 const test = suite('controller restart');
 

@@ -5,17 +5,12 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parse, stringify } from 'yaml';
-import type { AgentState } from '../../agent/src/core/agent-state.js';
-import type { AgentNode } from '../helpers/agent-node.js';
-import { makeAgentNode } from '../helpers/agent-node.js';
-import type { TestController } from '../helpers/controller.js';
-import { adminJson, startTestController } from '../helpers/controller.js';
-import type { TestKey } from '../helpers/keys.js';
-import { makeOpenpgpKey } from '../helpers/keys.js';
-import { removeTempDir } from '../helpers/tmp.js';
+import { stringify } from 'yaml';
+import type { AgentNode } from '../../examples/harness/agent-node.js';
+import { readAgentState } from '../helpers/agent-state.js';
+import type { ReportingContext } from '../helpers/controller.js';
+import { adminJson, reportingNode, reportingSuite } from '../helpers/controller.js';
 
 const CHANNEL_SECRET = 'chan-token-5f1d2c9a7e';
 const DB_SECRET = 'db-pass-8c3b1e77';
@@ -24,30 +19,13 @@ interface AgentView {
   diagnostics: { id: string; bytes: number; sha256: string }[];
 }
 
-const Diag = suite<{ key: TestKey; ctl: TestController; nodes: AgentNode[] }>('duck diagnostics and duck run reporting', { key: null!, ctl: null!, nodes: [] });
-
-Diag.before(async (ctx) => {
-  ctx.key = await makeOpenpgpKey('diag-root');
-  ctx.ctl = await startTestController();
-});
-Diag.after(async (ctx) => {
-  await ctx.ctl.stop();
-  for (const n of ctx.nodes) await removeTempDir(n.dir);
-});
+const Diag = reportingSuite('duck diagnostics and duck run reporting', 'diag-root');
 
 /** A node with secrets in its config (channel token, enrollment token) and in its overlay's compose env. */
-async function secretNode(ctx: { key: TestKey; ctl: TestController; nodes: AgentNode[] }): Promise<AgentNode> {
-  const node = await makeAgentNode({ url: 'http://127.0.0.1:9/releases.git', rootKeys: [ctx.key], token: CHANNEL_SECRET });
-  ctx.nodes.push(node);
-  const config = parse(await readFile(node.configFile, 'utf8')) as Record<string, unknown>;
-  config.controller = { url: ctx.ctl.url, enrollToken: ctx.ctl.enrollToken, interval: '1h' };
-  await writeFile(node.configFile, stringify(config));
+async function secretNode(ctx: ReportingContext): Promise<AgentNode> {
+  const node = await reportingNode(ctx, { channelToken: CHANNEL_SECRET });
   await writeFile(node.overlayFile, stringify({ compose: { shop: { env: { PORT: '8081', DB_PASSWORD: DB_SECRET } } } }));
   return node;
-}
-
-async function state(node: AgentNode): Promise<AgentState> {
-  return JSON.parse(await readFile(join(node.stateDir, 'state.json'), 'utf8')) as AgentState;
 }
 
 Diag('duck run --once enrolls and reports; a second run keeps the id and token and does not enroll again', async (ctx) => {
@@ -55,12 +33,12 @@ Diag('duck run --once enrolls and reports; a second run keeps the id and token a
   const first = await node.duck('run', '--once');
   assert.match(first.stdout, / enrolled /, first.stdout + first.stderr);
   assert.match(first.stdout, / report-sent /, first.stdout + first.stderr);
-  const enrolled = (await state(node)).controller;
+  const enrolled = (await readAgentState(node.stateDir)).controller;
   assert.ok(enrolled);
   const second = await node.duck('run', '--once');
   assert.not.match(second.stdout, / enrolled /, second.stdout);
   assert.match(second.stdout, / report-sent /, second.stdout + second.stderr);
-  assert.equal((await state(node)).controller, enrolled);
+  assert.equal((await readAgentState(node.stateDir)).controller, enrolled);
   await adminJson(ctx.ctl, `/api/v1/agents/${enrolled.agentId}`);
 });
 
@@ -75,7 +53,7 @@ Diag('duck diagnostics --upload --yes uploads a bundle the controller lists and 
     assert.ok(files.some((f) => f.endsWith(want)), `${want} in ${files.join(', ')}`);
   }
   const local = await readFile(archive);
-  const { agentId, token } = (await state(node)).controller!;
+  const { agentId, token } = (await readAgentState(node.stateDir)).controller!;
   const view = await adminJson<AgentView>(ctx.ctl, `/api/v1/agents/${agentId}`);
   assert.ok(view.diagnostics.some((d) => d.id === uploaded.id && d.bytes === local.length), JSON.stringify(view.diagnostics));
   const res = await fetch(`${ctx.ctl.url}/api/v1/diagnostics/${uploaded.id}`, { headers: { authorization: `Bearer ${ctx.ctl.adminToken}` } });
@@ -91,7 +69,7 @@ Diag('duck diagnostics --upload --yes uploads a bundle the controller lists and 
 Diag('duck diagnostics --upload without --yes and without a terminal uploads nothing and keeps the archive', async (ctx) => {
   const node = await secretNode(ctx);
   await node.duck('run', '--once');
-  const { agentId } = (await state(node)).controller!;
+  const { agentId } = (await readAgentState(node.stateDir)).controller!;
   const archive = join(node.dir, 'kept.tar.gz');
   const r = await node.duck('diagnostics', '--upload', '--output', archive);
   assert.is(r.code, 2, r.stderr);
@@ -111,7 +89,7 @@ Diag('without --upload the bundle stays local and lists every file with its size
   assert.match(r.stdout, /missing\.txt\s+\d+ bytes/);
   assert.ok(existsSync(archive));
   const file = join(node.stateDir, 'state.json');
-  assert.ok(!existsSync(file) || (await state(node)).controller === null, 'nothing enrolled, nothing sent');
+  assert.ok(!existsSync(file) || (await readAgentState(node.stateDir)).controller === null, 'nothing enrolled, nothing sent');
 });
 
 Diag.run();

@@ -11,31 +11,23 @@ import type { OverlayWatch } from '../../agent/src/adapters/overlay-file.js';
 import { watchOverlay } from '../../agent/src/adapters/overlay-file.js';
 import type { DuckError } from '../../schemas/errors.js';
 import { decide } from '../../agent/src/node/decisions.js';
-import { makeAgentNode } from '../helpers/agent-node.js';
-import { createChannel } from '../helpers/channel-builder.js';
+import { agentState, installedApp, writeAgentState } from '../helpers/agent-state.js';
+import { startChannelHost } from '../helpers/channel-builder.js';
 import { writeBasicChannel, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
-import { startGitServer } from '../helpers/git-server.js';
-import { makeOpenpgpKey } from '../helpers/keys.js';
-import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
 
 const Overlay = suite('overlay edits change decisions');
 
 Overlay('a watched overlay edit changes the decision; a broken edit keeps the previous one in force', async () => {
-  const root = await makeTempDir('duck-overlay-dec-');
-  const server = await startGitServer({ root });
+  const host = await startChannelHost('duck-overlay-dec-');
   let watch: OverlayWatch | null = null;
   try {
-    const key = await makeOpenpgpKey('root');
-    const ch = await createChannel({ serverRoot: root });
-    await writeBasicChannel(ch, [key]);
+    const { ch, node } = await host.fresh();
+    await writeBasicChannel(ch, [host.rootKey]);
     await writeRelease(ch, 'shop', '1.1.0');
     await writeGroup(ch, 'production', { shop: '1.1.0' });
-    await ch.commit('1.1.0', key);
+    await ch.commit('1.1.0', host.rootKey);
     await ch.publish();
-    const node = await makeAgentNode({ url: server.url('channel.git'), rootKeys: [key] });
-    await node.seedState((s) => {
-      s.apps.shop = { version: '1.0.0', commit: 'a'.repeat(40), since: '2026-11-01T00:00:00Z', migrations: 'reversible', backupBeforeInstall: null };
-    });
+    await writeAgentState(node.stateDir, agentState({ apps: { shop: installedApp('1.0.0') } }));
     const agent = await wireNode({ configFile: node.configFile });
     const accepted = await verify(agent);
     const view = { commit: accepted.anchor.commit, content: accepted.content, tree: accepted.tree };
@@ -81,8 +73,7 @@ Overlay('a watched overlay edit changes the decision; a broken edit keeps the pr
     assert.ok(events.length >= 3);
   } finally {
     await watch?.close();
-    await server.close();
-    await removeTempDir(root);
+    await host.close();
   }
 });
 

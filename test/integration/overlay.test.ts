@@ -11,15 +11,11 @@ import type { OverlayWatch } from '../../agent/src/adapters/overlay-file.js';
 import { editOverlay, loadOverlay, watchOverlay } from '../../agent/src/adapters/overlay-file.js';
 import type { DuckError } from '../../schemas/errors.js';
 import { setHold, setPin } from '../../agent/src/core/overlay-edits.js';
-import type { AgentNode } from '../helpers/agent-node.js';
-import { makeAgentNode } from '../helpers/agent-node.js';
-import { createChannel } from '../helpers/channel-builder.js';
-import { writeBasicChannel } from '../helpers/channel-fixtures.js';
-import type { GitServer } from '../helpers/git-server.js';
-import { startGitServer } from '../helpers/git-server.js';
-import type { OpenpgpTestKey } from '../helpers/keys.js';
-import { makeOpenpgpKey } from '../helpers/keys.js';
-import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
+import type { AgentNode } from '../../examples/harness/agent-node.js';
+import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
+import type { ChannelHost } from '../helpers/channel-builder.js';
+import { startChannelHost } from '../helpers/channel-builder.js';
+import { publishBasicChannel } from '../helpers/channel-fixtures.js';
 
 async function until(what: string, condition: () => boolean, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -210,9 +206,8 @@ Watch.run();
 // ---- the CLI against a signed channel ----
 
 interface CliCtx {
-  root: string;
-  server: GitServer;
-  rootKey: OpenpgpTestKey;
+  host: ChannelHost;
+  url: string;
   node: AgentNode;
   overlay: string;
 }
@@ -228,24 +223,18 @@ pin:
 `;
 
 Cli.before(async (ctx) => {
-  ctx.root = await makeTempDir('duck-overlay-cli-');
-  ctx.server = await startGitServer({ root: ctx.root });
-  ctx.rootKey = await makeOpenpgpKey('root');
-  const ch = await createChannel({ serverRoot: ctx.root, name: 'overlay' });
-  await writeBasicChannel(ch, [ctx.rootKey]);
-  await ch.commit('shop 1.0.0', ctx.rootKey);
-  await ch.publish();
-  await ch.dispose();
-  ctx.node = await makeAgentNode({ url: ctx.server.url('overlay.git'), rootKeys: [ctx.rootKey] });
+  ctx.host = await startChannelHost('duck-overlay-cli-');
+  const { ch, url, node } = await ctx.host.fresh();
+  await publishBasicChannel(ch, ctx.host.rootKey);
+  ctx.url = url;
+  ctx.node = node;
   ctx.overlay = join(ctx.node.dir, 'overlay.yaml');
   const verified = await ctx.node.duck('verify');
   assert.is(verified.code, 0, verified.stderr);
 });
 
 Cli.after(async (ctx) => {
-  await ctx.server.close();
-  await removeTempDir(ctx.node.dir);
-  await removeTempDir(ctx.root);
+  await ctx.host.close();
 });
 
 Cli.before.each(async (ctx) => {
@@ -275,17 +264,13 @@ Cli('duck pin refuses a malformed version with exit 2', async (ctx) => {
 });
 
 Cli('duck pin before any duck verify asks for one, unless --force', async (ctx) => {
-  const fresh = await makeAgentNode({ url: ctx.server.url('overlay.git'), rootKeys: [ctx.rootKey] });
-  try {
-    const r = await fresh.duck('pin', 'shop', '1.0.0');
-    assert.is(r.code, 1, r.stderr);
-    assert.match(r.stderr, /run `duck verify` first/);
-    const forced = await fresh.duck('pin', 'shop', '1.0.0', '--force', '--json');
-    assert.is(forced.code, 0, forced.stderr);
-    assert.equal(forced.json, { ok: true, overlay: join(fresh.dir, 'overlay.yaml'), changed: true, app: 'shop', version: '1.0.0', previous: null, checked: false });
-  } finally {
-    await removeTempDir(fresh.dir);
-  }
+  const fresh = await ctx.host.node(ctx.url);
+  const r = await fresh.duck('pin', 'shop', '1.0.0');
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stderr, /run `duck verify` first/);
+  const forced = await fresh.duck('pin', 'shop', '1.0.0', '--force', '--json');
+  assert.is(forced.code, 0, forced.stderr);
+  assert.equal(forced.json, { ok: true, overlay: join(fresh.dir, 'overlay.yaml'), changed: true, app: 'shop', version: '1.0.0', previous: null, checked: false });
 });
 
 Cli('duck hold --reason --until, then duck unhold, leaves the overlay as it was', async (ctx) => {

@@ -9,7 +9,7 @@ import { awaitHealthy } from '../../agent/src/apply/health.js';
 import { runProbe, type ExecInService } from '../../agent/src/apply/probes.js';
 import { DuckError } from '../../schemas/errors.js';
 import type { ComposeRuntime, ServiceStatus } from '../../agent/src/ports.js';
-import { freeHostPort } from '../helpers/docker.js';
+import { freeHostPort } from '../../examples/harness/compose-project.js';
 
 interface Ctx {
   server: Server;

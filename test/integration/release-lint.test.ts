@@ -5,10 +5,10 @@ import { appendFile, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { OpenpgpTestKey } from '../helpers/keys.js';
-import { makeOpenpgpKey } from '../helpers/keys.js';
+import type { OpenpgpTestKey } from '../../examples/harness/keys.js';
+import { makeOpenpgpKey } from '../../examples/harness/keys.js';
 import { duckCli, writeKeyFile } from '../helpers/release-cli.js';
-import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
+import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
 
 interface Ctx {
   root: string;

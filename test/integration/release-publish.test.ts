@@ -10,11 +10,11 @@ import { parseYaml } from '../../schemas/index.js';
 import { readRelease } from '../../agent/src/channel/read-release.js';
 import { openLocalRepo } from '../../agent/src/release/local-repo.js';
 import { writeDockerSaveArchive } from '../helpers/docker-save-archive.js';
-import type { OpenpgpTestKey } from '../helpers/keys.js';
-import { makeOpenpgpKey, makeVerifierHome, stopGpgAgent } from '../helpers/keys.js';
+import type { OpenpgpTestKey } from '../../examples/harness/keys.js';
+import { makeOpenpgpKey, makeVerifierHome, stopGpgAgent } from '../../examples/harness/keys.js';
 import { agentAccepts, duckCli, gitIn, writeKeyFile } from '../helpers/release-cli.js';
 import { rejection } from '../helpers/rejection.js';
-import { makeTempDir, removeTempDir, run } from '../helpers/tmp.js';
+import { makeTempDir, removeTempDir, run } from '../../examples/harness/tmp.js';
 
 interface Ctx {
   root: string;

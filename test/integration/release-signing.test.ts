@@ -6,14 +6,14 @@ import { readFile, writeFile } from 'node:fs/promises';
 import * as openpgp from 'openpgp';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { makeAgentNode } from '../helpers/agent-node.js';
-import type { GitServer } from '../helpers/git-server.js';
-import { startGitServer } from '../helpers/git-server.js';
-import type { GpgTestKey, OpenpgpTestKey } from '../helpers/keys.js';
-import { makeGpgKey, makeOpenpgpKey, stopGpgAgent, testEmail } from '../helpers/keys.js';
+import { makeAgentNode } from '../../examples/harness/agent-node.js';
+import type { GitServer } from '../../examples/harness/git-http-server.js';
+import { startGitServer } from '../../examples/harness/git-http-server.js';
+import type { GpgTestKey, OpenpgpTestKey } from '../../examples/harness/keys.js';
+import { makeGpgKey, makeOpenpgpKey, stopGpgAgent, testEmail } from '../../examples/harness/keys.js';
 import { agentAccepts, duckCli, gitIn, writeKeyFile } from '../helpers/release-cli.js';
 import { rejection } from '../helpers/rejection.js';
-import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
+import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
 
 interface Ctx {
   root: string;

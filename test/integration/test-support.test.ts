@@ -11,7 +11,7 @@ import * as openpgp from 'openpgp';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createChannel, isolatedGitEnv, type Channel } from '../helpers/channel-builder.js';
-import { startGitServer, type GitServer } from '../helpers/git-server.js';
+import { startGitServer, type GitServer } from '../../examples/harness/git-http-server.js';
 import {
   makeGpgKey,
   makeOpenpgpKey,
@@ -20,8 +20,8 @@ import {
   stopGpgAgent,
   type GpgTestKey,
   type OpenpgpTestKey,
-} from '../helpers/keys.js';
-import { makeTempDir, removeTempDir, run } from '../helpers/tmp.js';
+} from '../../examples/harness/keys.js';
+import { makeTempDir, removeTempDir, run } from '../../examples/harness/tmp.js';
 
 interface Ctx {
   root: string;

@@ -6,19 +6,19 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { AgentNode } from '../helpers/agent-node.js';
-import { DUCK_BIN, duckResultOf, makeAgentNode } from '../helpers/agent-node.js';
+import type { AgentNode } from '../../examples/harness/agent-node.js';
+import { DUCK_BIN, duckResultOf, makeAgentNode } from '../../examples/harness/agent-node.js';
 import { onCI } from '../helpers/browser.js';
 import type { Channel } from '../helpers/channel-builder.js';
 import { createChannel } from '../helpers/channel-builder.js';
 import { writeChannelYaml, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
-import type { Daemon } from '../helpers/daemon.js';
-import { startDaemon } from '../helpers/daemon.js';
-import type { GitServer } from '../helpers/git-server.js';
-import { startGitServer } from '../helpers/git-server.js';
-import type { OpenpgpTestKey } from '../helpers/keys.js';
-import { makeOpenpgpKey } from '../helpers/keys.js';
-import { makeTempDir, removeTempDir, run } from '../helpers/tmp.js';
+import type { Daemon } from '../../examples/harness/daemon.js';
+import { startDaemon } from '../../examples/harness/daemon.js';
+import type { GitServer } from '../../examples/harness/git-http-server.js';
+import { startGitServer } from '../../examples/harness/git-http-server.js';
+import type { OpenpgpTestKey } from '../../examples/harness/keys.js';
+import { makeOpenpgpKey } from '../../examples/harness/keys.js';
+import { makeTempDir, removeTempDir, run } from '../../examples/harness/tmp.js';
 
 interface Ctx {
   root: string;

@@ -13,7 +13,7 @@ import { planOrphanStop, planReconfigure, planUpgrade } from '../../agent/src/co
 import type { StateSnapshot, StateStore } from '../../agent/src/ports.js';
 import type { ScriptedEngine } from '../helpers/scripted-engine.js';
 import { memoryRelease, memoryStateStore, scriptedEngine, scriptedEnv } from '../helpers/scripted-engine.js';
-import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
+import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
 
 const COMMIT = 'c'.repeat(40);
 const PROJECT = 'duck-shop';

@@ -8,6 +8,7 @@ import { planSteps } from '../../agent/src/core/change.js';
 import type { AppDesired, DesiredState } from '../../agent/src/core/desired.js';
 import { compareVersions, plan } from '../../agent/src/core/plan.js';
 import { APPLY_ORDER } from '../../agent/src/core/steps.js';
+import { installedApp } from '../helpers/agent-state.js';
 
 const COMMIT = 'c'.repeat(40);
 const HASH = 'h'.repeat(64);
@@ -41,15 +42,10 @@ function desired(apps: Partial<AppDesired>[]): DesiredState {
   };
 }
 
-const installed = (version: string, extra: Partial<InstalledApp> = {}): InstalledApp => ({
-  version,
-  commit: 'b'.repeat(40),
-  since: '2026-11-01T00:00:00Z',
-  migrations: 'reversible',
-  backupBeforeInstall: 'shop-20261101-000000',
-  configHash: HASH,
-  ...extra,
-});
+/** The backup taken before the installed version went in: what leaving an irreversible one restores. */
+const BACKUP = 'shop-20261101-000000';
+
+const installed = (version: string, extra: Partial<InstalledApp> = {}): InstalledApp => installedApp(version, { backupBeforeInstall: BACKUP, configHash: HASH, ...extra });
 
 function planOf(apps: Record<string, InstalledApp>, d: DesiredState, hash = HASH): Plan {
   const releases = new Map(d.apps.flatMap((a) => (a.desired ? [[`${a.app}@${a.desired}`, release(a.desired)] as const] : [])));
@@ -82,7 +78,7 @@ test('leaving an irreversible version backs up, then restores the backup taken b
   const p = planOf({ shop: installed('1.3.0', { migrations: 'irreversible' }) }, desired([{ current: '1.3.0', desired: '1.2.0' }]));
   assert.equal(kinds(p), ['writeRelease', 'fetchImages', 'stop', 'backup', 'restoreData', 'switchRelease', 'up', 'awaitHealth']);
   const restore = planSteps(p).find((s) => s.kind === 'restoreData')!;
-  assert.match(restore.reason, /shop-20261101-000000/);
+  assert.match(restore.reason, new RegExp(BACKUP));
 });
 
 test('waits are values with the reason, never steps', () => {

@@ -1,30 +1,27 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateValue } from '../../schemas/index.js';
-import type { HistoryEntry } from '../../agent/src/core/agent-state.js';
 import { compareVersions } from '../../agent/src/core/plan.js';
 import { eventOfHistory, eventOfRefusal, historySince } from '../../agent/src/report/events.js';
 import { agentStatus } from '../../agent/src/report/status.js';
-import { emptyAgentState } from '../../agent/src/core/agent-state.js';
+import { agentState, BUILT_AT, channelRefusal, failedVersion, historyEntry, installedApp } from '../helpers/agent-state.js';
 
-const AT = '2026-11-24T02:04:12.000Z';
-const entry = (over: Partial<HistoryEntry>): HistoryEntry => ({ id: 'h-1', at: AT, app: 'shop', from: '1.2.0', to: '1.3.0', outcome: 'applied', reason: 'in window', ...over });
 
 /** Every event the agent makes must pass the controller's schema. */
 function assertValidEvent(event: unknown): void {
-  validateValue('report', { agentId: 'node-1', sentAt: AT, status: { group: 'production', channel: { commit: null, committedAt: null, stale: false, refusal: null }, apps: [] }, events: [event] }, 'report');
+  validateValue('report', { agentId: 'node-1', sentAt: BUILT_AT, status: { group: 'production', channel: { commit: null, committedAt: null, stale: false, refusal: null }, apps: [] }, events: [event] }, 'report');
 }
 
 test('a change from nothing is an install, with the outcome and the history id', () => {
-  const e = eventOfHistory(entry({ id: 'abc', from: null, to: '1.0.0', commit: 'a'.repeat(40), ms: 1200 }));
-  assert.equal(e, { id: 'abc', at: AT, type: 'install', outcome: 'applied', app: 'shop', from: null, to: '1.0.0', reason: 'in window', commit: 'a'.repeat(40), ms: 1200 });
+  const e = eventOfHistory(historyEntry({ id: 'abc', from: null, to: '1.0.0', commit: 'a'.repeat(40), ms: 1200 }));
+  assert.equal(e, { id: 'abc', at: BUILT_AT, type: 'install', outcome: 'applied', app: 'shop', from: null, to: '1.0.0', reason: 'in window', commit: 'a'.repeat(40), ms: 1200 });
   assertValidEvent(e);
 });
 
 test('versions compare numerically part by part: 1.10.0 after 1.9.2 is an upgrade, back is a downgrade', () => {
-  assert.is(eventOfHistory(entry({ from: '1.9.2', to: '1.10.0' })).type, 'upgrade');
-  assert.is(eventOfHistory(entry({ from: '1.10.0', to: '1.9.2', outcome: 'rolled-back' })).type, 'downgrade');
-  assert.is(eventOfHistory(entry({ from: '1.10.0', to: '1.9.2', outcome: 'rolled-back' })).outcome, 'rolled-back');
+  assert.is(eventOfHistory(historyEntry({ from: '1.9.2', to: '1.10.0' })).type, 'upgrade');
+  assert.is(eventOfHistory(historyEntry({ from: '1.10.0', to: '1.9.2', outcome: 'rolled-back' })).type, 'downgrade');
+  assert.is(eventOfHistory(historyEntry({ from: '1.10.0', to: '1.9.2', outcome: 'rolled-back' })).outcome, 'rolled-back');
 });
 
 test('compareVersions falls back to text order for parts that are not numbers', () => {
@@ -35,18 +32,18 @@ test('compareVersions falls back to text order for parts that are not numbers', 
 });
 
 test('the same version again is a reconfigure', () => {
-  assert.is(eventOfHistory(entry({ from: '1.3.0', to: '1.3.0' })).type, 'reconfigure');
+  assert.is(eventOfHistory(historyEntry({ from: '1.3.0', to: '1.3.0' })).type, 'reconfigure');
 });
 
 test('a change triggered by duck restore is a restore, whatever the versions, even when it rolled back', () => {
-  assert.is(eventOfHistory(entry({ from: '1.3.0', to: '1.2.0', trigger: 'restore', reason: 'awaitHealth failed', outcome: 'rolled-back' })).type, 'restore');
+  assert.is(eventOfHistory(historyEntry({ from: '1.3.0', to: '1.2.0', trigger: 'restore', reason: 'awaitHealth failed', outcome: 'rolled-back' })).type, 'restore');
   // A history written before entries carried the trigger: the restore's own reason says it.
-  assert.is(eventOfHistory(entry({ from: '1.3.0', to: '1.2.0', reason: 'duck restore shop-1.2.0-20261124' })).type, 'restore');
+  assert.is(eventOfHistory(historyEntry({ from: '1.3.0', to: '1.2.0', reason: 'duck restore shop-1.2.0-20261124' })).type, 'restore');
 });
 
 test('operator acts keep their own type and carry no outcome', () => {
   for (const outcome of ['backup', 'retry', 'stopped', 'started', 'orphaned', 'purged'] as const) {
-    const e = eventOfHistory(entry({ outcome, from: '1.3.0', to: outcome === 'purged' ? null : '1.3.0' }));
+    const e = eventOfHistory(historyEntry({ outcome, from: '1.3.0', to: outcome === 'purged' ? null : '1.3.0' }));
     assert.is(e.type, outcome);
     assert.is(e.outcome, undefined);
     assertValidEvent(e);
@@ -54,13 +51,13 @@ test('operator acts keep their own type and carry no outcome', () => {
 });
 
 test('a reason longer than the schema allows is cut, not refused', () => {
-  const e = eventOfHistory(entry({ reason: 'x'.repeat(10_000) }));
+  const e = eventOfHistory(historyEntry({ reason: 'x'.repeat(10_000) }));
   assert.is(e.reason!.length, 4000);
   assertValidEvent(e);
 });
 
 test('a refusal gets an id from its tip and reason: the same refusal at every poll is one event', () => {
-  const refusal = { tip: 'b'.repeat(40), reason: 'unsigned', message: 'no signature', at: AT };
+  const refusal = channelRefusal();
   const first = eventOfRefusal(refusal);
   const later = eventOfRefusal({ ...refusal, at: '2026-11-24T03:00:00.000Z' });
   assert.is(first.id, later.id);
@@ -70,7 +67,7 @@ test('a refusal gets an id from its tip and reason: the same refusal at every po
 });
 
 test('history after the cursor is new; a cursor no longer in the history queues all of it', () => {
-  const h = [entry({ id: 'a' }), entry({ id: 'b' }), entry({ id: 'c' })];
+  const h = [historyEntry({ id: 'a' }), historyEntry({ id: 'b' }), historyEntry({ id: 'c' })];
   assert.equal(historySince(h, 'b').map((e) => e.id), ['c']);
   assert.equal(historySince(h, 'c').map((e) => e.id), []);
   assert.equal(historySince(h, null).map((e) => e.id), ['a', 'b', 'c']);
@@ -78,14 +75,12 @@ test('history after the cursor is new; a cursor no longer in the history queues 
 });
 
 test('before the first accept, the status lists installed apps with no decision and validates', () => {
-  const state = emptyAgentState();
-  state.apps.shop = { version: '1.2.0', commit: 'a'.repeat(40), since: AT, migrations: 'reversible', backupBeforeInstall: null, stoppedByOperator: true };
-  state.failed.web = { version: '2.0.0', commit: 'a'.repeat(40), at: AT, reason: 'unhealthy' };
-  state.channel.lastRefusal = { tip: 'b'.repeat(40), reason: 'unsigned', message: 'no signature', at: AT };
+  const state = agentState({ apps: { shop: installedApp('1.2.0', { stoppedByOperator: true }) }, failed: { web: failedVersion('2.0.0') } });
+  state.channel.lastRefusal = channelRefusal();
   const status = agentStatus({ state, group: 'production', desired: null, stale: false });
   assert.equal(status.apps, [{ app: 'shop', current: '1.2.0', desired: null, decision: 'none', reason: 'no channel commit accepted yet', state: 'stopped' }]);
   assert.is(status.channel.refusal?.reason, 'unsigned');
-  validateValue('report', { agentId: 'node-1', sentAt: AT, status, events: [] }, 'report');
+  validateValue('report', { agentId: 'node-1', sentAt: BUILT_AT, status, events: [] }, 'report');
 });
 
 test.run();

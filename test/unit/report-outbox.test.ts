@@ -2,9 +2,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ReportEvent } from '../../schemas/index.js';
 import { validateValue } from '../../schemas/index.js';
-import { emptyAgentState, emptyOutbox } from '../../agent/src/core/agent-state.js';
+import { emptyOutbox } from '../../agent/src/core/agent-state.js';
 import { backoffMs, REPORT_BACKOFF } from '../../agent/src/report/backoff.js';
 import { ackEvents, collectEvents, hasNews, nextBatch, queueEvents, REPORT_BATCH_LIMIT } from '../../agent/src/report/outbox.js';
+import { agentState, channelRefusal, historyEntry } from '../helpers/agent-state.js';
 
 const NOW = new Date('2026-11-24T02:00:00Z');
 const ev = (i: number): ReportEvent => ({ id: `e-${i}`, at: NOW.toISOString(), type: 'backup', app: 'shop' });
@@ -86,13 +87,12 @@ test('a batch stays under the byte budget, but always carries at least one event
 });
 
 test('collecting queues new history once and moves the cursor; nothing new means no news', () => {
-  const state = emptyAgentState();
-  state.history.push({ id: 'h1', at: NOW.toISOString(), app: 'shop', from: null, to: '1.0.0', outcome: 'applied', reason: 'r' });
+  const state = agentState({ history: [historyEntry({ from: null, to: '1.0.0' })] });
   assert.ok(hasNews(state));
   assert.is(collectEvents(state, 100), 1);
   assert.not.ok(hasNews(state));
   assert.is(collectEvents(state, 100), 0);
-  state.channel.lastRefusal = { tip: 'a'.repeat(40), reason: 'unsigned', message: 'm', at: NOW.toISOString() };
+  state.channel.lastRefusal = channelRefusal();
   assert.ok(hasNews(state));
   assert.is(collectEvents(state, 100), 1);
   assert.is(collectEvents(state, 100), 0, 'the same refusal is queued once');

@@ -2,21 +2,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { GroupFile, OverlayFile, ReleaseFile } from '../../schemas/index.js';
-import type { InstalledApp } from '../../agent/src/core/agent-state.js';
 import type { NodeFacts, ResolveInput } from '../../agent/src/core/desired.js';
 import { resolve } from '../../agent/src/core/resolve.js';
 import { rolloutBucket } from '../../agent/src/core/rollout.js';
 import { releaseDigest } from '../../agent/src/core/config-hash.js';
+import { agentState, failedVersion, installedApp } from '../helpers/agent-state.js';
 
 const AGENT = 'agent-7d0c';
 const COMMIT = 'c'.repeat(40);
 
 function release(version: string, extra: Partial<ReleaseFile> = {}): ReleaseFile {
   return { app: 'shop', version, files: { 'compose.yaml': 'a'.repeat(64) }, ...extra };
-}
-
-function installed(version: string, extra: Partial<InstalledApp> = {}): InstalledApp {
-  return { version, commit: 'b'.repeat(40), since: '2026-11-01T00:00:00Z', migrations: 'reversible', backupBeforeInstall: null, ...extra };
 }
 
 function input(o: {
@@ -41,7 +37,7 @@ function input(o: {
     clockRegressed: o.clockRegressed ?? false,
     agentId: AGENT,
     zone: o.zone ?? 'UTC',
-    node: { apps: { shop: installed('1.2.0') }, failed: {}, admitted: {}, schedulesDone: {}, ...o.node },
+    node: agentState({ apps: { shop: installedApp('1.2.0') }, ...o.node }),
     upgradeNow: o.upgradeNow ?? new Set(),
   };
 }
@@ -59,7 +55,7 @@ test('applies at once what the group asks when no windows, rollout or overlay st
 });
 
 test('nothing to do when the node runs what the group asks', () => {
-  const a = shop(input({ node: { apps: { shop: installed('1.3.0') } } }));
+  const a = shop(input({ node: { apps: { shop: installedApp('1.3.0') } } }));
   assert.is(a.decision, 'none');
   assert.match(a.reason, /running 1\.3\.0 as groups\/production\.yaml asks/);
 });
@@ -136,7 +132,7 @@ test('a pin to a version the channel does not have is refused and the node stays
 });
 
 test('a pin is an operator act: it applies outside windows and whatever the group says', () => {
-  const a = shop(input({ group: { windows: SHANGHAI }, overlay: { pin: { shop: '1.2.0' } }, node: { apps: { shop: installed('1.3.0') } }, now: '2026-11-25T12:00:00Z' }));
+  const a = shop(input({ group: { windows: SHANGHAI }, overlay: { pin: { shop: '1.2.0' } }, node: { apps: { shop: installedApp('1.3.0') } }, now: '2026-11-25T12:00:00Z' }));
   assert.is(a.decision, 'apply');
   assert.is(a.trigger, 'pin');
   assert.is(a.desired, '1.2.0');
@@ -182,7 +178,7 @@ test('a node in the rollout is admitted, and stays in when the percent is lowere
 });
 
 test('a version that failed here is not retried until the channel moves or an operator acts', () => {
-  const failed = { shop: { version: '1.3.0', commit: COMMIT, at: '2026-11-23T10:00:00Z', reason: 'health check timed out' } };
+  const failed = { shop: failedVersion('1.3.0', { commit: COMMIT, reason: 'health check timed out' }) };
   const a = shop(input({ node: { failed } }));
   assert.is(a.decision, 'wait');
   assert.match(a.reason, /failed on this node .* not retried/);
@@ -193,7 +189,7 @@ test('a version that failed here is not retried until the channel moves or an op
 
 test('a failed release is tried again when its content changes, not on an unrelated commit', () => {
   const digest = releaseDigest(release('1.3.0'));
-  const failed = { shop: { version: '1.3.0', commit: 'd'.repeat(40), at: '2026-11-23T10:00:00Z', reason: 'unhealthy', releaseDigest: digest, attempts: 1 } };
+  const failed = { shop: failedVersion('1.3.0', { commit: 'd'.repeat(40), releaseDigest: digest, attempts: 1 }) };
   const unrelated = shop(input({ node: { failed } }));
   assert.is(unrelated.decision, 'wait', 'another commit carrying the same release does not retry it');
   assert.match(unrelated.reason, /1 of 1 attempt/);
@@ -204,7 +200,7 @@ test('a failed release is tried again when its content changes, not on an unrela
 test("a release's own retries: N allows N more attempts, then it waits", () => {
   const retrying = { ...release('1.3.0'), retries: 2 };
   const releases = new Map([['shop@1.3.0', retrying]]);
-  const failedAfter = (attempts: number) => ({ shop: { version: '1.3.0', commit: COMMIT, at: '2026-11-23T10:00:00Z', reason: 'unhealthy', releaseDigest: releaseDigest(retrying), attempts } });
+  const failedAfter = (attempts: number) => ({ shop: failedVersion('1.3.0', { commit: COMMIT, releaseDigest: releaseDigest(retrying), attempts }) });
   assert.is(shop({ ...input({ node: { failed: failedAfter(2) } }), releases }).decision, 'apply');
   const spent = shop({ ...input({ node: { failed: failedAfter(3) } }), releases });
   assert.is(spent.decision, 'wait');
@@ -212,7 +208,7 @@ test("a release's own retries: N allows N more attempts, then it waits", () => {
 });
 
 test('an app the operator stopped is not moved by the channel, only by duck upgrade', () => {
-  const node = { apps: { shop: { ...installed('1.2.0'), stoppedByOperator: true } } };
+  const node = { apps: { shop: installedApp('1.2.0', { stoppedByOperator: true }) } };
   const a = shop(input({ node }));
   assert.is(a.decision, 'wait');
   assert.match(a.reason, /stopped by the operator/);

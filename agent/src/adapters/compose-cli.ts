@@ -118,12 +118,6 @@ export function createComposeCli(info: ComposeInfo, options: { docker?: string }
   };
 }
 
-/** detectCompose, then createComposeCli. */
-export async function composeCli(options: DetectOptions = {}): Promise<ComposeRuntime> {
-  const runtimeOptions = options.docker === undefined ? {} : { docker: options.docker };
-  return createComposeCli(await detectCompose(options), runtimeOptions);
-}
-
 /** ['docker-compose'] runs standalone; ['docker', ...globalOptions, 'compose'] runs the plugin (the library adds 'compose'). */
 function executableOf(command: string[]): IDockerComposeExecutableOptions {
   const [bin = 'docker', ...rest] = command;

@@ -277,8 +277,3 @@ export async function treeBytes(root: string): Promise<number> {
 function sortKeys<T>(record: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
-
-/** Directory of `path` made when missing (for nested data paths such as `db/main`). */
-export async function ensureParent(path: string): Promise<void> {
-  await io(dirname(path), 'cannot create', () => mkdir(dirname(path), { recursive: true }));
-}

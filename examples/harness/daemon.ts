@@ -1,5 +1,5 @@
-// A real `duck run` left running in the background for a test, with its JSON log lines readable
-// as they come and a bounded wait for the one a test expects.
+// A real `duck run` left running in the background (by a test or the demo), with its JSON log
+// lines readable as they come and a bounded wait for the one expected.
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';

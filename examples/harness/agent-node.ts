@@ -1,15 +1,15 @@
-// One node's agent for tests: a config in a temp dir trusting the given root keys, and ways to
-// run the real `duck` CLI (the built dist) or the agent in-process with a chosen clock.
+// One node's agent, for the tests and the demo: a config in a temp dir trusting the given root
+// keys, and a way to run the real `duck` CLI (the built dist) on it.
+// Its state file is the tests' to read and seed (test/helpers/agent-state.ts).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import type { AgentState } from '../../agent/src/core/agent-state.js';
-import { emptyAgentState } from '../../agent/src/core/agent-state.js';
+import type { ControllerConfig } from '../../schemas/index.js';
 import type { TestKey } from './keys.js';
 import { makeTempDir, run } from './tmp.js';
 
-// From this file, not the working directory: the demo runs these helpers from wherever it was started.
+// From this file, not the working directory: the demo runs this from wherever it was started.
 export const DUCK_BIN = fileURLToPath(new URL('../../dist/agent/src/main.js', import.meta.url));
 
 export interface DuckResult {
@@ -24,8 +24,6 @@ export interface AgentNode {
   readonly configFile: string;
   readonly stateDir: string;
   readonly overlayFile: string;
-  /** Writes the agent state as a node in that situation would have it (before the agent first runs). */
-  seedState(change: (state: AgentState) => void): Promise<void>;
   duck(...args: string[]): Promise<DuckResult>;
   /** The CLI with extra environment (DUCK_FAULT_KILL_AT, TZ...). */
   duckWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<DuckResult>;
@@ -39,7 +37,8 @@ export async function makeAgentNode(opts: {
   limits?: { maxFileBytes?: number; maxFetchBytes?: number };
   /** How often the channel is fetched; 60s when absent. */
   interval?: string;
-  controller?: { url: string; enrollToken: string; interval?: string };
+  /** The agent.yaml controller section, as given. */
+  controller?: ControllerConfig;
 }): Promise<AgentNode> {
   const dir = await makeTempDir('duck-node-');
   await mkdir(join(dir, 'keys'));
@@ -60,12 +59,6 @@ export async function makeAgentNode(opts: {
     configFile,
     stateDir: join(dir, 'state'),
     overlayFile: join(dir, 'overlay.yaml'),
-    seedState: async (change) => {
-      const state = emptyAgentState();
-      change(state);
-      await mkdir(join(dir, 'state'), { recursive: true });
-      await writeFile(join(dir, 'state', 'state.json'), JSON.stringify(state, null, 2));
-    },
     duck: (...args) => duckIn(dir, configFile, {}, args),
     duckWith: (env, ...args) => duckIn(dir, configFile, env, args),
   };

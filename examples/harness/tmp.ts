@@ -1,6 +1,6 @@
-// Scratch directories and the child processes tests run in them (git, gpg).
-// Every repository, GnuPG home and work tree a test makes lives under os.tmpdir(), never in the
-// project tree, so concurrent suites cannot see each other's state.
+// Scratch directories and the child processes run in them (git, gpg, duck).
+// Every repository, GnuPG home and work tree the tests and the demo make lives under os.tmpdir(),
+// never in the project tree, so concurrent suites cannot see each other's state.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,6 @@
-// Signing keys made at test time (DESIGN §6: no checked-in key blobs). Two kinds, because §3
-// requires signatures from both `git commit -S` with GnuPG and openpgp.js to verify.
+// Signing keys made at run time (DESIGN §6: no checked-in key blobs). Two kinds, because §3
+// requires signatures from both `git commit -S` with GnuPG and openpgp.js to verify; the demo signs
+// its channel with an openpgp.js one.
 import { chmod } from 'node:fs/promises';
 import * as openpgp from 'openpgp';
 import { makeTempDir, run } from './tmp.js';

@@ -1,7 +1,7 @@
 // A real git smart-HTTP server on loopback: `git http-backend` (CGI) behind node:http. The demo
-// serves its release channel with it, and the integration tests (test/helpers/git-server.ts
-// re-exports it) talk through it to the same protocol the agent meets in the field — native git
-// and isomorphic-git both — instead of a mock that would agree with whatever the client sends.
+// serves its release channel with it, and the tests talk through it to the same protocol the agent
+// meets in the field — native git and isomorphic-git both — instead of a mock that would agree with
+// whatever the client sends.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
