@@ -31,6 +31,8 @@ export interface ScriptedEngine {
   readonly unhealthy: Set<string>;
   /** Every mutating call, in order: `up duck-shop 1.1.0`. */
   readonly calls: string[];
+  /** The overlay's pins, as the pinVersion step leaves them. */
+  readonly pins: Map<string, string>;
   services(): ApplyServices;
   project(name: string): ProjectState;
 }
@@ -40,6 +42,7 @@ export function scriptedEngine(): ScriptedEngine {
   const backups = new Map<string, { record: BackupRecord; data: string }>();
   const unhealthy = new Set<string>();
   const calls: string[] = [];
+  const pins = new Map<string, string>();
   let backupSeq = 0;
   const project = (name: string): ProjectState => {
     let p = projects.get(name);
@@ -105,6 +108,7 @@ export function scriptedEngine(): ScriptedEngine {
     backups,
     unhealthy,
     calls,
+    pins,
     project,
     services: () => ({
       runtime,
@@ -122,6 +126,10 @@ export function scriptedEngine(): ScriptedEngine {
         calls.push(`removeVolumes ${name}`);
         project(name).volumes = false;
         return [`${name}_data`];
+      },
+      pinVersion: async (app, version) => {
+        calls.push(`pin ${app} ${version}`);
+        pins.set(app, version);
       },
     }),
   };

@@ -94,10 +94,13 @@ const CASES: Case[] = [
     installed: {},
     running: true,
     change: () =>
-      planRestore({ id: 'shop-old', app: 'shop', version: '0.9.0', createdAt: '2026-10-01T00:00:00Z', paths: ['data'], volumes: [] }, { version: '1.0.0', commit: COMMIT }, release('0.9.0'), 'h9', COMMIT),
+      planRestore({ id: 'shop-old', app: 'shop', version: '0.9.0', createdAt: '2026-10-01T00:00:00Z', paths: ['data'], volumes: [] }, { version: '1.0.0', commit: COMMIT }, release('0.9.0'), 'h9', COMMIT, true),
     expect: (end) => {
       runsRecordedVersion(end, ['0.9.0', '1.0.0']);
-      if (end.state.apps.shop!.version === '0.9.0') assert.is(end.engine.project(PROJECT).data.split('|')[0], `${PRECIOUS}-old`, 'the backup data is back');
+      const restored = end.state.apps.shop!.version === '0.9.0';
+      if (restored) assert.is(end.engine.project(PROJECT).data.split('|')[0], `${PRECIOUS}-old`, 'the backup data is back');
+      // The pin is part of the change: a restore finished by recovery is pinned as well, or the next poll would undo it.
+      assert.is(end.engine.pins.get('shop'), restored ? '0.9.0' : undefined, 'pinned exactly when restored');
     },
   },
   {

@@ -122,10 +122,10 @@ test('operator acts are planned changes: stop, start, restart, backup (start aga
 
 test('a restore is planned like an upgrade: the data as it is now is backed up before the backup goes back', () => {
   const backup = { id: 'shop-1', app: 'shop', version: '1.1.0', createdAt: '2026-11-02T00:00:00Z', paths: ['data'], volumes: ['db'] };
-  const c = planRestore(backup, { version: '1.2.0', commit: COMMIT }, release('1.1.0'), HASH, COMMIT);
-  assert.equal(c.steps.map((s) => s.kind), ['restoreRelease', 'stop', 'backup', 'restoreData', 'switchRelease', 'up', 'awaitHealth']);
+  const c = planRestore(backup, { version: '1.2.0', commit: COMMIT }, release('1.1.0'), HASH, COMMIT, true);
+  assert.equal(c.steps.map((s) => s.kind), ['restoreRelease', 'stop', 'backup', 'restoreData', 'switchRelease', 'up', 'awaitHealth', 'pinVersion']);
   assert.equal([c.kind, c.from, c.to, c.trigger], ['restore', '1.2.0', '1.1.0', 'restore']);
-  const onto = planRestore(backup, null, release('1.1.0'), HASH, COMMIT);
+  const onto = planRestore(backup, null, release('1.1.0'), HASH, COMMIT, false);
   assert.equal(onto.steps.map((s) => s.kind), ['restoreRelease', 'restoreData', 'switchRelease', 'up', 'awaitHealth'], 'onto nothing: nothing to stop or keep');
 });
 
@@ -136,7 +136,7 @@ test('every planned change runs its steps in APPLY_ORDER', () => {
     planBackupNow('shop', app, release('1.2.0')),
     planStartStop('restart', 'shop', app, release('1.2.0')),
     planPurge('shop', '1.2.0', COMMIT),
-    planRestore({ id: 'b', app: 'shop', version: '1.1.0', createdAt: '', paths: [], volumes: [] }, { version: '1.2.0', commit: COMMIT }, release('1.1.0'), HASH, COMMIT),
+    planRestore({ id: 'b', app: 'shop', version: '1.1.0', createdAt: '', paths: [], volumes: [] }, { version: '1.2.0', commit: COMMIT }, release('1.1.0'), HASH, COMMIT, true),
   ];
   for (const c of changes) {
     const order = c.steps.map((s) => APPLY_ORDER.indexOf(s.kind));

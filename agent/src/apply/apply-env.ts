@@ -27,6 +27,8 @@ export interface ApplyServices {
   removeImages(refs: readonly string[]): Promise<string[]>;
   /** A planned purge only: removes the project's named volumes; returns their names. */
   removeProjectVolumes(project: string): Promise<string[]>;
+  /** Pins `app` to `version` in the operator's overlay (comments kept): a restore's last step. */
+  pinVersion(app: string, version: string): Promise<void>;
 }
 
 export interface ApplyEnv {

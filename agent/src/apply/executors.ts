@@ -78,6 +78,9 @@ export const EXECUTORS: Executors = {
   async up(step, ctx) {
     await ctx.env.services.runtime.up(ctx.layout.project, ctx.target(step.version));
   },
+  async pinVersion(step, ctx) {
+    await ctx.env.services.pinVersion(step.app, step.version);
+  },
   async awaitHealth(step, ctx) {
     await ctx.env.services.awaitHealthy(step.app, ctx.layout.project, ctx.target(step.version), step.probes, step.timeoutMs);
   },

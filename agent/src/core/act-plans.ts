@@ -55,6 +55,8 @@ export function planRestore(
   release: ReleaseFile,
   configHash: string,
   commit: string,
+  /** The channel (or an existing pin) would move the app off the restored version: pin it, as part of the change. */
+  pin: boolean,
 ): PlannedChange {
   const { app, version, id } = backup;
   const from = current?.version ?? null;
@@ -66,6 +68,8 @@ export function planRestore(
   steps.push({ kind: 'restoreData', app, backupId: id, leaving: from ?? 'nothing', reason: `restore ${id} (${app} ${version}, ${backup.createdAt})` });
   steps.push({ kind: 'switchRelease', app, from, to: version, reason: `switch to ${version}, the version that made the backup` });
   steps.push(...startSteps(app, version, release, 'roll back otherwise'));
+  // Journalled with the rest: a restore recovered after a kill is pinned too, or the next poll would undo it.
+  if (pin) steps.push({ kind: 'pinVersion', app, version, reason: `pin ${app} to ${version} in the overlay, so the channel does not move it off the restored version` });
   return {
     kind: 'restore',
     app,

@@ -22,6 +22,8 @@ export interface StepArgs {
   removeAppFiles: { app: string };
   up: { app: string; version: string };
   awaitHealth: { app: string; version: string; probes: Probe[]; timeoutMs: number };
+  /** A restore: the operator's overlay pins the restored version, so the channel does not move it again. */
+  pinVersion: { app: string; version: string };
 }
 
 export type StepKind = keyof StepArgs;
@@ -44,6 +46,7 @@ export const APPLY_ORDER: readonly StepKind[] = [
   'removeAppFiles',
   'up',
   'awaitHealth',
+  'pinVersion',
 ];
 
 /** The steps of a version change, in order (an install has no stop, backup or restoreData). */

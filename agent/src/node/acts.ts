@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { OverlayFile } from '../../../schemas/index.js';
 import { DuckError } from '../../../schemas/errors.js';
-import { editOverlay } from '../adapters/overlay-file.js';
 import type { ApplyEnv } from '../apply/apply-env.js';
 import type { ChangeResult } from '../apply/apply-change.js';
 import { applyChange } from '../apply/apply-change.js';
@@ -13,7 +12,6 @@ import { planBackupNow, planPurge, planRestore, planStartStop } from '../core/ac
 import type { InstalledApp } from '../core/agent-state.js';
 import type { PlannedChange } from '../core/change.js';
 import type { ChangeSummary, OperatorRequest, RequestResult } from '../core/operator-request.js';
-import { setPin } from '../core/overlay-edits.js';
 import type { CycleDeps, CycleOutcome } from './cycle.js';
 import { checkChannel, runCycle } from './cycle.js';
 import { appConfigHash, decide, readAcceptedLocally } from './decisions.js';
@@ -177,21 +175,22 @@ async function restore(ctx: ActContext, backupId: string): Promise<RequestResult
   const releaseDir = existsSync(layout.releaseDir(version)) ? layout.releaseDir(version) : node.backups.releaseDirOf(backupId);
   const release = await readInstalledRelease(layout, version, releaseDir);
   const hash = await appConfigHash(overlay, dirname(node.config.overlay), app, version, release);
-  const change = await run(ctx, planRestore(record, current, release, hash, state.channel.anchor?.commit ?? ''));
+  const pin = await needsPin(ctx, app, version);
+  const change = await run(ctx, planRestore(record, current, release, hash, state.channel.anchor?.commit ?? '', pin));
   const lines = [changeLine(change)];
-  if (change.outcome === 'applied') lines.push(...(await pinAfterRestore(ctx, app, version)));
+  if (change.outcome === 'applied' && pin) {
+    lines.push(`pinned ${app} to ${version} in ${node.config.overlay} so the channel does not move it again; duck unpin ${app} to follow the channel`);
+  }
   return { ok: change.outcome === 'applied', lines, changes: [change] };
 }
 
-/** An operator who restores an older version means to stay on it: the next poll must not undo it. */
-async function pinAfterRestore(ctx: ActContext, app: string, version: string): Promise<string[]> {
+/** An operator who restores an older version means to stay on it: unless the channel already wants it, it is pinned. */
+async function needsPin(ctx: ActContext, app: string, version: string): Promise<boolean> {
   const { node, overlay } = ctx;
-  if (overlay.pin?.[app] === version) return [];
+  if (overlay.pin?.[app] === version) return false;
   const view = await readAcceptedLocally(node);
   const wanted = view ? (await decide(node, view, { overlay })).desired.apps.find((a) => a.app === app) : undefined;
-  if (wanted?.desired === version) return [];
-  await editOverlay(node.config.overlay, (doc) => void setPin(doc, app, version));
-  return [`pinned ${app} to ${version} in ${node.config.overlay} so the channel does not move it again; duck unpin ${app} to follow the channel`];
+  return wanted?.desired !== version;
 }
 
 /** Removes an orphaned app for good: containers, networks, named volumes, release and data directories. */

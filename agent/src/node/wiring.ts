@@ -5,6 +5,7 @@ import { createComposeCli, detectCompose } from '../adapters/compose-cli.js';
 import { createControllerClient } from '../adapters/controller-client.js';
 import { createDockerCli } from '../adapters/docker-cli.js';
 import { openGitChannel } from '../adapters/git-channel.js';
+import { editOverlay } from '../adapters/overlay-file.js';
 import { openStateStore } from '../adapters/state-lowdb.js';
 import type { ApplyEnv, ApplyServices } from '../apply/apply-env.js';
 import type { DownloadProgress } from '../apply/archive-download.js';
@@ -19,6 +20,7 @@ import type { CommitTree } from '../channel/commit-tree.js';
 import { openCommitTree } from '../channel/commit-tree.js';
 import type { ReleaseContent } from '../channel/read-release.js';
 import { readRelease } from '../channel/read-release.js';
+import { setPin } from '../core/overlay-edits.js';
 import type { TrustedKey } from '../channel/signature.js';
 import { composeVersionOf, dockerVersionOf, nodeFacts } from '../report/facts.js';
 import type { ChannelTransport, Clock, ComposeRuntime, ControllerClient, DockerEngine, Faults, Logger, StateStore } from '../ports.js';
@@ -180,6 +182,9 @@ function applyServices(parts: NodeParts, runtime: ComposeRuntime, log: Logger): 
       const names = await docker.projectVolumes(project);
       for (const name of names) await docker.removeVolume(name);
       return names;
+    },
+    pinVersion: async (app, version) => {
+      await editOverlay(parts.config.overlay, (doc) => void setPin(doc, app, version));
     },
   };
 }
