@@ -162,6 +162,16 @@ export async function projectContainers(project: string): Promise<string[]> {
   return lines(await docker(['ps', '-a', '-q', '--no-trunc', '--filter', `label=${PROJECT_LABEL}=${project}`]));
 }
 
+/** The ids of a project's running containers. */
+export async function runningContainers(project: string): Promise<string[]> {
+  return lines(await docker(['ps', '-q', '--no-trunc', '--filter', `label=${PROJECT_LABEL}=${project}`]));
+}
+
+/** The names of the named volumes compose made for a project. */
+export async function projectVolumes(project: string): Promise<string[]> {
+  return lines(await docker(['volume', 'ls', '-q', '--filter', `label=${PROJECT_LABEL}=${project}`]));
+}
+
 /**
  * Removes everything compose made for `project`: containers, networks and (unless told not to)
  * volumes. For test cleanup; safe to call when nothing is left.
@@ -173,7 +183,7 @@ export async function removeProject(project: string, options: { volumes?: boolea
   const networks = lines(await docker(['network', 'ls', '-q', '--filter', filter]));
   if (networks.length > 0) await docker(['network', 'rm', ...networks]);
   if (options.volumes !== false) {
-    const volumes = lines(await docker(['volume', 'ls', '-q', '--filter', filter]));
+    const volumes = await projectVolumes(project);
     if (volumes.length > 0) await docker(['volume', 'rm', '--force', ...volumes]);
   }
 }
