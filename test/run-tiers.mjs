@@ -11,8 +11,8 @@
  * empty tier fails; elsewhere both are skipped with a note.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,7 +31,9 @@ const EXIT_GRACE_MS = 15_000;
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
 
-let current = null; // the running tier's child process, for signal forwarding
+const running = new Set(); // the running tier processes, for signal forwarding
+/** An e2e file with this line runs its own compose project (no fixed `duck-hello`): it may run beside the others. */
+const OWN_PROJECT_MARKER = '// e2e lane: own compose project';
 
 function say(line) {
   process.stdout.write(`${line}\n`);
@@ -98,9 +100,13 @@ function killTree(child, signal) {
   }
 }
 
-function runTier(tier) {
+/**
+ * Runs one uvu process over test/<tier> (the files matching `pattern`). With a `label`, each output
+ * line is prefixed by it, so two lanes running at once stay readable.
+ */
+function runTier(tier, { pattern = PATTERN, label = null } = {}) {
   const timeoutMs = Number(process.env.DUCK_TIER_TIMEOUT_MS) || TIER_TIMEOUT_MS[tier];
-  const args = ['--import', 'tsx', join(ROOT, 'node_modules', 'uvu', 'bin.js'), join('test', tier), PATTERN];
+  const args = ['--import', 'tsx', join(ROOT, 'node_modules', 'uvu', 'bin.js'), join('test', tier), pattern];
   if (!process.stdout.isTTY) args.push('--no-color');
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, {
@@ -109,7 +115,7 @@ function runTier(tier) {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
-    current = child;
+    running.add(child);
     let output = '';
     let problem = null;
     let graceTimer = null;
@@ -121,7 +127,7 @@ function runTier(tier) {
     };
     const tierTimer = setTimeout(() => fail(`still running after ${Math.round(timeoutMs / 1000)} s; killed`), timeoutMs);
     child.stdout.on('data', (chunk) => {
-      process.stdout.write(chunk);
+      process.stdout.write(label ? prefixLines(chunk.toString(), label) : chunk);
       output = (output + chunk.toString()).slice(-256 * 1024);
       if (graceTimer === null && /Duration:\s/.test(output.replace(ANSI, ''))) {
         graceTimer = setTimeout(
@@ -131,14 +137,14 @@ function runTier(tier) {
         );
       }
     });
-    child.stderr.on('data', (chunk) => process.stderr.write(chunk));
+    child.stderr.on('data', (chunk) => process.stderr.write(label ? prefixLines(chunk.toString(), label) : chunk));
     child.on('error', (err) => {
       problem ??= `could not start: ${err.message}`;
     });
     child.on('close', (code, signal) => {
       clearTimeout(tierTimer);
       if (graceTimer !== null) clearTimeout(graceTimer);
-      current = null;
+      running.delete(child);
       const summary = parseSummary(output);
       const passed = summary?.passed ?? 0;
       let failed = summary ? summary.total - summary.passed : 0;
@@ -181,8 +187,28 @@ async function tierResult(tier) {
       return { passed: 0, failed: 0, skipped: files.length, notes: ['skipped: no Docker engine'] };
     }
     say(docker.detail);
+    return runE2eLanes(files);
   }
   return runTier(tier);
+}
+
+/**
+ * The e2e files in two lanes at once: those that run their own compose project, and those that
+ * share the hello example's fixed project (one after another, as a project allows). Two lanes
+ * keep the tier's wall time near its longest lane on the two cores CI has.
+ */
+async function runE2eLanes(files) {
+  const own = files.filter((f) => readFileSync(f, 'utf8').includes(OWN_PROJECT_MARKER));
+  const shared = files.filter((f) => !own.includes(f));
+  if (own.length === 0 || shared.length === 0) return runTier('e2e');
+  const patternOf = (list) => `(${list.map((f) => basename(f).replace(/[.]/g, '\\.')).join('|')})$`;
+  say(`e2e in two lanes: [own] ${own.map((f) => basename(f)).join(', ')}; [shared] ${shared.map((f) => basename(f)).join(', ')}`);
+  const results = await Promise.all([runTier('e2e', { pattern: patternOf(own), label: '[own] ' }), runTier('e2e', { pattern: patternOf(shared), label: '[shared] ' })]);
+  return results.reduce((a, b) => ({ passed: a.passed + b.passed, failed: a.failed + b.failed, skipped: a.skipped + b.skipped, notes: [...a.notes, ...b.notes] }));
+}
+
+function prefixLines(text, label) {
+  return text.replace(/^(?=.)/gm, label);
 }
 
 async function main() {
@@ -215,7 +241,7 @@ async function main() {
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
-    if (current !== null) killTree(current, signal);
+    for (const child of running) killTree(child, signal);
     say(`\ninterrupted (${signal})`);
     process.exit(130);
   });

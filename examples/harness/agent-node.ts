@@ -35,6 +35,7 @@ export async function makeAgentNode(opts: {
   group?: string;
   token?: string;
   limits?: { maxFileBytes?: number; maxFetchBytes?: number };
+  apply?: { keepBackups?: number; keepReleases?: number };
   /** How often the channel is fetched; 60s when absent. */
   interval?: string;
   /** The agent.yaml controller section, as given. */
@@ -50,6 +51,7 @@ export async function makeAgentNode(opts: {
     stateDir: 'state',
     overlay: 'overlay.yaml',
     ...(opts.limits ? { limits: opts.limits } : {}),
+    ...(opts.apply ? { apply: opts.apply } : {}),
     ...(opts.controller ? { controller: opts.controller } : {}),
   };
   const configFile = join(dir, 'agent.yaml');

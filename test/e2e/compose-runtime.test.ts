@@ -1,3 +1,4 @@
+// e2e lane: own compose project
 import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,3 +1,4 @@
+// e2e lane: own compose project
 // The health wait against real containers: the hello example's healthy 1.0.0 passes its compose
 // healthcheck, an HTTP probe on the published port and a command probe run by `docker exec`; the
 // broken 1.2.0 (no index page, so its healthcheck never passes) is refused within the timeout.

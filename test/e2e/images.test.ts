@@ -1,3 +1,4 @@
+// e2e lane: own compose project
 // Images on a real Docker engine (DESIGN §4.3 step 2): an archive served over HTTP is downloaded,
 // loaded, named and checked against the release's id; a wrong archive or id is refused; an image
 // already there is never fetched again; a digest ref is pulled from a real registry on loopback.

@@ -125,7 +125,7 @@ Op('an app dropped from the group is stopped once and reported orphaned, its dat
   await ctx.s.ch.publish();
   const check = await ctx.s.node.duck('check');
   assert.is(check.code, 0, check.stderr);
-  await ctx.daemon.waitFor((e) => e.event === 'orphaned' && e.app === 'hello', 'the orphan report', { from: mark });
+  await ctx.daemon.waitFor((e) => e.event === 'outcome' && e.kind === 'orphan' && e.outcome === 'applied' && e.app === 'hello', 'the orphan stopped', { from: mark });
   assert.not.ok(await ctx.s.served().then(() => true, () => false), 'the orphan is stopped');
   assert.ok((await ctx.s.readState()).apps.hello!.orphaned);
   assert.ok((await projectContainers(HELLO_PROJECT)).length > 0, 'its containers are kept');

@@ -120,6 +120,16 @@ function parseEvent(line: string): DockerEvent | null {
   };
 }
 
+/** The ids of a project's running containers. */
+export async function runningContainers(project: string): Promise<string[]> {
+  return lines(await docker(['ps', '-q', '--no-trunc', '--filter', `label=${PROJECT_LABEL}=${project}`]));
+}
+
+/** The names of the named volumes compose made for a project. */
+export async function projectVolumes(project: string): Promise<string[]> {
+  return lines(await docker(['volume', 'ls', '-q', '--filter', `label=${PROJECT_LABEL}=${project}`]));
+}
+
 /** Where a named volume's files are on this host (the tests run as root beside the engine). */
 export async function volumeMountpoint(name: string): Promise<string> {
   return (await docker(['volume', 'inspect', '--format', '{{.Mountpoint}}', name])).trim();

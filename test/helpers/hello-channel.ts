@@ -9,7 +9,7 @@ import { freeHostPort, removeProject } from '../../examples/harness/compose-proj
 import type { GitServer } from '../../examples/harness/git-http-server.js';
 import type { OpenpgpTestKey } from '../../examples/harness/keys.js';
 import type { HelloVersion } from '../../examples/hello/app.js';
-import { buildHelloImage, helloComposeYaml, helloImageTag, HELLO_PROJECT } from '../../examples/hello/app.js';
+import { buildHelloImage, helloComposeYaml, helloImageTag } from '../../examples/hello/app.js';
 import { readAgentState } from './agent-state.js';
 import type { Channel, Signer } from './channel-builder.js';
 import { startChannelHost } from './channel-builder.js';
@@ -23,13 +23,13 @@ export interface HelloReleaseOptions {
   healthTimeout?: string;
 }
 
-/** releases/hello/<version>/ with compose.yaml and a release.yaml listing its sha256. */
-export async function writeHelloRelease(ch: Channel, version: string, opts: HelloReleaseOptions): Promise<void> {
+/** releases/<app>/<version>/ with compose.yaml and a release.yaml listing its sha256. */
+export async function writeHelloRelease(ch: Channel, version: string, opts: HelloReleaseOptions, app = 'hello'): Promise<void> {
   const compose = await helloComposeYaml(version);
-  const dir = `releases/hello/${version}`;
+  const dir = `releases/${app}/${version}`;
   await ch.write(`${dir}/compose.yaml`, compose);
   const release = {
-    app: 'hello',
+    app,
     version,
     notes: `hello ${version}`,
     images: [{ ref: helloImageTag(version), id: opts.imageId }],
@@ -54,14 +54,22 @@ export async function promoteHello(ch: Channel, version: string, signer: Signer,
  * the operator's overlay publishes the app on.
  */
 export interface HelloScenario {
+  /** The app's name in the channel ('hello' unless the suite chose its own). */
+  readonly app: string;
+  /** Its compose project on the engine. */
+  readonly project: string;
   readonly root: string;
   readonly server: GitServer;
   readonly key: OpenpgpTestKey;
   readonly ch: Channel;
   readonly node: AgentNode;
+  /** The host port the overlay publishes the app on now. */
   readonly port: number;
-  /** Writes the operator's overlay: the port, then `extra` YAML (pin, hold, windows...). */
-  writeOverlay(extra?: string): Promise<void>;
+  /**
+   * Writes the operator's overlay: the port, then `extra` YAML (pin, hold, windows...). With
+   * `port`, the app is to be published on that port from now on (served() follows).
+   */
+  writeOverlay(extra?: string, options?: { port?: number }): Promise<void>;
   /** What the running app serves at /version.txt. */
   served(): Promise<string>;
   /** A file in the app's data directory, as the app wrote it (data/web/<name>). */
@@ -72,31 +80,50 @@ export interface HelloScenario {
   close(): Promise<void>;
 }
 
-export async function startHelloScenario(opts: { prefix: string; releases: Record<string, Omit<HelloReleaseOptions, 'imageId'>> }): Promise<HelloScenario> {
-  await removeProject(HELLO_PROJECT);
+export async function startHelloScenario(opts: {
+  prefix: string;
+  releases: Record<string, Omit<HelloReleaseOptions, 'imageId'>>;
+  /**
+   * The app's name, 'hello' by default: a suite that may share the engine with another run names
+   * its own (its compose project is `duck-<app>`).
+   */
+  app?: string;
+  /** The node's `apply` settings (how many backups and releases it keeps). */
+  apply?: { keepBackups?: number; keepReleases?: number };
+}): Promise<HelloScenario> {
+  const app = opts.app ?? 'hello';
+  const project = `duck-${app}`;
+  await removeProject(project);
   const host = await startChannelHost(opts.prefix);
   const key = host.rootKey;
   const { ch, url } = await host.channel('hello');
   await writeChannelYaml(ch, { version: 1, signers: [key] });
   for (const [version, release] of Object.entries(opts.releases)) {
-    await writeHelloRelease(ch, version, { ...release, imageId: await buildHelloImage(version as HelloVersion) });
+    await writeHelloRelease(ch, version, { ...release, imageId: await buildHelloImage(version as HelloVersion) }, app);
   }
-  const node = await host.node(url);
-  const port = await freeHostPort();
+  const node = await host.node(url, opts.apply ? { apply: opts.apply } : {});
+  let port = await freeHostPort();
   const scenario: HelloScenario = {
+    app,
+    project,
     root: host.root,
     server: host.server,
     key,
     ch,
     node,
-    port,
-    writeOverlay: (extra = '') => writeFile(node.overlayFile, `# the operator's overlay\ncompose:\n  hello:\n    env: { HELLO_PORT: "${port}" }\n${extra}`),
+    get port() {
+      return port;
+    },
+    writeOverlay: (extra = '', options = {}) => {
+      port = options.port ?? port;
+      return writeFile(node.overlayFile, `# the operator's overlay\ncompose:\n  ${app}:\n    env: { HELLO_PORT: "${port}" }\n${extra}`);
+    },
     served: async () => (await (await fetch(`http://127.0.0.1:${port}/version.txt`)).text()).trim(),
-    dataFile: (name) => join(node.stateDir, 'apps', 'hello', 'data', 'web', name),
-    volumeStartsLog: async () => readFile(join(await volumeMountpoint(`${HELLO_PROJECT}_state`), 'starts.log'), 'utf8'),
+    dataFile: (name) => join(node.stateDir, 'apps', app, 'data', 'web', name),
+    volumeStartsLog: async () => readFile(join(await volumeMountpoint(`${project}_state`), 'starts.log'), 'utf8'),
     readState: () => readAgentState(node.stateDir),
     close: async () => {
-      await removeProject(HELLO_PROJECT);
+      await removeProject(project);
       await host.close();
     },
   };
