@@ -126,8 +126,21 @@ function runTier(tier, { pattern = PATTERN, label = null } = {}) {
       setTimeout(() => killTree(child, 'SIGKILL'), 5_000).unref();
     };
     const tierTimer = setTimeout(() => fail(`still running after ${Math.round(timeoutMs / 1000)} s; killed`), timeoutMs);
+    // With a label, whole lines only (uvu prints a suite's dots on one line as tests pass), so two
+    // lanes at once never mix within a line.
+    let pending = '';
+    const emit = (text) => {
+      if (!label) return process.stdout.write(text);
+      pending += text;
+      const end = pending.lastIndexOf('\n') + 1;
+      if (end > 0) process.stdout.write(prefixLines(pending.slice(0, end), label));
+      pending = pending.slice(end);
+    };
+    child.on('close', () => {
+      if (pending) process.stdout.write(`${prefixLines(pending, label)}\n`);
+    });
     child.stdout.on('data', (chunk) => {
-      process.stdout.write(label ? prefixLines(chunk.toString(), label) : chunk);
+      emit(chunk.toString());
       output = (output + chunk.toString()).slice(-256 * 1024);
       if (graceTimer === null && /Duration:\s/.test(output.replace(ANSI, ''))) {
         graceTimer = setTimeout(
