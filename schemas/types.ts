@@ -180,6 +180,7 @@ export interface TrustConfig {
 export interface Limits {
   maxFileBytes?: number;
   maxFetchBytes?: number;
+  maxReleaseFiles?: number;
 }
 
 export interface ControllerConfig {

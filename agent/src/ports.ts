@@ -117,7 +117,8 @@ export interface TreeEntry {
 export interface GitObjects {
   has(oid: string): Promise<boolean>;
   readCommitRaw(oid: string): Promise<Uint8Array>;
-  readTree(oid: string): Promise<readonly TreeEntry[]>;
+  /** A tree object's raw content: the channel code parses it, checking each entry's name. */
+  readTreeRaw(oid: string): Promise<Uint8Array>;
   readBlob(oid: string): Promise<Uint8Array>;
 }
 

@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import type { ControllerConfig } from '../../schemas/index.js';
+import type { ControllerConfig, Limits } from '../../schemas/index.js';
 import type { TestKey } from './keys.js';
 import { makeTempDir, run } from './tmp.js';
 
@@ -34,7 +34,7 @@ export async function makeAgentNode(opts: {
   rootKeys: readonly TestKey[];
   group?: string;
   token?: string;
-  limits?: { maxFileBytes?: number; maxFetchBytes?: number };
+  limits?: Limits;
   apply?: { keepBackups?: number; keepReleases?: number };
   /** How often the channel is fetched; 60s when absent. */
   interval?: string;

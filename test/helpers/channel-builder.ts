@@ -23,6 +23,11 @@ export interface CommitOptions {
    * wall-clock time whatever the commit date. Set it to sign with a key that has since expired.
    */
   signedAt?: Date;
+  /**
+   * openpgp.js only: commit this tree object as it is instead of the work tree (a tree git itself
+   * would refuse to write or check out, built with hash-object --literally); the index is left alone.
+   */
+  tree?: string;
 }
 
 export interface Channel {
@@ -34,6 +39,11 @@ export interface Channel {
   commit(message: string, signer: Signer, opts?: CommitOptions): Promise<string>;
   commitWithSignature(message: string, gpgsig: string, opts?: { date?: Date }): Promise<string>;
   signatureOf(oid: string): Promise<string | null>;
+  /**
+   * HEAD's tree with one more entry in `dir`, each tree on the way written with hash-object
+   * --literally (git's own checks refuse a name such as `..`); the new root tree's id.
+   */
+  treeWithEntry(dir: string, entry: RawTreeEntry): Promise<string>;
   revert(oid: string, signer: Signer, opts?: CommitOptions): Promise<string>;
   resetHard(oid: string): Promise<void>;
   publish(opts?: { force?: boolean }): Promise<void>;
@@ -44,7 +54,21 @@ export interface Channel {
   dispose(): Promise<void>;
 }
 
+/** One entry of a git tree object as git writes it: mode (100644, 40000...), name, object id. */
+export interface RawTreeEntry {
+  readonly mode: string;
+  readonly name: string;
+  readonly oid: string;
+}
+
 const DEFAULT_AUTHOR = 'Duck Test';
+
+/** A tree object's bytes, entries in git's order (a tree's name sorts as if it ended in `/`). */
+function treeObject(entries: readonly RawTreeEntry[]): Buffer {
+  const key = (e: RawTreeEntry): string => (e.mode === '40000' ? `${e.name}/` : e.name);
+  const sorted = [...entries].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  return Buffer.concat(sorted.map((e) => Buffer.concat([Buffer.from(`${e.mode} ${e.name}\0`, 'utf8'), Buffer.from(e.oid, 'hex')])));
+}
 
 /**
  * An environment where the host's git configuration (global and system) has no say: no
@@ -93,9 +117,10 @@ export async function createChannel(opts: { serverRoot: string; name?: string })
     identity: string,
     date: Date,
     sign: (payload: Uint8Array) => Promise<string | null>,
+    givenTree?: string,
   ): Promise<string> => {
     await git(['add', '-A']);
-    const tree = (await text('write-tree')).trim();
+    const tree = givenTree ?? (await text('write-tree')).trim();
     const parent = await head();
     const when = `${Math.floor(date.getTime() / 1000)} +0000`;
     const headerLines = [
@@ -110,8 +135,31 @@ export async function createChannel(opts: { serverRoot: string; name?: string })
     const object = Buffer.concat([header, signature ? gpgsigHeader(signature) : Buffer.alloc(0), body]);
     const oid = (await git(['hash-object', '-t', 'commit', '-w', '--stdin'], { input: object })).toString('utf8').trim();
     await git(['update-ref', 'refs/heads/main', oid]);
-    await git(['reset', '--quiet']);
+    if (!givenTree) await git(['reset', '--quiet']);
     return oid;
+  };
+
+  const entriesOf = async (tree: string): Promise<RawTreeEntry[]> =>
+    (await text('ls-tree', tree))
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => {
+        const [meta, name] = line.split('\t') as [string, string];
+        const [mode, , oid] = meta.split(' ') as [string, string, string];
+        return { mode: mode.replace(/^0/, ''), name, oid };
+      });
+
+  const treeWithEntry = async (tree: string, segments: readonly string[], entry: RawTreeEntry): Promise<string> => {
+    const entries = await entriesOf(tree);
+    const [first, ...rest] = segments;
+    const replaced =
+      first === undefined
+        ? [...entries, entry]
+        : await Promise.all(
+            entries.map(async (e) => (e.name === first ? { ...e, oid: await treeWithEntry(e.oid, rest, entry) } : e)),
+          );
+    const object = treeObject(replaced);
+    return (await git(['hash-object', '-t', 'tree', '-w', '--literally', '--stdin'], { input: object })).toString('utf8').trim();
   };
 
   const commitWithGit = async (message: string, signer: GpgTestKey | null, date: Date): Promise<string> => {
@@ -142,7 +190,7 @@ export async function createChannel(opts: { serverRoot: string; name?: string })
     const date = opts.date ?? new Date();
     if (signer?.kind !== 'openpgp') return commitWithGit(message, signer, date);
     const identity = `${signer.name} <${testEmail(signer.name)}>`;
-    return writeCommit(message, identity, date, (payload) => signDetached(payload, signer, opts.signedAt));
+    return writeCommit(message, identity, date, (payload) => signDetached(payload, signer, opts.signedAt), opts.tree);
   };
 
   return {
@@ -163,6 +211,7 @@ export async function createChannel(opts: { serverRoot: string; name?: string })
     commitWithSignature: (message, gpgsig, opts = {}) =>
       writeCommit(message, `${DEFAULT_AUTHOR} <${testEmail(DEFAULT_AUTHOR)}>`, opts.date ?? new Date(), async () => gpgsig),
     signatureOf: async (oid) => parseGpgsig(await git(['cat-file', 'commit', oid])),
+    treeWithEntry: async (dir, entry) => treeWithEntry((await text('rev-parse', 'HEAD^{tree}')).trim(), dir.split('/'), entry),
     revert: async (oid, signer, opts) => {
       await git(['revert', '--no-commit', oid]);
       const subject = (await text('log', '-1', '--format=%s', oid)).trim();

@@ -7,6 +7,7 @@ import type { ChainResult } from '../../agent/src/channel/accept-chain.js';
 import { acceptChain } from '../../agent/src/channel/accept-chain.js';
 import { readPublicKey, fingerprintOf, type TrustedKey } from '../../agent/src/channel/signature.js';
 import { openLocalRepo } from '../../agent/src/release/local-repo.js';
+import { DEFAULT_LIMITS } from '../../agent/src/core/limits.js';
 import type { DuckResult } from '../../examples/harness/agent-node.js';
 import { DUCK_BIN, duckResultOf } from '../../examples/harness/agent-node.js';
 import { isolatedGitEnv } from './channel-builder.js';
@@ -46,7 +47,7 @@ export async function agentAccepts(dir: string, roots: readonly TestKey[], now =
     anchor: null,
     agentKeys: await Promise.all(roots.map(trustedKey)),
     now,
-    maxFileBytes: 16 * 1024 * 1024,
+    limits: DEFAULT_LIMITS,
     verified: () => undefined,
   });
 }

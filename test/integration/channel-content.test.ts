@@ -1,6 +1,7 @@
 // What an accepted commit must hold (DESIGN §2–3): schemas with line and column, safe paths,
 // size caps, per-file sha256, freshness, the agent's clock, and what a poll costs on the wire.
 import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { checkChannel } from '../../agent/src/node/cycle.js';
@@ -15,7 +16,7 @@ import { makeOpenpgpKey, revokeOpenpgpKey } from '../../examples/harness/keys.js
 import { readAgentState, writeAgentState } from '../helpers/agent-state.js';
 import type { ChannelHost } from '../helpers/channel-builder.js';
 import { startChannelHost } from '../helpers/channel-builder.js';
-import { publishBasicChannel, sha256, writeBasicChannel, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
+import { DEFAULT_COMPOSE, publishBasicChannel, sha256, writeBasicChannel, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
 
 interface Ctx {
   host: ChannelHost;
@@ -97,6 +98,45 @@ Content('refuses a release file path that escapes its directory with unsafe-path
   assert.is((await refusal(node)).reason, 'unsafe-path');
 });
 
+Content('refuses a crafted tree entry named .. with unsafe-path and keeps the clone', async (ctx) => {
+  const { ch, node } = await ctx.host.fresh();
+  await publishBasicChannel(ch, ctx.rootKey);
+  assert.is((await node.duck('verify', '--json')).code, 0);
+  const compose = (await ch.git('rev-parse', 'HEAD:releases/shop/1.0.0/compose.yaml')).trim();
+  const tree = await ch.treeWithEntry('releases/shop/1.0.0', { mode: '100644', name: '..', oid: compose });
+  await ch.commit('a tree entry git would never write', ctx.rootKey, { tree });
+  await ch.publish();
+
+  const first = await refusal(node);
+  assert.is(first.reason, 'unsafe-path');
+  assert.match(first.message, /^releases\/shop\/1\.0\.0\/\.\.: /);
+  // A refusal is the channel's doing, not a broken clone: the clone is kept, never fetched again.
+  const clone = join(node.stateDir, 'channel.git');
+  const marker = join(clone, 'duck-test-marker');
+  await writeFile(marker, 'kept');
+  const objectsBefore = await objectFiles(clone);
+  const second = await refusal(node);
+  assert.is(second.reason, 'unsafe-path');
+  assert.is(await readFile(marker, 'utf8'), 'kept');
+  assert.equal(await objectFiles(clone), objectsBefore);
+});
+
+// An empty name git cannot even push; the unit tests of tree-object cover it.
+for (const name of ['.', 'a/b']) {
+  Content(`refuses a crafted tree entry named "${name}" with unsafe-path`, async (ctx) => {
+    const { ch, node } = await ctx.host.fresh();
+    await writeBasicChannel(ch, [ctx.rootKey]);
+    await ch.commit('base', ctx.rootKey);
+    const compose = (await ch.git('rev-parse', 'HEAD:releases/shop/1.0.0/compose.yaml')).trim();
+    const tree = await ch.treeWithEntry('releases/shop/1.0.0', { mode: '100644', name, oid: compose });
+    await ch.commit('a tree entry git would never write', ctx.rootKey, { tree });
+    await ch.publish();
+    const r = await refusal(node);
+    assert.is(r.reason, 'unsafe-path');
+    assert.match(r.message, /^releases\/shop\/1\.0\.0\//);
+  });
+}
+
 Content('refuses a symbolic link inside a release with unsafe-path', async (ctx) => {
   const { ch, node } = await ctx.host.fresh();
   await writeBasicChannel(ch, [ctx.rootKey]);
@@ -130,6 +170,40 @@ Content('refuses a channel file over the size cap with too-large', async (ctx) =
   assert.is(r.reason, 'too-large');
   assert.match(r.message, /big\.txt/);
   assert.is(sha256(big).length, 64);
+});
+
+Content('refuses a release listing more files than maxReleaseFiles with too-large, before reading any of them', async (ctx) => {
+  const { ch, node } = await ctx.host.fresh({ limits: { maxReleaseFiles: 3 } });
+  await writeBasicChannel(ch, [ctx.rootKey]);
+  await writeRelease(ch, 'shop', '1.0.0', { 'compose.yaml': DEFAULT_COMPOSE, 'a.txt': 'a', 'b.txt': 'b', 'c.txt': 'c' });
+  // Read, this file would be a digest-mismatch: the cap answers first.
+  await ch.write('releases/shop/1.0.0/c.txt', 'tampered');
+  await ch.commit('four files', ctx.rootKey);
+  await ch.publish();
+  const r = await refusal(node);
+  assert.is(r.reason, 'too-large');
+  assert.match(r.message, /^releases\/shop\/1\.0\.0\/release\.yaml: \/files: lists 4 files: .*agent config \/limits\/maxReleaseFiles/);
+});
+
+Content('refuses a release directory holding more files than maxReleaseFiles with too-large', async (ctx) => {
+  const { ch, node } = await ctx.host.fresh({ limits: { maxReleaseFiles: 3 } });
+  await writeBasicChannel(ch, [ctx.rootKey]);
+  for (const name of ['a', 'b', 'c']) await ch.write(`releases/shop/1.0.0/extra/${name}.txt`, name);
+  await ch.commit('files the release does not list', ctx.rootKey);
+  await ch.publish();
+  const r = await refusal(node);
+  assert.is(r.reason, 'too-large');
+  assert.match(r.message, /^releases\/shop\/1\.0\.0\/release\.yaml: \/files: releases\/shop\/1\.0\.0 holds more than 3 files: .*\/limits\/maxReleaseFiles/);
+});
+
+Content('accepts a release of exactly maxReleaseFiles files', async (ctx) => {
+  const { ch, node } = await ctx.host.fresh({ limits: { maxReleaseFiles: 3 } });
+  await writeBasicChannel(ch, [ctx.rootKey]);
+  await writeRelease(ch, 'shop', '1.0.0', { 'compose.yaml': DEFAULT_COMPOSE, 'a.txt': 'a', 'b.txt': 'b' });
+  await ch.commit('three files', ctx.rootKey);
+  await ch.publish();
+  const r = await node.duck('verify', '--json');
+  assert.is(r.code, 0, r.stderr);
 });
 
 Content('refuses a channel download over the fetch cap with too-large', async (ctx) => {
@@ -264,6 +338,11 @@ Content('takes a commit signature from the cache instead of verifying it twice',
   assert.is(r.reason, 'bad-signature');
   assert.is(r.message, 'marked bad in the cache');
 });
+
+/** Every file under a clone's objects/, sorted: the same list means nothing was fetched again. */
+async function objectFiles(clone: string): Promise<string[]> {
+  return (await readdir(join(clone, 'objects'), { recursive: true })).sort();
+}
 
 function randomText(n: number): string {
   let s = '';

@@ -1,6 +1,6 @@
 import git from 'isomorphic-git';
 import type { CallbackFsClient, PromiseFsClient } from 'isomorphic-git';
-import type { GitObjects, TreeEntry } from '../ports.js';
+import type { GitObjects } from '../ports.js';
 import { DuckError } from '../../../schemas/errors.js';
 
 /**
@@ -16,7 +16,12 @@ export function isomorphicGitObjects(fs: CallbackFsClient | PromiseFsClient, git
       if (type !== 'commit') throw new DuckError('invalid', `object ${oid} is a ${type}, not a commit`, { commit: oid });
       return object as Uint8Array;
     },
-    readTree: async (oid) => (await git.readTree({ fs, gitdir, oid, cache })).tree as TreeEntry[],
+    // Raw, not git.readTree: its own name checks would throw an untyped error on a crafted tree.
+    readTreeRaw: async (oid) => {
+      const { type, object } = await git.readObject({ fs, gitdir, oid, format: 'content', cache });
+      if (type !== 'tree') throw new DuckError('invalid', `object ${oid} is a ${type}, not a tree`, { tree: oid });
+      return object as Uint8Array;
+    },
     readBlob: async (oid) => (await git.readBlob({ fs, gitdir, oid, cache })).blob,
   };
 }

@@ -5,6 +5,7 @@ import { parseCommitObject } from './commit-object.js';
 import type { CommitTree } from './commit-tree.js';
 import { openCommitTree } from './commit-tree.js';
 import type { GitObjects } from '../ports.js';
+import type { TreeLimits } from '../core/limits.js';
 import type { TrustedKey } from './signature.js';
 import { assertKeyUsableAt, verifyDetached } from './signature.js';
 import type { TrustPolicy } from './trust-policy.js';
@@ -25,7 +26,7 @@ export interface ChainInput {
   readonly anchor: string | null;
   readonly agentKeys: readonly TrustedKey[];
   readonly now: Date;
-  readonly maxFileBytes: number;
+  readonly limits: TreeLimits;
   /** Signature facts already known, by commit id: no commit is verified twice. */
   readonly verified: (commit: string) => VerifiedEntry | undefined;
 }
@@ -90,7 +91,7 @@ export class ChainRefusal extends DuckError {
 
 async function walk(input: ChainInput, learned: Record<string, VerifiedEntry>): Promise<ChainResult> {
   const chain = await firstParentChain(input.objects, input.tip, input.anchor);
-  const treeOf = (c: ChainCommit): CommitTree => openCommitTree(input.objects, c.oid, c.object.tree, input.maxFileBytes);
+  const treeOf = (c: ChainCommit): CommitTree => openCommitTree(input.objects, c.oid, c.object.tree, input.limits);
 
   let policy = agentOnlyPolicy(input.agentKeys);
   let accepted: AcceptedCommit | null = null;

@@ -1,4 +1,5 @@
 import { DuckError, toDuckError } from '../../../schemas/errors.js';
+import type { TreeLimits } from '../core/limits.js';
 import type { AcceptedAnchor, VerifiedSignatureFact } from '../core/agent-state.js';
 import { parseDuration } from '../core/duration.js';
 import type { ChannelTransport } from '../ports.js';
@@ -14,7 +15,7 @@ export interface AcceptInput {
   readonly transport: ChannelTransport;
   readonly agentKeys: readonly TrustedKey[];
   readonly group: string;
-  readonly maxFileBytes: number;
+  readonly limits: TreeLimits;
   readonly now: Date;
   /** The last accepted commit (null on the first run). */
   readonly previous: AcceptedAnchor | null;
@@ -101,7 +102,7 @@ async function acceptFrom(input: AcceptInput, tip: string, fetched: boolean): Pr
     anchor: previous?.commit ?? null,
     agentKeys: input.agentKeys,
     now,
-    maxFileBytes: input.maxFileBytes,
+    limits: input.limits,
     verified: input.verified,
   }).catch((err: unknown) => {
     throw withTip(err, tip);

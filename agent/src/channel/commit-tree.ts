@@ -1,20 +1,29 @@
 import type { SchemaName, SchemaTypes } from '../../../schemas/index.js';
 import { parseYaml } from '../../../schemas/index.js';
 import { DuckError } from '../../../schemas/errors.js';
+import type { TreeLimits } from '../core/limits.js';
 import type { GitObjects, TreeEntry } from '../ports.js';
+import { parseTreeObject } from './tree-object.js';
 
 /**
  * Read access to one commit's tree, by object id, with the channel's path rules enforced:
- * no `..`, no absolute paths, no symlinks or submodules, no blob over the size cap.
+ * no `..`, no absolute paths, no unsafe entry name in any tree read, no symlinks or submodules,
+ * no blob over the size cap.
  * Nothing here ever looks at a working tree.
  */
 export interface CommitTree {
   readonly commit: string;
+  /** The node's caps, for readers that enforce their own (files per release). */
+  readonly limits: TreeLimits;
   blobId(path: string): Promise<string | null>;
   readFile(path: string, field?: string): Promise<Uint8Array>;
   readYaml<N extends SchemaName>(schema: N, path: string): Promise<SchemaTypes[N]>;
-  /** Every entry below `dir`, recursively, paths relative to `dir`; links and submodules are refused. */
-  listFiles(dir: string): Promise<Array<{ path: string; oid: string }>>;
+  /**
+   * Every entry below `dir`, recursively, paths relative to `dir`; links and submodules are refused.
+   * The walk stops once it has found more than `max` files: the caller can tell a directory over its
+   * cap without reading all of it.
+   */
+  listFiles(dir: string, max?: number): Promise<Array<{ path: string; oid: string }>>;
 }
 
 const MODE_SYMLINK = '120000';
@@ -32,13 +41,15 @@ export function assertSafePath(path: string, file: string, field = ''): void {
   if (bad) throw new DuckError('unsafe-path', `${file}: ${field ? field + ': ' : ''}unsafe path "${path}"`, { file, field, path });
 }
 
-export function openCommitTree(objects: GitObjects, commit: string, treeOid: string, maxFileBytes: number): CommitTree {
+export function openCommitTree(objects: GitObjects, commit: string, treeOid: string, limits: TreeLimits): CommitTree {
+  const { maxFileBytes } = limits;
+  const entriesOf = async (oid: string, dir: string): Promise<TreeEntry[]> => parseTreeObject(await objects.readTreeRaw(oid), oid, dir);
   const entryAt = async (path: string): Promise<TreeEntry | null> => {
     assertSafePath(path, path);
     const segments = path.split('/');
     let dirOid = treeOid;
     for (const [i, name] of segments.entries()) {
-      const entry = (await objects.readTree(dirOid)).find((e) => e.path === name);
+      const entry = (await entriesOf(dirOid, segments.slice(0, i).join('/'))).find((e) => e.path === name);
       if (!entry) return null;
       const soFar = segments.slice(0, i + 1).join('/');
       if (entry.mode === MODE_SYMLINK) throw new DuckError('unsafe-path', `${soFar}: symbolic links are not allowed in a channel`, { file: soFar });
@@ -65,12 +76,13 @@ export function openCommitTree(objects: GitObjects, commit: string, treeOid: str
     return bytes;
   };
 
-  const listFiles = async (dir: string): Promise<Array<{ path: string; oid: string }>> => {
+  const listFiles = async (dir: string, max = Number.POSITIVE_INFINITY): Promise<Array<{ path: string; oid: string }>> => {
     const root = await entryAt(dir);
     if (!root || root.type !== 'tree') return [];
     const out: Array<{ path: string; oid: string }> = [];
     const walk = async (oid: string, prefix: string): Promise<void> => {
-      for (const entry of await objects.readTree(oid)) {
+      for (const entry of await entriesOf(oid, `${dir}/${prefix}`.replace(/\/$/, ''))) {
+        if (out.length > max) return;
         const rel = prefix + entry.path;
         const full = `${dir}/${rel}`;
         if (entry.mode === MODE_SYMLINK) throw new DuckError('unsafe-path', `${full}: symbolic links are not allowed in a channel`, { file: full });
@@ -85,6 +97,7 @@ export function openCommitTree(objects: GitObjects, commit: string, treeOid: str
 
   return {
     commit,
+    limits,
     blobId: async (path) => {
       const entry = await entryAt(path);
       return entry && entry.type === 'blob' ? entry.oid : null;

@@ -77,8 +77,13 @@ export async function readRelease(
     });
   }
 
-  const present = new Map((await tree.listFiles(dir)).map((f) => [f.path, f.oid]));
+  const { maxReleaseFiles } = tree.limits;
+  const listed = Object.keys(release.files).length;
+  assertFileCount(listed, `lists ${listed} files`, releasePath, maxReleaseFiles);
+  // release.yaml is one more entry of the directory: the walk stops past the cap and release.yaml.
+  const present = new Map((await tree.listFiles(dir, maxReleaseFiles + 1)).map((f) => [f.path, f.oid]));
   present.delete(RELEASE_FILE);
+  assertFileCount(present.size, `${dir} holds more than ${maxReleaseFiles} files`, releasePath, maxReleaseFiles);
   const files: ReleaseFileRef[] = [];
   for (const path of Object.keys(release.files).sort()) {
     const field = `/files/${path.replaceAll('~', '~0').replaceAll('/', '~1')}`;
@@ -105,6 +110,16 @@ export async function readRelease(
     });
   }
   return { app, version, dir, release, files };
+}
+
+/** Checked before any file of the release is read: a release of a million files costs a node nothing. */
+function assertFileCount(count: number, what: string, releasePath: string, max: number): void {
+  if (count <= max) return;
+  throw new DuckError('too-large', `${releasePath}: /files: ${what}: over the ${max}-file limit of this node (agent config /limits/maxReleaseFiles)`, {
+    file: releasePath,
+    field: '/files',
+    limit: max,
+  });
 }
 
 /** Path escapes are `unsafe-path`, not a schema error: look before the schema does. */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { AgentConfigFile } from '../../../schemas/index.js';
+import type { AgentConfigFile, Limits } from '../../../schemas/index.js';
 import { parseYaml } from '../../../schemas/index.js';
 import type { ApplySettings } from '../apply/apply-env.js';
 import { parseDuration } from '../core/duration.js';
@@ -23,7 +23,7 @@ export interface AgentConfig {
   readonly trustKeyFiles: readonly string[];
   readonly stateDir: string;
   readonly overlay: string;
-  readonly limits: { readonly maxFileBytes: number; readonly maxFetchBytes: number };
+  readonly limits: Readonly<Required<Limits>>;
   readonly apply: ApplySettings;
   /** The telemetry controller; null when the config has no controller section (nothing is reported). */
   readonly controller: ControllerSettings | null;

@@ -127,7 +127,7 @@ async function acceptStage({ node, log }: Pick<CycleDeps, 'node' | 'log'>, fetch
         transport: node.transport,
         agentKeys: node.agentKeys,
         group: node.config.group,
-        maxFileBytes: node.config.limits.maxFileBytes,
+        limits: node.config.limits,
         now,
         previous: state.channel.anchor,
         newestTimeSeen: state.newestTimeSeen,

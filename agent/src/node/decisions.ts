@@ -61,7 +61,7 @@ export async function readAcceptedLocally(node: NodeParts): Promise<AcceptedView
   const anchor = node.state.read().channel.anchor;
   if (!anchor || !(await node.transport.objects.has(anchor.commit))) return null;
   const commit = parseCommitObject(await node.transport.objects.readCommitRaw(anchor.commit), anchor.commit);
-  const tree = openCommitTree(node.transport.objects, anchor.commit, commit.tree, node.config.limits.maxFileBytes);
+  const tree = openCommitTree(node.transport.objects, anchor.commit, commit.tree, node.config.limits);
   return { commit: anchor.commit, content: await readChannelContent(tree, node.config.group), tree };
 }
 

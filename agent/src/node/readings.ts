@@ -49,7 +49,7 @@ export async function acceptedHasRelease(node: NodeParts, app: string, version: 
   const anchor = node.state.read().channel.anchor;
   if (!anchor || !(await node.transport.objects.has(anchor.commit))) return null;
   const commit = parseCommitObject(await node.transport.objects.readCommitRaw(anchor.commit), anchor.commit);
-  const tree = openCommitTree(node.transport.objects, anchor.commit, commit.tree, node.config.limits.maxFileBytes);
+  const tree = openCommitTree(node.transport.objects, anchor.commit, commit.tree, node.config.limits);
   try {
     return (await tree.blobId(`releases/${app}/${version}/release.yaml`)) !== null;
   } catch {

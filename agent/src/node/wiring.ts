@@ -107,7 +107,7 @@ export async function wireNode(opts: NodeOptions): Promise<NodeParts> {
     readRelease: async (app, version, commit) => {
       const objects = transport.objects;
       const parsed = parseCommitObject(await objects.readCommitRaw(commit), commit);
-      const tree = openCommitTree(objects, commit, parsed.tree, config.limits.maxFileBytes);
+      const tree = openCommitTree(objects, commit, parsed.tree, config.limits);
       const content = await readRelease(tree, app, version, { file: `commit ${commit.slice(0, 12)}`, field: `/apps/${app}` });
       return { content, tree };
     },

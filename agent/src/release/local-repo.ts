@@ -56,7 +56,7 @@ export async function openLocalRepo(dir: string): Promise<LocalRepo> {
     treeAt: async (commit) => {
       const object = parseCommitObject(await objects.readCommitRaw(commit), commit);
       // No size cap here: lint reports large files itself, with the limit agents apply.
-      return openCommitTree(objects, commit, object.tree, Number.MAX_SAFE_INTEGER);
+      return openCommitTree(objects, commit, object.tree, { maxFileBytes: Number.MAX_SAFE_INTEGER, maxReleaseFiles: Number.MAX_SAFE_INTEGER });
     },
     trackedChanges: async () => {
       const rows = await git.statusMatrix({ fs, dir, cache });

@@ -32,7 +32,7 @@ export async function verifyLocal(repo: LocalRepo, opts: { ref: string; trustKey
     anchor: null,
     agentKeys: rootKeys,
     now: opts.now,
-    maxFileBytes: DEFAULT_LIMITS.maxFileBytes,
+    limits: DEFAULT_LIMITS,
     verified: () => undefined,
   });
   const tree = chain.accepted.tree;

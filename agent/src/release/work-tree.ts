@@ -9,6 +9,7 @@ import { parseYaml } from '../../../schemas/index.js';
 import type { CommitTree } from '../channel/commit-tree.js';
 import { assertSafePath } from '../channel/commit-tree.js';
 import { DuckError } from '../../../schemas/errors.js';
+import { DEFAULT_LIMITS } from '../core/limits.js';
 
 export const WORK_TREE = 'working tree';
 
@@ -51,6 +52,8 @@ export function openWorkTree(root: string): CommitTree {
 
   return {
     commit: WORK_TREE,
+    // Lint holds a release to what an agent with default limits accepts.
+    limits: DEFAULT_LIMITS,
     blobId: async (path) => ((await kindOf(path)) === 'file' ? gitBlobId(await readFile(full(path))) : null),
     readFile: readChecked,
     readYaml: async (schema, path) => parseYaml(schema, new TextDecoder().decode(await readChecked(path)), path),

@@ -67,5 +67,6 @@ overlay: ${v.overlay}   # local pins, holds and windows (duck pin / duck hold ed
 # limits:
 #   maxFileBytes: 16777216     # a channel file larger than this is refused (too-large)
 #   maxFetchBytes: 536870912   # a channel download larger than this is refused (too-large)
+#   maxReleaseFiles: 1000      # a release listing or holding more files than this is refused (too-large)
 `;
 }
