@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { DuckError } from '../../../schemas/errors.js';
 import { toDuckError } from '../../../schemas/errors.js';
 import type { JournalEntry } from '../core/agent-state.js';
 import type { PlannedChange } from '../core/change.js';
@@ -83,14 +84,9 @@ async function runSwitch(env: ApplyEnv, journal: JournalEntry, from: number): Pr
     if (env.signal?.aborted && i <= firstMutating && journal.phase === 'forward') {
       return finish(env, journal, { outcome: 'interrupted', reason: `the agent was asked to stop before ${step.kind}; nothing had been stopped, ${journal.from ?? 'nothing'} still runs`, quarantine: false });
     }
-    let begun = false;
-    try {
-      if (step.kind === 'stop') await checkReadyToStop(ctx, step.version);
-      begun = true;
-      await runStep(ctx, i, step);
-    } catch (err) {
-      const e = toDuckError(err);
-      env.log('step-failed', { app: journal.app, step: step.kind, code: e.code, message: e.message });
+    const failure = await attemptStep(ctx, i, step);
+    if (failure) {
+      const { error: e, begun } = failure;
       if (e.code === 'locked') return finish(env, journal, { outcome: 'deferred', reason: e.message, quarantine: false });
       if (i < firstMutating || !begun) {
         if (env.signal?.aborted) {
@@ -115,14 +111,9 @@ async function runInPlace(env: ApplyEnv, journal: JournalEntry, from: number): P
     if (env.signal?.aborted && i === 0) {
       return finish(env, journal, { outcome: 'interrupted', reason: `the agent was asked to stop before ${step.kind}; nothing was done`, quarantine: false });
     }
-    let begun = false;
-    try {
-      if (step.kind === 'stop') await checkReadyToStop(ctx, step.version);
-      begun = true;
-      await runStep(ctx, i, step);
-    } catch (err) {
-      const e = toDuckError(err);
-      env.log('step-failed', { app: journal.app, step: step.kind, code: e.code, message: e.message });
+    const failure = await attemptStep(ctx, i, step);
+    if (failure) {
+      const { error: e, begun } = failure;
       const why = `${step.kind} failed: ${e.message}`;
       // Refused before the first step touched anything (no room for the backup): nothing to settle.
       if (!begun && i === 0) return finish(env, journal, { outcome: 'failed', reason: e.message, quarantine: false });
@@ -149,6 +140,24 @@ async function runSettle(env: ApplyEnv, journal: JournalEntry, why: string, from
   }
   const where = journal.to ? `; ${journal.app} ${journal.to} runs again` : '';
   return finish(env, journal, { outcome: 'failed', reason: `${why}${where}`, quarantine: false });
+}
+
+/**
+ * One forward step: what must hold before a stop (update lock, room for the backup), then the step.
+ * A failure is returned with whether the step itself had begun (a refused precondition touched nothing).
+ */
+async function attemptStep(ctx: ApplyContext, index: number, step: Step): Promise<{ error: DuckError; begun: boolean } | null> {
+  let begun = false;
+  try {
+    if (step.kind === 'stop') await checkReadyToStop(ctx, step.version);
+    begun = true;
+    await runStep(ctx, index, step);
+    return null;
+  } catch (err) {
+    const error = toDuckError(err);
+    ctx.env.log('step-failed', { app: ctx.journal.app, step: step.kind, code: error.code, message: error.message });
+    return { error, begun };
+  }
 }
 
 async function runStep(ctx: ApplyContext, index: number, step: Step): Promise<void> {
