@@ -242,7 +242,28 @@ export interface ChannelStatus {
   lastCheckAt?: string | null;
   stale: boolean;
   refusal: ChannelRefusalStatus | null;
+  fetchFailure?: FetchFailureStatus | null;
 }
+
+export interface FetchFailureStatus {
+  reason: string;
+  message: string;
+  since: string;
+  at: string;
+  failures: number;
+  nextTryAt: string;
+}
+
+export interface BackoffStatus {
+  cause: string;
+  message?: string;
+  failures: number;
+  since?: string;
+  nextTryAt: string;
+}
+
+export const WAIT_KINDS = ['window', 'rollout', 'hold', 'approval', 'schedule', 'stopped', 'failed', 'backoff', 'clock', 'release'] as const;
+export type WaitKind = (typeof WAIT_KINDS)[number];
 
 export type AppDecision = 'apply' | 'wait' | 'none';
 export type AppRunState = 'running' | 'stopped' | 'failed' | 'orphaned' | 'absent';
@@ -255,6 +276,11 @@ export interface AppStatus {
   reason: string;
   state?: AppRunState;
   failedVersion?: string;
+  groupVersion?: string | null;
+  pinned?: boolean;
+  waitingFor?: WaitKind;
+  until?: string | null;
+  backoff?: BackoffStatus;
 }
 
 export interface AgentStatus {
@@ -294,7 +320,10 @@ export interface ReportEvent {
   commit?: string;
   ms?: number;
   count?: number;
+  blame?: FailureBlame;
 }
+
+export type FailureBlame = 'release' | 'infrastructure';
 
 export interface ReportMessage {
   agentId: string;
