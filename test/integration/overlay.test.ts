@@ -331,6 +331,28 @@ Cli('duck schedule refuses a past time, a time without an offset and no time at 
   assert.is(await readFile(ctx.overlay, 'utf8'), OPERATOR_OVERLAY);
 });
 
+Cli('duck schedule of an app the accepted commit lacks exits 3 like duck pin, and writes nothing', async (ctx) => {
+  const at = `${new Date().getFullYear() + 1}-11-25T02:00:00+08:00`;
+  const r = await ctx.node.duck('schedule', 'nope', '--at', at, '--json');
+  assert.is(r.code, 3, r.stderr);
+  assert.match(r.stderr, /refused: invalid: the last accepted commit [0-9a-f]{12} has no app nope \(releases\/nope\/\); nothing was scheduled/);
+  assert.is(r.json?.reason, 'invalid');
+  assert.is(await readFile(ctx.overlay, 'utf8'), OPERATOR_OVERLAY);
+});
+
+Cli('duck schedule before any duck verify asks for one, unless --force; --cancel needs neither', async (ctx) => {
+  const fresh = await ctx.host.node(ctx.url);
+  const at = `${new Date().getFullYear() + 1}-11-25T02:00:00+08:00`;
+  const r = await fresh.duck('schedule', 'shop', '--at', at);
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stderr, /run `duck verify` first \(or schedule anyway with --force\)/);
+  const forced = await fresh.duck('schedule', 'shop', '--at', at, '--force', '--json');
+  assert.is(forced.code, 0, forced.stderr);
+  assert.equal(forced.json, { ok: true, overlay: join(fresh.dir, 'overlay.yaml'), changed: true, app: 'shop', at, previous: null, checked: false });
+  const cancelled = await fresh.duck('schedule', 'shop', '--cancel');
+  assert.is(cancelled.code, 0, cancelled.stderr);
+});
+
 Cli('duck unpin removes the pin map with its last pin', async (ctx) => {
   const r = await ctx.node.duck('unpin', 'web');
   assert.is(r.code, 0, r.stderr);
