@@ -149,13 +149,15 @@ Signing('release verify refuses an unsigned tip with exit 3 and reason unsigned'
 
 Signing('release keygen writes a 0600 private key that release init signs with, a public key GnuPG imports, and never overwrites', async (ctx) => {
   const dir = join(ctx.root, `keygen-${++ctx.count}`);
-  const privateKey = join(ctx.root, `keygen-${ctx.count}.key.asc`);
+  const keyDir = join(ctx.root, `keygen-${ctx.count}-keys`);
+  const privateKey = join(keyDir, 'ops-bot.key.asc');
   const r = await duckCli(ctx.root, ['release', 'keygen', 'ops-bot', '--output', privateKey, '--email', 'ops@example.com', '--json']);
   assert.is(r.code, 0, r.stderr);
   const fingerprint = String(r.json?.fingerprint);
-  const publicKey = join(ctx.root, 'ops-bot.asc');
+  const publicKey = join(keyDir, 'ops-bot.asc');
   assert.equal(r.json, { ok: true, name: 'ops-bot', fingerprint, privateKey, publicKey, signerEntry: { name: 'ops-bot', key: 'keys/ops-bot.asc' } });
   assert.is((await stat(privateKey)).mode & 0o777, 0o600, 'only its owner reads the private key');
+  assert.is((await stat(keyDir)).mode & 0o777, 0o700, 'the directory it made is its owner\'s alone');
   const armoredPublicKey = await readFile(publicKey, 'utf8');
 
   const made = { kind: 'openpgp', name: 'ops-bot', fingerprint, armoredPublicKey } as const;

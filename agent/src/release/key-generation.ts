@@ -1,5 +1,7 @@
 // A publisher's first signing key without GnuPG: `duck release keygen` makes it with openpgp.js.
-import { open } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import * as openpgp from 'openpgp';
 import { DuckError } from '../../../schemas/errors.js';
 
@@ -27,17 +29,30 @@ export async function generateSigningKey(opts: { name: string; email?: string | 
 }
 
 /**
- * Writes `text` to a new file with `mode`, never over an existing one: a key file replaced by
- * mistake is a signer lost. The mode is set at creation, so the secret is never readable by others.
+ * Writes the private key (mode 0600, in a directory only its owner may enter when it is new) and
+ * the public key, never over an existing file: a key file replaced by mistake is a signer lost.
+ * Both are checked first, so a refusal leaves neither file half-made.
  */
-export async function writeNewFile(file: string, text: string, mode: number, what: string): Promise<void> {
+export async function writeKeyPair(key: NewSigningKey, files: { privateFile: string; publicFile: string }): Promise<void> {
+  const { privateFile, publicFile } = files;
+  if (publicFile === privateFile) throw new DuckError('usage', `${publicFile}: the public key file must differ from the private one: one is published, the other never`, { file: publicFile });
+  for (const file of [privateFile, publicFile]) {
+    if (existsSync(file)) throw new DuckError('usage', `${file}: already exists; nothing was written (pick another file, or remove it first)`, { file });
+  }
+  await mkdir(dirname(privateFile), { recursive: true, mode: 0o700 });
+  await mkdir(dirname(publicFile), { recursive: true });
+  await writeNewFile(privateFile, key.armoredPrivateKey, 0o600);
+  await writeNewFile(publicFile, key.armoredPublicKey, 0o644);
+}
+
+/** The mode is set as the file is made, so a secret is never readable by others even for a moment. */
+async function writeNewFile(file: string, text: string, mode: number): Promise<void> {
   let handle;
   try {
     handle = await open(file, 'wx', mode);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'EEXIST' ? 'already exists; nothing was overwritten' : `cannot be written (${code ?? (err as Error).message})`;
-    throw new DuckError(code === 'EEXIST' ? 'usage' : 'io', `${file}: ${why} (${what})`, { file });
+    throw new DuckError('io', `${file}: cannot be written (${code ?? (err as Error).message})`, { file });
   }
   try {
     await handle.writeFile(text);

@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { defineCommand } from 'citty';
 import { DuckError } from '../../../../../schemas/errors.js';
-import { generateSigningKey, writeNewFile } from '../../../release/key-generation.js';
+import { generateSigningKey, writeKeyPair } from '../../../release/key-generation.js';
 import { SIGNING_KEY_ENV } from '../../../release/signing-key.js';
 import { jsonArg } from '../../common-args.js';
 import { createOutput } from '../../output.js';
@@ -30,14 +29,8 @@ export default defineCommand({
     if (variable !== undefined && !passphrase) throw new DuckError('usage', `--passphrase-env ${variable}: $${variable} is not set or empty`);
     const privateFile = resolve(args.output);
     const publicFile = resolve(args.public ?? join(dirname(privateFile), `${args.name}.asc`));
-    if (publicFile === privateFile) throw new DuckError('usage', '--public must differ from --output: the public key file is published, the private one never');
-    // Both checked first, so a refusal leaves neither file half-made.
-    for (const file of [privateFile, publicFile]) {
-      if (existsSync(file)) throw new DuckError('usage', `${file}: already exists; nothing was written (pick another file, or remove it first)`, { file });
-    }
     const key = await generateSigningKey({ name: args.name, email: args.email, passphrase });
-    await writeNewFile(privateFile, key.armoredPrivateKey, 0o600, 'the private key');
-    await writeNewFile(publicFile, key.armoredPublicKey, 0o644, 'the public key');
+    await writeKeyPair(key, { privateFile, publicFile });
     const entry = `  - name: ${args.name}\n    key: keys/${args.name}.asc     # fingerprint ${key.fingerprint}`;
     out.line(`private key  ${privateFile} (mode 0600${passphrase ? ', passphrase-protected' : ''}): keep it secret, out of the channel repository; in CI, its text is $${SIGNING_KEY_ENV}`);
     out.line(`public key   ${publicFile}`);
