@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { detectCompose } from '../agent/src/adapters/compose-cli.js';
-import { HELLO_PROJECT, helloComposeYaml } from '../examples/hello/app.js';
+import { HELLO_PROJECT, helloComposeYaml } from '../test/helpers/images.js';
 import { freeHostPort, removeProject } from '../examples/harness/compose-project.js';
 import type { HelloScenario } from '../test/helpers/hello-channel.js';
 import { promoteHello, startHelloScenario } from '../test/helpers/hello-channel.js';
@@ -132,7 +132,7 @@ export async function benchApplyDowntime(opts: ApplyDowntimeOptions = {}): Promi
           'once it does, or time out; so part of each downtime is the engine\'s (DUCK_BENCH_DEBUG=1 prints every poll)',
         `duck per run: ${describe(seen.duck)}`,
         `compose per run: ${describe(seen.compose)}`,
-        `uses the fixed project ${HELLO_PROJECT} (as the e2e suites do): do not run it beside them on the same engine`,
+        `uses the fixed project ${HELLO_PROJECT} (as the e2e suites that share it do, never the demo's): do not run it beside those suites on the same engine`,
       ],
     };
   } finally {

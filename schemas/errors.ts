@@ -67,6 +67,20 @@ export function toDuckError(err: unknown): DuckError {
   return new DuckError('internal', message, {}, 'transient', { cause: err });
 }
 
+/**
+ * The node's own files (agent.yaml, the overlay) are checked with the schemas the channel's files
+ * are, but a bad one is the operator's to fix — `config`, exit 1 — never a refused channel
+ * (`invalid`, exit 3). The message and its file, line and field stay as they were.
+ */
+export function asConfigError<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof DuckError && err.code === 'invalid') throw new DuckError('config', err.message, err.data, err.retry, { cause: err });
+    throw err;
+  }
+}
+
 /** "file:line:col: /field: message" — the one-line form operators and CI logs read. */
 export function formatLocation(data: DuckErrorData): string {
   let where = data.file ?? '';

@@ -32,7 +32,7 @@ const EXIT_GRACE_MS = 15_000;
 const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
 
 const running = new Set(); // the running tier processes, for signal forwarding
-/** An e2e file with this line runs its own compose project (no fixed `duck-hello`): it may run beside the others. */
+/** An e2e file with this line runs its own compose project (not the shared `duck-hello-test`): it may run beside the others. */
 const OWN_PROJECT_MARKER = '// e2e lane: own compose project';
 
 function say(line) {

@@ -12,11 +12,11 @@ import { makeAgentNode } from '../harness/agent-node.js';
 import type { Daemon, LogEvent } from '../harness/daemon.js';
 import { startDaemon } from '../harness/daemon.js';
 import type { TestKey } from '../harness/keys.js';
+import { HELLO_APP } from '../hello/app.js';
 import { DEMO_GROUP } from './channel-publisher.js';
 
 /** How often the demo's agent polls the channel and reports: short, so each stage is quick. */
 export const DEMO_INTERVAL = '2s';
-export const HELLO_APP = 'hello';
 
 export interface AppStatus {
   app: string;

@@ -7,7 +7,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HelloVersion } from '../hello/app.js';
-import { HELLO_PROJECT, HELLO_VERSIONS } from '../hello/app.js';
+import { HELLO_APP, HELLO_PROJECT, HELLO_VERSIONS, helloImageTag } from '../hello/app.js';
 import type { HelloBuild } from '../hello/release-build.js';
 import { HELLO_NOTES, writeHelloBuild } from '../hello/release-build.js';
 import { freeHostPort, removeProject } from '../harness/compose-project.js';
@@ -19,7 +19,7 @@ import type { Cleanup } from './cleanup.js';
 import type { ControllerProcess } from './controller-process.js';
 import { startController } from './controller-process.js';
 import type { DemoNode } from './demo-node.js';
-import { DEMO_INTERVAL, HELLO_APP, makeDemoNode } from './demo-node.js';
+import { DEMO_INTERVAL, makeDemoNode } from './demo-node.js';
 import type { GitServer } from '../harness/git-http-server.js';
 import { startGitServer } from '../harness/git-http-server.js';
 import type { Narrator } from './narrator.js';
@@ -96,7 +96,7 @@ export class DemoStory {
     for (const version of HELLO_VERSIONS) {
       const build = await writeHelloBuild(version, out);
       this.builds.set(version, build);
-      this.n.say(`duck-example/hello:${version}  ${build.imageId.slice(0, 19)}  ${build.dir} (image archive ${(build.archive.size / 1e6).toFixed(1)} MB)`);
+      this.n.say(`${helloImageTag(version)}  ${build.imageId.slice(0, 19)}  ${build.dir} (image archive ${(build.archive.size / 1e6).toFixed(1)} MB)`);
     }
     return `${HELLO_VERSIONS.length} images built FROM scratch with busybox (kept afterwards: a rebuild hits Docker's cache)`;
   }

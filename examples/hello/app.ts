@@ -8,9 +8,12 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { buildBusyboxImage } from './busybox-image.js';
 
+/** The example's image repository; the tests build theirs under another (test/helpers/images.ts). */
 export const HELLO_REPOSITORY = 'duck-example/hello';
+/** The app's name in the demo's channel. */
+export const HELLO_APP = 'hello';
 /** The compose project Duck's agent runs the app as (`duck-<app>`): what cleanup removes. */
-export const HELLO_PROJECT = 'duck-hello';
+export const HELLO_PROJECT = `duck-${HELLO_APP}`;
 export const HELLO_VERSIONS = ['1.0.0', '1.1.0', '1.2.0'] as const;
 export type HelloVersion = (typeof HELLO_VERSIONS)[number];
 /** The compose service of the example stack. */
@@ -38,8 +41,8 @@ trap '$bb kill $!; exit 0' TERM INT
 wait
 `;
 
-export function helloImageTag(version: string): string {
-  return `${HELLO_REPOSITORY}:${version}`;
+export function helloImageTag(version: string, repository = HELLO_REPOSITORY): string {
+  return `${repository}:${version}`;
 }
 
 /** The files of one version's image (image path -> content). */
@@ -55,17 +58,17 @@ export function helloFiles(version: HelloVersion): Record<string, string> {
   return files;
 }
 
-/** Builds `duck-example/hello:<version>`; returns the image id. */
-export function buildHelloImage(version: HelloVersion): Promise<string> {
-  return buildBusyboxImage(helloImageTag(version), helloFiles(version), {
+/** Builds `<repository>:<version>` (`duck-example/hello:<version>` unless told); returns the image id. */
+export function buildHelloImage(version: HelloVersion, repository = HELLO_REPOSITORY): Promise<string> {
+  return buildBusyboxImage(helloImageTag(version, repository), helloFiles(version), {
     cmd: ['/bin/busybox', 'sh', '/app/start.sh'],
     env: { HELLO_VERSION: version },
-    labels: { 'org.opencontainers.image.title': 'duck-example/hello', 'org.opencontainers.image.version': version },
+    labels: { 'org.opencontainers.image.title': repository, 'org.opencontainers.image.version': version },
   });
 }
 
-/** The example's compose file with the image tag pinned, as a release directory publishes it. */
-export async function helloComposeYaml(version: string): Promise<string> {
+/** The example's compose file with the image pinned, as a release directory publishes it. */
+export async function helloComposeYaml(version: string, repository = HELLO_REPOSITORY): Promise<string> {
   const template = await readFile(HELLO_COMPOSE_FILE, 'utf8');
-  return template.replace('${HELLO_VERSION:-1.0.0}', version);
+  return template.replace('${HELLO_REPOSITORY:-duck-example/hello}', repository).replace('${HELLO_VERSION:-1.0.0}', version);
 }

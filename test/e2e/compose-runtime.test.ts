@@ -9,7 +9,7 @@ import { DuckError } from '../../schemas/errors.js';
 import type { ComposeRuntime, ComposeTarget, ServiceStatus } from '../../agent/src/ports.js';
 import { freeHostPort, projectContainers, removeProject } from '../../examples/harness/compose-project.js';
 import { describeProject, dockerEvents, mutations, requireDocker, saveProjectArtifacts, uniqueProjectName } from '../helpers/docker.js';
-import { buildHelloImage, HELLO_COMPOSE_FILE, HELLO_SERVICE } from '../helpers/images.js';
+import { buildHelloImage, HELLO_COMPOSE_FILE, helloComposeEnv, helloImageTag, HELLO_SERVICE } from '../helpers/images.js';
 
 await requireDocker();
 
@@ -34,7 +34,7 @@ it.before(async (ctx) => {
     ctx.target = {
       cwd: ctx.dir,
       files: ['compose.yaml'],
-      env: { HELLO_VERSION: '1.0.0', HELLO_PORT: String(ctx.port), DUCK_DATA_DIR: join(ctx.dir, 'data'), DUCK_LOCK_DIR: join(ctx.dir, 'lock') },
+      env: { ...helloComposeEnv('1.0.0'), HELLO_PORT: String(ctx.port), DUCK_DATA_DIR: join(ctx.dir, 'data'), DUCK_LOCK_DIR: join(ctx.dir, 'lock') },
     };
   } catch (err) {
     // uvu swallows an error thrown by a before hook (its tests just count as not passed): say it.
@@ -67,7 +67,7 @@ it('up starts the example stack and ps reports its service running', async (ctx)
   assert.equal(services.map((s) => s.service), [HELLO_SERVICE]);
   const [web] = services as [ServiceStatus];
   assert.equal(web.state, 'running');
-  assert.equal(web.image, 'duck-example/hello:1.0.0');
+  assert.equal(web.image, helloImageTag('1.0.0'));
   assert.match(web.imageId, /^sha256:[0-9a-f]{64}$/);
   assert.equal(web.labels['com.docker.compose.project'], ctx.project);
   assert.ok(['starting', 'healthy'].includes(web.health), `health is ${web.health}`);

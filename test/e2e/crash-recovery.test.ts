@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { UPGRADE_STEPS } from '../../agent/src/core/steps.js';
 import { requireDocker } from '../helpers/docker.js';
 import type { HelloScenario } from '../helpers/hello-channel.js';
+import { HELLO_APP as APP } from '../helpers/images.js';
 import { promoteHello, startHelloScenario } from '../helpers/hello-channel.js';
 
 await requireDocker();
@@ -38,7 +39,7 @@ Crash.after(async (ctx) => {
 
 async function healthyState(ctx: Ctx): Promise<{ version: string; journal: Record<string, unknown> }> {
   const s = await ctx.s.readState();
-  return { version: s.apps.hello!.version, journal: s.journal };
+  return { version: s.apps[APP]!.version, journal: s.journal };
 }
 
 // Each kill point flips the app between 1.0.0 and 1.1.0, so every case is a real change.

@@ -12,7 +12,7 @@ import type { StageRecord } from '../../examples/demo/narrator.js';
 import { STAGES } from '../../examples/demo/story.js';
 import { projectContainers } from '../../examples/harness/compose-project.js';
 import { requireDocker } from '../helpers/docker.js';
-import { HELLO_PROJECT } from '../helpers/images.js';
+import { HELLO_PROJECT } from '../../examples/hello/app.js';
 import { run } from '../../examples/harness/tmp.js';
 
 await requireDocker();

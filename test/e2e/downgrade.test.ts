@@ -10,7 +10,7 @@ import { startDaemon } from '../../examples/harness/daemon.js';
 import { dockerEvents, mutations, requireDocker } from '../helpers/docker.js';
 import { startFileServer } from '../helpers/file-server.js';
 import type { HelloScenario } from '../helpers/hello-channel.js';
-import { HELLO_PROJECT } from '../helpers/images.js';
+import { HELLO_APP as APP, HELLO_PROJECT, helloImageTag } from '../helpers/images.js';
 import { promoteHello, startHelloScenario, writeHelloRelease } from '../helpers/hello-channel.js';
 import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
 
@@ -54,8 +54,8 @@ Down('leaving an irreversible release restores the data from before it, even acr
   assert.is(recovered.code, 0, recovered.stderr);
   const afterCrash = await ctx.s.readState();
   assert.equal(afterCrash.journal, {});
-  assert.is(await ctx.s.served(), afterCrash.apps.hello!.version);
-  if (afterCrash.apps.hello!.version === '1.1.0') {
+  assert.is(await ctx.s.served(), afterCrash.apps[APP]!.version);
+  if (afterCrash.apps[APP]!.version === '1.1.0') {
     // Recovery went back to 1.1.0 with its data; the next cycle makes the downgrade again.
     assert.is(await readFile(ctx.s.dataFile(ORDERS), 'utf8'), 'written by 1.0.0\nwritten by 1.1.0 in its new format\n');
     assert.is((await ctx.s.node.duck('run', '--once')).code, 0);
@@ -63,7 +63,7 @@ Down('leaving an irreversible release restores the data from before it, even acr
   assert.is(await ctx.s.served(), '1.0.0');
   assert.is(await readFile(ctx.s.dataFile(ORDERS), 'utf8'), 'written by 1.0.0\n', 'the data 1.0.0 had before the irreversible upgrade');
 
-  const listed = await ctx.s.node.duck('backups', 'hello', '--json');
+  const listed = await ctx.s.node.duck('backups', APP, '--json');
   const dir = listed.json!.dir as string;
   const newer = (listed.json!.backups as Array<{ id: string; version: string }>).filter((b) => b.version === '1.1.0');
   const kept = await Promise.all(newer.map((b) => readFile(join(dir, b.id, 'data', 'web', ORDERS), 'utf8').catch(() => '')));
@@ -77,7 +77,7 @@ Down('SIGTERM while an image downloads: the change is abandoned, nothing stops, 
     const bytes = Buffer.alloc(4 << 20, 7);
     await writeFile(join(dir, 'hello-2.0.0.tar'), bytes);
     files.fault('hello-2.0.0.tar', { chunkDelayMs: 100 });
-    const image = { ref: 'duck-example/hello:2.0.0', id: `sha256:${'1'.repeat(64)}`, archive: { url: files.url('hello-2.0.0.tar'), sha256: 'a'.repeat(64), size: bytes.length } };
+    const image = { ref: helloImageTag('2.0.0'), id: `sha256:${'1'.repeat(64)}`, archive: { url: files.url('hello-2.0.0.tar'), sha256: 'a'.repeat(64), size: bytes.length } };
     await writeHelloRelease(ctx.s.ch, '2.0.0', { imageId: image.id, extra: { images: [image] } });
     await promoteHello(ctx.s.ch, '2.0.0', ctx.s.key);
     const since = new Date();
@@ -91,7 +91,7 @@ Down('SIGTERM while an image downloads: the change is abandoned, nothing stops, 
     assert.equal(mutations(await dockerEvents({ project: HELLO_PROJECT, since, until: new Date() })), []);
     assert.is(await ctx.s.served(), '1.0.0');
     const state = await ctx.s.readState();
-    assert.equal([state.journal, state.failed.hello], [{}, undefined], 'not marked failed: it was only interrupted');
+    assert.equal([state.journal, state.failed[APP]], [{}, undefined], 'not marked failed: it was only interrupted');
   } finally {
     await files.close();
     await removeTempDir(dir);

@@ -13,7 +13,7 @@ import type { ComposeRuntime, ComposeTarget } from '../../agent/src/ports.js';
 import type { Probe } from '../../schemas/index.js';
 import { freeHostPort, removeProject } from '../../examples/harness/compose-project.js';
 import { requireDocker, saveProjectArtifacts, uniqueProjectName } from '../helpers/docker.js';
-import { buildHelloImage, HELLO_COMPOSE_FILE, HELLO_SERVICE, type HelloVersion } from '../helpers/images.js';
+import { buildHelloImage, HELLO_COMPOSE_FILE, helloComposeEnv, HELLO_SERVICE, type HelloVersion } from '../helpers/images.js';
 import { rejection } from '../helpers/rejection.js';
 
 await requireDocker();
@@ -57,7 +57,7 @@ function target(ctx: Context, version: HelloVersion): ComposeTarget {
   return {
     cwd: ctx.dir,
     files: ['compose.yaml'],
-    env: { HELLO_VERSION: version, HELLO_PORT: String(ctx.port), DUCK_DATA_DIR: join(ctx.dir, 'data'), DUCK_LOCK_DIR: join(ctx.dir, 'lock') },
+    env: { ...helloComposeEnv(version), HELLO_PORT: String(ctx.port), DUCK_DATA_DIR: join(ctx.dir, 'data'), DUCK_LOCK_DIR: join(ctx.dir, 'lock') },
   };
 }
 

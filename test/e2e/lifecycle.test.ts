@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { projectContainers } from '../../examples/harness/compose-project.js';
 import { dockerEvents, mutations, requireDocker } from '../helpers/docker.js';
 import type { HelloScenario } from '../helpers/hello-channel.js';
-import { HELLO_PROJECT as PROJECT } from '../helpers/images.js';
+import { HELLO_APP as APP, HELLO_PROJECT as PROJECT, helloImageTag } from '../helpers/images.js';
 import { promoteHello, startHelloScenario, writeHelloRelease } from '../helpers/hello-channel.js';
 import { startFileServer } from '../helpers/file-server.js';
 import { makeTempDir, removeTempDir, run } from '../../examples/harness/tmp.js';
@@ -79,8 +79,8 @@ Life('publish 1.2.0 (never healthy): rolled back to 1.1.0 with data intact, mark
   assert.not.match(await ctx.s.volumeStartsLog(), /1\.2\.0/);
   assert.not.match(await readFile(ctx.s.dataFile('starts.log'), 'utf8'), /1\.2\.0/);
   const s = await ctx.s.readState();
-  assert.is(s.apps.hello!.version, '1.1.0');
-  assert.is(s.failed.hello!.version, '1.2.0');
+  assert.is(s.apps[APP]!.version, '1.1.0');
+  assert.is(s.failed[APP]!.version, '1.2.0');
 
   const since = new Date();
   const again = await runOnce(ctx);
@@ -90,13 +90,13 @@ Life('publish 1.2.0 (never healthy): rolled back to 1.1.0 with data intact, mark
 });
 
 Life('duck retry: the failed 1.2.0 is tried again once, rolled back again, and counted', async (ctx) => {
-  const r = await ctx.s.node.duck('retry', 'hello');
+  const r = await ctx.s.node.duck('retry', APP);
   assert.is(r.code, 1, 'a retry that rolls back again is not a success');
-  assert.match(r.stdout, /hello 1\.2\.0 may be tried again/);
-  assert.match(r.stdout, /hello: rolled-back \(1\.1\.0 -> 1\.2\.0\)/);
+  assert.match(r.stdout, new RegExp(`${APP} 1\\.2\\.0 may be tried again`));
+  assert.match(r.stdout, new RegExp(`${APP}: rolled-back \\(1\\.1\\.0 -> 1\\.2\\.0\\)`));
   assert.is(await ctx.s.served(), '1.1.0');
   assert.is(await readFile(ctx.s.dataFile('orders.txt'), 'utf8'), 'order 1\norder 2\n');
-  const failed = (await ctx.s.readState()).failed.hello!;
+  const failed = (await ctx.s.readState()).failed[APP]!;
   assert.equal([failed.version, failed.attempts], ['1.2.0', 2]);
 });
 
@@ -112,13 +112,13 @@ Life('revert in the channel: back to 1.1.0, then to 1.0.0, data kept', async (ct
   assert.is(await ctx.s.served(), '1.0.0');
   assert.is(await readFile(ctx.s.dataFile('orders.txt'), 'utf8'), 'order 1\norder 2\n');
   // Kept: the running and the previous release (keepReleases 2) and their images; 1.2.0 goes.
-  assert.equal((await readdir(join(ctx.s.node.stateDir, 'apps', 'hello', 'releases'))).sort(), ['1.0.0', '1.1.0']);
-  assert.is((await run('docker', ['image', 'inspect', 'duck-example/hello:1.2.0'], { allowFailure: true })).code, 1, 'the 1.2.0 image is pruned');
-  assert.is((await run('docker', ['image', 'inspect', 'duck-example/hello:1.1.0'], { allowFailure: true })).code, 0, 'the previous image stays');
+  assert.equal((await readdir(join(ctx.s.node.stateDir, 'apps', APP, 'releases'))).sort(), ['1.0.0', '1.1.0']);
+  assert.is((await run('docker', ['image', 'inspect', helloImageTag('1.2.0')], { allowFailure: true })).code, 1, 'the 1.2.0 image is pruned');
+  assert.is((await run('docker', ['image', 'inspect', helloImageTag('1.1.0')], { allowFailure: true })).code, 0, 'the previous image stays');
 });
 
 Life('a pin in the overlay is honoured; a hold stops every change', async (ctx) => {
-  await ctx.s.writeOverlay('pin: { hello: 1.1.0 }\n');
+  await ctx.s.writeOverlay(`pin: { ${APP}: 1.1.0 }\n`);
   let r = await runOnce(ctx);
   assert.equal(r.outcomes.map((o) => [o.outcome, o.to]), [['applied', '1.1.0']], r.stdout + r.stderr);
   assert.is(await ctx.s.served(), '1.1.0');
@@ -144,8 +144,8 @@ Life('outside a window nothing changes', async (ctx) => {
 });
 
 Life('twenty polls with nothing new, one service stopped by the operator: zero Docker mutations', async (ctx) => {
-  await ctx.s.writeOverlay('pin: { hello: 1.1.0 }\n');
-  assert.is((await ctx.s.node.duck('stop', 'hello')).code, 0);
+  await ctx.s.writeOverlay(`pin: { ${APP}: 1.1.0 }\n`);
+  assert.is((await ctx.s.node.duck('stop', APP)).code, 0);
   const since = new Date();
   for (let i = 0; i < 20; i++) {
     const r = await runOnce(ctx);
@@ -153,12 +153,12 @@ Life('twenty polls with nothing new, one service stopped by the operator: zero D
     assert.equal(r.outcomes, []);
   }
   assert.equal(mutations(await dockerEvents({ project: PROJECT, since, until: new Date() })), []);
-  assert.is((await ctx.s.node.duck('start', 'hello')).code, 0);
+  assert.is((await ctx.s.node.duck('start', APP)).code, 0);
 });
 
 Life('an app holding its update lock defers the change, which goes ahead when the lock goes', async (ctx) => {
-  await ctx.s.writeOverlay('pin: { hello: 1.0.0 }\n');
-  const lockDir = join(ctx.s.node.stateDir, 'apps', 'hello', 'lock');
+  await ctx.s.writeOverlay(`pin: { ${APP}: 1.0.0 }\n`);
+  const lockDir = join(ctx.s.node.stateDir, 'apps', APP, 'lock');
   await mkdir(lockDir, { recursive: true });
   await writeFile(join(lockDir, 'updates.lock'), '');
   let r = await runOnce(ctx);
@@ -173,11 +173,11 @@ Life('an app holding its update lock defers the change, which goes ahead when th
 
 Life("an edit of the overlay's compose override is applied by itself; the same overlay again changes nothing", async (ctx) => {
   await writeFile(join(ctx.s.node.dir, 'override.yaml'), 'services:\n  web:\n    environment:\n      DUCK_TEST_MARK: "one"\n');
-  const override = `compose:\n  hello:\n    files: [override.yaml]\n    env: { HELLO_PORT: "${ctx.s.port}" }\n`;
+  const override = `compose:\n  ${APP}:\n    files: [override.yaml]\n    env: { HELLO_PORT: "${ctx.s.port}" }\n`;
   await writeFile(ctx.s.node.overlayFile, override);
   let r = await runOnce(ctx);
   assert.equal(r.outcomes, [], 'no version change');
-  assert.ok(r.events.some((e) => e.event === 'outcome' && e.kind === 'reconfigure' && e.app === 'hello' && e.outcome === 'applied'), r.stdout);
+  assert.ok(r.events.some((e) => e.event === 'outcome' && e.kind === 'reconfigure' && e.app === APP && e.outcome === 'applied'), r.stdout);
   const ids = (await projectContainers(PROJECT)).filter(Boolean);
   const inspected = (await run('docker', ['inspect', '--format', '{{json .Config.Env}}', ...ids])).stdout.toString();
   assert.match(inspected, /DUCK_TEST_MARK=one/);
@@ -196,7 +196,7 @@ Life('an image archive with a wrong sha256 is refused before anything stops', as
   try {
     const bytes = Buffer.from('not the archive the release names\n'.repeat(1000));
     await writeFile(join(dir, 'hello-1.3.0.tar'), bytes);
-    const image = { ref: 'duck-example/hello:1.3.0', id: `sha256:${'0'.repeat(64)}`, archive: { url: files.url('hello-1.3.0.tar'), sha256: 'f'.repeat(64), size: bytes.length } };
+    const image = { ref: helloImageTag('1.3.0'), id: `sha256:${'0'.repeat(64)}`, archive: { url: files.url('hello-1.3.0.tar'), sha256: 'f'.repeat(64), size: bytes.length } };
     await writeHelloRelease(ctx.s.ch, '1.3.0', { imageId: image.id, extra: { images: [image] } });
     await promoteHello(ctx.s.ch, '1.3.0', ctx.s.key);
     const before = await ctx.s.served();
@@ -207,7 +207,7 @@ Life('an image archive with a wrong sha256 is refused before anything stops', as
     assert.ok(files.requestsFor('hello-1.3.0.tar').length > 0, 'the archive was really downloaded');
     assert.equal(mutations(await dockerEvents({ project: PROJECT, since, until: new Date() })), [], 'nothing was stopped');
     assert.is(await ctx.s.served(), before);
-    assert.is((await ctx.s.readState()).failed.hello!.version, '1.3.0');
+    assert.is((await ctx.s.readState()).failed[APP]!.version, '1.3.0');
   } finally {
     await files.close();
     await removeTempDir(dir);

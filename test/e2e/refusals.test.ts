@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { parse, stringify } from 'yaml';
 import { dockerEvents, mutations, requireDocker } from '../helpers/docker.js';
 import type { HelloScenario } from '../helpers/hello-channel.js';
-import { HELLO_PROJECT } from '../helpers/images.js';
+import { HELLO_APP as APP, HELLO_PROJECT } from '../helpers/images.js';
 import { promoteHello, startHelloScenario } from '../helpers/hello-channel.js';
 
 await requireDocker();
@@ -59,7 +59,7 @@ Refuse('a backup that would not fit is refused with a clear message before the s
   assert.match(String(refused.outcomes[0]!.reason), /not enough free space in .*backups: needs 1\.0 PiB/);
   assert.equal(mutations(await dockerEvents({ project: HELLO_PROJECT, since, until: new Date() })), [], 'nothing stopped');
   assert.is(await ctx.s.served(), '1.0.0');
-  assert.not.ok((await ctx.s.readState()).failed.hello, 'a full disk does not mark the release failed');
+  assert.not.ok((await ctx.s.readState()).failed[APP], 'a full disk does not mark the release failed');
 
   await setApply(ctx, {});
   const applied = await runOnce(ctx);
@@ -68,7 +68,7 @@ Refuse('a backup that would not fit is refused with a clear message before the s
 
 Refuse('an update lock held past the maximum defer waits for the operator: duck upgrade --force goes ahead', async (ctx) => {
   await setApply(ctx, { maxLockDefer: '1s' });
-  const lockDir = join(ctx.s.node.stateDir, 'apps', 'hello', 'lock');
+  const lockDir = join(ctx.s.node.stateDir, 'apps', APP, 'lock');
   await mkdir(lockDir, { recursive: true });
   await writeFile(join(lockDir, 'updates.lock'), 'busy\n');
   await promoteHello(ctx.s.ch, '1.0.0', ctx.s.key);
@@ -82,10 +82,10 @@ Refuse('an update lock held past the maximum defer waits for the operator: duck 
 
   const polite = await ctx.s.node.duck('upgrade', '--yes');
   assert.is(polite.code, 1, 'without --force the lock still wins');
-  assert.match(polite.stdout, /hello: deferred/);
+  assert.match(polite.stdout, new RegExp(`${APP}: deferred`));
   const forced = await ctx.s.node.duck('upgrade', '--yes', '--force');
   assert.is(forced.code, 0, forced.stdout + forced.stderr);
-  assert.match(forced.stdout, /hello: applied \(1\.1\.0 -> 1\.0\.0\)/);
+  assert.match(forced.stdout, new RegExp(`${APP}: applied \\(1\\.1\\.0 -> 1\\.0\\.0\\)`));
   assert.is(await ctx.s.served(), '1.0.0');
   await rm(join(lockDir, 'updates.lock'));
 });

@@ -8,13 +8,13 @@ import type { AgentNode } from '../../examples/harness/agent-node.js';
 import { freeHostPort, removeProject } from '../../examples/harness/compose-project.js';
 import type { GitServer } from '../../examples/harness/git-http-server.js';
 import type { OpenpgpTestKey } from '../../examples/harness/keys.js';
-import type { HelloVersion } from '../../examples/hello/app.js';
-import { buildHelloImage, helloComposeYaml, helloImageTag } from '../../examples/hello/app.js';
 import { readAgentState } from './agent-state.js';
 import type { Channel, Signer } from './channel-builder.js';
 import { startChannelHost } from './channel-builder.js';
 import { sha256, writeChannelYaml } from './channel-fixtures.js';
 import { volumeMountpoint } from './docker.js';
+import type { HelloVersion } from './images.js';
+import { buildHelloImage, HELLO_APP, helloComposeYaml, helloImageTag } from './images.js';
 
 export interface HelloReleaseOptions {
   imageId: string;
@@ -24,7 +24,7 @@ export interface HelloReleaseOptions {
 }
 
 /** releases/<app>/<version>/ with compose.yaml and a release.yaml listing its sha256. */
-export async function writeHelloRelease(ch: Channel, version: string, opts: HelloReleaseOptions, app = 'hello'): Promise<void> {
+export async function writeHelloRelease(ch: Channel, version: string, opts: HelloReleaseOptions, app = HELLO_APP): Promise<void> {
   const compose = await helloComposeYaml(version);
   const dir = `releases/${app}/${version}`;
   await ch.write(`${dir}/compose.yaml`, compose);
@@ -42,8 +42,8 @@ export async function writeHelloRelease(ch: Channel, version: string, opts: Hell
 }
 
 export async function promoteHello(ch: Channel, version: string, signer: Signer, group = 'production', extra: Record<string, unknown> = {}): Promise<string> {
-  await ch.write(`groups/${group}.yaml`, stringify({ apps: { hello: version }, ...extra }));
-  const oid = await ch.commit(`promote hello ${version}`, signer);
+  await ch.write(`groups/${group}.yaml`, stringify({ apps: { [HELLO_APP]: version }, ...extra }));
+  const oid = await ch.commit(`promote ${HELLO_APP} ${version}`, signer);
   await ch.publish();
   return oid;
 }
@@ -54,7 +54,7 @@ export async function promoteHello(ch: Channel, version: string, signer: Signer,
  * the operator's overlay publishes the app on.
  */
 export interface HelloScenario {
-  /** The app's name in the channel ('hello' unless the suite chose its own). */
+  /** The app's name in the channel (HELLO_APP unless the suite chose its own). */
   readonly app: string;
   /** Its compose project on the engine. */
   readonly project: string;
@@ -84,14 +84,14 @@ export async function startHelloScenario(opts: {
   prefix: string;
   releases: Record<string, Omit<HelloReleaseOptions, 'imageId'>>;
   /**
-   * The app's name, 'hello' by default: a suite that may share the engine with another run names
-   * its own (its compose project is `duck-<app>`).
+   * The app's name, HELLO_APP (`hello-test`, never the demo's `hello`) by default: a suite that
+   * may share the engine with another run names its own (its compose project is `duck-<app>`).
    */
   app?: string;
   /** The node's `apply` settings (how many backups and releases it keeps). */
   apply?: { keepBackups?: number; keepReleases?: number };
 }): Promise<HelloScenario> {
-  const app = opts.app ?? 'hello';
+  const app = opts.app ?? HELLO_APP;
   const project = `duck-${app}`;
   await removeProject(project);
   const host = await startChannelHost(opts.prefix);

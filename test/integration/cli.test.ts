@@ -1,10 +1,14 @@
 // The operator CLI as an operator meets it: help, init, usage errors and their exit codes.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseYaml } from '../../schemas/index.js';
-import { DUCK_BIN } from '../../examples/harness/agent-node.js';
+import { DUCK_BIN, makeAgentNode } from '../../examples/harness/agent-node.js';
+import { makeOpenpgpKey } from '../../examples/harness/keys.js';
+import { agentState, historyEntry, writeAgentState } from '../helpers/agent-state.js';
 import { makeTempDir, removeTempDir, run } from '../../examples/harness/tmp.js';
 
 const Cli = suite<{ dir: string }>('duck CLI', { dir: '' });
@@ -67,6 +71,23 @@ Cli('a config with an unknown key names its file, line and field', async (ctx) =
   const r = await duck('verify', '--config', file);
   assert.is(r.code, 1, 'the node\'s own config is not a refused channel');
   assert.match(r.stderr, new RegExp(`${file.replaceAll('/', '\\/')}:3:3: /channel: unknown key "brnch"`));
+});
+
+Cli('a reader that closes the pipe early (duck history | head -1) ends the command quietly, exit 0', async () => {
+  const node = await makeAgentNode({ url: 'http://127.0.0.1:9/none.git', rootKeys: [await makeOpenpgpKey('root')] });
+  // Far more than a pipe holds (64 KiB), so the command is still writing when the reader goes.
+  const history = Array.from({ length: 1000 }, (_, i) => historyEntry({ id: `h-${i}`, reason: `entry ${i} ${'·'.repeat(120)}` }));
+  await writeAgentState(node.stateDir, agentState({ history }));
+  const child = spawn(process.execPath, [DUCK_BIN, 'history', '--limit', '1000', '--config', node.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  const [first] = (await once(child.stdout, 'data')) as [Buffer];
+  assert.match(first.toString('utf8'), /applied/);
+  child.stdout.destroy();
+  const [code] = (await once(child, 'close')) as [number | null];
+  assert.is(stderr, '', 'nothing on stderr: no EPIPE, no stack trace');
+  assert.is(code, 0);
+  await removeTempDir(node.dir);
 });
 
 Cli.run();

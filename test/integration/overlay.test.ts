@@ -87,7 +87,7 @@ Watch('bad edits keep the last good overlay in force and report file, line and c
     const last = ctx.changes.at(-1);
     assert.equal(last?.overlay, good, `${what}: onChange gets the last good overlay`);
     assert.equal(watch.current(), good, `${what}: current() is unchanged`);
-    assert.is(watch.error()?.code, 'invalid', what);
+    assert.is(watch.error()?.code, 'config', what);
     assert.is(watch.error()?.data.file, ctx.file, what);
     assert.type(watch.error()?.data.line, 'number', what);
     assert.type(watch.error()?.data.column, 'number', what);
@@ -179,7 +179,7 @@ Watch('an edit with an invalid result throws and leaves the file byte-identical'
     await editOverlay(ctx.file, (doc) => void setPin(doc, 'shop', 'not a version'));
     assert.unreachable('the edit was written');
   } catch (err) {
-    assert.is((err as DuckError).code, 'invalid');
+    assert.is((err as DuckError).code, 'config');
     assert.match((err as Error).message, /\/pin\/shop: must be a version.*nothing was written/);
   }
   assert.is(await readFile(ctx.file, 'utf8'), text);
@@ -329,6 +329,41 @@ Cli('duck schedule refuses a past time, a time without an offset and no time at 
     assert.match(r.stderr, message);
   }
   assert.is(await readFile(ctx.overlay, 'utf8'), OPERATOR_OVERLAY);
+});
+
+Cli('duck schedule of an app the accepted commit lacks exits 3 like duck pin, and writes nothing', async (ctx) => {
+  const at = `${new Date().getFullYear() + 1}-11-25T02:00:00+08:00`;
+  const r = await ctx.node.duck('schedule', 'nope', '--at', at, '--json');
+  assert.is(r.code, 3, r.stderr);
+  assert.match(r.stderr, /refused: invalid: the last accepted commit [0-9a-f]{12} has no app nope \(releases\/nope\/\); nothing was scheduled/);
+  assert.is(r.json?.reason, 'invalid');
+  assert.is(await readFile(ctx.overlay, 'utf8'), OPERATOR_OVERLAY);
+});
+
+Cli('duck schedule before any duck verify asks for one, unless --force; --cancel needs neither', async (ctx) => {
+  const fresh = await ctx.host.node(ctx.url);
+  const at = `${new Date().getFullYear() + 1}-11-25T02:00:00+08:00`;
+  const r = await fresh.duck('schedule', 'shop', '--at', at);
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stderr, /run `duck verify` first \(or schedule anyway with --force\)/);
+  const forced = await fresh.duck('schedule', 'shop', '--at', at, '--force', '--json');
+  assert.is(forced.code, 0, forced.stderr);
+  assert.equal(forced.json, { ok: true, overlay: join(fresh.dir, 'overlay.yaml'), changed: true, app: 'shop', at, previous: null, checked: false });
+  const cancelled = await fresh.duck('schedule', 'shop', '--cancel');
+  assert.is(cancelled.code, 0, cancelled.stderr);
+});
+
+Cli('a malformed overlay is the node\'s own config error: exit 1 naming the file, line and field, never 3', async (ctx) => {
+  const text = `${OPERATOR_OVERLAY}hodl: { reason: typo }\n`;
+  await writeFile(ctx.overlay, text);
+  const line = text.split('\n').length - 1;
+  for (const args of [['status'], ['check'], ['pin', 'shop', '1.0.0']]) {
+    const r = await ctx.node.duck(...args, '--json');
+    assert.is(r.code, 1, `${args[0]}: ${r.stderr}`);
+    assert.is(r.json?.reason, 'config', args[0]);
+    assert.match(r.stderr, new RegExp(`${ctx.overlay.replaceAll('/', '\\/')}:${line}:1: unknown key "hodl"`), args[0]);
+  }
+  assert.is(await readFile(ctx.overlay, 'utf8'), text);
 });
 
 Cli('duck unpin removes the pin map with its last pin', async (ctx) => {

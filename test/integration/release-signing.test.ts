@@ -2,7 +2,7 @@
 // `duck release sign` (a re-signed `git revert`), judged by the agent: in-process by its trust
 // code, and end to end by `duck verify` fetching the channel over a real git smart-HTTP server.
 import { join } from 'node:path';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import * as openpgp from 'openpgp';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,7 +10,7 @@ import { makeAgentNode } from '../../examples/harness/agent-node.js';
 import type { GitServer } from '../../examples/harness/git-http-server.js';
 import { startGitServer } from '../../examples/harness/git-http-server.js';
 import type { GpgTestKey, OpenpgpTestKey } from '../../examples/harness/keys.js';
-import { makeGpgKey, makeOpenpgpKey, stopGpgAgent, testEmail } from '../../examples/harness/keys.js';
+import { gpg, makeGpgKey, makeOpenpgpKey, makeVerifierHome, stopGpgAgent, testEmail } from '../../examples/harness/keys.js';
 import { agentAccepts, duckCli, gitIn, writeKeyFile } from '../helpers/release-cli.js';
 import { rejection } from '../helpers/rejection.js';
 import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
@@ -145,6 +145,37 @@ Signing('release verify refuses an unsigned tip with exit 3 and reason unsigned'
   const r = await duckCli(dir, ['release', 'verify', '--json']);
   assert.is(r.code, 3);
   assert.is(r.json?.reason, 'unsigned');
+});
+
+Signing('release keygen writes a 0600 private key that release init signs with, a public key GnuPG imports, and never overwrites', async (ctx) => {
+  const dir = join(ctx.root, `keygen-${++ctx.count}`);
+  const keyDir = join(ctx.root, `keygen-${ctx.count}-keys`);
+  const privateKey = join(keyDir, 'ops-bot.key.asc');
+  const r = await duckCli(ctx.root, ['release', 'keygen', 'ops-bot', '--output', privateKey, '--email', 'ops@example.com', '--json']);
+  assert.is(r.code, 0, r.stderr);
+  const fingerprint = String(r.json?.fingerprint);
+  const publicKey = join(keyDir, 'ops-bot.asc');
+  assert.equal(r.json, { ok: true, name: 'ops-bot', fingerprint, privateKey, publicKey, signerEntry: { name: 'ops-bot', key: 'keys/ops-bot.asc' } });
+  assert.is((await stat(privateKey)).mode & 0o777, 0o600, 'only its owner reads the private key');
+  assert.is((await stat(keyDir)).mode & 0o777, 0o700, 'the directory it made is its owner\'s alone');
+  const armoredPublicKey = await readFile(publicKey, 'utf8');
+
+  const made = { kind: 'openpgp', name: 'ops-bot', fingerprint, armoredPublicKey } as const;
+  const home = await makeVerifierHome([made]);
+  const listing = (await gpg(home, ['--with-colons', '--list-keys'])).stdout.toString('utf8');
+  assert.match(listing, new RegExp(`^fpr:+${fingerprint}:`, 'm'), 'GnuPG imports it under the same fingerprint');
+  await stopGpgAgent(home);
+
+  const init = await duckCli(ctx.root, ['release', 'init', dir, '--key', privateKey, '--json']);
+  assert.is(init.code, 0, init.stderr);
+  assert.is(init.json?.fingerprint, fingerprint);
+  const chain = await agentAccepts(dir, [made]);
+  assert.is(chain.accepted.signer.fingerprint, fingerprint);
+
+  const again = await duckCli(ctx.root, ['release', 'keygen', 'ops-bot', '--output', privateKey]);
+  assert.is(again.code, 2, again.stderr);
+  assert.match(again.stderr, /already exists; nothing was written/);
+  assert.is(await readFile(publicKey, 'utf8'), armoredPublicKey, 'the public key is left as it was');
 });
 
 async function editChannel(dir: string, change: (text: string) => string): Promise<void> {

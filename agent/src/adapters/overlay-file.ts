@@ -9,13 +9,13 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { OverlayFile } from '../../../schemas/index.js';
 import { parseYaml } from '../../../schemas/index.js';
 import { pointerSegments } from '../../../schemas/problems.js';
-import { DuckError, formatLocation, toDuckError } from '../../../schemas/errors.js';
+import { asConfigError, DuckError, formatLocation, toDuckError } from '../../../schemas/errors.js';
 import { editYamlText, isCalendarDate, OVERLAY_YAML_OPTIONS, parseInstant } from '../core/overlay-edits.js';
 import { assertValidWindows } from '../core/windows.js';
 
 /**
  * The overlay in `file`; a missing file is no overlay ({}).
- * @throws DuckError 'invalid' naming file:line:col and field (YAML, schema, time zone or date);
+ * @throws DuckError 'config' naming file:line:col and field (YAML, schema, time zone or date);
  *   'io' when the file exists but cannot be read
  */
 export async function loadOverlay(file: string): Promise<OverlayFile> {
@@ -25,9 +25,14 @@ export async function loadOverlay(file: string): Promise<OverlayFile> {
 
 /**
  * Validates overlay text: the schema, then what the schema cannot check — time zones exist, and
- * hold.until and schedule.<app>.at are real dates (ajv takes 2026-02-30 and 23:59:60).
+ * hold.until and schedule.<app>.at are real dates (ajv takes 2026-02-30 and 23:59:60). A bad
+ * overlay is the operator's own config error, not a refused channel.
  */
 export function parseOverlay(text: string, file: string): OverlayFile {
+  return asConfigError(() => checkOverlay(text, file));
+}
+
+function checkOverlay(text: string, file: string): OverlayFile {
   const overlay = parseYaml('overlay', text, file);
   try {
     if (overlay.windows) assertValidWindows(overlay.windows, { file, field: '/windows' });
@@ -178,7 +183,7 @@ const EDIT_ATTEMPTS = 3;
  * atomically, keeping comments, key order and the operator's formatting on untouched lines.
  * `edit` may run more than once (when the file changes under it), so it must only touch `doc`.
  * Nothing is written when the edit changes nothing.
- * @throws DuckError 'invalid' when the overlay is invalid before the edit (an edit written into a
+ * @throws DuckError 'config' when the overlay is invalid before the edit (an edit written into a
  *   file the agent rejects would never take effect) or after it; the file is left untouched
  */
 export async function editOverlay(file: string, edit: (doc: Document) => void): Promise<OverlayFile> {

@@ -5,7 +5,7 @@ import { parseYaml } from '../../../schemas/index.js';
 import type { ApplySettings } from '../apply/apply-env.js';
 import { parseDuration } from '../core/duration.js';
 import { DEFAULT_LIMITS } from '../core/limits.js';
-import { DuckError } from '../../../schemas/errors.js';
+import { asConfigError, DuckError } from '../../../schemas/errors.js';
 import type { TrustedKey } from '../channel/signature.js';
 import { fingerprintOf, readPublicKey } from '../channel/signature.js';
 
@@ -105,16 +105,6 @@ export async function loadAgentKeys(config: AgentConfig): Promise<TrustedKey[]> 
     keys.push({ fingerprint: fingerprintOf(key), name: basename(file).replace(/\.(asc|pgp|gpg)$/, ''), source: 'agent', key });
   }
   return keys;
-}
-
-/** A bad agent config is the node's own error (exit 1), not a refused channel (exit 3). */
-function asConfigError<T>(read: () => T): T {
-  try {
-    return read();
-  } catch (err) {
-    if (err instanceof DuckError && err.code === 'invalid') throw new DuckError('config', err.message, err.data);
-    throw err;
-  }
 }
 
 /** The fleet enrollment token, from the config or its file; a config error naming the field when there is none. */

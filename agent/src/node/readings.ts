@@ -7,6 +7,7 @@ import { composeTarget } from '../apply/compose-target.js';
 import { parseCommitObject } from '../channel/commit-object.js';
 import { openCommitTree } from '../channel/commit-tree.js';
 import type { ComposeRuntime, ComposeTarget } from '../ports.js';
+import { DuckError } from '../../../schemas/errors.js';
 import { installedOrThrow } from './acts.js';
 import type { NodeParts } from './wiring.js';
 
@@ -41,16 +42,45 @@ export function backupRecord(node: NodeParts, id: string): Promise<BackupRecord>
   return node.backups.get(id);
 }
 
+/** What an overlay edit names: an app and, for a pin, the version to run. */
+export interface OverlayTarget {
+  readonly app: string;
+  readonly version?: string;
+}
+
 /**
- * Whether the last accepted commit has `releases/<app>/<version>/`, read from the local clone
- * without a fetch; null when nothing was accepted yet (so a pin cannot be checked).
+ * An overlay edit (`duck pin`, `duck schedule`) must name what the last accepted commit has — the
+ * release for a pin, the app for a schedule — or the node would wait on something the channel
+ * lacks. Read from the local clone, without a fetch.
+ * @returns whether it was checked: false only when nothing was accepted yet and `force` is set
+ * @throws DuckError 'invalid' when the commit lacks it; 'config' when nothing was accepted yet
  */
-export async function acceptedHasRelease(node: NodeParts, app: string, version: string): Promise<boolean | null> {
+export async function requireInAcceptedCommit(node: NodeParts, target: OverlayTarget, opts: { act: 'pin' | 'schedule'; force: boolean }): Promise<boolean> {
+  const { app, version } = target;
+  const what = version === undefined ? `app ${app}` : `release ${app} ${version}`;
+  const dir = version === undefined ? `releases/${app}/` : `releases/${app}/${version}/`;
+  const has = await acceptedHas(node, target);
+  if (has === null) {
+    if (opts.force) return false;
+    throw new DuckError('config', `nothing accepted from the channel yet, so ${what} cannot be checked: run \`duck verify\` first (or ${opts.act} anyway with --force)`);
+  }
+  if (!has) {
+    const commit = node.state.read().channel.anchor?.commit ?? '';
+    const done = opts.act === 'pin' ? 'pinned' : 'scheduled';
+    throw new DuckError('invalid', `the last accepted commit ${commit.slice(0, 12)} has no ${what} (${dir}); nothing was ${done}`, { commit, app, ...(version === undefined ? {} : { version }) });
+  }
+  return true;
+}
+
+/** Whether the last accepted commit has the target; null when nothing was accepted yet. */
+async function acceptedHas(node: NodeParts, { app, version }: OverlayTarget): Promise<boolean | null> {
   const anchor = node.state.read().channel.anchor;
   if (!anchor || !(await node.transport.objects.has(anchor.commit))) return null;
   const commit = parseCommitObject(await node.transport.objects.readCommitRaw(anchor.commit), anchor.commit);
   const tree = openCommitTree(node.transport.objects, anchor.commit, commit.tree, node.config.limits);
   try {
+    // An app the group runs has its releases here too, so the directory answers for both.
+    if (version === undefined) return (await tree.listFiles(`releases/${app}`, 0)).length > 0;
     return (await tree.blobId(`releases/${app}/${version}/release.yaml`)) !== null;
   } catch {
     return false;

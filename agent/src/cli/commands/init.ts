@@ -64,6 +64,12 @@ trust:
 stateDir: ${v.stateDir}
 overlay: ${v.overlay}   # local pins, holds and windows (duck pin / duck hold edit it)
 
+# apply:
+#   minFreeBytes: 268435456    # the free-space reserve: a change whose backup would leave less free is refused before anything stops (no-space)
+#   keepBackups: 3             # backups kept per app (the rollback's own is kept too)
+#   keepReleases: 2            # release directories, and their images, kept per app
+#   maxLockDefer: 1h           # how long an app's lock/updates.lock may defer a change
+
 # limits:
 #   maxFileBytes: 16777216     # a channel file larger than this is refused (too-large)
 #   maxFetchBytes: 536870912   # a channel download larger than this is refused (too-large)

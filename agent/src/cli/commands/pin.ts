@@ -1,11 +1,11 @@
 import { defineCommand } from 'citty';
-import { acceptedHasRelease } from '../../node/readings.js';
+import { requireInAcceptedCommit } from '../../node/readings.js';
 import { openNode } from '../node-handle.js';
 import { editOverlayFile } from '../../node/overlay.js';
 import { DuckError } from '../../../../schemas/errors.js';
 import { invalidName, setPin } from '../../core/overlay-edits.js';
 import { configArg, jsonArg } from '../common-args.js';
-import { createOutput, shortOid } from '../output.js';
+import { createOutput } from '../output.js';
 
 export default defineCommand({
   meta: {
@@ -31,20 +31,7 @@ export default defineCommand({
     const out = createOutput(args.json);
     const node = await openNode(args.config);
     const file = node.config.overlay;
-    // A pin to a release the channel does not have would leave the node waiting on nothing.
-    const has = await acceptedHasRelease(node, app, version);
-    const anchor = node.state.read().channel.anchor;
-    if (has === false) {
-      const commit = anchor?.commit ?? '';
-      throw new DuckError('invalid', `the last accepted commit ${shortOid(commit)} has no release ${app} ${version} (releases/${app}/${version}/); nothing was pinned`, {
-        commit,
-        app,
-        version,
-      });
-    }
-    if (has === null && !args.force) {
-      throw new DuckError('config', `nothing accepted from the channel yet, so ${app} ${version} cannot be checked: run \`duck verify\` first (or pin anyway with --force)`);
-    }
+    const checked = await requireInAcceptedCommit(node, { app, version }, { act: 'pin', force: args.force });
     let previous: string | undefined;
     await editOverlayFile(file, (doc) => {
       previous = setPin(doc, app, version);
@@ -52,7 +39,7 @@ export default defineCommand({
     const changed = previous !== version;
     if (!changed) out.line(`${app} is already pinned to ${version} in ${file}; nothing changed`);
     else out.line(`pinned ${app} to ${version} in ${file}${previous ? ` (was ${previous})` : ''}; the agent applies it on its next reconcile`);
-    if (has === null) out.warn(`${app} ${version} was not checked against the channel (--force)`);
-    out.result({ ok: true, overlay: file, changed, app, version, previous: previous ?? null, checked: has === true });
+    if (!checked) out.warn(`${app} ${version} was not checked against the channel (--force)`);
+    out.result({ ok: true, overlay: file, changed, app, version, previous: previous ?? null, checked });
   },
 });

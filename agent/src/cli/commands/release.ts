@@ -5,8 +5,9 @@ const load = (name: string) => () => import(`./release/${name}.js`).then((m: { d
 
 // The publisher's side of a channel (DESIGN §2): each subcommand loads lazily, like duck's own.
 export default defineCommand({
-  meta: { name: 'release', description: 'Publish to a release channel: init, add, promote, lint, commit, sign, verify' },
+  meta: { name: 'release', description: 'Publish to a release channel: keygen, init, add, promote, lint, commit, sign, verify' },
   subCommands: {
+    keygen: load('keygen'),
     init: load('init'),
     add: load('add'),
     promote: load('promote'),

@@ -1,6 +1,7 @@
 import { defineCommand } from 'citty';
 import { openNode } from '../node-handle.js';
 import { runDaemon } from '../../node/daemon.js';
+import { isClosedPipe } from '../closed-output.js';
 import { configArg } from '../common-args.js';
 import { createLogger } from '../logger.js';
 
@@ -19,13 +20,19 @@ export default defineCommand({
     const node = await openNode(args.config);
     const controller = new AbortController();
     const stop = (): void => controller.abort();
+    // The log is stdout: when its reader goes (`duck run | head`), stop as on SIGTERM, between steps.
+    const logClosed = (err: NodeJS.ErrnoException): void => {
+      if (isClosedPipe(err)) stop();
+    };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
+    process.stdout.on('error', logClosed);
     try {
       await runDaemon(node, { signal: controller.signal, log: createLogger(args['log-format']), once: args.once });
     } finally {
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
+      process.stdout.off('error', logClosed);
     }
   },
 });

@@ -1,17 +1,18 @@
 import { defineCommand } from 'citty';
-import { configPath, loadAgentConfig } from '../../node/config.js';
 import { editOverlayFile } from '../../node/overlay.js';
+import { requireInAcceptedCommit } from '../../node/readings.js';
 import { formatDuration } from '../../core/duration.js';
 import { DuckError } from '../../../../schemas/errors.js';
 import { invalidName, parseInstant, removeSchedule, setSchedule } from '../../core/overlay-edits.js';
 import { configArg, jsonArg } from '../common-args.js';
+import { openNode } from '../node-handle.js';
 import { createOutput } from '../output.js';
 
 export default defineCommand({
   meta: {
     name: 'schedule',
     description:
-      'Schedule a one-shot upgrade of an app at a given time, whatever the windows say (--at), or cancel it (--cancel). Edits the overlay, comments kept.',
+      'Schedule a one-shot upgrade of an app at a given time, whatever the windows say (--at), or cancel it (--cancel). Edits the overlay, comments kept; the app must be in the last accepted channel commit (exit 3 if not).',
   },
   args: {
     app: { type: 'positional', description: 'the app to upgrade', required: true },
@@ -21,6 +22,11 @@ export default defineCommand({
       valueHint: 'time',
     },
     cancel: { type: 'boolean', description: 'cancel the scheduled upgrade of the app', default: false },
+    force: {
+      type: 'boolean',
+      description: 'schedule although nothing was accepted yet (no `duck verify` so far), without checking the app is in the channel',
+      default: false,
+    },
     ...configArg,
     ...jsonArg,
   },
@@ -33,7 +39,10 @@ export default defineCommand({
     const now = new Date();
     const when = at === undefined ? null : checkAt(at, now);
     const out = createOutput(args.json);
-    const file = (await loadAgentConfig(configPath(args.config, process.env))).overlay;
+    const node = await openNode(args.config);
+    const file = node.config.overlay;
+    // Cancelling needs no check: the app may have left the channel since it was scheduled.
+    const checked = at === undefined || (await requireInAcceptedCommit(node, { app }, { act: 'schedule', force: args.force }));
     let previous: string | undefined;
     await editOverlayFile(file, (doc) => {
       previous = at === undefined ? removeSchedule(doc, app) : setSchedule(doc, app, at);
@@ -47,7 +56,8 @@ export default defineCommand({
     const replaced = previous !== undefined && previous !== at ? ` (was ${previous})` : '';
     out.line(`scheduled an upgrade of ${app} at ${at} (in ${formatDuration(when.getTime() - now.getTime())}) in ${file}${replaced}`);
     out.line('the agent upgrades it then, whatever the windows say; a hold still wins');
-    out.result({ ok: true, overlay: file, changed: previous !== at, app, at, previous: previous ?? null });
+    if (!checked) out.warn(`${app} was not checked against the channel (--force)`);
+    out.result({ ok: true, overlay: file, changed: previous !== at, app, at, previous: previous ?? null, checked });
   },
 });
 
