@@ -157,15 +157,7 @@ export class LowdbFleetStore implements FleetStore {
   }
 
   async outcomes(): Promise<OutcomeCounts[]> {
-    return this.data.file.outcomes.map(({ group, app, version, applied, rolledBack, rollbackFailed, deferred }) => ({
-      group,
-      app,
-      version,
-      applied,
-      rolledBack,
-      rollbackFailed,
-      deferred,
-    }));
+    return this.data.file.outcomes.map(({ failedAgents: _, nodes, ...counts }) => ({ ...counts, nodes: { ...nodes } }));
   }
 
   async recentFailures(limit: number): Promise<FailureRecord[]> {
