@@ -4,9 +4,8 @@
  * is data (FLEET) so a test can say what the dashboard must show without reading the controller.
  */
 import { createHash } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
 import type { AppStatus, ChannelStatus, NodeFacts, ReportEvent, ReportMessage } from '../../schemas/index.js';
-import { buildApp, buildFacts, enrollAgent, postReport } from './controller.js';
+import { buildApp, buildFacts, enrollAgent, postReport, tarGzOf } from './controller.js';
 
 export const COMMIT = 'a3f9c2d18e4b7a6c5d0e1f2a3b4c5d6e7f809a1b';
 const HOUR = 3_600_000;
@@ -157,9 +156,9 @@ export interface UploadedBundle {
   bytes: number;
 }
 
-/** A small gzip bundle, uploaded as `duck diagnostics --upload` does. */
+/** A small bundle (a gzip-compressed tar), uploaded as `duck diagnostics --upload` does. */
 export async function uploadDiagnostics(baseUrl: string, agent: EnrolledAgent, filename: string): Promise<UploadedBundle> {
-  const body = gzipSync(Buffer.from(`diagnostics of ${agent.hostname}\n`.repeat(200)));
+  const body = await tarGzOf({ 'duck-diagnostics/agent.log': `diagnostics of ${agent.hostname}\n`.repeat(200) });
   const res = await fetch(`${baseUrl}/api/v1/diagnostics`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${agent.token}`, 'Content-Type': 'application/gzip', 'X-Duck-Filename': filename },
