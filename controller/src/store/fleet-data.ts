@@ -14,6 +14,7 @@ import type {
   RetentionPolicy,
   StoredEvent,
 } from './fleet-store.js';
+import { RELEASED } from './fleet-store.js';
 
 export const FLEET_FILE_FORMAT = 1;
 /** Events kept per agent beyond retention; the seen-id set is exactly the kept events' ids. */
@@ -86,7 +87,7 @@ export class FleetData {
 
   private index(entry: AgentEntry): void {
     this.byId.set(entry.agentId, entry);
-    this.byTokenHash.set(entry.tokenHash, entry.agentId);
+    if (entry.tokenHash !== RELEASED) this.byTokenHash.set(entry.tokenHash, entry.agentId);
     this.seen.set(entry.agentId, new Set(entry.events.map((e) => e.id)));
   }
 
@@ -98,8 +99,10 @@ export class FleetData {
     return this.byTokenHash.get(tokenHash) ?? null;
   }
 
-  register(agentId: string, facts: NodeFacts, tokenHash: string, now: Date): AgentEntry {
+  /** Null when `onlyNew` and the id is enrolled (and not released). */
+  register(agentId: string, facts: NodeFacts, tokenHash: string, now: Date, opts: { onlyNew?: boolean } = {}): AgentEntry | null {
     const existing = this.byId.get(agentId);
+    if (existing && opts.onlyNew && existing.tokenHash !== RELEASED) return null;
     if (existing) {
       this.byTokenHash.delete(existing.tokenHash);
       existing.tokenHash = tokenHash;
@@ -121,6 +124,14 @@ export class FleetData {
     this.file.agents.push(entry);
     this.index(entry);
     return entry;
+  }
+
+  releaseEnrollment(agentId: string): boolean {
+    const entry = this.byId.get(agentId);
+    if (!entry) return false;
+    this.byTokenHash.delete(entry.tokenHash);
+    entry.tokenHash = RELEASED;
+    return true;
   }
 
   applyReport(report: ReportMessage, receivedAt: Date): ReportResult {

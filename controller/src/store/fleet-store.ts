@@ -8,9 +8,12 @@
 import type { AgentStatus, ChangeOutcome, FailureBlame, NodeFacts, ReportEvent, ReportMessage } from '../../../schemas/index.js';
 import type { NodeCounts, NodeVerdict } from '../change-verdict.js';
 
+/** The token hash of an agent an operator released: no token matches it, and the fleet token may enroll the id again. */
+export const RELEASED = '';
+
 export interface AgentRecord {
   agentId: string;
-  /** sha256 (hex) of the agent's current token; the token itself is never stored. */
+  /** sha256 (hex) of the agent's current token; the token itself is never stored. RELEASED: none, open to enroll again. */
   tokenHash: string;
   facts: NodeFacts;
   enrolledAt: string;
@@ -123,8 +126,14 @@ export interface PruneResult {
 export interface FleetStore {
   /** Where the data lives, for messages (a file path, a database URL without password). */
   readonly location: string;
-  /** Enrolls an agent or re-enrolls it with a new token hash, keeping its history (who may is the route's rule). */
-  register(agentId: string, facts: NodeFacts, tokenHash: string, now: Date): Promise<AgentRecord>;
+  /**
+   * Enrolls an agent or re-enrolls it with a new token hash, keeping its history. With `onlyNew`,
+   * an id enrolled and not released is left as it is and the answer is null (checked and written
+   * at once, so two enrollments cannot both pass).
+   */
+  register(agentId: string, facts: NodeFacts, tokenHash: string, now: Date, opts?: { onlyNew?: boolean }): Promise<AgentRecord | null>;
+  /** Stops the agent's token and lets the fleet token enroll its id again; false for an unknown id. */
+  releaseEnrollment(agentId: string): Promise<boolean>;
   /** The agent whose current token has this sha256, or null. */
   agentIdForTokenHash(tokenHash: string): Promise<string | null>;
   /** Resolves once the report is durable. Events already seen (by id, per agent) are not counted again. */
