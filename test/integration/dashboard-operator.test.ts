@@ -6,7 +6,7 @@
 import type { Page } from 'playwright-core';
 import * as assert from 'uvu/assert';
 import type { FleetSummary } from '../../controller/src/fleet-summary.js';
-import { browserSuite, signIn, type BrowserContextOf } from '../helpers/browser.js';
+import { artifactPath, browserSuite, signIn, type BrowserContextOf } from '../helpers/browser.js';
 import { adminJson, startTestController, type TestController } from '../helpers/controller.js';
 import { OPERATOR_FLEET, seedInOrder } from '../helpers/fleet-seed.js';
 
@@ -47,6 +47,7 @@ test('nodes that cannot reach the channel are counted, in a state of their own, 
   const title = (await tag.getAttribute('title')) ?? '';
   assert.match(title, 'fetch: GET https://git.example/releases.git/info/refs: connect ECONNREFUSED 10.0.0.5:443');
   assert.match(title, '37 failures in a row; next try in 4 min');
+  assert.match(await (await fetch(`${ctl.url}/metrics`)).text(), /^duck_unreachable_channels 2$/m);
 });
 
 test('the rollout targets the version the group asks, with pinned nodes apart, and a lone pinned node is no 100% rollout', async ({ page }) => {
@@ -82,6 +83,8 @@ test('outcomes have a failed column, and the same failure three times is one row
   const repeats = ((await folded.locator('.repeats').textContent()) ?? '').trim();
   assert.match(repeats, /^3× on 1 node, first .+, last .+$/);
   assert.match((await folded.textContent()) ?? '', 'infrastructure');
+  await page.evaluate('window.scrollTo(0, 0)');
+  await page.screenshot({ path: await artifactPath('dashboard-operator.png'), fullPage: true });
 });
 
 test('the alert counts nodes where the release failed and names the node failures apart', async ({ page }) => {

@@ -9,7 +9,7 @@ import { parseDuration } from '../../controller/src/duration.js';
 import { verdictOf, worseVerdict, type NodeVerdict } from '../../controller/src/change-verdict.js';
 import { crossesThreshold, failureRate } from '../../controller/src/failure-rate.js';
 import { summarizeFleet } from '../../controller/src/fleet-summary.js';
-import { FleetData, emptyFleetFile } from '../../controller/src/store/fleet-data.js';
+import { FleetData, emptyFleetFile, type FleetFile } from '../../controller/src/store/fleet-data.js';
 import { MAX_RECENT_FAILURES, addFailure } from '../../controller/src/store/failure-log.js';
 import type { AgentRecord, FailureRecord } from '../../controller/src/store/fleet-store.js';
 import type { FailureBlame, ReportEvent } from '../../schemas/index.js';
@@ -89,6 +89,19 @@ test('a node counts once per version: its worst verdict; a new version is a new 
   assert.equal(data.file.outcomes[1]!.nodes, { applied: 0, releaseFailed: 1, infrastructureFailed: 0 });
   assert.equal([data.file.outcomes[1]!.rolledBack, data.file.outcomes[1]!.failedAgents], [2, ['v-1']]);
   assert.equal(data.file.outcomes[0]!.nodes.applied, 1, 'moving on leaves the old version\'s count');
+});
+
+test('a data file from before node counts and folded failures loads with their defaults', () => {
+  const file = emptyFleetFile();
+  const oldRow = { group: 'g', app: 'shop', version: '2', applied: 3, rolledBack: 1, rollbackFailed: 0, deferred: 0, failedAgents: ['a'] };
+  const oldFailure = { agentId: 'a', hostname: 'h', group: 'g', app: 'shop', from: '1', to: '2', outcome: 'interrupted', reason: 'killed', at: '2026-03-01T10:00:00Z' };
+  file.outcomes.push(oldRow as unknown as FleetFile['outcomes'][number]);
+  file.recentFailures.push(oldFailure as unknown as FailureRecord);
+  const data = new FleetData(file);
+  assert.equal(data.file.outcomes[0]!.nodes, { applied: 0, releaseFailed: 0, infrastructureFailed: 0 });
+  assert.equal([data.file.outcomes[0]!.failed, data.file.outcomes[0]!.interrupted], [0, 0]);
+  const failure = data.file.recentFailures[0]!;
+  assert.equal({ count: failure.count, firstAt: failure.firstAt, agents: failure.agents, agentIds: failure.agentIds, blame: failure.blame }, { count: 1, firstAt: failure.at, agents: 1, agentIds: ['a'], blame: 'infrastructure' });
 });
 
 test('recent failures fold the same failure into one record with a count, first and last time, and its nodes', () => {

@@ -92,7 +92,7 @@ export function renderVersions(groups) {
         'h3',
         {},
         el('a', { href: filterHref({ group: group.group }) }, group.group),
-        el('span', { class: 'muted' }, ` · ${group.agents} agents`),
+        el('span', { class: 'muted' }, ` · ${plural(group.agents, 'agent')}`),
         group.held > 0 ? el('span', { class: 'tag tag-warn', data: { note: 'held', count: group.held }, title: 'Agents where an operator holds all changes (duck hold)' }, `${group.held} held`) : null,
       ),
       group.apps.length === 0 ? el('p', { class: 'muted' }, 'No apps.') : group.apps.map((app) => appBlock(group.group, app)),
