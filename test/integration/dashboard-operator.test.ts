@@ -47,6 +47,10 @@ test('nodes that cannot reach the channel are counted, in a state of their own, 
   const title = (await tag.getAttribute('title')) ?? '';
   assert.match(title, 'fetch: GET https://git.example/releases.git/info/refs: connect ECONNREFUSED 10.0.0.5:443');
   assert.match(title, '37 failures in a row; next try in 4 min');
+  assert.is(
+    await text(page, 'table.agents tr[data-agent-id="edge-unreachable-1"] .fetch-reason'),
+    'fetch: GET https://git.example/releases.git/info/refs: connect ECONNREFUSED 10.0.0.5:443 · next try in 4 min',
+  );
   assert.match(await (await fetch(`${ctl.url}/metrics`)).text(), /^duck_unreachable_channels 2$/m);
 });
 
@@ -56,6 +60,8 @@ test('the rollout targets the version the group asks, with pinned nodes apart, a
   assert.is(await text(page, `${appBlock('lab', 'hello')} .rollout-text`), 'Rollout of 1.1.0: 0 of 0 up to date (0%); 1 pinned agent apart');
   assert.is(await page.locator(`${appBlock('lab', 'hello')} .version-row[data-version="1.1.0"]`).count(), 0, 'nobody runs 1.1.0 in lab');
   assert.is(await page.locator(`${appBlock('lab', 'hello')} .version-row[data-version="1.0.0"] .tag-desired`).count(), 0, 'the pin is not the desired version');
+  assert.is(await text(page, `${appBlock('lab', 'hello')} .version-row[data-version="1.0.0"] .version-share`), '100%', 'a version\'s share counts pinned agents');
+  assert.is(await text(page, `${appBlock('edge', 'hello')} .version-row[data-version="1.0.0"] .version-share`), '44%', '4 of 9 agents');
   const pinned = await text(page, chip('edge-pinned', 'hello'));
   assert.match(pinned, 'hello 1.0.0');
   assert.match(pinned, 'group asks 1.1.0');
@@ -115,6 +121,16 @@ test('an unreachable node\'s page says since when, why, how often and when it tr
     'nonepinned',
     'pinned to 1.0.0 in the overlay',
   ]);
+});
+
+test('the fleet view with all these tags stays within a phone-wide window', async ({ page }) => {
+  await page.click('a.back');
+  await page.locator('table.agents').waitFor();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(200);
+  const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
+  assert.ok(overflow <= 0, `the page is ${overflow} px wider than the window`);
+  await page.setViewportSize({ width: 1280, height: 900 });
 });
 
 test('the page raised no script error and no CSP violation', ({ pageProblems }) => {

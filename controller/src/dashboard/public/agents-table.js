@@ -71,12 +71,19 @@ function channelCell(channel, now) {
   );
 }
 
+/** Past this the message is cut in the table; the whole of it is in the title and on the agent page. */
+const MESSAGE_CHARS = 120;
+
 function unreachableTag(f, now) {
-  return el(
-    'span',
-    { class: 'tag tag-unreachable', data: { note: 'unreachable' }, title: `${f.reason}: ${f.message} (${f.failures} failures in a row; next try ${fromNow(f.nextTryAt, now)})` },
-    `unreachable since ${ago(f.since, now)}`,
-  );
+  const message = f.message.length > MESSAGE_CHARS ? `${f.message.slice(0, MESSAGE_CHARS)}…` : f.message;
+  return [
+    el(
+      'span',
+      { class: 'tag tag-unreachable', data: { note: 'unreachable' }, title: `${f.reason}: ${f.message} (${f.failures} failures in a row; next try ${fromNow(f.nextTryAt, now)})` },
+      `unreachable since ${ago(f.since, now)}`,
+    ),
+    el('div', { class: 'reason fetch-reason' }, `${f.reason}: ${message} · next try ${fromNow(f.nextTryAt, now)}`),
+  ];
 }
 
 function agentRow(agent, now) {

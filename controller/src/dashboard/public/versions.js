@@ -77,7 +77,7 @@ function appBlock(group, app) {
     el('h4', {}, app.app),
     rolloutBar(app),
     rolloutNotes(app),
-    el('ul', { class: 'versions', 'aria-label': `${app.app} versions in ${group}` }, [...app.versions].sort(newestFirst).map((v) => versionRow(group, app, v, app.total))),
+    el('ul', { class: 'versions', 'aria-label': `${app.app} versions in ${group}` }, [...app.versions].sort(newestFirst).map((v) => versionRow(group, app, v, app.total + app.pinned))),
   );
 }
 
