@@ -181,7 +181,8 @@ export async function seedFleet(baseUrl: string, enrollToken: string): Promise<E
 // ── what an operator must see (issue 12 §10, §13) ───────────────────────────────────────────────
 
 const MINUTE = 60_000;
-const at = (offsetMs: number): string => new Date(Date.now() + offsetMs).toISOString();
+/** ISO times relative to `now`, so the fleet is made when it is sent, not when the module loads. */
+type Stamp = (offsetMs: number) => string;
 const NO_SPACE = 'no space left on /var/lib/docker: 120 MB free, 2 GB needed';
 
 /** hello as a node of a group that asks 1.1.0 reports it. */
@@ -189,7 +190,7 @@ function edgeHello(current: string, overrides: Partial<AppStatus> = {}): AppStat
   return buildApp('hello', current, { desired: '1.1.0', groupVersion: '1.1.0', ...overrides });
 }
 
-function unreachable(minutesFailing: number, failures: number, message: string): Partial<ChannelStatus> {
+function unreachable(at: Stamp, minutesFailing: number, failures: number, message: string): Partial<ChannelStatus> {
   return { fetchFailure: { reason: 'fetch', message, since: at(-minutesFailing * MINUTE), at: at(-MINUTE), failures, nextTryAt: at(4 * MINUTE) } };
 }
 
@@ -199,60 +200,63 @@ function unreachable(minutesFailing: number, failures: number, message: string):
  * carries markup), and shop 2.0.0 failing by the release on one node and by the engine on another.
  * Group lab has one node only, pinned to 1.0.0 while the group asks 1.1.0. Sent in this order.
  */
-export const OPERATOR_FLEET: readonly SeedAgent[] = [
-  {
-    agentId: 'edge-up-2',
-    hostname: 'edge-02',
-    group: 'edge',
-    apps: [edgeHello('1.1.0'), buildApp('shop', '1.9.0', { desired: '2.0.0', groupVersion: '2.0.0', decision: 'wait', waitingFor: 'failed', reason: '2.0.0 failed here' })],
-    events: [{ hoursAgo: 1, type: 'upgrade', outcome: 'rollback-failed', app: 'shop', from: '1.9.0', to: '2.0.0', reason: 'docker: Cannot connect to the Docker daemon', blame: 'infrastructure' }],
-  },
-  {
-    agentId: 'edge-up-1',
-    hostname: 'edge-01',
-    group: 'edge',
-    apps: [edgeHello('1.1.0'), buildApp('shop', '1.9.0', { desired: '2.0.0', groupVersion: '2.0.0', decision: 'wait', waitingFor: 'failed', reason: '2.0.0 failed here' })],
-    events: [{ hoursAgo: 1, type: 'upgrade', outcome: 'rolled-back', app: 'shop', from: '1.9.0', to: '2.0.0', reason: 'health: answered 500', blame: 'release' }],
-  },
-  { agentId: 'edge-pinned', hostname: 'edge-03', group: 'edge', apps: [edgeHello('1.0.0', { desired: '1.0.0', pinned: true, reason: 'pinned to 1.0.0 in the overlay' })] },
-  {
-    agentId: 'edge-window',
-    hostname: 'edge-04',
-    group: 'edge',
-    apps: [edgeHello('1.0.0', { decision: 'wait', waitingFor: 'window', until: at(8 * 60 * MINUTE), reason: 'waiting for window sat 02:00 UTC' })],
-  },
-  { agentId: 'edge-stopped', hostname: 'edge-05', group: 'edge', apps: [edgeHello('1.1.0', { state: 'stopped', reason: 'stopped by duck stop' })] },
-  { agentId: 'edge-held', hostname: 'edge-06', group: 'edge', held: true, apps: [edgeHello('1.0.0', { decision: 'wait', waitingFor: 'hold', reason: 'held by duck hold' })] },
-  {
-    agentId: 'edge-backoff',
-    hostname: 'edge-07',
-    group: 'edge',
-    apps: [
-      edgeHello('1.0.0', {
-        decision: 'wait',
-        waitingFor: 'backoff',
-        reason: 'backing off after 3 failures',
-        backoff: { cause: 'no-space', message: NO_SPACE, failures: 3, since: at(-30 * MINUTE), nextTryAt: at(20 * MINUTE) },
-      }),
-    ],
-    events: [3, 2, 1].map((n) => ({ hoursAgo: n / 10, type: 'upgrade' as const, outcome: 'failed' as const, app: 'hello', from: '1.0.0', to: '1.1.0', reason: NO_SPACE, blame: 'infrastructure' as const })),
-  },
-  {
-    agentId: 'edge-unreachable-1',
-    hostname: 'edge-08',
-    group: 'edge',
-    apps: [edgeHello('1.1.0')],
-    channel: unreachable(180, 37, 'GET https://git.example/releases.git/info/refs: connect ECONNREFUSED 10.0.0.5:443'),
-  },
-  {
-    agentId: 'edge-unreachable-2',
-    hostname: 'edge-09',
-    group: 'edge',
-    apps: [edgeHello('1.1.0')],
-    channel: unreachable(20, 4, 'deadline of 60 s passed <img src=x id=injected-fetch>'),
-  },
-  { agentId: 'lab-pinned', hostname: 'lab-01', group: 'lab', apps: [buildApp('hello', '1.0.0', { groupVersion: '1.1.0', pinned: true, reason: 'pinned to 1.0.0 in the overlay' })] },
-];
+export function operatorFleet(now = Date.now()): SeedAgent[] {
+  const at: Stamp = (offsetMs) => new Date(now + offsetMs).toISOString();
+  return [
+    {
+      agentId: 'edge-up-2',
+      hostname: 'edge-02',
+      group: 'edge',
+      apps: [edgeHello('1.1.0'), buildApp('shop', '1.9.0', { desired: '2.0.0', groupVersion: '2.0.0', decision: 'wait', waitingFor: 'failed', reason: '2.0.0 failed here' })],
+      events: [{ hoursAgo: 1, type: 'upgrade', outcome: 'rollback-failed', app: 'shop', from: '1.9.0', to: '2.0.0', reason: 'docker: Cannot connect to the Docker daemon', blame: 'infrastructure' }],
+    },
+    {
+      agentId: 'edge-up-1',
+      hostname: 'edge-01',
+      group: 'edge',
+      apps: [edgeHello('1.1.0'), buildApp('shop', '1.9.0', { desired: '2.0.0', groupVersion: '2.0.0', decision: 'wait', waitingFor: 'failed', reason: '2.0.0 failed here' })],
+      events: [{ hoursAgo: 1, type: 'upgrade', outcome: 'rolled-back', app: 'shop', from: '1.9.0', to: '2.0.0', reason: 'health: answered 500', blame: 'release' }],
+    },
+    { agentId: 'edge-pinned', hostname: 'edge-03', group: 'edge', apps: [edgeHello('1.0.0', { desired: '1.0.0', pinned: true, reason: 'pinned to 1.0.0 in the overlay' })] },
+    {
+      agentId: 'edge-window',
+      hostname: 'edge-04',
+      group: 'edge',
+      apps: [edgeHello('1.0.0', { decision: 'wait', waitingFor: 'window', until: at(8 * 60 * MINUTE), reason: 'waiting for window sat 02:00 UTC' })],
+    },
+    { agentId: 'edge-stopped', hostname: 'edge-05', group: 'edge', apps: [edgeHello('1.1.0', { state: 'stopped', reason: 'stopped by duck stop' })] },
+    { agentId: 'edge-held', hostname: 'edge-06', group: 'edge', held: true, apps: [edgeHello('1.0.0', { decision: 'wait', waitingFor: 'hold', reason: 'held by duck hold' })] },
+    {
+      agentId: 'edge-backoff',
+      hostname: 'edge-07',
+      group: 'edge',
+      apps: [
+        edgeHello('1.0.0', {
+          decision: 'wait',
+          waitingFor: 'backoff',
+          reason: 'backing off after 3 failures',
+          backoff: { cause: 'no-space', message: NO_SPACE, failures: 3, since: at(-30 * MINUTE), nextTryAt: at(20 * MINUTE) },
+        }),
+      ],
+      events: [3, 2, 1].map((n) => ({ hoursAgo: n / 10, type: 'upgrade' as const, outcome: 'failed' as const, app: 'hello', from: '1.0.0', to: '1.1.0', reason: NO_SPACE, blame: 'infrastructure' as const })),
+    },
+    {
+      agentId: 'edge-unreachable-1',
+      hostname: 'edge-08',
+      group: 'edge',
+      apps: [edgeHello('1.1.0')],
+      channel: unreachable(at, 180, 37, 'GET https://git.example/releases.git/info/refs: connect ECONNREFUSED 10.0.0.5:443'),
+    },
+    {
+      agentId: 'edge-unreachable-2',
+      hostname: 'edge-09',
+      group: 'edge',
+      apps: [edgeHello('1.1.0')],
+      channel: unreachable(at, 20, 4, 'deadline of 60 s passed <img src=x id=injected-fetch>'),
+    },
+    { agentId: 'lab-pinned', hostname: 'lab-01', group: 'lab', apps: [buildApp('hello', '1.0.0', { groupVersion: '1.1.0', pinned: true, reason: 'pinned to 1.0.0 in the overlay' })] },
+  ];
+}
 
 /** Enrolls and reports each agent in turn (the order decides which report crosses an alert). */
 export async function seedInOrder(baseUrl: string, enrollToken: string, fleet: readonly SeedAgent[]): Promise<EnrolledAgent[]> {

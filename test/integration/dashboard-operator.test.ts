@@ -1,5 +1,5 @@
 // What an operator must see on the dashboard (issue 12 §10, §13), in a real headless Chromium
-// against a real controller seeded over real HTTP (test/helpers/fleet-seed.ts OPERATOR_FLEET):
+// against a real controller seeded over real HTTP (test/helpers/fleet-seed.ts operatorFleet):
 // channels that cannot be fetched, the group's version beside a pinned node's, holds, operator
 // stops, window waits, back-offs, the failed column, repeated failures folded, and an alert that
 // counts the release's failures apart from the node's.
@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import type { FleetSummary } from '../../controller/src/fleet-summary.js';
 import { artifactPath, browserSuite, signIn, type BrowserContextOf } from '../helpers/browser.js';
 import { adminJson, startTestController, type TestController } from '../helpers/controller.js';
-import { OPERATOR_FLEET, seedInOrder } from '../helpers/fleet-seed.js';
+import { operatorFleet, seedInOrder } from '../helpers/fleet-seed.js';
 
 interface Ctx extends BrowserContextOf {
   ctl: TestController;
@@ -24,7 +24,7 @@ const { it, test } = await browserSuite<Ctx>(
   async (ctx) => {
     // One release failure among the nodes that tried shop 2.0.0 is enough to alert here.
     ctx.ctl = await startTestController({ alertThreshold: 0.5, alertMinAttempts: 1 });
-    await seedInOrder(ctx.ctl.url, ctx.ctl.enrollToken, OPERATOR_FLEET);
+    await seedInOrder(ctx.ctl.url, ctx.ctl.enrollToken, operatorFleet());
     ctx.page = await signIn(ctx.browser, ctx.ctl, ctx.pageProblems);
   },
   async (ctx) => ctx.ctl?.stop(),
@@ -46,10 +46,11 @@ test('nodes that cannot reach the channel are counted, in a state of their own, 
   assert.is(((await tag.textContent()) ?? '').trim(), 'unreachable since 3 h ago');
   const title = (await tag.getAttribute('title')) ?? '';
   assert.match(title, 'fetch: GET https://git.example/releases.git/info/refs: connect ECONNREFUSED 10.0.0.5:443');
-  assert.match(title, '37 failures in a row; next try in 4 min');
-  assert.is(
+  // Times read relative to the clock when the page drew them: a slow run may be a minute on.
+  assert.match(title, /37 failures in a row; next try in [34] min/);
+  assert.match(
     await text(page, 'table.agents tr[data-agent-id="edge-unreachable-1"] .fetch-reason'),
-    'fetch: GET https://git.example/releases.git/info/refs: connect ECONNREFUSED 10.0.0.5:443 · next try in 4 min',
+    /^fetch: GET https:\/\/git\.example\/releases\.git\/info\/refs: connect ECONNREFUSED 10\.0\.0\.5:443 · next try in [34] min$/,
   );
   assert.match(await (await fetch(`${ctl.url}/metrics`)).text(), /^duck_unreachable_channels 2$/m);
 });
@@ -76,7 +77,7 @@ test('the fleet view shows pins, holds, operator stops, window waits with their 
   assert.is(await text(page, `${chip('edge-held', 'hello')} [data-note="wait-hold"]`), 'held');
   assert.is(await text(page, `${chip('edge-stopped', 'hello')} [data-note="stopped"]`), 'stopped');
   assert.match(await text(page, `${chip('edge-window', 'hello')} [data-note="wait-window"]`), /^waiting for a window until \S/);
-  assert.is(await text(page, `${chip('edge-backoff', 'hello')} [data-note="backoff"]`), 'failed 3× (no-space), next try in 20 min');
+  assert.match(await text(page, `${chip('edge-backoff', 'hello')} [data-note="backoff"]`), /^failed 3× \(no-space\), next try in (19|20) min$/);
 });
 
 test('outcomes have a failed column, and the same failure three times is one row with its count and times', async ({ page }) => {
@@ -104,9 +105,8 @@ test('an unreachable node\'s page says since when, why, how often and when it tr
   await page.locator('.agent-page[data-agent-id="edge-unreachable-2"]').waitFor();
   assert.is(await text(page, '.agent-page h1 .badge'), 'Channel unreachable');
   const block = await text(page, '.channel-panel .fetch-failure');
-  assert.match(block, /^Cannot reach the channel since .+ \(20 min ago\): fetch/);
-  assert.match(block, '4 failed fetches in a row, the last 1 min ago; next try');
-  assert.match(block, '(in 4 min)');
+  assert.match(block, /^Cannot reach the channel since .+ \((20|21) min ago\): fetch/);
+  assert.match(block, /4 failed fetches in a row, the last [12] min ago; next try .+ \(in [34] min\)/);
   assert.is(await text(page, '.channel-panel .fetch-message'), 'deadline of 60 s passed <img src=x id=injected-fetch>');
   assert.is(await page.locator('#injected-fetch').count(), 0);
   assert.match(await text(page, '.channel-panel .facts'), 'unknown: the channel cannot be fetched');
