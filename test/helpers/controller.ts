@@ -23,6 +23,8 @@ export interface TestControllerOptions {
   alertThreshold?: number;
   alertMinAttempts?: number;
   offlineAfterMs?: number;
+  /** The same tokens as another test controller (its successor on a fresh data dir); random otherwise. */
+  tokens?: { enrollToken: string; adminToken: string };
 }
 
 export interface TestController {
@@ -39,8 +41,8 @@ export interface TestController {
 export async function startTestController(opts: TestControllerOptions = {}): Promise<TestController> {
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? (await makeTempDir('duck-controller-'));
-  const enrollToken = `enroll-${randomBytes(12).toString('hex')}`;
-  const adminToken = `admin-${randomBytes(12).toString('hex')}`;
+  const enrollToken = opts.tokens?.enrollToken ?? `enroll-${randomBytes(12).toString('hex')}`;
+  const adminToken = opts.tokens?.adminToken ?? `admin-${randomBytes(12).toString('hex')}`;
   const options = (port: number): StartOptions => ({
     dataDir,
     enrollToken,
