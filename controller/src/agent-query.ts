@@ -16,6 +16,8 @@ export interface AgentSummary {
   enrolledAt: string;
   lastSeenAt: string | null;
   state: AgentState;
+  /** An operator holds all changes on this node (duck hold). */
+  held: boolean;
   channel: ChannelStatus | null;
   apps: AppStatus[];
 }
@@ -41,6 +43,7 @@ export function toAgentSummary(agent: AgentRecord, nowMs: number, offlineAfterMs
     enrolledAt: agent.enrolledAt,
     lastSeenAt: agent.lastSeenAt,
     state: deriveAgentState(agent, nowMs, offlineAfterMs),
+    held: agent.status?.held ?? false,
     channel: agent.status?.channel ?? null,
     apps: agent.status?.apps ?? [],
   };

@@ -1,6 +1,7 @@
-// The failure-rate alert: recorded once per (group, app, version) and POSTed to the webhook with
-// retries, always off the request path — a dead webhook never slows or fails a report. The
-// controller only tells people; it never changes what agents run.
+// The failure-rate alert (nodes where the release failed, failure-rate.ts): recorded once per
+// (group, app, version) and POSTed to the webhook with retries, always off the request path — a
+// dead webhook never slows or fails a report. The controller only tells people; it never changes
+// what agents run.
 import pRetry from 'p-retry';
 import { crossesThreshold, failureRate, type AlertPolicy } from './failure-rate.js';
 import type { Log } from './log.js';
@@ -13,9 +14,13 @@ export interface AlertPayload {
   group: string;
   app: string;
   version: string;
+  /** Nodes that tried the version (applied, or failed by the release's fault). */
   attempts: number;
+  /** Nodes where the release failed, each once. */
   failures: number;
   rate: number;
+  /** Nodes that failed for their own reasons (engine, space, a kill): not in the rate. */
+  infrastructureFailures: number;
   threshold: number;
   agents: string[];
   at: string;
@@ -48,7 +53,16 @@ export class AlertNotifier {
       const rate = failureRate(row);
       if (!crossesThreshold(rate, policy)) continue;
       const at = now.toISOString();
-      const alert = { group: row.group, app: row.app, version: row.version, rate: rate.rate, attempts: rate.attempts, failures: rate.failures, at };
+      const alert = {
+        group: row.group,
+        app: row.app,
+        version: row.version,
+        rate: rate.rate,
+        attempts: rate.attempts,
+        failures: rate.failures,
+        infrastructureFailures: rate.infrastructureFailures,
+        at,
+      };
       try {
         if (!(await store.recordAlert(alert))) continue;
       } catch (err) {

@@ -1,11 +1,13 @@
 // Diagnostics bundles on disk: `<data>/diagnostics/<id>.tar.gz`, names the controller makes.
 // An upload streams to a temp file in the same directory (so the rename is atomic), hashed and
-// counted on the way; past the cap the temp file is removed and nothing is kept.
+// counted on the way; past the cap, or when it is no gzip-compressed tar (diagnostics-bundle.ts),
+// the temp file is removed and nothing is kept.
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
+import { bundleProblem } from './diagnostics-bundle.js';
 
 export const DIAGNOSTICS_DIR = 'diagnostics';
 const TEMP_PREFIX = '.upload-';
@@ -32,7 +34,8 @@ export function sanitizeFilename(raw: string | undefined, fallback: string): str
   return clean === '' ? fallback : clean;
 }
 
-export type Received = { ok: true; bytes: number; sha256: string } | { ok: false };
+/** Refused: past the cap (`too-large`), or not a gzip-compressed tar (`problem` says how). */
+export type Received = { ok: true; bytes: number; sha256: string } | { ok: false; refusal: 'too-large' } | { ok: false; refusal: 'not-a-bundle'; problem: string };
 
 /** Streams the request body to `tempPath`, keeping backpressure; stops at `cap` bytes. */
 function streamCapped(req: IncomingMessage, tempPath: string, cap: number, hash: ReturnType<typeof createHash>): Promise<number | null> {
@@ -87,7 +90,12 @@ export async function receiveUpload(req: IncomingMessage, dataDir: string, id: s
     const bytes = await streamCapped(req, temp, cap, hash);
     if (bytes === null) {
       await rm(temp, { force: true });
-      return { ok: false };
+      return { ok: false, refusal: 'too-large' };
+    }
+    const problem = await bundleProblem(temp, cap);
+    if (problem !== null) {
+      await rm(temp, { force: true });
+      return { ok: false, refusal: 'not-a-bundle', problem };
     }
     await rename(temp, diagnosticPath(dataDir, id));
     return { ok: true, bytes, sha256: hash.digest('hex') };

@@ -1,4 +1,5 @@
 // When a version's failures in a group call for a person: the rate and the threshold rule, pure.
+// Failures are nodes where the release itself failed; the node's own faults are counted apart.
 import type { OutcomeCounts } from './store/fleet-store.js';
 
 export interface AlertPolicy {
@@ -8,17 +9,21 @@ export interface AlertPolicy {
 }
 
 export interface FailureRate {
+  /** Nodes that tried the version: it applied there, or failed by its own fault. */
   attempts: number;
+  /** Nodes where the release failed (health, probes, start), each once however often it retried. */
   failures: number;
   /** failures / attempts; 0 with no attempts. */
   rate: number;
+  /** Nodes whose only failures were their own (engine, space, a kill): shown apart, never in the rate. */
+  infrastructureFailures: number;
 }
 
-/** Deferred changes are not attempts: the update lock kept the old version running. */
-export function failureRate(counts: Pick<OutcomeCounts, 'applied' | 'rolledBack' | 'rollbackFailed'>): FailureRate {
-  const failures = counts.rolledBack + counts.rollbackFailed;
-  const attempts = counts.applied + failures;
-  return { attempts, failures, rate: attempts === 0 ? 0 : failures / attempts };
+/** Counted in nodes (change-verdict.ts); deferred changes are no attempt: the old version kept running. */
+export function failureRate(counts: Pick<OutcomeCounts, 'nodes'>): FailureRate {
+  const { applied, releaseFailed, infrastructureFailed } = counts.nodes;
+  const attempts = applied + releaseFailed;
+  return { attempts, failures: releaseFailed, rate: attempts === 0 ? 0 : releaseFailed / attempts, infrastructureFailures: infrastructureFailed };
 }
 
 export function crossesThreshold(rate: FailureRate, policy: AlertPolicy): boolean {

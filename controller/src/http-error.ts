@@ -4,6 +4,7 @@ export type ApiErrorCode =
   | 'unauthenticated'
   | 'forbidden'
   | 'not-found'
+  | 'conflict'
   | 'too-large'
   | 'malformed-json'
   | 'invalid'

@@ -14,7 +14,9 @@ export class ControllerMetrics {
   private readonly agents: Gauge<'state'>;
   private readonly running: Gauge<'group' | 'app' | 'version'>;
   private readonly outcomes: Gauge<'group' | 'app' | 'version' | 'outcome'>;
+  private readonly nodes: Gauge<'group' | 'app' | 'version' | 'verdict'>;
   private readonly stale: Gauge;
+  private readonly unreachable: Gauge;
 
   constructor() {
     const registers = [this.registry];
@@ -39,7 +41,14 @@ export class ControllerMetrics {
       labelNames: ['group', 'app', 'version', 'outcome'],
       registers,
     });
+    this.nodes = new Gauge({
+      name: 'duck_change_nodes',
+      help: 'Nodes per version by verdict, each node once: applied, release-failed (counts for the alert), infrastructure-failed (the node, not the release)',
+      labelNames: ['group', 'app', 'version', 'verdict'],
+      registers,
+    });
     this.stale = new Gauge({ name: 'duck_stale_channels', help: 'Agents whose accepted channel commit is stale', registers });
+    this.unreachable = new Gauge({ name: 'duck_unreachable_channels', help: 'Agents whose last channel fetch failed', registers });
   }
 
   rejected(reason: RejectionReason): void {
@@ -57,14 +66,21 @@ export class ControllerMetrics {
       }
     }
     this.outcomes.reset();
+    this.nodes.reset();
     for (const o of summary.outcomes) {
       const labels = { group: o.group, app: o.app, version: o.version };
       this.outcomes.set({ ...labels, outcome: 'applied' }, o.applied);
       this.outcomes.set({ ...labels, outcome: 'rolled-back' }, o.rolledBack);
       this.outcomes.set({ ...labels, outcome: 'rollback-failed' }, o.rollbackFailed);
       this.outcomes.set({ ...labels, outcome: 'deferred' }, o.deferred);
+      this.outcomes.set({ ...labels, outcome: 'failed' }, o.failed);
+      this.outcomes.set({ ...labels, outcome: 'interrupted' }, o.interrupted);
+      this.nodes.set({ ...labels, verdict: 'applied' }, o.nodes.applied);
+      this.nodes.set({ ...labels, verdict: 'release-failed' }, o.nodes.releaseFailed);
+      this.nodes.set({ ...labels, verdict: 'infrastructure-failed' }, o.nodes.infrastructureFailed);
     }
     this.stale.set(summary.staleChannels);
+    this.unreachable.set(summary.unreachableChannels);
     return this.registry.metrics();
   }
 }

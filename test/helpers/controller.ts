@@ -3,8 +3,9 @@
 // so whatever survives is what the store persisted. Suites get one in their context, and agent
 // nodes that report to it.
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { create } from 'tar';
 import { suite, type Test } from 'uvu';
 import type { AppStatus, ChangeOutcome, ChannelStatus, ControllerConfig, NodeFacts, ReportEvent, ReportMessage } from '../../schemas/index.js';
 import { startController, type RunningController, type StartOptions } from '../../controller/src/server.js';
@@ -22,6 +23,8 @@ export interface TestControllerOptions {
   alertThreshold?: number;
   alertMinAttempts?: number;
   offlineAfterMs?: number;
+  /** The same tokens as another test controller (its successor on a fresh data dir); random otherwise. */
+  tokens?: { enrollToken: string; adminToken: string };
 }
 
 export interface TestController {
@@ -38,8 +41,8 @@ export interface TestController {
 export async function startTestController(opts: TestControllerOptions = {}): Promise<TestController> {
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? (await makeTempDir('duck-controller-'));
-  const enrollToken = `enroll-${randomBytes(12).toString('hex')}`;
-  const adminToken = `admin-${randomBytes(12).toString('hex')}`;
+  const enrollToken = opts.tokens?.enrollToken ?? `enroll-${randomBytes(12).toString('hex')}`;
+  const adminToken = opts.tokens?.adminToken ?? `admin-${randomBytes(12).toString('hex')}`;
   const options = (port: number): StartOptions => ({
     dataDir,
     enrollToken,
@@ -221,4 +224,20 @@ export function postReport(ctl: Pick<TestController, 'url'>, token: string, repo
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: typeof report === 'string' ? report : JSON.stringify(report),
   });
+}
+
+/** A gzip-compressed tar of these files (path → content), made by the same library `duck diagnostics` uses. */
+export async function tarGzOf(files: Record<string, string | Buffer>): Promise<Buffer> {
+  const dir = await makeTempDir('duck-tar-');
+  try {
+    for (const [path, content] of Object.entries(files)) {
+      await mkdir(dirname(join(dir, path)), { recursive: true });
+      await writeFile(join(dir, path), content);
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of create({ gzip: true, cwd: dir, portable: true }, Object.keys(files))) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  } finally {
+    await removeTempDir(dir);
+  }
 }

@@ -1,6 +1,7 @@
 // The controller's gate over real HTTP on loopback: enrollment, which token fits which route
 // (none → 401, the wrong kind → 403), bodies past the cap (413) and bodies that are not reports
-// (400 naming the field), and the dashboard's session cookie.
+// (400 naming the field), the dashboard's session cookie, and who may enroll an id already
+// enrolled (its own token or the admin token; the fleet token gets 409).
 import * as assert from 'uvu/assert';
 import {
   adminJson,
@@ -9,6 +10,7 @@ import {
   controllerSuite,
   enrollAgent,
   postReport,
+  type TestController,
 } from '../helpers/controller.js';
 
 const test = controllerSuite('controller auth and bodies');
@@ -66,16 +68,73 @@ test("an agent's token used to report for another agent gets 403 naming /agentId
   assert.is((await errorBody(res)).field, '/agentId');
 });
 
-test("re-enrolling an agent stops its old token and keeps its history", async ({ ctl }) => {
+function register(ctl: TestController, token: string, agentId: string): Promise<Response> {
+  return fetch(`${ctl.url}/api/v1/agents/register`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ agentId, facts: buildFacts({ hostname: agentId }) }),
+  });
+}
+
+const newToken = async (res: Response): Promise<string> => {
+  const text = await res.text();
+  assert.is(res.status, 201, text);
+  return (JSON.parse(text) as { token: string }).token;
+};
+
+test('the fleet enrollment token cannot take over an enrolled id: 409 naming the way, and the real agent keeps reporting', async ({ ctl }) => {
+  const real = await enrollAgent(ctl, 'takeover-a');
+  const res = await register(ctl, ctl.enrollToken, 'takeover-a');
+  assert.is(res.status, 409);
+  const body = await errorBody(res);
+  assert.equal([body.error, body.field], ['conflict', '/agentId']);
+  assert.match(body.message, "needs its own current token or the admin token");
+  assert.match(body.message, 'DELETE /api/v1/agents/takeover-a/token');
+  assert.is((await postReport(ctl, real, buildReport('takeover-a'))).status, 200);
+});
+
+test("an agent enrolls its own id again with its current token: a new token, the old one stops, its history stays", async ({ ctl }) => {
   const first = await enrollAgent(ctl, 'reenroll-a');
   const report = buildReport('reenroll-a', { events: [{ id: 'reenroll-ev-1', at: new Date().toISOString(), type: 'backup', app: 'shop' }] });
   assert.is((await postReport(ctl, first, report)).status, 200);
-  const second = await enrollAgent(ctl, 'reenroll-a');
+  const second = await newToken(await register(ctl, first, 'reenroll-a'));
   assert.is.not(second, first);
   assert.is((await postReport(ctl, first, buildReport('reenroll-a'))).status, 403);
   assert.is((await postReport(ctl, second, buildReport('reenroll-a'))).status, 200);
   const detail = await adminJson<{ events: { id: string }[] }>(ctl, '/api/v1/agents/reenroll-a');
   assert.equal(detail.events.map((e) => e.id), ['reenroll-ev-1']);
+});
+
+test('the admin token enrolls an enrolled id again; an agent token enrolls no other id', async ({ ctl }) => {
+  const mine = await enrollAgent(ctl, 'admin-re-a');
+  await enrollAgent(ctl, 'admin-re-b');
+  const other = await register(ctl, mine, 'admin-re-b');
+  assert.is(other.status, 403);
+  assert.is((await errorBody(other)).field, '/agentId');
+  const byAdmin = await newToken(await register(ctl, ctl.adminToken, 'admin-re-a'));
+  assert.is((await postReport(ctl, mine, buildReport('admin-re-a'))).status, 403);
+  assert.is((await postReport(ctl, byAdmin, buildReport('admin-re-a'))).status, 200);
+});
+
+test('an operator releases an id (DELETE /api/v1/agents/:id/token, admin): its token stops and the fleet token enrolls it once more', async ({ ctl }) => {
+  const lost = await enrollAgent(ctl, 'released-a');
+  const del = (token: string, id: string): Promise<Response> =>
+    fetch(`${ctl.url}/api/v1/agents/${id}/token`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+  assert.is((await del(ctl.enrollToken, 'released-a')).status, 403);
+  assert.is((await del(lost, 'released-a')).status, 403);
+  assert.is((await del(ctl.adminToken, 'no-such-agent')).status, 404);
+  assert.is((await del(ctl.adminToken, 'released-a')).status, 204);
+  assert.is((await postReport(ctl, lost, buildReport('released-a'))).status, 403);
+  const fresh = await newToken(await register(ctl, ctl.enrollToken, 'released-a'));
+  assert.is((await postReport(ctl, fresh, buildReport('released-a'))).status, 200);
+  assert.is((await register(ctl, ctl.enrollToken, 'released-a')).status, 409, 'released for one enrollment only');
+});
+
+test('after a restart the rule holds: the fleet token still gets 409 for an id the data file knows', async ({ ctl }) => {
+  const token = await enrollAgent(ctl, 'persist-a');
+  await ctl.restart();
+  assert.is((await register(ctl, ctl.enrollToken, 'persist-a')).status, 409);
+  assert.is((await postReport(ctl, token, buildReport('persist-a'))).status, 200);
 });
 
 test('a report body past 1 MiB gets 413 and is not stored', async ({ ctl }) => {

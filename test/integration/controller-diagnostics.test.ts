@@ -1,12 +1,14 @@
 // Diagnostics uploads over real HTTP: stored under a name the controller makes inside the data
 // directory whatever the client calls the file, downloaded byte for byte, and refused past the cap
-// (declared up front or counted while streaming) with nothing left behind.
+// (declared up front or counted while streaming) or when it is no gzip-compressed tar, with nothing
+// left behind.
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
-import { adminJson, controllerSuite, enrollAgent, type TestController } from '../helpers/controller.js';
+import { gzipSync } from 'node:zlib';
+import { adminJson, controllerSuite, enrollAgent, tarGzOf, type TestController } from '../helpers/controller.js';
 
 interface Ctx {
   ctl: TestController;
@@ -56,7 +58,7 @@ async function diagnosticsFiles(ctl: TestController): Promise<string[]> {
 }
 
 test('a path-like X-Duck-Filename is stored as <id>.tar.gz inside the data dir and downloads byte-identical', async (ctx) => {
-  const data = randomBytes(100_000);
+  const data = await tarGzOf({ 'duck-diagnostics/state.bin': randomBytes(100_000), 'duck-diagnostics/os.txt': 'linux\n' });
   const res = await upload(ctx, data, '../../etc/passwd');
   assert.is(res.status, 201);
   const body = (await res.json()) as { id: string; bytes: number; sha256: string };
@@ -88,6 +90,29 @@ test('a chunked upload that passes the cap while streaming gets 413 and leaves n
   const before = await diagnosticsFiles(ctx.ctl);
   assert.is(await chunkedUpload(ctx, 40, 16 * 1024), 413);
   assert.equal(await diagnosticsFiles(ctx.ctl), before);
+});
+
+async function refusedAsNoBundle(ctx: Ctx, data: Buffer, problem: RegExp): Promise<void> {
+  const before = await diagnosticsFiles(ctx.ctl);
+  const res = await upload(ctx, data, 'bundle.tar.gz');
+  const body = (await res.json()) as { error: string; message: string };
+  assert.is(res.status, 400, JSON.stringify(body));
+  assert.is(body.error, 'invalid');
+  assert.match(body.message, 'the diagnostics bundle is not a gzip-compressed tar');
+  assert.match(body.message, problem);
+  assert.equal(await diagnosticsFiles(ctx.ctl), before, 'nothing kept');
+}
+
+test('a body that is not gzip, sent as application/gzip, gets 400 naming the bytes it starts with, and is not kept', async (ctx) => {
+  await refusedAsNoBundle(ctx, Buffer.from('<html><body>not a bundle</body></html>'), /not gzip: it starts with 3c 68, not 1f 8b/);
+  await refusedAsNoBundle(ctx, Buffer.alloc(0), /starts with nothing/);
+});
+
+test('gzip that holds no tar archive, or that is cut short, gets 400 saying so', async (ctx) => {
+  await refusedAsNoBundle(ctx, gzipSync(Buffer.from('diagnostics of node-1\n'.repeat(100))), /not to a tar archive/);
+  await refusedAsNoBundle(ctx, gzipSync(Buffer.from('short')), /less than one tar header/);
+  const bundle = await tarGzOf({ 'state.bin': randomBytes(20_000) });
+  await refusedAsNoBundle(ctx, bundle.subarray(0, bundle.length - 100), /does not inflate/);
 });
 
 test('uploads need an agent token, downloads the admin token; an unknown id is 404', async (ctx) => {

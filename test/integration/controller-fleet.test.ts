@@ -77,11 +77,12 @@ test('GET /api/v1/fleet counts agents by state, versions per group and app, the 
   await seedFleet(ctl);
   const fleet = await adminJson<FleetSummary>(ctl, '/api/v1/fleet');
   assert.is(fleet.agents.total, 5);
-  assert.equal(fleet.agents.byState, { failed: 1, refused: 0, stale: 1, offline: 0, updating: 1, waiting: 1, ok: 1 });
+  assert.equal(fleet.agents.byState, { failed: 1, refused: 0, unreachable: 0, stale: 1, offline: 0, updating: 1, waiting: 1, ok: 1 });
   assert.is(fleet.staleChannels, 1);
+  assert.is(fleet.unreachableChannels, 0);
   const production = fleet.groups.find((g) => g.group === 'production')!;
   assert.equal(production.apps, [
-    { app: 'shop', versions: [{ version: '1.0.0', agents: 1 }, { version: '1.1.0', agents: 2 }], desired: '1.1.0', upToDate: 2, total: 3 },
+    { app: 'shop', versions: [{ version: '1.0.0', agents: 1 }, { version: '1.1.0', agents: 2 }], desired: '1.1.0', upToDate: 2, total: 3, pinned: 0, stopped: 0, windowWaits: 0, backingOff: 0 },
   ]);
   assert.equal(
     fleet.groups.map((g) => [g.group, g.agents]),

@@ -3,11 +3,10 @@
 // The tests run in order in one page: sign in, overview, filters, agent page, refresh, sign out.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { suite } from 'uvu';
+import type { BrowserContext, Page } from 'playwright-core';
 import * as assert from 'uvu/assert';
 import type { FleetSummary } from '../../controller/src/fleet-summary.js';
-import { artifactPath, chromiumStatus, launchChromium, onCI, until } from '../helpers/browser.js';
+import { artifactPath, browserSuite, openPage, until, type BrowserContextOf } from '../helpers/browser.js';
 import { adminJson, startTestController, type TestController } from '../helpers/controller.js';
 import { FLEET, reportOf, seedFleet, sendReport, uploadDiagnostics, type EnrolledAgent, type UploadedBundle } from '../helpers/fleet-seed.js';
 
@@ -16,32 +15,16 @@ interface AgentDetail {
   diagnostics: Array<{ id: string; filename: string }>;
 }
 
-interface Ctx {
+interface Ctx extends BrowserContextOf {
   ctl: TestController;
-  browser: Browser;
   context: BrowserContext;
   page: Page;
   agents: EnrolledAgent[];
   bundle: UploadedBundle;
-  /** Script errors and console errors (a CSP violation is one) the page raised. */
-  pageProblems: string[];
-  setupError?: unknown;
-}
-
-const chromium = await chromiumStatus();
-const it = suite<Ctx>('dashboard in headless Chromium', { pageProblems: [] } as unknown as Ctx);
-const test = chromium.ok ? it : it.skip;
-
-if (!chromium.ok && onCI) {
-  it('the browser test runs (CI=true: a missing Chromium fails, never skips)', () => {
-    assert.unreachable(`${chromium.why}; .ci/run installs it`);
-  });
-} else if (!chromium.ok) {
-  console.log(`note: dashboard browser tests skipped: ${chromium.why} (set CI=true to make this fatal)`);
 }
 
 /** What the seeded fleet is, by the rules of DESIGN §5 (worst state wins). */
-const EXPECTED_STATES = { failed: 1, refused: 1, stale: 1, offline: 0, updating: 1, waiting: 3, ok: 5 };
+const EXPECTED_STATES = { failed: 1, refused: 1, unreachable: 0, stale: 1, offline: 0, updating: 1, waiting: 3, ok: 5 };
 
 const text = async (page: Page, selector: string): Promise<string> => ((await page.locator(selector).first().textContent()) ?? '').trim();
 const versionRow = (group: string, app: string, version: string): string =>
@@ -56,34 +39,16 @@ async function screenshot(page: Page, name: string): Promise<void> {
 }
 const agentOf = (ctx: Ctx, agentId: string): EnrolledAgent => ctx.agents.find((a) => a.agentId === agentId) as EnrolledAgent;
 
-it.before(async (ctx) => {
-  if (!chromium.ok) return;
-  // uvu swallows an error thrown here and runs no test; keep it for before.each to throw.
-  try {
+const { it, test } = await browserSuite<Ctx>(
+  'dashboard in headless Chromium',
+  async (ctx) => {
     ctx.ctl = await startTestController();
     ctx.agents = await seedFleet(ctx.ctl.url, ctx.ctl.enrollToken);
     ctx.bundle = await uploadDiagnostics(ctx.ctl.url, agentOf(ctx, 'canary-3'), 'duck-diagnostics-cn-edge-03.tar.gz');
-    ctx.browser = await launchChromium();
-    ctx.context = await ctx.browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-    ctx.page = await ctx.context.newPage();
-    ctx.page.setDefaultTimeout(10_000);
-    ctx.page.on('pageerror', (err) => ctx.pageProblems.push(`page error: ${err.message}`));
-    ctx.page.on('console', (msg) => {
-      if (msg.type() === 'error') ctx.pageProblems.push(`console error: ${msg.text()}`);
-    });
-  } catch (err) {
-    ctx.setupError = err;
-  }
-});
-
-it.before.each((ctx) => {
-  if (ctx.setupError) throw ctx.setupError;
-});
-
-it.after(async (ctx) => {
-  await ctx.browser?.close().catch(() => undefined);
-  await ctx.ctl?.stop();
-});
+    Object.assign(ctx, await openPage(ctx.browser, ctx.pageProblems, { acceptDownloads: true }));
+  },
+  async (ctx) => ctx.ctl?.stop(),
+);
 
 test('a wrong admin token is refused with a message and shows no fleet data', async ({ ctl, page }) => {
   await page.goto(ctl.url);
@@ -153,9 +118,10 @@ test('recent failures and outcomes per version show the rolled-back upgrade', as
   assert.match(failure, 'shop 1.9.0 → 2.0.0');
   assert.match(failure, 'health: http://127.0.0.1:8080/health answered 500, expected 200');
   const cells = await page.locator('table.outcomes tr[data-group="canary"][data-app="shop"][data-version="2.0.0"] td').allTextContents();
-  assert.equal(cells, ['canary', 'shop', '2.0.0', '2', '1', '0', '0']);
+  // applied, rolled back, rollback failed, failed, deferred; then nodes: release failed, infrastructure.
+  assert.equal(cells, ['canary', 'shop', '2.0.0', '2', '1', '0', '0', '0', '1', '0']);
   const deferred = await page.locator('table.outcomes tr[data-group="production"][data-app="hello"][data-version="1.1.0"] td').allTextContents();
-  assert.equal(deferred, ['production', 'hello', '1.1.0', '3', '0', '0', '1']);
+  assert.equal(deferred, ['production', 'hello', '1.1.0', '3', '0', '0', '0', '1', '0', '0']);
 });
 
 test('text an agent sent is shown as text, never run as markup', async ({ page }) => {
@@ -192,6 +158,7 @@ test('an agent page shows its facts, channel, apps and history newest first', as
     'shopfailed',
     '1.9.0',
     '2.0.0',
+    '—',
     'none',
     '2.0.0 failed here; waits for a new commit or duck upgrade2.0.0 failed here',
   ]);

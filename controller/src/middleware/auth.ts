@@ -57,10 +57,21 @@ export function requireAdmin(deps: AuthDeps): Middleware {
   };
 }
 
-export function requireEnroll(deps: AuthDeps): Middleware {
+export interface EnrollerAuthState {
+  enroller: Extract<Caller, { kind: 'enroll' | 'admin' | 'agent' }>;
+}
+
+/**
+ * Enrollment: the fleet token, the admin token, or an agent's own token (to enroll its id again);
+ * ctx.state.enroller says which, for the route's rule on ids already enrolled.
+ */
+export function requireEnroller(deps: AuthDeps): Middleware {
   return async (ctx, next) => {
     const caller = await identify(ctx, deps, false);
-    if (caller?.kind !== 'enroll') refuse(caller, 'the fleet enrollment token');
+    if (caller?.kind !== 'enroll' && caller?.kind !== 'admin' && caller?.kind !== 'agent') {
+      refuse(caller, "the fleet enrollment token (or, for an enrolled id, the agent's own token or the admin token)");
+    }
+    (ctx.state as EnrollerAuthState).enroller = caller;
     await next();
   };
 }

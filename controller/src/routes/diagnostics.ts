@@ -24,7 +24,8 @@ export function diagnosticsRoutes(router: Router, deps: AppDeps, auth: AuthDeps)
     if (length !== null && length > cap) return refuseTooLarge(ctx, cap, 'the diagnostics bundle');
     const id = randomUUID();
     const received = await receiveUpload(ctx.req, deps.settings.dataDir, id, cap);
-    if (!received.ok) return refuseTooLarge(ctx, cap, 'the diagnostics bundle');
+    if (!received.ok && received.refusal === 'too-large') return refuseTooLarge(ctx, cap, 'the diagnostics bundle');
+    if (!received.ok) throw new HttpError(400, 'invalid', `the diagnostics bundle is not a gzip-compressed tar (what duck diagnostics makes): ${received.problem}`);
     const { agentId } = ctx.state as AgentAuthState;
     const record = {
       id,

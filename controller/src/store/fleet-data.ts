@@ -1,6 +1,8 @@
 // The fleet as one in-memory document plus its indexes: the lowdb store persists `file` as is,
 // the indexes make a report, a token check and a lookup O(1) at 100,000 agents. No I/O here.
-import type { ChangeOutcome, NodeFacts, ReportMessage } from '../../../schemas/index.js';
+import type { ChangeOutcome, NodeFacts, ReportEvent, ReportMessage } from '../../../schemas/index.js';
+import { BLAME_WITHOUT_FIELD, NODE_COUNT_FIELD, blameOf, emptyNodeCounts, verdictOf, worseVerdict } from '../change-verdict.js';
+import { addFailure, normalizeFailure } from './failure-log.js';
 import type {
   AgentRecord,
   AlertRecord,
@@ -12,11 +14,11 @@ import type {
   RetentionPolicy,
   StoredEvent,
 } from './fleet-store.js';
+import { RELEASED } from './fleet-store.js';
 
 export const FLEET_FILE_FORMAT = 1;
 /** Events kept per agent beyond retention; the seen-id set is exactly the kept events' ids. */
 export const MAX_EVENTS_PER_AGENT = 2000;
-export const MAX_RECENT_FAILURES = 100;
 export const MAX_FAILED_AGENTS_PER_VERSION = 200;
 
 export interface AgentEntry extends AgentRecord {
@@ -38,13 +40,28 @@ export function emptyFleetFile(): FleetFile {
   return { format: FLEET_FILE_FORMAT, agents: [], diagnostics: [], outcomes: [], recentFailures: [], alerts: [] };
 }
 
-const COUNTED: Partial<Record<ChangeOutcome, keyof Pick<OutcomeEntry, 'applied' | 'rolledBack' | 'rollbackFailed' | 'deferred'>>> = {
+type AttemptField = keyof Pick<OutcomeEntry, 'applied' | 'rolledBack' | 'rollbackFailed' | 'deferred' | 'failed' | 'interrupted'>;
+const COUNTED: Record<ChangeOutcome, AttemptField> = {
   applied: 'applied',
   'rolled-back': 'rolledBack',
   'rollback-failed': 'rollbackFailed',
   deferred: 'deferred',
+  failed: 'failed',
+  interrupted: 'interrupted',
 };
+/** Shown in the recent failures; an interrupted change is re-planned at once, so it is not one. */
 const FAILURES: ReadonlySet<ChangeOutcome> = new Set(['failed', 'rolled-back', 'rollback-failed']);
+
+/** Data written before per-node counts, the failed column and folded failures reads with their defaults. */
+function normalize(file: FleetFile): void {
+  for (const o of file.outcomes) {
+    o.failed ??= 0;
+    o.interrupted ??= 0;
+    // Older rows counted attempts only; their nodes start at zero rather than be guessed.
+    o.nodes ??= emptyNodeCounts();
+  }
+  for (const f of file.recentFailures) normalizeFailure(f, BLAME_WITHOUT_FIELD[f.outcome] ?? 'release');
+}
 
 export function outcomeKey(group: string, app: string, version: string): string {
   // NUL cannot occur in schema-checked names, so keys never collide.
@@ -61,6 +78,7 @@ export class FleetData {
   private readonly alertKeys = new Set<string>();
 
   constructor(readonly file: FleetFile) {
+    normalize(file);
     for (const entry of file.agents) this.index(entry);
     for (const d of file.diagnostics) this.diagnosticsById.set(d.id, d);
     for (const o of file.outcomes) this.outcomesByKey.set(outcomeKey(o.group, o.app, o.version), o);
@@ -69,7 +87,7 @@ export class FleetData {
 
   private index(entry: AgentEntry): void {
     this.byId.set(entry.agentId, entry);
-    this.byTokenHash.set(entry.tokenHash, entry.agentId);
+    if (entry.tokenHash !== RELEASED) this.byTokenHash.set(entry.tokenHash, entry.agentId);
     this.seen.set(entry.agentId, new Set(entry.events.map((e) => e.id)));
   }
 
@@ -81,8 +99,10 @@ export class FleetData {
     return this.byTokenHash.get(tokenHash) ?? null;
   }
 
-  register(agentId: string, facts: NodeFacts, tokenHash: string, now: Date): AgentEntry {
+  /** Null when `onlyNew` and the id is enrolled (and not released). */
+  register(agentId: string, facts: NodeFacts, tokenHash: string, now: Date, opts: { onlyNew?: boolean } = {}): AgentEntry | null {
     const existing = this.byId.get(agentId);
+    if (existing && opts.onlyNew && existing.tokenHash !== RELEASED) return null;
     if (existing) {
       this.byTokenHash.delete(existing.tokenHash);
       existing.tokenHash = tokenHash;
@@ -98,11 +118,20 @@ export class FleetData {
       lastSeenAt: null,
       status: null,
       lastOutcomes: {},
+      verdicts: {},
       events: [],
     };
     this.file.agents.push(entry);
     this.index(entry);
     return entry;
+  }
+
+  releaseEnrollment(agentId: string): boolean {
+    const entry = this.byId.get(agentId);
+    if (!entry) return false;
+    this.byTokenHash.delete(entry.tokenHash);
+    entry.tokenHash = RELEASED;
+    return true;
   }
 
   applyReport(report: ReportMessage, receivedAt: Date): ReportResult {
@@ -122,10 +151,10 @@ export class FleetData {
       acceptedIds.push(event.id);
       if (!event.outcome || !event.app) continue;
       entry.lastOutcomes[event.app] = event.outcome;
-      const row = this.countOutcome(report.status.group, event.app, event.to ?? null, event.outcome, entry.agentId);
+      const row = this.countOutcome(report.status.group, event.app, event.outcome, event, entry);
       if (row) touched.set(outcomeKey(row.group, row.app, row.version), row);
       if (FAILURES.has(event.outcome)) {
-        this.file.recentFailures.push({
+        addFailure(this.file.recentFailures, {
           agentId: entry.agentId,
           hostname: entry.facts.hostname,
           group: report.status.group,
@@ -134,30 +163,39 @@ export class FleetData {
           to: event.to ?? null,
           outcome: event.outcome,
           reason: event.reason ?? '',
+          blame: blameOf(event) ?? 'release',
           at: event.at,
         });
       }
     }
     this.trimEvents(entry, MAX_EVENTS_PER_AGENT);
-    const failures = this.file.recentFailures;
-    if (failures.length > MAX_RECENT_FAILURES) failures.splice(0, failures.length - MAX_RECENT_FAILURES);
     return { accepted: acceptedIds.length, duplicates: report.events.length - acceptedIds.length, acceptedIds, touched: [...touched.values()] };
   }
 
-  private countOutcome(group: string, app: string, version: string | null, outcome: ChangeOutcome, agentId: string): OutcomeEntry | null {
-    const field = COUNTED[outcome];
-    if (!field || version === null) return null;
+  /** Counts the attempt, and the node once for the version: its worst verdict so far stands. */
+  private countOutcome(group: string, app: string, outcome: ChangeOutcome, event: ReportEvent, entry: AgentEntry): OutcomeEntry | null {
+    const version = event.to ?? null;
+    if (version === null) return null;
     const key = outcomeKey(group, app, version);
     let row = this.outcomesByKey.get(key);
     if (!row) {
-      row = { group, app, version, applied: 0, rolledBack: 0, rollbackFailed: 0, deferred: 0, failedAgents: [] };
+      row = { group, app, version, applied: 0, rolledBack: 0, rollbackFailed: 0, deferred: 0, failed: 0, interrupted: 0, nodes: emptyNodeCounts(), failedAgents: [] };
       this.outcomesByKey.set(key, row);
       this.file.outcomes.push(row);
     }
-    row[field]++;
-    const failed = field === 'rolledBack' || field === 'rollbackFailed';
-    if (failed && !row.failedAgents.includes(agentId) && row.failedAgents.length < MAX_FAILED_AGENTS_PER_VERSION) {
-      row.failedAgents.push(agentId);
+    row[COUNTED[outcome]]++;
+    const verdict = verdictOf(event);
+    if (verdict === null) return row;
+    const verdicts = (entry.verdicts ??= {});
+    const before = verdicts[app];
+    const same = before !== undefined && before.group === group && before.version === version;
+    const now = same ? worseVerdict(before.verdict, verdict) : verdict;
+    if (same && now === before.verdict) return row;
+    if (same) row.nodes[NODE_COUNT_FIELD[before.verdict]]--;
+    row.nodes[NODE_COUNT_FIELD[now]]++;
+    verdicts[app] = { group, version, verdict: now };
+    if (now === 'release-failed' && !row.failedAgents.includes(entry.agentId) && row.failedAgents.length < MAX_FAILED_AGENTS_PER_VERSION) {
+      row.failedAgents.push(entry.agentId);
     }
     return row;
   }

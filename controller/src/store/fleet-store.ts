@@ -5,11 +5,15 @@
 // the whole file). There listAgents() becomes an aggregate query (GROUP BY group, app, version)
 // feeding the fleet summary, events a table indexed by (agent_id, event_id), and group commit a
 // transaction per batch.
-import type { AgentStatus, ChangeOutcome, NodeFacts, ReportEvent, ReportMessage } from '../../../schemas/index.js';
+import type { AgentStatus, ChangeOutcome, FailureBlame, NodeFacts, ReportEvent, ReportMessage } from '../../../schemas/index.js';
+import type { NodeCounts, NodeVerdict } from '../change-verdict.js';
+
+/** The token hash of an agent an operator released: no token matches it, and the fleet token may enroll the id again. */
+export const RELEASED = '';
 
 export interface AgentRecord {
   agentId: string;
-  /** sha256 (hex) of the agent's current token; the token itself is never stored. */
+  /** sha256 (hex) of the agent's current token; the token itself is never stored. RELEASED: none, open to enroll again. */
   tokenHash: string;
   facts: NodeFacts;
   enrolledAt: string;
@@ -18,6 +22,14 @@ export interface AgentRecord {
   status: AgentStatus | null;
   /** app → outcome of the newest change event reported for it. */
   lastOutcomes: Record<string, ChangeOutcome>;
+  /** app → this node's verdict on the version it last tried, so a node counts once per version. */
+  verdicts?: Record<string, CountedVerdict>;
+}
+
+export interface CountedVerdict {
+  group: string;
+  version: string;
+  verdict: NodeVerdict;
 }
 
 export interface StoredEvent extends ReportEvent {
@@ -39,14 +51,20 @@ export interface OutcomeCounts {
   group: string;
   app: string;
   version: string;
+  /** Attempts by outcome, every retry counted. */
   applied: number;
   rolledBack: number;
   rollbackFailed: number;
   deferred: number;
+  /** Failed with nothing stopped (no space, a download, the engine). */
+  failed: number;
+  interrupted: number;
+  /** Nodes by verdict, each node once: what the failure-rate alert reads. */
+  nodes: NodeCounts;
 }
 
 export interface OutcomeEntry extends OutcomeCounts {
-  /** Agents that reported a failure of this version (bounded), for the alert. */
+  /** Agents where this version failed by its own fault (bounded), for the alert. */
   failedAgents: string[];
 }
 
@@ -59,7 +77,16 @@ export interface FailureRecord {
   to: string | null;
   outcome: ChangeOutcome;
   reason: string;
+  /** The release's fault or the node's (the event's blame, else the rule for its outcome). */
+  blame: FailureBlame;
+  /** The latest occurrence; agentId, hostname and from are the latest's. */
   at: string;
+  /** The same failure (group, app, version, outcome, reason, blame) folded: occurrences, the first, nodes. */
+  count: number;
+  firstAt: string;
+  agents: number;
+  /** Bounded. */
+  agentIds: string[];
 }
 
 export interface AlertRecord {
@@ -67,8 +94,12 @@ export interface AlertRecord {
   app: string;
   version: string;
   rate: number;
+  /** Nodes that tried the version (applied or failed by the release's fault). */
   attempts: number;
+  /** Nodes where the release failed. */
   failures: number;
+  /** Nodes that failed for the node's own reasons, not counted in the rate (absent in alerts from before). */
+  infrastructureFailures?: number;
   at: string;
 }
 
@@ -95,8 +126,14 @@ export interface PruneResult {
 export interface FleetStore {
   /** Where the data lives, for messages (a file path, a database URL without password). */
   readonly location: string;
-  /** Enrolls an agent or re-enrolls it with a new token hash, keeping its history. */
-  register(agentId: string, facts: NodeFacts, tokenHash: string, now: Date): Promise<AgentRecord>;
+  /**
+   * Enrolls an agent or re-enrolls it with a new token hash, keeping its history. With `onlyNew`,
+   * an id enrolled and not released is left as it is and the answer is null (checked and written
+   * at once, so two enrollments cannot both pass).
+   */
+  register(agentId: string, facts: NodeFacts, tokenHash: string, now: Date, opts?: { onlyNew?: boolean }): Promise<AgentRecord | null>;
+  /** Stops the agent's token and lets the fleet token enroll its id again; false for an unknown id. */
+  releaseEnrollment(agentId: string): Promise<boolean>;
   /** The agent whose current token has this sha256, or null. */
   agentIdForTokenHash(tokenHash: string): Promise<string | null>;
   /** Resolves once the report is durable. Events already seen (by id, per agent) are not counted again. */

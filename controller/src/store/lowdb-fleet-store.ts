@@ -109,8 +109,13 @@ export class LowdbFleetStore implements FleetStore {
     return value;
   }
 
-  async register(agentId: string, facts: NodeFacts, tokenHash: string, now: Date): Promise<AgentRecord> {
-    return publicRecord(await this.persist(this.data.register(agentId, facts, tokenHash, now)));
+  async register(agentId: string, facts: NodeFacts, tokenHash: string, now: Date, opts: { onlyNew?: boolean } = {}): Promise<AgentRecord | null> {
+    const entry = this.data.register(agentId, facts, tokenHash, now, opts);
+    return entry === null ? null : publicRecord(await this.persist(entry));
+  }
+
+  async releaseEnrollment(agentId: string): Promise<boolean> {
+    return this.data.releaseEnrollment(agentId) && this.persist(true);
   }
 
   async agentIdForTokenHash(tokenHash: string): Promise<string | null> {
@@ -157,15 +162,7 @@ export class LowdbFleetStore implements FleetStore {
   }
 
   async outcomes(): Promise<OutcomeCounts[]> {
-    return this.data.file.outcomes.map(({ group, app, version, applied, rolledBack, rollbackFailed, deferred }) => ({
-      group,
-      app,
-      version,
-      applied,
-      rolledBack,
-      rollbackFailed,
-      deferred,
-    }));
+    return this.data.file.outcomes.map(({ failedAgents: _, nodes, ...counts }) => ({ ...counts, nodes: { ...nodes } }));
   }
 
   async recentFailures(limit: number): Promise<FailureRecord[]> {

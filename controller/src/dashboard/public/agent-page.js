@@ -1,9 +1,11 @@
-// One agent: its facts, its channel (commit, age, stale, refusal), its apps and decisions, its
-// history (newest first, outcomes coloured) and its diagnostics bundles to download.
+// One agent: its facts, its channel (commit, age, stale, refusal, a fetch that fails), its apps
+// and decisions (the group's version beside its own, pins, stops, waits, back-offs), its history
+// (newest first, outcomes coloured) and its diagnostics bundles to download.
 import { diagnosticsHref } from './api.js';
+import { appNotes } from './app-notes.js';
 import { outcomeBadge, stateBadge } from './badges.js';
 import { el, panel, table } from './dom.js';
-import { ago, bytes, dateTime, shortCommit } from './format.js';
+import { ago, bytes, dateTime, fromNow, plural, shortCommit } from './format.js';
 
 function facts(agent, now) {
   const rows = [
@@ -16,6 +18,7 @@ function facts(agent, now) {
     ['Compose', agent.compose ?? 'none found'],
     ['Enrolled', dateTime(agent.enrolledAt)],
     ['Last seen', `${dateTime(agent.lastSeenAt)} (${ago(agent.lastSeenAt, now)})`],
+    ['Changes', agent.held ? el('span', { class: 'tag tag-warn', data: { note: 'held' } }, 'held by an operator (duck hold)') : 'not held'],
   ];
   return el('dl', { class: 'facts' }, rows.map(([term, value]) => [el('dt', {}, term), el('dd', {}, value)]));
 }
@@ -27,7 +30,7 @@ function channel(ch, now) {
     ['Committed', `${dateTime(ch.committedAt)} (${ago(ch.committedAt, now)})`],
     ['Accepted', dateTime(ch.acceptedAt)],
     ['Last check', ch.lastCheckAt ? `${dateTime(ch.lastCheckAt)} (${ago(ch.lastCheckAt, now)})` : '—'],
-    ['Fresh', ch.stale ? el('span', { class: 'tag tag-warn' }, 'stale: older than the channel allows') : 'yes'],
+    ['Fresh', freshness(ch)],
   ];
   return [
     el('dl', { class: 'facts' }, rows.map(([term, value]) => [el('dt', {}, term), el('dd', {}, value)])),
@@ -40,21 +43,43 @@ function channel(ch, now) {
           el('p', { class: 'muted' }, dateTime(ch.refusal.at)),
         )
       : null,
+    ch.fetchFailure ? fetchFailure(ch.fetchFailure, now) : null,
   ];
 }
 
-function apps(list) {
+function freshness(ch) {
+  if (ch.fetchFailure) return el('span', { class: 'tag tag-unreachable' }, 'unknown: the channel cannot be fetched');
+  return ch.stale ? el('span', { class: 'tag tag-warn' }, 'stale: older than the channel allows') : 'yes';
+}
+
+function fetchFailure(f, now) {
+  return el(
+    'div',
+    { class: 'fetch-failure', role: 'note' },
+    el('strong', {}, `Cannot reach the channel since ${dateTime(f.since)} (${ago(f.since, now)}): ${f.reason}`),
+    el('p', { class: 'fetch-message' }, f.message),
+    el(
+      'p',
+      { class: 'muted' },
+      `${plural(f.failures, 'failed fetch', 'failed fetches')} in a row, the last ${ago(f.at, now)}; next try ${dateTime(f.nextTryAt)} (${fromNow(f.nextTryAt, now)}). `,
+      'It runs what it accepted last.',
+    ),
+  );
+}
+
+function apps(list, now) {
   if (list.length === 0) return el('p', { class: 'muted' }, 'No apps.');
   return table(
-    ['App', 'Current', 'Desired', 'Decision', 'Reason'],
+    ['App', 'Current', 'Desired here', "Group's version", 'Decision', 'Reason'],
     list.map((a) =>
       el(
         'tr',
         { data: { app: a.app } },
-        el('td', {}, el('strong', {}, a.app), a.state && a.state !== 'running' ? el('span', { class: `tag tag-${a.state === 'failed' ? 'bad' : 'warn'}` }, a.state) : null),
+        el('td', {}, el('strong', {}, a.app), a.state && a.state !== 'running' && a.state !== 'stopped' ? el('span', { class: `tag tag-${a.state === 'failed' ? 'bad' : 'warn'}` }, a.state) : null),
         el('td', {}, a.current ?? 'none'),
         el('td', {}, a.desired ?? 'none'),
-        el('td', {}, el('span', { class: `decision decision-${a.decision}` }, a.decision)),
+        el('td', { class: 'group-version' }, a.groupVersion === undefined ? '—' : (a.groupVersion ?? 'none')),
+        el('td', {}, el('span', { class: `decision decision-${a.decision}` }, a.decision), el('div', { class: 'notes' }, appNotes(a, now))),
         el('td', { class: 'reason' }, a.reason, a.failedVersion ? el('div', { class: 'muted' }, `${a.failedVersion} failed here`) : null),
       ),
     ),
@@ -122,7 +147,7 @@ export function renderAgentPage({ agent, events, diagnostics: bundles }, now) {
       panel('Node', { class: 'card panel facts-panel' }, facts(agent, now)),
       panel('Channel', { class: 'card panel channel-panel' }, channel(agent.channel, now)),
     ),
-    panel('Apps', { class: 'card panel apps-panel' }, apps(agent.apps)),
+    panel('Apps', { class: 'card panel apps-panel' }, apps(agent.apps, now)),
     panel('History', { class: 'card panel history-panel' }, history(events, now)),
     panel('Diagnostics', { class: 'card panel diagnostics-panel' }, diagnostics(bundles, now)),
   );

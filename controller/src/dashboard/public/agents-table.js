@@ -1,8 +1,9 @@
 // The agents table and its filters (group, app, version, state). The filter form is built once and
 // kept across refreshes; only its options and the rows are renewed.
+import { appNotes, groupVersionNote } from './app-notes.js';
 import { stateBadge } from './badges.js';
 import { el, table } from './dom.js';
-import { STATES, STATE_LABELS, ago, plural, shortCommit } from './format.js';
+import { STATES, STATE_LABELS, ago, fromNow, plural, shortCommit } from './format.js';
 import { FILTER_KEYS, agentHref } from './routes.js';
 
 /** More rows than this make the page slow and unreadable; the filters narrow the table. */
@@ -34,7 +35,8 @@ function setOptions(select, choices, value) {
   select.value = value;
 }
 
-function appsCell(apps) {
+/** Each app: running → wanted here, the group's version when a pin differs, and its notes. */
+function appsCell(apps, now) {
   return el(
     'td',
     {},
@@ -42,12 +44,14 @@ function appsCell(apps) {
       'div',
       { class: 'apps-cell' },
       apps.map((a) =>
-      el(
-        'span',
-        { class: `app-chip${a.current !== a.desired ? ' behind' : ''}`, title: a.reason },
-        el('strong', {}, a.app),
-        ` ${a.current ?? 'none'}`,
+        el(
+          'span',
+          { class: `app-chip${a.current !== a.desired ? ' behind' : ''}`, title: a.reason, data: { app: a.app } },
+          el('strong', {}, a.app),
+          ` ${a.current ?? 'none'}`,
           a.current !== a.desired ? ` → ${a.desired ?? 'none'}` : null,
+          groupVersionNote(a),
+          appNotes(a, now),
         ),
       ),
     ),
@@ -63,7 +67,23 @@ function channelCell(channel, now) {
     el('span', { class: 'muted' }, ` · ${ago(channel.committedAt, now)}`),
     channel.stale ? el('span', { class: 'tag tag-warn' }, 'stale') : null,
     channel.refusal ? el('span', { class: 'tag tag-bad', title: channel.refusal.message }, `refused: ${channel.refusal.reason}`) : null,
+    channel.fetchFailure ? unreachableTag(channel.fetchFailure, now) : null,
   );
+}
+
+/** Past this the message is cut in the table; the whole of it is in the title and on the agent page. */
+const MESSAGE_CHARS = 120;
+
+function unreachableTag(f, now) {
+  const message = f.message.length > MESSAGE_CHARS ? `${f.message.slice(0, MESSAGE_CHARS)}…` : f.message;
+  return [
+    el(
+      'span',
+      { class: 'tag tag-unreachable', data: { note: 'unreachable' }, title: `${f.reason}: ${f.message} (${f.failures} failures in a row; next try ${fromNow(f.nextTryAt, now)})` },
+      `unreachable since ${ago(f.since, now)}`,
+    ),
+    el('div', { class: 'reason fetch-reason' }, `${f.reason}: ${message} · next try ${fromNow(f.nextTryAt, now)}`),
+  ];
 }
 
 function agentRow(agent, now) {
@@ -71,9 +91,14 @@ function agentRow(agent, now) {
     'tr',
     { data: { agentId: agent.agentId, state: agent.state } },
     el('td', {}, stateBadge(agent.state)),
-    el('td', {}, el('a', { class: 'hostname', href: agentHref(agent.agentId) }, agent.hostname)),
+    el(
+      'td',
+      {},
+      el('a', { class: 'hostname', href: agentHref(agent.agentId) }, agent.hostname),
+      agent.held ? el('span', { class: 'tag tag-warn', data: { note: 'held' }, title: 'An operator holds all changes here (duck hold)' }, 'held') : null,
+    ),
     el('td', { class: 'wide-only' }, agent.group),
-    appsCell(agent.apps),
+    appsCell(agent.apps, now),
     channelCell(agent.channel, now),
     el('td', { class: 'wide-only' }, ago(agent.lastSeenAt, now)),
   );

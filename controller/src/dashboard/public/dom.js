@@ -40,7 +40,7 @@ export function table(headings, rows, props = {}) {
     el(
       'table',
       props,
-      el('thead', {}, el('tr', {}, headings.map((h) => el('th', { scope: 'col', class: h.class }, h.label ?? h)))),
+      el('thead', {}, el('tr', {}, headings.map((h) => el('th', { scope: 'col', class: h.class, title: h.title }, h.label ?? h)))),
       el('tbody', {}, rows),
     ),
   );

@@ -1,11 +1,12 @@
 // How values read on the page: states and outcomes with their labels, times, sizes.
 
 /** Worst first, as the controller ranks them; an agent is in its worst state. */
-export const STATES = ['failed', 'refused', 'stale', 'offline', 'updating', 'waiting', 'ok'];
+export const STATES = ['failed', 'refused', 'unreachable', 'stale', 'offline', 'updating', 'waiting', 'ok'];
 
 export const STATE_LABELS = {
   failed: 'Failed',
   refused: 'Channel refused',
+  unreachable: 'Channel unreachable',
   stale: 'Stale',
   offline: 'Offline',
   updating: 'Updating',
@@ -35,15 +36,28 @@ export function dateTime(iso) {
   return Number.isNaN(date.getTime()) ? iso : dateAndClock.format(date);
 }
 
+function span(seconds) {
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 86_400) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86_400)} d`;
+}
+
 /** "just now", "5 min ago", "3 h ago", "2 d ago" from an ISO time to `now` (ms). */
 export function ago(iso, now = Date.now()) {
   if (!iso) return '—';
   const seconds = Math.round((now - new Date(iso).getTime()) / 1000);
   if (Number.isNaN(seconds)) return iso;
   if (seconds < 45) return 'just now';
-  if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
-  if (seconds < 86_400) return `${Math.round(seconds / 3600)} h ago`;
-  return `${Math.round(seconds / 86_400)} d ago`;
+  return `${span(seconds)} ago`;
+}
+
+/** "in 5 min", "in 3 h", "now" (or past) for an ISO time still to come. */
+export function fromNow(iso, now = Date.now()) {
+  if (!iso) return '—';
+  const seconds = Math.round((new Date(iso).getTime() - now) / 1000);
+  if (Number.isNaN(seconds)) return iso;
+  if (seconds < 45) return 'now';
+  return `in ${span(seconds)}`;
 }
 
 export function bytes(n) {

@@ -1,9 +1,10 @@
-// The fleet overview: agents by state, stale channels, alerts, recent failures, versions and
-// rollout per group and app, outcomes per version, and the agents table.
+// The fleet overview: agents by state, stale and unreachable channels, alerts, recent failures
+// (repeats folded), versions and rollout per group and app, outcomes per version, and the agents
+// table.
 import { createAgentsPanel } from './agents-table.js';
 import { outcomeBadge } from './badges.js';
 import { el, panel, table } from './dom.js';
-import { STATES, STATE_LABELS, ago, percent, plural } from './format.js';
+import { STATES, STATE_LABELS, ago, dateTime, percent, plural } from './format.js';
 import { agentHref, filterHref } from './routes.js';
 import { renderVersions } from './versions.js';
 
@@ -35,6 +36,17 @@ function stateTiles(fleet) {
       el('span', { class: 'tile-count' }, String(fleet.staleChannels)),
       el('span', { class: 'tile-label' }, 'Stale channels'),
     ),
+    el(
+      'a',
+      {
+        class: `tile tile-unreachable-channels${fleet.unreachableChannels > 0 ? ' warn' : ' zero'}`,
+        href: filterHref({ state: 'unreachable' }),
+        data: { metric: 'unreachable-channels' },
+        title: 'Agents whose last fetch of the channel failed: they run what they accepted last and see no new commit',
+      },
+      el('span', { class: 'tile-count' }, String(fleet.unreachableChannels)),
+      el('span', { class: 'tile-label' }, `${fleet.unreachableChannels === 1 ? 'node cannot' : 'nodes cannot'} reach the channel`),
+    ),
   ];
 }
 
@@ -47,7 +59,10 @@ function alertsList(alerts) {
         'li',
         { class: 'alert', data: { group: a.group, app: a.app, version: a.version } },
         el('strong', {}, `${a.app} ${a.version} in ${a.group}: `),
-        `${percent(a.failures, a.attempts)}% of changes failed (${a.failures} of ${a.attempts}). `,
+        `the release failed on ${percent(a.failures, a.attempts)}% of the nodes that tried it (${a.failures} of ${a.attempts}). `,
+        a.infrastructureFailures
+          ? el('span', { class: 'infrastructure', data: { infrastructureFailures: a.infrastructureFailures } }, `${plural(a.infrastructureFailures, 'more node')} failed by no fault of the release (engine, space, a kill), not counted. `)
+          : null,
         'Pause the rollout (lower its percent) or revert. ',
         el('span', { class: 'muted' }, ago(a.at)),
       ),
@@ -63,10 +78,26 @@ function failuresList(failures, now) {
     failures.map((f) =>
       el(
         'li',
-        { class: 'failure' },
-        el('div', { class: 'failure-head' }, outcomeBadge(f.outcome), ' ', el('a', { href: agentHref(f.agentId) }, f.hostname), el('span', { class: 'muted' }, ` · ${f.group}`)),
+        { class: 'failure', data: { app: f.app, version: f.to ?? '', count: f.count ?? 1, blame: f.blame ?? '' } },
+        el(
+          'div',
+          { class: 'failure-head' },
+          outcomeBadge(f.outcome),
+          ' ',
+          el('a', { href: agentHref(f.agentId) }, f.hostname),
+          el('span', { class: 'muted' }, ` · ${f.group}`),
+          f.blame === 'infrastructure' ? el('span', { class: 'tag tag-warn', title: 'The node failed (engine, space, a kill, a download), not the release' }, 'infrastructure') : null,
+        ),
         el('div', {}, el('strong', {}, f.app), ` ${f.from ?? 'none'} → ${f.to ?? 'none'}`, el('span', { class: 'muted' }, ` · ${ago(f.at, now)}`)),
         f.reason ? el('div', { class: 'reason' }, f.reason) : null,
+        f.count > 1
+          ? el(
+              'div',
+              { class: 'muted small repeats' },
+              el('span', { class: 'failure-count' }, `${f.count}×`),
+              ` on ${plural(f.agents, 'node')}, first ${dateTime(f.firstAt)}, last ${dateTime(f.at)}`,
+            )
+          : null,
       ),
     ),
   );
@@ -88,11 +119,29 @@ function outcomesTable(outcomes) {
       count(o.applied, 'applied'),
       count(o.rolledBack, 'rolled-back'),
       count(o.rollbackFailed, 'rollback-failed'),
+      count(o.failed, 'failed'),
       count(o.deferred, 'deferred'),
+      count(o.nodes.releaseFailed, 'release-failed'),
+      count(o.nodes.infrastructureFailed, 'infrastructure-failed'),
     ),
   );
-  const num = (label) => ({ label, class: 'num' });
-  return table(['Group', 'App', 'Version', num('Applied'), num('Rolled back'), num('Rollback failed'), num('Deferred')], rows, { class: 'outcomes' });
+  const num = (label, title) => ({ label, class: 'num', title });
+  return table(
+    [
+      'Group',
+      'App',
+      'Version',
+      num('Applied'),
+      num('Rolled back'),
+      num('Rollback failed'),
+      num('Failed', 'Failed with nothing stopped (no space, a download, the engine): the old version kept running'),
+      num('Deferred'),
+      num('Nodes: release failed', 'Nodes where the release itself failed, each once: what the alert counts'),
+      num('Nodes: infrastructure', 'Nodes that failed for their own reasons (engine, space, a kill), each once; not in the alert'),
+    ],
+    rows,
+    { class: 'outcomes' },
+  );
 }
 
 /** The overview's sections stay in place between refreshes, so the filters keep focus and scroll. */

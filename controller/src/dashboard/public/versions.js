@@ -1,7 +1,8 @@
 // Versions per group and app as horizontal bars (each version's share of the group's agents, the
-// desired version marked), and the staged rollout's progress towards the desired version.
+// desired version marked), the staged rollout's progress towards the version the group asks for
+// (pinned agents apart), and what holds agents back: pins, operator stops, window waits, back-offs.
 import { el } from './dom.js';
-import { percent } from './format.js';
+import { percent, plural } from './format.js';
 import { filterHref } from './routes.js';
 
 const newestFirst = (a, b) => String(b.version).localeCompare(String(a.version), undefined, { numeric: true });
@@ -11,7 +12,14 @@ function rolloutBar(app) {
   return el(
     'div',
     { class: 'rollout', data: { rollout: `${app.upToDate}/${app.total}` } },
-    el('div', { class: 'rollout-text' }, `Rollout of ${app.desired ?? 'no version'}: `, el('strong', {}, `${app.upToDate} of ${app.total}`), ` up to date (${share}%)`),
+    el(
+      'div',
+      { class: 'rollout-text' },
+      `Rollout of ${app.desired ?? 'no version'}: `,
+      el('strong', {}, `${app.upToDate} of ${app.total}`),
+      ` up to date (${share}%)`,
+      app.pinned > 0 ? `; ${plural(app.pinned, 'pinned agent')} apart` : null,
+    ),
     el(
       'div',
       {
@@ -24,6 +32,22 @@ function rolloutBar(app) {
       },
       el('div', { class: 'progress-fill', style: { width: `${share}%` } }),
     ),
+  );
+}
+
+/** Counts of agents the rollout does not move by itself, each with what it means. */
+function rolloutNotes(app) {
+  const notes = [
+    ['pinned', app.pinned, 'pinned', 'tag-info', 'Pinned by an operator: not part of the rollout'],
+    ['stopped', app.stopped, 'stopped', 'tag-warn', 'Stopped by an operator (duck stop)'],
+    ['window', app.windowWaits, 'waiting for a window', 'tag-info', 'Waiting for a maintenance window'],
+    ['backoff', app.backingOff, 'backing off', 'tag-bad', 'Failed with nothing stopped (no space, a download, the engine); tried again later'],
+  ].filter(([, n]) => n > 0);
+  if (notes.length === 0) return null;
+  return el(
+    'div',
+    { class: 'rollout-notes' },
+    notes.map(([kind, n, label, className, title]) => el('span', { class: `tag ${className}`, data: { note: kind, count: n }, title }, `${n} ${label}`)),
   );
 }
 
@@ -52,7 +76,8 @@ function appBlock(group, app) {
     { class: 'app-versions', data: { app: app.app } },
     el('h4', {}, app.app),
     rolloutBar(app),
-    el('ul', { class: 'versions', 'aria-label': `${app.app} versions in ${group}` }, [...app.versions].sort(newestFirst).map((v) => versionRow(group, app, v, app.total))),
+    rolloutNotes(app),
+    el('ul', { class: 'versions', 'aria-label': `${app.app} versions in ${group}` }, [...app.versions].sort(newestFirst).map((v) => versionRow(group, app, v, app.total + app.pinned))),
   );
 }
 
@@ -63,7 +88,13 @@ export function renderVersions(groups) {
     el(
       'article',
       { class: 'group', data: { group: group.group } },
-      el('h3', {}, el('a', { href: filterHref({ group: group.group }) }, group.group), el('span', { class: 'muted' }, ` · ${group.agents} agents`)),
+      el(
+        'h3',
+        {},
+        el('a', { href: filterHref({ group: group.group }) }, group.group),
+        el('span', { class: 'muted' }, ` · ${plural(group.agents, 'agent')}`),
+        group.held > 0 ? el('span', { class: 'tag tag-warn', data: { note: 'held', count: group.held }, title: 'Agents where an operator holds all changes (duck hold)' }, `${group.held} held`) : null,
+      ),
       group.apps.length === 0 ? el('p', { class: 'muted' }, 'No apps.') : group.apps.map((app) => appBlock(group.group, app)),
     ),
   );
