@@ -112,6 +112,7 @@ export function scriptedEngine(): ScriptedEngine {
     prune: async () => [],
     remove: async (id) => void backups.delete(id),
     cleanPartial: async () => [],
+    leftovers: async () => [],
   };
   const known = (id: string) => {
     const b = backups.get(id);
