@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { applyChange } from '../../agent/src/apply/apply-change.js';
 import { awaitHealthy } from '../../agent/src/apply/health.js';
 import type { InstalledApp } from '../../agent/src/core/agent-state.js';
-import { engineUnreachable, isEngineUnreachable, saysEngineUnreachable } from '../../agent/src/core/engine-fault.js';
+import { engineUnreachable, isEngineUnreachable, saysDockerClientUnreachable, saysEngineUnreachable } from '../../agent/src/core/engine-fault.js';
 import { planRepair, planUpgrade } from '../../agent/src/core/plan.js';
 import type { ComposeRuntime, ServiceStatus } from '../../agent/src/ports.js';
 import { toDuckError } from '../../schemas/errors.js';
@@ -46,6 +46,11 @@ for (const [name, output] of Object.entries(UNREACHABLE)) {
     assert.is(e.retry, 'transient');
   });
 }
+Classify('docker exec: a probed command\'s own "connection refused" is its answer; the client\'s words are an outage', () => {
+  assert.not.ok(saysDockerClientUnreachable('curl: (7) Failed to connect to localhost port 80: Connection refused'));
+  assert.ok(saysDockerClientUnreachable(UNREACHABLE['docker, socket missing']!));
+  assert.ok(saysDockerClientUnreachable(UNREACHABLE['docker, socket closed mid-call']!));
+});
 for (const [name, output] of Object.entries(ANSWERED)) {
   Classify(`${name}: an answer of the engine, not an outage`, () => {
     assert.not.ok(saysEngineUnreachable(output));

@@ -11,7 +11,7 @@ import type { Probe } from '../../../schemas/index.js';
 import { formatDuration } from '../core/duration.js';
 import { DuckError } from '../../../schemas/errors.js';
 import { servicesVerdict } from '../core/health-verdict.js';
-import { engineUnreachable, isEngineUnreachable, saysEngineUnreachable } from '../core/engine-fault.js';
+import { engineUnreachable, isEngineUnreachable, saysDockerClientUnreachable } from '../core/engine-fault.js';
 import type { ComposeRuntime } from '../ports.js';
 import { waitOutEngine } from './engine-wait.js';
 import type { ExecInService } from './probes.js';
@@ -209,8 +209,8 @@ export function dockerExec(containerIdFor: (service: string) => Promise<string>,
       if (timeout.aborted) return timedOut;
       const e = err as { code?: unknown; stdout?: string; stderr?: string };
       // A number is the command's (or docker's 125-127) exit code: an answer, not an error —
-      // unless docker says the engine itself did not answer.
-      if (typeof e.code === 'number' && saysEngineUnreachable(e.stderr ?? '')) throw engineUnreachable(`docker exec ${service}`, e.stderr ?? '', err);
+      // unless the docker client says the engine itself did not answer.
+      if (typeof e.code === 'number' && saysDockerClientUnreachable(e.stderr ?? '')) throw engineUnreachable(`docker exec ${service}`, e.stderr ?? '', err);
       if (typeof e.code === 'number') return { code: e.code, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
       throw err;
     }

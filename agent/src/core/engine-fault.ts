@@ -19,16 +19,25 @@ const UNREACHABLE = [
   /error while fetching server api version/i,
   /connection aborted/i,
   /remotedisconnected|remote end closed connection/i,
-  /connection (refused|reset)/i,
-  /broken pipe/i,
+  // A stream cut mid-answer. A bare "connection refused" is not here: a registry or an app says that too.
   /unexpected eof|: EOF\s*$/im,
 ];
 
 /** An answer of the engine itself ("Error response from daemon: ... connection refused" from a registry). */
 const DAEMON_ANSWERED = /error response from daemon/i;
 
+/**
+ * The docker client's own words only, for `docker exec`: there stderr is also the probed command's,
+ * and a probe's "connection refused" is the app's answer, not the engine's silence.
+ */
+const CLIENT_UNREACHABLE = /cannot connect to the docker daemon|error during connect/i;
+
+export function saysDockerClientUnreachable(output: string): boolean {
+  return CLIENT_UNREACHABLE.test(output);
+}
+
 export function saysEngineUnreachable(output: string): boolean {
-  if (DAEMON_ANSWERED.test(output) && !/cannot connect to the docker daemon|error during connect/i.test(output)) return false;
+  if (DAEMON_ANSWERED.test(output) && !CLIENT_UNREACHABLE.test(output)) return false;
   return UNREACHABLE.some((re) => re.test(output));
 }
 
