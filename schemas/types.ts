@@ -214,6 +214,7 @@ export interface ApplySettings {
   keepReleases?: number;
   maxLockDefer?: string;
   minFreeBytes?: number;
+  engineWait?: string;
 }
 
 // ── Messages between agent and controller (JSON, not YAML) ──────────────────────────────────────

@@ -165,7 +165,10 @@ export interface ControllerClient {
  * environment); production code never reads the environment for them.
  */
 export interface Faults {
-  /** `<step kind>:before|after`, or `rollback:before`: the process kills itself there (SIGKILL). */
+  /**
+   * `<step kind>:before|after`, `rollback:before`, or `rollback-<move>:before|after` for a move of
+   * a rollback (stop, restore, switch, up, health): the process kills itself there (SIGKILL).
+   */
   readonly killAt: string | null;
   /** A version whose health check fails on purpose. */
   readonly failHealthOf: string | null;

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { freeze, produce } from 'immer';
 import type { ReleaseFile } from '../../schemas/index.js';
 import { DuckError } from '../../schemas/errors.js';
+import { engineUnreachable } from '../../agent/src/core/engine-fault.js';
 import type { ApplyEnv, ApplyServices, ApplySettings } from '../../agent/src/apply/apply-env.js';
 import type { BackupRecord, BackupStore } from '../../agent/src/apply/backup-store.js';
 import type { CommitTree } from '../../agent/src/channel/commit-tree.js';
@@ -33,6 +34,8 @@ export interface ScriptedEngine {
   readonly calls: string[];
   /** The overlay's pins, as the pinVersion step leaves them. */
   readonly pins: Map<string, string>;
+  /** While true, every engine call fails as a real one does when the Docker socket does not answer. */
+  down: boolean;
   services(): ApplyServices;
   project(name: string): ProjectState;
 }
@@ -50,9 +53,13 @@ export function scriptedEngine(): ScriptedEngine {
     return p;
   };
   const versionOf = (target: ComposeTarget): string => target.env?.DUCK_VERSION ?? 'unknown';
+  const reachable = (command: string): void => {
+    if (engine.down) throw engineUnreachable(command, 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?');
+  };
   const runtime: ComposeRuntime = {
     version: async () => ({ flavor: 'v2', version: '2.0.0', command: ['docker', 'compose'] }),
     up: async (name, target) => {
+      reachable(`docker compose up ${name}`);
       calls.push(`up ${name} ${versionOf(target)}`);
       const p = project(name);
       p.containers = versionOf(target);
@@ -62,16 +69,24 @@ export function scriptedEngine(): ScriptedEngine {
       p.data += `|ran ${p.containers}`;
     },
     stop: async (name, target) => {
+      reachable(`docker compose stop ${name}`);
       calls.push(`stop ${name} ${versionOf(target)}`);
       project(name).running = false;
     },
     down: async (name, target) => {
+      reachable(`docker compose down ${name}`);
       calls.push(`down ${name} ${versionOf(target)}`);
       const p = project(name);
       p.containers = null;
       p.running = false;
     },
-    ps: async () => [],
+    ps: async (name) => {
+      reachable(`docker ps ${name}`);
+      const p = project(name);
+      if (p.containers === null) return [];
+      const workingDir = `/scripted/${name.replace(/^duck-/, '')}/releases/${p.containers}`;
+      return [{ service: 'web', container: `${name}-web-1`, containerId: 'c0', image: `example:${p.containers}`, imageId: 'sha256:0', state: p.running ? 'running' : 'exited', health: unhealthy.has(p.containers) ? 'unhealthy' : 'none', exitCode: 0, labels: { 'com.docker.compose.project.working_dir': workingDir } }];
+    },
   };
   const store: BackupStore = {
     dir: '/backups',
@@ -97,24 +112,27 @@ export function scriptedEngine(): ScriptedEngine {
     prune: async () => [],
     remove: async (id) => void backups.delete(id),
     cleanPartial: async () => [],
+    leftovers: async () => [],
   };
   const known = (id: string) => {
     const b = backups.get(id);
     if (!b) throw new DuckError('not-found', `no backup ${id}`);
     return b;
   };
-  return {
+  const engine: ScriptedEngine = {
     projects,
     backups,
     unhealthy,
     calls,
     pins,
+    down: false,
     project,
     services: () => ({
       runtime,
       backups: store,
       ensureImages: async () => undefined,
       awaitHealthy: async (app, name, target) => {
+        reachable(`docker ps ${name}`);
         const p = project(name);
         const version = versionOf(target);
         if (!p.running || p.containers !== version) throw new DuckError('unhealthy', `${app} ${version} is not running`);
@@ -133,6 +151,7 @@ export function scriptedEngine(): ScriptedEngine {
       },
     }),
   };
+  return engine;
 }
 
 /** The agent state kept in memory, with the real store's contract: frozen snapshots, writes through update(). */
@@ -166,8 +185,17 @@ export function memoryRelease(app: string, version: string, release: Partial<Rel
 }
 
 /** An ApplyEnv over the scripted engine; `kill` records the kill point and never returns, as SIGKILL. */
-export function scriptedEnv(opts: { engine: ScriptedEngine; state: StateStore; appsDir: string; faults?: Faults; onKill?: () => void; releases?: Record<string, Partial<ReleaseFile>> }): ApplyEnv {
-  const settings: ApplySettings = { appsDir: opts.appsDir, backupsDir: '/backups', keepBackups: 3, keepReleases: 2, maxLockDeferMs: 3_600_000, minFreeBytes: 0 };
+export function scriptedEnv(opts: {
+  engine: ScriptedEngine;
+  state: StateStore;
+  appsDir: string;
+  faults?: Faults;
+  onKill?: () => void;
+  releases?: Record<string, Partial<ReleaseFile>>;
+  /** apply.engineWait: how long an outage (engine.down) is waited out; none by default. */
+  engineWaitMs?: number;
+}): ApplyEnv {
+  const settings: ApplySettings = { appsDir: opts.appsDir, backupsDir: '/backups', keepBackups: 3, keepReleases: 2, maxLockDeferMs: 3_600_000, minFreeBytes: 0, engineWaitMs: opts.engineWaitMs ?? 0 };
   return {
     settings,
     state: opts.state,

@@ -429,13 +429,16 @@ Manage('remove deletes a backup whose manifest is broken, so an operator can cle
   assert.equal(await readdir(ctx.backups), []);
 });
 
-Manage('cleanPartial removes <id>.partial directories only', async (ctx) => {
+Manage('leftovers counts <id>.partial directories with their size, and cleanPartial removes those only', async (ctx) => {
   const good = await small(ctx);
   const partial = `${good.id.replace(/-[0-9a-f]{4}$/, '-beef')}.partial`;
   await mkdir(join(ctx.backups, partial, 'data'), { recursive: true });
+  await writeFile(join(ctx.backups, partial, 'data', 'half'), 'x'.repeat(1000));
   await mkdir(join(ctx.backups, 'x.partial'));
   await writeFile(join(ctx.backups, 'notes'), 'keep');
+  assert.equal(await ctx.store.leftovers(), [{ name: partial, bytes: 1000 }]);
   assert.equal(await ctx.store.cleanPartial(), [partial]);
+  assert.equal(await ctx.store.leftovers(), []);
   assert.equal((await readdir(ctx.backups)).sort(), [good.id, 'notes', 'x.partial'].sort());
   assert.equal(await ctx.store.cleanPartial(), []);
 });

@@ -9,7 +9,7 @@ import { applyChange, recoverChange } from '../../agent/src/apply/apply-change.j
 import { planBackupNow, planPurge, planRestore, planStartStop } from '../../agent/src/core/act-plans.js';
 import type { InstalledApp, JournalEntry } from '../../agent/src/core/agent-state.js';
 import type { ChangeKind, PlannedChange } from '../../agent/src/core/change.js';
-import { planOrphanStop, planReconfigure, planUpgrade } from '../../agent/src/core/plan.js';
+import { planOrphanStop, planReconfigure, planRepair, planUpgrade } from '../../agent/src/core/plan.js';
 import type { StateSnapshot, StateStore } from '../../agent/src/ports.js';
 import type { ScriptedEngine } from '../helpers/scripted-engine.js';
 import { memoryRelease, memoryStateStore, scriptedEngine, scriptedEnv } from '../helpers/scripted-engine.js';
@@ -24,6 +24,8 @@ interface Case {
   /** The node before the change: what is installed and how the project runs. */
   readonly installed: Partial<InstalledApp>;
   readonly running: boolean;
+  /** The version whose containers exist before the change; the installed one when absent. */
+  readonly runningVersion?: string;
   readonly unhealthy?: string[];
   readonly change: () => PlannedChange;
   /** Where the app must end, whatever the kill point. */
@@ -62,6 +64,9 @@ function runsRecordedVersion(end: End, allowed: string[]): void {
   assert.ok(p.data.startsWith(PRECIOUS), `data kept: ${p.data}`);
 }
 
+/** The moves of a rollback, each with its kill points (apply-change.ts). */
+const ROLLBACK_MOVES = ['stop', 'restore', 'switch', 'up', 'health'];
+
 const CASES: Case[] = [
   {
     name: 'upgrade 1.0.0 -> 1.1.0',
@@ -78,7 +83,8 @@ const CASES: Case[] = [
     installed: {},
     running: true,
     unhealthy: ['1.1.0'],
-    extraKills: ['rollback:before'],
+    // Issue 12 §7: a kill anywhere in the rollback leaves 1.1.0 quarantined once recovery finishes it.
+    extraKills: ['rollback:before', ...ROLLBACK_MOVES.flatMap((m) => [`rollback-${m}:before`, `rollback-${m}:after`])],
     change: () => planUpgrade(desiredShop('1.0.0', '1.1.0'), release('1.1.0'), installedApp(), COMMIT, 'h1'),
     expect: (end) => {
       runsRecordedVersion(end, ['1.0.0']);
@@ -87,6 +93,25 @@ const CASES: Case[] = [
       if (/awaitHealth failed/.test(end.lastReason)) assert.is(end.state.failed.shop?.version, '1.1.0', 'a failed version is quarantined');
       else assert.is(end.state.failed.shop, undefined, 'a kill is not the release\'s fault');
       if (end.killAt === null) assert.match(end.lastReason, /awaitHealth failed/);
+    },
+  },
+  {
+    name: 'repair after a failed rollback (1.1.0 left running on its data)',
+    installed: { repair: { since: '2026-11-30T11:00:00Z', failedTo: '1.1.0', backupId: 'shop-old', reason: 'the engine did not answer' } },
+    running: true,
+    runningVersion: '1.1.0',
+    change: () =>
+      planRepair('shop', installedApp({ repair: { since: '2026-11-30T11:00:00Z', failedTo: '1.1.0', backupId: 'shop-old', reason: 'the engine did not answer' } }), release('1.0.0')),
+    expect: (end) => {
+      // The repair runs its steps again after a kill; recorded and running agree whatever the kill point.
+      const version = end.state.apps.shop?.version;
+      assert.is(version, '1.0.0');
+      const p = end.engine.project(PROJECT);
+      assert.ok(p.running, `${PROJECT} runs`);
+      assert.is(p.containers, '1.0.0', 'the recorded version is the one running');
+      assert.ok(p.data.startsWith(`${PRECIOUS}-old`), `the data the failed version ran on is replaced by the backup: ${p.data}`);
+      assert.is(end.state.apps.shop!.repair, undefined, 'nothing left to repair');
+      assert.is(end.last, 'applied');
     },
   },
   {
@@ -225,7 +250,7 @@ for (const c of CASES) {
       const appsDir = `${ctx.dir}/${++seq}`;
       const engine = scriptedEngine();
       for (const v of c.unhealthy ?? []) engine.unhealthy.add(v);
-      Object.assign(engine.project(PROJECT), { containers: '1.0.0', running: c.running, data: PRECIOUS, volumes: true });
+      Object.assign(engine.project(PROJECT), { containers: c.runningVersion ?? '1.0.0', running: c.running, data: PRECIOUS, volumes: true });
       engine.backups.set('shop-old', {
         record: { id: 'shop-old', app: 'shop', version: '0.9.0', createdAt: '2026-10-01T00:00:00Z', reason: 'before 0.9.0 -> 1.0.0', bytes: 1, paths: ['data'], volumes: [], absent: [], files: {}, symlinks: {} },
         data: `${PRECIOUS}-old`,

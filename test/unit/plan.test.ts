@@ -150,4 +150,13 @@ test('versions compare part by part as numbers', () => {
   assert.ok(compareVersions('2.0.0-rc1', '2.0.0-rc2') < 0);
 });
 
+test('after a failed rollback the app is repaired toward its recorded version before anything else', () => {
+  const repair = { since: '2026-11-30T11:00:00Z', failedTo: '1.3.0', backupId: 'shop-20261130-110000', reason: 'the engine did not answer' };
+  const p = planOf({ shop: installed('1.2.0', { repair }) }, desired([{}]));
+  assert.is(p.changes.length, 1);
+  assert.is(p.changes[0]!.kind, 'repair');
+  assert.is(p.changes[0]!.to, '1.2.0');
+  assert.equal(kinds(p), ['stop', 'restoreData', 'switchRelease', 'up', 'awaitHealth']);
+});
+
 test.run();

@@ -19,6 +19,7 @@ import type {
   ServiceStatus,
 } from '../ports.js';
 import { PROJECT_LABEL } from '../core/compose-model.js';
+import { engineUnreachable, saysEngineUnreachable } from '../core/engine-fault.js';
 
 const run = promisify(execFile);
 
@@ -190,11 +191,15 @@ async function dockerLines(docker: string, args: string[]): Promise<string[]> {
 }
 
 function dockerError(args: string[], err: unknown): DuckError {
+  const output = outputOf(err);
+  if (output !== null && saysEngineUnreachable(output)) return engineUnreachable(`docker ${args.join(' ')}`, output, err);
   return new DuckError('io', `docker ${args.join(' ')} failed: ${describeFailure(err)}`, {}, 'transient', { cause: err });
 }
 
 function composeError(command: string, project: string, err: unknown): DuckError {
   const exitCode = isComposeResult(err) ? err.exitCode : undefined;
+  const output = outputOf(err);
+  if (output !== null && saysEngineUnreachable(output)) return engineUnreachable(`${command} (project ${project})`, output, err);
   return new DuckError(
     'io',
     `${command} failed for project ${project}: ${describeFailure(err)}`,
@@ -207,6 +212,13 @@ function composeError(command: string, project: string, err: unknown): DuckError
 /** The library rejects with its result object (exit code and output), not an Error, on a non-zero exit. */
 function isComposeResult(err: unknown): err is { exitCode: number | null; err: string; out: string } {
   return typeof err === 'object' && err !== null && 'exitCode' in err && 'err' in err;
+}
+
+/** What the CLI printed when it ran and failed; null when it did not run (not installed, killed). */
+function outputOf(err: unknown): string | null {
+  if (isComposeResult(err)) return err.exitCode === null ? null : `${err.out}\n${err.err}`;
+  const { code, stderr } = (err ?? {}) as { code?: unknown; stderr?: unknown };
+  return typeof code === 'number' && typeof stderr === 'string' ? stderr : null;
 }
 
 function describeFailure(err: unknown): string {

@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { DuckError } from '../../../schemas/errors.js';
+import { engineUnreachable, saysEngineUnreachable } from '../core/engine-fault.js';
 import type { DockerEngine, LoadedImages } from '../ports.js';
 
 const run = promisify(execFile);
@@ -112,6 +113,7 @@ function stderrOf(err: unknown): string {
 function dockerError(docker: string, args: string[], err: unknown): DuckError {
   const command = `${docker} ${args.filter((a) => a !== '--').join(' ')}`;
   const { code, killed, signal } = (err ?? {}) as { code?: unknown; killed?: boolean; signal?: unknown };
+  if (typeof code === 'number' && saysEngineUnreachable(stderrOf(err))) return engineUnreachable(command, stderrOf(err), err);
   let why: string;
   if (code === 'ENOENT') why = `${docker} is not installed`;
   else if (code === 'ABORT_ERR') why = 'aborted';

@@ -12,6 +12,8 @@ export interface ApplySettings {
   readonly keepReleases: number;
   readonly maxLockDeferMs: number;
   readonly minFreeBytes: number;
+  /** How long a Docker outage is waited out once a change has stopped something (issue 12 §6). */
+  readonly engineWaitMs: number;
 }
 
 /** The side effects applying needs, behind small functions so the engine reads as a sequence. */

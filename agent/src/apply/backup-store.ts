@@ -81,6 +81,14 @@ export interface BackupStore {
   remove(id: string): Promise<void>;
   /** Removes backups a crash left unfinished (`<id>.partial`); returns their names. */
   cleanPartial(): Promise<string[]>;
+  /** The unfinished backups a crash left, with their size: what the next writer start removes. */
+  leftovers(): Promise<PartialLeftover[]>;
+}
+
+/** A backup a kill interrupted (`<id>.partial`): never listed as a backup, never restored from. */
+export interface PartialLeftover {
+  readonly name: string;
+  readonly bytes: number;
 }
 
 export function createBackupStore(dir: string, opts: { minFreeBytes?: number; now?: () => Date } = {}): BackupStore {
@@ -108,6 +116,12 @@ export function createBackupStore(dir: string, opts: { minFreeBytes?: number; no
     const problem = manifestProblem(record, id);
     if (problem) throw new DuckError('invalid', `${file}: the backup manifest is unreadable: ${problem}`, { file });
     return record as BackupRecord;
+  };
+
+  /** Only what create leaves: anything else in the directory is an operator's, not ours to drop. */
+  const partialNames = async (): Promise<string[]> => {
+    const names = (await exists(dir)) ? await readdir(dir) : [];
+    return names.filter((n) => n.endsWith(PARTIAL) && isBackupId(n.slice(0, -PARTIAL.length))).sort();
   };
 
   const list = async (app?: string): Promise<{ backups: BackupRecord[]; broken: BrokenBackup[] }> => {
@@ -256,11 +270,15 @@ export function createBackupStore(dir: string, opts: { minFreeBytes?: number; no
     },
 
     async cleanPartial() {
-      const names = (await exists(dir)) ? await readdir(dir) : [];
-      // Only what create leaves: anything else in the directory is an operator's, not ours to drop.
-      const partials = names.filter((n) => n.endsWith(PARTIAL) && isBackupId(n.slice(0, -PARTIAL.length)));
+      const partials = await partialNames();
       for (const name of partials) await rm(join(dir, name), { recursive: true, force: true });
       return partials;
+    },
+
+    async leftovers() {
+      const found: PartialLeftover[] = [];
+      for (const name of await partialNames()) found.push({ name, bytes: await treeBytes(join(dir, name)) });
+      return found;
     },
   };
 }

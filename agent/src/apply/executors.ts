@@ -63,6 +63,7 @@ export const EXECUTORS: Executors = {
     await ctx.env.services.backups.restore(step.backupId, { dataDir: ctx.layout.dataDir, volumes });
   },
   async switchRelease(step, ctx) {
+    await ensureAppDirs(ctx.layout);
     await switchCurrent(ctx.layout, step.to);
   },
   async down(step, ctx) {

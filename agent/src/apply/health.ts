@@ -11,7 +11,9 @@ import type { Probe } from '../../../schemas/index.js';
 import { formatDuration } from '../core/duration.js';
 import { DuckError } from '../../../schemas/errors.js';
 import { servicesVerdict } from '../core/health-verdict.js';
+import { engineUnreachable, isEngineUnreachable, saysDockerClientUnreachable } from '../core/engine-fault.js';
 import type { ComposeRuntime } from '../ports.js';
+import { waitOutEngine } from './engine-wait.js';
 import type { ExecInService } from './probes.js';
 import { probeLabel, probeTimeoutMs, runProbe } from './probes.js';
 
@@ -38,6 +40,11 @@ export interface AwaitHealthyOptions {
   clock?: () => number;
   /** One line per change of what is awaited ("service web: health starting"), not one per poll. */
   onProgress?: (line: string) => void;
+  /**
+   * How long one Docker outage is waited out (apply.engineWait); the time it lasts does not count
+   * against `timeoutMs`, because an engine that does not answer says nothing about the release.
+   */
+  engineWaitMs?: number;
 }
 
 /** What was last seen not yet healthy, for the timeout's message. */
@@ -49,8 +56,9 @@ const NOT_CHECKED = 'not checked yet';
 /**
  * Resolves with the time it took once the project is healthy and every probe has passed once.
  * Throws DuckError `unhealthy` (data: app, project, service or probe, lastState, ms) on a hard
- * failure or at the timeout; throws the signal's reason on an abort; a `ps` that fails throws as is,
- * because Docker not answering says nothing about the release.
+ * failure or at the timeout; throws the signal's reason on an abort; a `ps` that fails throws as is.
+ * An engine that does not answer is waited out for up to `engineWaitMs`, the deadline moved by as
+ * long; past that the engine's error is thrown, never `unhealthy`.
  */
 export async function awaitHealthy(opts: AwaitHealthyOptions): Promise<{ ms: number }> {
   const { runtime, project, signal } = opts;
@@ -58,7 +66,7 @@ export async function awaitHealthy(opts: AwaitHealthyOptions): Promise<{ ms: num
   const pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
   const who = opts.app ?? project;
   const started = clock();
-  const deadline = started + opts.timeoutMs;
+  let deadline = started + opts.timeoutMs;
   const passed = new Set<number>();
   const fullResults = new Map<number, string>();
   const lastLines = new Map<string, string>();
@@ -78,9 +86,24 @@ export async function awaitHealthy(opts: AwaitHealthyOptions): Promise<{ ms: num
     });
 
   let awaited: Awaited = { state: NOT_CHECKED };
+  /** The engine stopped answering: wait until it does again (bounded), then go on with as much time as was left. */
+  const outage = async (err: unknown): Promise<void> => {
+    if (!isEngineUnreachable(err)) throw err;
+    progress('engine', `the Docker engine does not answer; waiting up to ${formatDuration(opts.engineWaitMs ?? 0)} for it`);
+    const lost = clock();
+    await waitOutEngine(() => runtime.ps(project), { maxMs: opts.engineWaitMs ?? 0, signal: signal ?? null }).catch((again: unknown) => {
+      throw isEngineUnreachable(again) ? again : err;
+    });
+    deadline += clock() - lost;
+    progress('engine', 'the Docker engine answers again');
+  };
   for (;;) {
     signal?.throwIfAborted();
-    const services = await beforeDeadline(runtime.ps(project), deadline - clock());
+    const services = await beforeDeadline(runtime.ps(project), deadline - clock()).catch(async (err: unknown) => {
+      await outage(err);
+      return null;
+    });
+    if (services === null) continue;
     if (services === PS_TIMED_OUT) {
       // Cut off by the deadline: what was seen before says more, unless nothing was.
       if (awaited.state === NOT_CHECKED) awaited = { state: 'docker did not answer ps in time' };
@@ -95,7 +118,11 @@ export async function awaitHealthy(opts: AwaitHealthyOptions): Promise<{ ms: num
         awaited = { ...(verdict.service === undefined ? {} : { service: verdict.service }), state: verdict.state ?? verdict.why };
       } else {
         progress('services', 'all services running and healthy');
-        const failing = await runPendingProbes(opts.probes, passed, fullResults, { ...opts, deadline, clock, progress });
+        const failing = await runPendingProbes(opts.probes, passed, fullResults, { ...opts, deadline, clock, progress }).catch(async (err: unknown) => {
+          await outage(err);
+          return undefined;
+        });
+        if (failing === undefined) continue;
         if (failing === null) return { ms: clock() - started };
         awaited = failing;
       }
@@ -181,7 +208,9 @@ export function dockerExec(containerIdFor: (service: string) => Promise<string>,
     } catch (err) {
       if (timeout.aborted) return timedOut;
       const e = err as { code?: unknown; stdout?: string; stderr?: string };
-      // A number is the command's (or docker's 125-127) exit code: an answer, not an error.
+      // A number is the command's (or docker's 125-127) exit code: an answer, not an error —
+      // unless the docker client says the engine itself did not answer.
+      if (typeof e.code === 'number' && saysDockerClientUnreachable(e.stderr ?? '')) throw engineUnreachable(`docker exec ${service}`, e.stderr ?? '', err);
       if (typeof e.code === 'number') return { code: e.code, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
       throw err;
     }

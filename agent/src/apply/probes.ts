@@ -6,6 +6,7 @@
  */
 import { connect } from 'node:net';
 import type { Probe } from '../../../schemas/index.js';
+import { isEngineUnreachable } from '../core/engine-fault.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 
 export const DEFAULT_PROBE_TIMEOUT_MS = 5_000;
@@ -89,6 +90,8 @@ async function commandProbe(service: string, argv: string[], timeoutMs: number, 
     return { ok: false, detail: `exit code ${code}${tail ? `: ${tail}` : ''}` };
   } catch (err) {
     ctx.signal?.throwIfAborted();
+    // The engine not answering says nothing of the release: the health wait handles it (apply/health.ts).
+    if (isEngineUnreachable(err)) throw err;
     // No container for the service yet, or docker refused the exec: a failed attempt, retried.
     return { ok: false, detail: err instanceof Error ? err.message : String(err) };
   }

@@ -57,6 +57,18 @@ export interface InstalledApp {
   readonly stoppedByOperator?: boolean;
   /** No longer in the group: stopped once, kept with its data until duck purge. */
   readonly orphaned?: boolean;
+  /** A rollback failed: what runs is in doubt until a repair brings this version back (issue 12 §6). */
+  readonly repair?: RepairNeed;
+}
+
+/** What a failed rollback leaves for the repair the next cycle plans (core/plan.ts planRepair). */
+export interface RepairNeed {
+  readonly since: string;
+  /** The version the failed change was moving to: what may still run instead. */
+  readonly failedTo: string | null;
+  /** Put back before the repair starts the version again: the failed version ran on the data. */
+  readonly backupId: string | null;
+  readonly reason: string;
 }
 
 export type Outcome = 'applied' | 'rolled-back' | 'rollback-failed' | 'deferred' | 'failed' | 'interrupted';
@@ -75,6 +87,8 @@ export interface HistoryEntry {
   readonly backupId?: string | null;
   /** Who asked for a change (the journal's trigger): a restore is told apart from an upgrade by it. */
   readonly trigger?: string;
+  /** The DuckError code of the failure that ended the change (`docker`: the engine, `unhealthy`: the release); absent after a kill. */
+  readonly failureCode?: string;
 }
 
 /** The change in flight for one app, written before each step runs (DESIGN §4.3). */
@@ -99,6 +113,8 @@ export interface JournalEntry {
   phase: 'forward' | 'rollback' | 'settle';
   backupId: string | null;
   failure: string | null;
+  /** The DuckError code of `failure`, kept for the history (absent: a kill, or no failure). */
+  failureCode?: string;
   /** Set with a rollback the release itself caused: a recovery that finishes it still quarantines. */
   quarantine?: boolean;
   /** null when the change leaves the app's shape as it was (start, stop, backup, purge). */

@@ -7,6 +7,10 @@ export interface ChangeEnd {
   readonly reason: string;
   /** The target release failed through its own fault: not retried by itself (DESIGN §4.3 step 6). */
   readonly quarantine: boolean;
+  /** The DuckError code of the failure, for the history; absent when nothing failed or a kill did. */
+  readonly code?: string;
+  /** A rollback-failed whose new version ran on the data: the repair restores this backup first. */
+  readonly repairBackup?: string | null;
 }
 
 /**
@@ -31,6 +35,7 @@ export function recordChangeEnd(s: AgentState, journal: JournalEntry, end: Chang
     ms,
     backupId: journal.backupId,
     trigger: kind === 'upgrade' || kind === 'restore' ? journal.trigger : kind,
+    ...(end.code ? { failureCode: end.code } : {}),
   };
   delete s.journal[journal.app];
   s.history.push(entry);
@@ -50,6 +55,9 @@ export function recordChangeEnd(s: AgentState, journal: JournalEntry, end: Chang
   } else if (kind === 'purge' && done) {
     delete s.apps[journal.app];
     delete s.failed[journal.app];
+  } else if (kind === 'repair' && done && installed) {
+    const { repair: _repaired, ...rest } = installed;
+    s.apps[journal.app] = { ...rest, stoppedByOperator: false };
   } else if (installed && done) {
     if (kind === 'orphan') s.apps[journal.app] = { ...installed, orphaned: true };
     if (kind === 'stop') s.apps[journal.app] = { ...installed, stoppedByOperator: true };
@@ -59,6 +67,19 @@ export function recordChangeEnd(s: AgentState, journal: JournalEntry, end: Chang
   // trying again every poll would only restart them again; the next overlay edit tries anew.
   if (kind === 'reconfigure' && installed && (done || end.outcome === 'failed')) {
     s.apps[journal.app] = { ...installed, configHash: journal.configHash ?? installed.configHash, orphaned: false };
+  }
+  // A repair that failed after it put the data back must not put it back again next time: the
+  // version it starts may have written since.
+  const repairing = s.apps[journal.app]?.repair;
+  if (kind === 'repair' && !done && repairing?.backupId && passed(journal, 'restoreData')) {
+    s.apps[journal.app] = { ...s.apps[journal.app]!, repair: { ...repairing, backupId: null } };
+  }
+  // What runs is in doubt: the next cycle repairs toward the version recorded here, the last healthy one.
+  if (end.outcome === 'rollback-failed' && rule.switches && s.apps[journal.app] && journal.from !== null) {
+    s.apps[journal.app] = {
+      ...s.apps[journal.app]!,
+      repair: { since: now, failedTo: journal.to, backupId: end.repairBackup ?? null, reason: end.reason },
+    };
   }
   if (end.quarantine && journal.to !== null) {
     const before = s.failed[journal.app];
@@ -73,4 +94,10 @@ export function recordChangeEnd(s: AgentState, journal: JournalEntry, end: Chang
     };
   }
   return entry;
+}
+
+/** Whether the change's step of this kind has run to its end. */
+function passed(journal: JournalEntry, kind: string): boolean {
+  const at = journal.steps.findIndex((step) => step.kind === kind);
+  return at >= 0 && (journal.running > at || (journal.running === at && journal.runningDone));
 }

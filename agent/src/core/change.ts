@@ -6,7 +6,7 @@ import type { Step, StepKind, Wait } from './steps.js';
  * Every Docker mutation the agent makes is one of these changes: planned here as data, run step
  * by step by apply/'s journalled executor, recovered the same way after a kill (DESIGN §4.11).
  */
-export type ChangeKind = 'upgrade' | 'restore' | 'reconfigure' | 'orphan' | 'start' | 'stop' | 'restart' | 'backup' | 'purge';
+export type ChangeKind = 'upgrade' | 'restore' | 'reconfigure' | 'orphan' | 'start' | 'stop' | 'restart' | 'backup' | 'purge' | 'repair';
 
 /** Who asked: the channel's triggers, an operator's command, or an edit of the overlay. */
 export type ChangeTrigger = Trigger | 'operator' | 'overlay';
@@ -37,6 +37,8 @@ export const CHANGE_RULES: { readonly [K in ChangeKind]: ChangeRule } = {
   restart: { switches: false, settleFrom: 'up', done: 'started' },
   backup: { switches: false, settleFrom: 'up', done: 'backup' },
   purge: { switches: false, settleFrom: null, done: 'purged' },
+  // Back to the installed version after a failed rollback: there is nothing better to roll back to.
+  repair: { switches: false, settleFrom: null, done: 'applied' },
 };
 
 /** One app's change: what the journal records before the first step runs. */

@@ -43,6 +43,11 @@ export function plan(input: PlanInput): Plan {
   for (const app of [...desired.apps].sort((a, b) => (a.app < b.app ? -1 : a.app > b.app ? 1 : 0))) {
     const installed = input.observed.apps[app.app] ?? null;
     const hash = input.configHashes[app.app] ?? null;
+    // A failed rollback left the app in doubt: bringing it back comes before anything else it may need.
+    if (installed?.repair) {
+      changes.push(planRepair(app.app, installed, input.releases.get(releaseKey(app.app, installed.version)) ?? null));
+      continue;
+    }
     if (app.decision === 'wait') waits.push({ app: app.app, reason: app.reason, until: app.until });
     if (app.decision === 'apply' && app.release && app.desired !== null && hash !== null) {
       changes.push(planUpgrade(app, app.release, installed, desired.commit, hash));
@@ -130,6 +135,24 @@ export function planOrphanStop(app: string, installed: InstalledApp, reason: str
 export function planReconfigure(app: string, installed: InstalledApp, release: ReleaseFile, configHash: string, why: string): PlannedChange {
   const steps = startSteps(app, installed.version, release, 'reported as failed otherwise');
   return { ...inPlace('reconfigure', app, installed, 'overlay', why, steps), configHash };
+}
+
+/**
+ * After a failed rollback (issue 12 §6): back to the installed version, the last healthy one —
+ * stop what runs, put the data back when the failed version ran on it, switch, start, check. The
+ * executor first looks at what runs (apply-change.ts): an app already healthy there is left alone.
+ * `release` is null when the accepted commit no longer has it: compose healthchecks alone then.
+ */
+export function planRepair(app: string, installed: InstalledApp, release: ReleaseFile | null): PlannedChange {
+  const { version } = installed;
+  const need = installed.repair!;
+  const steps: Step[] = [{ kind: 'stop', app, version, reason: `stop whatever of ${app} runs (${need.failedTo ?? 'unknown'} or ${version}): its last rollback failed` }];
+  if (need.backupId) {
+    steps.push({ kind: 'restoreData', app, backupId: need.backupId, leaving: need.failedTo ?? version, reason: `${need.failedTo ?? 'the failed version'} ran on the data: restore backup ${need.backupId}` });
+  }
+  steps.push({ kind: 'switchRelease', app, from: need.failedTo, to: version, reason: `switch ${app} back to ${version}, the last healthy version` });
+  steps.push(...startSteps(app, version, release ?? { app, version, files: {} }, 'reported as failed otherwise, and tried again next cycle'));
+  return inPlace('repair', app, installed, 'channel', `repair after a failed rollback: ${need.reason}`, steps);
 }
 
 /** `compose up` of a version, then its health: compose healthchecks and the release's probes. */

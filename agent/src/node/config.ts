@@ -74,6 +74,7 @@ export async function loadAgentConfig(file: string): Promise<AgentConfig> {
       keepReleases: raw.apply?.keepReleases ?? 2,
       maxLockDeferMs: parseDuration(raw.apply?.maxLockDefer ?? '1h', { file, field: '/apply/maxLockDefer' }),
       minFreeBytes: raw.apply?.minFreeBytes ?? 256 * 1024 * 1024,
+      engineWaitMs: parseDuration(raw.apply?.engineWait ?? '2m', { file, field: '/apply/engineWait' }),
     },
     controller: raw.controller ? controllerSettings(raw.controller, file) : null,
     raw,

@@ -2,7 +2,7 @@ import { dirname } from 'node:path';
 import { loadOverlay } from '../adapters/overlay-file.js';
 import type { AppLayout } from '../apply/app-layout.js';
 import { appLayout } from '../apply/app-layout.js';
-import type { BackupRecord, BrokenBackup } from '../apply/backup-store.js';
+import type { BackupRecord, BrokenBackup, PartialLeftover } from '../apply/backup-store.js';
 import { composeTarget } from '../apply/compose-target.js';
 import { parseCommitObject } from '../channel/commit-object.js';
 import { openCommitTree } from '../channel/commit-tree.js';
@@ -36,6 +36,11 @@ export async function appHandle(node: NodeParts, app: string): Promise<AppHandle
 
 export function listBackups(node: NodeParts, app?: string): Promise<{ backups: BackupRecord[]; broken: BrokenBackup[] }> {
   return node.backups.list(app);
+}
+
+/** Backups a killed agent left unfinished (`<id>.partial`), with their size; the next writer start removes them. */
+export function partialBackups(node: NodeParts): Promise<PartialLeftover[]> {
+  return node.backups.leftovers();
 }
 
 export function backupRecord(node: NodeParts, id: string): Promise<BackupRecord> {

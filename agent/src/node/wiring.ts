@@ -156,7 +156,17 @@ function applyServices(parts: NodeParts, runtime: ComposeRuntime, log: Logger): 
         return found.containerId;
       };
       const expectedServices = await composeServices(target);
-      await awaitHealthy({ runtime, project, app, expectedServices, probes, timeoutMs, exec: dockerExec(containerFor), onProgress: (line) => log('health', { app, line }) });
+      await awaitHealthy({
+        runtime,
+        project,
+        app,
+        expectedServices,
+        probes,
+        timeoutMs,
+        exec: dockerExec(containerFor),
+        onProgress: (line) => log('health', { app, line }),
+        engineWaitMs: parts.config.apply.engineWaitMs,
+      });
     },
     volumes: async (project, names) => {
       const found: Array<{ name: string; mountpoint: string }> = [];
