@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { readEnrollToken } from '../../agent/src/node/config.js';
 import type { NodeParts } from '../../agent/src/node/wiring.js';
 import { wireNode } from '../../agent/src/node/wiring.js';
+import { createControllerClient } from '../../agent/src/adapters/controller-client.js';
 import { ensureEnrolled } from '../../agent/src/report/enrollment.js';
 import type { ControllerEnrollment } from '../../agent/src/core/agent-state.js';
 import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
@@ -13,11 +14,11 @@ import { buildFacts, buildReport, postReport, reportingNode, reportingSuite, sta
 
 const test = reportingSuite('agent re-enrollment under the enrollment rule', 'reenroll-root');
 
-function enroll(parts: NodeParts, agentId: string, again = false): Promise<ControllerEnrollment> {
+function enroll(parts: NodeParts, agentId: string, again = false, client = parts.controller!): Promise<ControllerEnrollment> {
   return ensureEnrolled(
     {
       state: parts.state,
-      client: parts.controller!,
+      client,
       clock: parts.clock,
       agentId,
       enrollToken: () => readEnrollToken(parts.config),
@@ -71,6 +72,17 @@ test('an agent that lost its state gets 409 naming the way out, and enrolls once
   const enrolled = await enroll(after, 'lost-state-a');
   assert.is(await reportStatus(ctx.ctl, enrolled.token, 'lost-state-a'), 200);
   assert.is(await reportStatus(ctx.ctl, lostToken, 'lost-state-a'), 403);
+});
+
+test('the same controller under a new URL takes the agent back by its own token, not the fleet token', async (ctx) => {
+  const parts = await wireNode({ configFile: (await reportingNode(ctx)).configFile });
+  const first = await enroll(parts, 'moved-url-a');
+  const moved = createControllerClient(ctx.ctl.url.replace('127.0.0.1', 'localhost'));
+  assert.is.not(moved.url, parts.controller!.url);
+  const again = await enroll(parts, 'moved-url-a', false, moved);
+  assert.is(again.url, moved.url);
+  assert.is.not(again.token, first.token, 'a new token for the new URL');
+  assert.is(await reportStatus(ctx.ctl, again.token, 'moved-url-a'), 200);
 });
 
 test.run();

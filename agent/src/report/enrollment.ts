@@ -1,4 +1,5 @@
 import type { NodeFacts } from '../../../schemas/index.js';
+import { DuckError } from '../../../schemas/errors.js';
 import type { ControllerEnrollment } from '../core/agent-state.js';
 import type { Clock, ControllerClient, Logger, StateSnapshot, StateStore } from '../ports.js';
 
@@ -23,17 +24,34 @@ export function currentEnrollment(state: StateSnapshot, url: string, agentId: st
 /**
  * Enrolls once: the fleet enrollment token buys this agent its own token, kept in the state. A
  * changed controller URL or agent id enrolls again; `again` forces it (the controller forgot us).
+ * The controller lets the fleet token enroll only ids it does not know, so a move to a new URL of
+ * the same controller first offers the token this agent already holds for its id.
  */
 export async function ensureEnrolled(deps: EnrollmentDeps, opts: { again?: boolean; signal?: AbortSignal } = {}): Promise<ControllerEnrollment> {
   const { client, agentId } = deps;
-  const known = currentEnrollment(deps.state.read(), client.url, agentId);
+  const state = deps.state.read();
+  const known = currentEnrollment(state, client.url, agentId);
   if (known && !opts.again) return known;
-  const enrollToken = await deps.enrollToken();
-  const answer = await client.register(enrollToken, { agentId, facts: await deps.facts() }, opts.signal);
+  const message = async () => ({ agentId, facts: await deps.facts() });
+  const held = !opts.again && state.controller?.agentId === agentId ? state.controller.token : null;
+  let answer: { token: string } | null = null;
+  if (held) {
+    try {
+      answer = await client.register(held, await message(), opts.signal);
+    } catch (err) {
+      if (!isRefusedToken(err)) throw err;
+    }
+  }
+  answer ??= await client.register(await deps.enrollToken(), await message(), opts.signal);
   const enrollment: ControllerEnrollment = { url: client.url, agentId, token: answer.token, enrolledAt: deps.clock().toISOString() };
   await deps.state.update((s) => {
     s.controller = enrollment;
   });
   deps.log('enrolled', { agentId: enrollment.agentId, controller: client.url });
   return enrollment;
+}
+
+/** The controller does not take this token (another controller's, or revoked): the fleet token is next. */
+function isRefusedToken(err: unknown): boolean {
+  return err instanceof DuckError && (err.data.status === 401 || err.data.status === 403);
 }
