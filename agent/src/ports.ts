@@ -120,6 +120,8 @@ export interface GitObjects {
   /** A tree object's raw content: the channel code parses it, checking each entry's name. */
   readTreeRaw(oid: string): Promise<Uint8Array>;
   readBlob(oid: string): Promise<Uint8Array>;
+  /** An object's type and declared size, read from its header without inflating it (a size cap is checked first). */
+  sizeOf(oid: string): Promise<{ readonly type: string; readonly size: number }>;
 }
 
 /** Fetching the channel: one ref request when nothing moved, a pack download otherwise. */

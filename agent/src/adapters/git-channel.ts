@@ -6,6 +6,7 @@ import type { FetchDeadlines } from '../core/limits.js';
 import type { ChannelTransport } from '../ports.js';
 import { isomorphicGitObjects } from './isomorphic-git-objects.js';
 import { channelFs } from './git-fs.js';
+import { assertPackWithin } from './git-pack.js';
 import type { ChannelOperation } from './channel-http.js';
 import { channelHttp } from './channel-http.js';
 
@@ -17,6 +18,8 @@ export interface GitChannelOptions {
   token?: string | undefined;
   /** A fetch that would download more than this is stopped with `too-large`. */
   maxFetchBytes: number;
+  /** A downloaded object over this (limits.maxFileBytes) is refused with `too-large` before it is inflated. */
+  maxObjectBytes: number;
   /** Every request to the server is cancelled past these (limits.fetchTimeout, limits.fetchIdleTimeout). */
   deadlines: FetchDeadlines;
 }
@@ -25,7 +28,7 @@ export interface GitChannelOptions {
 export function openGitChannel(opts: GitChannelOptions): ChannelTransport {
   const cache = {};
   const { gitdir } = opts;
-  const clone = channelFs(gitdir);
+  const clone = channelFs(gitdir, { checkPack: (pack) => assertPackWithin(pack, opts.maxObjectBytes, opts.url) });
   const fs = clone.fs;
   // Sending credentials up front saves the 401 round trip isomorphic-git's onAuth would cost each poll.
   const headers: Record<string, string> = opts.token

@@ -58,14 +58,18 @@ export const CLOCK_TOLERANCE_MS = 2 * 60_000;
 export async function fetchChannel(transport: ChannelTransport, previous: AcceptedAnchor | null): Promise<FetchedChannel> {
   const tip = await transport.remoteTip();
   const anchorMissing = async (): Promise<boolean> => previous !== null && !(await transport.objects.has(previous.commit));
+  // A download refused (too-large) is a refusal of this tip.
+  const fetchTip = (): Promise<string> => transport.fetch().catch((err: unknown) => {
+    throw withTip(err, tip);
+  });
   let fetched = false;
   if (!(await transport.objects.has(tip)) || (await anchorMissing())) {
-    await transport.fetch();
+    await fetchTip();
     fetched = true;
   }
   if (await anchorMissing()) {
     await transport.reset();
-    await transport.fetch();
+    await fetchTip();
   }
   return { tip, fetched };
 }
