@@ -102,6 +102,8 @@ export interface DockerEngine {
   /** Only a planned purge calls this: data is never removed implicitly. */
   removeVolume(name: string): Promise<void>;
   version(): Promise<DockerVersion>;
+  /** The `names` labels of every container, running or stopped, that carries `label`: one record per container. */
+  containerLabels(label: string, names: readonly string[]): Promise<Array<Record<string, string>>>;
 }
 
 // ── Git (the channel's clone) ──────────────────────────────────────────────────────────────────

@@ -6,6 +6,7 @@ import type { ChannelTransport } from '../ports.js';
 import type { PassedOver } from './accept-chain.js';
 import { acceptChain, ChainRefusal } from './accept-chain.js';
 import type { CommitTree } from './commit-tree.js';
+import type { DeployedCommit } from './running-floor.js';
 import type { ChannelContent } from './read-release.js';
 import { readChannelContent } from './read-release.js';
 import type { TrustedKey } from './signature.js';
@@ -23,6 +24,8 @@ export interface AcceptInput {
   readonly newestTimeSeen: string | null;
   /** Signature facts already known, by commit id. */
   readonly verified: (commit: string) => VerifiedSignatureFact | undefined;
+  /** With no previous anchor: what the node's running stacks were deployed from (a floor that survives the state). */
+  readonly deployed?: readonly DeployedCommit[];
 }
 
 /** The fetch stage's answer: the tip the server advertises, and whether a pack was downloaded. */
@@ -108,6 +111,7 @@ async function acceptFrom(input: AcceptInput, tip: string, fetched: boolean): Pr
     now,
     limits: input.limits,
     verified: input.verified,
+    ...(input.deployed ? { deployed: input.deployed } : {}),
   }).catch((err: unknown) => {
     throw withTip(err, tip);
   });
