@@ -4,6 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentNode } from '../../examples/harness/agent-node.js';
 import { startDaemon } from '../../examples/harness/daemon.js';
@@ -83,6 +84,8 @@ Deadlines('cuts a pack download that trickles a byte at a time after 200 with fe
   assert.is((await readAgentState(node.stateDir)).channel.anchor?.commit, first);
   const gitdir = join(node.stateDir, 'channel.git');
   assert.not.ok(existsSync(join(gitdir, 'refs/remotes/origin/main')), 'the cut fetch left a remote-tracking ref');
+  const packs = (await readdir(join(gitdir, 'objects', 'pack'))).filter((name) => name.endsWith('.pack'));
+  assert.is(packs.length, 1, `only the first fetch's pack is kept: ${packs.join(', ')}`);
 
   ctx.proxy.mode = 'pass';
   const ok = await verify(node);

@@ -59,6 +59,11 @@ export function channelHttp(opts: ChannelHttpOptions): { operation(): ChannelOpe
   };
 }
 
+interface Deadline {
+  readonly cause: string;
+  readonly field: string;
+}
+
 async function watchedRequest(req: GitHttpRequest, agent: http.Agent, opts: ChannelHttpOptions, onCut: (err: DuckError) => void): Promise<GitHttpResponse> {
   const { totalMs, idleMs } = opts.deadlines;
   const controller = new AbortController();
@@ -66,19 +71,19 @@ async function watchedRequest(req: GitHttpRequest, agent: http.Agent, opts: Chan
   let rejectCut: (err: DuckError) => void = () => undefined;
   const cut = new Promise<never>((_, reject) => (rejectCut = reject));
   cut.catch(() => undefined);
-  const cancel = (cause: string): void => {
-    const err = new DuckError('fetch', `${req.url}: ${cause}: the request was cancelled`, { url: opts.url, field: cause.includes('idle') ? '/limits/fetchIdleTimeout' : '/limits/fetchTimeout' }, 'transient');
+  const cancel = (deadline: Deadline): void => {
+    const err = new DuckError('fetch', `${req.url}: ${deadline.cause}: the request was cancelled`, { url: opts.url, field: deadline.field }, 'transient');
     controller.abort(err);
     rejectCut(err);
     onCut(err);
   };
-  const totalCause = `not finished after ${formatDuration(totalMs)} (total deadline, limits.fetchTimeout)`;
-  const idleCause = `no byte from the server for ${formatDuration(idleMs)} (idle deadline, limits.fetchIdleTimeout)`;
+  const total: Deadline = { cause: `not finished after ${formatDuration(totalMs)} (total deadline, limits.fetchTimeout)`, field: '/limits/fetchTimeout' };
+  const idle: Deadline = { cause: `no byte from the server for ${formatDuration(idleMs)} (idle deadline, limits.fetchIdleTimeout)`, field: '/limits/fetchIdleTimeout' };
   /** Waits for the server, with whichever deadline comes first. */
   const waitFor = async <T>(pending: Promise<T>): Promise<T> => {
     const left = startedAt + totalMs - Date.now();
-    const [ms, cause] = left <= idleMs ? [left, totalCause] : [idleMs, idleCause];
-    const timer = setTimeout(() => cancel(cause), Math.max(0, ms));
+    const [ms, deadline] = left <= idleMs ? [left, total] : [idleMs, idle];
+    const timer = setTimeout(() => cancel(deadline), Math.max(0, ms));
     try {
       return await Promise.race([pending, cut]);
     } finally {
