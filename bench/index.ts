@@ -5,6 +5,7 @@
 import { benchApplyDowntime } from './apply-downtime.js';
 import { benchBackupCopy } from './backup-copy.js';
 import { benchChannelFetch } from './channel-fetch.js';
+import { benchChannelMemory } from './channel-memory.js';
 import { benchControllerReports } from './controller-reports.js';
 import { shapeFromArgs } from './generate-channel.js';
 
@@ -30,6 +31,8 @@ export interface BenchReport {
   title: string;
   /** The baseline column's name; 'git' when unset. */
   baseline?: string;
+  /** What a sample's `ms` holds when it is not a time: the group measures memory in MiB. */
+  unit?: 'MiB';
   rows: Comparison[];
   notes: string[];
 }
@@ -65,13 +68,14 @@ function formatReport(report: BenchReport): string {
   const transfers = report.rows.some((row) => [...row.duck, ...row.git].some((s) => s.requests !== undefined));
   const header = ['', 'duck', baseline, 'ratio', ...(transfers ? ['duck transfer', `${baseline} transfer`] : [])];
   const lines = report.rows.map((row) => {
+    const format = report.unit === 'MiB' ? (mib: number): string => `${mib.toFixed(0)} MiB` : formatMs;
     const duck = row.duck.length > 0 ? median(row.duck.map((s) => s.ms)) : null;
     const git = median(row.git.map((s) => s.ms));
     const runs = Math.max(row.duck.length, row.git.length);
     return [
       `${row.label} (n=${runs})`,
-      duck === null ? 'failed' : formatMs(duck),
-      formatMs(git),
+      duck === null ? 'failed' : format(duck),
+      format(git),
       duck === null ? '-' : `${(duck / git).toFixed(2)}x`,
       ...(transfers ? [transfer(row.duck), transfer(row.git)] : []),
     ];
@@ -93,13 +97,16 @@ const shape = shapeFromArgs(args);
 const check = args.includes('--check');
 const GROUPS: BenchGroup[] = [
   { name: 'channel-fetch', run: () => benchChannelFetch({ shape, check }) },
+  { name: 'channel-memory', run: () => benchChannelMemory() },
   { name: 'apply-downtime', run: () => benchApplyDowntime() },
   { name: 'backup-copy', run: () => benchBackupCopy() },
   { name: 'controller-reports', run: () => benchControllerReports() },
 ];
 
+// `--only channel-memory` runs one group (apply-downtime needs the engine to itself).
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 let failed = false;
-for (const group of GROUPS) {
+for (const group of GROUPS.filter((g) => only === undefined || g.name === only)) {
   try {
     console.log(`\n${formatReport(await group.run())}\n`);
   } catch (err) {

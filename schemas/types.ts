@@ -181,6 +181,10 @@ export interface Limits {
   maxFileBytes?: number;
   maxFetchBytes?: number;
   maxReleaseFiles?: number;
+  /** A duration, "5m" when absent. */
+  fetchTimeout?: string;
+  /** A duration, "60s" when absent. */
+  fetchIdleTimeout?: string;
 }
 
 export interface ControllerConfig {

@@ -102,6 +102,8 @@ export interface DockerEngine {
   /** Only a planned purge calls this: data is never removed implicitly. */
   removeVolume(name: string): Promise<void>;
   version(): Promise<DockerVersion>;
+  /** The `names` labels of every container, running or stopped, that carries `label`: one record per container. */
+  containerLabels(label: string, names: readonly string[]): Promise<Array<Record<string, string>>>;
 }
 
 // ── Git (the channel's clone) ──────────────────────────────────────────────────────────────────
@@ -120,6 +122,8 @@ export interface GitObjects {
   /** A tree object's raw content: the channel code parses it, checking each entry's name. */
   readTreeRaw(oid: string): Promise<Uint8Array>;
   readBlob(oid: string): Promise<Uint8Array>;
+  /** An object's type and declared size, read from its header without inflating it (a size cap is checked first). */
+  sizeOf(oid: string): Promise<{ readonly type: string; readonly size: number }>;
 }
 
 /** Fetching the channel: one ref request when nothing moved, a pack download otherwise. */

@@ -33,7 +33,7 @@ export async function writeRelease(
   ch: Channel,
   app: string,
   version: string,
-  files: Record<string, string> = { 'compose.yaml': DEFAULT_COMPOSE },
+  files: Record<string, string | Uint8Array> = { 'compose.yaml': DEFAULT_COMPOSE },
   extra: Record<string, unknown> = {},
 ): Promise<void> {
   const dir = `releases/${app}/${version}`;

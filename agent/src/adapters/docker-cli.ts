@@ -46,6 +46,15 @@ export function createDockerCli(options: DockerCliOptions = {}): DockerEngine {
   };
 
   return {
+    containerLabels: async (label, names) => {
+      // `{{.Label "x"}}` prints one label's value as it is; .Labels joins them with commas.
+      const format = names.map((name) => `{{.Label ${JSON.stringify(name)}}}`).join('\t');
+      const stdout = await call(['ps', '--all', '--no-trunc', '--filter', `label=${label}`, '--format', format]);
+      return stdout
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => Object.fromEntries(line.split('\t').map((value, i) => [names[i]!, value])));
+    },
     imageInspect: async (ref) => {
       const found = await inspect(['image', 'inspect', '--', ref], NO_SUCH_IMAGE);
       const image = found?.[0] as { Id?: string; RepoTags?: string[] | null; RepoDigests?: string[] | null } | undefined;

@@ -1,12 +1,14 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import git from 'isomorphic-git';
-import nodeHttp from 'isomorphic-git/http/node';
-import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 import { DuckError } from '../../../schemas/errors.js';
+import type { FetchDeadlines } from '../core/limits.js';
 import type { ChannelTransport } from '../ports.js';
 import { isomorphicGitObjects } from './isomorphic-git-objects.js';
 import { channelFs } from './git-fs.js';
+import { assertPackWithin } from './git-pack.js';
+import type { ChannelOperation } from './channel-http.js';
+import { channelHttp } from './channel-http.js';
 
 export interface GitChannelOptions {
   url: string;
@@ -16,23 +18,26 @@ export interface GitChannelOptions {
   token?: string | undefined;
   /** A fetch that would download more than this is stopped with `too-large`. */
   maxFetchBytes: number;
+  /** A downloaded object over this (limits.maxFileBytes) is refused with `too-large` before it is inflated. */
+  maxObjectBytes: number;
+  /** Every request to the server is cancelled past these (limits.fetchTimeout, limits.fetchIdleTimeout). */
+  deadlines: FetchDeadlines;
 }
 
 /** The channel over git smart HTTP(S) with isomorphic-git, kept as a bare clone. */
 export function openGitChannel(opts: GitChannelOptions): ChannelTransport {
   const cache = {};
   const { gitdir } = opts;
-  const clone = channelFs(gitdir);
+  const clone = channelFs(gitdir, { checkPack: (pack) => assertPackWithin(pack, opts.maxObjectBytes, opts.url) });
   const fs = clone.fs;
   // Sending credentials up front saves the 401 round trip isomorphic-git's onAuth would cost each poll.
   const headers: Record<string, string> = opts.token
     ? { Authorization: `Basic ${Buffer.from(`duck:${opts.token}`).toString('base64')}` }
     : {};
-  const http = cappedHttp(opts.maxFetchBytes, opts.url);
+  const http = channelHttp({ url: opts.url, maxBytes: opts.maxFetchBytes, deadlines: opts.deadlines });
   const ref = `refs/heads/${opts.branch}`;
 
   const objects = isomorphicGitObjects(fs, gitdir, cache);
-
 
   const ensureRepo = async (): Promise<void> => {
     if (!existsSync(`${gitdir}/HEAD`)) await git.init({ fs, gitdir, bare: true, defaultBranch: opts.branch });
@@ -43,7 +48,7 @@ export function openGitChannel(opts: GitChannelOptions): ChannelTransport {
   return {
     objects,
     remoteTip: async () => {
-      const info = await networkCall(opts.url, () => git.getRemoteInfo2({ http, url: opts.url, headers, protocolVersion: 1 }));
+      const info = await networkCall(opts.url, http.operation(), (op) => git.getRemoteInfo2({ http: op.http, url: opts.url, headers, protocolVersion: 1 }));
       const tip = info.refs?.find((r) => r.ref === ref)?.oid;
       if (!tip) throw new DuckError('fetch', `${opts.url}: the server has no branch "${opts.branch}"`, { field: '/channel/branch' });
       return tip;
@@ -51,9 +56,14 @@ export function openGitChannel(opts: GitChannelOptions): ChannelTransport {
     fetch: async () => {
       await ensureRepo();
       clone.invalidate();
-      const result = await networkCall(opts.url, () =>
-        git.fetch({ fs, http, gitdir, remote: 'origin', ref: opts.branch, singleBranch: true, tags: false, headers, cache }),
-      );
+      const result = await networkCall(opts.url, http.operation(), (op) =>
+        git.fetch({ fs, http: op.http, gitdir, remote: 'origin', ref: opts.branch, singleBranch: true, tags: false, headers, cache }),
+      ).catch(async (err: unknown) => {
+        // isomorphic-git moves the remote-tracking ref before the pack arrives: a cut fetch leaves none.
+        await git.deleteRef({ fs, gitdir, ref: `refs/remotes/origin/${opts.branch}` }).catch(() => undefined);
+        clone.invalidate();
+        throw err;
+      });
       if (!result.fetchHead) throw new DuckError('fetch', `${opts.url}: fetch returned no tip for "${opts.branch}"`);
       // isomorphic-git offers as "haves" only what the local branch name resolves to; without this
       // ref every fetch would download the whole channel again.
@@ -69,9 +79,9 @@ export function openGitChannel(opts: GitChannelOptions): ChannelTransport {
   };
 }
 
-async function networkCall<T>(url: string, call: () => Promise<T>): Promise<T> {
+async function networkCall<T>(url: string, op: ChannelOperation, call: (op: ChannelOperation) => Promise<T>): Promise<T> {
   try {
-    return await call();
+    return await op.run(call(op));
   } catch (err) {
     if (err instanceof DuckError) throw err;
     const e = err as Error & { code?: string; data?: { statusCode?: number } };
@@ -79,28 +89,4 @@ async function networkCall<T>(url: string, call: () => Promise<T>): Promise<T> {
     const detail = status ? `HTTP ${status}` : (e.code ?? e.message);
     throw new DuckError('fetch', `${url}: fetching the channel failed (${detail}): ${e.message}`, { url }, 'transient', { cause: err });
   }
-}
-
-/** Wraps the HTTP client so a response body past the cap aborts the download with `too-large`. */
-function cappedHttp(maxBytes: number, url: string): HttpClient {
-  return {
-    async request(req: GitHttpRequest): Promise<GitHttpResponse> {
-      const res = await nodeHttp.request(req);
-      const body = res.body;
-      if (!body) return res;
-      async function* counted(): AsyncIterableIterator<Uint8Array> {
-        let total = 0;
-        for await (const chunk of body!) {
-          total += chunk.length;
-          if (total > maxBytes) {
-            throw new DuckError('too-large', `${url}: the channel download exceeds the ${maxBytes}-byte limit (limits.maxFetchBytes)`, {
-              field: '/limits/maxFetchBytes',
-            });
-          }
-          yield chunk;
-        }
-      }
-      return { ...res, body: counted() };
-    },
-  };
 }

@@ -20,7 +20,13 @@ const LOOSE_OBJECT = /\/objects\/([0-9a-f]{2})\/[0-9a-f]{38}$/;
 const PROBE = Promise.reject(new Error('probe'));
 PROBE.catch(() => undefined);
 
-export function channelFs(gitdir: string): ChannelFs {
+const PACK_FILE = /\/objects\/pack\/pack-[0-9a-f]+\.pack$/;
+
+/**
+ * `checkPack` sees every pack isomorphic-git writes, before it is written and indexed: the only
+ * moment a downloaded object can be refused before isomorphic-git inflates it whole.
+ */
+export function channelFs(gitdir: string, opts: { checkPack?: (pack: Uint8Array) => Promise<void> } = {}): ChannelFs {
   let looseDirs: Promise<Set<string>> | null = null;
   const loadLooseDirs = (): Promise<Set<string>> =>
     (looseDirs ??= readdir(`${gitdir}/objects`).then(
@@ -48,6 +54,17 @@ export function channelFs(gitdir: string): ChannelFs {
     }
     return readFile(path as string, options as undefined);
   }) as typeof fs.promises.readFile;
+
+  const writeFile = fs.promises.writeFile.bind(fs.promises);
+  // isomorphic-git writes again after any failed write (it assumes a missing directory): one check per pack.
+  const checked = new WeakMap<Uint8Array, Promise<void>>();
+  promises.writeFile = (async (path: unknown, data: unknown, options?: unknown) => {
+    if (opts.checkPack && typeof path === 'string' && PACK_FILE.test(path) && data instanceof Uint8Array) {
+      if (!checked.has(data)) checked.set(data, opts.checkPack(data));
+      await checked.get(data);
+    }
+    return writeFile(path as string, data as Uint8Array, options as undefined);
+  }) as typeof fs.promises.writeFile;
 
   return {
     fs: { promises },

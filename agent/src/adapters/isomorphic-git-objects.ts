@@ -2,6 +2,7 @@ import git from 'isomorphic-git';
 import type { CallbackFsClient, PromiseFsClient } from 'isomorphic-git';
 import type { GitObjects } from '../ports.js';
 import { DuckError } from '../../../schemas/errors.js';
+import { objectSizes } from './git-object-size.js';
 
 /**
  * A repository's objects read by id with isomorphic-git: what the channel code reads commits and
@@ -9,7 +10,9 @@ import { DuckError } from '../../../schemas/errors.js';
  * isomorphic-git's pack cache; a caller that fetches into the repository shares it (and clears it).
  */
 export function isomorphicGitObjects(fs: CallbackFsClient | PromiseFsClient, gitdir: string, cache: object = {}): GitObjects {
+  const sizeOf = objectSizes(gitdir);
   return {
+    sizeOf,
     has: async (oid) => git.readObject({ fs, gitdir, oid, format: 'deflated', cache }).then(() => true, () => false),
     readCommitRaw: async (oid) => {
       const { type, object } = await git.readObject({ fs, gitdir, oid, format: 'content', cache });

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
-import { parse } from 'yaml';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { parse, stringify } from 'yaml';
 import type { ComposeOverride } from '../../../schemas/index.js';
 import type { ComposeTarget } from '../ports.js';
 import type { ApplyEnv } from './apply-env.js';
@@ -48,4 +48,23 @@ export async function composeServices(target: ComposeTarget): Promise<string[]> 
     }
   }
   return [...names].sort();
+}
+
+/** The label on every container the agent brings up: the accepted commit its change worked from. */
+export const DEPLOYED_FROM_LABEL = 'dev.duck.commit';
+
+/**
+ * The target with one more compose file, written in the app's directory, that labels each
+ * service's containers with `commit`. Docker keeps the label for as long as the containers exist,
+ * so a node whose state directory was lost still knows which commit it runs (DESIGN §3: a lost
+ * state never means "trust whatever is there").
+ */
+export async function labelledTarget(target: ComposeTarget, appDir: string, commit: string): Promise<ComposeTarget> {
+  const services = await composeServices(target);
+  const file = join(appDir, 'deployed-from.yaml');
+  await mkdir(appDir, { recursive: true });
+  const doc = { services: Object.fromEntries(services.map((name) => [name, { labels: { [DEPLOYED_FROM_LABEL]: commit } }])) };
+  await writeFile(`${file}.tmp`, stringify(doc), { mode: 0o644 });
+  await rename(`${file}.tmp`, file);
+  return { ...target, files: [...target.files, file] };
 }

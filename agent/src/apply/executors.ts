@@ -9,7 +9,7 @@ import type { ComposeTarget } from '../ports.js';
 import type { ApplyEnv } from './apply-env.js';
 import type { AppLayout } from './app-layout.js';
 import { ensureAppDirs, switchCurrent } from './app-layout.js';
-import { appTarget } from './compose-target.js';
+import { appTarget, labelledTarget } from './compose-target.js';
 import { writeReleaseDir } from './release-files.js';
 
 /** What an executor acts on: the app's layout and the change the journal describes. */
@@ -77,7 +77,8 @@ export const EXECUTORS: Executors = {
     await rm(ctx.layout.dir, { recursive: true, force: true });
   },
   async up(step, ctx) {
-    await ctx.env.services.runtime.up(ctx.layout.project, ctx.target(step.version));
+    const target = await labelledTarget(ctx.target(step.version), ctx.layout.dir, ctx.journal.commit);
+    await ctx.env.services.runtime.up(ctx.layout.project, target);
   },
   async pinVersion(step, ctx) {
     await ctx.env.services.pinVersion(step.app, step.version);

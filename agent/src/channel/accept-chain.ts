@@ -6,6 +6,8 @@ import type { CommitTree } from './commit-tree.js';
 import { openCommitTree } from './commit-tree.js';
 import type { GitObjects } from '../ports.js';
 import type { TreeLimits } from '../core/limits.js';
+import type { DeployedCommit } from './running-floor.js';
+import { floorRefusal } from './running-floor.js';
 import type { TrustedKey } from './signature.js';
 import { assertKeyUsableAt, verifyDetached } from './signature.js';
 import type { TrustPolicy } from './trust-policy.js';
@@ -29,6 +31,8 @@ export interface ChainInput {
   readonly limits: TreeLimits;
   /** Signature facts already known, by commit id: no commit is verified twice. */
   readonly verified: (commit: string) => VerifiedEntry | undefined;
+  /** Without an anchor: the commits the node's stacks were deployed from, which the tip must descend from. */
+  readonly deployed?: readonly DeployedCommit[];
 }
 
 export interface AcceptedCommit {
@@ -91,6 +95,10 @@ export class ChainRefusal extends DuckError {
 
 async function walk(input: ChainInput, learned: Record<string, VerifiedEntry>): Promise<ChainResult> {
   const chain = await firstParentChain(input.objects, input.tip, input.anchor);
+  if (input.anchor === null) {
+    const refusal = floorRefusal(input.tip, new Set(chain.map((c) => c.oid)), input.deployed ?? []);
+    if (refusal) throw refusal;
+  }
   const treeOf = (c: ChainCommit): CommitTree => openCommitTree(input.objects, c.oid, c.object.tree, input.limits);
 
   let policy = agentOnlyPolicy(input.agentKeys);

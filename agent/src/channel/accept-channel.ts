@@ -6,6 +6,7 @@ import type { ChannelTransport } from '../ports.js';
 import type { PassedOver } from './accept-chain.js';
 import { acceptChain, ChainRefusal } from './accept-chain.js';
 import type { CommitTree } from './commit-tree.js';
+import type { DeployedCommit } from './running-floor.js';
 import type { ChannelContent } from './read-release.js';
 import { readChannelContent } from './read-release.js';
 import type { TrustedKey } from './signature.js';
@@ -23,6 +24,8 @@ export interface AcceptInput {
   readonly newestTimeSeen: string | null;
   /** Signature facts already known, by commit id. */
   readonly verified: (commit: string) => VerifiedSignatureFact | undefined;
+  /** With no previous anchor: what the node's running stacks were deployed from (a floor that survives the state). */
+  readonly deployed?: readonly DeployedCommit[];
 }
 
 /** The fetch stage's answer: the tip the server advertises, and whether a pack was downloaded. */
@@ -58,14 +61,18 @@ export const CLOCK_TOLERANCE_MS = 2 * 60_000;
 export async function fetchChannel(transport: ChannelTransport, previous: AcceptedAnchor | null): Promise<FetchedChannel> {
   const tip = await transport.remoteTip();
   const anchorMissing = async (): Promise<boolean> => previous !== null && !(await transport.objects.has(previous.commit));
+  // A download refused (too-large) is a refusal of this tip.
+  const fetchTip = (): Promise<string> => transport.fetch().catch((err: unknown) => {
+    throw withTip(err, tip);
+  });
   let fetched = false;
   if (!(await transport.objects.has(tip)) || (await anchorMissing())) {
-    await transport.fetch();
+    await fetchTip();
     fetched = true;
   }
   if (await anchorMissing()) {
     await transport.reset();
-    await transport.fetch();
+    await fetchTip();
   }
   return { tip, fetched };
 }
@@ -104,6 +111,7 @@ async function acceptFrom(input: AcceptInput, tip: string, fetched: boolean): Pr
     now,
     limits: input.limits,
     verified: input.verified,
+    ...(input.deployed ? { deployed: input.deployed } : {}),
   }).catch((err: unknown) => {
     throw withTip(err, tip);
   });

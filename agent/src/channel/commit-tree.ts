@@ -66,14 +66,12 @@ export function openCommitTree(objects: GitObjects, commit: string, treeOid: str
     if (!entry || entry.type !== 'blob') {
       throw new DuckError('invalid', `${path}: missing from commit ${commit.slice(0, 12)}`, { file: path, field, commit });
     }
-    const bytes = await objects.readBlob(entry.oid);
-    if (bytes.length > maxFileBytes) {
-      throw new DuckError('too-large', `${path}: ${bytes.length} bytes exceeds the ${maxFileBytes}-byte limit for a channel file`, {
-        file: path,
-        size: bytes.length,
-      });
+    // The declared size first: the blob is inflated whole only when it is within the cap.
+    const { size } = await objects.sizeOf(entry.oid);
+    if (size > maxFileBytes) {
+      throw new DuckError('too-large', `${path}: ${size} bytes exceeds the ${maxFileBytes}-byte limit for a channel file`, { file: path, size });
     }
-    return bytes;
+    return objects.readBlob(entry.oid);
   };
 
   const listFiles = async (dir: string, max = Number.POSITIVE_INFINITY): Promise<Array<{ path: string; oid: string }>> => {

@@ -37,8 +37,8 @@ export async function performFromCli(node: NodeParts, request: OperatorRequest, 
  * `duck verify`, `duck check` and `duck upgrade` start here: the channel fetched and verified now
  * by the writer, and the node as it left it (opened again when duck run did the work).
  */
-export async function fetchNow(configFlag: string | undefined): Promise<{ node: NodeParts; fetched: RequestResult; byDaemon: boolean }> {
+export async function fetchNow(configFlag: string | undefined, opts: { allowReset?: boolean } = {}): Promise<{ node: NodeParts; fetched: RequestResult; byDaemon: boolean }> {
   const node = await openNode(configFlag);
-  const { result, handedOff } = await performFromCli(node, { kind: 'fetch' }, { quiet: true });
+  const { result, handedOff } = await performFromCli(node, { kind: 'fetch', ...(opts.allowReset ? { allowReset: true } : {}) }, { quiet: true });
   return { node: handedOff ? await openNode(configFlag) : node, fetched: result, byDaemon: handedOff };
 }

@@ -6,8 +6,11 @@ import type { Outcome } from './agent-state.js';
  * `duck run` holds the state directory, or handed to the running daemon as a file.
  */
 export type OperatorRequest =
-  /** Fetch and verify the channel now (duck check, verify and upgrade while duck run runs). */
-  | { kind: 'fetch' }
+  /**
+   * Fetch and verify the channel now (duck check, verify and upgrade while duck run runs).
+   * `allowReset`: with no accepted commit in the state, accept a tip that does not descend from what the stacks run.
+   */
+  | { kind: 'fetch'; allowReset?: boolean }
   /** Move now, outside windows and approval; `targets` are the versions the operator was shown. */
   | { kind: 'upgrade'; apps: string[] | null; targets: Record<string, string>; force: boolean }
   /** Lift the quarantine of a failed version (the change still waits for its window). */

@@ -37,7 +37,7 @@ export interface ActContext {
 export async function carryOut(ctx: ActContext, request: OperatorRequest): Promise<RequestResult> {
   switch (request.kind) {
     case 'fetch':
-      return fetchNow(ctx);
+      return fetchNow(ctx, request.allowReset === true);
     case 'upgrade':
       return upgrade(ctx, request);
     case 'retry':
@@ -58,8 +58,8 @@ export async function carryOut(ctx: ActContext, request: OperatorRequest): Promi
 }
 
 /** duck verify, duck check: the fetch and accept stages now; nothing is applied. */
-async function fetchNow(ctx: ActContext): Promise<RequestResult> {
-  const accepted = await checkChannel({ node: ctx.node, log: ctx.log });
+async function fetchNow(ctx: ActContext, allowReset: boolean): Promise<RequestResult> {
+  const accepted = await checkChannel({ node: ctx.node, log: ctx.log }, { allowReset });
   const { anchor } = accepted;
   ctx.log('fetched', { commit: anchor.commit, changed: accepted.changed });
   return {

@@ -4,7 +4,8 @@ import type { AgentConfigFile, Limits } from '../../../schemas/index.js';
 import { parseYaml } from '../../../schemas/index.js';
 import type { ApplySettings } from '../apply/apply-env.js';
 import { parseDuration } from '../core/duration.js';
-import { DEFAULT_LIMITS } from '../core/limits.js';
+import type { FetchDeadlines } from '../core/limits.js';
+import { DEFAULT_LIMITS, fetchDeadlinesOf } from '../core/limits.js';
 import { asConfigError, DuckError } from '../../../schemas/errors.js';
 import type { TrustedKey } from '../channel/signature.js';
 import { fingerprintOf, readPublicKey } from '../channel/signature.js';
@@ -24,6 +25,8 @@ export interface AgentConfig {
   readonly stateDir: string;
   readonly overlay: string;
   readonly limits: Readonly<Required<Limits>>;
+  /** limits.fetchTimeout and limits.fetchIdleTimeout, parsed. */
+  readonly fetchDeadlines: FetchDeadlines;
   readonly apply: ApplySettings;
   /** The telemetry controller; null when the config has no controller section (nothing is reported). */
   readonly controller: ControllerSettings | null;
@@ -67,6 +70,7 @@ export async function loadAgentConfig(file: string): Promise<AgentConfig> {
     stateDir,
     overlay: resolve(base, raw.overlay ?? '/etc/duck/overlay.yaml'),
     limits: { ...DEFAULT_LIMITS, ...raw.limits },
+    fetchDeadlines: fetchDeadlinesOf(raw.limits ?? {}, file),
     apply: {
       appsDir: resolve(base, raw.apply?.appsDir ?? join(stateDir, 'apps')),
       backupsDir: resolve(base, raw.apply?.backupsDir ?? join(stateDir, 'backups')),

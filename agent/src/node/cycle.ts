@@ -11,7 +11,7 @@ import type { Wait } from '../core/steps.js';
 import type { Logger } from '../ports.js';
 import type { Plan } from '../core/change.js';
 import type { AcceptedView, Resolved } from './decisions.js';
-import { planChanges, readAcceptedLocally, resolveDesired } from './decisions.js';
+import { deployedCommits, planChanges, readAcceptedLocally, resolveDesired } from './decisions.js';
 import type { NodeParts } from './wiring.js';
 
 /**
@@ -97,9 +97,12 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
   return outcome;
 }
 
-/** The fetch and accept stages alone (duck verify, duck check): the accepted commit, or the refusal thrown. */
-export async function checkChannel(deps: Pick<CycleDeps, 'node' | 'log'>): Promise<AcceptedChannel> {
-  const accept = await acceptStage(deps, await fetchStage(deps, { fetch: true }));
+/**
+ * The fetch and accept stages alone (duck verify, duck check): the accepted commit, or the refusal
+ * thrown. `allowReset`: the operator accepts a tip that does not descend from what runs (`duck verify --allow-reset`).
+ */
+export async function checkChannel(deps: Pick<CycleDeps, 'node' | 'log'>, opts: { allowReset?: boolean } = {}): Promise<AcceptedChannel> {
+  const accept = await acceptStage(deps, await fetchStage(deps, { fetch: true }), opts);
   if (accept.status === 'refused') throw accept.error;
   if (accept.status !== 'accepted') throw new DuckError('internal', 'the channel was not checked');
   return accept.accepted;
@@ -116,12 +119,14 @@ async function fetchStage({ node }: Pick<CycleDeps, 'node'>, opts: CycleOptions)
 }
 
 /** Verify the fetched tip, and record the answer: a new anchor, or the refusal alone. */
-async function acceptStage({ node, log }: Pick<CycleDeps, 'node' | 'log'>, fetch: FetchOutcome): Promise<AcceptOutcome> {
+async function acceptStage({ node, log }: Pick<CycleDeps, 'node' | 'log'>, fetch: FetchOutcome, opts: { allowReset?: boolean } = {}): Promise<AcceptOutcome> {
   if (fetch.status === 'skipped') return { status: 'kept' };
   const now = node.clock();
   try {
     if (fetch.status === 'failed') throw fetch.error;
     const state = node.state.read();
+    const deployed = state.channel.anchor || opts.allowReset ? [] : await deployedCommits(node);
+    if (deployed.length > 0) log('state-lost', { message: 'the state has no accepted commit while stacks this agent deployed run: the channel tip must descend from them', deployed });
     const accepted = await acceptTip(
       {
         transport: node.transport,
@@ -132,6 +137,7 @@ async function acceptStage({ node, log }: Pick<CycleDeps, 'node' | 'log'>, fetch
         previous: state.channel.anchor,
         newestTimeSeen: state.newestTimeSeen,
         verified: (oid) => state.channel.verified[oid],
+        deployed,
       },
       fetch.channel,
     );

@@ -2,12 +2,14 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import type { OverlayFile, ReleaseFile } from '../../../schemas/index.js';
-import { toDuckError } from '../../../schemas/errors.js';
+import { DuckError, toDuckError } from '../../../schemas/errors.js';
 import { loadOverlay } from '../adapters/overlay-file.js';
 import { CLOCK_TOLERANCE_MS } from '../channel/accept-channel.js';
 import { parseCommitObject } from '../channel/commit-object.js';
 import type { CommitTree } from '../channel/commit-tree.js';
 import { openCommitTree } from '../channel/commit-tree.js';
+import { DEPLOYED_FROM_LABEL } from '../apply/compose-target.js';
+import type { DeployedCommit } from '../channel/running-floor.js';
 import type { ChannelContent } from '../channel/read-release.js';
 import { readChannelContent, readRelease } from '../channel/read-release.js';
 import type { Plan } from '../core/change.js';
@@ -145,4 +147,34 @@ export async function appConfigHash(overlay: OverlayFile, overlayDir: string, ap
     );
   }
   return configHash({ version, files: release.files, images: release.images ?? [], override, overrideFileHashes });
+}
+
+const PROJECT_LABEL = 'com.docker.compose.project';
+const WORKING_DIR_LABEL = 'com.docker.compose.project.working_dir';
+
+/**
+ * The commits this node's stacks were deployed from, read from their containers' labels: the floor
+ * a tip must descend from when the state has no anchor (DESIGN §3). Only containers compose started
+ * from this node's apps directory count (another node's or a test's stacks may share the engine).
+ * No docker on the machine: nothing runs. An engine that does not answer fails the check: without
+ * the floor the tip cannot be judged.
+ */
+export async function deployedCommits(node: NodeParts): Promise<DeployedCommit[]> {
+  let rows: Array<Record<string, string>>;
+  try {
+    rows = await node.docker.containerLabels(DEPLOYED_FROM_LABEL, [DEPLOYED_FROM_LABEL, PROJECT_LABEL, WORKING_DIR_LABEL]);
+  } catch (err) {
+    const e = toDuckError(err);
+    if ((e.cause as { code?: unknown } | undefined)?.code === 'ENOENT') return [];
+    throw new DuckError(e.code, `the state has no accepted commit, and what this node runs cannot be read from Docker to check the channel tip against: ${e.message}`, e.data, 'transient', { cause: err });
+  }
+  const appsDir = node.config.apply.appsDir.replace(/\/+$/, '');
+  const found = new Map<string, DeployedCommit>();
+  for (const row of rows) {
+    const commit = row[DEPLOYED_FROM_LABEL] ?? '';
+    if (!/^[0-9a-f]{40}$/.test(commit) || !(row[WORKING_DIR_LABEL] ?? '').startsWith(`${appsDir}/`)) continue;
+    const app = (row[PROJECT_LABEL] ?? '').replace(/^duck-/, '');
+    found.set(`${app}@${commit}`, { app, commit });
+  }
+  return [...found.values()];
 }

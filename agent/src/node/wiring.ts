@@ -80,6 +80,8 @@ export async function wireNode(opts: NodeOptions): Promise<NodeParts> {
     gitdir: join(config.stateDir, 'channel.git'),
     token: config.channel.token,
     maxFetchBytes: config.limits.maxFetchBytes,
+    maxObjectBytes: config.limits.maxFileBytes,
+    deadlines: config.fetchDeadlines,
   });
   const docker = createDockerCli();
   const backups = createBackupStore(config.apply.backupsDir, { minFreeBytes: config.apply.minFreeBytes, now: clock });

@@ -12,10 +12,17 @@ export default defineCommand({
     name: 'verify',
     description: 'Fetch the release channel and verify it: print the accepted commit, or why it was refused (exit 3). With duck run running, it does the fetch.',
   },
-  args: { ...configArg, ...jsonArg },
+  args: {
+    ...configArg,
+    ...jsonArg,
+    'allow-reset': {
+      type: 'boolean',
+      description: 'When the state has no accepted commit (lost), accept a tip that does not descend from the commits the running stacks were deployed from: a deliberate reset of the channel history. Signatures and every other rule still apply.',
+    },
+  },
   async run({ args }) {
     const out = createOutput(args.json);
-    const { node, fetched } = await fetchNow(args.config);
+    const { node, fetched } = await fetchNow(args.config, { allowReset: args['allow-reset'] === true });
     const channel = channelOf(fetched.data);
     printAccepted(out, channel, node.clock());
     out.result({ ok: true, ...acceptedJson(channel) });

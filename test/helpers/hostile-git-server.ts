@@ -1,0 +1,128 @@
+// A git smart-HTTP server that misbehaves on request: a proxy in front of the real test git server
+// (examples/harness/git-http-server.ts) that answers the ref advertisement or the upload-pack with
+// the real bytes, but slowly, a byte at a time, or not at all after the headers. The fetch
+// deadlines (DESIGN §3) are tested against it through the real `duck` CLI.
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/**
+ * pass: the upstream's answer as it is. silent-refs: the ref advertisement's headers, then nothing.
+ * trickle-refs / trickle-pack: 200, then one byte every `trickleMs`. slow-pack: the pack in
+ * `slowChunks` pieces `slowGapMs` apart. pause-pack: nothing for `pauseMs`, then the whole pack.
+ */
+export type HostileMode = 'pass' | 'silent-refs' | 'trickle-refs' | 'trickle-pack' | 'slow-pack' | 'pause-pack';
+
+export interface HostileGitServer {
+  mode: HostileMode;
+  url(repo: string): string;
+  close(): Promise<void>;
+}
+
+export interface HostileOptions {
+  trickleMs?: number;
+  slowChunks?: number;
+  slowGapMs?: number;
+  pauseMs?: number;
+}
+
+interface Upstream {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export async function startHostileGitServer(upstreamBase: string, opts: HostileOptions = {}): Promise<HostileGitServer> {
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  const state: { mode: HostileMode } = { mode: 'pass' };
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      const upstream = await forward(upstreamBase, req);
+      const isPack = req.method === 'POST' && req.url?.endsWith('/git-upload-pack');
+      const isRefs = req.method === 'GET' && req.url?.includes('/info/refs');
+      const mode = state.mode;
+      const headers = { ...upstream.headers };
+      delete headers['content-length'];
+      delete headers['transfer-encoding'];
+      res.writeHead(upstream.status, headers);
+      if ((mode === 'silent-refs' && isRefs)) return res.flushHeaders();
+      if ((mode === 'trickle-refs' && isRefs) || (mode === 'trickle-pack' && isPack)) return pace(res, upstream.body, 1, opts.trickleMs ?? 100);
+      if (mode === 'slow-pack' && isPack) {
+        const chunks = opts.slowChunks ?? 8;
+        return pace(res, upstream.body, Math.ceil(upstream.body.length / chunks), opts.slowGapMs ?? 300);
+      }
+      if (mode === 'pause-pack' && isPack) {
+        res.flushHeaders();
+        return later(() => res.end(upstream.body), opts.pauseMs ?? 6000);
+      }
+      res.end(upstream.body);
+    })().catch((err: unknown) => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end(String(err));
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  const later = (fn: () => void, ms: number): void => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      fn();
+    }, ms);
+    timers.add(timer);
+  };
+
+  /** Writes `body` `size` bytes at a time, `gapMs` apart, until it is sent or the client left. */
+  const pace = (res: ServerResponse, body: Buffer, size: number, gapMs: number): void => {
+    res.flushHeaders();
+    let sent = 0;
+    const step = (): void => {
+      if (res.destroyed) return;
+      res.write(body.subarray(sent, sent + size));
+      sent += size;
+      if (sent >= body.length) res.end();
+      else later(step, gapMs);
+    };
+    later(step, gapMs);
+  };
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    get mode() {
+      return state.mode;
+    },
+    set mode(m: HostileMode) {
+      state.mode = m;
+    },
+    url: (repo) => `http://127.0.0.1:${port}/${repo.replace(/^\/+/, '')}`,
+    close: async () => {
+      for (const timer of timers) clearTimeout(timer);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
+
+/** The upstream's whole answer to the same request. */
+async function forward(base: string, req: IncomingMessage): Promise<Upstream> {
+  const body: Buffer[] = [];
+  for await (const chunk of req) body.push(chunk as Buffer);
+  const target = new URL(req.url ?? '/', base);
+  const headers = { ...req.headers };
+  delete headers.host;
+  return new Promise<Upstream>((resolve, reject) => {
+    const out = request(target, { method: req.method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    out.on('error', reject);
+    out.end(Buffer.concat(body));
+  });
+}

@@ -1,0 +1,88 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { deflateSync } from 'node:zlib';
+import { assertPackWithin, deltaResultSize, entryHeader } from '../../agent/src/adapters/git-pack.js';
+import type { DuckError } from '../../schemas/errors.js';
+
+const CAP = 1000;
+
+/** A pack entry header as git writes it: type and size, 4 bits then 7 at a time. */
+function header(kind: number, size: number): Buffer {
+  const bytes = [(kind << 4) | (size & 0x0f)];
+  let rest = Math.floor(size / 16);
+  while (rest > 0) {
+    bytes[bytes.length - 1]! |= 0x80;
+    bytes.push(rest & 0x7f);
+    rest = Math.floor(rest / 128);
+  }
+  return Buffer.from(bytes);
+}
+
+function varint(n: number): Buffer {
+  const bytes: number[] = [];
+  do {
+    bytes.push((n & 0x7f) | (n >= 128 ? 0x80 : 0));
+    n = Math.floor(n / 128);
+  } while (n > 0);
+  return Buffer.from(bytes);
+}
+
+/** A pack of the given entries (header, then the zlib data); the trailer's hash is not checked. */
+function pack(...entries: Buffer[]): Buffer {
+  const head = Buffer.alloc(12);
+  head.write('PACK', 0, 'latin1');
+  head.writeUInt32BE(2, 4);
+  head.writeUInt32BE(entries.length, 8);
+  return Buffer.concat([head, ...entries, Buffer.alloc(20)]);
+}
+
+const whole = (kind: number, content: Buffer, declared = content.length): Buffer => Buffer.concat([header(kind, declared), deflateSync(content)]);
+const refDelta = (delta: Buffer): Buffer => Buffer.concat([header(7, delta.length), Buffer.alloc(20, 0xab), deflateSync(delta)]);
+
+async function refusal(p: Buffer): Promise<DuckError> {
+  try {
+    await assertPackWithin(p, CAP, 'http://example/channel.git');
+  } catch (err) {
+    return err as DuckError;
+  }
+  throw new Error('the pack was not refused');
+}
+
+test('reads a pack entry header: type, a multi-byte size, and an offset delta base', () => {
+  assert.equal(entryHeader(header(3, 100_000), 0), { kind: 3, size: 100_000, dataStart: 3 });
+  const ofs = Buffer.concat([header(6, 10), Buffer.from([0x05])]);
+  assert.equal(entryHeader(Buffer.concat([Buffer.alloc(200), ofs]), 200), { kind: 6, size: 10, dataStart: 202, baseOffset: 195 });
+});
+
+test('reads what a delta makes from its second size', () => {
+  assert.is(deltaResultSize(Buffer.concat([varint(300), varint(70_000)])), 70_000);
+  assert.is(deltaResultSize(varint(300)), null);
+});
+
+test('accepts a pack whose objects and delta results are within the cap', async () => {
+  const delta = Buffer.concat([varint(5), varint(CAP), Buffer.from([0x91, 0, 5])]);
+  await assertPackWithin(pack(whole(3, Buffer.from('hello')), whole(1, Buffer.alloc(CAP, 0x61)), refDelta(delta)), CAP, 'src');
+});
+
+test('refuses a whole object over the cap by its declared size, naming its id', async () => {
+  const err = await refusal(pack(whole(3, Buffer.from('a')), whole(3, Buffer.alloc(CAP + 1))));
+  assert.is(err.code, 'too-large');
+  // git hash-object of 1001 zero bytes
+  assert.match(err.message, /holds blob [0-9a-f]{40} of 1001 bytes, over the 1000-byte limit/);
+  assert.is(err.data.field, '/limits/maxFileBytes');
+});
+
+test('refuses a delta that makes an object over the cap without applying it', async () => {
+  const delta = Buffer.concat([varint(5), varint(CAP * 50), Buffer.from([0x91, 0, 5])]);
+  const err = await refusal(pack(refDelta(delta)));
+  assert.is(err.code, 'too-large');
+  assert.match(err.message, /an object made by a delta of 50000 bytes/);
+});
+
+test('refuses an entry that inflates past its declared size as a malformed download (fetch)', async () => {
+  const err = await refusal(pack(whole(3, Buffer.alloc(CAP * 100), 10)));
+  assert.is(err.code, 'fetch');
+  assert.match(err.message, /does not inflate to its declared 10 bytes/);
+});
+
+test.run();
