@@ -2,26 +2,39 @@
 import { randomUUID } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { nextPollAt, pollOffsetMs, reportOffsetMs, startDelayMs } from '../../agent/src/core/poll-schedule.js';
+import { firstPollAt, nextPollAt, pollOffsetMs, reportOffsetMs } from '../../agent/src/core/poll-schedule.js';
 
 const MIN = 60_000;
 
-test('the first poll after start waits for the node offset, scaled into the spread window', () => {
-  assert.is(startDelayMs(30 * MIN, 60 * MIN, 5 * MIN), 2.5 * MIN, 'half the interval is half the spread');
-  assert.is(startDelayMs(30_000, 60_000, 5 * MIN), 30_000, 'an interval shorter than the spread: the offset itself');
-  assert.is(startDelayMs(0, 60_000, 5 * MIN), 0);
-  assert.is(startDelayMs(45_000, 60_000, 0), 0, 'startSpread 0s: at once');
+const NOW = Date.parse('2026-11-23T12:00:00.000Z') + 1234;
+
+test('with an interval within the spread, the first poll after start is the node own turn on its grid', () => {
+  const offset = 42_000;
+  const first = firstPollAt(NOW, MIN, offset, 5 * MIN);
+  assert.is(first, nextPollAt(NOW, MIN, offset));
+  assert.ok(first > NOW && first <= NOW + MIN);
 });
 
-test('a fleet of nodes starts spread over the whole window, never past it', () => {
-  const interval = 60 * MIN;
-  const spread = 5 * MIN;
-  const delays = Array.from({ length: 1000 }, () => startDelayMs(pollOffsetMs(randomUUID(), interval), interval, spread));
-  assert.ok(delays.every((d) => d >= 0 && d < spread), 'bounded by the spread');
-  // Five equal slices of the window each take a fair share (a uniform hash: ~200 each).
-  const slices = [0, 0, 0, 0, 0];
-  for (const d of delays) slices[Math.floor((d / spread) * 5)]!++;
-  assert.ok(slices.every((n) => n > 120), `spread over the window: ${slices.join(', ')}`);
+test('with an interval longer than the spread, the offset is scaled into the spread', () => {
+  assert.is(firstPollAt(NOW, 60 * MIN, 30 * MIN, 5 * MIN) - NOW, 2.5 * MIN);
+  assert.is(firstPollAt(NOW, 60 * MIN, 0, 5 * MIN), NOW);
+});
+
+test('startSpread 0s polls at once', () => {
+  assert.is(firstPollAt(NOW, MIN, 45_000, 0), NOW);
+});
+
+test('a fleet started together spreads its first polls over the whole window, never past it', () => {
+  for (const interval of [MIN, 60 * MIN]) {
+    const spread = 5 * MIN;
+    const window = Math.min(interval, spread);
+    const delays = Array.from({ length: 1000 }, () => firstPollAt(NOW, interval, pollOffsetMs(randomUUID(), interval), spread) - NOW);
+    assert.ok(delays.every((d) => d >= 0 && d <= window), 'bounded by the spread and the interval');
+    // Five equal slices of the window each take a fair share (a uniform hash: ~200 each).
+    const slices = [0, 0, 0, 0, 0];
+    for (const d of delays) slices[Math.min(4, Math.floor((d / window) * 5))]!++;
+    assert.ok(slices.every((n) => n > 120), `spread over the window: ${slices.join(', ')}`);
+  }
 });
 
 test('reports have their own stable offset, apart from the poll offset', () => {

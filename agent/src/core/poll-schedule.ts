@@ -22,15 +22,15 @@ function stableOffsetMs(purpose: string, agentId: string, intervalMs: number): n
 export const DEFAULT_START_SPREAD_MS = 5 * 60_000;
 
 /**
- * A fleet that boots together (a power cut, a mass reboot) must not fetch at once: the first poll
- * after start waits for the node's offset, scaled into the start spread (at most the interval),
- * so the nodes spread evenly over that window and a long interval does not leave a node blind for
- * long after its start. 0 with no spread.
+ * A fleet that boots together (a power cut, a mass reboot) must not fetch at once. The first poll
+ * after start is this node's next turn on its grid when that comes within the start spread; with
+ * an interval longer than the spread, its offset scaled into the spread, so a node is never blind
+ * for long after its start. A spread of 0 polls at once.
  */
-export function startDelayMs(offsetMs: number, intervalMs: number, spreadMs: number): number {
-  const window = Math.min(intervalMs, spreadMs);
-  if (window <= 0 || intervalMs <= 0) return 0;
-  return Math.floor((offsetMs / intervalMs) * window);
+export function firstPollAt(now: number, intervalMs: number, offsetMs: number, spreadMs: number): number {
+  if (spreadMs <= 0 || intervalMs <= 0) return now;
+  if (intervalMs <= spreadMs) return nextPollAt(now, intervalMs, offsetMs);
+  return now + Math.floor((offsetMs / intervalMs) * spreadMs);
 }
 
 /** The first poll time strictly after `now` on this node's grid. */

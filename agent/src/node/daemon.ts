@@ -6,7 +6,7 @@ import { DAEMON } from '../adapters/instance-lock.js';
 import type { OverlayWatch } from '../adapters/overlay-file.js';
 import { watchOverlay } from '../adapters/overlay-file.js';
 import { answerRequest, clearStaleAnswers, requestsDir, takeRequests } from '../adapters/request-queue.js';
-import { earliestUntil, nextPollAt, pollOffsetMs, startDelayMs } from '../core/poll-schedule.js';
+import { earliestUntil, nextPollAt, pollOffsetMs, firstPollAt } from '../core/poll-schedule.js';
 import type { Logger } from '../ports.js';
 import type { Reporter } from '../report/reporter.js';
 import type { CycleOutcome } from './cycle.js';
@@ -67,7 +67,9 @@ export async function runDaemon(node: NodeParts, opts: RunOptions): Promise<void
     const offset = pollOffsetMs(writer.agentId, intervalMs);
     // A fleet that boots together spreads its first fetch; --once is asked for now, and operators'
     // requests are served at once whatever the schedule.
-    const firstPollInMs = opts.once ? 0 : startDelayMs(offset, intervalMs, node.config.startSpreadMs);
+    const started = Date.now();
+    const firstPoll = opts.once ? started : firstPollAt(started, intervalMs, offset, node.config.startSpreadMs);
+    const firstPollInMs = firstPoll - started;
     log('start', { agentId: writer.agentId, group: node.config.group, channel: node.config.channel.url, intervalMs, pollOffsetMs: offset, firstPollInMs });
     // Telemetry runs beside the cycles: they only queue events; no cycle awaits the controller.
     reporter = nodeReporter(node, writer.agentId, { log, lastCycle: () => lastCycle, spread: !opts.once });
@@ -81,7 +83,7 @@ export async function runDaemon(node: NodeParts, opts: RunOptions): Promise<void
     }
 
     const logCycle = cycleLogger(log);
-    let nextPoll = Date.now() + firstPollInMs;
+    let nextPoll = firstPoll;
     while (!opts.signal.aborted) {
       const fetch = Date.now() >= nextPoll;
       pendingWake = false;

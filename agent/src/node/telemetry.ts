@@ -7,7 +7,7 @@ import { ensureEnrolled as enrollWith } from '../report/enrollment.js';
 import type { Reporter } from '../report/reporter.js';
 import { createReporter } from '../report/reporter.js';
 import { agentStatus } from '../report/status.js';
-import { reportOffsetMs, startDelayMs } from '../core/poll-schedule.js';
+import { firstPollAt, reportOffsetMs } from '../core/poll-schedule.js';
 import { readEnrollToken } from './config.js';
 import type { CycleOutcome } from './cycle.js';
 import type { NodeParts } from './wiring.js';
@@ -50,7 +50,8 @@ export function nodeReporter(node: NodeParts, agentId: string, opts: { log: Logg
   const enrollment = { ...enrollmentDeps(node, agentId, opts.log), facts: factsOnce };
   // Reports land at this node's own offset in the interval, the first one spread after start as the first poll is.
   const offsetMs = reportOffsetMs(agentId, settings.intervalMs);
-  const schedule = { offsetMs, startDelayMs: opts.spread ? startDelayMs(offsetMs, settings.intervalMs, node.config.startSpreadMs) : 0 };
+  const now = Date.now();
+  const schedule = { offsetMs, startDelayMs: opts.spread ? firstPollAt(now, settings.intervalMs, offsetMs, node.config.startSpreadMs) - now : 0 };
   return createReporter({
     state: node.state,
     clock: node.clock,

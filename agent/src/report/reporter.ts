@@ -161,6 +161,9 @@ export function createReporter(deps: ReporterDeps): Reporter {
       return queued;
     },
     start: () => {
+      // Docker and compose are probed now, while the first report waits for its turn: a slow
+      // probe must not push the report past this node's offset.
+      facts().catch(() => undefined);
       running ??= background();
     },
     stop: async (finalMs = FINAL_SEND_MS) => {
