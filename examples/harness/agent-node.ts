@@ -35,7 +35,7 @@ export async function makeAgentNode(opts: {
   group?: string;
   token?: string;
   limits?: Limits;
-  apply?: { keepBackups?: number; keepReleases?: number };
+  apply?: { keepBackups?: number; keepReleases?: number; minFreeBytes?: number };
   /** How often the channel is fetched; 60s when absent. */
   interval?: string;
   /** The agent.yaml controller section, as given. */
