@@ -153,8 +153,12 @@ async function acceptStage({ node, log }: Pick<CycleDeps, 'node' | 'log'>, fetch
   } catch (err) {
     const error = toDuckError(err);
     const learned = error instanceof ChainRefusal ? error.learned : {};
-    if (error.isRefusal) await node.state.update((s) => recordRefusal(s, { code: error.code, message: error.message, tip: String(error.data.tip ?? error.data.commit ?? '') }, learned, now));
-    log('channel-refused', { reason: error.code, message: error.message });
+    const tip = String(error.data.tip ?? error.data.commit ?? '');
+    const before = node.state.read().channel.lastRefusal;
+    if (error.isRefusal) await node.state.update((s) => recordRefusal(s, { code: error.code, message: error.message, tip }, learned, now));
+    // The same tip refused again at every poll is one refusal: logged when it starts.
+    const again = error.isRefusal && before !== null && before.tip === tip && before.reason === error.code;
+    if (!again) log('channel-refused', { reason: error.code, message: error.message });
     return { status: 'refused', error };
   }
 }
