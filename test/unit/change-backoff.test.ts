@@ -87,7 +87,7 @@ function end(over: Partial<ChangeEnd> & Pick<ChangeEnd, 'outcome'>): { s: AgentS
 }
 
 test('a failure that stopped nothing and is not the release\'s fault backs the app off, with its cause', () => {
-  const { s, entry } = end({ outcome: 'failed', cause: 'no-space', reason: 'not enough space for the backup' });
+  const { s, entry } = end({ outcome: 'failed', code: 'no-space', reason: 'not enough space for the backup' });
   assert.equal(s.backoff.shop, { cause: 'no-space', message: 'not enough space for the backup', failures: 1, since: T0.toISOString(), at: T0.toISOString(), nextTryAt: at(MIN).toISOString(), version: '1.3.0', releaseDigest: 'd1' });
   assert.is(s.failed.shop, undefined, 'not quarantined: the node, not the release, failed');
   assert.is(entry.blame, 'infrastructure');
