@@ -127,10 +127,13 @@ async function fetchStage({ node }: Pick<CycleDeps, 'node'>, opts: CycleOptions)
 async function acceptStage({ node, log }: Pick<CycleDeps, 'node' | 'log'>, fetch: FetchOutcome, opts: { allowReset?: boolean } = {}): Promise<AcceptOutcome> {
   if (fetch.status === 'skipped') return { status: 'kept' };
   const now = node.clock();
-  if (fetch.status === 'failed') return recordUnreachable({ node, log }, fetch.error, now);
+  // A download refused for what it holds (a blob over the cap) is a refusal of that tip; a channel
+  // that could not be reached or answered badly is a fetch failure, kept apart.
+  if (fetch.status === 'failed' && !fetch.error.isRefusal) return recordUnreachable({ node, log }, fetch.error, now);
   const wasUnreachable = node.state.read().channel.fetchFailure ?? null;
   if (wasUnreachable) log('channel-reachable', { failures: wasUnreachable.failures, since: wasUnreachable.since });
   try {
+    if (fetch.status === 'failed') throw fetch.error;
     const state = node.state.read();
     const deployed = state.channel.anchor || opts.allowReset ? [] : await deployedCommits(node);
     if (deployed.length > 0) log('state-lost', { message: 'the state has no accepted commit while stacks this agent deployed run: the channel tip must descend from them', deployed });
