@@ -209,6 +209,8 @@ export interface AgentConfigFile {
   controller?: ControllerConfig;
   agentId?: string;
   apply?: ApplySettings;
+  /** "5m" when absent: the window a fleet that boots together spreads its first fetch and report over. */
+  startSpread?: string;
 }
 
 export interface ApplySettings {

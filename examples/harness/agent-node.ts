@@ -35,11 +35,16 @@ export async function makeAgentNode(opts: {
   group?: string;
   token?: string;
   limits?: Limits;
-  apply?: { keepBackups?: number; keepReleases?: number };
+  apply?: { keepBackups?: number; keepReleases?: number; minFreeBytes?: number };
   /** How often the channel is fetched; 60s when absent. */
   interval?: string;
   /** The agent.yaml controller section, as given. */
   controller?: ControllerConfig;
+  /**
+   * agent.yaml startSpread: 0s unless given, so a test's lone `duck run` fetches at once; null
+   * leaves it out (the agent's default spread, as a fleet has it).
+   */
+  startSpread?: string | null;
 }): Promise<AgentNode> {
   const dir = await makeTempDir('duck-node-');
   await mkdir(join(dir, 'keys'));
@@ -53,6 +58,7 @@ export async function makeAgentNode(opts: {
     ...(opts.limits ? { limits: opts.limits } : {}),
     ...(opts.apply ? { apply: opts.apply } : {}),
     ...(opts.controller ? { controller: opts.controller } : {}),
+    ...(opts.startSpread === null ? {} : { startSpread: opts.startSpread ?? '0s' }),
   };
   const configFile = join(dir, 'agent.yaml');
   await writeFile(configFile, stringify(config));

@@ -9,6 +9,8 @@ import type { AddressInfo, Socket } from 'node:net';
 export interface GitServerRequest {
   method: string;
   path: string;
+  /** When the request arrived (ms since the epoch). */
+  at: number;
   query: string;
   /** `git-upload-pack` / `git-receive-pack`, from `?service=` or the POST path; absent for other files. */
   service?: string;
@@ -100,6 +102,7 @@ function logEntry(req: IncomingMessage): GitServerRequest {
   return {
     method: req.method ?? 'GET',
     path: url.pathname,
+    at: Date.now(),
     query: url.search.replace(/^\?/, ''),
     ...(service ? { service } : {}),
     status: 0,

@@ -3,7 +3,7 @@
 // outbox cap, and a dead controller that never slows the reconcile path.
 import { randomUUID } from 'node:crypto';
 import * as assert from 'uvu/assert';
-import type { NodeFacts, ReportEvent } from '../../schemas/index.js';
+import type { ChannelStatus, NodeFacts, ReportEvent } from '../../schemas/index.js';
 import { readEnrollToken } from '../../agent/src/node/config.js';
 import { statusOf } from '../../agent/src/node/telemetry.js';
 import { ensureEnrolled } from '../../agent/src/report/enrollment.js';
@@ -13,11 +13,11 @@ import type { Logger } from '../../agent/src/ports.js';
 import type { Reporter } from '../../agent/src/report/reporter.js';
 import { createReporter } from '../../agent/src/report/reporter.js';
 import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
-import { historyEntry } from '../helpers/agent-state.js';
+import { historyEntry, readAgentState } from '../helpers/agent-state.js';
 import { adminJson, buildFacts, reportingNode, reportingSuite, startTestController } from '../helpers/controller.js';
 
 interface AgentView {
-  agent: { agentId: string };
+  agent: { agentId: string; channel: ChannelStatus | null };
   events: ReportEvent[];
 }
 
@@ -153,6 +153,21 @@ Report('past the outbox cap the oldest events are dropped, and the drop is repor
   assert.is(drops.length, 1, JSON.stringify(events));
   assert.is(drops[0]!.count, 7);
   assert.equal(events.filter((e) => e.type === 'backup').map((e) => e.id).sort(), ids.slice(7).sort(), 'the newest five arrived');
+});
+
+Report('a channel that cannot be fetched reaches the controller as a fetch failure, apart from a refusal', async (ctx) => {
+  // The suite's nodes follow a channel nothing answers on.
+  const node = await reportingNode(ctx, { tokenFile: true });
+  const run = await node.duck('run', '--once');
+  assert.is(run.code, 0, run.stderr);
+  const { agentId } = (await readAgentState(node.stateDir)).controller!;
+  const { agent } = await adminJson<AgentView>(ctx.ctl, `/api/v1/agents/${agentId}`);
+  const failure = agent.channel?.fetchFailure;
+  assert.ok(failure, JSON.stringify(agent.channel));
+  assert.is(failure.reason, 'fetch');
+  assert.is(failure.failures, 1);
+  assert.ok(Date.parse(failure.nextTryAt) > Date.parse(failure.at));
+  assert.is(agent.channel?.refusal, null);
 });
 
 Report.run();

@@ -130,7 +130,8 @@ Check('duck status shows the same decisions from local state, without fetching',
   assert.match(json.apps[0]!.reason, /waiting for window/);
   assert.ok(json.channel.accepted.commit);
   const human = await node.duck('status');
-  assert.match(human.stdout, /APP\s+CURRENT\s+DESIRED\s+DECISION\s+REASON/);
+  // duck status adds what runs (STATE) beside the decision.
+  assert.match(human.stdout, /APP\s+CURRENT\s+DESIRED\s+STATE\s+DECISION\s+REASON/);
 });
 
 Check.run();

@@ -223,7 +223,7 @@ const CASES: Case[] = [
 ];
 
 function desiredShop(from: string, to: string) {
-  return { app: 'shop', current: from, desired: to, source: 'group' as const, decision: 'apply' as const, reason: 'inside window', until: null, trigger: 'channel' as const, release: release(to), bucket: null, percent: null };
+  return { app: 'shop', current: from, desired: to, source: 'group' as const, groupVersion: to, pinned: false, decision: 'apply' as const, waitingFor: null, backoff: null, reason: 'inside window', until: null, trigger: 'channel' as const, release: release(to), bucket: null, percent: null };
 }
 
 /** Every kill point of a change: before and after each of its steps, and the extra ones. */

@@ -110,7 +110,7 @@ const installed = (extra: Partial<InstalledApp> = {}): InstalledApp => installed
 
 function upgrade() {
   const release = memoryRelease('shop', '1.1.0').content.release;
-  const desired = { app: 'shop', current: '1.0.0', desired: '1.1.0', source: 'group' as const, decision: 'apply' as const, reason: 'inside window', until: null, trigger: 'channel' as const, release, bucket: null, percent: null };
+  const desired = { app: 'shop', current: '1.0.0', desired: '1.1.0', source: 'group' as const, groupVersion: '1.1.0', pinned: false, decision: 'apply' as const, waitingFor: null, backoff: null, reason: 'inside window', until: null, trigger: 'channel' as const, release, bucket: null, percent: null };
   return planUpgrade(desired, release, installed(), COMMIT, 'h1');
 }
 

@@ -23,7 +23,11 @@ function desired(apps: Partial<AppDesired>[]): DesiredState {
       current: '1.2.0',
       desired: '1.3.0',
       source: 'group',
+      groupVersion: a.desired ?? '1.3.0',
+      pinned: false,
       decision: 'apply',
+      waitingFor: null,
+      backoff: null,
       reason: 'inside window Sat 02:00 UTC',
       until: null,
       trigger: 'channel',
@@ -82,9 +86,9 @@ test('leaving an irreversible version backs up, then restores the backup taken b
 });
 
 test('waits are values with the reason, never steps', () => {
-  const p = planOf({}, desired([{ decision: 'wait', reason: 'held: freeze', until: '2026-12-31T00:00:00Z' }]));
+  const p = planOf({}, desired([{ decision: 'wait', waitingFor: 'hold', reason: 'held: freeze', until: '2026-12-31T00:00:00Z' }]));
   assert.equal(p.changes, []);
-  assert.equal(p.waits, [{ app: 'shop', reason: 'held: freeze', until: '2026-12-31T00:00:00Z' }]);
+  assert.equal(p.waits, [{ app: 'shop', reason: 'held: freeze', until: '2026-12-31T00:00:00Z', kind: 'hold' }]);
 });
 
 test('an app that left the group is stopped once, as a planned change; once orphaned, nothing more', () => {

@@ -233,4 +233,45 @@ test('an app the node does not run yet is installed as an upgrade from nothing',
   assert.is(a.current, null);
 });
 
+// Issue 12 §11: every wait says what it waits for, and each app the group's version and the pin.
+test('each wait names its kind: window, rollout, hold, approval, schedule, stopped, failed, clock, release', () => {
+  const bucket = rolloutBucket(AGENT, 'shop', '1.3.0');
+  const failed = { shop: failedVersion('1.3.0', { commit: COMMIT }) };
+  const cases: Array<[string, ResolveInput]> = [
+    ['window', input({ group: { windows: SHANGHAI }, now: '2026-11-25T12:00:00Z' })],
+    ['rollout', input({ group: { rollout: [{ percent: Math.floor(bucket), at: '2026-11-23T00:00:00Z' }] } })],
+    ['hold', input({ overlay: { hold: { reason: 'freeze' } } })],
+    ['approval', input({ overlay: { approval: 'manual' } })],
+    ['schedule', input({ overlay: { schedule: { shop: { at: '2026-12-01T00:00:00Z' } } } })],
+    ['stopped', input({ node: { apps: { shop: installedApp('1.2.0', { stoppedByOperator: true }) } } })],
+    ['failed', input({ node: { failed } })],
+    ['clock', input({ clockRegressed: true })],
+    ['release', input({ overlay: { pin: { shop: '9.9.9' } } })],
+  ];
+  for (const [kind, i] of cases) {
+    const a = shop(i);
+    assert.is(a.decision, 'wait', kind);
+    assert.is(a.waitingFor, kind, a.reason);
+  }
+  assert.is(shop(input({})).waitingFor, null, 'a change to make waits for nothing');
+});
+
+test("each app carries the group's version and whether the operator pinned it", () => {
+  const pinned = shop(input({ overlay: { pin: { shop: '1.2.0' } } }));
+  assert.is(pinned.groupVersion, '1.3.0');
+  assert.is(pinned.pinned, true);
+  assert.is(pinned.desired, '1.2.0');
+  const follows = shop(input({}));
+  assert.is(follows.groupVersion, '1.3.0');
+  assert.is(follows.pinned, false);
+  assert.is(resolve(input({ group: { apps: {} } })).apps[0]!.groupVersion, null, 'an orphan is not in the group');
+});
+
+test('an app stopped with duck stop at its desired version is said to be stopped, not running', () => {
+  const a = shop(input({ node: { apps: { shop: installedApp('1.3.0', { stoppedByOperator: true }) } } }));
+  assert.is(a.decision, 'none');
+  assert.match(a.reason, /stopped by the operator \(duck stop\).*duck start shop/);
+  assert.not.match(a.reason, /running/);
+});
+
 test.run();

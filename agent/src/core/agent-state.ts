@@ -1,4 +1,4 @@
-import type { ReportEvent } from '../../../schemas/index.js';
+import type { AppRunState, FailureBlame, ReportEvent } from '../../../schemas/index.js';
 import type { ChangeKind, ChangeTrigger } from './change.js';
 import type { Step } from './steps.js';
 
@@ -32,9 +32,27 @@ export interface VerifiedSignatureFact {
   readonly message?: string;
 }
 
+/**
+ * The channel could not be fetched (network, deadline, server error, oversized download), apart
+ * from a refusal of what was fetched. Kept until the next fetch that works.
+ */
+export interface ChannelFetchFailure {
+  readonly reason: string;
+  readonly message: string;
+  /** The first failure of this run of failures. */
+  readonly since: string;
+  readonly at: string;
+  /** Failed fetches in a row. */
+  readonly failures: number;
+  /** The next poll on this node's grid. */
+  readonly nextTryAt: string;
+}
+
 export interface ChannelState {
   anchor: AcceptedAnchor | null;
   lastRefusal: ChannelRefusal | null;
+  /** Absent in a state an earlier agent wrote: read as null. */
+  fetchFailure?: ChannelFetchFailure | null;
   lastCheckAt: string | null;
   /** Signature facts by commit id, so no commit is verified twice. */
   verified: Record<string, VerifiedSignatureFact>;
@@ -89,6 +107,8 @@ export interface HistoryEntry {
   readonly trigger?: string;
   /** The DuckError code of the failure that ended the change (`docker`: the engine, `unhealthy`: the release); absent after a kill. */
   readonly failureCode?: string;
+  /** For a change that did not apply: whether the release itself failed, or the node did. */
+  readonly blame?: FailureBlame;
 }
 
 /** The change in flight for one app, written before each step runs (DESIGN §4.3). */
@@ -138,6 +158,23 @@ export interface FailedVersion {
   readonly retryRequested?: boolean;
 }
 
+/**
+ * A change that failed without stopping anything (no space, engine unreachable, download failed)
+ * waits before it is tried again, doubling per failure of the same cause up to a cap.
+ */
+export interface AppBackoff {
+  /** The failure's code (no-space, docker, fetch, io...): another cause starts the count again. */
+  readonly cause: string;
+  readonly message: string;
+  readonly failures: number;
+  readonly since: string;
+  readonly at: string;
+  readonly nextTryAt: string;
+  /** The target that failed: a channel change to another release is tried at once. */
+  readonly version: string;
+  readonly releaseDigest?: string;
+}
+
 export interface AgentState {
   schemaVersion: number;
   /** A UUID made once: the rollout bucket and the controller both know the node by it. */
@@ -145,6 +182,8 @@ export interface AgentState {
   channel: ChannelState;
   apps: Record<string, InstalledApp>;
   failed: Record<string, FailedVersion>;
+  /** app -> the back-off in force after a failure that stopped nothing. */
+  backoff: Record<string, AppBackoff>;
   /** `app@version` -> when this node entered that version's rollout; a node in stays in. */
   admitted: Record<string, string>;
   /** app -> the `schedule.at` already carried out, so a one-shot schedule runs once. */
@@ -188,9 +227,10 @@ export function emptyAgentState(): AgentState {
   return {
     schemaVersion: STATE_SCHEMA_VERSION,
     agentId: null,
-    channel: { anchor: null, lastRefusal: null, lastCheckAt: null, verified: {} },
+    channel: { anchor: null, lastRefusal: null, fetchFailure: null, lastCheckAt: null, verified: {} },
     apps: {},
     failed: {},
+    backoff: {},
     admitted: {},
     schedulesDone: {},
     journal: {},
@@ -200,6 +240,15 @@ export function emptyAgentState(): AgentState {
     controller: null,
     outbox: emptyOutbox(),
   };
+}
+
+/** Worst first: an orphan or an operator's stop says more than a failed version beside a running one. */
+export function runState(state: Pick<AgentState, 'apps' | 'failed'>, app: string): AppRunState {
+  const installed = state.apps[app];
+  if (installed?.orphaned) return 'orphaned';
+  if (installed?.stoppedByOperator) return 'stopped';
+  if (state.failed[app]) return 'failed';
+  return installed ? 'running' : 'absent';
 }
 
 /** Bounded so a long-lived agent's state file stays small; the newest facts are kept. */

@@ -1,4 +1,6 @@
+import type { FailureBlame } from '../../../schemas/index.js';
 import type { AgentState, HistoryEntry, JournalEntry, Outcome } from './agent-state.js';
+import { nextBackoff } from './backoff.js';
 import { CHANGE_RULES } from './change.js';
 
 /** How a journalled change ended, and whether its target version is quarantined on this node. */
@@ -13,6 +15,19 @@ export interface ChangeEnd {
   readonly repairBackup?: string | null;
 }
 
+/** Outcomes of a change that did not apply (a deferral is a wait, not a failure). */
+const NOT_APPLIED: readonly Outcome[] = ['rolled-back', 'rollback-failed', 'failed', 'interrupted'];
+
+/**
+ * Whose fault a change that did not apply was: the release's when it failed through its own fault
+ * (health, probes, start: it is quarantined), the node's otherwise (engine, disk, a kill, a
+ * download). Only the release's count against its rollout.
+ */
+export function blameOf(end: ChangeEnd): FailureBlame | null {
+  if (!NOT_APPLIED.includes(end.outcome)) return null;
+  return end.quarantine ? 'release' : 'infrastructure';
+}
+
 /**
  * What a finished change leaves in the state, pure: the journal entry goes, the history gains
  * one line, and the app's record follows from the kind of change and how it ended.
@@ -23,7 +38,7 @@ export function recordChangeEnd(s: AgentState, journal: JournalEntry, end: Chang
   const now = at.toISOString();
   const ms = at.getTime() - Date.parse(journal.startedAt);
   const done = end.outcome === 'applied';
-  const entry: HistoryEntry = {
+  let entry: HistoryEntry = {
     id: historyId,
     at: now,
     app: journal.app,
@@ -37,6 +52,8 @@ export function recordChangeEnd(s: AgentState, journal: JournalEntry, end: Chang
     trigger: kind === 'upgrade' || kind === 'restore' ? journal.trigger : kind,
     ...(end.code ? { failureCode: end.code } : {}),
   };
+  const blame = blameOf(end);
+  if (blame) entry = { ...entry, blame };
   delete s.journal[journal.app];
   s.history.push(entry);
   if (end.outcome !== 'deferred') delete s.lockDeferredSince[journal.app];
@@ -52,9 +69,11 @@ export function recordChangeEnd(s: AgentState, journal: JournalEntry, end: Chang
       previous: journal.from,
     };
     delete s.failed[journal.app];
+    delete s.backoff[journal.app];
   } else if (kind === 'purge' && done) {
     delete s.apps[journal.app];
     delete s.failed[journal.app];
+    delete s.backoff[journal.app];
   } else if (kind === 'repair' && done && installed) {
     const { repair: _repaired, ...rest } = installed;
     s.apps[journal.app] = { ...rest, stoppedByOperator: false };
@@ -80,6 +99,14 @@ export function recordChangeEnd(s: AgentState, journal: JournalEntry, end: Chang
       ...s.apps[journal.app]!,
       repair: { since: now, failedTo: journal.to, backupId: end.repairBackup ?? null, reason: end.reason },
     };
+  }
+  // Nothing was stopped and the release is not at fault: try again later, not at every poll.
+  if (rule.switches && end.outcome === 'failed' && !end.quarantine && journal.to !== null) {
+    s.backoff[journal.app] = nextBackoff(
+      s.backoff[journal.app],
+      { cause: end.code ?? 'failed', message: end.reason, version: journal.to, ...(journal.releaseDigest ? { releaseDigest: journal.releaseDigest } : {}) },
+      at,
+    );
   }
   if (end.quarantine && journal.to !== null) {
     const before = s.failed[journal.app];

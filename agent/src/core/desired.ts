@@ -1,5 +1,5 @@
-import type { GroupFile, OverlayFile, ReleaseFile } from '../../../schemas/index.js';
-import type { FailedVersion, InstalledApp } from './agent-state.js';
+import type { GroupFile, OverlayFile, ReleaseFile, WaitKind } from '../../../schemas/index.js';
+import type { AppBackoff, FailedVersion, InstalledApp } from './agent-state.js';
 
 /** What resolve() decides for one app: the version it should run and whether to move now. */
 export type Decision = 'apply' | 'wait' | 'none';
@@ -12,7 +12,15 @@ export interface AppDesired {
   readonly current: string | null;
   readonly desired: string | null;
   readonly source: 'group' | 'pin' | 'installed';
+  /** What the group file asks for, before the node's own pin; null when the app is not in the group. */
+  readonly groupVersion: string | null;
+  /** The operator pinned this app in the overlay. */
+  readonly pinned: boolean;
   readonly decision: Decision;
+  /** With decision wait: what the change waits for. */
+  readonly waitingFor: WaitKind | null;
+  /** The back-off holding the change back, with decision wait for a back-off. */
+  readonly backoff: AppBackoff | null;
   /** A sentence a person reads: the window, bucket, hold or pin behind the decision. */
   readonly reason: string;
   /** When a wait ends by itself, if it does (ISO). */
@@ -27,6 +35,7 @@ export interface AppDesired {
 export interface NodeFacts {
   readonly apps: Readonly<Record<string, InstalledApp>>;
   readonly failed: Readonly<Record<string, FailedVersion>>;
+  readonly backoff: Readonly<Record<string, AppBackoff>>;
   readonly admitted: Readonly<Record<string, string>>;
   readonly schedulesDone: Readonly<Record<string, string>>;
 }

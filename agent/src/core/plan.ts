@@ -48,7 +48,7 @@ export function plan(input: PlanInput): Plan {
       changes.push(planRepair(app.app, installed, input.releases.get(releaseKey(app.app, installed.version)) ?? null));
       continue;
     }
-    if (app.decision === 'wait') waits.push({ app: app.app, reason: app.reason, until: app.until });
+    if (app.decision === 'wait') waits.push({ app: app.app, reason: app.reason, until: app.until, kind: app.waitingFor });
     if (app.decision === 'apply' && app.release && app.desired !== null && hash !== null) {
       changes.push(planUpgrade(app, app.release, installed, desired.commit, hash));
     } else if (app.source === 'installed') {

@@ -1,6 +1,8 @@
 import { DateTime } from 'luxon';
+import { backoffInForce } from './backoff.js';
 import { releaseDigest } from './config-hash.js';
-import type { Window } from '../../../schemas/index.js';
+import type { AppBackoff } from './agent-state.js';
+import type { Window, WaitKind } from '../../../schemas/index.js';
 import type { AppDesired, DesiredState, HoldInForce, ResolveInput, Trigger } from './desired.js';
 import { releaseKey } from './desired.js';
 import { formatBucket, rolloutBucket, rolloutPosition } from './rollout.js';
@@ -42,7 +44,7 @@ function appNames(input: ResolveInput): string[] {
 type RolloutFacts = { bucket?: number | null; percent?: number | null };
 /** One app's decision, and the rollout it has just entered (`app@version`), for the caller to record. */
 type Resolved = { desired: AppDesired; admit: string | null };
-type Verdict = Pick<AppDesired, 'decision' | 'reason' | 'until' | 'trigger'> & RolloutFacts;
+type Verdict = Pick<AppDesired, 'decision' | 'reason' | 'until' | 'trigger'> & RolloutFacts & { waitingFor?: WaitKind; backoff?: AppBackoff };
 
 function resolveApp(
   input: ResolveInput,
@@ -64,17 +66,21 @@ function resolveApp(
       current,
       desired: target,
       source,
+      groupVersion: fromGroup ?? null,
+      pinned: pinned !== undefined,
       release: r.decision === 'apply' ? release : null,
       bucket: r.bucket ?? null,
       percent: r.percent ?? null,
       decision: r.decision,
+      waitingFor: r.decision === 'wait' ? (r.waitingFor ?? null) : null,
+      backoff: r.backoff ?? null,
       reason: r.reason,
       until: r.until,
       trigger: r.trigger,
     },
   });
-  const wait = (reason: string, until: Date | string | null = null, extra: RolloutFacts = {}): Resolved =>
-    result({ decision: 'wait', reason, until: until instanceof Date ? until.toISOString() : until, trigger: null, ...extra });
+  const wait = (waitingFor: WaitKind, reason: string, until: Date | string | null = null, extra: Partial<Verdict> = {}): Resolved =>
+    result({ decision: 'wait', waitingFor, reason, until: until instanceof Date ? until.toISOString() : until, trigger: null, ...extra });
   const apply = (trigger: Trigger, reason: string, extra: RolloutFacts = {}): Resolved =>
     result({ decision: 'apply', reason, until: null, trigger, ...extra });
 
@@ -89,18 +95,21 @@ function resolveApp(
   if (pinned !== undefined && !release) {
     const why = input.releaseErrors.get(releaseKey(app, pinned)) ?? `the accepted commit has no releases/${app}/${pinned}/`;
     return result(
-      { decision: 'wait', reason: `pin ${app} ${pinned} in ${input.overlayFile} refused: ${why}; staying on ${current ?? 'nothing'}`, until: null, trigger: null },
+      { decision: 'wait', waitingFor: 'release', reason: `pin ${app} ${pinned} in ${input.overlayFile} refused: ${why}; staying on ${current ?? 'nothing'}`, until: null, trigger: null },
       current,
     );
   }
   if (desired === current) {
+    if (input.node.apps[app]?.stoppedByOperator) {
+      return result({ decision: 'none', reason: `${current} stopped by the operator (duck stop): it stays stopped until duck start ${app}`, until: null, trigger: null });
+    }
     const why = source === 'pin' ? `pinned in ${input.overlayFile}` : `as ${input.groupFile} asks`;
     return result({ decision: 'none', reason: `running ${current} ${why}`, until: null, trigger: null });
   }
-  if (!release || desired === null) return wait(`no release ${app} ${desired} in the accepted commit`);
+  if (!release || desired === null) return wait('release', `no release ${app} ${desired} in the accepted commit`);
 
   const change = `${current ?? 'nothing'} -> ${desired}`;
-  if (hold) return wait(`held: ${hold.reason}${hold.until ? ` (until ${hold.until})` : ''}; not moving ${change}`, hold.until);
+  if (hold) return wait('hold', `held: ${hold.reason}${hold.until ? ` (until ${hold.until})` : ''}; not moving ${change}`, hold.until);
 
   const failed = input.node.failed[app];
   const upgradeNow = input.upgradeNow === 'all' || input.upgradeNow.has(app);
@@ -111,27 +120,39 @@ function resolveApp(
     const allowed = 1 + (release.retries ?? 0);
     if (sameRelease && attempts >= allowed) {
       return wait(
+        'failed',
         `${app} ${desired} failed on this node at ${failed.at} (${failed.reason}); ${attempts} of ${allowed} attempt(s) used, ` +
           `not retried until its release changes in the channel, duck retry ${app}, or duck upgrade`,
       );
     }
   }
 
+  const backoff = upgradeNow ? null : backoffInForce(input.node.backoff[app], { version: desired, releaseDigest: releaseDigest(release) }, input.now);
+  if (backoff) {
+    return wait(
+      'backoff',
+      `${change} failed ${backoff.failures} time(s) in a row without stopping anything (${backoff.cause}: ${backoff.message}); ` +
+        `tried again at ${backoff.nextTryAt}, or now with duck retry ${app} or duck upgrade`,
+      backoff.nextTryAt,
+      { backoff },
+    );
+  }
+
   if (input.node.apps[app]?.stoppedByOperator && !upgradeNow) {
-    return wait(`stopped by the operator (duck stop): ${change} waits until duck start ${app} or duck upgrade`);
+    return wait('stopped', `stopped by the operator (duck stop): ${change} waits until duck start ${app} or duck upgrade`);
   }
 
   if (source === 'pin') return apply('pin', `pinned to ${desired} in ${input.overlayFile}: ${change} now`);
   if (upgradeNow) return apply('upgrade', `requested with duck upgrade: ${change} now`);
-  if (input.clockRegressed) return wait(`clock-regressed: the clock is behind a time already seen; no time-based decision for ${change}`);
+  if (input.clockRegressed) return wait('clock', `clock-regressed: the clock is behind a time already seen; no time-based decision for ${change}`);
 
   const schedule = input.overlay.schedule?.[app];
   if (schedule && input.node.schedulesDone[app] !== schedule.at) {
     if (Date.parse(schedule.at) <= input.now.getTime()) return apply('schedule', `scheduled for ${schedule.at} in ${input.overlayFile}: ${change}`);
-    return wait(`scheduled for ${schedule.at} in ${input.overlayFile}: ${change} then`, new Date(schedule.at));
+    return wait('schedule', `scheduled for ${schedule.at} in ${input.overlayFile}: ${change} then`, new Date(schedule.at));
   }
   if ((input.overlay.approval ?? 'auto') === 'manual') {
-    return wait(`waiting for approval (approval: manual in ${input.overlayFile}): run duck upgrade to move ${change}`);
+    return wait('approval', `waiting for approval (approval: manual in ${input.overlayFile}): run duck upgrade to move ${change}`);
   }
 
   const bucket = rolloutBucket(input.agentId, app, desired);
@@ -140,7 +161,7 @@ function resolveApp(
   const alreadyIn = input.node.admitted[key] !== undefined;
   if (!alreadyIn && !position.isIn) {
     const next = position.admitsAt ? `; in at ${position.admitsAt.toISOString()}` : '; no later step takes it in';
-    return wait(`in rollout bucket ${formatBucket(bucket)}, now at ${position.percent}%${next}`, position.admitsAt, { bucket, percent: position.percent });
+    return wait('rollout', `in rollout bucket ${formatBucket(bucket)}, now at ${position.percent}%${next}`, position.admitsAt, { bucket, percent: position.percent });
   }
   if (!alreadyIn) admit = key;
   const rollout = { bucket, percent: position.percent };
@@ -151,11 +172,11 @@ function resolveApp(
   if (state.current) {
     const turn = new Date(state.current.start.getTime() + spreadMs(state.current.end.getTime() - state.current.start.getTime()));
     if (turn.getTime() <= input.now.getTime()) return apply('channel', `inside window ${state.current.label}: ${change}`, rollout);
-    return wait(`window ${state.current.label} is open; this node's turn (bucket ${formatBucket(bucket)}) comes at ${turn.toISOString()}`, turn, rollout);
+    return wait('window', `window ${state.current.label} is open; this node's turn (bucket ${formatBucket(bucket)}) comes at ${turn.toISOString()}`, turn, rollout);
   }
   const next = state.next!;
   const turn = new Date(next.start.getTime() + spreadMs(next.end.getTime() - next.start.getTime()));
-  return wait(`waiting for window ${next.label} to move ${change}`, turn, rollout);
+  return wait('window', `waiting for window ${next.label} to move ${change}`, turn, rollout);
 }
 
 function holdInForce(input: ResolveInput): HoldInForce | null {

@@ -1,4 +1,4 @@
-import type { ImageSpec, Probe } from '../../../schemas/index.js';
+import type { ImageSpec, Probe, WaitKind } from '../../../schemas/index.js';
 
 /**
  * Steps are plain, serialisable data (they go into the journal before they run); `kind` narrows.
@@ -57,6 +57,8 @@ export interface Wait {
   readonly app: string;
   readonly reason: string;
   readonly until: string | null;
+  /** What the change waits for (a window, a hold, a back-off...). */
+  readonly kind?: WaitKind | null;
 }
 
 export function byApplyOrder(a: Step, b: Step): number {

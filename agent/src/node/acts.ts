@@ -103,15 +103,20 @@ async function upgrade(ctx: ActContext, request: Extract<OperatorRequest, { kind
 
 async function retry(ctx: ActContext, app: string): Promise<RequestResult> {
   const { state, clock } = ctx.node;
-  const failed = state.read().failed[app];
-  if (!failed) throw new DuckError('usage', `${app} has no failed version to retry (see duck status)`);
+  const { failed: all, backoff: backoffs } = state.read();
+  const failed = all[app];
+  const backoff = backoffs[app];
+  if (!failed && !backoff) throw new DuckError('usage', `${app} has no failed version and no back-off to retry (see duck status)`);
+  const version = failed?.version ?? backoff!.version;
   await state.update((s) => {
-    s.failed[app] = { ...failed, retryRequested: true };
-    s.history.push({ id: randomUUID(), at: clock().toISOString(), app, from: failed.version, to: failed.version, outcome: 'retry', reason: `duck retry: ${failed.version} may be tried again` });
+    if (failed) s.failed[app] = { ...failed, retryRequested: true };
+    // The operator's say lifts a back-off: the next failure counts from one again.
+    delete s.backoff[app];
+    s.history.push({ id: randomUUID(), at: clock().toISOString(), app, from: version, to: version, outcome: 'retry', reason: `duck retry: ${version} may be tried again` });
   });
   const outcome = await runCycle(cycleDeps(ctx), { fetch: false, only: new Set([app]) });
   const changes = [...outcome.apply.changes];
-  const lines = [`${app} ${failed.version} may be tried again (it failed ${failed.attempts ?? 1} time(s) here)`];
+  const lines = [failed ? `${app} ${version} may be tried again (it failed ${failed.attempts ?? 1} time(s) here)` : `${app} ${version}: back-off lifted (${backoff!.failures} failure(s) of ${backoff!.cause})`];
   lines.push(...changes.map(changeLine));
   lines.push(...outcome.waits.filter((w) => w.app === app).map((w) => `${app}: waiting: ${w.reason}`));
   return { ok: changes.every((c) => c.outcome === 'applied'), lines, changes };

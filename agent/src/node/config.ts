@@ -6,6 +6,7 @@ import type { ApplySettings } from '../apply/apply-env.js';
 import { parseDuration } from '../core/duration.js';
 import type { FetchDeadlines } from '../core/limits.js';
 import { DEFAULT_LIMITS, fetchDeadlinesOf } from '../core/limits.js';
+import { DEFAULT_START_SPREAD_MS } from '../core/poll-schedule.js';
 import { asConfigError, DuckError } from '../../../schemas/errors.js';
 import type { TrustedKey } from '../channel/signature.js';
 import { fingerprintOf, readPublicKey } from '../channel/signature.js';
@@ -30,6 +31,8 @@ export interface AgentConfig {
   readonly apply: ApplySettings;
   /** The telemetry controller; null when the config has no controller section (nothing is reported). */
   readonly controller: ControllerSettings | null;
+  /** The window the first fetch and report after start are spread over (agent.yaml startSpread). */
+  readonly startSpreadMs: number;
   readonly raw: AgentConfigFile;
 }
 
@@ -81,6 +84,7 @@ export async function loadAgentConfig(file: string): Promise<AgentConfig> {
       engineWaitMs: parseDuration(raw.apply?.engineWait ?? '2m', { file, field: '/apply/engineWait' }),
     },
     controller: raw.controller ? controllerSettings(raw.controller, file) : null,
+    startSpreadMs: raw.startSpread === undefined ? DEFAULT_START_SPREAD_MS : parseDuration(raw.startSpread, { file, field: '/startSpread' }),
     raw,
   };
 }

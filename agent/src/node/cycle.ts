@@ -4,14 +4,15 @@ import type { ChangeResult } from '../apply/apply-change.js';
 import { applyChange } from '../apply/apply-change.js';
 import type { AcceptedChannel, FetchedChannel } from '../channel/accept-channel.js';
 import { ChainRefusal } from '../channel/accept-chain.js';
-import { acceptTip, channelFreshness, fetchChannel } from '../channel/accept-channel.js';
-import { recordAccepted, recordRefusal } from '../core/channel-record.js';
+import { acceptTip, fetchChannel } from '../channel/accept-channel.js';
+import { recordAccepted, recordFetchFailure, recordRefusal } from '../core/channel-record.js';
+import { nextPollAt, pollOffsetMs } from '../core/poll-schedule.js';
 import type { OverlayFile } from '../../../schemas/index.js';
 import type { Wait } from '../core/steps.js';
 import type { Logger } from '../ports.js';
 import type { Plan } from '../core/change.js';
 import type { AcceptedView, Resolved } from './decisions.js';
-import { deployedCommits, planChanges, readAcceptedLocally, resolveDesired } from './decisions.js';
+import { acceptedFreshness, agentIdOf, deployedCommits, planChanges, readAcceptedLocally, resolveDesired } from './decisions.js';
 import type { NodeParts } from './wiring.js';
 
 /**
@@ -42,6 +43,8 @@ export type FetchOutcome =
 export type AcceptOutcome =
   | { readonly status: 'accepted'; readonly accepted: AcceptedChannel }
   | { readonly status: 'refused'; readonly error: DuckError }
+  /** The fetch failed (network, deadline, server error, oversized download): apart from a refusal. */
+  | { readonly status: 'unreachable'; readonly error: DuckError }
   /** Nothing fetched this cycle: the last accepted commit stays in force. */
   | { readonly status: 'kept' };
 
@@ -70,6 +73,8 @@ export interface CycleOutcome {
   /** The accepted commit acted on, and why the channel could not be checked, if it could not. */
   readonly commit: string | null;
   readonly refusal: { readonly reason: string; readonly message: string } | null;
+  /** Why this cycle's fetch failed, if it did. */
+  readonly unreachable: { readonly reason: string; readonly message: string } | null;
   readonly waits: readonly Wait[];
   /** The accepted commit is older than the channel's freshness (a warning, not a refusal). */
   readonly stale: boolean;
@@ -103,7 +108,7 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
  */
 export async function checkChannel(deps: Pick<CycleDeps, 'node' | 'log'>, opts: { allowReset?: boolean } = {}): Promise<AcceptedChannel> {
   const accept = await acceptStage(deps, await fetchStage(deps, { fetch: true }), opts);
-  if (accept.status === 'refused') throw accept.error;
+  if (accept.status === 'refused' || accept.status === 'unreachable') throw accept.error;
   if (accept.status !== 'accepted') throw new DuckError('internal', 'the channel was not checked');
   return accept.accepted;
 }
@@ -122,6 +127,11 @@ async function fetchStage({ node }: Pick<CycleDeps, 'node'>, opts: CycleOptions)
 async function acceptStage({ node, log }: Pick<CycleDeps, 'node' | 'log'>, fetch: FetchOutcome, opts: { allowReset?: boolean } = {}): Promise<AcceptOutcome> {
   if (fetch.status === 'skipped') return { status: 'kept' };
   const now = node.clock();
+  // A download refused for what it holds (a blob over the cap) is a refusal of that tip; a channel
+  // that could not be reached or answered badly is a fetch failure, kept apart.
+  if (fetch.status === 'failed' && !fetch.error.isRefusal) return recordUnreachable({ node, log }, fetch.error, now);
+  const wasUnreachable = node.state.read().channel.fetchFailure ?? null;
+  if (wasUnreachable) log('channel-reachable', { failures: wasUnreachable.failures, since: wasUnreachable.since });
   try {
     if (fetch.status === 'failed') throw fetch.error;
     const state = node.state.read();
@@ -146,10 +156,30 @@ async function acceptStage({ node, log }: Pick<CycleDeps, 'node' | 'log'>, fetch
   } catch (err) {
     const error = toDuckError(err);
     const learned = error instanceof ChainRefusal ? error.learned : {};
-    if (error.isRefusal) await node.state.update((s) => recordRefusal(s, { code: error.code, message: error.message, tip: String(error.data.tip ?? error.data.commit ?? '') }, learned, now));
-    log('channel-refused', { reason: error.code, message: error.message });
+    const tip = String(error.data.tip ?? error.data.commit ?? '');
+    const before = node.state.read().channel.lastRefusal;
+    if (error.isRefusal) await node.state.update((s) => recordRefusal(s, { code: error.code, message: error.message, tip }, learned, now));
+    // The same tip refused again at every poll is one refusal: logged when it starts.
+    const again = error.isRefusal && before !== null && before.tip === tip && before.reason === error.code;
+    if (!again) log('channel-refused', { reason: error.code, message: error.message });
     return { status: 'refused', error };
   }
+}
+
+/**
+ * A fetch that failed is kept apart from a refusal: the run of failures is recorded with the next
+ * poll, and logged when it starts or its cause changes, not at every poll.
+ */
+async function recordUnreachable({ node, log }: Pick<CycleDeps, 'node' | 'log'>, error: DuckError, now: Date): Promise<AcceptOutcome> {
+  const before = node.state.read().channel.fetchFailure ?? null;
+  const interval = node.config.channel.intervalMs;
+  const agentId = agentIdOf(node.config, node.state.read()) ?? '';
+  const nextTryAt = new Date(nextPollAt(now.getTime(), interval, pollOffsetMs(agentId, interval)));
+  const after = await node.state.update((s) => void recordFetchFailure(s, { code: error.code, message: error.message }, now, nextTryAt));
+  if (!before || before.reason !== error.code || before.message !== error.message) {
+    log('channel-unreachable', { reason: error.code, message: error.message, failures: after.channel.fetchFailure?.failures ?? 1, nextTryAt: nextTryAt.toISOString() });
+  }
+  return { status: 'unreachable', error };
 }
 
 /** resolve() on the accepted commit; a node entering a rollout stays in (DESIGN §4.1). */
@@ -170,12 +200,10 @@ async function resolveStage({ node, overlay }: CycleDeps, accept: AcceptOutcome,
   return { view, resolved };
 }
 
-/** plan() on what runs now (after the admissions just recorded) and what resolve() asked for. */
-function planStage({ node, log }: CycleDeps, resolve: ResolveOutcome): PlanOutcome {
+/** plan() on what runs now (after the admissions just recorded) and what resolve() asked for; the daemon logs its waits. */
+function planStage({ node }: CycleDeps, resolve: ResolveOutcome): PlanOutcome {
   if (!resolve.resolved) return { plan: null };
-  const plan = planChanges(node.state.read(), resolve.resolved);
-  for (const wait of plan.waits) log('wait', { app: wait.app, outcome: 'deferred', reason: wait.reason, until: wait.until });
-  return { plan };
+  return { plan: planChanges(node.state.read(), resolve.resolved) };
 }
 
 /** Each planned change in turn, journalled by applyChange; SIGTERM starts no new one. */
@@ -190,6 +218,8 @@ async function applyStage(deps: CycleDeps, planned: PlanOutcome, opts: CycleOpti
     const scheduled = change.trigger === 'schedule' ? overlay.schedule?.[change.app]?.at : undefined;
     // A one-shot schedule runs once, whatever its outcome.
     if (scheduled) await node.state.update((s) => void (s.schedulesDone[change.app] = scheduled));
+    // An operator's duck upgrade is their say over a back-off: a new failure counts from one.
+    if (change.trigger === 'upgrade' && node.state.read().backoff[change.app]) await node.state.update((s) => void delete s.backoff[change.app]);
     changes.push(await applyChange(env, change));
   }
   return { changes };
@@ -198,25 +228,15 @@ async function applyStage(deps: CycleDeps, planned: PlanOutcome, opts: CycleOpti
 function summarize({ node }: CycleDeps, stages: Pick<CycleOutcome, 'fetch' | 'accept' | 'resolve' | 'plan' | 'apply'>): CycleOutcome {
   const { accept, resolve, plan } = stages;
   const refusal = accept.status === 'refused' ? { reason: accept.error.code, message: accept.error.message } : null;
-  const stale = accept.status === 'accepted' ? accept.accepted.stale : staleNow(node, resolve.view);
+  const unreachable = accept.status === 'unreachable' ? { reason: accept.error.code, message: accept.error.message } : null;
+  const stale = accept.status === 'accepted' ? accept.accepted.stale : acceptedFreshness(node, resolve.view).stale;
   return {
     at: node.clock().toISOString(),
     ...stages,
     commit: resolve.view?.commit ?? null,
     refusal,
+    unreachable,
     waits: plan.plan?.waits ?? [],
     stale,
   };
-}
-
-/** Freshness of the accepted commit as of now, when this cycle did not check the channel. */
-function staleNow(node: NodeParts, view: AcceptedView | null): boolean {
-  const anchor = node.state.read().channel.anchor;
-  const freshness = view?.content.channel.freshness;
-  if (!anchor || !freshness) return false;
-  return channelStale(freshness, anchor.committedAt, node.clock());
-}
-
-function channelStale(freshness: string, committedAt: string, now: Date): boolean {
-  return channelFreshness(freshness, new Date(committedAt), now).stale;
 }

@@ -6,11 +6,12 @@ import { DAEMON } from '../adapters/instance-lock.js';
 import type { OverlayWatch } from '../adapters/overlay-file.js';
 import { watchOverlay } from '../adapters/overlay-file.js';
 import { answerRequest, clearStaleAnswers, requestsDir, takeRequests } from '../adapters/request-queue.js';
-import { earliestUntil, nextPollAt, pollOffsetMs } from '../core/poll-schedule.js';
+import { earliestUntil, nextPollAt, pollOffsetMs, firstPollAt } from '../core/poll-schedule.js';
 import type { Logger } from '../ports.js';
 import type { Reporter } from '../report/reporter.js';
 import type { CycleOutcome } from './cycle.js';
 import { runCycle } from './cycle.js';
+import { cycleLogger } from './cycle-log.js';
 import type { Writer } from './session.js';
 import { answerOf, openWriter } from './session.js';
 import { nodeReporter } from './telemetry.js';
@@ -62,10 +63,16 @@ export async function runDaemon(node: NodeParts, opts: RunOptions): Promise<void
     });
     overlayWatch = overlays;
     if (overlays.error()) log('overlay-invalid', { file: node.config.overlay, message: overlays.error()!.message });
-    const offset = pollOffsetMs(writer.agentId, node.config.channel.intervalMs);
-    log('start', { agentId: writer.agentId, group: node.config.group, channel: node.config.channel.url, intervalMs: node.config.channel.intervalMs, pollOffsetMs: offset });
+    const { intervalMs } = node.config.channel;
+    const offset = pollOffsetMs(writer.agentId, intervalMs);
+    // A fleet that boots together spreads its first fetch; --once is asked for now, and operators'
+    // requests are served at once whatever the schedule.
+    const started = Date.now();
+    const firstPoll = opts.once ? started : firstPollAt(started, intervalMs, offset, node.config.startSpreadMs);
+    const firstPollInMs = firstPoll - started;
+    log('start', { agentId: writer.agentId, group: node.config.group, channel: node.config.channel.url, intervalMs, pollOffsetMs: offset, firstPollInMs });
     // Telemetry runs beside the cycles: they only queue events; no cycle awaits the controller.
-    reporter = nodeReporter(node, writer.agentId, { log, lastCycle: () => lastCycle });
+    reporter = nodeReporter(node, writer.agentId, { log, lastCycle: () => lastCycle, spread: !opts.once });
     const report = async (outcome: CycleOutcome): Promise<void> => {
       lastCycle = outcome;
       if (reporter) await queueReport(reporter, log);
@@ -75,7 +82,8 @@ export async function runDaemon(node: NodeParts, opts: RunOptions): Promise<void
       if (!opts.once) reporter.start();
     }
 
-    let nextPoll = Date.now();
+    const logCycle = cycleLogger(log);
+    let nextPoll = firstPoll;
     while (!opts.signal.aborted) {
       const fetch = Date.now() >= nextPoll;
       pendingWake = false;
@@ -86,12 +94,12 @@ export async function runDaemon(node: NodeParts, opts: RunOptions): Promise<void
         const env = () => writer.env({ overlay, log, signal: opts.signal });
         const outcome = await runCycle({ node, log, overlay, env, report }, { fetch });
         waits = outcome.waits;
-        log('cycle', { commit: outcome.commit, changes: outcome.apply.changes.length, waits: outcome.waits.length, refused: outcome.refusal?.reason ?? null });
+        logCycle(outcome);
       } catch (err) {
         const e = toDuckError(err);
         log('cycle-failed', { code: e.code, message: e.message });
       }
-      if (fetch) nextPoll = nextPollAt(Date.now(), node.config.channel.intervalMs, offset);
+      if (fetch) nextPoll = nextPollAt(Date.now(), intervalMs, offset);
       if (opts.once) break;
       if (pendingWake) continue;
       const until = Math.min(nextPoll, earliestUntil(waits.map((w) => w.until), Date.now()) ?? Infinity);

@@ -4,7 +4,7 @@ import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import type { OverlayFile, ReleaseFile } from '../../../schemas/index.js';
 import { DuckError, toDuckError } from '../../../schemas/errors.js';
 import { loadOverlay } from '../adapters/overlay-file.js';
-import { CLOCK_TOLERANCE_MS } from '../channel/accept-channel.js';
+import { channelFreshness, CLOCK_TOLERANCE_MS } from '../channel/accept-channel.js';
 import { parseCommitObject } from '../channel/commit-object.js';
 import type { CommitTree } from '../channel/commit-tree.js';
 import { openCommitTree } from '../channel/commit-tree.js';
@@ -65,6 +65,17 @@ export async function readAcceptedLocally(node: NodeParts): Promise<AcceptedView
   const commit = parseCommitObject(await node.transport.objects.readCommitRaw(anchor.commit), anchor.commit);
   const tree = openCommitTree(node.transport.objects, anchor.commit, commit.tree, node.config.limits);
   return { commit: anchor.commit, content: await readChannelContent(tree, node.config.group), tree };
+}
+
+/**
+ * Whether the accepted commit is older than its channel's freshness as of now (DESIGN §3: a
+ * warning, never a refusal), read without a fetch; not stale when nothing is accepted.
+ */
+export function acceptedFreshness(node: NodeParts, view: AcceptedView | null): { stale: boolean; freshness: string | null } {
+  const anchor = node.state.read().channel.anchor;
+  const freshness = view?.content.channel.freshness ?? null;
+  if (!anchor || !freshness) return { stale: false, freshness };
+  return { stale: channelFreshness(freshness, new Date(anchor.committedAt), node.clock()).stale, freshness };
 }
 
 export interface DecideOptions {

@@ -7,6 +7,7 @@ import { ensureEnrolled as enrollWith } from '../report/enrollment.js';
 import type { Reporter } from '../report/reporter.js';
 import { createReporter } from '../report/reporter.js';
 import { agentStatus } from '../report/status.js';
+import { firstPollAt, reportOffsetMs } from '../core/poll-schedule.js';
 import { readEnrollToken } from './config.js';
 import type { CycleOutcome } from './cycle.js';
 import type { NodeParts } from './wiring.js';
@@ -39,7 +40,7 @@ export function statusOf(node: NodeParts, last: CycleOutcome | null): AgentStatu
 }
 
 /** The daemon's reporter; null when the config has no controller section (nothing is reported). */
-export function nodeReporter(node: NodeParts, agentId: string, opts: { log: Logger; lastCycle: () => CycleOutcome | null }): Reporter | null {
+export function nodeReporter(node: NodeParts, agentId: string, opts: { log: Logger; lastCycle: () => CycleOutcome | null; spread?: boolean }): Reporter | null {
   const settings = node.config.controller;
   const client = node.controller;
   if (!settings || !client) return null;
@@ -47,11 +48,16 @@ export function nodeReporter(node: NodeParts, agentId: string, opts: { log: Logg
   let facts: Promise<NodeFacts> | null = null;
   const factsOnce = (): Promise<NodeFacts> => (facts ??= node.facts());
   const enrollment = { ...enrollmentDeps(node, agentId, opts.log), facts: factsOnce };
+  // Reports land at this node's own offset in the interval, the first one spread after start as the first poll is.
+  const offsetMs = reportOffsetMs(agentId, settings.intervalMs);
+  const now = Date.now();
+  const schedule = { offsetMs, startDelayMs: opts.spread ? firstPollAt(now, settings.intervalMs, offsetMs, node.config.startSpreadMs) - now : 0 };
   return createReporter({
     state: node.state,
     clock: node.clock,
     client,
     intervalMs: settings.intervalMs,
+    schedule,
     outboxLimit: settings.outboxLimit,
     log: opts.log,
     enroll: (o) => enrollWith(enrollment, o),

@@ -8,7 +8,6 @@ import { openGitChannel } from '../adapters/git-channel.js';
 import { editOverlay } from '../adapters/overlay-file.js';
 import { openStateStore } from '../adapters/state-lowdb.js';
 import type { ApplyEnv, ApplyServices } from '../apply/apply-env.js';
-import type { DownloadProgress } from '../apply/archive-download.js';
 import { progressPrinter } from '../apply/archive-download.js';
 import type { BackupStore } from '../apply/backup-store.js';
 import { createBackupStore } from '../apply/backup-store.js';
@@ -27,6 +26,7 @@ import type { ChannelTransport, Clock, ComposeRuntime, ControllerClient, DockerE
 import { NO_FAULTS } from '../ports.js';
 import type { AgentConfig } from './config.js';
 import { loadAgentConfig, loadAgentKeys } from './config.js';
+import { sparseProgressLog } from './progress-log.js';
 
 /**
  * The composition root: the one place the agent's adapters are built and wired to its ports.
@@ -134,8 +134,8 @@ export async function wireNode(opts: NodeOptions): Promise<NodeParts> {
 
 function applyServices(parts: NodeParts, runtime: ComposeRuntime, log: Logger): ApplyServices {
   const { docker, faults } = parts;
-  // A bar on a terminal; otherwise a log line per tenth, never one per chunk.
-  const progressOf = (app: string) => (process.stderr.isTTY ? progressPrinter(process.stderr, `${app} image`) : throttledLog(log, app));
+  // A bar on a terminal; otherwise a few log lines (start, end, now and then), never one per chunk.
+  const progressOf = (app: string) => (process.stderr.isTTY ? progressPrinter(process.stderr, `${app} image`) : sparseProgressLog(log, app));
   return {
     runtime,
     backups: parts.backups,
@@ -205,14 +205,4 @@ function applyServices(parts: NodeParts, runtime: ComposeRuntime, log: Logger): 
 function killThisProcess(): Promise<never> {
   process.kill(process.pid, 'SIGKILL');
   return new Promise<never>(() => undefined);
-}
-
-function throttledLog(log: Logger, app: string): (p: DownloadProgress) => void {
-  let lastDecile = -1;
-  return (p) => {
-    const decile = p.total === 0 ? 10 : Math.floor((p.bytes * 10) / p.total);
-    if (decile === lastDecile) return;
-    lastDecile = decile;
-    log('download', { app, url: p.url, bytes: p.bytes, total: p.total });
-  };
 }

@@ -1,10 +1,9 @@
 // Pure: when to try the controller again, and which failures are worth another try.
 import { DuckError } from '../../../schemas/errors.js';
+import type { BackoffPolicy } from '../core/backoff.js';
+import { exponentialMs } from '../core/backoff.js';
 
-export interface BackoffPolicy {
-  readonly minMs: number;
-  readonly maxMs: number;
-}
+export type { BackoffPolicy } from '../core/backoff.js';
 
 export const REPORT_BACKOFF: BackoffPolicy = { minMs: 1_000, maxMs: 5 * 60_000 };
 
@@ -13,7 +12,7 @@ export const REPORT_BACKOFF: BackoffPolicy = { minMs: 1_000, maxMs: 5 * 60_000 }
  * its controller together does not come back in one wave. `random` is in [0, 1).
  */
 export function backoffMs(attempt: number, random: number, policy: BackoffPolicy = REPORT_BACKOFF): number {
-  const ceiling = Math.min(policy.maxMs, policy.minMs * 2 ** Math.min(Math.max(attempt - 1, 0), 30));
+  const ceiling = exponentialMs(attempt, policy);
   return Math.max(policy.minMs, Math.round(ceiling / 2 + (random * ceiling) / 2));
 }
 

@@ -35,6 +35,7 @@ export function eventOfHistory(entry: HistoryEntry): ReportEvent {
   };
   if (entry.commit) event.commit = entry.commit.slice(0, MAX_COMMIT);
   if (entry.ms !== undefined) event.ms = Math.max(0, Math.round(entry.ms));
+  if (change && entry.blame) event.blame = entry.blame;
   return event;
 }
 

@@ -6,6 +6,7 @@ import type { ControllerEnrollment } from '../core/agent-state.js';
 import type { Clock, ControllerClient, Logger, StateStore } from '../ports.js';
 import type { BackoffPolicy } from './backoff.js';
 import { backoffMs, controllerStatus, isRetryable, REPORT_BACKOFF } from './backoff.js';
+import { nextPollAt } from '../core/poll-schedule.js';
 import { ackEvents, batchOf, collectEvents, hasNews, sealDrops } from './outbox.js';
 
 /** SIGTERM: one last send, bounded so a dead controller cannot hold up a service manager's stop. */
@@ -28,6 +29,11 @@ export interface ReporterDeps {
   readonly clock: Clock;
   readonly client: ControllerClient;
   readonly intervalMs: number;
+  /**
+   * When timed reports go: at `offsetMs` within each interval, the first one `startDelayMs` after
+   * start, so a fleet's reports do not land in lockstep. Without it: at once, then every interval.
+   */
+  readonly schedule?: { readonly offsetMs: number; readonly startDelayMs: number };
   readonly outboxLimit: number;
   readonly log: Logger;
   /** The enrollment in the state, enrolling first when there is none (or `again`: the controller forgot us). */
@@ -128,13 +134,13 @@ export function createReporter(deps: ReporterDeps): Reporter {
   }
 
   async function background(): Promise<void> {
-    let due = 0;
+    let due = Date.now() + (deps.schedule?.startDelayMs ?? 0);
     // Bounded by the stop signal: each turn either sends or sleeps until the interval or a poke.
     while (!stopping.signal.aborted) {
       if (pending || Date.now() >= due) {
         pending = false;
         await flushWithRetry();
-        due = Date.now() + deps.intervalMs;
+        due = deps.schedule ? nextPollAt(Date.now(), deps.intervalMs, deps.schedule.offsetMs) : Date.now() + deps.intervalMs;
         continue;
       }
       const woken = new AbortController();
@@ -155,6 +161,9 @@ export function createReporter(deps: ReporterDeps): Reporter {
       return queued;
     },
     start: () => {
+      // Docker and compose are probed now, while the first report waits for its turn: a slow
+      // probe must not push the report past this node's offset.
+      facts().catch(() => undefined);
       running ??= background();
     },
     stop: async (finalMs = FINAL_SEND_MS) => {

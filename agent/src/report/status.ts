@@ -1,7 +1,9 @@
 // Pure: the status a report carries, from the agent state and the decisions `duck status` shows.
-import type { AgentStatus, AppRunState, AppStatus } from '../../../schemas/index.js';
+import type { AgentStatus, AppStatus, BackoffStatus, FetchFailureStatus } from '../../../schemas/index.js';
 import type { StateSnapshot } from '../ports.js';
-import type { DesiredState } from '../core/desired.js';
+import type { AppBackoff, ChannelFetchFailure } from '../core/agent-state.js';
+import { runState } from '../core/agent-state.js';
+import type { AppDesired, DesiredState } from '../core/desired.js';
 
 export interface StatusInput {
   readonly state: StateSnapshot;
@@ -17,7 +19,8 @@ export interface StatusInput {
 export function agentStatus(input: StatusInput): AgentStatus {
   const { state, desired } = input;
   const { anchor, lastRefusal, lastCheckAt } = state.channel;
-  const apps = desired ? desired.apps.map((a) => appStatus(state, a.app, a.current, a.desired, a.decision, a.reason)) : installedOnly(state, input.undecided ?? 'no channel commit accepted yet');
+  const fetchFailure = state.channel.fetchFailure ?? null;
+  const apps = desired ? desired.apps.map((a) => decidedStatus(state, a)) : installedOnly(state, input.undecided ?? 'no channel commit accepted yet');
   return {
     group: input.group,
     held: desired?.hold != null,
@@ -30,8 +33,28 @@ export function agentStatus(input: StatusInput): AgentStatus {
       refusal: lastRefusal
         ? { reason: lastRefusal.reason.slice(0, 64), message: lastRefusal.message.slice(0, 2000), ...(lastRefusal.tip ? { tip: lastRefusal.tip.slice(0, 64) } : {}), at: lastRefusal.at }
         : null,
+      fetchFailure: fetchFailure ? fetchFailureStatus(fetchFailure) : null,
     },
     apps: apps.sort((a, b) => (a.app < b.app ? -1 : a.app > b.app ? 1 : 0)).slice(0, 500),
+  };
+}
+
+export function fetchFailureStatus(f: ChannelFetchFailure): FetchFailureStatus {
+  return { reason: f.reason.slice(0, 64), message: f.message.slice(0, 2000), since: f.since, at: f.at, failures: f.failures, nextTryAt: f.nextTryAt };
+}
+
+export function backoffStatus(b: AppBackoff): BackoffStatus {
+  return { cause: b.cause.slice(0, 64), message: b.message.slice(0, 2000), failures: b.failures, since: b.since, nextTryAt: b.nextTryAt };
+}
+
+/** An app with resolve()'s answer: the group's version and the pin beside it, and what a wait waits for. */
+function decidedStatus(state: StateSnapshot, a: AppDesired): AppStatus {
+  return {
+    ...appStatus(state, a.app, a.current, a.desired, a.decision, a.reason),
+    groupVersion: a.groupVersion,
+    pinned: a.pinned,
+    ...(a.waitingFor ? { waitingFor: a.waitingFor, until: a.until } : {}),
+    ...(a.backoff ? { backoff: backoffStatus(a.backoff) } : {}),
   };
 }
 
@@ -51,13 +74,4 @@ function appStatus(state: StateSnapshot, app: string, current: string | null, de
     state: runState(state, app),
     ...(failed ? { failedVersion: failed.version } : {}),
   };
-}
-
-/** Worst first: an orphan or an operator's stop says more than a failed version beside a running one. */
-function runState(state: StateSnapshot, app: string): AppRunState {
-  const installed = state.apps[app];
-  if (installed?.orphaned) return 'orphaned';
-  if (installed?.stoppedByOperator) return 'stopped';
-  if (state.failed[app]) return 'failed';
-  return installed ? 'running' : 'absent';
 }

@@ -1,6 +1,6 @@
 import { defineCommand } from 'citty';
 import { formatDuration } from '../../core/duration.js';
-import { decide, readAcceptedLocally } from '../../node/decisions.js';
+import { acceptedFreshness, decide, readAcceptedLocally } from '../../node/decisions.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { desiredJson, printDesired } from '../desired-output.js';
 import { openNode } from '../node-handle.js';
@@ -9,7 +9,8 @@ import { createOutput, shortOid } from '../output.js';
 export default defineCommand({
   meta: {
     name: 'status',
-    description: 'Show this node from its local state, without fetching: accepted commit and age, per app current/desired/decision/reason, windows, hold, pins, last result',
+    description:
+      'Show this node from its local state, without fetching: accepted commit and age, whether it is stale, a channel that cannot be fetched, per app current/desired/state/decision/reason, back-offs, windows, hold, pins, last result',
   },
   args: { ...configArg, ...jsonArg },
   async run({ args }) {
@@ -19,16 +20,28 @@ export default defineCommand({
     const state = node.state.read();
     const anchor = state.channel.anchor;
     const accepted = await readAcceptedLocally(node);
+    const { stale, freshness } = acceptedFreshness(node, accepted);
+    const fetchFailure = state.channel.fetchFailure ?? null;
     const channel = {
       url: node.config.channel.url,
       accepted: anchor ? { ...anchor, ageMs: now.getTime() - Date.parse(anchor.committedAt) } : null,
+      stale,
+      freshness,
       lastCheckAt: state.channel.lastCheckAt,
       lastRefusal: state.channel.lastRefusal,
+      fetchFailure,
     };
     out.line(`channel    ${node.config.channel.url} (${node.config.channel.branch})`);
     if (anchor) {
       out.line(`accepted   ${shortOid(anchor.commit)} signed by ${anchor.signerName}, committed ${anchor.committedAt} (${formatDuration(now.getTime() - Date.parse(anchor.committedAt))} ago)`);
     } else out.line('accepted   nothing yet (run duck verify or duck run)');
+    if (stale) out.line(`stale      the accepted commit is older than the channel's freshness (${freshness}): a newer release may be withheld; duck verify says why`);
+    if (fetchFailure) {
+      out.line(
+        `unreachable since ${fetchFailure.since} (${fetchFailure.failures} failed fetch(es), last at ${fetchFailure.at}): ${fetchFailure.reason}: ${fetchFailure.message}; ` +
+          `next try at ${fetchFailure.nextTryAt}`,
+      );
+    }
     if (state.channel.lastRefusal) out.line(`last check refused at ${state.channel.lastRefusal.at}: ${state.channel.lastRefusal.reason}: ${state.channel.lastRefusal.message}`);
     out.line(`group      ${node.config.group}`);
     for (const [app, f] of Object.entries(state.failed)) out.line(`failed     ${app} ${f.version} at ${f.at}: ${f.reason}`);
@@ -37,7 +50,7 @@ export default defineCommand({
       return;
     }
     const decisions = await decide(node, accepted);
-    printDesired(out, decisions, now);
-    out.result({ ok: true, channel, group: node.config.group, failed: state.failed, ...desiredJson(decisions) });
+    printDesired(out, decisions, now, state);
+    out.result({ ok: true, channel, group: node.config.group, failed: state.failed, ...desiredJson(decisions, state) });
   },
 });
