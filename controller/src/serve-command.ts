@@ -28,7 +28,7 @@ export default defineCommand({
     'max-diagnostics-bytes': { type: 'string', description: `Largest diagnostics upload (default ${DEFAULT_SETTINGS.maxDiagnosticsBytes})` },
     'alert-webhook': { type: 'string', description: 'URL that receives failure-rate alerts (JSON POST)' },
     'alert-threshold': { type: 'string', description: 'Failure rate (0..1) of a version in a group that raises an alert (default 0.2)' },
-    'alert-min-attempts': { type: 'string', description: 'Attempts before a failure rate counts (default 3)' },
+    'alert-min-attempts': { type: 'string', description: 'Nodes that tried a version before its failure rate counts (default 3)' },
     'offline-after': { type: 'string', description: 'An agent silent this long is offline (default 15m)' },
     'event-retention': { type: 'string', description: 'How long events are kept (default 90d)' },
     'diagnostics-retention': { type: 'string', description: 'How long diagnostics bundles are kept (default 30d)' },

@@ -11,8 +11,10 @@ import { engineUnreachable, isEngineUnreachable, saysDockerClientUnreachable, sa
 import { planRepair, planUpgrade } from '../../agent/src/core/plan.js';
 import type { ComposeRuntime, ServiceStatus } from '../../agent/src/ports.js';
 import { toDuckError } from '../../schemas/errors.js';
+import { validateValue } from '../../schemas/index.js';
+import { agentStatus } from '../../agent/src/report/status.js';
 import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
-import { installedApp } from '../helpers/agent-state.js';
+import { agentState, installedApp } from '../helpers/agent-state.js';
 import { memoryRelease, memoryStateStore, scriptedEngine, scriptedEnv } from '../helpers/scripted-engine.js';
 
 const COMMIT = 'c'.repeat(40);
@@ -181,3 +183,23 @@ Change('a repair finds the recorded version already running and healthy: no Dock
   assert.is(state.read().apps.shop!.repair, undefined);
 });
 Change.run();
+
+const Told = suite('what status says while a repair is due');
+
+Told('after a failed rollback the app is failed and its reason says which version may run instead, and that the agent repairs it', () => {
+  const state = agentState({
+    apps: { hello: installedApp('1.0.0', { repair: { since: '2026-11-30T10:00:00.000Z', failedTo: '1.1.0', backupId: null, reason: 'docker ps failed: the engine does not answer' } }) },
+  });
+  const status = agentStatus({ state, group: 'production', desired: null, stale: false });
+  const app = status.apps.find((a) => a.app === 'hello');
+  assert.is(app?.state, 'failed');
+  assert.is(app?.current, '1.0.0');
+  assert.match(app?.reason ?? '', '1.1.0 may still run instead of 1.0.0');
+  assert.match(app?.reason ?? '', 'repairs it toward 1.0.0');
+  validateValue('report', { agentId: 'node-1', sentAt: '2026-11-30T10:00:01Z', status, events: [] }, 'report');
+  const repaired = agentStatus({ state: agentState({ apps: { hello: installedApp('1.0.0') } }), group: 'production', desired: null, stale: false });
+  assert.is(repaired.apps[0]?.state, 'running');
+  assert.not.match(repaired.apps[0]?.reason ?? '', 'may still run');
+});
+
+Told.run();

@@ -247,7 +247,7 @@ export function runState(state: Pick<AgentState, 'apps' | 'failed'>, app: string
   const installed = state.apps[app];
   if (installed?.orphaned) return 'orphaned';
   if (installed?.stoppedByOperator) return 'stopped';
-  if (state.failed[app]) return 'failed';
+  if (state.failed[app] || installed?.repair) return 'failed';
   return installed ? 'running' : 'absent';
 }
 

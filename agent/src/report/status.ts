@@ -1,7 +1,7 @@
 // Pure: the status a report carries, from the agent state and the decisions `duck status` shows.
 import type { AgentStatus, AppStatus, BackoffStatus, FetchFailureStatus } from '../../../schemas/index.js';
 import type { StateSnapshot } from '../ports.js';
-import type { AppBackoff, ChannelFetchFailure } from '../core/agent-state.js';
+import type { AppBackoff, ChannelFetchFailure, RepairNeed } from '../core/agent-state.js';
 import { runState } from '../core/agent-state.js';
 import type { AppDesired, DesiredState } from '../core/desired.js';
 
@@ -58,6 +58,12 @@ function decidedStatus(state: StateSnapshot, a: AppDesired): AppStatus {
   };
 }
 
+/** A failed rollback leaves what runs in doubt until the repair: say so before anything else. */
+export function repairNote(current: string | null, repair: RepairNeed): string {
+  const instead = repair.failedTo ? `${repair.failedTo} may still run instead of ${current ?? 'nothing'}` : `${current ?? 'nothing'} may not run`;
+  return `rollback failed at ${repair.since} (${repair.reason}): ${instead}; the agent repairs it toward ${current ?? 'nothing'} at its next cycle once the engine answers`;
+}
+
 /** Without decisions (before the first accept, or when they could not be made) what is installed stays as it is. */
 function installedOnly(state: StateSnapshot, reason: string): AppStatus[] {
   return Object.entries(state.apps).map(([app, installed]) => appStatus(state, app, installed.version, null, 'none', reason));
@@ -65,12 +71,13 @@ function installedOnly(state: StateSnapshot, reason: string): AppStatus[] {
 
 function appStatus(state: StateSnapshot, app: string, current: string | null, desired: string | null, decision: AppStatus['decision'], reason: string): AppStatus {
   const failed = state.failed[app];
+  const repair = state.apps[app]?.repair;
   return {
     app,
     current,
     desired,
     decision,
-    reason: reason.slice(0, 2000),
+    reason: (repair ? `${repairNote(current, repair)}; ${reason}` : reason).slice(0, 2000),
     state: runState(state, app),
     ...(failed ? { failedVersion: failed.version } : {}),
   };
