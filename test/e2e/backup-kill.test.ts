@@ -3,7 +3,7 @@
 // backups directory. `duck backups` counts it (with --all, lists it with its size) and says when it
 // goes; the next writer start removes it, and the backup change the kill interrupted is finished.
 import { spawn } from 'node:child_process';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { suite } from 'uvu';
@@ -51,13 +51,23 @@ async function partials(s: HelloScenario): Promise<string[]> {
   return (await readdir(backupsDir(s)).catch(() => [])).filter((n) => n.endsWith('.partial'));
 }
 
+async function partialBytes(s: HelloScenario): Promise<number> {
+  let total = 0;
+  for (const name of await partials(s)) {
+    const files = await readdir(join(backupsDir(s), name), { recursive: true, withFileTypes: true }).catch(() => []);
+    for (const f of files) if (f.isFile()) total += (await stat(join(f.parentPath, f.name)).catch(() => ({ size: 0 }))).size;
+  }
+  return total;
+}
+
 /** `duck backup` in a child this test kills with SIGKILL as soon as its unfinished copy appears. */
 async function killDuringBackup(s: HelloScenario): Promise<void> {
   const child = spawn(process.execPath, [DUCK_BIN, 'backup', s.app, '--config', s.node.configFile], { cwd: s.node.dir, stdio: 'ignore' });
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
   let ended = false;
   void exited.then(() => (ended = true));
-  while ((await partials(s)).length === 0) {
+  // Killed once the copy holds bytes: a kill as the empty directory appears would leave nothing to count.
+  while ((await partialBytes(s)) === 0) {
     assert.not.ok(ended, 'duck backup ended before its copy began');
     await sleep(5);
   }
