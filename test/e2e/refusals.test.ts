@@ -50,7 +50,7 @@ async function runOnce(ctx: Ctx) {
   return { ...r, outcomes: events.filter((e) => e.event === 'outcome') };
 }
 
-Refuse('a backup that would not fit is refused with a clear message before the stop, and tried again once there is room', async (ctx) => {
+Refuse('a backup that would not fit is refused with a clear message before the stop, backs off, and duck retry tries again once there is room', async (ctx) => {
   await setApply(ctx, { minFreeBytes: 2 ** 50 });
   await promoteHello(ctx.s.ch, '1.1.0', ctx.s.key);
   const since = new Date();
@@ -61,9 +61,16 @@ Refuse('a backup that would not fit is refused with a clear message before the s
   assert.is(await ctx.s.served(), '1.0.0');
   assert.not.ok((await ctx.s.readState()).failed[APP], 'a full disk does not mark the release failed');
 
+  // Room again: the back-off still holds until its next try, and duck retry is the operator's way to try now.
   await setApply(ctx, {});
-  const applied = await runOnce(ctx);
-  assert.equal(applied.outcomes.map((o) => [o.outcome, o.to]), [['applied', '1.1.0']], applied.stdout + applied.stderr);
+  const waiting = await runOnce(ctx);
+  assert.equal(waiting.outcomes, [], `the back-off holds: ${waiting.stdout}`);
+  assert.is((await ctx.s.readState()).backoff[APP]?.cause, 'no-space');
+  const retried = await ctx.s.node.duck('retry', APP);
+  assert.is(retried.code, 0, retried.stdout + retried.stderr);
+  assert.match(retried.stdout, /back-off lifted/);
+  assert.is(await ctx.s.served(), '1.1.0');
+  assert.is((await ctx.s.readState()).backoff[APP], undefined);
 });
 
 Refuse('an update lock held past the maximum defer waits for the operator: duck upgrade --force goes ahead', async (ctx) => {
