@@ -32,7 +32,9 @@ export async function ensureEnrolled(deps: EnrollmentDeps, opts: { again?: boole
   const state = deps.state.read();
   const known = currentEnrollment(state, client.url, agentId);
   if (known && !opts.again) return known;
-  const message = async () => ({ agentId, facts: await deps.facts() });
+  // Facts probe Docker: gathered once, whichever token ends up sent.
+  let facts: Promise<NodeFacts> | null = null;
+  const message = async () => ({ agentId, facts: await (facts ??= deps.facts()) });
   const held = !opts.again && state.controller?.agentId === agentId ? state.controller.token : null;
   let answer: { token: string } | null = null;
   if (held) {
