@@ -246,7 +246,7 @@ export async function selfCheck(channel: GeneratedChannel): Promise<void> {
   }
 }
 
-function numberFlag(args: readonly string[], name: string, fallback: number): number {
+export function numberFlag(args: readonly string[], name: string, fallback: number): number {
   const at = args.indexOf(name);
   const value = at < 0 ? fallback : Number(args[at + 1]);
   if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} needs a positive integer`);

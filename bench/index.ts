@@ -5,9 +5,10 @@
 import { benchApplyDowntime } from './apply-downtime.js';
 import { benchBackupCopy } from './backup-copy.js';
 import { benchChannelFetch } from './channel-fetch.js';
+import { benchLargeRelease } from './channel-large-release.js';
 import { benchChannelMemory } from './channel-memory.js';
 import { benchControllerReports } from './controller-reports.js';
-import { shapeFromArgs } from './generate-channel.js';
+import { numberFlag, shapeFromArgs } from './generate-channel.js';
 
 /** One timed run; with what the git server logged for it when the group measures transfer. */
 export interface Sample {
@@ -97,6 +98,7 @@ const shape = shapeFromArgs(args);
 const check = args.includes('--check');
 const GROUPS: BenchGroup[] = [
   { name: 'channel-fetch', run: () => benchChannelFetch({ shape, check }) },
+  { name: 'channel-large-release', run: () => benchLargeRelease({ files: numberFlag(args, '--files', 2000) }) },
   { name: 'channel-memory', run: () => benchChannelMemory() },
   { name: 'apply-downtime', run: () => benchApplyDowntime() },
   { name: 'backup-copy', run: () => benchBackupCopy() },

@@ -10,6 +10,7 @@ import type { DeployedCommit } from './running-floor.js';
 import type { ChannelContent } from './read-release.js';
 import { readChannelContent } from './read-release.js';
 import type { TrustedKey } from './signature.js';
+import { verifiedCommitsOf } from './verified-content.js';
 
 /** What the channel code needs: the clone, the root of trust, and what the node already knows. */
 export interface AcceptInput {
@@ -103,6 +104,15 @@ async function acceptFrom(input: AcceptInput, tip: string, fetched: boolean): Pr
       { commit: tip, tip, anchor: previous.commit },
     );
   }
+  const verifiedKey = [input.group, input.limits.maxFileBytes, input.limits.maxReleaseFiles, ...input.agentKeys.map((k) => k.fingerprint)].join(' ');
+  const commits = verifiedCommitsOf(transport.objects);
+  // The tip is the anchor, nothing was downloaded, and this process read this commit under the same
+  // group, caps and root keys: nothing can have changed but the clock, so only freshness is recomputed.
+  const known = !fetched && previous?.commit === tip ? commits.get(`${tip} ${verifiedKey}`) : undefined;
+  if (known && previous) {
+    const { stale, freshnessMs } = channelFreshness(known.content.channel.freshness, known.committedAt, now);
+    return { anchor: previous, changed: false, fetched, stale, freshnessMs, content: known.content, tree: known.tree, passedOver: [], walked: 0, learned: {} };
+  }
   const chain = await acceptChain({
     objects: transport.objects,
     tip,
@@ -134,6 +144,7 @@ async function acceptFrom(input: AcceptInput, tip: string, fetched: boolean): Pr
           channelVersion: accepted.policy.channelVersion,
         };
   const { stale, freshnessMs } = channelFreshness(content.channel.freshness, accepted.committedAt, now);
+  commits.set(`${accepted.commit} ${verifiedKey}`, { content, tree: chain.accepted.tree, committedAt: accepted.committedAt });
   return { anchor, changed, fetched, stale, freshnessMs, content, tree: chain.accepted.tree, passedOver: chain.passedOver, walked: chain.walked, learned: chain.learned };
 }
 

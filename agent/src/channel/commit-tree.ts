@@ -3,6 +3,8 @@ import { parseYaml } from '../../../schemas/index.js';
 import { DuckError } from '../../../schemas/errors.js';
 import type { TreeLimits } from '../core/limits.js';
 import type { GitObjects, TreeEntry } from '../ports.js';
+import type { VerifiedReleases } from './verified-content.js';
+import { verifiedReleasesOf } from './verified-content.js';
 import { parseTreeObject } from './tree-object.js';
 
 /**
@@ -24,6 +26,10 @@ export interface CommitTree {
    * cap without reading all of it.
    */
   listFiles(dir: string, max?: number): Promise<Array<{ path: string; oid: string }>>;
+  /** The object id of the directory at `path`, or null; absent where there are no object ids (a working tree). */
+  treeId?(path: string): Promise<string | null>;
+  /** Releases already read and checked from this repository, by tree id: shared by all its commits. */
+  readonly verified?: VerifiedReleases;
 }
 
 const MODE_SYMLINK = '120000';
@@ -41,19 +47,38 @@ export function assertSafePath(path: string, file: string, field = ''): void {
   if (bad) throw new DuckError('unsafe-path', `${file}: ${field ? field + ': ' : ''}unsafe path "${path}"`, { file, field, path });
 }
 
+/**
+ * Each tree object is read and parsed once per commit tree, into a map by name: a lookup is one
+ * hash probe per path segment, not a scan of every directory from the root (a release of 2,000
+ * files used to cost seconds). Only trees that parsed cleanly are kept, so an unsafe name is
+ * refused at every read, naming the path it was reached by.
+ */
 export function openCommitTree(objects: GitObjects, commit: string, treeOid: string, limits: TreeLimits): CommitTree {
   const { maxFileBytes } = limits;
-  const entriesOf = async (oid: string, dir: string): Promise<TreeEntry[]> => parseTreeObject(await objects.readTreeRaw(oid), oid, dir);
+  const parsed = new Map<string, ReadonlyMap<string, TreeEntry>>();
+  const entriesOf = async (oid: string, dir: string): Promise<ReadonlyMap<string, TreeEntry>> => {
+    const known = parsed.get(oid);
+    if (known) return known;
+    const list = parseTreeObject(await objects.readTreeRaw(oid), oid, dir);
+    const entries = new Map(list.map((e) => [e.path, e]));
+    // One name for two objects is a tree git never writes; which one a reader sees must not be a guess.
+    if (entries.size < list.length) {
+      const twice = list.find((e, i) => list.findIndex((o) => o.path === e.path) !== i)!.path;
+      const path = dir ? `${dir}/${twice}` : twice;
+      throw new DuckError('unsafe-path', `${path}: the name appears twice in a tree of the channel`, { file: path, path });
+    }
+    parsed.set(oid, entries);
+    return entries;
+  };
   const entryAt = async (path: string): Promise<TreeEntry | null> => {
     assertSafePath(path, path);
     const segments = path.split('/');
     let dirOid = treeOid;
     for (const [i, name] of segments.entries()) {
-      const entry = (await entriesOf(dirOid, segments.slice(0, i).join('/'))).find((e) => e.path === name);
+      const entry = (await entriesOf(dirOid, segments.slice(0, i).join('/'))).get(name);
       if (!entry) return null;
       const soFar = segments.slice(0, i + 1).join('/');
-      if (entry.mode === MODE_SYMLINK) throw new DuckError('unsafe-path', `${soFar}: symbolic links are not allowed in a channel`, { file: soFar });
-      if (entry.mode === MODE_SUBMODULE) throw new DuckError('unsafe-path', `${soFar}: submodules are not allowed in a channel`, { file: soFar });
+      assertPlainEntry(entry, soFar);
       if (i === segments.length - 1) return entry;
       if (entry.type !== 'tree') return null;
       dirOid = entry.oid;
@@ -79,12 +104,10 @@ export function openCommitTree(objects: GitObjects, commit: string, treeOid: str
     if (!root || root.type !== 'tree') return [];
     const out: Array<{ path: string; oid: string }> = [];
     const walk = async (oid: string, prefix: string): Promise<void> => {
-      for (const entry of await entriesOf(oid, `${dir}/${prefix}`.replace(/\/$/, ''))) {
+      for (const entry of (await entriesOf(oid, `${dir}/${prefix}`.replace(/\/$/, ''))).values()) {
         if (out.length > max) return;
         const rel = prefix + entry.path;
-        const full = `${dir}/${rel}`;
-        if (entry.mode === MODE_SYMLINK) throw new DuckError('unsafe-path', `${full}: symbolic links are not allowed in a channel`, { file: full });
-        if (entry.mode === MODE_SUBMODULE) throw new DuckError('unsafe-path', `${full}: submodules are not allowed in a channel`, { file: full });
+        assertPlainEntry(entry, `${dir}/${rel}`);
         if (entry.type === 'tree') await walk(entry.oid, `${rel}/`);
         else out.push({ path: rel, oid: entry.oid });
       }
@@ -96,6 +119,11 @@ export function openCommitTree(objects: GitObjects, commit: string, treeOid: str
   return {
     commit,
     limits,
+    treeId: async (path) => {
+      const entry = await entryAt(path);
+      return entry && entry.type === 'tree' ? entry.oid : null;
+    },
+    verified: verifiedReleasesOf(objects),
     blobId: async (path) => {
       const entry = await entryAt(path);
       return entry && entry.type === 'blob' ? entry.oid : null;
@@ -104,4 +132,10 @@ export function openCommitTree(objects: GitObjects, commit: string, treeOid: str
     readYaml: async (schema, path) => parseYaml(schema, new TextDecoder().decode(await readFile(path)), path),
     listFiles,
   };
+}
+
+/** Links and submodules could point out of the release: refused wherever they are met. */
+function assertPlainEntry(entry: TreeEntry, path: string): void {
+  if (entry.mode === MODE_SYMLINK) throw new DuckError('unsafe-path', `${path}: symbolic links are not allowed in a channel`, { file: path });
+  if (entry.mode === MODE_SUBMODULE) throw new DuckError('unsafe-path', `${path}: submodules are not allowed in a channel`, { file: path });
 }

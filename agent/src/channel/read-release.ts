@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parse as parseYamlLoose } from 'yaml';
 import type { ChannelFile, GroupFile, ReleaseFile } from '../../../schemas/index.js';
+import { parseYaml } from '../../../schemas/index.js';
 import { DuckError } from '../../../schemas/errors.js';
 import type { CommitTree } from './commit-tree.js';
 import { assertSafePath } from './commit-tree.js';
@@ -67,9 +68,20 @@ export async function readRelease(
   if ((await tree.blobId(releasePath)) === null) {
     throw new DuckError('invalid', `${pinnedBy.file}: ${pinnedBy.field}: version ${version} has no ${releasePath}`, pinnedBy);
   }
-  const text = new TextDecoder().decode(await tree.readFile(releasePath));
-  assertListedPathsSafe(text, releasePath);
-  const release = await tree.readYaml('release', releasePath);
+  // Git names a tree by its content: a release directory verified under the same id and rules is
+  // the same release, and is not read or hashed again (a poll after a change to another app).
+  const treeId = tree.verified ? await tree.treeId?.(dir) : null;
+  const key = treeId ? `${treeId} ${app} ${version} ${tree.limits.maxFileBytes} ${tree.limits.maxReleaseFiles}` : null;
+  const known = key ? tree.verified?.get(key) : undefined;
+  if (known) return known;
+  const content = await readReleaseDir(tree, app, version, dir);
+  if (key) tree.verified?.set(key, content);
+  return content;
+}
+
+async function readReleaseDir(tree: CommitTree, app: string, version: string, dir: string): Promise<ReleaseContent> {
+  const releasePath = `${dir}/${RELEASE_FILE}`;
+  const release = parseRelease(new TextDecoder().decode(await tree.readFile(releasePath)), releasePath);
   if (release.app !== app || release.version !== version) {
     throw new DuckError('invalid', `${releasePath}: names ${release.app} ${release.version} but lives in ${dir}`, {
       file: releasePath,
@@ -122,14 +134,31 @@ function assertFileCount(count: number, what: string, releasePath: string, max: 
   });
 }
 
-/** Path escapes are `unsafe-path`, not a schema error: look before the schema does. */
-function assertListedPathsSafe(text: string, file: string): void {
-  let raw: unknown;
+/**
+ * Path escapes are `unsafe-path`, not a schema error: when the schema refuses the file, its paths
+ * are looked at first; when it accepts it, on the parsed value. The text is parsed once either way.
+ */
+function parseRelease(text: string, file: string): ReleaseFile {
+  let release: ReleaseFile;
   try {
-    raw = parseYamlLoose(text);
-  } catch {
-    return; // the schema parse reports the syntax error with its line and column
+    release = parseYaml('release', text, file);
+  } catch (err) {
+    assertListedPathsSafe(parseLoose(text), file);
+    throw err;
   }
+  assertListedPathsSafe(release, file);
+  return release;
+}
+
+function parseLoose(text: string): unknown {
+  try {
+    return parseYamlLoose(text);
+  } catch {
+    return null; // the schema parse reports the syntax error with its line and column
+  }
+}
+
+function assertListedPathsSafe(raw: unknown, file: string): void {
   const files = (raw as { files?: unknown } | null)?.files;
   if (files && typeof files === 'object') {
     for (const path of Object.keys(files)) assertSafePath(path, file, '/files');
