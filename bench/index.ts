@@ -6,6 +6,7 @@ import { benchApplyDowntime } from './apply-downtime.js';
 import { benchBackupCopy } from './backup-copy.js';
 import { benchChannelFetch } from './channel-fetch.js';
 import { benchChannelMemory } from './channel-memory.js';
+import { benchCliStartup } from './cli-startup.js';
 import { benchControllerReports } from './controller-reports.js';
 import { shapeFromArgs } from './generate-channel.js';
 
@@ -101,6 +102,7 @@ const GROUPS: BenchGroup[] = [
   { name: 'apply-downtime', run: () => benchApplyDowntime() },
   { name: 'backup-copy', run: () => benchBackupCopy() },
   { name: 'controller-reports', run: () => benchControllerReports() },
+  { name: 'cli-startup', run: () => benchCliStartup() },
 ];
 
 // `--only channel-memory` runs one group (apply-downtime needs the engine to itself).
