@@ -3,6 +3,8 @@
 // `node -e 0` measured in the same run. Wall and CPU (user + system) come from `/usr/bin/time`,
 // which reads the child's rusage, so the figures hold the process alone, not this runner.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { DUCK_BIN } from '../examples/harness/agent-node.js';
 import { startChannelHost } from '../test/helpers/channel-builder.js';
 import { publishBasicChannel } from '../test/helpers/channel-fixtures.js';
@@ -10,6 +12,9 @@ import { publishBasicChannel } from '../test/helpers/channel-fixtures.js';
 import type { BenchReport, Comparison, Sample } from './index.js';
 
 const RUNS = 9;
+// The CLI as an esbuild bundle (`npm run bundle`: split, so each command's code loads with it),
+// measured beside the tsc output when present.
+const BUNDLE = fileURLToPath(new URL('../dist/agent/bundle/main.mjs', import.meta.url));
 const TIME = '/usr/bin/time';
 const progress = (message: string): void => void process.stderr.write(`[cli-startup] ${message}\n`);
 
@@ -28,18 +33,19 @@ export async function benchCliStartup(): Promise<BenchReport> {
     const verified = await node.duck('verify');
     if (verified.code !== 0) throw new Error(`duck verify exited ${verified.code}: ${verified.stderr}`);
     const config = ['--config', node.configFile];
-    const commands: Array<{ label: string; args: string[] }> = [
-      { label: 'duck --help', args: ['--help'] },
-      { label: 'duck status', args: ['status', ...config] },
-      { label: 'duck check', args: ['check', ...config] },
-    ];
+    const bins = existsSync(BUNDLE) ? [{ suffix: '', bin: DUCK_BIN }, { suffix: ' (bundle)', bin: BUNDLE }] : [{ suffix: '', bin: DUCK_BIN }];
+    const commands = bins.flatMap(({ suffix, bin }) => [
+      { label: `duck --help${suffix}`, args: [bin, '--help'] },
+      { label: `duck status${suffix}`, args: [bin, 'status', ...config] },
+      { label: `duck check${suffix}`, args: [bin, 'check', ...config] },
+    ]);
     const baseline: Timing[] = [];
     const duck = new Map<string, Timing[]>(commands.map((c) => [c.label, []]));
     for (let i = 0; i < RUNS; i++) {
       progress(`run ${i + 1}/${RUNS}`);
       // Interleaved, so a burst of load on the shared machine hits the baseline and duck alike.
       baseline.push(await timed(['-e', '0'], node.dir));
-      for (const c of commands) duck.get(c.label)!.push(await timed([DUCK_BIN, ...c.args], node.dir));
+      for (const c of commands) duck.get(c.label)!.push(await timed(c.args, node.dir));
     }
     const rows: Comparison[] = commands.flatMap((c) => [
       { label: `${c.label}, wall`, duck: duck.get(c.label)!.map((t) => t.wall), git: baseline.map((t) => t.wall), gitCommand: 'node -e 0' },
@@ -51,6 +57,7 @@ export async function benchCliStartup(): Promise<BenchReport> {
       rows,
       notes: [
         `Each run: node -e 0, then every command once (interleaved), ${RUNS} runs; wall and user+system CPU from ${TIME} (the child's rusage).`,
+        existsSync(BUNDLE) ? `(bundle): ${BUNDLE}, the same CLI bundled by esbuild with code splitting.` : 'No bundle measured (dist/agent/bundle/main.mjs absent: npm run bundle).',
         'duck check fetches from the loopback git server (tip unchanged after a first verify); status reads the accepted state.',
       ],
     };
