@@ -1,5 +1,6 @@
 // What the CLI loads to start (issue 13): `duck --help` lists every command from static metadata,
-// importing none of them, so it loads no library beyond citty; a command's help loads that command.
+// importing none of them, so it loads no library beyond citty; a command's help loads that command;
+// a reading command leaves the compose library alone.
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -38,6 +39,13 @@ Startup("a command's help still shows its options and subcommands (it loads that
   assert.ok(r.stdout.includes('--limit'), r.stdout);
   const release = await packagesOf('release', '--help');
   assert.ok(release.stdout.includes('keygen'), release.stdout);
+});
+
+Startup('duck status does not load the compose library (Compose is looked for when a change needs it)', async () => {
+  const r = await packagesOf('status', '--config', '/nonexistent/agent.yaml');
+  assert.is.not(r.code, 0);
+  assert.ok(r.packages.includes('citty'), r.packages.join(' '));
+  assert.not.ok(r.packages.includes('docker-compose'), r.packages.join(' '));
 });
 
 Startup.run();
