@@ -7,6 +7,7 @@ import { benchBackupCopy } from './backup-copy.js';
 import { benchChannelFetch } from './channel-fetch.js';
 import { benchLargeRelease } from './channel-large-release.js';
 import { benchChannelMemory } from './channel-memory.js';
+import { benchCliStartup } from './cli-startup.js';
 import { benchControllerReports } from './controller-reports.js';
 import { numberFlag, shapeFromArgs } from './generate-channel.js';
 
@@ -103,6 +104,7 @@ const GROUPS: BenchGroup[] = [
   { name: 'apply-downtime', run: () => benchApplyDowntime() },
   { name: 'backup-copy', run: () => benchBackupCopy() },
   { name: 'controller-reports', run: () => benchControllerReports() },
+  { name: 'cli-startup', run: () => benchCliStartup() },
 ];
 
 // `--only channel-memory` runs one group (apply-downtime needs the engine to itself).

@@ -1,49 +1,68 @@
-import type { CommandDef } from 'citty';
+import type { CommandDef, Resolvable } from 'citty';
 import { defineCommand, runCommand, runMain } from 'citty';
 import { formatLocation, toDuckError } from '../../../schemas/errors.js';
+import { COMMAND_META } from './commands/meta.js';
 import { EXIT, exitCodeFor, failureJson } from './output.js';
 
 const load = (name: string) => () => import(`./commands/${name}.js`).then((m: { default: CommandDef }) => m.default);
 
-// Commands load lazily, so `duck --help` never loads git, OpenPGP or Docker code.
+// Each command by the name it answers to, and the module that defines it (aliases share one).
+const COMMANDS: Record<string, keyof typeof COMMAND_META> = {
+  init: 'init',
+  verify: 'verify',
+  check: 'check',
+  'check-update': 'check',
+  status: 'status',
+  pin: 'pin',
+  unpin: 'unpin',
+  hold: 'hold',
+  unhold: 'unhold',
+  schedule: 'schedule',
+  run: 'run',
+  upgrade: 'upgrade',
+  start: 'start',
+  stop: 'stop',
+  restart: 'restart',
+  ps: 'ps',
+  logs: 'logs',
+  history: 'history',
+  retry: 'retry',
+  backup: 'backup',
+  backups: 'backups',
+  'list-backups': 'backups',
+  restore: 'restore',
+  rollback: 'restore',
+  purge: 'purge',
+  diagnostics: 'diagnostics',
+  release: 'release',
+};
+
+const ROOT_META = { name: 'duck', version: '0.1.0', description: 'Duck node agent and operator CLI: GitOps for Docker Compose stacks' };
+
+// Commands load lazily: running one imports that command alone.
 export const duck = defineCommand({
-  meta: { name: 'duck', version: '0.1.0', description: 'Duck node agent and operator CLI: GitOps for Docker Compose stacks' },
-  subCommands: {
-    init: load('init'),
-    verify: load('verify'),
-    check: load('check'),
-    'check-update': load('check'),
-    status: load('status'),
-    pin: load('pin'),
-    unpin: load('unpin'),
-    hold: load('hold'),
-    unhold: load('unhold'),
-    schedule: load('schedule'),
-    run: load('run'),
-    upgrade: load('upgrade'),
-    start: load('start'),
-    stop: load('stop'),
-    restart: load('restart'),
-    ps: load('ps'),
-    logs: load('logs'),
-    history: load('history'),
-    retry: load('retry'),
-    backup: load('backup'),
-    backups: load('backups'),
-    'list-backups': load('backups'),
-    restore: load('restore'),
-    rollback: load('restore'),
-    purge: load('purge'),
-    diagnostics: load('diagnostics'),
-    release: load('release'),
-  },
+  meta: ROOT_META,
+  subCommands: Object.fromEntries(Object.entries(COMMANDS).map(([name, file]) => [name, load(file)])),
 });
+
+/**
+ * The command tree `--help` reads for `argv`: the command it names (as citty finds it, the first
+ * argument that is not a flag) in full, every other one as its meta from COMMAND_META alone. So
+ * `duck --help` lists every command without importing one (they pull in git, OpenPGP, schemas and
+ * Docker code), and `duck status --help` imports status alone.
+ */
+function helpTree(argv: readonly string[]): CommandDef {
+  const named = argv.find((a) => !a.startsWith('-'));
+  const subCommands = Object.entries(COMMANDS).map(([name, file]): [string, Resolvable<CommandDef>] => [name, name === named ? load(file) : { meta: COMMAND_META[file] }]);
+  return defineCommand({ meta: ROOT_META, subCommands: Object.fromEntries(subCommands) });
+}
 
 const HELP_FLAGS = new Set(['--help', '-h', '--version', '-v']);
 
 export async function runCli(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv.some((a) => HELP_FLAGS.has(a))) {
-    await runMain(duck, { rawArgs: argv.length === 0 ? ['--help'] : argv });
+    const help = argv.length === 0 || argv.includes('--help') || argv.includes('-h');
+    await runMain(help ? helpTree(argv) : duck, { rawArgs: argv.length === 0 ? ['--help'] : argv });
     return EXIT.ok;
   }
   const json = argv.includes('--json');

@@ -1,7 +1,6 @@
 import { dirname, join } from 'node:path';
 import type { NodeFacts, OverlayFile } from '../../../schemas/index.js';
 import { DuckError } from '../../../schemas/errors.js';
-import { createComposeCli, detectCompose } from '../adapters/compose-cli.js';
 import { createControllerClient } from '../adapters/controller-client.js';
 import { createDockerCli } from '../adapters/docker-cli.js';
 import { openGitChannel } from '../adapters/git-channel.js';
@@ -68,6 +67,11 @@ export function faultsFromEnvironment(env: Readonly<Record<string, string | unde
   return { killAt: env.DUCK_FAULT_KILL_AT || null, failHealthOf: env.DUCK_FAULT_FAIL_HEALTH || null };
 }
 
+// The compose adapter loads docker-compose (a tenth of a second of start-up): loaded when Compose
+// is first needed, so a reading command such as `duck status` never pays for it.
+const composeCli = () => import('../adapters/compose-cli.js');
+const detectCompose = () => composeCli().then((m) => m.detectCompose());
+
 export async function wireNode(opts: NodeOptions): Promise<NodeParts> {
   const config = await loadAgentConfig(opts.configFile);
   const agentKeys = await loadAgentKeys(config);
@@ -96,8 +100,8 @@ export async function wireNode(opts: NodeOptions): Promise<NodeParts> {
     docker,
     backups,
     runtime: () =>
-      (runtime ??= detectCompose().then(
-        (info) => createComposeCli(info),
+      (runtime ??= Promise.all([composeCli(), detectCompose()]).then(
+        ([{ createComposeCli }, info]) => createComposeCli(info),
         (err: unknown) => {
           runtime = null;
           throw err;

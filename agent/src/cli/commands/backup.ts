@@ -3,13 +3,10 @@ import { openNode } from '../node-handle.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { createOutput } from '../output.js';
 import { runRequest } from '../request-command.js';
+import { COMMAND_META } from './meta.js';
 
 export default defineCommand({
-  meta: {
-    name: 'backup',
-    description:
-      "Back up an app now: its data paths and named volumes with its release directory, sha256 per file. The app stops for the copy (a consistent backup) and starts again.",
-  },
+  meta: COMMAND_META.backup,
   args: { app: { type: 'positional', required: true, description: 'the app' }, ...configArg, ...jsonArg },
   async run({ args }) {
     await runRequest(await openNode(args.config), { kind: 'backup', app: args.app }, createOutput(args.json));

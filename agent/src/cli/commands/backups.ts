@@ -4,12 +4,10 @@ import { listBackups, partialBackups } from '../../node/readings.js';
 import { formatBytes } from '../../core/bytes.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { createOutput } from '../output.js';
+import { COMMAND_META } from './meta.js';
 
 export default defineCommand({
-  meta: {
-    name: 'backups',
-    description: 'List the backups on this node, newest first (alias list-backups); unreadable ones are listed as broken, and with --all the unfinished ones a killed agent left',
-  },
+  meta: COMMAND_META.backups,
   args: {
     app: { type: 'positional', required: false, description: 'only this app' },
     all: { type: 'boolean', default: false, description: 'also list each unfinished backup (<id>.partial) a killed agent left; the next agent start removes them' },

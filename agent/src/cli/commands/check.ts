@@ -6,13 +6,10 @@ import { desiredJson, printDesired } from '../desired-output.js';
 import { createOutput } from '../output.js';
 import { fetchNow } from '../request-command.js';
 import { acceptedJson, channelOf, printAccepted } from './verify.js';
+import { COMMAND_META } from './meta.js';
 
 export default defineCommand({
-  meta: {
-    name: 'check',
-    description:
-      'Fetch and verify the channel, merge the overlay, and show what this node would do and why: each app current/desired/decision/reason and the plan. Executes nothing.',
-  },
+  meta: COMMAND_META.check,
   args: { ...configArg, ...jsonArg },
   async run({ args }) {
     const out = createOutput(args.json);

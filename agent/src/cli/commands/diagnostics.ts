@@ -7,13 +7,10 @@ import { openNode } from '../node-handle.js';
 import { createOutput } from '../output.js';
 import { ask } from '../prompt.js';
 import { performFromCli } from '../request-command.js';
+import { COMMAND_META } from './meta.js';
 
 export default defineCommand({
-  meta: {
-    name: 'diagnostics',
-    description:
-      "Build a .tar.gz of this node's diagnostics (config and overlay with secrets redacted, state summary, history, versions, OS and Docker facts, compose and agent logs) and list every file in it. --upload sends it to the controller, only after you say yes.",
-  },
+  meta: COMMAND_META.diagnostics,
   args: {
     ...configArg,
     output: { type: 'string', description: 'where to write the archive (default: a timestamped file in the current directory)', valueHint: 'file' },

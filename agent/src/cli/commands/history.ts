@@ -2,9 +2,10 @@ import { defineCommand } from 'citty';
 import { openNode } from '../node-handle.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { createOutput } from '../output.js';
+import { COMMAND_META } from './meta.js';
 
 export default defineCommand({
-  meta: { name: 'history', description: 'What the agent did, newest last: upgrades, rollbacks, deferrals, backups, operator acts' },
+  meta: COMMAND_META.history,
   args: {
     app: { type: 'positional', required: false, description: 'only this app' },
     limit: { type: 'string', description: 'at most this many entries', default: '50' },

@@ -8,12 +8,10 @@ import { isCalendarDate, parseInstant, setHold } from '../../core/overlay-edits.
 import { holdEnd } from '../../core/resolve.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { createOutput } from '../output.js';
+import { COMMAND_META } from './meta.js';
 
 export default defineCommand({
-  meta: {
-    name: 'hold',
-    description: 'Hold this node: no version changes at all (urgent releases included) until the hold ends or `duck unhold`. Edits the overlay, comments kept.',
-  },
+  meta: COMMAND_META.hold,
   args: {
     reason: { type: 'string', description: 'why the node is held, shown in plans and reports (default: "held by <user> on <date>")', valueHint: 'text' },
     until: {

@@ -5,9 +5,10 @@ import { configPath } from '../../node/config.js';
 import { DuckError } from '../../../../schemas/errors.js';
 import { configArg } from '../common-args.js';
 import { createOutput } from '../output.js';
+import { COMMAND_META } from './meta.js';
 
 export default defineCommand({
-  meta: { name: 'init', description: 'Write a commented agent config to edit (refuses to overwrite one)' },
+  meta: COMMAND_META.init,
   args: {
     ...configArg,
     url: { type: 'string', description: 'release channel git URL', default: 'https://git.example.com/ops/releases.git' },

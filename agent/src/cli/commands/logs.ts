@@ -3,9 +3,10 @@ import { defineCommand } from 'citty';
 import { appHandle } from '../../node/readings.js';
 import { openNode } from '../node-handle.js';
 import { configArg } from '../common-args.js';
+import { COMMAND_META } from './meta.js';
 
 export default defineCommand({
-  meta: { name: 'logs', description: "Show the logs of an app's containers (docker logs, newest lines last)" },
+  meta: COMMAND_META.logs,
   args: {
     app: { type: 'positional', required: true, description: 'the app' },
     tail: { type: 'string', description: 'lines per container', default: '100' },

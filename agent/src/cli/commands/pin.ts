@@ -6,13 +6,10 @@ import { DuckError } from '../../../../schemas/errors.js';
 import { invalidName, setPin } from '../../core/overlay-edits.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { createOutput } from '../output.js';
+import { COMMAND_META } from './meta.js';
 
 export default defineCommand({
-  meta: {
-    name: 'pin',
-    description:
-      'Pin an app to a version on this node, whatever the group says. Edits the overlay (comments kept); the version must be in the last accepted channel commit (exit 3 if not).',
-  },
+  meta: COMMAND_META.pin,
   args: {
     app: { type: 'positional', description: 'the app to pin', required: true },
     version: { type: 'positional', description: 'the version to run: releases/<app>/<version>/ of the last accepted commit', required: true },

@@ -3,9 +3,10 @@ import { appHandle } from '../../node/readings.js';
 import { openNode } from '../node-handle.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { createOutput } from '../output.js';
+import { COMMAND_META } from './meta.js';
 
 export default defineCommand({
-  meta: { name: 'ps', description: "An app's containers: service, state, health, image" },
+  meta: COMMAND_META.ps,
   args: { app: { type: 'positional', required: true, description: 'the app' }, ...configArg, ...jsonArg },
   async run({ args }) {
     const out = createOutput(args.json);

@@ -4,13 +4,10 @@ import { configArg, jsonArg } from '../common-args.js';
 import { createOutput } from '../output.js';
 import { confirmAppName } from '../prompt.js';
 import { runRequest } from '../request-command.js';
+import { COMMAND_META } from './meta.js';
 
 export default defineCommand({
-  meta: {
-    name: 'purge',
-    description:
-      'Remove an orphaned app (no longer in the group) for good: its containers, named volumes, releases and data. Backups are kept. Asks you to type the app name (or --confirm <app>).',
-  },
+  meta: COMMAND_META.purge,
   args: {
     app: { type: 'positional', required: true, description: 'the orphaned app' },
     confirm: { type: 'string', description: 'the app name again, for scripts', valueHint: 'app' },

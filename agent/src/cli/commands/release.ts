@@ -1,11 +1,12 @@
 import type { CommandDef } from 'citty';
 import { defineCommand } from 'citty';
+import { COMMAND_META } from './meta.js';
 
 const load = (name: string) => () => import(`./release/${name}.js`).then((m: { default: CommandDef }) => m.default);
 
 // The publisher's side of a channel (DESIGN §2): each subcommand loads lazily, like duck's own.
 export default defineCommand({
-  meta: { name: 'release', description: 'Publish to a release channel: keygen, init, add, promote, lint, commit, sign, verify' },
+  meta: COMMAND_META.release,
   subCommands: {
     keygen: load('keygen'),
     init: load('init'),

@@ -5,13 +5,10 @@ import { configArg, jsonArg } from '../common-args.js';
 import { createOutput } from '../output.js';
 import { confirmAppName } from '../prompt.js';
 import { runRequest } from '../request-command.js';
+import { COMMAND_META } from './meta.js';
 
 export default defineCommand({
-  meta: {
-    name: 'restore',
-    description:
-      "Put an app back as a backup holds it (alias rollback): checks the backup's sha256 manifest, backs up the data as it is now, restores, switches to the version that made the backup, waits for health (rolling back on failure) and pins that version. Asks you to type the app name (or --confirm <app>).",
-  },
+  meta: COMMAND_META.restore,
   args: {
     id: { type: 'positional', required: true, description: 'the backup id (duck backups)' },
     confirm: { type: 'string', description: 'the app name, for scripts', valueHint: 'app' },

@@ -4,13 +4,10 @@ import { runDaemon } from '../../node/daemon.js';
 import { isClosedPipe } from '../closed-output.js';
 import { configArg } from '../common-args.js';
 import { createLogger } from '../logger.js';
+import { COMMAND_META } from './meta.js';
 
 export default defineCommand({
-  meta: {
-    name: 'run',
-    description:
-      'Run the agent: poll the channel every interval, verify, merge the overlay and move the stacks inside their windows (backup first, health check after, automatic rollback). SIGTERM stops it between changes.',
-  },
+  meta: COMMAND_META.run,
   args: {
     ...configArg,
     'log-format': { type: 'string', description: 'text (default) or json (one JSON object per line)', default: 'text' },

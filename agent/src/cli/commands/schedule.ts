@@ -7,13 +7,10 @@ import { invalidName, parseInstant, removeSchedule, setSchedule } from '../../co
 import { configArg, jsonArg } from '../common-args.js';
 import { openNode } from '../node-handle.js';
 import { createOutput } from '../output.js';
+import { COMMAND_META } from './meta.js';
 
 export default defineCommand({
-  meta: {
-    name: 'schedule',
-    description:
-      'Schedule a one-shot upgrade of an app at a given time, whatever the windows say (--at), or cancel it (--cancel). Edits the overlay, comments kept; the app must be in the last accepted channel commit (exit 3 if not).',
-  },
+  meta: COMMAND_META.schedule,
   args: {
     app: { type: 'positional', description: 'the app to upgrade', required: true },
     at: {

@@ -5,13 +5,10 @@ import { configArg, jsonArg } from '../common-args.js';
 import { desiredJson, printDesired } from '../desired-output.js';
 import { openNode } from '../node-handle.js';
 import { createOutput, shortOid } from '../output.js';
+import { COMMAND_META } from './meta.js';
 
 export default defineCommand({
-  meta: {
-    name: 'status',
-    description:
-      'Show this node from its local state, without fetching: accepted commit and age, whether it is stale, a channel that cannot be fetched, per app current/desired/state/decision/reason, back-offs, windows, hold, pins, last result',
-  },
+  meta: COMMAND_META.status,
   args: { ...configArg, ...jsonArg },
   async run({ args }) {
     const out = createOutput(args.json);

@@ -5,9 +5,10 @@ import type { Hold } from '../../../../schemas/index.js';
 import { removeHold } from '../../core/overlay-edits.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { createOutput } from '../output.js';
+import { COMMAND_META } from './meta.js';
 
 export default defineCommand({
-  meta: { name: 'unhold', description: 'Remove the hold from the overlay (comments kept): version changes resume' },
+  meta: COMMAND_META.unhold,
   args: { ...configArg, ...jsonArg },
   async run({ args }) {
     const out = createOutput(args.json);

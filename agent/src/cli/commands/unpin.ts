@@ -5,9 +5,10 @@ import { DuckError } from '../../../../schemas/errors.js';
 import { invalidName, removePin } from '../../core/overlay-edits.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { createOutput } from '../output.js';
+import { COMMAND_META } from './meta.js';
 
 export default defineCommand({
-  meta: { name: 'unpin', description: 'Remove the pin of an app from the overlay (comments kept): the node follows its group again' },
+  meta: COMMAND_META.unpin,
   args: {
     app: { type: 'positional', description: 'the app to unpin', required: true },
     ...configArg,

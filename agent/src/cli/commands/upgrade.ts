@@ -5,13 +5,10 @@ import { configArg, jsonArg } from '../common-args.js';
 import { createOutput } from '../output.js';
 import { ask } from '../prompt.js';
 import { fetchNow, runRequest } from '../request-command.js';
+import { COMMAND_META } from './meta.js';
 
 export default defineCommand({
-  meta: {
-    name: 'upgrade',
-    description:
-      'Move now to the version the channel (or a pin) asks for, outside windows and manual approval: shows current and target versions and the release notes, asks, then applies with backup, health check and rollback. With duck run running, it does the change.',
-  },
+  meta: COMMAND_META.upgrade,
   args: {
     app: { type: 'positional', required: false, description: 'only this app (default: every app with a pending change)' },
     yes: { type: 'boolean', description: 'do not ask', default: false },

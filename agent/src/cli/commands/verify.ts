@@ -6,12 +6,10 @@ import { configArg, jsonArg } from '../common-args.js';
 import type { Output } from '../output.js';
 import { createOutput, shortOid } from '../output.js';
 import { fetchNow } from '../request-command.js';
+import { COMMAND_META } from './meta.js';
 
 export default defineCommand({
-  meta: {
-    name: 'verify',
-    description: 'Fetch the release channel and verify it: print the accepted commit, or why it was refused (exit 3). With duck run running, it does the fetch.',
-  },
+  meta: COMMAND_META.verify,
   args: {
     ...configArg,
     ...jsonArg,
