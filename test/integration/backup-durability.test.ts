@@ -1,8 +1,10 @@
 // How a backup becomes durable (DESIGN §4.3, apply/file-sync.ts) on a real file system: the copy is
 // not fsynced file by file; one sync of the finished `<id>.partial` (syncfs through coreutils
 // `sync -f`, an fsync of every file where that cannot run) comes after the manifest and before the
-// rename, and a failed sync leaves nothing that looks like a backup.
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+// rename, and a failed sync leaves nothing that looks like a backup. Files of every size — small
+// ones copied in place, large ones streamed in chunks — are recorded with the sha256 of their bytes.
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, lstat, mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -79,6 +81,26 @@ Durable('names the directory when the fallback cannot read it', async (ctx) => {
   const err = await rejection(syncFileSystem(gone, join(ctx.root, 'no-such-sync')));
   assert.is(err.code, 'io');
   assert.match(err.message, gone);
+});
+
+Durable('copies files below, at and above the small-file limit and across chunks byte for byte, with sha256, mode and mtime', async (ctx) => {
+  const sizes = [0, 1, 64 * 1024, 64 * 1024 + 1, 3 * 1024 * 1024 + 7];
+  const when = new Date('2024-01-02T03:04:05Z');
+  for (const size of sizes) {
+    const file = join(ctx.root, 'data/db', `f${size}`);
+    await writeFile(file, randomBytes(size));
+    await chmod(file, 0o640);
+    await utimes(file, when, when);
+  }
+  const record = await createBackupStore(ctx.backups).create(input(ctx));
+  for (const size of sizes) {
+    const bytes = await readFile(join(ctx.root, 'data/db', `f${size}`));
+    const copy = join(ctx.backups, record.id, 'data/db', `f${size}`);
+    assert.equal(await readFile(copy), bytes, `f${size}`);
+    assert.equal(record.files[`data/db/f${size}`], { sha256: createHash('sha256').update(bytes).digest('hex'), size, mode: 0o640 });
+    assert.is((await lstat(copy)).mode & 0o7777, 0o640, `f${size}`);
+    assert.is((await lstat(copy)).mtimeMs, when.getTime(), `f${size}`);
+  }
 });
 
 Durable.run();

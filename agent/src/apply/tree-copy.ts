@@ -1,11 +1,12 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { constants } from 'node:fs';
+import { constants, lstatSync, readdirSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { chmod, copyFile, lchown, lstat, lutimes, mkdir, open, readdir, readlink, symlink, utimes } from 'node:fs/promises';
+import { chmod, copyFile, lchown, lstat, lutimes, mkdir, open, readlink, symlink, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fsError } from './fs-error.js';
 import { syncPath } from './file-sync.js';
+import { breather, copySmallFile, SMALL_FILE } from './small-file.js';
 
 /**
  * A recursive copy for backups and restores (DESIGN §4.3): keeps modes, mtimes, ownership (when
@@ -83,14 +84,20 @@ function specialKind(stat: Stats): SpecialKind {
   return 'unknown';
 }
 
-/** Every entry under `root` (the root first), parents before children, names in sorted order. */
+/**
+ * Every entry under `root` (the root first), parents before children, names in sorted order.
+ * Synchronous lstat and readdir, yielding now and then: an async call per entry costs a thread-pool
+ * trip each, which made the walk alone take seconds for a few thousand files on a loaded machine.
+ */
 async function walk(root: string, exclude: (rel: string) => boolean = () => false): Promise<Entry[]> {
   const entries: Entry[] = [];
+  const pause = breather();
   const visit = async (rel: string, abs: string): Promise<void> => {
-    const stat = await io(abs, 'cannot read', () => lstat(abs));
+    await pause();
+    const stat = ioSync(abs, 'cannot read', () => lstatSync(abs));
     entries.push({ rel, abs, stat });
     if (!stat.isDirectory()) return;
-    const names = (await io(abs, 'cannot list', () => readdir(abs))).sort();
+    const names = ioSync(abs, 'cannot list', () => readdirSync(abs)).sort();
     for (const name of names) {
       const childRel = rel === '' ? name : `${rel}/${name}`;
       if (!exclude(childRel)) await visit(childRel, join(abs, name));
@@ -98,6 +105,14 @@ async function walk(root: string, exclude: (rel: string) => boolean = () => fals
   };
   await visit('', root);
   return entries;
+}
+
+function ioSync<T>(file: string, what: string, op: () => T): T {
+  try {
+    return op();
+  } catch (err) {
+    throw fsError(file, what, err);
+  }
 }
 
 /** Runs `fn` over `items` with `limit` in flight; on a failure, lets the others settle, then throws. */
@@ -260,10 +275,17 @@ export async function copyTree(src: string, dst: string, options: CopyOptions = 
     }
   }
 
+  const pause = breather();
   await eachLimit(files, WORKERS, async (entry, buffer) => {
     const to = target(entry.rel);
-    const sha256 = await copyRegular(entry, to, buffer, opts, clones);
-    await copyAttributes(entry, to);
+    let sha256: string;
+    if (entry.stat.size <= SMALL_FILE && !clones.tryReflink) {
+      await pause();
+      sha256 = copySmallFile(entry.abs, to, entry.stat, buffer, opts);
+    } else {
+      sha256 = await copyRegular(entry, to, buffer, opts, clones);
+      await copyAttributes(entry, to);
+    }
     // The size is the copy's (from the stat before it), which is the source's: the stack is stopped.
     facts.files[entry.rel] = { sha256, size: entry.stat.size, mode: entry.stat.mode & 0o7777 };
   });
