@@ -1,5 +1,5 @@
 // A backup of a 1 GiB data directory through the agent's BackupStore (DESIGN §4.3: a copy with a
-// sha256 per file and an fsync of every file and directory, then a manifest) beside `cp -a` of the
+// sha256 per file, a manifest, one sync of the whole backup, then the rename) beside `cp -a` of the
 // same tree, alone and followed by `sync`, in the same run; and verify() (every file re-hashed
 // against the manifest) beside sha256sum over the same bytes.
 import { randomBytes, randomInt } from 'node:crypto';
@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createBackupStore } from '../agent/src/apply/backup-store.js';
-import { treeBytes } from '../agent/src/apply/tree-copy.js';
+import { syncFileSystem } from '../agent/src/apply/file-sync.js';
+import { copyTree, treeBytes } from '../agent/src/apply/tree-copy.js';
 import { makeTempDir, removeTempDir, run } from '../examples/harness/tmp.js';
 // Types only: index.ts runs the benchmarks when loaded, so a value import here would be a cycle.
 import type { BenchReport, Comparison } from './index.js';
@@ -55,6 +56,11 @@ export async function benchBackupCopy(opts: BackupCopyOptions = {}): Promise<Ben
     const made = await generate(join(source, 'data'), shape);
     const store = createBackupStore(join(dir, 'backups'));
     const copy = join(dir, 'cp-copy');
+    // Untimed, through the same code create() runs: which copy and which sync this file system got.
+    const probe = join(dir, 'probe');
+    const { method } = await copyTree(join(source, 'data', 'big'), probe, { durable: false });
+    const durability = await syncFileSystem(probe);
+    await removeTempDir(probe);
 
     const create = comparison('create vs cp -a', 'cp -a <source>/data <fresh dir> (returns with the data in the page cache, nothing fsynced)');
     const createSync = comparison('create vs cp -a + sync', 'the same cp -a, then sync (the file system was synced before cp started)');
@@ -95,8 +101,10 @@ export async function benchBackupCopy(opts: BackupCopyOptions = {}): Promise<Ben
         `medians; the data directory: ${shape.bigFiles} files of ${mib(shape.bigFileBytes)} from crypto.randomBytes (incompressible) + ` +
           `${shape.smallDirs * shape.smallFilesPerDir} files of ${SMALL_MIN} B-${SMALL_MAX / 1024} KiB in ${shape.smallDirs} directories = ` +
           `${made.files} files, ${made.bytes} bytes (${gib(made.bytes)})`,
-        'create() = free-space check (a walk of the tree), copy_file_range per file (4 in flight), sha256 of each copy, fsync of every file and directory, manifest, rename; ' +
+        `create() = free-space check (a walk of the tree), copy of each file (4 in flight) by ${method === 'reflink' ? 'reflink (FICLONE), then a sha256 read of the source' : 'one read of the source, hashed and written as it goes (no reflink on this file system)'}, ` +
+          `manifest, ${durability === 'syncfs' ? 'one syncfs of the file system (sync -f)' : 'an fsync of every file and directory (sync -f unavailable)'}, rename, fsync of the backups directory; ` +
           'cp -a keeps modes, owners, times and links as create() does',
+        `copy method used: ${method}; durability: ${durability}`,
         'sha256sum is coreutils\' own SHA-256 unless built against OpenSSL; Node hashes through OpenSSL (SHA-NI where the CPU has it): that row compares hash code as much as tools',
         `file system: ${await fsType(dir)} under ${tmpdir()}; ${await cpVersion()}; sync before each timed step so no earlier writeback lands in it`,
         `page cache not dropped: every run reads a source that is in memory (it was just written; ${gib(made.bytes)} fits in RAM) — ${await dropCachesNote()}`,

@@ -1,18 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { choosePrune, compareNewestFirst, isBackupId, makeBackupId } from '../core/backup-retention.js';
 import { DuckError } from '../../../schemas/errors.js';
 import { assertFreeSpace } from './disk-space.js';
 import type { FileFacts, TreeFacts } from './tree-copy.js';
-import { copyTree, fsError, hashTree, treeBytes } from './tree-copy.js';
+import { syncFileSystem, syncPath } from './file-sync.js';
+import { fsError } from './fs-error.js';
+import { copyTree, hashTree, treeBytes } from './tree-copy.js';
 
 /**
  * Backups on disk (DESIGN §4.3): one directory per backup under the backups directory, holding
  * `data/<path>` for each data path, `volumes/<name>` for each named volume, `release/` (the
  * release directory of the version that produced the data) and `manifest.json`. A backup is
  * written as `<id>.partial` and renamed when complete, so a crash never leaves a half backup
- * that looks whole; its manifest (sha256 per file) is checked before any restore.
+ * that looks whole; its manifest (sha256 per file) is checked before any restore. The copy is not
+ * fsynced file by file: one sync of the whole backup (file-sync.ts) makes it durable before the
+ * rename, and the backups directory is fsynced after it, so the rename never names lost data.
  */
 
 export const MANIFEST = 'manifest.json';
@@ -91,8 +95,16 @@ export interface PartialLeftover {
   readonly bytes: number;
 }
 
-export function createBackupStore(dir: string, opts: { minFreeBytes?: number; now?: () => Date } = {}): BackupStore {
+export interface BackupStoreOptions {
+  minFreeBytes?: number;
+  now?: () => Date;
+  /** Makes a finished `<id>.partial` durable before its rename; file-sync.ts unless a test watches it. */
+  syncTree?: (root: string) => Promise<unknown>;
+}
+
+export function createBackupStore(dir: string, opts: BackupStoreOptions = {}): BackupStore {
   const now = opts.now ?? (() => new Date());
+  const syncTree = opts.syncTree ?? syncFileSystem;
   const pathOf = (id: string): string => {
     if (!isBackupId(id)) throw new DuckError('usage', `"${id}" is not a backup id (see duck backups)`, { field: 'backup-id' });
     return join(dir, id);
@@ -183,7 +195,7 @@ export function createBackupStore(dir: string, opts: { minFreeBytes?: number; no
       const absent: string[] = [];
       let bytes = 0;
       const take = async (source: string, rel: string): Promise<void> => {
-        const facts = await copyTree(source, join(partial, rel));
+        const facts = await copyTree(source, join(partial, rel), { durable: false });
         bytes += facts.bytes;
         mergeFacts(files, symlinks, rel, facts);
       };
@@ -209,9 +221,10 @@ export function createBackupStore(dir: string, opts: { minFreeBytes?: number; no
           files,
           symlinks,
         };
-        await writeDurable(join(partial, MANIFEST), `${JSON.stringify(record, null, 2)}\n`);
+        await writeFile(join(partial, MANIFEST), `${JSON.stringify(record, null, 2)}\n`);
+        await syncTree(partial);
         await rename(partial, join(dir, id));
-        await syncDir(dir);
+        await syncPath(dir);
         return record;
       } catch (err) {
         // A failed backup leaves nothing that looks like one; the stack is still stopped, and
@@ -365,22 +378,3 @@ export function compareFacts(record: Pick<BackupRecord, 'files' | 'symlinks'>, f
 }
 
 const octal = (mode: number): string => (mode & 0o7777).toString(8).padStart(4, '0');
-
-async function writeDurable(file: string, text: string): Promise<void> {
-  await writeFile(file, text);
-  const handle = await open(file, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}

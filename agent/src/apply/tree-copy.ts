@@ -1,17 +1,19 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { constants } from 'node:fs';
+import { constants, lstatSync, readdirSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { chmod, copyFile, lchown, lstat, lutimes, mkdir, open, readdir, readlink, symlink, utimes } from 'node:fs/promises';
+import { chmod, copyFile, lchown, lstat, lutimes, mkdir, open, readlink, symlink, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { DuckError } from '../../../schemas/errors.js';
+import { fsError } from './fs-error.js';
+import { syncPath } from './file-sync.js';
+import { breather, copySmallFile, SMALL_FILE } from './small-file.js';
 
 /**
  * A recursive copy for backups and restores (DESIGN §4.3): keeps modes, mtimes, ownership (when
  * running as root, as the agent does beside the engine — a database volume owned by uid 999 must
  * come back owned by 999), symlinks as symlinks (never followed: a link in a data dir may point
- * anywhere on the host) and empty directories. Each regular file's sha256 is taken as it is copied,
- * so the manifest describes exactly the bytes in the backup.
+ * anywhere on the host) and empty directories. Each regular file's sha256 is taken from the bytes as
+ * they are copied (one read of the source), so the manifest describes exactly the bytes in the backup.
  */
 
 export type SpecialKind = 'socket' | 'fifo' | 'block-device' | 'char-device' | 'unknown';
@@ -39,8 +41,19 @@ export interface TreeFacts {
 export interface CopyOptions {
   /** Compute each file's sha256 (default true); a restore's staging copy skips it after a verify. */
   readonly hash?: boolean;
-  /** fsync files and directories before returning (default true): a backup must survive a power cut. */
+  /**
+   * fsync each file and directory before returning (default true). A backup passes false and
+   * makes the whole backup durable at once (file-sync.ts) before its rename.
+   */
   readonly durable?: boolean;
+}
+
+/** How regular files were copied: a reflink shares the source's blocks (btrfs, XFS), no data moves. */
+export type CopyMethod = 'reflink' | 'read-write';
+
+export interface CopiedTree extends TreeFacts {
+  /** 'reflink' only when every file of the tree was cloned. */
+  readonly method: CopyMethod;
 }
 
 interface Entry {
@@ -54,15 +67,6 @@ const CHUNK = 1 << 20;
 // thread, so more workers do not make large files faster.
 const WORKERS = 4;
 const AS_ROOT = process.getuid?.() === 0;
-
-/** A file-system failure as a DuckError naming the file; a full disk is 'no-space', not 'io'. */
-export function fsError(file: string, what: string, err: unknown): DuckError {
-  if (err instanceof DuckError) return err;
-  const errno = (err as NodeJS.ErrnoException).code;
-  const full = errno === 'ENOSPC' || errno === 'EDQUOT';
-  const message = `${what} ${file}: ${err instanceof Error ? err.message : String(err)}`;
-  return new DuckError(full ? 'no-space' : 'io', message, { file, errno }, full ? 'stalled' : 'transient', { cause: err });
-}
 
 async function io<T>(file: string, what: string, op: () => Promise<T>): Promise<T> {
   try {
@@ -80,14 +84,20 @@ function specialKind(stat: Stats): SpecialKind {
   return 'unknown';
 }
 
-/** Every entry under `root` (the root first), parents before children, names in sorted order. */
+/**
+ * Every entry under `root` (the root first), parents before children, names in sorted order.
+ * Synchronous lstat and readdir, yielding now and then: an async call per entry costs a thread-pool
+ * trip each, which made the walk alone take seconds for a few thousand files on a loaded machine.
+ */
 async function walk(root: string, exclude: (rel: string) => boolean = () => false): Promise<Entry[]> {
   const entries: Entry[] = [];
+  const pause = breather();
   const visit = async (rel: string, abs: string): Promise<void> => {
-    const stat = await io(abs, 'cannot read', () => lstat(abs));
+    await pause();
+    const stat = ioSync(abs, 'cannot read', () => lstatSync(abs));
     entries.push({ rel, abs, stat });
     if (!stat.isDirectory()) return;
-    const names = (await io(abs, 'cannot list', () => readdir(abs))).sort();
+    const names = ioSync(abs, 'cannot list', () => readdirSync(abs)).sort();
     for (const name of names) {
       const childRel = rel === '' ? name : `${rel}/${name}`;
       if (!exclude(childRel)) await visit(childRel, join(abs, name));
@@ -95,6 +105,14 @@ async function walk(root: string, exclude: (rel: string) => boolean = () => fals
   };
   await visit('', root);
   return entries;
+}
+
+function ioSync<T>(file: string, what: string, op: () => T): T {
+  try {
+    return op();
+  } catch (err) {
+    throw fsError(file, what, err);
+  }
 }
 
 /** Runs `fn` over `items` with `limit` in flight; on a failure, lets the others settle, then throws. */
@@ -156,36 +174,63 @@ async function copyAttributes(entry: Entry, dst: string): Promise<void> {
   });
 }
 
-async function syncPath(path: string): Promise<void> {
-  await io(path, 'cannot sync', async () => {
-    const handle = await open(path, 'r');
+/** Whether clones still work in this copy: the first refusal stops the tries for the rest of the tree. */
+interface CloneState {
+  tryReflink: boolean;
+  cloned: number;
+}
+
+// What FICLONE answers on a file system (or a pair of them) that cannot share blocks.
+const NO_REFLINK = new Set(['ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EINVAL', 'ENOSYS', 'ENOTTY', 'EPERM', 'EBADF']);
+
+/**
+ * A reflink where the file system has them (btrfs, XFS: no data is written, so only the hash reads
+ * the source); elsewhere one pass that reads the source once, hashes each chunk and writes it.
+ * The former copy_file_range + read-back hashed the copy; hashing the bytes as they are written
+ * describes the same bytes with one read instead of two.
+ */
+async function copyRegular(entry: Entry, dst: string, buffer: Buffer, opts: Required<CopyOptions>, clones: CloneState): Promise<string> {
+  if (clones.tryReflink) {
     try {
-      await handle.sync();
+      await copyFile(entry.abs, dst, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE_FORCE);
+      clones.cloned += 1;
+      if (opts.durable) await syncPath(dst);
+      return opts.hash ? await hashFile(entry.abs, buffer) : '';
+    } catch (err) {
+      if (!NO_REFLINK.has((err as NodeJS.ErrnoException).code ?? '')) throw fsError(entry.abs, 'cannot copy', err);
+      clones.tryReflink = false;
+    }
+  }
+  return io(entry.abs, 'cannot copy', async () => {
+    const from = await open(entry.abs, 'r');
+    try {
+      // 'w', not 'wx': a refused clone may have left the empty file it opened.
+      const to = await open(dst, 'w', 0o600);
+      try {
+        const hash = opts.hash ? createHash('sha256') : null;
+        await pump(from, to, buffer, hash);
+        if (opts.durable) await to.sync();
+        return hash ? hash.digest('hex') : '';
+      } finally {
+        await to.close();
+      }
     } finally {
-      await handle.close();
+      await from.close();
     }
   });
 }
 
-/**
- * copyFile with FICLONE first (a reflink on btrfs/XFS costs no space and no reads; elsewhere Node
- * falls back to copy_file_range in the kernel), then the copy is hashed. Measured on ext4 against a
- * single read-hash-write pass: faster, because the kernel copy never crosses into JavaScript and
- * the hash reads pages the copy just put in cache.
- */
-async function copyRegular(entry: Entry, dst: string, buffer: Buffer, opts: Required<CopyOptions>): Promise<string> {
-  await io(entry.abs, 'cannot copy', () => copyFile(entry.abs, dst, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE));
-  if (!opts.hash && !opts.durable) return '';
-  return io(dst, 'cannot read back', async () => {
-    const handle = await open(dst, 'r');
-    try {
-      const sha256 = opts.hash ? await hashHandle(handle, buffer) : '';
-      if (opts.durable) await handle.sync();
-      return sha256;
-    } finally {
-      await handle.close();
-    }
-  });
+async function pump(from: FileHandle, to: FileHandle, buffer: Buffer, hash: Hash | null): Promise<void> {
+  let position = 0;
+  for (;;) {
+    const { bytesRead } = await from.read(buffer, 0, buffer.length, position);
+    if (bytesRead === 0) return;
+    const chunk = buffer.subarray(0, bytesRead);
+    hash?.update(chunk);
+    let written = 0;
+    while (written < bytesRead) written += (await to.write(chunk, written, bytesRead - written, position + written)).bytesWritten;
+    position += bytesRead;
+  }
 }
 
 function factsOf(entries: readonly Entry[]): { files: Record<string, FileFacts>; symlinks: Record<string, string>; dirs: string[]; skipped: TreeFacts['skipped'] } {
@@ -206,7 +251,7 @@ function sumBytes(files: Record<string, FileFacts>): number {
  * Copies `src` (a directory, a file or a symlink) to `dst`, which must not exist; its parent is
  * made when missing. Returns what was copied. Hard links become separate files.
  */
-export async function copyTree(src: string, dst: string, options: CopyOptions = {}): Promise<TreeFacts> {
+export async function copyTree(src: string, dst: string, options: CopyOptions = {}): Promise<CopiedTree> {
   const opts: Required<CopyOptions> = { hash: options.hash ?? true, durable: options.durable ?? true };
   const entries = await walk(src);
   const facts = factsOf(entries);
@@ -214,6 +259,7 @@ export async function copyTree(src: string, dst: string, options: CopyOptions = 
   await io(dirname(dst), 'cannot create', () => mkdir(dirname(dst), { recursive: true }));
 
   const files: Entry[] = [];
+  const clones: CloneState = { tryReflink: true, cloned: 0 };
   for (const entry of entries) {
     const to = target(entry.rel);
     if (entry.stat.isDirectory()) {
@@ -229,10 +275,17 @@ export async function copyTree(src: string, dst: string, options: CopyOptions = 
     }
   }
 
+  const pause = breather();
   await eachLimit(files, WORKERS, async (entry, buffer) => {
     const to = target(entry.rel);
-    const sha256 = await copyRegular(entry, to, buffer, opts);
-    await copyAttributes(entry, to);
+    let sha256: string;
+    if (entry.stat.size <= SMALL_FILE && !clones.tryReflink) {
+      await pause();
+      sha256 = copySmallFile(entry.abs, to, entry.stat, buffer, opts);
+    } else {
+      sha256 = await copyRegular(entry, to, buffer, opts, clones);
+      await copyAttributes(entry, to);
+    }
     // The size is the copy's (from the stat before it), which is the source's: the stack is stopped.
     facts.files[entry.rel] = { sha256, size: entry.stat.size, mode: entry.stat.mode & 0o7777 };
   });
@@ -242,7 +295,8 @@ export async function copyTree(src: string, dst: string, options: CopyOptions = 
     if (opts.durable) await syncPath(target(entry.rel));
     await copyAttributes(entry, target(entry.rel));
   }
-  return { ...facts, files: sortKeys(facts.files), bytes: sumBytes(facts.files) };
+  const method: CopyMethod = files.length > 0 && clones.cloned === files.length ? 'reflink' : 'read-write';
+  return { ...facts, files: sortKeys(facts.files), bytes: sumBytes(facts.files), method };
 }
 
 /** What `root` holds, hashed the same way copyTree hashes, for verifying a copy against its record. */
