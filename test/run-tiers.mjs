@@ -34,6 +34,8 @@ const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
 const running = new Set(); // the running tier processes, for signal forwarding
 /** An e2e file with this line runs its own compose project (not the shared `duck-hello-test`): it may run beside the others. */
 const OWN_PROJECT_MARKER = '// e2e lane: own compose project';
+/** An own-project file that takes as long as a whole lane (the crash suite) with this line runs in a lane of its own. */
+const OWN_LANE_MARKER = '// e2e lane: own compose project, a lane of its own';
 
 function say(line) {
   process.stdout.write(`${line}\n`);
@@ -206,17 +208,25 @@ async function tierResult(tier) {
 }
 
 /**
- * The e2e files in two lanes at once: those that run their own compose project, and those that
- * share the hello example's fixed project (one after another, as a project allows). Two lanes
- * keep the tier's wall time near its longest lane on the two cores CI has.
+ * The e2e files in lanes at once: those that share the hello example's fixed project (one after
+ * another, as a project allows), those that run their own compose project, and each own-project
+ * file long enough to be a lane by itself (the crash suite). The lanes mostly wait on the engine,
+ * so the tier's wall time stays near its longest lane on the two cores CI has.
  */
 async function runE2eLanes(files) {
-  const own = files.filter((f) => readFileSync(f, 'utf8').includes(OWN_PROJECT_MARKER));
-  const shared = files.filter((f) => !own.includes(f));
-  if (own.length === 0 || shared.length === 0) return runTier('e2e');
+  const marked = (marker) => files.filter((f) => readFileSync(f, 'utf8').includes(marker));
+  const alone = marked(OWN_LANE_MARKER);
+  const own = marked(OWN_PROJECT_MARKER).filter((f) => !alone.includes(f));
+  const shared = files.filter((f) => !own.includes(f) && !alone.includes(f));
+  const lanes = [
+    ...alone.map((f) => ({ label: `[${basename(f).replace(/[.]test[.]ts$/, '')}] `, files: [f] })),
+    { label: '[own] ', files: own },
+    { label: '[shared] ', files: shared },
+  ].filter((lane) => lane.files.length > 0);
+  if (lanes.length === 1) return runTier('e2e');
   const patternOf = (list) => `(${list.map((f) => basename(f).replace(/[.]/g, '\\.')).join('|')})$`;
-  say(`e2e in two lanes: [own] ${own.map((f) => basename(f)).join(', ')}; [shared] ${shared.map((f) => basename(f)).join(', ')}`);
-  const results = await Promise.all([runTier('e2e', { pattern: patternOf(own), label: '[own] ' }), runTier('e2e', { pattern: patternOf(shared), label: '[shared] ' })]);
+  say(`e2e in ${lanes.length} lanes: ${lanes.map((l) => `${l.label.trim()} ${l.files.map((f) => basename(f)).join(', ')}`).join('; ')}`);
+  const results = await Promise.all(lanes.map((lane) => runTier('e2e', { pattern: patternOf(lane.files), label: lane.label })));
   return results.reduce((a, b) => ({ passed: a.passed + b.passed, failed: a.failed + b.failed, skipped: a.skipped + b.skipped, notes: [...a.notes, ...b.notes] }));
 }
 

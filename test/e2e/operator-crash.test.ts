@@ -1,4 +1,4 @@
-// e2e lane: own compose project
+// e2e lane: own compose project, a lane of its own
 // DESIGN §4.11: every Docker mutation is a journalled change, the operator's acts and the orphan
 // stop and reconfigure a run plans as much as an upgrade. Killed with SIGKILL before or after any
 // of its steps, the change is finished by the next writer (`duck run --once`): the app ends where
