@@ -114,10 +114,13 @@ async function acceptFrom(input: AcceptInput, tip: string, fetched: boolean): Pr
   // no signature), so neither the trust policy nor a key is read; only the content (once per process,
   // then kept: nothing can have changed but the clock) and its freshness.
   if (!fetched && previous?.commit === tip) {
-    const known = commits.get(`${tip} ${verifiedKey}`) ?? (await readAccepted(input, tip).catch((err: unknown) => {
-      throw withTip(err, tip);
-    }));
-    commits.set(`${tip} ${verifiedKey}`, known);
+    let known = commits.get(`${tip} ${verifiedKey}`);
+    if (!known) {
+      known = await readAccepted(input, tip).catch((err: unknown) => {
+        throw withTip(err, tip);
+      });
+      commits.set(`${tip} ${verifiedKey}`, known);
+    }
     const { stale, freshnessMs } = channelFreshness(known.content.channel.freshness, known.committedAt, now);
     return { anchor: previous, changed: false, fetched, stale, freshnessMs, content: known.content, tree: known.tree, passedOver: [], walked: 0, learned: {} };
   }
