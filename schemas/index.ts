@@ -1,72 +1,39 @@
 // The one validator of every Duck file: parse YAML strictly, validate against the JSON Schema,
 // and turn every failure into a DuckError('invalid') that names file, line, column and field.
-import type { ValidateFunction } from 'ajv/dist/2020.js';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject } from 'ajv/dist/2020.js';
 import { DuckError, formatLocation } from './errors.js';
-import agentConfigSchema from './agent-config.schema.json' with { type: 'json' };
-import channelSchema from './channel.schema.json' with { type: 'json' };
-import commonSchema from './common.schema.json' with { type: 'json' };
-import groupSchema from './group.schema.json' with { type: 'json' };
-import overlaySchema from './overlay.schema.json' with { type: 'json' };
-import registerSchema from './register.schema.json' with { type: 'json' };
-import releaseSchema from './release.schema.json' with { type: 'json' };
-import reportSchema from './report.schema.json' with { type: 'json' };
 import type { SourceLocator } from './problems.js';
 import { NO_SOURCE, toProblems } from './problems.js';
+import { agentConfigSchema, channelSchema, commonSchema, groupSchema, overlaySchema, registerSchema, releaseSchema, reportSchema } from './schema-files.js';
 import type * as T from './types.js';
 import type { SchemaName, SchemaProblem, SchemaTypes } from './types.js';
+// Compiled ahead of time (compile-validators.ts): ajv itself is not loaded at run time.
+import * as generated from './validators.generated.js';
 import { readYamlSource } from './yaml-source.js';
 
 export * from './types.js';
 export { PATTERN_WORDS } from './problems.js';
 export { agentConfigSchema, channelSchema, commonSchema, groupSchema, overlaySchema, registerSchema, releaseSchema, reportSchema };
+export { SCHEMAS } from './schema-files.js';
 
-/** The raw JSON Schema of each file kind (common.schema.json is referenced by them). */
-export const SCHEMAS: { readonly [N in SchemaName]: object } = {
-  channel: channelSchema,
-  group: groupSchema,
-  release: releaseSchema,
-  overlay: overlaySchema,
-  'agent-config': agentConfigSchema,
-  report: reportSchema,
-  register: registerSchema,
+/** A generated validator: ajv's ValidateFunction without the compiler's own fields. */
+interface Validator<V> {
+  (value: unknown): value is V;
+  errors?: ErrorObject[] | null;
+}
+
+// The generated functions return a boolean; what they check is the schema of their name.
+const validator = <V>(fn: (value: unknown) => boolean): Validator<V> => fn as Validator<V>;
+
+const VALIDATORS: { readonly [N in SchemaName]: Validator<SchemaTypes[N]> } = {
+  channel: validator(generated.channel),
+  group: validator(generated.group),
+  release: validator(generated.release),
+  overlay: validator(generated.overlay),
+  'agent-config': validator(generated.agentConfig),
+  report: validator(generated.report),
+  register: validator(generated.register),
 };
-
-type Validators = { [N in SchemaName]?: ValidateFunction<SchemaTypes[N]> };
-
-// Compiled once, on first use: importing this module starts no work.
-let ajv: Ajv2020 | undefined;
-const validators: Validators = {};
-
-function compiler(): Ajv2020 {
-  if (ajv) return ajv;
-  ajv = new Ajv2020({
-    strict: true,
-    // The 2020-12 idioms oneOf: [{required: [http]}, …] and not: {required: [id]} name properties
-    // declared by the parent schema, which strictRequired cannot see; a unit test checks instead
-    // that every required key is declared.
-    strictRequired: false,
-    // window.days is a day or a list of days: type ["string", "array"].
-    allowUnionTypes: true,
-    allErrors: true,
-    verbose: true,
-    useDefaults: false,
-  });
-  addFormatsModule.default(ajv, ['date', 'date-time', 'uri']);
-  ajv.addSchema(commonSchema);
-  // register.schema.json refers to the report's $defs by $id.
-  ajv.addSchema(reportSchema);
-  return ajv;
-}
-
-function validatorFor<N extends SchemaName>(name: N): ValidateFunction<SchemaTypes[N]> {
-  const cached = validators[name];
-  if (cached) return cached;
-  const compiled = compiler().compile<SchemaTypes[N]>(SCHEMAS[name]);
-  (validators as Record<SchemaName, unknown>)[name] = compiled;
-  return compiled;
-}
 
 /** "file:line:col: /field: message (and N more)" for the first problem. */
 export function formatSchemaError(file: string, problems: readonly SchemaProblem[]): string {
@@ -89,7 +56,7 @@ function invalid(file: string, problems: SchemaProblem[]): DuckError {
 }
 
 function check<N extends SchemaName>(name: N, value: unknown, file: string, locator: SourceLocator): SchemaTypes[N] {
-  const validate = validatorFor(name);
+  const validate = VALIDATORS[name];
   if (validate(value)) return value;
   throw invalid(file, toProblems(validate.errors ?? [], locator));
 }

@@ -86,8 +86,8 @@ if (ci) await shutdown(0);
 const { dashboard, adminToken, agentConfig } = story.handles();
 narrator.note(`The dashboard: ${dashboard}  (log in with the admin token ${adminToken})`);
 narrator.note('Everything keeps running. Ask the agent, or change its overlay, for instance:');
-narrator.note(`  node dist/agent/src/main.js status --config ${agentConfig}`);
-narrator.note(`  node dist/agent/src/main.js unpin hello --config ${agentConfig}`);
+narrator.note(`  node dist/agent/bundle/main.mjs status --config ${agentConfig}`);
+narrator.note(`  node dist/agent/bundle/main.mjs unpin hello --config ${agentConfig}`);
 narrator.note('Press Ctrl-C to stop the demo and remove everything it started.');
 // Alive until SIGINT/SIGTERM: the agent, controller and git server hold the event loop open, and
 // this timer keeps it open even if one of them exits.

@@ -1,9 +1,11 @@
 // A module loader hook (node --import) that writes to stderr, once each, the npm packages the
-// process loads: `[package] <name>`. Tests use it to see which libraries a CLI command pulls in.
+// process loads: `[package] <name>`, and each of their files: `[file] <name>/<path>`. Tests use it
+// to see which libraries (and which parts of them) a CLI command pulls in.
 import { register } from 'node:module';
 
 const hooks = `
 const seen = new Set();
+const files = new Set();
 export async function resolve(specifier, context, next) {
   const result = await next(specifier, context);
   const tail = result.url.split('/node_modules/').pop();
@@ -13,6 +15,10 @@ export async function resolve(specifier, context, next) {
     if (!seen.has(name)) {
       seen.add(name);
       process.stderr.write('[package] ' + name + '\\n');
+    }
+    if (!files.has(tail)) {
+      files.add(tail);
+      process.stderr.write('[file] ' + tail + '\\n');
     }
   }
   return result;

@@ -1,19 +1,41 @@
 // What the CLI loads to start (issue 13): `duck --help` lists every command from static metadata,
 // importing none of them, so it loads no library beyond citty; a command's help loads that command;
-// a reading command leaves the compose library alone.
+// a reading command leaves the compose library alone; `duck status` and `duck check` of an unchanged
+// tip load neither openpgp.js (no key or signature is read) nor the ajv compiler (the validators are
+// generated ahead of time) nor the overlay watcher. The load is read from the tsc output, where each
+// package is its own module (the bundle, the bin, is made from it and splits at the same imports).
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DUCK_BIN } from '../../examples/harness/agent-node.js';
 import { run } from '../../examples/harness/tmp.js';
+import type { ChannelHost } from '../helpers/channel-builder.js';
+import { startChannelHost } from '../helpers/channel-builder.js';
+import { publishBasicChannel } from '../helpers/channel-fixtures.js';
 
 const LOG_PACKAGES = fileURLToPath(new URL('../helpers/package-log-loader.mjs', import.meta.url));
+const TSC_BIN = fileURLToPath(new URL('../../dist/agent/src/main.js', import.meta.url));
 
-/** The npm packages `duck ...args` loads, with its exit code and output. */
+/** The npm packages (and their files) `duck ...args` loads, with its exit code and output. */
 async function packagesOf(...args: string[]) {
-  const r = await run(process.execPath, ['--import', LOG_PACKAGES, DUCK_BIN, ...args], { allowFailure: true, env: { ...process.env, DUCK_CONFIG: '' } });
+  const r = await run(process.execPath, ['--import', LOG_PACKAGES, TSC_BIN, ...args], { allowFailure: true, env: { ...process.env, DUCK_CONFIG: '' } });
   const packages = [...r.stderr.matchAll(/^\[package\] (\S+)$/gm)].map((m) => m[1]!);
-  return { code: r.code, stdout: r.stdout.toString('utf8'), packages };
+  const files = [...r.stderr.matchAll(/^\[file\] (\S+)$/gm)].map((m) => m[1]!);
+  return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr, packages, files };
+}
+
+/** What a command that reads the node must not load: it verifies nothing and watches nothing. */
+function assertReadsOnly(r: Awaited<ReturnType<typeof packagesOf>>): void {
+  assert.is(r.code, 0, r.stderr);
+  assert.not.ok(r.packages.includes('openpgp'), r.packages.join(' '));
+  assert.not.ok(r.packages.includes('chokidar'), r.packages.join(' '));
+  // ajv's run-time helpers (ucs2length) are what generated validators call; its compiler is not.
+  const ajv = r.files.filter((f) => f.startsWith('ajv/') || f.startsWith('ajv-formats/'));
+  assert.equal(
+    ajv.filter((f) => !f.startsWith('ajv/dist/runtime/') && f !== 'ajv-formats/dist/formats.js'),
+    [],
+    ajv.join(' '),
+  );
 }
 
 const Startup = suite('duck CLI start-up');
@@ -48,4 +70,42 @@ Startup('duck status does not load the compose library (Compose is looked for wh
   assert.not.ok(r.packages.includes('docker-compose'), r.packages.join(' '));
 });
 
+Startup('the bin is the bundle, and it runs the same CLI', async () => {
+  assert.ok(DUCK_BIN.endsWith('/dist/agent/bundle/main.mjs'), DUCK_BIN);
+  const r = await run(process.execPath, [DUCK_BIN, '--help'], { allowFailure: true });
+  assert.is(r.code, 0, r.stderr);
+  assert.ok(r.stdout.toString('utf8').includes('Show this node from its local state'));
+});
+
+const Reading = suite<{ host: ChannelHost; config: string }>('duck status and duck check load no verifier', { host: null as unknown as ChannelHost, config: '' });
+
+Reading.before(async (ctx) => {
+  ctx.host = await startChannelHost('duck-cli-startup-');
+  const { ch, url } = await ctx.host.channel('startup');
+  await publishBasicChannel(ch, ctx.host.rootKey);
+  const node = await ctx.host.node(url);
+  const verified = await node.duck('verify');
+  assert.is(verified.code, 0, verified.stderr);
+  ctx.config = node.configFile;
+});
+
+Reading.after(async (ctx) => {
+  await ctx.host.close();
+});
+
+Reading('duck status reads the accepted commit without openpgp.js, the ajv compiler or the overlay watcher', async (ctx) => {
+  const r = await packagesOf('status', '--config', ctx.config);
+  assertReadsOnly(r);
+  // Nor the apply code (its retries of a Docker outage): status changes nothing.
+  assert.not.ok(r.packages.includes('p-retry'), r.packages.join(' '));
+  assert.ok(r.stdout.includes('shop'), r.stdout);
+});
+
+Reading('duck check of an unchanged tip fetches (one ref request) without openpgp.js or the ajv compiler', async (ctx) => {
+  const r = await packagesOf('check', '--config', ctx.config);
+  assertReadsOnly(r);
+  assert.ok(r.stdout.includes('(unchanged)'), r.stdout);
+});
+
 Startup.run();
+Reading.run();

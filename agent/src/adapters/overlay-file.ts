@@ -3,7 +3,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { watch } from 'chokidar';
 import type { Document } from 'yaml';
 import { LineCounter, parseDocument } from 'yaml';
 import type { OverlayFile } from '../../../schemas/index.js';
@@ -145,6 +144,8 @@ export async function watchOverlay(file: string, onChange: (overlay: OverlayFile
     timer = setTimeout(reread, OVERLAY_DEBOUNCE_MS);
   };
 
+  // chokidar only for the daemon's watch: a command that reads the overlay once never loads it.
+  const { watch } = await import('chokidar');
   const watcher = watch(dir, {
     depth: 0,
     ignoreInitial: true,

@@ -5,7 +5,9 @@ import { parseDuration } from '../core/duration.js';
 import type { ChannelTransport } from '../ports.js';
 import type { PassedOver } from './accept-chain.js';
 import { acceptChain, ChainRefusal } from './accept-chain.js';
+import { parseCommitObject } from './commit-object.js';
 import type { CommitTree } from './commit-tree.js';
+import { openCommitTree } from './commit-tree.js';
 import type { DeployedCommit } from './running-floor.js';
 import type { ChannelContent } from './read-release.js';
 import { readChannelContent } from './read-release.js';
@@ -15,7 +17,8 @@ import { verifiedCommitsOf } from './verified-content.js';
 /** What the channel code needs: the clone, the root of trust, and what the node already knows. */
 export interface AcceptInput {
   readonly transport: ChannelTransport;
-  readonly agentKeys: readonly TrustedKey[];
+  /** The agent's root keys, parsed when a walk first needs them. */
+  readonly agentKeys: () => Promise<readonly TrustedKey[]>;
   readonly group: string;
   readonly limits: TreeLimits;
   readonly now: Date;
@@ -104,12 +107,20 @@ async function acceptFrom(input: AcceptInput, tip: string, fetched: boolean): Pr
       { commit: tip, tip, anchor: previous.commit },
     );
   }
-  const verifiedKey = [input.group, input.limits.maxFileBytes, input.limits.maxReleaseFiles, ...input.agentKeys.map((k) => k.fingerprint)].join(' ');
+  // Root keys are not in the key: an unchanged tip is not walked again, so they decide nothing here.
+  const verifiedKey = [input.group, input.limits.maxFileBytes, input.limits.maxReleaseFiles].join(' ');
   const commits = verifiedCommitsOf(transport.objects);
-  // The tip is the anchor, nothing was downloaded, and this process read this commit under the same
-  // group, caps and root keys: nothing can have changed but the clock, so only freshness is recomputed.
-  const known = !fetched && previous?.commit === tip ? commits.get(`${tip} ${verifiedKey}`) : undefined;
-  if (known && previous) {
+  // The tip is the anchor and nothing was downloaded: nothing new to verify (a walk of no commit checks
+  // no signature), so neither the trust policy nor a key is read; only the content (once per process,
+  // then kept: nothing can have changed but the clock) and its freshness.
+  if (!fetched && previous?.commit === tip) {
+    let known = commits.get(`${tip} ${verifiedKey}`);
+    if (!known) {
+      known = await readAccepted(input, tip).catch((err: unknown) => {
+        throw withTip(err, tip);
+      });
+      commits.set(`${tip} ${verifiedKey}`, known);
+    }
     const { stale, freshnessMs } = channelFreshness(known.content.channel.freshness, known.committedAt, now);
     return { anchor: previous, changed: false, fetched, stale, freshnessMs, content: known.content, tree: known.tree, passedOver: [], walked: 0, learned: {} };
   }
@@ -117,7 +128,7 @@ async function acceptFrom(input: AcceptInput, tip: string, fetched: boolean): Pr
     objects: transport.objects,
     tip,
     anchor: previous?.commit ?? null,
-    agentKeys: input.agentKeys,
+    agentKeys: await input.agentKeys(),
     now,
     limits: input.limits,
     verified: input.verified,
@@ -146,6 +157,13 @@ async function acceptFrom(input: AcceptInput, tip: string, fetched: boolean): Pr
   const { stale, freshnessMs } = channelFreshness(content.channel.freshness, accepted.committedAt, now);
   commits.set(`${accepted.commit} ${verifiedKey}`, { content, tree: chain.accepted.tree, committedAt: accepted.committedAt });
   return { anchor, changed, fetched, stale, freshnessMs, content, tree: chain.accepted.tree, passedOver: chain.passedOver, walked: chain.walked, learned: chain.learned };
+}
+
+/** The accepted commit's content, read from the clone without a walk. */
+async function readAccepted(input: AcceptInput, commit: string): Promise<{ content: ChannelContent; tree: CommitTree; committedAt: Date }> {
+  const parsed = parseCommitObject(await input.transport.objects.readCommitRaw(commit), commit);
+  const tree = openCommitTree(input.transport.objects, commit, parsed.tree, input.limits);
+  return { content: await readChannelContent(tree, input.group), tree, committedAt: new Date(parsed.committedAt * 1000) };
 }
 
 /** Stale: the accepted commit is older than channel.yaml's freshness (a warning, never a refusal). */

@@ -1,4 +1,4 @@
-import * as openpgp from 'openpgp';
+import type * as openpgp from 'openpgp';
 import { DuckError } from '../../../schemas/errors.js';
 
 /** A key trusted under a policy: identified by its full primary-key fingerprint, never a short id. */
@@ -17,10 +17,15 @@ export interface VerifiedSignature {
   readonly signedAt: Date | null;
 }
 
+// openpgp.js is a fifth of a second of start-up: loaded when a key or a signature is first read, so
+// a command that verifies nothing (duck status, duck check of an unchanged tip) never pays for it.
+const loadOpenpgp = (): Promise<typeof openpgp> => import('openpgp');
+
 // Signers' clocks run a little ahead of nodes'; a signature this far "in the future" still counts.
 const CLOCK_SKEW_MS = 5 * 60_000;
 
 export async function readPublicKey(armored: string, file: string): Promise<openpgp.PublicKey> {
+  const openpgp = await loadOpenpgp();
   let keys: openpgp.Key[];
   try {
     keys = await openpgp.readKeys({ armoredKeys: armored });
@@ -49,6 +54,7 @@ export async function verifyDetached(
   commit: string,
 ): Promise<VerifiedSignature> {
   const short = commit.slice(0, 12);
+  const openpgp = await loadOpenpgp();
   let signature: openpgp.Signature;
   try {
     signature = await openpgp.readSignature({ armoredSignature });

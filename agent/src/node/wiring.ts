@@ -1,31 +1,23 @@
 import { dirname, join } from 'node:path';
 import type { NodeFacts, OverlayFile } from '../../../schemas/index.js';
-import { DuckError } from '../../../schemas/errors.js';
 import { createControllerClient } from '../adapters/controller-client.js';
 import { createDockerCli } from '../adapters/docker-cli.js';
 import { openGitChannel } from '../adapters/git-channel.js';
-import { editOverlay } from '../adapters/overlay-file.js';
 import { openStateStore } from '../adapters/state-lowdb.js';
 import type { ApplyEnv, ApplyServices } from '../apply/apply-env.js';
-import { progressPrinter } from '../apply/archive-download.js';
 import type { BackupStore } from '../apply/backup-store.js';
 import { createBackupStore } from '../apply/backup-store.js';
-import { composeServices } from '../apply/compose-target.js';
-import { awaitHealthy, dockerExec } from '../apply/health.js';
-import { ensureImages } from '../apply/images.js';
 import { parseCommitObject } from '../channel/commit-object.js';
 import type { CommitTree } from '../channel/commit-tree.js';
 import { openCommitTree } from '../channel/commit-tree.js';
 import type { ReleaseContent } from '../channel/read-release.js';
 import { readRelease } from '../channel/read-release.js';
-import { setPin } from '../core/overlay-edits.js';
 import type { TrustedKey } from '../channel/signature.js';
 import { composeVersionOf, dockerVersionOf, nodeFacts } from '../report/facts.js';
 import type { ChannelTransport, Clock, ComposeRuntime, ControllerClient, DockerEngine, Faults, Logger, StateStore } from '../ports.js';
 import { NO_FAULTS } from '../ports.js';
 import type { AgentConfig } from './config.js';
 import { loadAgentConfig, loadAgentKeys } from './config.js';
-import { sparseProgressLog } from './progress-log.js';
 
 /**
  * The composition root: the one place the agent's adapters are built and wired to its ports.
@@ -43,7 +35,8 @@ export interface NodeParts {
   readonly config: AgentConfig;
   readonly state: StateStore;
   readonly transport: ChannelTransport;
-  readonly agentKeys: readonly TrustedKey[];
+  /** The agent's root keys, parsed (openpgp.js) when first asked for: a reading command never is. */
+  readonly agentKeys: () => Promise<readonly TrustedKey[]>;
   readonly clock: Clock;
   readonly faults: Faults;
   readonly docker: DockerEngine;
@@ -74,7 +67,6 @@ const detectCompose = () => composeCli().then((m) => m.detectCompose());
 
 export async function wireNode(opts: NodeOptions): Promise<NodeParts> {
   const config = await loadAgentConfig(opts.configFile);
-  const agentKeys = await loadAgentKeys(config);
   const state = await openStateStore(config.stateDir);
   const clock = opts.clock ?? (() => new Date());
   const faults = opts.faults ?? NO_FAULTS;
@@ -89,24 +81,19 @@ export async function wireNode(opts: NodeOptions): Promise<NodeParts> {
   });
   const docker = createDockerCli();
   const backups = createBackupStore(config.apply.backupsDir, { minFreeBytes: config.apply.minFreeBytes, now: clock });
-  let runtime: Promise<ComposeRuntime> | null = null;
   const parts: NodeParts = {
     config,
     state,
     transport,
-    agentKeys,
+    agentKeys: onceUntilFailed(() => loadAgentKeys(config)),
     clock,
     faults,
     docker,
     backups,
-    runtime: () =>
-      (runtime ??= Promise.all([composeCli(), detectCompose()]).then(
-        ([{ createComposeCli }, info]) => createComposeCli(info),
-        (err: unknown) => {
-          runtime = null;
-          throw err;
-        },
-      )),
+    runtime: onceUntilFailed(async () => {
+      const [{ createComposeCli }, info] = await Promise.all([composeCli(), detectCompose()]);
+      return createComposeCli(info);
+    }),
     controller: config.controller ? createControllerClient(config.controller.url) : null,
     facts: () => nodeFacts(config.group, { dockerVersion: () => dockerVersionOf(docker), composeVersion: () => composeVersionOf(detectCompose) }),
     composeVersion: () => composeVersionOf(detectCompose),
@@ -117,7 +104,10 @@ export async function wireNode(opts: NodeOptions): Promise<NodeParts> {
       const content = await readRelease(tree, app, version, { file: `commit ${commit.slice(0, 12)}`, field: `/apps/${app}` });
       return { content, tree };
     },
-    applyServices: async (log) => applyServices(parts, await parts.runtime(), log),
+    applyServices: async (log) => {
+      const [{ applyServices }, runtime] = await Promise.all([import('./apply-services.js'), parts.runtime()]);
+      return applyServices(parts, runtime, log);
+    },
     applyEnv: (services, o) => ({
       settings: config.apply,
       state,
@@ -136,73 +126,14 @@ export async function wireNode(opts: NodeOptions): Promise<NodeParts> {
   return parts;
 }
 
-function applyServices(parts: NodeParts, runtime: ComposeRuntime, log: Logger): ApplyServices {
-  const { docker, faults } = parts;
-  // A bar on a terminal; otherwise a few log lines (start, end, now and then), never one per chunk.
-  const progressOf = (app: string) => (process.stderr.isTTY ? progressPrinter(process.stderr, `${app} image`) : sparseProgressLog(log, app));
-  return {
-    runtime,
-    backups: parts.backups,
-    ensureImages: async (images, releaseDir, app, signal) => {
-      await ensureImages(images ?? [], {
-        releaseDir,
-        ...(signal ? { signal } : {}),
-        downloadsDir: join(parts.config.stateDir, 'downloads'),
-        docker,
-        onProgress: progressOf(app),
-      });
-    },
-    awaitHealthy: async (app, project, target, probes, timeoutMs) => {
-      if (faults.failHealthOf !== null && faults.failHealthOf === target.env?.DUCK_VERSION) {
-        throw new DuckError('unhealthy', `${app}: health check failed on purpose (DUCK_FAULT_FAIL_HEALTH)`, { app });
-      }
-      const containerFor = async (service: string): Promise<string> => {
-        const found = (await runtime.ps(project)).find((s) => s.service === service);
-        if (!found) throw new Error(`service ${service} has no container`);
-        return found.containerId;
-      };
-      const expectedServices = await composeServices(target);
-      await awaitHealthy({
-        runtime,
-        project,
-        app,
-        expectedServices,
-        probes,
-        timeoutMs,
-        exec: dockerExec(containerFor),
-        onProgress: (line) => log('health', { app, line }),
-        engineWaitMs: parts.config.apply.engineWaitMs,
-      });
-    },
-    volumes: async (project, names) => {
-      const found: Array<{ name: string; mountpoint: string }> = [];
-      for (const name of names) {
-        const volume = await docker.volumeInspect(`${project}_${name}`);
-        if (volume) found.push({ name, mountpoint: volume.mountpoint });
-      }
-      return found;
-    },
-    removeImages: async (refs) => {
-      const removed: string[] = [];
-      for (const ref of refs) {
-        try {
-          await docker.removeImage(ref);
-          removed.push(ref);
-        } catch (err) {
-          log('image-kept', { ref, reason: (err as Error).message });
-        }
-      }
-      return removed;
-    },
-    removeProjectVolumes: async (project) => {
-      const names = await docker.projectVolumes(project);
-      for (const name of names) await docker.removeVolume(name);
-      return names;
-    },
-    pinVersion: async (app, version) => {
-      await editOverlay(parts.config.overlay, (doc) => void setPin(doc, app, version));
-    },
-  };
+/** `make`'s answer, made on the first call and kept; a failure is not kept, so the next call tries again. */
+function onceUntilFailed<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | null = null;
+  return () =>
+    (made ??= make().catch((err: unknown) => {
+      made = null;
+      throw err;
+    }));
 }
 
 /** What a test's kill point does: the process ends at once, the journal as it was written. */
