@@ -74,7 +74,7 @@ export async function benchChannelFetch(opts: ChannelFetchOptions = {}): Promise
 
     return {
       title: `channel fetch + verify: ${shape.commits} commits, ${shape.groups} groups, ${shape.releases} releases; the node follows ${fx.group}`,
-      rows: [poll, incremental.row, full.row],
+      rows: [poll, incremental.row, full.row, full.cloneOnly],
       notes: [
         `medians; git = native git ${await gitVersion()} and ${await gpgVersion()} spawned`,
         'no-change poll: checkChannel() in this process, on a node kept open as the daemon keeps it (after one unmeasured accept)',
@@ -99,8 +99,14 @@ export async function benchChannelFetch(opts: ChannelFetchOptions = {}): Promise
  * (c): `duck verify` on an empty state directory each run, against `git clone --bare` into an
  * empty directory followed by `git verify-commit` of every commit of the first-parent chain.
  */
-async function firstAccept(fx: Fixture, runs: number): Promise<{ row: Comparison; node: AgentNode | null; gitClone: string; duckPeak: number[]; gitPeak: number[] }> {
+async function firstAccept(
+  fx: Fixture,
+  runs: number,
+): Promise<{ row: Comparison; cloneOnly: Comparison; node: AgentNode | null; gitClone: string; duckPeak: number[]; gitPeak: number[] }> {
   const row = comparison('first accept', 'git clone --bare <url> <empty dir> + git rev-list --first-parent main + git verify-commit <each>');
+  // The same duck runs against the transfer alone: git verify-commit spawns gpg once per commit,
+  // which dominates the baseline above.
+  const cloneOnly = comparison('first accept, vs clone alone', 'git clone --bare <url> <empty dir> (no signature checked)');
   const duckPeak: number[] = [];
   const gitPeak: number[] = [];
   let node: AgentNode | null = null;
@@ -124,10 +130,13 @@ async function firstAccept(fx: Fixture, runs: number): Promise<{ row: Comparison
     expect(verified.code === 0, `git verify-commit failed: ${verified.stderr.slice(-400)}`);
     // rev-list is counted with verify-commit: finding the chain is part of the baseline's work.
     row.git.push({ ...clone.sample, ms: clone.sample.ms + (performance.now() - started) });
+    cloneOnly.git.push(clone.sample);
     gitPeak.push(Math.max(clone.peakMiB, verified.peakMiB));
     await expectGitTip(gitClone, fx.channel.tip);
   }
-  return { row, node, gitClone, duckPeak, gitPeak };
+  cloneOnly.duck = row.duck;
+  if (row.error) cloneOnly.error = row.error;
+  return { row, cloneOnly, node, gitClone, duckPeak, gitPeak };
 }
 
 /** (a): nothing new on the server; a warm agent in this process against `git fetch` into a current clone. */
