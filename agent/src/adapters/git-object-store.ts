@@ -165,14 +165,22 @@ export function openObjectStore(gitdir: string, opts: ObjectStoreOptions = {}): 
   };
 
   return {
-    read: (oid) => {
-      if (locate(oid) === undefined) return null;
-      const object = objectOf(oid, 0);
-      assertHashesTo(object, oid);
-      return object;
+    read: (oid) =>
+      unreadableOnError(oid, () => {
+        if (locate(oid) === undefined) return null;
+        const object = objectOf(oid, 0);
+        assertHashesTo(object, oid);
+        return object;
+      }),
+    sizeOf: (oid) => unreadableOnError(oid, () => sizeOfAny(oid, 0)),
+    // An index that does not read is an object the clone does not have: the fetch brings it again.
+    has: (oid) => {
+      try {
+        return locate(oid) !== undefined;
+      } catch {
+        return false;
+      }
     },
-    sizeOf: (oid) => sizeOfAny(oid, 0),
-    has: (oid) => locate(oid) !== undefined,
     invalidate: () => {
       packs = null;
       cache.clear();
@@ -305,6 +313,16 @@ function readAt(file: string, position: number, length: number): Uint8Array {
 function assertHashesTo(object: RawObject, oid: string): void {
   const id = createHash('sha1').update(`${object.type} ${object.content.length}\0`).update(object.content).digest('hex');
   if (id !== oid) throw unreadable(oid, `its bytes hash to ${id}`);
+}
+
+/** Whatever fails while reading the clone (a truncated pack, a bad header) is a broken clone: `internal`. */
+function unreadableOnError<T>(oid: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof DuckError && err.code === 'internal') throw err;
+    throw unreadable(oid, (err as Error).message);
+  }
 }
 
 function unreadable(oid: string, why: string): DuckError {
