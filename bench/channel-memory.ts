@@ -2,14 +2,13 @@
 // whose tip adds a 96 MiB compose.yaml of zeros — it compresses to almost nothing, so the download
 // passes limits.maxFetchBytes — against the same command on the channel without that commit,
 // measured in the same run. The figure is the child's peak RSS (VmHWM), never asserted.
-import { readFile } from 'node:fs/promises';
-import { spawn } from 'node:child_process';
 import { DUCK_BIN } from '../examples/harness/agent-node.js';
 import type { AgentNode } from '../examples/harness/agent-node.js';
 import { startChannelHost } from '../test/helpers/channel-builder.js';
 import { publishBasicChannel, writeGroup, writeRelease } from '../test/helpers/channel-fixtures.js';
 // Types only: index.ts runs the benchmarks when loaded, so a value import here would be a cycle.
 import type { BenchReport, Sample } from './index.js';
+import { runMeasured } from './process-peak.js';
 
 const HUGE_BYTES = 96 * 1024 * 1024;
 const RUNS = 3;
@@ -53,20 +52,8 @@ export async function benchChannelMemory(): Promise<BenchReport> {
 
 /** The peak RSS in MiB of `duck verify --json` on `node`; throws unless it exits with `expected`. */
 async function peakOf(node: AgentNode, expected: number): Promise<number> {
-  const child = spawn(process.execPath, [DUCK_BIN, 'verify', '--json', '--config', node.configFile], { cwd: node.dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  let peakKiB = 0;
-  const poll = setInterval(() => {
-    readFile(`/proc/${child.pid}/status`, 'utf8').then(
-      (status) => (peakKiB = Math.max(peakKiB, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0))),
-      () => undefined,
-    );
-  }, 10);
-  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
-  clearInterval(poll);
-  if (code !== expected) throw new Error(`duck verify exited ${code}, expected ${expected}: ${output.slice(-400)}`);
-  if (peakKiB === 0) throw new Error('no VmHWM was read (is /proc mounted?)');
-  return peakKiB / 1024;
+  const r = await runMeasured(process.execPath, [DUCK_BIN, 'verify', '--json', '--config', node.configFile], { cwd: node.dir });
+  if (r.code !== expected) throw new Error(`duck verify exited ${r.code}, expected ${expected}: ${(r.stdout + r.stderr).slice(-400)}`);
+  if (r.peakMiB === 0) throw new Error('no VmHWM was read (is /proc mounted?)');
+  return r.peakMiB;
 }

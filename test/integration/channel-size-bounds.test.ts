@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { objectSizes } from '../../agent/src/adapters/git-object-size.js';
+import { openObjectStore } from '../../agent/src/adapters/git-object-store.js';
 import { makeTempDir, removeTempDir, run } from '../../examples/harness/tmp.js';
 import { readAgentState } from '../helpers/agent-state.js';
 import type { ChannelHost } from '../helpers/channel-builder.js';
@@ -88,10 +88,10 @@ Bounds('reads the type and size of every object, loose, packed and deltified, as
     const gitdir = join(ch.workDir, '.git');
     const listed = (await ch.git('cat-file', '--batch-all-objects', '--batch-check=%(objectname) %(objecttype) %(objectsize) %(deltabase)')).trim().split('\n');
     assert.ok(listed.some((line) => !line.endsWith(' 0000000000000000000000000000000000000000')), 'the repack made deltas');
-    const sizeOf = objectSizes(gitdir);
+    const store = openObjectStore(gitdir);
     for (const line of listed) {
       const [oid, type, size] = line.split(' ') as [string, string, string];
-      assert.equal(await sizeOf(oid), { type, size: Number(size) }, oid);
+      assert.equal(store.sizeOf(oid), { type, size: Number(size) }, oid);
     }
     await ch.dispose();
   } finally {

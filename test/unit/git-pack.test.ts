@@ -1,7 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
-import { assertPackWithin, deltaResultSize, entryHeader } from '../../agent/src/adapters/git-pack.js';
+import { deltaResultSize, entryHeader } from '../../agent/src/adapters/git-pack.js';
+import { indexPack } from '../../agent/src/adapters/git-pack-index.js';
 import type { DuckError } from '../../schemas/errors.js';
 
 const CAP = 1000;
@@ -27,21 +29,24 @@ function varint(n: number): Buffer {
   return Buffer.from(bytes);
 }
 
-/** A pack of the given entries (header, then the zlib data); the trailer's hash is not checked. */
+/** A pack of the given entries (header, then the zlib data), with its checksum. */
 function pack(...entries: Buffer[]): Buffer {
   const head = Buffer.alloc(12);
   head.write('PACK', 0, 'latin1');
   head.writeUInt32BE(2, 4);
   head.writeUInt32BE(entries.length, 8);
-  return Buffer.concat([head, ...entries, Buffer.alloc(20)]);
+  const body = Buffer.concat([head, ...entries]);
+  return Buffer.concat([body, createHash('sha1').update(body).digest()]);
 }
 
+const oidOf = (type: string, content: Buffer): string => createHash('sha1').update(`${type} ${content.length}\0`).update(content).digest('hex');
+
 const whole = (kind: number, content: Buffer, declared = content.length): Buffer => Buffer.concat([header(kind, declared), deflateSync(content)]);
-const refDelta = (delta: Buffer): Buffer => Buffer.concat([header(7, delta.length), Buffer.alloc(20, 0xab), deflateSync(delta)]);
+const refDelta = (delta: Buffer, base = 'ab'.repeat(20)): Buffer => Buffer.concat([header(7, delta.length), Buffer.from(base, 'hex'), deflateSync(delta)]);
 
 async function refusal(p: Buffer): Promise<DuckError> {
   try {
-    await assertPackWithin(p, CAP, 'http://example/channel.git');
+    await indexPack(p, { maxBytes: CAP, source: 'http://example/channel.git' });
   } catch (err) {
     return err as DuckError;
   }
@@ -59,9 +64,23 @@ test('reads what a delta makes from its second size', () => {
   assert.is(deltaResultSize(varint(300)), null);
 });
 
-test('accepts a pack whose objects and delta results are within the cap', async () => {
-  const delta = Buffer.concat([varint(5), varint(CAP), Buffer.from([0x91, 0, 5])]);
-  await assertPackWithin(pack(whole(3, Buffer.from('hello')), whole(1, Buffer.alloc(CAP, 0x61)), refDelta(delta)), CAP, 'src');
+test('indexes a pack whose objects and delta results are within the cap, as git names them', async () => {
+  const hello = Buffer.from('hello');
+  // Copy the 5 bytes of the base, 200 times over.
+  const delta = Buffer.concat([varint(5), varint(CAP), ...Array.from({ length: CAP / 5 }, () => Buffer.from([0x90, 5]))]);
+  const idx = Buffer.from(await indexPack(pack(whole(3, hello), whole(1, Buffer.alloc(CAP, 0x61)), refDelta(delta, oidOf('blob', hello))), { maxBytes: CAP, source: 'src' }));
+  const count = idx.readUInt32BE(8 + 255 * 4);
+  const ids = Array.from({ length: count }, (_, i) => idx.subarray(8 + 1024 + i * 20, 8 + 1024 + i * 20 + 20).toString('hex'));
+  const expected = [oidOf('blob', hello), oidOf('commit', Buffer.alloc(CAP, 0x61)), oidOf('blob', Buffer.from('hello'.repeat(CAP / 5)))].sort();
+  assert.equal(ids, expected);
+});
+
+test('refuses a pack whose checksum does not match its bytes as a malformed download (fetch)', async () => {
+  const p = pack(whole(3, Buffer.from('hello')));
+  p[p.length - 1]! ^= 1;
+  const err = await refusal(p);
+  assert.is(err.code, 'fetch');
+  assert.match(err.message, /checksum/);
 });
 
 test('refuses a whole object over the cap by its declared size, naming its id', async () => {

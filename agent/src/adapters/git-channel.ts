@@ -1,12 +1,14 @@
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import git from 'isomorphic-git';
 import { DuckError } from '../../../schemas/errors.js';
 import type { FetchDeadlines } from '../core/limits.js';
 import type { ChannelTransport } from '../ports.js';
-import { isomorphicGitObjects } from './isomorphic-git-objects.js';
-import { channelFs } from './git-fs.js';
-import { assertPackWithin } from './git-pack.js';
+import { openObjectStore } from './git-object-store.js';
+import { gitObjectsOf } from './git-objects.js';
+import { channelFs, PackStored } from './git-fs.js';
+import { indexPack } from './git-pack-index.js';
 import type { ChannelOperation } from './channel-http.js';
 import { channelHttp } from './channel-http.js';
 
@@ -28,7 +30,18 @@ export interface GitChannelOptions {
 export function openGitChannel(opts: GitChannelOptions): ChannelTransport {
   const cache = {};
   const { gitdir } = opts;
-  const clone = channelFs(gitdir, { checkPack: (pack) => assertPackWithin(pack, opts.maxObjectBytes, opts.url) });
+  const store = openObjectStore(gitdir);
+  // Checked and indexed in one pass; the index is written last (and whole) because a reader finds
+  // packs by their index.
+  const storePack = async (path: string, pack: Uint8Array): Promise<void> => {
+    const idx = await indexPack(pack, { maxBytes: opts.maxObjectBytes, source: opts.url, externalBase: (oid) => store.read(oid) });
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, pack);
+    const idxPath = path.replace(/\.pack$/, '.idx');
+    await writeFile(`${idxPath}.tmp`, idx);
+    await rename(`${idxPath}.tmp`, idxPath);
+  };
+  const clone = channelFs(gitdir, { storePack });
   const fs = clone.fs;
   // Sending credentials up front saves the 401 round trip isomorphic-git's onAuth would cost each poll.
   const headers: Record<string, string> = opts.token
@@ -37,7 +50,7 @@ export function openGitChannel(opts: GitChannelOptions): ChannelTransport {
   const http = channelHttp({ url: opts.url, maxBytes: opts.maxFetchBytes, deadlines: opts.deadlines });
   const ref = `refs/heads/${opts.branch}`;
 
-  const objects = isomorphicGitObjects(fs, gitdir, cache);
+  const objects = gitObjectsOf(store);
 
   const ensureRepo = async (): Promise<void> => {
     if (!existsSync(`${gitdir}/HEAD`)) await git.init({ fs, gitdir, bare: true, defaultBranch: opts.branch });
@@ -57,7 +70,10 @@ export function openGitChannel(opts: GitChannelOptions): ChannelTransport {
       await ensureRepo();
       clone.invalidate();
       const result = await networkCall(opts.url, http.operation(), (op) =>
-        git.fetch({ fs, http: op.http, gitdir, remote: 'origin', ref: opts.branch, singleBranch: true, tags: false, headers, cache }),
+        git.fetch({ fs, http: op.http, gitdir, remote: 'origin', ref: opts.branch, singleBranch: true, tags: false, headers, cache }).catch(async (err: unknown) => {
+          if (!(err instanceof PackStored)) throw err;
+          return { fetchHead: await git.resolveRef({ fs, gitdir, ref: `refs/remotes/origin/${opts.branch}` }) };
+        }),
       ).catch(async (err: unknown) => {
         // isomorphic-git moves the remote-tracking ref before the pack arrives: a cut fetch leaves none.
         await git.deleteRef({ fs, gitdir, ref: `refs/remotes/origin/${opts.branch}` }).catch(() => undefined);
@@ -74,6 +90,7 @@ export function openGitChannel(opts: GitChannelOptions): ChannelTransport {
     reset: async () => {
       await rm(gitdir, { recursive: true, force: true });
       clone.invalidate();
+      store.invalidate();
       for (const key of Object.keys(cache)) delete (cache as Record<string, unknown>)[key];
     },
   };

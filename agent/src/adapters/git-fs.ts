@@ -23,10 +23,23 @@ PROBE.catch(() => undefined);
 const PACK_FILE = /\/objects\/pack\/pack-[0-9a-f]+\.pack$/;
 
 /**
- * `checkPack` sees every pack isomorphic-git writes, before it is written and indexed: the only
- * moment a downloaded object can be refused before isomorphic-git inflates it whole.
+ * Thrown into isomorphic-git once `storePack` has written a downloaded pack and its index: what
+ * isomorphic-git had left to do after writing the pack was only its own, slower indexing of it
+ * (its fetch has already moved the remote-tracking ref). The fetch's caller takes it as success.
  */
-export function channelFs(gitdir: string, opts: { checkPack?: (pack: Uint8Array) => Promise<void> } = {}): ChannelFs {
+export class PackStored extends Error {
+  constructor(readonly path: string) {
+    super(`pack stored at ${path}`);
+    this.name = 'PackStored';
+  }
+}
+
+/**
+ * `storePack` sees every pack isomorphic-git writes, instead of it: the only moment a downloaded
+ * object can be refused before anything inflates it whole, and where the pack is checked and
+ * indexed in one pass. The write then fails with PackStored.
+ */
+export function channelFs(gitdir: string, opts: { storePack?: (path: string, pack: Uint8Array) => Promise<void> } = {}): ChannelFs {
   let looseDirs: Promise<Set<string>> | null = null;
   const loadLooseDirs = (): Promise<Set<string>> =>
     (looseDirs ??= readdir(`${gitdir}/objects`).then(
@@ -56,12 +69,13 @@ export function channelFs(gitdir: string, opts: { checkPack?: (pack: Uint8Array)
   }) as typeof fs.promises.readFile;
 
   const writeFile = fs.promises.writeFile.bind(fs.promises);
-  // isomorphic-git writes again after any failed write (it assumes a missing directory): one check per pack.
-  const checked = new WeakMap<Uint8Array, Promise<void>>();
+  // isomorphic-git writes again after any failed write (it assumes a missing directory): one store per pack.
+  const stored = new WeakMap<Uint8Array, Promise<void>>();
   promises.writeFile = (async (path: unknown, data: unknown, options?: unknown) => {
-    if (opts.checkPack && typeof path === 'string' && PACK_FILE.test(path) && data instanceof Uint8Array) {
-      if (!checked.has(data)) checked.set(data, opts.checkPack(data));
-      await checked.get(data);
+    if (opts.storePack && typeof path === 'string' && PACK_FILE.test(path) && data instanceof Uint8Array) {
+      if (!stored.has(data)) stored.set(data, opts.storePack(path, data));
+      await stored.get(data);
+      throw new PackStored(path);
     }
     return writeFile(path as string, data as Uint8Array, options as undefined);
   }) as typeof fs.promises.writeFile;

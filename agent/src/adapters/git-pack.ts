@@ -71,6 +71,54 @@ export function deltaResultSize(delta: Uint8Array): number | null {
   return varint() === null ? null : varint();
 }
 
+/**
+ * The object a delta makes from its base (git's delta format: the base's size, the result's size,
+ * then copy-from-base and insert instructions). Every instruction is checked against both buffers.
+ */
+export function applyDelta(base: Uint8Array, delta: Uint8Array, oid: string): Uint8Array {
+  let pos = 0;
+  const bad = (why: string): never => {
+    throw new DuckError('internal', `object ${oid} cannot be read from the clone: its delta ${why}`, { oid });
+  };
+  const varint = (): number => {
+    let value = 0;
+    let factor = 1;
+    for (;;) {
+      const byte = delta[pos++];
+      if (byte === undefined) return bad('ends in its sizes');
+      value += (byte & 0x7f) * factor;
+      factor *= 128;
+      if (!(byte & 0x80)) return value;
+    }
+  };
+  if (varint() !== base.length) bad(`expects a base of another size than ${base.length} bytes`);
+  const out = Buffer.allocUnsafe(varint());
+  let at = 0;
+  while (pos < delta.length) {
+    const op = delta[pos++]!;
+    if (op & 0x80) {
+      let from = 0;
+      let size = 0;
+      for (let bit = 0; bit < 4; bit++) if (op & (1 << bit)) from |= delta[pos++]! << (bit * 8);
+      for (let bit = 0; bit < 3; bit++) if (op & (1 << (4 + bit))) size |= delta[pos++]! << (bit * 8);
+      from >>>= 0;
+      if (size === 0) size = 0x10000;
+      if (from + size > base.length || at + size > out.length || pos > delta.length) bad('copies past its buffers');
+      out.set(base.subarray(from, from + size), at);
+      at += size;
+    } else if (op !== 0) {
+      if (pos + op > delta.length || at + op > out.length) bad('inserts past its buffers');
+      out.set(delta.subarray(pos, pos + op), at);
+      pos += op;
+      at += op;
+    } else {
+      bad('holds the reserved instruction 0');
+    }
+  }
+  if (at !== out.length) bad(`makes ${at} bytes, not its declared ${out.length}`);
+  return out;
+}
+
 /** The first bytes of a zlib stream, inflated as far as they go (enough for a delta's sizes). */
 export function inflatePrefix(compressed: Uint8Array): Uint8Array {
   try {
@@ -81,49 +129,36 @@ export function inflatePrefix(compressed: Uint8Array): Uint8Array {
 }
 
 /**
- * Every object of a downloaded pack is within `maxBytes` by its declared size, checked before
- * the object is inflated; each one within it is inflated with its declared size as the ceiling,
- * so a header that lies costs no more than the cap either. Throws `too-large` naming the object
- * (its id when it is whole: hashed as it streams), `fetch` for a malformed pack.
+ * zlib's output buffer for an object of `size` bytes: its own size (zlib's default is 16 KiB, a
+ * fresh allocation for every one of a pack's thousands of small objects), within zlib's bounds.
  */
-export async function assertPackWithin(pack: Uint8Array, maxBytes: number, source: string): Promise<void> {
-  if (pack.length < 32 || Buffer.from(pack.subarray(0, 4)).toString('latin1') !== 'PACK') throw malformed(source, 'no PACK header');
-  const count = new DataView(pack.buffer, pack.byteOffset, pack.byteLength).getUint32(8);
-  let pos = 12;
-  for (let i = 0; i < count; i++) {
-    const header = entryHeader(pack, pos);
-    const type = typeName(header.kind);
-    if (type && header.size > maxBytes) {
-      const oid = await streamedOid(type, header.size, pack.subarray(header.dataStart), source);
-      throw oversized(source, `${type} ${oid}`, header.size, maxBytes);
-    }
-    // A delta's own data is a little longer than what it makes at worst (a copy of every byte).
-    const ceiling = type ? header.size : maxBytes + Math.ceil(maxBytes / 127) + 64;
-    if (header.size > ceiling) throw oversized(source, 'a delta', header.size, maxBytes);
-    let inflated: { buffer: Buffer; engine: { bytesWritten: number } };
-    try {
-      inflated = inflateSync(pack.subarray(header.dataStart), { info: true, maxOutputLength: Math.max(1, header.size) }) as unknown as typeof inflated;
-    } catch (err) {
-      throw malformed(source, `the entry at byte ${pos} does not inflate to its declared ${header.size} bytes (${(err as Error).message})`);
-    }
-    if (inflated.buffer.length !== header.size) throw malformed(source, `the entry at byte ${pos} inflates to ${inflated.buffer.length} bytes, not its declared ${header.size}`);
-    if (!type) {
-      const made = deltaResultSize(inflated.buffer);
-      if (made === null) throw malformed(source, `the delta at byte ${pos} has no sizes`);
-      if (made > maxBytes) throw oversized(source, 'an object made by a delta', made, maxBytes);
-    }
-    pos = header.dataStart + inflated.engine.bytesWritten;
+export function chunkFor(size: number): number {
+  return Math.min(Math.max(size + 1, 64), 1024 * 1024);
+}
+
+/**
+ * One pack entry's data inflated with its declared size as the ceiling (a header that lies costs
+ * no more than what it declared), and how many compressed bytes it took: where the next entry starts.
+ */
+export function inflateEntryWithin(compressed: Uint8Array, size: number, pos: number, source: string): { data: Buffer; consumed: number } {
+  let inflated: { buffer: Buffer; engine: { bytesWritten: number } };
+  try {
+    inflated = inflateSync(compressed, { info: true, maxOutputLength: Math.max(1, size), chunkSize: chunkFor(size) }) as unknown as typeof inflated;
+  } catch (err) {
+    throw malformedPack(source, `the entry at byte ${pos} does not inflate to its declared ${size} bytes (${(err as Error).message})`);
   }
+  if (inflated.buffer.length !== size) throw malformedPack(source, `the entry at byte ${pos} inflates to ${inflated.buffer.length} bytes, not its declared ${size}`);
+  return { data: inflated.buffer, consumed: inflated.engine.bytesWritten };
 }
 
 /** A whole object's id, hashed as it inflates: naming an oversized object costs no memory. */
-async function streamedOid(type: ObjectType, size: number, compressed: Uint8Array, source: string): Promise<string> {
+export async function streamedOid(type: ObjectType, size: number, compressed: Uint8Array, source: string): Promise<string> {
   const hash = createHash('sha1').update(`${type} ${size}\0`);
   const inflate = createInflate();
   inflate.on('data', (chunk: Buffer) => hash.update(chunk));
   await new Promise<void>((resolve, reject) => {
     inflate.on('end', resolve);
-    inflate.on('error', (err) => reject(malformed(source, err.message)));
+    inflate.on('error', (err) => reject(malformedPack(source, err.message)));
     inflate.end(compressed);
   });
   return hash.digest('hex');
@@ -135,7 +170,7 @@ function byteAt(pack: Uint8Array, pos: number): number {
   return byte;
 }
 
-function oversized(source: string, what: string, size: number, max: number): DuckError {
+export function oversized(source: string, what: string, size: number, max: number): DuckError {
   return new DuckError(
     'too-large',
     `${source}: the channel download holds ${what} of ${size} bytes, over the ${max}-byte limit for a channel file (limits.maxFileBytes): refused before it was inflated`,
@@ -144,6 +179,6 @@ function oversized(source: string, what: string, size: number, max: number): Duc
 }
 
 /** A download that does not parse is the transfer's fault until shown otherwise: fetched again next poll. */
-function malformed(source: string, why: string): DuckError {
+export function malformedPack(source: string, why: string): DuckError {
   return new DuckError('fetch', `${source}: the downloaded pack is malformed: ${why}`, { url: source }, 'transient');
 }

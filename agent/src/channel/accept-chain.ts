@@ -96,7 +96,7 @@ export class ChainRefusal extends DuckError {
 async function walk(input: ChainInput, learned: Record<string, VerifiedEntry>): Promise<ChainResult> {
   const chain = await firstParentChain(input.objects, input.tip, input.anchor);
   if (input.anchor === null) {
-    const refusal = floorRefusal(input.tip, new Set(chain.map((c) => c.oid)), input.deployed ?? []);
+    const refusal = floorRefusal(input.tip, new Set(chain), input.deployed ?? []);
     if (refusal) throw refusal;
   }
   const treeOf = (c: ChainCommit): CommitTree => openCommitTree(input.objects, c.oid, c.object.tree, input.limits);
@@ -111,8 +111,10 @@ async function walk(input: ChainInput, learned: Record<string, VerifiedEntry>): 
 
   const passedOver: PassedOver[] = [];
   const facts: SignatureFacts = { known: (oid) => learned[oid] ?? input.verified(oid), learn: (oid, entry) => void (learned[oid] = entry) };
-  for (const [index, commit] of chain.entries()) {
+  for (const [index, oid] of chain.entries()) {
     const isTip = index === chain.length - 1;
+    // Read again here rather than kept from the walk down: only the ids of the history are held.
+    const commit = { oid, object: parseCommitObject(await input.objects.readCommitRaw(oid), oid) };
     const tree = treeOf(commit);
     try {
       // A commit that leaves channel.yaml and its keys as they are cannot change the policy, so
@@ -189,14 +191,17 @@ async function checkSignature(commit: ChainCommit, policy: TrustPolicy, input: C
   }
 }
 
-/** Oldest first, the anchor excluded; a tip that does not descend from the anchor is refused. */
-async function firstParentChain(objects: GitObjects, tip: string, anchor: string | null): Promise<ChainCommit[]> {
-  const chain: ChainCommit[] = [];
+/**
+ * Commit ids, oldest first, the anchor excluded; a tip that does not descend from the anchor is
+ * refused. Ids only: a long history costs its ids, not its commits (their signatures, messages).
+ */
+async function firstParentChain(objects: GitObjects, tip: string, anchor: string | null): Promise<string[]> {
+  const chain: string[] = [];
   let oid: string | undefined = tip;
   while (oid !== undefined && oid !== anchor) {
-    const object = parseCommitObject(await objects.readCommitRaw(oid), oid);
-    chain.push({ oid, object });
-    oid = object.parents[0];
+    chain.push(oid);
+    // Parsed whole, as strictly as when it is checked: a malformed commit anywhere stops the walk.
+    oid = parseCommitObject(await objects.readCommitRaw(oid), oid).parents[0];
   }
   if (anchor !== null && oid !== anchor) {
     throw new DuckError(

@@ -50,7 +50,7 @@ const TYPE_OF_MODE: Readonly<Record<string, TreeEntry['type']>> = {
 };
 
 function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
 function malformed(oid: string, dir: string): DuckError {

@@ -1,3 +1,4 @@
+import { BoundedCache } from '../core/bounded-cache.js';
 import type { GitObjects } from '../ports.js';
 import type { CommitTree } from './commit-tree.js';
 import type { ChannelContent, ReleaseContent } from './read-release.js';
@@ -7,53 +8,7 @@ import type { ChannelContent, ReleaseContent } from './read-release.js';
  * again. Git object ids name their content, so what was verified under an id holds under it for as
  * long as the rules it was checked under (the caller puts those in the key); trust decisions about
  * commits — signatures, the first-parent walk — are never kept here, only content reading.
- *
- * Bounded by weight (a release weighs its file count), least recently used out first; a value
- * heavier than the whole bound is simply not kept.
  */
-export class BoundedCache<V> {
-  private readonly entries = new Map<string, { value: V; weight: number }>();
-  private total = 0;
-
-  constructor(
-    private readonly maxWeight: number,
-    private readonly weigh: (value: V) => number = () => 1,
-  ) {}
-
-  get(key: string): V | undefined {
-    const hit = this.entries.get(key);
-    if (!hit) return undefined;
-    // Map keeps insertion order: re-inserting marks the entry as the most recently used.
-    this.entries.delete(key);
-    this.entries.set(key, hit);
-    return hit.value;
-  }
-
-  set(key: string, value: V): void {
-    const weight = this.weigh(value);
-    this.delete(key);
-    if (weight > this.maxWeight) return;
-    this.entries.set(key, { value, weight });
-    this.total += weight;
-    for (const [oldest, entry] of this.entries) {
-      if (this.total <= this.maxWeight) break;
-      this.entries.delete(oldest);
-      this.total -= entry.weight;
-    }
-  }
-
-  get size(): number {
-    return this.entries.size;
-  }
-
-  private delete(key: string): void {
-    const old = this.entries.get(key);
-    if (!old) return;
-    this.entries.delete(key);
-    this.total -= old.weight;
-  }
-}
-
 export type VerifiedReleases = BoundedCache<ReleaseContent>;
 
 // 20,000 file entries (a few MiB): a group of 200 apps many times over, or ten releases at the

@@ -11,7 +11,8 @@ import { openCommitTree } from '../channel/commit-tree.js';
 import type { GitObjects } from '../ports.js';
 import { parseCommitObject } from '../channel/commit-object.js';
 import { DuckError } from '../../../schemas/errors.js';
-import { isomorphicGitObjects } from '../adapters/isomorphic-git-objects.js';
+import { openObjectStore } from '../adapters/git-object-store.js';
+import { gitObjectsOf } from '../adapters/git-objects.js';
 
 const run = promisify(execFile);
 
@@ -40,7 +41,7 @@ export async function openLocalRepo(dir: string): Promise<LocalRepo> {
     throw new DuckError('config', `${dir}: not a git repository (create a channel with \`duck release init\`, or pass --channel)`, { file: dir });
   }
   const cache = {};
-  const objects = isomorphicGitObjects(fs, gitdir, cache);
+  const objects = gitObjectsOf(openObjectStore(gitdir));
 
   const branch = async (): Promise<string | null> => (await git.currentBranch({ fs, dir, fullname: false })) ?? null;
 
