@@ -10,7 +10,7 @@ import { earliestUntil, nextPollAt, pollOffsetMs, firstPollAt } from '../core/po
 import type { Logger } from '../ports.js';
 import type { Reporter } from '../report/reporter.js';
 import type { CycleOutcome } from './cycle.js';
-import { runCycle } from './cycle.js';
+import { decisionReuse, runCycle } from './cycle.js';
 import { cycleLogger } from './cycle-log.js';
 import type { Writer } from './session.js';
 import { answerOf, openWriter } from './session.js';
@@ -83,6 +83,7 @@ export async function runDaemon(node: NodeParts, opts: RunOptions): Promise<void
     }
 
     const logCycle = cycleLogger(log);
+    const reuse = decisionReuse();
     let nextPoll = firstPoll;
     while (!opts.signal.aborted) {
       const fetch = Date.now() >= nextPoll;
@@ -92,7 +93,7 @@ export async function runDaemon(node: NodeParts, opts: RunOptions): Promise<void
       try {
         const overlay = overlays.current();
         const env = () => writer.env({ overlay, log, signal: opts.signal });
-        const outcome = await runCycle({ node, log, overlay, env, report }, { fetch });
+        const outcome = await runCycle({ node, log, overlay, env, report, reuse }, { fetch });
         waits = outcome.waits;
         logCycle(outcome);
       } catch (err) {
