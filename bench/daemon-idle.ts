@@ -112,7 +112,7 @@ export async function benchDaemonMemory(opts: DaemonIdleOptions = {}): Promise<B
       );
     }
     notes.push(
-      `RSS: VmRSS of /proc/<pid>/status; after start = ${SETTLE_MS / 1000} s after the first cycle; the slope is least squares of RSS sampled every 0.5 s against the polls counted so far (noisy: GC decides when the heap shrinks)`,
+      `RSS: VmRSS of /proc/<pid>/status; after start = ${SETTLE_MS / 1000} s after the first cycle; the slope is least squares of RSS sampled every 0.5 s against the polls counted so far, over the later two thirds of the run (noisy: GC decides when the heap shrinks)`,
     );
     return { title: 'daemon-memory: idle `duck run` RSS against a bare node process (target 1.25x, flat: < 1 MiB per 10,000 polls)', baseline: 'bare node', unit: 'MiB', rows, notes };
   } finally {
@@ -190,7 +190,7 @@ async function pollFigures(fx: Fixture, group: string, opts: DaemonIdleOptions):
       const requests = fx.server.requests.length;
       const polls = refRequests(fx.server);
       if (polls === 0) throw new Error(`${describe(fx, group)}: the daemon did not poll in ${seconds} s`);
-      figures.cpu.push({ ms: (cpu1 - cpu0) / polls, requests: requests / polls, bytes: fx.server.requests.reduce((n, r) => n + r.bytesOut, 0) / polls });
+      figures.cpu.push({ ms: (cpu1 - cpu0) / polls, requests: requests / polls, bytes: Math.round(fx.server.requests.reduce((n, r) => n + r.bytesOut, 0) / polls) });
       figures.requestsPerPoll.push(requests / polls);
       figures.logLinesPerPoll.push((daemon.events.length - lines0) / polls);
     }
@@ -203,7 +203,7 @@ async function pollFigures(fx: Fixture, group: string, opts: DaemonIdleOptions):
 }
 
 async function memoryFigures(fx: Fixture, group: string, opts: DaemonIdleOptions): Promise<MemoryFigures> {
-  const seconds = opts.memorySeconds ?? 60;
+  const seconds = opts.memorySeconds ?? 120;
   progress(`${describe(fx, group)}: duck run at ${MEMORY_INTERVAL} for ${seconds} s, RSS sampled`);
   const node = await idleNode(fx, group, MEMORY_INTERVAL);
   const daemon = await started(node);
@@ -219,7 +219,9 @@ async function memoryFigures(fx: Fixture, group: string, opts: DaemonIdleOptions
       await sleep(500);
     }
     const last = points[points.length - 1]!;
-    return { rssStart: points[0]!.rss, rssEnd: last.rss, polls: last.polls, growthPer10k: slope(points) * 10_000 };
+    // The slope over the later two thirds: the first samples hold the heap still growing to its working size.
+    const settled = points.slice(Math.floor(points.length / 3));
+    return { rssStart: points[0]!.rss, rssEnd: last.rss, polls: last.polls, growthPer10k: slope(settled) * 10_000 };
   } finally {
     await daemon.stop();
   }
