@@ -9,6 +9,7 @@ import { benchLargeRelease } from './channel-large-release.js';
 import { benchChannelMemory } from './channel-memory.js';
 import { benchCliStartup } from './cli-startup.js';
 import { benchControllerReports } from './controller-reports.js';
+import { benchDaemonMemory, benchDaemonPoll } from './daemon-idle.js';
 import { numberFlag, shapeFromArgs } from './generate-channel.js';
 
 /** One timed run; with what the git server logged for it when the group measures transfer. */
@@ -105,6 +106,8 @@ const GROUPS: BenchGroup[] = [
   { name: 'backup-copy', run: () => benchBackupCopy() },
   { name: 'controller-reports', run: () => benchControllerReports() },
   { name: 'cli-startup', run: () => benchCliStartup() },
+  { name: 'daemon-idle', run: () => benchDaemonPoll() },
+  { name: 'daemon-memory', run: () => benchDaemonMemory() },
 ];
 
 // `--only channel-memory` runs one group (apply-downtime needs the engine to itself).

@@ -2,6 +2,40 @@ import type { AcceptedAnchor, AgentState, ChannelFetchFailure, VerifiedSignature
 
 /** What a channel check leaves in the state, pure: the caller passes the draft of one update. */
 
+/**
+ * A check that moved nothing (same anchor, no refusal or fetch failure to clear, no new signature
+ * fact) refreshes only lastCheckAt and newestTimeSeen: it is written when the recorded check is at
+ * least this old, so an idle daemon polling every second writes its state once a minute, not at
+ * every poll. Both times then lag by less than this: under CLOCK_TOLERANCE_MS (2 min), so the
+ * clock-regression check keeps its meaning across a restart.
+ */
+export const CHECK_RECORD_MS = 60_000;
+
+/** The parts of a (frozen) state a check record reads. */
+interface CheckedState {
+  readonly channel: {
+    readonly anchor: AcceptedAnchor | null;
+    readonly lastRefusal: unknown;
+    readonly fetchFailure?: unknown;
+    readonly lastCheckAt: string | null;
+    readonly verified: Readonly<Record<string, unknown>>;
+  };
+  readonly newestTimeSeen: string | null;
+}
+
+/** Whether recordAccepted() would change more than a check time recorded under CHECK_RECORD_MS ago. */
+export function acceptNeedsRecord(s: CheckedState, anchor: AcceptedAnchor, learned: Readonly<Record<string, VerifiedSignatureFact>>, now: Date): boolean {
+  const { channel } = s;
+  if (channel.anchor !== anchor && JSON.stringify(channel.anchor) !== JSON.stringify(anchor)) return true;
+  if (channel.lastRefusal !== null || (channel.fetchFailure ?? null) !== null) return true;
+  if (Object.keys(learned).some((oid) => channel.verified[oid] === undefined)) return true;
+  const checked = channel.lastCheckAt === null ? NaN : Date.parse(channel.lastCheckAt);
+  const seen = s.newestTimeSeen === null ? NaN : Date.parse(s.newestTimeSeen);
+  const elapsed = now.getTime() - Math.min(checked, seen);
+  // NaN (never recorded) and a clock behind the record both write.
+  return !(elapsed >= 0 && elapsed < CHECK_RECORD_MS);
+}
+
 /** An accepted commit becomes the anchor; the signature facts the walk learned are kept. */
 export function recordAccepted(s: AgentState, anchor: AcceptedAnchor, learned: Readonly<Record<string, VerifiedSignatureFact>>, now: Date): void {
   s.channel.anchor = anchor;

@@ -127,7 +127,9 @@ function resolveApp(
     }
   }
 
-  const backoff = upgradeNow ? null : backoffInForce(input.node.backoff[app], { version: desired, releaseDigest: releaseDigest(release) }, input.now);
+  // The release's digest (a hash of it) only for an app that has a back-off to compare it with.
+  const inBackoff = upgradeNow ? undefined : input.node.backoff[app];
+  const backoff = inBackoff ? backoffInForce(inBackoff, { version: desired, releaseDigest: releaseDigest(release) }, input.now) : null;
   if (backoff) {
     return wait(
       'backoff',
@@ -199,4 +201,36 @@ function windowsInForce(input: ResolveInput): { from: DesiredState['windowsFrom'
   if (input.overlay.windows) return { from: 'overlay', list: input.overlay.windows };
   if (input.group.windows && input.group.windows.length > 0) return { from: 'group', list: input.group.windows };
   return { from: 'none', list: [] };
+}
+
+/**
+ * The first instant after `input.now` at which resolve() over the same input could answer
+ * otherwise: nothing in its input but the clock moves, and the clock matters only at these edges —
+ * a wait's end (window turn, rollout step, back-off, schedule), the hold's end, the window state's
+ * next change (the open occurrence's end, the next one's start), every later rollout step (a
+ * wait's reason names the percent in force). `maxAgeMs` bounds it: a window occurrence beyond the
+ * look-ahead, or anything else the list misses, is seen again within that.
+ */
+export function decisionsValidUntil(input: ResolveInput, desired: DesiredState, maxAgeMs: number): Date {
+  const nowMs = input.now.getTime();
+  let edge = nowMs + maxAgeMs;
+  const consider = (at: Date | string | null | undefined): void => {
+    if (at === null || at === undefined) return;
+    const ms = at instanceof Date ? at.getTime() : Date.parse(at);
+    if (Number.isNaN(ms)) edge = nowMs;
+    else if (ms > nowMs && ms < edge) edge = ms;
+  };
+  for (const app of desired.apps) consider(app.until);
+  consider(desired.hold?.until);
+  if (input.overlay.hold?.until) consider(holdEnd(input.overlay.hold.until, input.zone));
+  const windows = windowsInForce(input);
+  if (windows.list.length > 0) {
+    const state = windowState(windows.list, input.now, input.zone);
+    consider(state.current?.end);
+    consider(state.next?.start);
+  }
+  for (const step of input.group.rollout ?? []) consider(step.at);
+  for (const schedule of Object.values(input.overlay.schedule ?? {})) consider(schedule.at);
+  for (const backoff of Object.values(input.node.backoff)) consider(backoff.nextTryAt);
+  return new Date(edge);
 }

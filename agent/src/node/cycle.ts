@@ -5,14 +5,14 @@ import { applyChange } from '../apply/apply-change.js';
 import type { AcceptedChannel, FetchedChannel } from '../channel/accept-channel.js';
 import { ChainRefusal } from '../channel/accept-chain.js';
 import { acceptTip, fetchChannel } from '../channel/accept-channel.js';
-import { recordAccepted, recordFetchFailure, recordRefusal } from '../core/channel-record.js';
+import { acceptNeedsRecord, recordAccepted, recordFetchFailure, recordRefusal } from '../core/channel-record.js';
 import { nextPollAt, pollOffsetMs } from '../core/poll-schedule.js';
 import type { OverlayFile } from '../../../schemas/index.js';
 import type { Wait } from '../core/steps.js';
-import type { Logger } from '../ports.js';
+import type { Logger, StateSnapshot } from '../ports.js';
 import type { Plan } from '../core/change.js';
 import type { AcceptedView, Resolved } from './decisions.js';
-import { acceptedFreshness, agentIdOf, deployedCommits, planChanges, readAcceptedLocally, resolveDesired } from './decisions.js';
+import { acceptedFreshness, agentIdOf, clockRegressedAt, deployedCommits, planChanges, readAcceptedLocally, resolveDesired } from './decisions.js';
 import type { NodeParts } from './wiring.js';
 
 /**
@@ -52,6 +52,8 @@ export interface ResolveOutcome {
   /** The accepted commit the decisions were made on; null before the first accept. */
   readonly view: AcceptedView | null;
   readonly resolved: Resolved | null;
+  /** The last idle cycle's decisions were kept: nothing they rest on had moved (DecisionReuse). */
+  readonly reused?: boolean;
 }
 
 export interface PlanOutcome {
@@ -89,13 +91,42 @@ export interface CycleDeps {
   env(): Promise<ApplyEnv>;
   /** The report stage: queue what happened for the controller (the daemon's reporter), if any. */
   readonly report?: (outcome: CycleOutcome) => Promise<void>;
+  /** The daemon's memory of its last idle cycle's decisions, across cycles. */
+  readonly reuse?: DecisionReuse;
+}
+
+/**
+ * An idle daemon's polls find the same tip, overlay and state: resolve and plan would answer as
+ * they did, so their answer is kept — for as long as the clock crosses none of its edges
+ * (Resolved.validUntil: windows, holds, back-offs, schedules, rollout steps; at most a minute).
+ * Only a cycle that planned no change and admitted no rollout is kept; anything else (a new tip,
+ * an overlay edit, any state write, an operator's request) decides afresh.
+ */
+export interface DecisionReuse {
+  last: KeptDecisions | null;
+}
+
+interface KeptDecisions {
+  readonly commit: string;
+  readonly content: AcceptedView['content'];
+  readonly overlay: OverlayFile;
+  readonly state: StateSnapshot;
+  readonly at: number;
+  readonly resolve: ResolveOutcome;
+  readonly plan: PlanOutcome;
+}
+
+export function decisionReuse(): DecisionReuse {
+  return { last: null };
 }
 
 export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<CycleOutcome> {
   const fetch = await fetchStage(deps, opts);
   const accept = await acceptStage(deps, fetch);
-  const resolve = await resolveStage(deps, accept, opts);
-  const plan = planStage(deps, resolve);
+  const kept = keptDecisions(deps, accept, opts);
+  const resolve = kept?.resolve ?? (await resolveStage(deps, accept, opts));
+  const plan = kept?.plan ?? planStage(deps, resolve);
+  if (!kept) keepDecisions(deps, accept, opts, resolve, plan);
   const apply = await applyStage(deps, plan, opts);
   const outcome = summarize(deps, { fetch, accept, resolve, plan, apply });
   await deps.report?.(outcome);
@@ -151,7 +182,10 @@ async function acceptStage({ node, log }: Pick<CycleDeps, 'node' | 'log'>, fetch
       },
       fetch.channel,
     );
-    await node.state.update((s) => recordAccepted(s, accepted.anchor, accepted.learned, now));
+    // An unchanged tip refreshes only the check time: not written at every poll (CHECK_RECORD_MS).
+    if (acceptNeedsRecord(node.state.read(), accepted.anchor, accepted.learned, now)) {
+      await node.state.update((s) => recordAccepted(s, accepted.anchor, accepted.learned, now));
+    }
     return { status: 'accepted', accepted };
   } catch (err) {
     const error = toDuckError(err);
@@ -204,6 +238,39 @@ async function resolveStage({ node, overlay }: CycleDeps, accept: AcceptOutcome,
 function planStage({ node }: CycleDeps, resolve: ResolveOutcome): PlanOutcome {
   if (!resolve.resolved) return { plan: null };
   return { plan: planChanges(node.state.read(), resolve.resolved) };
+}
+
+/** The kept decisions, when this cycle's input is the one they were made on and the clock is before their edge. */
+function keptDecisions({ node, overlay, reuse }: CycleDeps, accept: AcceptOutcome, opts: CycleOptions): { resolve: ResolveOutcome; plan: PlanOutcome } | null {
+  const last = reuse?.last;
+  if (!last || !reuse || opts.upgradeNow || opts.only || accept.status !== 'accepted') return null;
+  const now = node.clock().getTime();
+  const state = node.state.read();
+  const resolved = last.resolve.resolved!;
+  const same =
+    accept.accepted.anchor.commit === last.commit &&
+    accept.accepted.content === last.content &&
+    overlay === last.overlay &&
+    state === last.state &&
+    now >= last.at &&
+    now < resolved.validUntil.getTime() &&
+    clockRegressedAt(state, new Date(now)) === resolved.clockRegressed;
+  if (!same) {
+    reuse.last = null;
+    return null;
+  }
+  return { resolve: { ...last.resolve, reused: true }, plan: last.plan };
+}
+
+function keepDecisions({ node, overlay, reuse }: CycleDeps, accept: AcceptOutcome, opts: CycleOptions, resolve: ResolveOutcome, plan: PlanOutcome): void {
+  if (!reuse) return;
+  reuse.last = null;
+  const { resolved, view } = resolve;
+  if (accept.status !== 'accepted' || opts.upgradeNow || opts.only || !resolved || !view || !plan.plan) return;
+  if (plan.plan.changes.length > 0 || resolved.desired.admit.length > 0) return;
+  // Override files are read from disk, outside the watched overlay: they are hashed at every cycle.
+  if (Object.values(overlay.compose ?? {}).some((o) => (o?.files ?? []).length > 0)) return;
+  reuse.last = { commit: view.commit, content: view.content, overlay, state: node.state.read(), at: node.clock().getTime(), resolve, plan };
 }
 
 /** Each planned change in turn, journalled by applyChange; SIGTERM starts no new one. */

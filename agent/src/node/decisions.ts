@@ -17,7 +17,8 @@ import { configHash } from '../core/config-hash.js';
 import type { DesiredState } from '../core/desired.js';
 import { releaseKey } from '../core/desired.js';
 import { plan } from '../core/plan.js';
-import { resolve } from '../core/resolve.js';
+import { decisionsValidUntil, resolve } from '../core/resolve.js';
+import { CHECK_RECORD_MS } from '../core/channel-record.js';
 import type { StateSnapshot } from '../ports.js';
 import type { AgentConfig } from './config.js';
 import type { NodeParts } from './wiring.js';
@@ -38,6 +39,10 @@ export interface Resolved {
   readonly releases: ReadonlyMap<string, ReleaseFile>;
   /** Per app, the hash of what would shape it at its desired version. */
   readonly configHashes: Readonly<Record<string, string>>;
+  /** Until when the same input would resolve the same way (core/resolve.ts decisionsValidUntil). */
+  readonly validUntil: Date;
+  /** The clock was behind a time already seen: part of the input besides the clock. */
+  readonly clockRegressed: boolean;
 }
 
 /** resolve() and plan() together, for the commands that show both. */
@@ -107,7 +112,8 @@ export async function resolveDesired(node: NodeParts, accepted: AcceptedView, op
   const state = node.state.read();
   const agentId = agentIdOf(config, state) ?? NO_AGENT_ID;
   const zone = nodeZone();
-  const desired = resolve({
+  const clockRegressed = clockRegressedAt(state, now);
+  const input = {
     commit: accepted.commit,
     group: accepted.content.group,
     groupFile: accepted.content.groupFile,
@@ -116,18 +122,25 @@ export async function resolveDesired(node: NodeParts, accepted: AcceptedView, op
     overlay,
     overlayFile: config.overlay,
     now,
-    clockRegressed: state.newestTimeSeen !== null && now.getTime() < Date.parse(state.newestTimeSeen) - CLOCK_TOLERANCE_MS,
+    clockRegressed,
     agentId,
     zone,
     node: state,
-    upgradeNow: opts.upgradeNow ?? new Set(),
-  });
+    upgradeNow: opts.upgradeNow ?? new Set<string>(),
+  };
+  const desired = resolve(input);
   const configHashes: Record<string, string> = {};
   for (const app of desired.apps) {
     const release = app.desired !== null ? releases.get(releaseKey(app.app, app.desired)) : undefined;
     if (release && app.desired !== null) configHashes[app.app] = await appConfigHash(overlay, dirname(config.overlay), app.app, app.desired, release);
   }
-  return { desired, agentId, zone, releases, configHashes };
+  // Decisions are checked again at least as often as an unchanged check is recorded.
+  return { desired, agentId, zone, releases, configHashes, validUntil: decisionsValidUntil(input, desired, CHECK_RECORD_MS), clockRegressed };
+}
+
+/** The clock reads behind the newest time seen, beyond what NTP steps back (DESIGN §4.1). */
+export function clockRegressedAt(state: StateSnapshot, now: Date): boolean {
+  return state.newestTimeSeen !== null && now.getTime() < Date.parse(state.newestTimeSeen) - CLOCK_TOLERANCE_MS;
 }
 
 async function candidateReleases(accepted: AcceptedView, pins: Record<string, string>, overlayFile: string) {

@@ -1,0 +1,291 @@
+// The idle `duck run` (issue 13): what a poll costs when nothing changed, inside a real daemon
+// following a group of 200 apps and an empty group, against `git ls-remote` of the same URL; and
+// what the idle daemon holds in memory, against a bare node process, and how that grows with polls.
+// The daemon is the built CLI (`duck run`), a child process; its CPU time and RSS are read from
+// /proc/<pid>, its polls counted from the git server's log (one ref request each when nothing moved).
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AgentNode } from '../examples/harness/agent-node.js';
+import { makeAgentNode } from '../examples/harness/agent-node.js';
+import type { Daemon } from '../examples/harness/daemon.js';
+import { startDaemon } from '../examples/harness/daemon.js';
+import type { GitServer } from '../examples/harness/git-http-server.js';
+import { startGitServer } from '../examples/harness/git-http-server.js';
+import type { OpenpgpTestKey } from '../examples/harness/keys.js';
+import { makeOpenpgpKey } from '../examples/harness/keys.js';
+import { makeTempDir, removeTempDir, run } from '../examples/harness/tmp.js';
+import { createChannel, isolatedGitEnv } from '../test/helpers/channel-builder.js';
+import { writeChannelYaml, writeGroup, writeRelease } from '../test/helpers/channel-fixtures.js';
+// Types only: index.ts runs the benchmarks when loaded, so a value import here would be a cycle.
+import type { BenchReport, Comparison, Sample } from './index.js';
+
+export interface DaemonIdleOptions {
+  /** Apps in the large group. */
+  apps?: number;
+  /** Windows of CPU measurement at a 1 s interval, and their length. */
+  windows?: number;
+  windowSeconds?: number;
+  /** How long the memory daemons poll at a short interval. */
+  memorySeconds?: number;
+}
+
+const FLEET = 'fleet';
+const EMPTY = 'empty';
+// Linux's USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s.
+const TICK_MS = 10;
+const MEMORY_INTERVAL = '100ms';
+const SETTLE_MS = 5_000;
+const BARE_NODE = "node -e 'setInterval(()=>{},1000)'";
+const BARE_NODE_SCRIPT = 'setInterval(()=>{},1000)';
+// What `duck run` imports (the command, and the wiring it opens the node with).
+const RUN_MODULES = ['../dist/agent/src/cli/commands/run.js', '../dist/agent/src/node/wiring.js'].map((m) => fileURLToPath(new URL(m, import.meta.url)));
+const MODULES_ONLY_SCRIPT = `${RUN_MODULES.map((m) => `await import(${JSON.stringify(m)});`).join(' ')} setInterval(()=>{},1000)`;
+const progress = (message: string): void => void process.stderr.write(`[daemon-idle] ${message}\n`);
+
+interface Fixture {
+  root: string;
+  server: GitServer;
+  url: string;
+  key: OpenpgpTestKey;
+  apps: number;
+  nodes: AgentNode[];
+}
+
+interface PollFigures {
+  cpu: Sample[];
+  requestsPerPoll: number[];
+  logLinesPerPoll: number[];
+}
+
+interface MemoryFigures {
+  rssStart: number;
+  rssEnd: number;
+  polls: number;
+  /** Least-squares slope of RSS over polls, per 10,000 polls (MiB). */
+  growthPer10k: number;
+}
+
+export async function benchDaemonPoll(opts: DaemonIdleOptions = {}): Promise<BenchReport> {
+  const fx = await channelFixture(opts);
+  try {
+    const rows: Comparison[] = [];
+    const notes: string[] = [];
+    const lsRemote = await gitLsRemote(fx, 7);
+    for (const group of [FLEET, EMPTY]) {
+      const poll = await pollFigures(fx, group, opts);
+      rows.push(
+        { label: `no-change poll, ${describe(fx, group)}: cpu vs wall`, duck: poll.cpu, git: lsRemote.wall, gitCommand: 'git ls-remote <url> refs/heads/main (wall)' },
+        { label: `no-change poll, ${describe(fx, group)}: cpu vs cpu`, duck: poll.cpu, git: lsRemote.cpu, gitCommand: 'git ls-remote <url> refs/heads/main (user + system)' },
+      );
+      notes.push(`${describe(fx, group)}: ${median(poll.requestsPerPoll).toFixed(2)} requests per poll, ${median(poll.logLinesPerPoll).toFixed(2)} log lines per poll`);
+    }
+    notes.push(
+      'the wall time of git ls-remote includes the loopback server spawning git http-backend for each of its requests: on a loaded machine it is the noisy one; the cpu row compares the clients alone',
+      `duck: \`duck run\` at a 1 s interval, CPU time (utime + stime, /proc/<pid>/stat, 10 ms ticks) over ${opts.windows ?? 3} windows of ${opts.windowSeconds ?? 10} s, divided by the polls the git server saw`,
+      'the figure holds everything the daemon did in the window (timers, watchers), not only the polls',
+    );
+    return { title: 'daemon-idle: no-change poll inside `duck run` against git ls-remote of the same URL (targets: 200 apps 1.0x, empty 0.5x and 1 request)', baseline: 'git ls-remote', rows, notes };
+  } finally {
+    await disposeFixture(fx);
+  }
+}
+
+export async function benchDaemonMemory(opts: DaemonIdleOptions = {}): Promise<BenchReport> {
+  const fx = await channelFixture(opts);
+  try {
+    const bare = await idleNodeRss(3, BARE_NODE_SCRIPT);
+    const modules = await idleNodeRss(3, MODULES_ONLY_SCRIPT);
+    const rows: Comparison[] = [{ label: "duck run's modules loaded, nothing run", duck: modules, git: bare, gitCommand: BARE_NODE }];
+    const notes: string[] = [
+      `modules loaded: node importing ${RUN_MODULES.map((m) => m.slice(m.indexOf('dist/'))).join(', ')} then idle: what loading the code costs before any cycle`,
+    ];
+    for (const group of [FLEET, EMPTY]) {
+      const memory = await memoryFigures(fx, group, opts);
+      rows.push({ label: `idle RSS after start, ${describe(fx, group)}`, duck: [{ ms: memory.rssStart }], git: bare, gitCommand: BARE_NODE });
+      rows.push({ label: `RSS after ${memory.polls} polls at ${MEMORY_INTERVAL}, ${describe(fx, group)}`, duck: [{ ms: memory.rssEnd }], git: bare, gitCommand: BARE_NODE });
+      notes.push(
+        `${describe(fx, group)}: RSS ${memory.rssStart.toFixed(1)} -> ${memory.rssEnd.toFixed(1)} MiB over ${memory.polls} polls; slope ${memory.growthPer10k.toFixed(1)} MiB per 10,000 polls (target < 1)`,
+      );
+    }
+    notes.push(
+      `RSS: VmRSS of /proc/<pid>/status; after start = ${SETTLE_MS / 1000} s after the first cycle; the slope is least squares of RSS sampled every 0.5 s against the polls counted so far, over the later two thirds of the run (noisy: GC decides when the heap shrinks)`,
+    );
+    return { title: 'daemon-memory: idle `duck run` RSS against a bare node process (target 1.25x, flat: < 1 MiB per 10,000 polls)', baseline: 'bare node', unit: 'MiB', rows, notes };
+  } finally {
+    await disposeFixture(fx);
+  }
+}
+
+function describe(fx: Fixture, group: string): string {
+  return group === FLEET ? `group of ${fx.apps} apps` : 'empty group';
+}
+
+async function channelFixture(opts: DaemonIdleOptions): Promise<Fixture> {
+  {
+    const apps = opts.apps ?? 200;
+    const root = await makeTempDir('duck-bench-idle-');
+    progress(`writing a channel with ${apps} apps`);
+    const ch = await createChannel({ serverRoot: join(root, 'srv') });
+    const key = await makeOpenpgpKey('release-bot');
+    await writeChannelYaml(ch, { version: 1, signers: [key] });
+    const group: Record<string, string> = {};
+    for (let i = 0; i < apps; i++) {
+      const app = `app-${String(i).padStart(3, '0')}`;
+      await writeRelease(ch, app, '1.0.0');
+      group[app] = '1.0.0';
+    }
+    await writeGroup(ch, FLEET, group);
+    await writeGroup(ch, EMPTY, {});
+    await ch.commit(`${apps} apps`, key);
+    await ch.publish();
+    await ch.dispose();
+    const server = await startGitServer({ root: join(root, 'srv') });
+    return { root, server, url: server.url('channel.git'), key, apps, nodes: [] };
+  }
+}
+
+async function disposeFixture(fx: Fixture): Promise<void> {
+  await fx.server.close();
+  for (const node of fx.nodes) await removeTempDir(node.dir);
+  await removeTempDir(fx.root);
+}
+
+/**
+ * A node following `group`: nothing installed, the overlay asks for approval, so every app of the
+ * group waits (no Docker needed) and every poll finds nothing to do — the idle fleet node.
+ */
+async function idleNode(fx: Fixture, group: string, interval: string): Promise<AgentNode> {
+  const node = await makeAgentNode({ url: fx.url, rootKeys: [fx.key], group, interval });
+  fx.nodes.push(node);
+  await writeFile(node.overlayFile, 'approval: manual\n');
+  return node;
+}
+
+async function started(node: AgentNode): Promise<Daemon> {
+  const daemon = startDaemon(node);
+  await daemon.waitFor((e) => e.event === 'cycle', 'the first cycle', { timeoutMs: 300_000 });
+  return daemon;
+}
+
+async function pollFigures(fx: Fixture, group: string, opts: DaemonIdleOptions): Promise<PollFigures> {
+  const windows = opts.windows ?? 3;
+  const seconds = opts.windowSeconds ?? 10;
+  progress(`${describe(fx, group)}: duck run at 1s, ${windows} windows of ${seconds} s`);
+  const node = await idleNode(fx, group, '1s');
+  const daemon = await started(node);
+  try {
+    await sleep(3_000);
+    const pid = daemon.child.pid!;
+    const figures: PollFigures = { cpu: [], requestsPerPoll: [], logLinesPerPoll: [] };
+    for (let i = 0; i < windows; i++) {
+      const cpu0 = await cpuMs(pid);
+      const lines0 = daemon.events.length;
+      fx.server.resetLog();
+      await sleep(seconds * 1000);
+      const cpu1 = await cpuMs(pid);
+      const requests = fx.server.requests.length;
+      const polls = refRequests(fx.server);
+      if (polls === 0) throw new Error(`${describe(fx, group)}: the daemon did not poll in ${seconds} s`);
+      figures.cpu.push({ ms: (cpu1 - cpu0) / polls, requests: requests / polls, bytes: Math.round(fx.server.requests.reduce((n, r) => n + r.bytesOut, 0) / polls) });
+      figures.requestsPerPoll.push(requests / polls);
+      figures.logLinesPerPoll.push((daemon.events.length - lines0) / polls);
+    }
+    const failed = daemon.events.find((e) => e.event === 'cycle-failed' || e.event === 'channel-refused');
+    if (failed) throw new Error(`benchmark precondition: the daemon's cycles failed: ${JSON.stringify(failed)}`);
+    return figures;
+  } finally {
+    await daemon.stop();
+  }
+}
+
+async function memoryFigures(fx: Fixture, group: string, opts: DaemonIdleOptions): Promise<MemoryFigures> {
+  const seconds = opts.memorySeconds ?? 120;
+  progress(`${describe(fx, group)}: duck run at ${MEMORY_INTERVAL} for ${seconds} s, RSS sampled`);
+  const node = await idleNode(fx, group, MEMORY_INTERVAL);
+  const daemon = await started(node);
+  try {
+    const pid = daemon.child.pid!;
+    // Past start-up's allocations: the first polls settle the caches a poll keeps.
+    await sleep(SETTLE_MS);
+    fx.server.resetLog();
+    const points: Array<{ polls: number; rss: number }> = [];
+    const end = performance.now() + seconds * 1000;
+    while (performance.now() < end) {
+      points.push({ polls: refRequests(fx.server), rss: await rssMiB(pid) });
+      await sleep(500);
+    }
+    const last = points[points.length - 1]!;
+    // The slope over the later two thirds: the first samples hold the heap still growing to its working size.
+    const settled = points.slice(Math.floor(points.length / 3));
+    return { rssStart: points[0]!.rss, rssEnd: last.rss, polls: last.polls, growthPer10k: slope(settled) * 10_000 };
+  } finally {
+    await daemon.stop();
+  }
+}
+
+function refRequests(server: GitServer): number {
+  return server.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/info/refs')).length;
+}
+
+function slope(points: ReadonlyArray<{ polls: number; rss: number }>): number {
+  const n = points.length;
+  const mx = points.reduce((s, p) => s + p.polls, 0) / n;
+  const my = points.reduce((s, p) => s + p.rss, 0) / n;
+  const sxx = points.reduce((s, p) => s + (p.polls - mx) ** 2, 0);
+  const sxy = points.reduce((s, p) => s + (p.polls - mx) * (p.rss - my), 0);
+  return sxx === 0 ? 0 : sxy / sxx;
+}
+
+async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): utime is the 14th field, stime the 15th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+}
+
+async function rssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  if (!kb) throw new Error(`no VmRSS for ${pid}`);
+  return Number(kb) / 1024;
+}
+
+async function idleNodeRss(runs: number, script: string): Promise<Sample[]> {
+  const samples: Sample[] = [];
+  for (let i = 0; i < runs; i++) {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
+    try {
+      await sleep(3_000);
+      samples.push({ ms: await rssMiB(child.pid!) });
+    } finally {
+      child.kill();
+    }
+  }
+  return samples;
+}
+
+async function gitLsRemote(fx: Fixture, runs: number): Promise<{ wall: Sample[]; cpu: Sample[] }> {
+  const wall: Sample[] = [];
+  const cpu: Sample[] = [];
+  for (let i = 0; i < runs; i++) {
+    fx.server.resetLog();
+    const start = performance.now();
+    const { stderr } = await run('/usr/bin/time', ['-f', '@@time %U %S', 'git', 'ls-remote', fx.url, 'refs/heads/main'], { env: isolatedGitEnv() });
+    const ms = performance.now() - start;
+    const [user, system] = (/@@time (\S+) (\S+)/.exec(stderr)?.slice(1) ?? ['0', '0']).map(Number) as [number, number];
+    const transfer = { requests: fx.server.requests.length, bytes: fx.server.requests.reduce((n, r) => n + r.bytesOut, 0) };
+    wall.push({ ms, ...transfer });
+    cpu.push({ ms: (user + system) * 1000, ...transfer });
+  }
+  return { wall, cpu };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
