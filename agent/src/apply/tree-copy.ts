@@ -46,6 +46,15 @@ export interface CopyOptions {
    * makes the whole backup durable at once (file-sync.ts) before its rename.
    */
   readonly durable?: boolean;
+  /**
+   * Called for each regular file before it is copied: it may put the file at `dst` itself (a file
+   * a pre-copy already holds, precopy.ts) and return its sha256; null copies it as usual.
+   */
+  readonly reuse?: (rel: string, src: string, dst: string) => string | null;
+  /** Called after each regular file was copied (not for a reused one), with its source path. */
+  readonly copied?: (rel: string, src: string) => void;
+  /** A file removed between the walk and its copy is left out (a pre-copy of a running app). */
+  readonly skipVanished?: boolean;
 }
 
 /** How regular files were copied: a reflink shares the source's blocks (btrfs, XFS), no data moves. */
@@ -54,6 +63,8 @@ export type CopyMethod = 'reflink' | 'read-write';
 export interface CopiedTree extends TreeFacts {
   /** 'reflink' only when every file of the tree was cloned. */
   readonly method: CopyMethod;
+  /** Regular files `reuse` placed (not read again). */
+  readonly reused: number;
 }
 
 interface Entry {
@@ -189,7 +200,7 @@ const NO_REFLINK = new Set(['ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EINVAL', 'ENOSYS'
  * The former copy_file_range + read-back hashed the copy; hashing the bytes as they are written
  * describes the same bytes with one read instead of two.
  */
-async function copyRegular(entry: Entry, dst: string, buffer: Buffer, opts: Required<CopyOptions>, clones: CloneState): Promise<string> {
+async function copyRegular(entry: Entry, dst: string, buffer: Buffer, opts: { hash: boolean; durable: boolean }, clones: CloneState): Promise<string> {
   if (clones.tryReflink) {
     try {
       await copyFile(entry.abs, dst, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE_FORCE);
@@ -233,6 +244,26 @@ async function pump(from: FileHandle, to: FileHandle, buffer: Buffer, hash: Hash
   }
 }
 
+/** One regular file: small ones in place (small-file.ts), others through the thread pool. */
+async function copyFileOf(entry: Entry, to: string, buffer: Buffer, opts: { hash: boolean; durable: boolean }, clones: CloneState, pause: () => Promise<void>): Promise<string> {
+  if (entry.stat.size <= SMALL_FILE && !clones.tryReflink) {
+    await pause();
+    return copySmallFile(entry.abs, to, entry.stat, buffer, opts);
+  }
+  const sha256 = await copyRegular(entry, to, buffer, opts, clones);
+  await copyAttributes(entry, to);
+  return sha256;
+}
+
+function vanished(path: string): boolean {
+  try {
+    lstatSync(path);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 function factsOf(entries: readonly Entry[]): { files: Record<string, FileFacts>; symlinks: Record<string, string>; dirs: string[]; skipped: TreeFacts['skipped'] } {
   const dirs: string[] = [];
   const skipped: TreeFacts['skipped'] = [];
@@ -252,7 +283,8 @@ function sumBytes(files: Record<string, FileFacts>): number {
  * made when missing. Returns what was copied. Hard links become separate files.
  */
 export async function copyTree(src: string, dst: string, options: CopyOptions = {}): Promise<CopiedTree> {
-  const opts: Required<CopyOptions> = { hash: options.hash ?? true, durable: options.durable ?? true };
+  const opts = { hash: options.hash ?? true, durable: options.durable ?? true };
+  let reused = 0;
   const entries = await walk(src);
   const facts = factsOf(entries);
   const target = (rel: string): string => (rel === '' ? dst : join(dst, rel));
@@ -278,13 +310,20 @@ export async function copyTree(src: string, dst: string, options: CopyOptions = 
   const pause = breather();
   await eachLimit(files, WORKERS, async (entry, buffer) => {
     const to = target(entry.rel);
+    const kept = options.reuse?.(entry.rel, entry.abs, to) ?? null;
     let sha256: string;
-    if (entry.stat.size <= SMALL_FILE && !clones.tryReflink) {
+    if (kept !== null) {
       await pause();
-      sha256 = copySmallFile(entry.abs, to, entry.stat, buffer, opts);
+      sha256 = kept;
+      reused += 1;
     } else {
-      sha256 = await copyRegular(entry, to, buffer, opts, clones);
-      await copyAttributes(entry, to);
+      try {
+        sha256 = await copyFileOf(entry, to, buffer, opts, clones, pause);
+      } catch (err) {
+        if (options.skipVanished && vanished(entry.abs)) return;
+        throw err;
+      }
+      options.copied?.(entry.rel, entry.abs);
     }
     // The size is the copy's (from the stat before it), which is the source's: the stack is stopped.
     facts.files[entry.rel] = { sha256, size: entry.stat.size, mode: entry.stat.mode & 0o7777 };
@@ -296,7 +335,7 @@ export async function copyTree(src: string, dst: string, options: CopyOptions = 
     await copyAttributes(entry, target(entry.rel));
   }
   const method: CopyMethod = files.length > 0 && clones.cloned === files.length ? 'reflink' : 'read-write';
-  return { ...facts, files: sortKeys(facts.files), bytes: sumBytes(facts.files), method };
+  return { ...facts, files: sortKeys(facts.files), bytes: sumBytes(facts.files), method, reused };
 }
 
 /** What `root` holds, hashed the same way copyTree hashes, for verifying a copy against its record. */
