@@ -101,7 +101,7 @@ export async function benchBackupCopy(opts: BackupCopyOptions = {}): Promise<Ben
         `medians; the data directory: ${shape.bigFiles} files of ${mib(shape.bigFileBytes)} from crypto.randomBytes (incompressible) + ` +
           `${shape.smallDirs * shape.smallFilesPerDir} files of ${SMALL_MIN} B-${SMALL_MAX / 1024} KiB in ${shape.smallDirs} directories = ` +
           `${made.files} files, ${made.bytes} bytes (${gib(made.bytes)})`,
-        `create() = free-space check (a walk of the tree), copy of each file (4 in flight) by ${method === 'reflink' ? 'reflink (FICLONE), then a sha256 read of the source' : 'one read of the source, hashed and written as it goes (no reflink on this file system)'}, ` +
+        `create() = free-space check (a walk of the tree), copy of each file (4 in flight) by ${method === 'reflink' ? 'reflink (FICLONE), then a sha256 read of the source' : 'the kernel (fs.copyFile: copy_file_range, no reflink on this file system), then one sha256 read of the source, checked unchanged by lstat'}; files up to 64 KiB read once, hashed and written with synchronous calls, ` +
           `manifest, ${durability === 'syncfs' ? 'one syncfs of the file system (sync -f)' : 'an fsync of every file and directory (sync -f unavailable)'}, rename, fsync of the backups directory; ` +
           'cp -a keeps modes, owners, times and links as create() does',
         `copy method used: ${method}; durability: ${durability}`,

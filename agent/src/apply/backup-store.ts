@@ -202,7 +202,10 @@ export function createBackupStore(dir: string, opts: BackupStoreOptions = {}): B
       await assertRoom(input);
       const staging = stagingOf(input.key);
       try {
-        return await takePrecopy(staging, input.key, input, opts.precopyMarginMs);
+        const record = await takePrecopy(staging, input.key, input, opts.precopyMarginMs);
+        // On disk now, while the app serves: the sync after the stop then flushes only the delta.
+        await syncTree(staging);
+        return record;
       } catch (err) {
         await rm(staging, { recursive: true, force: true }).catch(() => undefined);
         throw fsError(staging, 'cannot pre-copy into', err);
