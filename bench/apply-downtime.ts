@@ -41,11 +41,28 @@ interface Poll {
 /** What the client saw across one change. */
 interface Observed {
   downtimeMs: number;
+  /** Epoch ms of the old version's last answer and the new one's first: the window the client saw. */
+  downFrom: number;
+  downTo: number;
   /** Polls sent between the old version's last answer and the new one's first: all failed. */
   failedPolls: number;
   /** Polls that failed after the new version first answered (hung in Docker's port proxy, timed out). */
   lateFailures: number;
   polls: number;
+}
+
+/** One step of duck's change as its JSON log told it: epoch ms of its start and end. */
+interface StepSpan {
+  step: string;
+  start: number;
+  end: number;
+}
+
+/** The steps of one duck change beside the window the client saw the app down. */
+interface Split {
+  steps: StepSpan[];
+  downFrom: number;
+  downTo: number;
 }
 
 interface Compose {
@@ -90,7 +107,15 @@ export async function benchApplyDowntime(opts: ApplyDowntimeOptions = {}): Promi
       git: [],
       gitCommand: `the same \`${compose.command.join(' ')} up -d\`, from spawn to exit`,
     };
+    const failed: Comparison = {
+      label: 'client requests failed during the switch',
+      unit: 'count',
+      duck: [],
+      git: [],
+      gitCommand: 'the same compose up -d: polls sent between the old version\'s last answer and the new one\'s first, plus those that failed after it',
+    };
     const seen = { duck: [] as Observed[], compose: [] as Observed[] };
+    const splits: Split[] = [];
     let duckError: string | null = null;
 
     for (let i = 0; i < runs; i++) {
@@ -100,10 +125,13 @@ export async function benchApplyDowntime(opts: ApplyDowntimeOptions = {}): Promi
         progress(`run ${i + 1}/${runs}: duck ${from} -> ${to}`);
         await promoteHello(s.ch, to, s.key);
         try {
-          const r = await observeChange(s.port, from, to, pollMs, () => duckRunOnce(s, to));
+          let steps: StepSpan[] = [];
+          const r = await observeChange(s.port, from, to, pollMs, async () => void (steps = await duckRunOnce(s, to)));
           downtime.duck.push({ ms: r.observed.downtimeMs });
           wall.duck.push({ ms: r.ms });
+          failed.duck.push({ ms: r.observed.failedPolls + r.observed.lateFailures });
           seen.duck.push(r.observed);
+          splits.push({ steps, downFrom: r.observed.downFrom, downTo: r.observed.downTo });
         } catch (err) {
           duckError = (err as Error).message;
           downtime.error = duckError;
@@ -116,13 +144,14 @@ export async function benchApplyDowntime(opts: ApplyDowntimeOptions = {}): Promi
       const r = await observeChange(plain.port, from, to, pollMs, () => composeUp(compose, plain));
       downtime.git.push({ ms: r.observed.downtimeMs });
       wall.git.push({ ms: r.ms });
+      failed.git.push({ ms: r.observed.failedPolls + r.observed.lateFailures });
       seen.compose.push(r.observed);
     }
 
     return {
       title: `upgrade downtime: the hello example (busybox httpd, compose healthcheck every 1 s), ${VERSIONS.join(' <-> ')} alternating`,
       baseline: 'compose',
-      rows: [downtime, wall],
+      rows: [downtime, failed, wall],
       notes: [
         `medians; a client sends GET http://127.0.0.1:<port>/version.txt every ${pollMs} ms (a new connection each, not waiting for earlier ones, ${POLL_TIMEOUT_MS} ms timeout); ` +
           'downtime = from the last answer of the old version to the first answer of the new one; failed polls = those sent in between',
@@ -131,6 +160,8 @@ export async function benchApplyDowntime(opts: ApplyDowntimeOptions = {}): Promi
         'on both sides a new container\'s published port accepts connections (Docker\'s port proxy) before the app answers: polls sent then hang and are answered together ' +
           'once it does, or time out; so part of each downtime is the engine\'s (DUCK_BENCH_DEBUG=1 prints every poll)',
         `duck per run: ${describe(seen.duck)}`,
+        `duck's steps (medians, from its JSON log; "down" = the part of the step the client saw no answer): ${describeSplit(splits)}`,
+        ...splits.map((split, i) => `duck run ${i + 1} by step: ${describeRun(split)}`),
         `compose per run: ${describe(seen.compose)}`,
         `uses the fixed project ${HELLO_PROJECT} (as the e2e suites that share it do, never the demo's): do not run it beside those suites on the same engine`,
       ],
@@ -142,15 +173,22 @@ export async function benchApplyDowntime(opts: ApplyDowntimeOptions = {}): Promi
   }
 }
 
-async function duckRunOnce(s: HelloScenario, to: string): Promise<void> {
+/** Runs the change; returns its steps as the JSON log told them (each `step` event ends one, with its ms). */
+async function duckRunOnce(s: HelloScenario, to: string): Promise<StepSpan[]> {
   const r = await s.node.duck('run', '--once', '--log-format', 'json');
   expect(r.code === 0, `duck run --once exited with ${r.code}: ${r.stderr.trim()}`);
-  const outcomes = r.stdout
+  const events = r.stdout
     .split('\n')
     .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((e) => e.event === 'outcome');
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const outcomes = events.filter((e) => e.event === 'outcome');
   expect(outcomes.length === 1 && outcomes[0]!.outcome === 'applied', `duck run --once to ${to} reported outcomes ${JSON.stringify(outcomes)}`);
+  return events
+    .filter((e) => e.event === 'step')
+    .map((e) => {
+      const end = Date.parse(String(e.time));
+      return { step: String(e.step), start: end - Number(e.ms), end };
+    });
 }
 
 async function composeUp(compose: Compose, plain: { dir: string; port: number }): Promise<void> {
@@ -195,7 +233,9 @@ function downtimeOf(unordered: readonly Poll[], from: string, to: string): Obser
     progress(`polls: ${polls.map((p) => `${(p.sent - last.sent).toFixed(0)}+${(p.at - p.sent).toFixed(0)}:${p.version ?? 'x'}`).join(' ')}`);
   }
   const late = polls.slice(firstNew + 1).filter((p) => p.version === null).length;
-  return { downtimeMs: first.at - last.at, failedPolls: failed, lateFailures: late, polls: polls.length };
+  // performance.now() is relative to timeOrigin: epoch ms, to line up with the log's step times.
+  const epoch = (t: number): number => performance.timeOrigin + t;
+  return { downtimeMs: first.at - last.at, downFrom: epoch(last.at), downTo: epoch(first.at), failedPolls: failed, lateFailures: late, polls: polls.length };
 }
 
 /**
@@ -271,6 +311,36 @@ function getVersion(port: number): Promise<string | null> {
 function describe(observed: readonly Observed[]): string {
   if (observed.length === 0) return '-';
   return observed.map((o) => `${formatMs(o.downtimeMs)} down, ${o.failedPolls} polls failed between, ${o.lateFailures} after the first new answer (of ${o.polls})`).join('; ');
+}
+
+/** How much of [start, end] falls inside the client's down window. */
+function downPart(span: StepSpan, split: Split): number {
+  return Math.max(0, Math.min(span.end, split.downTo) - Math.max(span.start, split.downFrom));
+}
+
+/** Per step kind, the median time and the median part of it the client saw down, in run order of the first run. */
+function describeSplit(splits: readonly Split[]): string {
+  if (splits.length === 0) return '-';
+  const kinds = [...new Set(splits.flatMap((s) => s.steps.map((x) => x.step)))];
+  const med = (values: number[]): number => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  };
+  const parts = kinds.map((kind) => {
+    const spans = splits.map((split) => ({ split, span: split.steps.find((x) => x.step === kind) })).filter((x) => x.span);
+    const total = med(spans.map((x) => x.span!.end - x.span!.start));
+    const down = med(spans.map((x) => downPart(x.span!, x.split)));
+    return `${kind} ${formatMs(total)}${down > 0 ? ` (down ${formatMs(down)})` : ''}`;
+  });
+  // What the client saw down outside every step: the journal writes between them, the process's own exit.
+  const outside = med(splits.map((split) => split.downTo - split.downFrom - split.steps.reduce((sum, x) => sum + downPart(x, split), 0)));
+  return `${parts.join(', ')}; down outside any step ${formatMs(outside)}`;
+}
+
+function describeRun(split: Split): string {
+  const steps = split.steps.map((x) => `${x.step} ${formatMs(x.end - x.start)}${downPart(x, split) > 0 ? ` (down ${formatMs(downPart(x, split))})` : ''}`);
+  return `${steps.join(', ')}; the client saw it down ${formatMs(split.downTo - split.downFrom)}`;
 }
 
 function formatMs(ms: number): string {

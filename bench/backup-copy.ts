@@ -65,6 +65,8 @@ export async function benchBackupCopy(opts: BackupCopyOptions = {}): Promise<Ben
     const create = comparison('create vs cp -a', 'cp -a <source>/data <fresh dir> (returns with the data in the page cache, nothing fsynced)');
     const createSync = comparison('create vs cp -a + sync', 'the same cp -a, then sync (the file system was synced before cp started)');
     const verify = comparison('verify vs sha256sum', 'find <cp copy> -type f -print0 | xargs -0 sha256sum > /dev/null');
+    const delta = comparison('create after a pre-copy, nothing changed vs cp -a', 'the same cp -a of the whole tree (what a stop-then-copy would hold the app down for)');
+    const deltas: string[] = [];
 
     for (let i = 0; i < runs; i++) {
       progress(`run ${i + 1}/${runs}: BackupStore.create()`);
@@ -80,11 +82,25 @@ export async function benchBackupCopy(opts: BackupCopyOptions = {}): Promise<Ben
       await timed(verify.duck, () => store.verify(record.id));
       await store.remove(record.id);
 
+      // What an upgrade holds the app down for: the pre-copy ran (untimed) while it served.
+      progress(`run ${i + 1}/${runs}: BackupStore.precopy(), then create() of the delta`);
+      const key = `bench-${i}`;
+      await store.precopy({ key, dataDir: source, paths: ['data'], volumes: [], releaseDir: null });
+      await sync();
+      const after = await timed(delta.duck, () =>
+        store.create({ app: 'bench', version: '1.0.0', dataDir: source, paths: ['data'], volumes: [], releaseDir: null, reason: 'bench', precopy: key }),
+      );
+      expect(after.bytes === made.bytes && Object.keys(after.files).length === made.files, `the backup after the pre-copy holds ${after.bytes} bytes, ${made.bytes} were generated`);
+      expect(JSON.stringify(after.files) === JSON.stringify(record.files), 'the backup after the pre-copy has the same manifest as the full one');
+      deltas.push(`${after.delta?.reused ?? 0} taken, ${after.delta?.copied ?? 0} copied`);
+      await store.remove(after.id);
+
       progress(`run ${i + 1}/${runs}: cp -a, sync, sha256sum`);
       await sync();
       const start = performance.now();
       await run('cp', ['-a', join(source, 'data'), copy]);
       create.git.push({ ms: performance.now() - start });
+      delta.git.push(create.git.at(-1)!);
       await sync();
       createSync.git.push({ ms: performance.now() - start });
       const copied = await treeBytes(copy);
@@ -96,15 +112,16 @@ export async function benchBackupCopy(opts: BackupCopyOptions = {}): Promise<Ben
     return {
       title,
       baseline: 'native',
-      rows: [create, createSync, verify],
+      rows: [create, createSync, verify, delta],
       notes: [
         `medians; the data directory: ${shape.bigFiles} files of ${mib(shape.bigFileBytes)} from crypto.randomBytes (incompressible) + ` +
           `${shape.smallDirs * shape.smallFilesPerDir} files of ${SMALL_MIN} B-${SMALL_MAX / 1024} KiB in ${shape.smallDirs} directories = ` +
           `${made.files} files, ${made.bytes} bytes (${gib(made.bytes)})`,
-        `create() = free-space check (a walk of the tree), copy of each file (4 in flight) by ${method === 'reflink' ? 'reflink (FICLONE), then a sha256 read of the source' : 'one read of the source, hashed and written as it goes (no reflink on this file system)'}, ` +
+        `create() = free-space check (a walk of the tree), copy of each file (4 in flight) by ${method === 'reflink' ? 'reflink (FICLONE), then a sha256 read of the source' : 'the kernel (fs.copyFile: copy_file_range, no reflink on this file system), then one sha256 read of the source, checked unchanged by lstat'}; files up to 64 KiB read once, hashed and written with synchronous calls, ` +
           `manifest, ${durability === 'syncfs' ? 'one syncfs of the file system (sync -f)' : 'an fsync of every file and directory (sync -f unavailable)'}, rename, fsync of the backups directory; ` +
           'cp -a keeps modes, owners, times and links as create() does',
         `copy method used: ${method}; durability: ${durability}`,
+        `create after a pre-copy = what an upgrade's backup costs once the app is stopped (apply/precopy.ts): a walk, an lstat per file against the pre-copy's, each unchanged file moved from the pre-copy (a file whose ctime is less than 2 s older than the pre-copy would be copied again; the data is older than that here), manifest, syncfs, rename; per run: ${deltas.join('; ')}`,
         'sha256sum is coreutils\' own SHA-256 unless built against OpenSSL; Node hashes through OpenSSL (SHA-NI where the CPU has it): that row compares hash code as much as tools',
         `file system: ${await fsType(dir)} under ${tmpdir()}; ${await cpVersion()}; sync before each timed step so no earlier writeback lands in it`,
         `page cache not dropped: every run reads a source that is in memory (it was just written; ${gib(made.bytes)} fits in RAM) — ${await dropCachesNote()}`,

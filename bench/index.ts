@@ -28,6 +28,8 @@ export interface Comparison {
   gitCommand: string;
   /** Set when the duck side could not be measured (the agent refused or failed). */
   error?: string;
+  /** 'count': the samples' `ms` holds a count (failed requests), not a time. */
+  unit?: 'count';
 }
 
 export interface BenchReport {
@@ -71,7 +73,8 @@ function formatReport(report: BenchReport): string {
   const transfers = report.rows.some((row) => [...row.duck, ...row.git].some((s) => s.requests !== undefined));
   const header = ['', 'duck', baseline, 'ratio', ...(transfers ? ['duck transfer', `${baseline} transfer`] : [])];
   const lines = report.rows.map((row) => {
-    const format = report.unit === 'MiB' ? (mib: number): string => `${mib.toFixed(0)} MiB` : formatMs;
+    const format =
+      row.unit === 'count' ? (n: number): string => n.toFixed(0) : report.unit === 'MiB' ? (mib: number): string => `${mib.toFixed(0)} MiB` : formatMs;
     const duck = row.duck.length > 0 ? median(row.duck.map((s) => s.ms)) : null;
     const git = median(row.git.map((s) => s.ms));
     const runs = Math.max(row.duck.length, row.git.length);

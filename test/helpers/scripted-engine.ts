@@ -91,6 +91,12 @@ export function scriptedEngine(): ScriptedEngine {
   const store: BackupStore = {
     dir: '/backups',
     assertRoom: async () => undefined,
+    // A pre-copy reads the data and changes nothing of the project: the backup after the stop is what counts.
+    precopy: async (input) => {
+      calls.push(`precopy ${input.key}`);
+      return { key: input.key, files: {}, volumes: [...input.volumes], bytes: 0 };
+    },
+    precopied: async () => null,
     create: async (input) => {
       const id = `${input.app}-${String(++backupSeq).padStart(4, '0')}`;
       calls.push(`backup ${id}`);

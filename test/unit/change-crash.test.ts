@@ -76,6 +76,13 @@ const CASES: Case[] = [
     expect: (end) => {
       runsRecordedVersion(end, ['1.0.0', '1.1.0']);
       assert.ok(['applied', 'rolled-back', 'interrupted'].includes(end.last!), String(end.last));
+      // Issue 13: the pre-copy runs while 1.0.0 serves; a kill there stops nothing, and recovery leaves it serving.
+      if (end.killAt?.startsWith('preCopy')) {
+        assert.is(end.last, 'interrupted');
+        assert.not.ok(end.engine.calls.some((c) => c.startsWith('stop')), `nothing stopped: ${end.engine.calls.join(', ')}`);
+      }
+      const order = end.engine.calls.map((c) => c.split(' ')[0]);
+      if (end.killAt === null) assert.equal(order.slice(0, 3), ['precopy', 'stop', 'backup'], 'the pre-copy comes before the stop, the backup after it');
     },
   },
   {

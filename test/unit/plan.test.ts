@@ -59,13 +59,23 @@ function planOf(apps: Record<string, InstalledApp>, d: DesiredState, hash = HASH
 
 const kinds = (p: Plan): string[] => planSteps(p).map((s) => s.kind);
 
-test('an upgrade downloads first, then stops, backs up, switches, starts and waits for health', () => {
+test('an upgrade downloads and pre-copies the data first, then stops, backs up, switches, starts and waits for health', () => {
   const p = planOf({ shop: installed('1.2.0') }, desired([{}]));
-  assert.equal(kinds(p), ['writeRelease', 'fetchImages', 'stop', 'backup', 'switchRelease', 'up', 'awaitHealth']);
+  assert.equal(kinds(p), ['writeRelease', 'fetchImages', 'preCopy', 'stop', 'backup', 'switchRelease', 'up', 'awaitHealth']);
   assert.is(p.changes[0]!.kind, 'upgrade');
   assert.ok(planSteps(p).every((s) => s.reason.length > 10), 'every step has a reason');
   const health = planSteps(p).at(-1)!;
   assert.is(health.kind === 'awaitHealth' && health.timeoutMs, 30_000);
+});
+
+test('the pre-copy copies what the backup after the stop holds, of the version that still serves (issue 13)', () => {
+  const steps = planSteps(planOf({ shop: installed('1.2.0') }, desired([{}])));
+  const pre = steps.find((s) => s.kind === 'preCopy');
+  const backup = steps.find((s) => s.kind === 'backup');
+  assert.ok(pre?.kind === 'preCopy' && backup?.kind === 'backup');
+  assert.equal([pre.version, pre.paths, pre.volumes], [backup.version, backup.paths, backup.volumes]);
+  assert.is(pre.version, '1.2.0');
+  assert.match(pre.reason, /while it still serves/);
 });
 
 test('an install is the same path from nothing: no stop, no backup', () => {
@@ -80,7 +90,7 @@ test('a downgrade keeps the data when the version left has reversible migrations
 
 test('leaving an irreversible version backs up, then restores the backup taken before it was installed', () => {
   const p = planOf({ shop: installed('1.3.0', { migrations: 'irreversible' }) }, desired([{ current: '1.3.0', desired: '1.2.0' }]));
-  assert.equal(kinds(p), ['writeRelease', 'fetchImages', 'stop', 'backup', 'restoreData', 'switchRelease', 'up', 'awaitHealth']);
+  assert.equal(kinds(p), ['writeRelease', 'fetchImages', 'preCopy', 'stop', 'backup', 'restoreData', 'switchRelease', 'up', 'awaitHealth']);
   const restore = planSteps(p).find((s) => s.kind === 'restoreData')!;
   assert.match(restore.reason, new RegExp(BACKUP));
 });

@@ -1,13 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { choosePrune, compareNewestFirst, isBackupId, makeBackupId } from '../core/backup-retention.js';
 import { DuckError } from '../../../schemas/errors.js';
 import { assertFreeSpace } from './disk-space.js';
+import type { BackupSources } from './backup-parts.js';
+import { backupParts, exists } from './backup-parts.js';
 import type { FileFacts, TreeFacts } from './tree-copy.js';
 import { syncFileSystem, syncPath } from './file-sync.js';
 import { fsError } from './fs-error.js';
+import type { PrecopyRecord } from './precopy.js';
+import { isPrecopyName, precopyName, readPrecopy, reusePrecopied, takePrecopy } from './precopy.js';
 import { copyTree, hashTree, treeBytes } from './tree-copy.js';
+
+export type { BackupSources } from './backup-parts.js';
 
 /**
  * Backups on disk (DESIGN §4.3): one directory per backup under the backups directory, holding
@@ -44,18 +50,17 @@ export interface BrokenBackup {
   readonly problem: string;
 }
 
-/** What a backup copies: data paths under the data directory, volumes, and the release directory. */
-export interface BackupSources {
-  readonly dataDir: string;
-  readonly paths: readonly string[];
-  readonly volumes: ReadonlyArray<{ name: string; mountpoint: string }>;
-  readonly releaseDir: string | null;
-}
-
 export interface BackupInput extends BackupSources {
   readonly app: string;
   readonly version: string;
   readonly reason: string;
+  /** The key of a pre-copy taken while the app ran (precopy.ts): only what changed since is copied. */
+  readonly precopy?: string;
+}
+
+/** A backup just written, with how much of it the pre-copy saved (not part of the manifest). */
+export interface CreatedBackup extends BackupRecord {
+  readonly delta?: { readonly copied: number; readonly reused: number };
 }
 
 export interface RestoreTarget {
@@ -66,8 +71,12 @@ export interface RestoreTarget {
 export interface BackupStore {
   readonly dir: string;
   /** Refuses ('no-space') unless a backup of these fits and leaves minFreeBytes free: callers check before they stop anything. */
-  assertRoom(sources: BackupSources): Promise<void>;
-  create(input: BackupInput): Promise<BackupRecord>;
+  assertRoom(sources: BackupSources, precopy?: string): Promise<void>;
+  /** Copies what a backup of `input` would hold while the app still runs, under `key` (precopy.ts). */
+  precopy(input: BackupSources & { readonly key: string }): Promise<PrecopyRecord>;
+  /** The pre-copy under `key`, or null. */
+  precopied(key: string): Promise<PrecopyRecord | null>;
+  create(input: BackupInput): Promise<CreatedBackup>;
   /** Newest first; `app` narrows to one app. */
   list(app?: string): Promise<{ backups: BackupRecord[]; broken: BrokenBackup[] }>;
   get(id: string): Promise<BackupRecord>;
@@ -100,6 +109,8 @@ export interface BackupStoreOptions {
   now?: () => Date;
   /** Makes a finished `<id>.partial` durable before its rename; file-sync.ts unless a test watches it. */
   syncTree?: (root: string) => Promise<unknown>;
+  /** precopy.ts's margin against coarse timestamps; a test that waits for the clock to tick passes 0. */
+  precopyMarginMs?: number;
 }
 
 export function createBackupStore(dir: string, opts: BackupStoreOptions = {}): BackupStore {
@@ -133,7 +144,7 @@ export function createBackupStore(dir: string, opts: BackupStoreOptions = {}): B
   /** Only what create leaves: anything else in the directory is an operator's, not ours to drop. */
   const partialNames = async (): Promise<string[]> => {
     const names = (await exists(dir)) ? await readdir(dir) : [];
-    return names.filter((n) => n.endsWith(PARTIAL) && isBackupId(n.slice(0, -PARTIAL.length))).sort();
+    return names.filter((n) => (n.endsWith(PARTIAL) && isBackupId(n.slice(0, -PARTIAL.length))) || isPrecopyName(n)).sort();
   };
 
   const list = async (app?: string): Promise<{ backups: BackupRecord[]; broken: BrokenBackup[] }> => {
@@ -173,41 +184,59 @@ export function createBackupStore(dir: string, opts: BackupStoreOptions = {}): B
     return record;
   };
 
-  const assertRoom = async (what: BackupSources): Promise<void> => {
+  const stagingOf = (key: string): string => join(dir, precopyName(key));
+
+  // What a pre-copy already holds is on the disk: only the rest still needs room.
+  const assertRoom = async (what: BackupSources, precopy?: string): Promise<void> => {
     const sources = [...what.paths.map((p) => join(what.dataDir, p)), ...what.volumes.map((v) => v.mountpoint), ...(what.releaseDir ? [what.releaseDir] : [])];
     let estimate = 0;
     for (const source of sources) estimate += await treeBytes(source);
-    await assertFreeSpace(dir, estimate, opts.minFreeBytes ?? 0);
+    const staged = precopy ? ((await readPrecopy(stagingOf(precopy), precopy))?.bytes ?? 0) : 0;
+    await assertFreeSpace(dir, Math.max(0, estimate - staged), opts.minFreeBytes ?? 0);
   };
 
   return {
     dir,
     assertRoom,
-    async create(input) {
+    async precopy(input) {
       await assertRoom(input);
+      const staging = stagingOf(input.key);
+      try {
+        const record = await takePrecopy(staging, input.key, input, opts.precopyMarginMs);
+        // On disk now, while the app serves: the sync after the stop then flushes only the delta.
+        await syncTree(staging);
+        return record;
+      } catch (err) {
+        await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+        throw fsError(staging, 'cannot pre-copy into', err);
+      }
+    },
+
+    precopied: (key) => readPrecopy(stagingOf(key), key),
+
+    async create(input) {
+      await assertRoom(input, input.precopy);
       const createdAt = now();
       const id = makeBackupId(input.app, input.version, createdAt, randomBytes(2).toString('hex'));
       const partial = join(dir, id + PARTIAL);
+      const staging = input.precopy ? stagingOf(input.precopy) : null;
+      const precopied = staging ? await readPrecopy(staging, input.precopy!) : null;
       await rm(partial, { recursive: true, force: true });
       await mkdir(partial, { recursive: true });
       const files: Record<string, FileFacts> = {};
       const symlinks: Record<string, string> = {};
-      const absent: string[] = [];
       let bytes = 0;
-      const take = async (source: string, rel: string): Promise<void> => {
-        const facts = await copyTree(source, join(partial, rel), { durable: false });
-        bytes += facts.bytes;
-        mergeFacts(files, symlinks, rel, facts);
-      };
+      const delta = { copied: 0, reused: 0 };
       try {
-        for (const path of input.paths) {
-          const source = join(input.dataDir, path);
-          // lstat, not stat: a data path that is a dangling link is a link to keep, not an absence.
-          if (await exists(source)) await take(source, `data/${path}`);
-          else absent.push(path);
+        const { parts, absent } = await backupParts(input);
+        for (const { source, rel } of parts) {
+          const reuse = precopied && staging ? reusePrecopied(staging, precopied, rel) : undefined;
+          const facts = await copyTree(source, join(partial, rel), { durable: false, ...(reuse ? { reuse } : {}) });
+          bytes += facts.bytes;
+          delta.reused += facts.reused;
+          delta.copied += Object.keys(facts.files).length - facts.reused;
+          mergeFacts(files, symlinks, rel, facts);
         }
-        for (const volume of input.volumes) await take(volume.mountpoint, `volumes/${volume.name}`);
-        if (input.releaseDir && (await exists(input.releaseDir))) await take(input.releaseDir, 'release');
         const record: BackupRecord = {
           id,
           app: input.app,
@@ -225,12 +254,15 @@ export function createBackupStore(dir: string, opts: BackupStoreOptions = {}): B
         await syncTree(partial);
         await rename(partial, join(dir, id));
         await syncPath(dir);
-        return record;
+        return precopied ? { ...record, delta } : record;
       } catch (err) {
         // A failed backup leaves nothing that looks like one; the stack is still stopped, and
         // the caller's rollback starts the old version again on the untouched data.
         await rm(partial, { recursive: true, force: true }).catch(() => undefined);
         throw fsError(partial, 'cannot write backup', err);
+      } finally {
+        // What the backup did not take from the pre-copy: changed since, or removed from the data.
+        if (staging) await rm(staging, { recursive: true, force: true }).catch(() => undefined);
       }
     },
 
@@ -315,18 +347,6 @@ async function swapIn(source: string, place: string): Promise<void> {
 /** Removes `place` and whatever an interrupted swapIn left beside it. */
 async function removeWithLeftovers(place: string): Promise<void> {
   for (const path of [place, `${place}.duck-restore`, `${place}.duck-old`]) await rm(path, { recursive: true, force: true });
-}
-
-/** True when something, even a dangling symlink, is at `path`. */
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
-    throw fsError(path, 'cannot read', err);
-  }
 }
 
 /** Why a parsed manifest cannot be used for backup `id`, or null; restore trusts every field. */

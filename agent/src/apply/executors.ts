@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { JournalEntry } from '../core/agent-state.js';
 import { formatDuration } from '../core/duration.js';
-import { DuckError } from '../../../schemas/errors.js';
+import { DuckError, toDuckError } from '../../../schemas/errors.js';
 import type { Step, StepKind } from '../core/steps.js';
 import { CHANGE_RULES } from '../core/change.js';
 import type { ComposeTarget } from '../ports.js';
@@ -36,25 +36,46 @@ export const EXECUTORS: Executors = {
   async fetchImages(step, ctx) {
     await ctx.env.services.ensureImages(step.images, ctx.layout.releaseDir(step.version), step.app, ctx.env.signal);
   },
+  async preCopy(step, ctx) {
+    const { layout, env } = ctx;
+    try {
+      const record = await env.services.backups.precopy({
+        key: ctx.journal.id,
+        dataDir: layout.dataDir,
+        paths: step.paths,
+        volumes: await env.services.volumes(layout.project, step.volumes),
+        releaseDir: layout.releaseDir(step.version),
+      });
+      env.log('precopy', { app: step.app, bytes: record.bytes, settled: Object.keys(record.files).length });
+    } catch (err) {
+      const e = toDuckError(err);
+      // The pre-copy only shortens the stop: a file-system hiccup here costs the full copy after
+      // the stop, never the change. No room, or no engine, would fail that backup too: refused here, before the stop.
+      if (e.code !== 'io') throw e;
+      env.log('precopy-failed', { app: step.app, message: e.message });
+    }
+  },
   async stop(step, ctx) {
     await ctx.env.services.runtime.stop(ctx.layout.project, ctx.target(step.version));
   },
   async backup(step, ctx) {
     const { layout } = ctx;
+    const precopy = precopyKeyOf(ctx.journal);
     const record = await ctx.env.services.backups.create({
       app: step.app,
       version: step.version,
       dataDir: layout.dataDir,
       paths: step.paths,
-      volumes: await ctx.env.services.volumes(layout.project, step.volumes),
+      volumes: await backupVolumes(ctx, step, precopy),
       releaseDir: layout.releaseDir(step.version),
       reason: ctx.journal.kind === 'backup' ? 'duck backup' : `before ${ctx.journal.from ?? 'install'} -> ${ctx.journal.to}`,
+      ...(precopy ? { precopy } : {}),
     });
     ctx.journal.backupId = record.id;
     await ctx.env.state.update((s) => {
       if (s.journal[step.app]) s.journal[step.app]!.backupId = record.id;
     });
-    ctx.env.log('backup', { app: step.app, id: record.id, bytes: record.bytes });
+    ctx.env.log('backup', { app: step.app, id: record.id, bytes: record.bytes, ...(record.delta ?? {}) });
   },
   async restoreData(step, ctx) {
     // The volumes the backup holds, whatever this change backed up before (a restore onto nothing backs up nothing).
@@ -92,6 +113,22 @@ export function makeContext(env: ApplyEnv, journal: JournalEntry, layout: AppLay
   return { env, journal, layout, target: (version) => appTarget(env, layout, version) };
 }
 
+/** The key of the change's pre-copy (its journal id), or null when it plans none. */
+function precopyKeyOf(journal: JournalEntry): string | null {
+  return journal.steps.some((s) => s.kind === 'preCopy') ? journal.id : null;
+}
+
+/**
+ * The volumes to back up: the pre-copy already asked Docker for the same names, and a volume's
+ * mountpoint does not move while its project exists, so the stopped window spends no call on it.
+ */
+async function backupVolumes(ctx: ApplyContext, step: Step<'backup'>, precopy: string | null): Promise<Array<{ name: string; mountpoint: string }>> {
+  const known = precopy ? await ctx.env.services.backups.precopied(precopy) : null;
+  const names = new Set(known?.volumes.map((v) => v.name) ?? []);
+  if (known && step.volumes.length === names.size && step.volumes.every((n) => names.has(n))) return known.volumes;
+  return ctx.env.services.volumes(ctx.layout.project, step.volumes);
+}
+
 /** The change's backup step: what it backs up, and what a restore puts back. */
 export function backupStepOf(journal: JournalEntry): Step<'backup'> | undefined {
   return journal.steps.find((s): s is Step<'backup'> => s.kind === 'backup');
@@ -107,12 +144,15 @@ export async function checkReadyToStop(ctx: ApplyContext, version: string): Prom
   const { layout } = ctx;
   const backup = backupStepOf(ctx.journal);
   if (!backup) return;
-  await ctx.env.services.backups.assertRoom({
-    dataDir: layout.dataDir,
-    paths: backup.paths,
-    volumes: await ctx.env.services.volumes(layout.project, backup.volumes),
-    releaseDir: layout.releaseDir(version),
-  });
+  await ctx.env.services.backups.assertRoom(
+    {
+      dataDir: layout.dataDir,
+      paths: backup.paths,
+      volumes: await ctx.env.services.volumes(layout.project, backup.volumes),
+      releaseDir: layout.releaseDir(version),
+    },
+    precopyKeyOf(ctx.journal) ?? undefined,
+  );
 }
 
 async function assertNotLocked(ctx: ApplyContext): Promise<void> {

@@ -89,6 +89,14 @@ export function planUpgrade(app: AppDesired, release: ReleaseFile, installed: In
     },
   ];
   if (from !== null) {
+    steps.push({
+      kind: 'preCopy',
+      app: name,
+      version: from,
+      paths,
+      volumes,
+      reason: `copy the data of ${name} ${from} while it still serves, so the backup after the stop copies only what changed`,
+    });
     steps.push({ kind: 'stop', app: name, version: from, reason: `stop ${name} ${from} to switch (${app.reason})` });
     steps.push({
       kind: 'backup',

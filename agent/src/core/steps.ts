@@ -9,6 +9,11 @@ export interface StepArgs {
   restoreRelease: { app: string; version: string; backupId: string };
   writeRelease: { app: string; version: string; commit: string };
   fetchImages: { app: string; version: string; images: ImageSpec[] };
+  /**
+   * Issue 13: the backup's data copied while `version` still serves, so the backup after the stop
+   * copies only what changed since. Touches nothing of the app: a kill here loses nothing.
+   */
+  preCopy: { app: string; version: string; paths: string[]; volumes: string[] };
   stop: { app: string; version: string };
   backup: { app: string; version: string; paths: string[]; volumes: string[] };
   /** DESIGN §4.4: leaving an irreversible version restores the backup taken when it was installed. */
@@ -37,6 +42,7 @@ export const APPLY_ORDER: readonly StepKind[] = [
   'restoreRelease',
   'writeRelease',
   'fetchImages',
+  'preCopy',
   'stop',
   'backup',
   'restoreData',
@@ -49,8 +55,8 @@ export const APPLY_ORDER: readonly StepKind[] = [
   'pinVersion',
 ];
 
-/** The steps of a version change, in order (an install has no stop, backup or restoreData). */
-export const UPGRADE_STEPS: readonly StepKind[] = ['writeRelease', 'fetchImages', 'stop', 'backup', 'restoreData', 'switchRelease', 'up', 'awaitHealth'];
+/** The steps of a version change, in order (an install has no preCopy, stop, backup or restoreData). */
+export const UPGRADE_STEPS: readonly StepKind[] = ['writeRelease', 'fetchImages', 'preCopy', 'stop', 'backup', 'restoreData', 'switchRelease', 'up', 'awaitHealth'];
 
 /** A reason the plan does not move an app now: a value, never a no-op step. */
 export interface Wait {
