@@ -2,7 +2,8 @@
 // importing none of them, so it loads no library beyond citty; a command's help loads that command;
 // a reading command leaves the compose library alone; `duck status` and `duck check` of an unchanged
 // tip load neither openpgp.js (no key or signature is read) nor the ajv compiler (the validators are
-// generated ahead of time) nor the overlay watcher. The load is read from the tsc output, where each
+// generated ahead of time) nor the overlay watcher, and status asks the server nothing, so it does
+// not load isomorphic-git either. The load is read from the tsc output, where each
 // package is its own module (the bundle, the bin, is made from it and splits at the same imports).
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
@@ -93,9 +94,11 @@ Reading.after(async (ctx) => {
   await ctx.host.close();
 });
 
-Reading('duck status reads the accepted commit without openpgp.js, the ajv compiler or the overlay watcher', async (ctx) => {
+Reading('duck status reads the accepted commit without openpgp.js, isomorphic-git, the ajv compiler or the overlay watcher', async (ctx) => {
   const r = await packagesOf('status', '--config', ctx.config);
   assertReadsOnly(r);
+  // It reads the clone with the node's own object store and asks the server nothing.
+  assert.not.ok(r.packages.includes('isomorphic-git'), r.packages.join(' '));
   // Nor the apply code (its retries of a Docker outage): status changes nothing.
   assert.not.ok(r.packages.includes('p-retry'), r.packages.join(' '));
   assert.ok(r.stdout.includes('shop'), r.stdout);

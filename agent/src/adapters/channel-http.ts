@@ -1,6 +1,5 @@
 import http from 'node:http';
 import https from 'node:https';
-import nodeHttp from 'isomorphic-git/http/node';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 import { DuckError } from '../../../schemas/errors.js';
 import { formatDuration } from '../core/duration.js';
@@ -91,6 +90,8 @@ async function watchedRequest(req: GitHttpRequest, agent: http.Agent, opts: Chan
     }
   };
 
+  // Loaded with the first request (it brings simple-get): a command that asks the server nothing never loads it.
+  const { default: nodeHttp } = await import('isomorphic-git/http/node');
   const res = await waitFor(nodeHttp.request({ ...req, agent, signal: controller.signal }));
   const body = res.body;
   if (!body) return res;
