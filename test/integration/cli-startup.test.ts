@@ -2,8 +2,8 @@
 // importing none of them, so it loads no library beyond citty; a command's help loads that command;
 // a reading command leaves the compose library alone; `duck status` and `duck check` of an unchanged
 // tip load neither openpgp.js (no key or signature is read) nor the ajv compiler (the validators are
-// generated ahead of time) nor the overlay watcher, and status asks the server nothing, so it does
-// not load isomorphic-git either. The load is read from the tsc output, where each
+// generated ahead of time) nor the overlay watcher, nor isomorphic-git beyond its HTTP client (the
+// node reads its clone and the server's ref advertisement itself). The load is read from the tsc output, where each
 // package is its own module (the bundle, the bin, is made from it and splits at the same imports).
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
@@ -104,9 +104,13 @@ Reading('duck status reads the accepted commit without openpgp.js, isomorphic-gi
   assert.ok(r.stdout.includes('shop'), r.stdout);
 });
 
-Reading('duck check of an unchanged tip fetches (one ref request) without openpgp.js or the ajv compiler', async (ctx) => {
+Reading('duck check of an unchanged tip fetches (one ref request) without openpgp.js, isomorphic-git or the ajv compiler', async (ctx) => {
   const r = await packagesOf('check', '--config', ctx.config);
   assertReadsOnly(r);
+  // The ref request is read by the node itself; of isomorphic-git only its HTTP client is used.
+  const git = r.files.filter((f) => f.startsWith('isomorphic-git/'));
+  assert.ok(git.length > 0, r.files.join(' '));
+  assert.equal(git.filter((f) => !f.startsWith('isomorphic-git/http/node/')), [], git.join(' '));
   assert.ok(r.stdout.includes('(unchanged)'), r.stdout);
 });
 

@@ -11,6 +11,7 @@ import { channelFs, PackStored } from './git-fs.js';
 import { indexPack } from './git-pack-index.js';
 import type { ChannelOperation } from './channel-http.js';
 import { channelHttp } from './channel-http.js';
+import { advertisedRefs } from './ref-advertisement.js';
 
 export interface GitChannelOptions {
   url: string;
@@ -27,8 +28,8 @@ export interface GitChannelOptions {
 }
 
 /** The channel over git smart HTTP(S) with isomorphic-git, kept as a bare clone. */
-// isomorphic-git (a fifth of a second of CPU to load, ~19 MiB) serves only the network side: a
-// command that reads the clone but asks the server nothing, such as `duck status`, never loads it.
+// isomorphic-git (a fifth of a second of CPU to load, ~19 MiB) serves only the download: a command
+// that reads the clone, or only asks the server for its tip (`ref-advertisement`), never loads it.
 let isomorphicGit: Promise<typeof git> | null = null;
 const loadGit = (): Promise<typeof git> => (isomorphicGit ??= import('isomorphic-git').then((m) => m.default));
 
@@ -67,9 +68,8 @@ export function openGitChannel(opts: GitChannelOptions): ChannelTransport {
   return {
     objects,
     remoteTip: async () => {
-      const git = await loadGit();
-      const info = await networkCall(opts.url, http.operation(), (op) => git.getRemoteInfo2({ http: op.http, url: opts.url, headers, protocolVersion: 1 }));
-      const tip = info.refs?.find((r) => r.ref === ref)?.oid;
+      const refs = await networkCall(opts.url, http.operation(), (op) => advertisedRefs(op.http, opts.url, headers));
+      const tip = refs.get(ref);
       if (!tip) throw new DuckError('fetch', `${opts.url}: the server has no branch "${opts.branch}"`, { field: '/channel/branch' });
       return tip;
     },

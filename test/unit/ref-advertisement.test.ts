@@ -1,0 +1,35 @@
+// The ref advertisement the agent reads on every poll without isomorphic-git (issue 13): what a
+// smart-HTTP git server sends for `info/refs?service=git-upload-pack`, and what is refused.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseAdvertisement } from '../../agent/src/adapters/ref-advertisement.js';
+
+const pkt = (line: string): string => `${(line.length + 4).toString(16).padStart(4, '0')}${line}`;
+const A = 'a'.repeat(40);
+const B = 'b'.repeat(40);
+
+test('reads every advertised ref, the first one carrying the capabilities after a NUL', () => {
+  const body = [pkt('# service=git-upload-pack\n'), '0000', pkt(`${A} HEAD\0multi_ack side-band-64k symref=HEAD:refs/heads/main\n`), pkt(`${A} refs/heads/main\n`), pkt(`${B} refs/heads/next\n`), '0000'].join('');
+  const refs = parseAdvertisement(Buffer.from(body));
+  assert.equal([...refs], [
+    ['HEAD', A],
+    ['refs/heads/main', A],
+    ['refs/heads/next', B],
+  ]);
+});
+
+test('an empty repository advertises no ref', () => {
+  const body = [pkt('# service=git-upload-pack\n'), '0000', pkt(`${'0'.repeat(40)} capabilities^{}\0agent=git/2\n`), '0000'].join('');
+  assert.is(parseAdvertisement(Buffer.from(body)).size, 0);
+});
+
+test('a page that is not an advertisement (a dumb server, a login page) is refused, quoting its start', () => {
+  assert.throws(() => parseAdvertisement(Buffer.from('<html><body>Sign in</body></html>')), /not a smart-HTTP ref advertisement \(it starts "<html>/);
+});
+
+test('a packet running past the end or a malformed ref line is refused', () => {
+  assert.throws(() => parseAdvertisement(Buffer.from(`${pkt('# service=git-upload-pack\n')}0000${pkt(`${A} refs/heads/main\n`).slice(0, 20)}`)), /runs past the ref advertisement's end/);
+  assert.throws(() => parseAdvertisement(Buffer.from(`${pkt('# service=git-upload-pack\n')}0000${pkt('zz refs/heads/main\n')}0000`)), /a malformed line in the ref advertisement/);
+});
+
+test.run();
