@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { DuckError } from '../../../schemas/errors.js';
 import { BoundedCache } from '../core/bounded-cache.js';
 import type { ObjectType } from './git-pack.js';
-import { applyDelta, chunkFor, deltaResultSize, entryHeader, inflatePrefix, OFS_DELTA, REF_DELTA, typeName } from './git-pack.js';
+import { applyDelta, chunkFor, DELTA_BASE_CACHE_BYTES, deltaResultSize, entryHeader, inflatePrefix, MAX_DELTA_CHAIN, objectId, OFS_DELTA, REF_DELTA, typeName } from './git-pack.js';
 
 export interface ObjectSize {
   readonly type: ObjectType;
@@ -48,10 +47,6 @@ export interface ObjectStoreOptions {
   readonly cacheBytes?: number;
 }
 
-const MAX_DELTA_CHAIN = 4096;
-// A channel's trees are small and deltified against each other in long chains (git's default depth
-// is 50): a few MiB keep a whole chain's bases for a walk.
-const DEFAULT_CACHE_BYTES = 4 * 1024 * 1024;
 const HEADER_BYTES = 64;
 const DELTA_PREFIX_BYTES = 512;
 
@@ -70,7 +65,7 @@ interface Location {
 export function openObjectStore(gitdir: string, opts: ObjectStoreOptions = {}): ObjectStore {
   const packDir = join(gitdir, 'objects', 'pack');
   const listDir = opts.listDir ?? ((dir: string) => readdirSync(dir));
-  const cache = new BoundedCache<RawObject>(opts.cacheBytes ?? DEFAULT_CACHE_BYTES, (o) => o.content.length);
+  const cache = new BoundedCache<RawObject>(opts.cacheBytes ?? DELTA_BASE_CACHE_BYTES, (o) => o.content.length);
   let packs: Pack[] | null = null;
 
   const listPacks = (): Pack[] => {
@@ -139,8 +134,11 @@ export function openObjectStore(gitdir: string, opts: ObjectStoreOptions = {}): 
   const objectOf = (oid: string, depth: number): RawObject => {
     const where = locate(oid);
     if (where === undefined) throw unreadable(oid, 'it is not in the clone');
-    return where === null ? looseObject(gitdir, oid) : packedObject(where.pack, where.offset, oid, depth);
+    return objectAt(where, oid, depth);
   };
+
+  const objectAt = (where: Location | null, oid: string, depth: number): RawObject =>
+    where === null ? looseObject(gitdir, oid) : packedObject(where.pack, where.offset, oid, depth);
 
   const sizeAt = (pack: Pack, offset: number, oid: string, depth: number): ObjectSize => {
     if (depth > MAX_DELTA_CHAIN) throw unreadable(oid, 'its delta chain does not end');
@@ -167,8 +165,9 @@ export function openObjectStore(gitdir: string, opts: ObjectStoreOptions = {}): 
   return {
     read: (oid) =>
       unreadableOnError(oid, () => {
-        if (locate(oid) === undefined) return null;
-        const object = objectOf(oid, 0);
+        const where = locate(oid);
+        if (where === undefined) return null;
+        const object = objectAt(where, oid, 0);
         assertHashesTo(object, oid);
         return object;
       }),
@@ -311,7 +310,7 @@ function readAt(file: string, position: number, length: number): Uint8Array {
 }
 
 function assertHashesTo(object: RawObject, oid: string): void {
-  const id = createHash('sha1').update(`${object.type} ${object.content.length}\0`).update(object.content).digest('hex');
+  const id = objectId(object.type, object.content);
   if (id !== oid) throw unreadable(oid, `its bytes hash to ${id}`);
 }
 

@@ -3,7 +3,7 @@ import { crc32 } from 'node:zlib';
 import { DuckError } from '../../../schemas/errors.js';
 import { BoundedCache } from '../core/bounded-cache.js';
 import type { RawObject } from './git-object-store.js';
-import { applyDelta, deltaResultSize, entryHeader, inflateEntryWithin, malformedPack, OFS_DELTA, oversized, REF_DELTA, streamedOid, typeName } from './git-pack.js';
+import { applyDelta, DELTA_BASE_CACHE_BYTES, deltaResultSize, entryHeader, inflateEntryWithin, MAX_DELTA_CHAIN, malformedPack, objectId, OFS_DELTA, oversized, REF_DELTA, streamedOid, typeName } from './git-pack.js';
 
 /**
  * A downloaded pack checked and indexed in one pass, with Node's zlib and sha1: the .idx git and
@@ -42,7 +42,7 @@ export async function indexPack(
   const entries: Entry[] = [];
   const byOffset = new Map<number, Entry>();
   const offsetOf = new Map<string, number>();
-  const resolved = new BoundedCache<RawObject, number>(RESOLVED_CACHE_BYTES, (o) => o.content.length);
+  const resolved = new BoundedCache<RawObject, number>(DELTA_BASE_CACHE_BYTES, (o) => o.content.length);
 
   // Pass 1: every entry's header, checks, and the id of every whole object.
   let pos = 12;
@@ -135,14 +135,6 @@ export async function indexPack(
     pending = next;
   }
   return idxOf(entries as Array<Entry & { oid: string }>, trailer);
-}
-
-const MAX_DELTA_CHAIN = 4096;
-// Enough for a whole delta chain of a channel's trees (git's default depth is 50).
-const RESOLVED_CACHE_BYTES = 4 * 1024 * 1024;
-
-function objectId(type: string, content: Uint8Array): string {
-  return createHash('sha1').update(`${type} ${content.length}\0`).update(content).digest('hex');
 }
 
 /** Pack index version 2: fan-out, sorted ids, CRC-32s, offsets (64-bit ones in a table of their own), checksums. */

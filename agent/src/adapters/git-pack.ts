@@ -12,6 +12,16 @@ export type ObjectType = 'commit' | 'tree' | 'blob' | 'tag';
 const TYPES: Readonly<Record<number, ObjectType>> = { 1: 'commit', 2: 'tree', 3: 'blob', 4: 'tag' };
 export const OFS_DELTA = 6;
 export const REF_DELTA = 7;
+/** Deeper than any chain git makes (its default depth is 50): a chain this long is a broken or hostile pack. */
+export const MAX_DELTA_CHAIN = 4096;
+// A channel's trees are small and deltified against each other in long chains: a few MiB keep a
+// whole chain's bases, for a walk of the clone as for the indexing of a download.
+export const DELTA_BASE_CACHE_BYTES = 4 * 1024 * 1024;
+
+/** A git object's id: the sha1 of its header and content. */
+export function objectId(type: ObjectType, content: Uint8Array): string {
+  return createHash('sha1').update(`${type} ${content.length}\0`).update(content).digest('hex');
+}
 
 export interface EntryHeader {
   /** 1–4 for a whole object, OFS_DELTA or REF_DELTA for a delta. */
@@ -54,8 +64,8 @@ export function entryHeader(pack: Uint8Array, pos: number): EntryHeader {
   return { kind, size, dataStart: cursor };
 }
 
-/** The size of the object a delta makes: the second number of the delta's data (after the base's). */
-export function deltaResultSize(delta: Uint8Array): number | null {
+/** The two sizes a delta starts with (its base's, then the object it makes) and where its instructions begin. */
+function deltaSizes(delta: Uint8Array): { base: number; result: number; instructions: number } | null {
   let cursor = 0;
   const varint = (): number | null => {
     let value = 0;
@@ -68,7 +78,14 @@ export function deltaResultSize(delta: Uint8Array): number | null {
       if (!(byte & 0x80)) return value;
     }
   };
-  return varint() === null ? null : varint();
+  const base = varint();
+  const result = base === null ? null : varint();
+  return base === null || result === null ? null : { base, result, instructions: cursor };
+}
+
+/** The size of the object a delta makes: the second number of the delta's data (after the base's). */
+export function deltaResultSize(delta: Uint8Array): number | null {
+  return deltaSizes(delta)?.result ?? null;
 }
 
 /**
@@ -76,23 +93,13 @@ export function deltaResultSize(delta: Uint8Array): number | null {
  * then copy-from-base and insert instructions). Every instruction is checked against both buffers.
  */
 export function applyDelta(base: Uint8Array, delta: Uint8Array, oid: string): Uint8Array {
-  let pos = 0;
   const bad = (why: string): never => {
     throw new DuckError('internal', `object ${oid} cannot be read from the clone: its delta ${why}`, { oid });
   };
-  const varint = (): number => {
-    let value = 0;
-    let factor = 1;
-    for (;;) {
-      const byte = delta[pos++];
-      if (byte === undefined) return bad('ends in its sizes');
-      value += (byte & 0x7f) * factor;
-      factor *= 128;
-      if (!(byte & 0x80)) return value;
-    }
-  };
-  if (varint() !== base.length) bad(`expects a base of another size than ${base.length} bytes`);
-  const out = Buffer.allocUnsafe(varint());
+  const sizes = deltaSizes(delta) ?? bad('ends in its sizes');
+  if (sizes.base !== base.length) bad(`expects a base of another size than ${base.length} bytes`);
+  const out = Buffer.allocUnsafe(sizes.result);
+  let pos = sizes.instructions;
   let at = 0;
   while (pos < delta.length) {
     const op = delta[pos++]!;
