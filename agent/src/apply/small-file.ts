@@ -15,7 +15,8 @@ import { fsError } from './fs-error.js';
 /** Files up to this size are copied synchronously; larger ones stream through the thread pool. */
 export const SMALL_FILE = 64 * 1024;
 
-const AS_ROOT = process.getuid?.() === 0;
+/** The agent runs as root beside the engine: copies keep their owners (a database volume owned by uid 999 stays so). */
+export const AS_ROOT = process.getuid?.() === 0;
 
 /**
  * Copies one regular file of at most SMALL_FILE bytes to `dst` (which must not exist) with its

@@ -6,7 +6,7 @@ import { chmod, copyFile, lchown, lstat, lutimes, mkdir, open, readlink, symlink
 import { dirname, join } from 'node:path';
 import { fsError } from './fs-error.js';
 import { syncPath } from './file-sync.js';
-import { breather, copySmallFile, SMALL_FILE } from './small-file.js';
+import { AS_ROOT, breather, copySmallFile, SMALL_FILE } from './small-file.js';
 
 /**
  * A recursive copy for backups and restores (DESIGN §4.3): keeps modes, mtimes, ownership (when
@@ -81,7 +81,6 @@ const CHUNK = 1 << 20;
 // Enough parallel files to overlap the per-file syscalls of small files; hashing is on the main
 // thread, so more workers do not make large files faster.
 const WORKERS = 4;
-const AS_ROOT = process.getuid?.() === 0;
 
 async function io<T>(file: string, what: string, op: () => Promise<T>): Promise<T> {
   try {
@@ -207,23 +206,26 @@ const NO_REFLINK = new Set(['ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EINVAL', 'ENOSYS'
  * mtime, ctime or inode moved meanwhile is copied again in one read hashed as it is written.
  */
 async function copyRegular(entry: Entry, dst: string, buffer: Buffer, opts: { hash: boolean; durable: boolean }, clones: CloneState): Promise<string> {
-  if (clones.tryReflink) {
-    try {
-      await copyFile(entry.abs, dst, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE_FORCE);
-      clones.cloned += 1;
-      if (opts.durable) await syncPath(dst);
-      return opts.hash ? await hashFile(entry.abs, buffer) : '';
-    } catch (err) {
-      if (!NO_REFLINK.has((err as NodeJS.ErrnoException).code ?? '')) throw fsError(entry.abs, 'cannot copy', err);
-      clones.tryReflink = false;
-    }
-  }
-  // No COPYFILE_EXCL: a refused clone may have left the empty file it opened.
-  await io(entry.abs, 'cannot copy', () => copyFile(entry.abs, dst));
+  // No COPYFILE_EXCL after a refused clone: it may have left the empty file it opened.
+  if (!(await reflinked(entry, dst, clones))) await io(entry.abs, 'cannot copy', () => copyFile(entry.abs, dst));
   const sha256 = opts.hash ? await hashFile(entry.abs, buffer) : '';
   if (opts.hash && !heldStill(entry)) return copyHashing(entry, dst, buffer, opts);
   if (opts.durable) await syncPath(dst);
   return sha256;
+}
+
+/** Clones the file when the file system still allows it; false once it refused (then for the rest of the tree). */
+async function reflinked(entry: Entry, dst: string, clones: CloneState): Promise<boolean> {
+  if (!clones.tryReflink) return false;
+  try {
+    await copyFile(entry.abs, dst, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE_FORCE);
+    clones.cloned += 1;
+    return true;
+  } catch (err) {
+    if (!NO_REFLINK.has((err as NodeJS.ErrnoException).code ?? '')) throw fsError(entry.abs, 'cannot copy', err);
+    clones.tryReflink = false;
+    return false;
+  }
 }
 
 /** Whether the source is as the walk saw it: nothing wrote, truncated or replaced it since. */

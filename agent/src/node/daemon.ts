@@ -128,8 +128,8 @@ export async function runDaemon(node: NodeParts, opts: RunOptions): Promise<void
 
 /**
  * A long-running daemon is idle almost all the time: V8's heap is tuned for memory, not peak
- * throughput (issue 13, bench daemon-memory: ~130 -> ~100 MiB RSS with 200 apps, the poll's CPU
- * unchanged). The flag is one V8 reads as the heap grows and shrinks, so it works once set.
+ * throughput (issue 13, bench daemon-memory: ~130 -> ~100 MiB RSS with 200 apps, for ~2 ms more
+ * CPU per poll). The flag is one V8 reads as the heap grows and shrinks, so it works once set.
  */
 function idleHeap(): void {
   setFlagsFromString('--optimize-for-size');
