@@ -29,8 +29,11 @@ export interface DaemonIdleOptions {
   /** Windows of CPU measurement at a 1 s interval, and their length. */
   windows?: number;
   windowSeconds?: number;
-  /** How long the memory daemons poll at a short interval. */
+  /** The memory daemons poll at a short interval until they made this many polls, or for `memorySeconds`, whichever comes first. */
+  memoryPolls?: number;
   memorySeconds?: number;
+  /** Groups the memory daemons follow (default both). */
+  memoryGroups?: readonly string[];
 }
 
 const FLEET = 'fleet';
@@ -44,6 +47,8 @@ const BARE_NODE_SCRIPT = 'setInterval(()=>{},1000)';
 // What `duck run` imports (the command, and the wiring it opens the node with).
 const RUN_MODULES = ['../dist/agent/src/cli/commands/run.js', '../dist/agent/src/node/wiring.js'].map((m) => fileURLToPath(new URL(m, import.meta.url)));
 const MODULES_ONLY_SCRIPT = `${RUN_MODULES.map((m) => `await import(${JSON.stringify(m)});`).join(' ')} setInterval(()=>{},1000)`;
+const HEAP_PROBE = fileURLToPath(new URL('./heap-probe.mjs', import.meta.url));
+const MIB = 2 ** 20;
 const progress = (message: string): void => void process.stderr.write(`[daemon-idle] ${message}\n`);
 
 interface Fixture {
@@ -65,8 +70,23 @@ interface MemoryFigures {
   rssStart: number;
   rssEnd: number;
   polls: number;
+  seconds: number;
   /** Least-squares slope of RSS over polls, per 10,000 polls (MiB). */
   growthPer10k: number;
+  /** The same for V8's heap retained after a full collection (MiB per 10,000 polls), and its first and last values. */
+  heapGrowthPer10k: number;
+  heapStart: number;
+  heapEnd: number;
+  /** V8's compiled code and the scripts' source held for lazy compilation, at the end (MiB). */
+  code: number;
+  scriptSource: number;
+  /** /proc/<pid>/smaps_rollup at the end: file-backed pages (node's binary and libraries, shared) and private anonymous ones. */
+  rss: RssSplit;
+}
+
+interface RssSplit {
+  fileBacked: number;
+  anonymous: number;
 }
 
 export async function benchDaemonPoll(opts: DaemonIdleOptions = {}): Promise<BenchReport> {
@@ -103,12 +123,15 @@ export async function benchDaemonMemory(opts: DaemonIdleOptions = {}): Promise<B
     const notes: string[] = [
       `modules loaded: node importing ${RUN_MODULES.map((m) => m.slice(m.indexOf('dist/'))).join(', ')} then idle: what loading the code costs before any cycle`,
     ];
-    for (const group of [FLEET, EMPTY]) {
+    const bareSplit = await idleNodeSplit(BARE_NODE_SCRIPT);
+    for (const group of opts.memoryGroups ?? [FLEET, EMPTY]) {
       const memory = await memoryFigures(fx, group, opts);
       rows.push({ label: `idle RSS after start, ${describe(fx, group)}`, duck: [{ ms: memory.rssStart }], git: bare, gitCommand: BARE_NODE });
       rows.push({ label: `RSS after ${memory.polls} polls at ${MEMORY_INTERVAL}, ${describe(fx, group)}`, duck: [{ ms: memory.rssEnd }], git: bare, gitCommand: BARE_NODE });
       notes.push(
-        `${describe(fx, group)}: RSS ${memory.rssStart.toFixed(1)} -> ${memory.rssEnd.toFixed(1)} MiB over ${memory.polls} polls; slope ${memory.growthPer10k.toFixed(1)} MiB per 10,000 polls (target < 1)`,
+        `${describe(fx, group)}: RSS ${memory.rssStart.toFixed(1)} -> ${memory.rssEnd.toFixed(1)} MiB over ${memory.polls} polls (${Math.round(memory.seconds)} s); slope ${memory.growthPer10k.toFixed(2)} MiB per 10,000 polls (target < 1)`,
+        `${describe(fx, group)}: V8 heap retained after a full GC ${memory.heapStart.toFixed(1)} -> ${memory.heapEnd.toFixed(1)} MiB; slope ${memory.heapGrowthPer10k.toFixed(2)} MiB per 10,000 polls; of it compiled code ${memory.code.toFixed(1)} MiB, script source ${memory.scriptSource.toFixed(1)} MiB`,
+        `${describe(fx, group)}: RSS at the end = ${memory.rss.fileBacked.toFixed(1)} MiB file-backed (node's binary and libraries, shared) + ${memory.rss.anonymous.toFixed(1)} MiB anonymous (V8 heap, malloc, stacks); bare node ${bareSplit.fileBacked.toFixed(1)} + ${bareSplit.anonymous.toFixed(1)} MiB`,
       );
     }
     notes.push(
@@ -165,8 +188,8 @@ async function idleNode(fx: Fixture, group: string, interval: string): Promise<A
   return node;
 }
 
-async function started(node: AgentNode): Promise<Daemon> {
-  const daemon = startDaemon(node);
+async function started(node: AgentNode, env: NodeJS.ProcessEnv = {}): Promise<Daemon> {
+  const daemon = startDaemon(node, env);
   await daemon.waitFor((e) => e.event === 'cycle', 'the first cycle', { timeoutMs: 300_000 });
   return daemon;
 }
@@ -204,26 +227,82 @@ async function pollFigures(fx: Fixture, group: string, opts: DaemonIdleOptions):
 
 async function memoryFigures(fx: Fixture, group: string, opts: DaemonIdleOptions): Promise<MemoryFigures> {
   const seconds = opts.memorySeconds ?? 120;
-  progress(`${describe(fx, group)}: duck run at ${MEMORY_INTERVAL} for ${seconds} s, RSS sampled`);
+  const maxPolls = opts.memoryPolls ?? Infinity;
+  progress(`${describe(fx, group)}: duck run at ${MEMORY_INTERVAL} for ${seconds} s${Number.isFinite(maxPolls) ? ` or ${maxPolls} polls` : ''}, RSS sampled`);
   const node = await idleNode(fx, group, MEMORY_INTERVAL);
-  const daemon = await started(node);
+  const probeOut = join(node.dir, 'heap-probe.jsonl');
+  const daemon = await started(node, { HEAP_PROBE_OUT: probeOut, NODE_OPTIONS: `--expose-gc --import=${HEAP_PROBE}` });
   try {
     const pid = daemon.child.pid!;
     // Past start-up's allocations: the first polls settle the caches a poll keeps.
     await sleep(SETTLE_MS);
     fx.server.resetLog();
+    const startedAt = performance.now();
+    const probeFrom = Date.now();
     const points: Array<{ polls: number; rss: number }> = [];
-    const end = performance.now() + seconds * 1000;
-    while (performance.now() < end) {
+    const end = startedAt + seconds * 1000;
+    while (performance.now() < end && (points.at(-1)?.polls ?? 0) < maxPolls) {
       points.push({ polls: refRequests(fx.server), rss: await rssMiB(pid) });
       await sleep(500);
     }
     const last = points[points.length - 1]!;
+    const rss = await rssSplit(pid);
     // The slope over the later two thirds: the first samples hold the heap still growing to its working size.
     const settled = points.slice(Math.floor(points.length / 3));
-    return { rssStart: points[0]!.rss, rssEnd: last.rss, polls: last.polls, growthPer10k: slope(settled) * 10_000 };
+    const heap = await heapPoints(probeOut, probeFrom, points);
+    const heapSettled = heap.slice(Math.floor(heap.length / 3));
+    const lastHeap = heap.at(-1);
+    return {
+      rssStart: points[0]!.rss,
+      rssEnd: last.rss,
+      polls: last.polls,
+      seconds: (performance.now() - startedAt) / 1000,
+      growthPer10k: slope(settled) * 10_000,
+      heapGrowthPer10k: slope(heapSettled) * 10_000,
+      heapStart: heap[0]?.rss ?? NaN,
+      heapEnd: lastHeap?.rss ?? NaN,
+      code: lastHeap?.code ?? NaN,
+      scriptSource: lastHeap?.scriptSource ?? NaN,
+      rss,
+    };
   } finally {
     await daemon.stop();
+  }
+}
+
+interface ProbeLine {
+  at: number;
+  heapUsed: number;
+  code: number;
+  scriptSource: number;
+}
+
+/** The probe's retained-heap samples as (polls, MiB) points: polls interpolated from the RSS samples' clock. */
+async function heapPoints(file: string, from: number, rssPoints: ReadonlyArray<{ polls: number }>): Promise<Array<{ polls: number; rss: number; code: number; scriptSource: number }>> {
+  const lines = (await readFile(file, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
+  const samples = lines.map((l) => JSON.parse(l) as ProbeLine).filter((p) => p.at >= from);
+  const total = rssPoints.at(-1)?.polls ?? 0;
+  const span = Math.max(1, (samples.at(-1)?.at ?? from) - from);
+  // Polls run at a steady interval, so a sample's share of the run's time is its share of the polls.
+  return samples.map((p) => ({ polls: ((p.at - from) / span) * total, rss: p.heapUsed / MIB, code: p.code / MIB, scriptSource: p.scriptSource / MIB }));
+}
+
+async function rssSplit(pid: number): Promise<RssSplit> {
+  const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? NaN);
+  const rss = kb('Rss');
+  const anonymous = kb('Anonymous');
+  return { fileBacked: (rss - anonymous) / 1024, anonymous: anonymous / 1024 };
+}
+
+/** A bare node's RSS split, the same way. */
+async function idleNodeSplit(script: string): Promise<RssSplit> {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
+  try {
+    await sleep(SETTLE_MS);
+    return await rssSplit(child.pid!);
+  } finally {
+    child.kill('SIGKILL');
   }
 }
 

@@ -110,7 +110,15 @@ const GROUPS: BenchGroup[] = [
   { name: 'controller-reports', run: () => benchControllerReports() },
   { name: 'cli-startup', run: () => benchCliStartup() },
   { name: 'daemon-idle', run: () => benchDaemonPoll() },
-  { name: 'daemon-memory', run: () => benchDaemonMemory() },
+  {
+    name: 'daemon-memory',
+    run: () =>
+      benchDaemonMemory({
+        memoryPolls: args.includes('--memory-polls') ? numberFlag(args, '--memory-polls', 1) : undefined,
+        memorySeconds: numberFlag(args, '--memory-seconds', 120),
+        memoryGroups: args.includes('--memory-group') ? [args[args.indexOf('--memory-group') + 1]!] : undefined,
+      }),
+  },
 ];
 
 // `--only channel-memory` runs one group (apply-downtime needs the engine to itself).
