@@ -47,6 +47,21 @@ const BARE_NODE_SCRIPT = 'setInterval(()=>{},1000)';
 // What `duck run` imports (the command, and the wiring it opens the node with).
 const RUN_MODULES = ['../dist/agent/src/cli/commands/run.js', '../dist/agent/src/node/wiring.js'].map((m) => fileURLToPath(new URL(m, import.meta.url)));
 const MODULES_ONLY_SCRIPT = `${RUN_MODULES.map((m) => `await import(${JSON.stringify(m)});`).join(' ')} setInterval(()=>{},1000)`;
+const FLOOR_SETTLE_MS = 15_000;
+/** The floor row's script: the idle poll and the watchers of a daemon, and nothing else. */
+function floorScript(fx: Fixture): string {
+  const url = `${fx.url}/info/refs?service=git-upload-pack`;
+  return [
+    "import http from 'node:http'; import { watch } from 'node:fs';",
+    `watch(${JSON.stringify(fx.root)}, () => {}); watch(${JSON.stringify(join(fx.root, 'srv'))}, () => {});`,
+    'const agent = new http.Agent({ keepAlive: true });',
+    'setInterval(() => {',
+    `  http.get(${JSON.stringify(url)}, { agent }, (res) => {`,
+    "    const chunks = []; res.on('data', (c) => chunks.push(c)); res.on('end', () => Buffer.concat(chunks).toString('latin1'));",
+    "  }).on('error', () => {});",
+    `}, ${parseInt(MEMORY_INTERVAL, 10)});`,
+  ].join('\n');
+}
 const HEAP_PROBE = fileURLToPath(new URL('./heap-probe.mjs', import.meta.url));
 const MIB = 2 ** 20;
 const progress = (message: string): void => void process.stderr.write(`[daemon-idle] ${message}\n`);
@@ -123,6 +138,12 @@ export async function benchDaemonMemory(opts: DaemonIdleOptions = {}): Promise<B
     const notes: string[] = [
       `modules loaded: node importing ${RUN_MODULES.map((m) => m.slice(m.indexOf('dist/'))).join(', ')} then idle: what loading the code costs before any cycle`,
     ];
+    // What the least daemon would hold: the issue's 1.25x is about what this alone costs.
+    const floor = await idleNodeRss(3, floorScript(fx), FLOOR_SETTLE_MS);
+    rows.push({ label: 'floor: a script that only polls the ref advertisement and watches 2 directories', duck: floor, git: bare, gitCommand: BARE_NODE });
+    notes.push(
+      `floor: a node -e script (bench/daemon-idle.ts floorScript): GET info/refs of the same URL with node:http on a keep-alive agent every ${MEMORY_INTERVAL}, two fs.watch watchers, sampled after ${FLOOR_SETTLE_MS / 1000} s — nothing of Duck; what any Node daemon doing only the idle poll costs over a bare node`,
+    );
     const bareSplit = await idleNodeSplit(BARE_NODE_SCRIPT);
     for (const group of opts.memoryGroups ?? [FLEET, EMPTY]) {
       const memory = await memoryFigures(fx, group, opts);
@@ -333,12 +354,12 @@ async function rssMiB(pid: number): Promise<number> {
   return Number(kb) / 1024;
 }
 
-async function idleNodeRss(runs: number, script: string): Promise<Sample[]> {
+async function idleNodeRss(runs: number, script: string, settleMs = 3_000): Promise<Sample[]> {
   const samples: Sample[] = [];
   for (let i = 0; i < runs; i++) {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
     try {
-      await sleep(3_000);
+      await sleep(settleMs);
       samples.push({ ms: await rssMiB(child.pid!) });
     } finally {
       child.kill();
