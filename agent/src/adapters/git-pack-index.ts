@@ -17,7 +17,7 @@ import { applyDelta, DELTA_BASE_CACHE_BYTES, deltaResultSize, entryHeader, infla
  * bytes. Throws `too-large` naming the object, `fetch` (transient) for a malformed pack.
  *
  * Memory: whole objects are hashed and dropped; resolved objects are kept for later deltas in a
- * cache bounded by bytes, so the pack itself (which isomorphic-git holds anyway) is the bound.
+ * cache bounded by bytes, so the pack itself (held whole once downloaded) is the bound.
  */
 export async function indexPack(
   pack: Uint8Array,
