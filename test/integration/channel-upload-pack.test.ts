@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { openGitChannel } from '../../agent/src/adapters/git-channel.js';
 import { toDuckError } from '../../schemas/errors.js';
 import type { ChannelTransport } from '../../agent/src/ports.js';
+import { startGitServer } from '../../examples/harness/git-http-server.js';
 import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
 import type { ChannelHost, ServedChannel } from '../helpers/channel-builder.js';
 import { startChannelHost } from '../helpers/channel-builder.js';
@@ -40,7 +41,7 @@ Fetch.after(async (ctx) => {
 });
 
 /** A channel of a few commits, and a transport with an empty clone that follows it, through the proxy when asked. */
-async function channelAndClone(ctx: Ctx, via: 'server' | 'proxy' = 'server'): Promise<ServedChannel & { transport: ChannelTransport; gitdir: string }> {
+async function channelAndClone(ctx: Ctx, via: 'server' | 'proxy' | { url: (name: string) => string } = 'server'): Promise<ServedChannel & { transport: ChannelTransport; gitdir: string }> {
   const served = await ctx.host.channel();
   for (let n = 0; n < 5; n++) {
     await served.ch.write('groups/production.yaml', `apps:\n  shop: 1.${n}.0\n`);
@@ -51,7 +52,7 @@ async function channelAndClone(ctx: Ctx, via: 'server' | 'proxy' = 'server'): Pr
   const dir = await makeTempDir('duck-upload-pack-node-');
   ctx.dirs.push(dir);
   const gitdir = join(dir, 'channel.git');
-  const url = via === 'proxy' ? ctx.proxy.url(`${served.name}.git`) : served.url;
+  const url = via === 'proxy' ? ctx.proxy.url(`${served.name}.git`) : via === 'server' ? served.url : via.url(served.name);
   const transport = openGitChannel({
     url,
     branch: 'main',
@@ -110,6 +111,18 @@ Fetch('a fetch without a ref request before it asks for the refs itself; after r
   assert.is(await transport.fetch(), tip);
   assert.ok(await transport.objects.has(tip));
   assert.is(ctx.host.server.requests.length, 2);
+});
+
+Fetch('credentials in the URL go as Basic auth with both requests, never in the URL sent, with no 401 round trip', async (ctx) => {
+  const server = await startGitServer({ root: ctx.host.root, token: 'url-secret' });
+  try {
+    const { transport } = await channelAndClone(ctx, { url: (name) => server.url(`${name}.git`).replace('http://', 'http://duck:url-secret@') });
+    const tip = await transport.fetch();
+    assert.ok(await transport.objects.has(tip));
+    assert.equal(server.requests.map((r) => `${r.method} ${r.status}`), ['GET 200', 'POST 200']);
+  } finally {
+    await server.close();
+  }
 });
 
 /** Fetches once through the proxy in pass mode, adds a commit, then fetches in `mode`: the error, and the clone before and after. */
