@@ -7,7 +7,7 @@ import { channelHttp } from './channel-http.js';
 import { cloneFiles } from './clone-files.js';
 import { openObjectStore } from './git-object-store.js';
 import { gitObjectsOf } from './git-objects.js';
-import { indexPack } from './git-pack-index.js';
+import { indexHolds, indexPack } from './git-pack-index.js';
 import type { Advertisement } from './ref-advertisement.js';
 import { advertisedRefs } from './ref-advertisement.js';
 import { fetchPack } from './upload-pack.js';
@@ -76,8 +76,9 @@ export function openGitChannel(opts: GitChannelOptions): ChannelTransport {
       const agent = `duck/${(await opts.version?.()) ?? 'unknown'}`;
       const pack = await networkCall(opts.url, op, (o) => fetchPack(o.http, opts.url, headers, { want: tip, haves, capabilities: refs.capabilities, agent }));
       const idx = await indexPack(pack, { maxBytes: opts.maxObjectBytes, source: opts.url, externalBase: (oid) => store.read(oid) });
+      // A pack without the tip is not kept: the clone stays as it was.
+      if (!indexHolds(idx, tip)) throw new DuckError('fetch', `${opts.url}: the downloaded pack does not hold the tip ${tip.slice(0, 12)} of "${opts.branch}"`, { url: opts.url });
       await files.storePack(pack, idx);
-      if (!store.has(tip)) throw new DuckError('fetch', `${opts.url}: the downloaded pack does not hold the tip ${tip.slice(0, 12)} of "${opts.branch}"`, { url: opts.url });
       await files.setBranchTip(tip);
       return tip;
     },
