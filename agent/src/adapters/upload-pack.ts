@@ -29,9 +29,9 @@ const RESULT_TYPE = 'application/x-git-upload-pack-result';
 /** The capabilities the want line asks for, of those the server offered; a server without side-band-64k is refused. */
 export function askedCapabilities(offered: ReadonlySet<string>, agent: string, url: string): string[] {
   // Without side-band the pack follows the ACK/NAK lines unframed and a server's error cannot be
-  // told from pack bytes: every git server since 2009 offers side-band-64k.
+  // told from pack bytes; git's own server and the hosted ones offer side-band-64k.
   if (!offered.has('side-band-64k')) {
-    throw new DuckError('fetch', `${url}: the git server does not offer side-band-64k, which the node's fetch needs (git 1.6.2 and later do)`, { url }, 'stalled');
+    throw new DuckError('fetch', `${url}: the git server does not offer side-band-64k, which the node's fetch needs (git http-backend offers it)`, { url }, 'stalled');
   }
   // Without ofs-delta the server sends ref-deltas instead, which the indexer reads as well.
   return ['side-band-64k', ...(offered.has('ofs-delta') ? ['ofs-delta'] : []), `agent=${agent}`];
