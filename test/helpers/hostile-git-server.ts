@@ -9,8 +9,16 @@ import type { AddressInfo, Socket } from 'node:net';
  * pass: the upstream's answer as it is. silent-refs: the ref advertisement's headers, then nothing.
  * trickle-refs / trickle-pack: 200, then one byte every `trickleMs`. slow-pack: the pack in
  * `slowChunks` pieces `slowGapMs` apart. pause-pack: nothing for `pauseMs`, then the whole pack.
+ * Upload-pack answers that are not git's, each ended cleanly: error-pack: NAK, then a side-band
+ * error (band 3, SIDEBAND_ERROR) where the pack would be; half-pack: the first half of the real
+ * answer; login-pack: 200 with an HTML sign-in page.
  */
-export type HostileMode = 'pass' | 'silent-refs' | 'trickle-refs' | 'trickle-pack' | 'slow-pack' | 'pause-pack';
+export type HostileMode = 'pass' | 'silent-refs' | 'trickle-refs' | 'trickle-pack' | 'slow-pack' | 'pause-pack' | 'error-pack' | 'half-pack' | 'login-pack';
+
+/** What error-pack mode's server says on side-band 3. */
+export const SIDEBAND_ERROR = 'upload-pack: not our ref (the repository was pruned)';
+
+const pkt = (data: Buffer): Buffer => Buffer.concat([Buffer.from((data.length + 4).toString(16).padStart(4, '0'), 'latin1'), data]);
 
 export interface HostileGitServer {
   mode: HostileMode;
@@ -45,7 +53,15 @@ export async function startHostileGitServer(upstreamBase: string, opts: HostileO
       const headers = { ...upstream.headers };
       delete headers['content-length'];
       delete headers['transfer-encoding'];
+      if (mode === 'login-pack' && isPack) {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        return res.end('<html><body>Sign in to continue</body></html>');
+      }
       res.writeHead(upstream.status, headers);
+      if (mode === 'error-pack' && isPack) {
+        return res.end(Buffer.concat([pkt(Buffer.from('NAK\n')), pkt(Buffer.concat([Buffer.from([3]), Buffer.from(`${SIDEBAND_ERROR}\n`)]))]));
+      }
+      if (mode === 'half-pack' && isPack) return res.end(upstream.body.subarray(0, Math.floor(upstream.body.length / 2)));
       if ((mode === 'silent-refs' && isRefs)) return res.flushHeaders();
       if ((mode === 'trickle-refs' && isRefs) || (mode === 'trickle-pack' && isPack)) return pace(res, upstream.body, 1, opts.trickleMs ?? 100);
       if (mode === 'slow-pack' && isPack) {

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { deltaResultSize, entryHeader } from '../../agent/src/adapters/git-pack.js';
-import { indexPack } from '../../agent/src/adapters/git-pack-index.js';
+import { indexHolds, indexPack } from '../../agent/src/adapters/git-pack-index.js';
 import type { DuckError } from '../../schemas/errors.js';
 
 const CAP = 1000;
@@ -73,6 +73,9 @@ test('indexes a pack whose objects and delta results are within the cap, as git 
   const ids = Array.from({ length: count }, (_, i) => idx.subarray(8 + 1024 + i * 20, 8 + 1024 + i * 20 + 20).toString('hex'));
   const expected = [oidOf('blob', hello), oidOf('commit', Buffer.alloc(CAP, 0x61)), oidOf('blob', Buffer.from('hello'.repeat(CAP / 5)))].sort();
   assert.equal(ids, expected);
+  // The fetch keeps a pack only if its index lists the tip.
+  for (const oid of expected) assert.ok(indexHolds(idx, oid), oid);
+  for (const oid of ['00'.repeat(20), 'ff'.repeat(20), `${expected[0]!.slice(0, 39)}${expected[0]!.endsWith('0') ? '1' : '0'}`]) assert.not.ok(indexHolds(idx, oid), oid);
 });
 
 test('refuses a pack whose checksum does not match its bytes as a malformed download (fetch)', async () => {

@@ -10,7 +10,8 @@ const B = 'b'.repeat(40);
 
 test('reads every advertised ref, the first one carrying the capabilities after a NUL', () => {
   const body = [pkt('# service=git-upload-pack\n'), '0000', pkt(`${A} HEAD\0multi_ack side-band-64k symref=HEAD:refs/heads/main\n`), pkt(`${A} refs/heads/main\n`), pkt(`${B} refs/heads/next\n`), '0000'].join('');
-  const refs = parseAdvertisement(Buffer.from(body));
+  const { refs, capabilities } = parseAdvertisement(Buffer.from(body));
+  assert.equal([...capabilities], ['multi_ack', 'side-band-64k', 'symref=HEAD:refs/heads/main']);
   assert.equal([...refs], [
     ['HEAD', A],
     ['refs/heads/main', A],
@@ -20,7 +21,7 @@ test('reads every advertised ref, the first one carrying the capabilities after 
 
 test('an empty repository advertises no ref', () => {
   const body = [pkt('# service=git-upload-pack\n'), '0000', pkt(`${'0'.repeat(40)} capabilities^{}\0agent=git/2\n`), '0000'].join('');
-  assert.is(parseAdvertisement(Buffer.from(body)).size, 0);
+  assert.is(parseAdvertisement(Buffer.from(body)).refs.size, 0);
 });
 
 test('a page that is not an advertisement (a dumb server, a login page) is refused, quoting its start', () => {

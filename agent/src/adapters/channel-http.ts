@@ -1,6 +1,5 @@
-import http from 'node:http';
+import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 import { DuckError } from '../../../schemas/errors.js';
 import { formatDuration } from '../core/duration.js';
 import type { FetchDeadlines } from '../core/limits.js';
@@ -10,6 +9,27 @@ export interface ChannelHttpOptions {
   /** A response body past this many bytes is stopped with `too-large` (limits.maxFetchBytes). */
   readonly maxBytes: number;
   readonly deadlines: FetchDeadlines;
+}
+
+export interface ChannelRequest {
+  readonly method: 'GET' | 'POST';
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: Uint8Array;
+}
+
+export interface ChannelResponse {
+  readonly statusCode: number;
+  readonly statusMessage: string;
+  readonly headers: IncomingHttpHeaders;
+  /** Read it to its end, or stop reading: either way the socket goes back to the pool or is closed. */
+  readonly body: AsyncIterableIterator<Uint8Array>;
+  /** Closes the connection without reading the body. */
+  discard(): void;
+}
+
+export interface HttpClient {
+  request(req: ChannelRequest): Promise<ChannelResponse>;
 }
 
 /** One git operation's HTTP client (a ref request, or a fetch's discovery and upload-pack). */
@@ -25,8 +45,9 @@ export interface ChannelOperation {
  * passed deadline destroys the socket and fails the request with `fetch`, naming the cause.
  *
  * Deadlines are timed only while the client waits for the server (for the answer, then for each
- * chunk): the time isomorphic-git spends indexing a complete pack is local work, not the server's,
- * and a body it stopped reading (a ref advertisement past its flush) costs no timer.
+ * chunk): the time spent indexing a complete pack is local work, not the server's, and a body the
+ * reader stopped reading costs no timer. Plain node:http(s): no redirect is followed (git follows
+ * one only for its first request), no compression is asked for.
  *
  * Its own keep-alive agent: Node's global one cuts any socket silent for 5 s, which dropped a
  * slow but live upload-pack; here only the configured idle deadline does.
@@ -49,7 +70,7 @@ export function channelHttp(opts: ChannelHttpOptions): { operation(): ChannelOpe
           try {
             return await Promise.race([call, operationCut]);
           } catch (err) {
-            // isomorphic-git may wrap a body's error in its own parse error: the deadline is the cause.
+            // A reader may wrap a body's error in its own parse error: the deadline is the cause.
             throw cutError ?? err;
           }
         },
@@ -63,7 +84,7 @@ interface Deadline {
   readonly field: string;
 }
 
-async function watchedRequest(req: GitHttpRequest, agent: http.Agent, opts: ChannelHttpOptions, onCut: (err: DuckError) => void): Promise<GitHttpResponse> {
+async function watchedRequest(req: ChannelRequest, agent: http.Agent, opts: ChannelHttpOptions, onCut: (err: DuckError) => void): Promise<ChannelResponse> {
   const { totalMs, idleMs } = opts.deadlines;
   const controller = new AbortController();
   const startedAt = Date.now();
@@ -90,13 +111,9 @@ async function watchedRequest(req: GitHttpRequest, agent: http.Agent, opts: Chan
     }
   };
 
-  // Loaded with the first request (it brings simple-get): a command that asks the server nothing never loads it.
-  const { default: nodeHttp } = await import('isomorphic-git/http/node');
-  const res = await waitFor(nodeHttp.request({ ...req, agent, signal: controller.signal }));
-  const body = res.body;
-  if (!body) return res;
+  const res = await waitFor(send(req, agent, controller.signal));
   async function* watched(): AsyncIterableIterator<Uint8Array> {
-    const chunks = body![Symbol.asyncIterator]();
+    const chunks = (res as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
     let received = 0;
     let finished = false;
     try {
@@ -119,5 +136,45 @@ async function watchedRequest(req: GitHttpRequest, agent: http.Agent, opts: Chan
       if (!finished) controller.abort();
     }
   }
-  return { ...res, body: watched() };
+  return { statusCode: res.statusCode ?? 0, statusMessage: res.statusMessage ?? '', headers: res.headers, body: watched(), discard: () => controller.abort() };
+}
+
+// Cancelled by destroying the request and its answer, not with http.request's `signal`: that one
+// fails the socket with an error no listener takes once the answer has arrived.
+function send(req: ChannelRequest, agent: http.Agent, signal: AbortSignal): Promise<IncomingMessage> {
+  const client = req.url.startsWith('https:') ? https : http;
+  const headers = req.body ? { ...req.headers, 'Content-Length': String(req.body.length) } : req.headers;
+  return new Promise((resolve, reject) => {
+    const out = client.request(req.url, { method: req.method, headers, agent }, (res) => {
+      signal.addEventListener('abort', () => res.destroy(), { once: true });
+      // The body's reader sees its errors; one nobody reads any more must not crash the process.
+      res.on('error', () => undefined);
+      resolve(res);
+    });
+    // Also the listener for an error after the answer came: the body's reader sees it then.
+    out.on('error', reject);
+    signal.addEventListener('abort', () => out.destroy(), { once: true });
+    out.end(req.body);
+  });
+}
+
+/** A URL's user and password become a Basic Authorization header, as git does; the URL sent has neither. */
+export function splitCredentials(url: string): { bare: string; auth: string | null } {
+  const parsed = new URL(url);
+  if (!parsed.username && !parsed.password) return { bare: url, auth: null };
+  const auth = `Basic ${Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64')}`;
+  parsed.username = '';
+  parsed.password = '';
+  return { bare: parsed.toString().replace(/\/$/, url.endsWith('/') ? '/' : ''), auth };
+}
+
+/** A status other than 200, as a plain error with `data.statusCode`: the caller words it. */
+export function httpError(res: ChannelResponse): Error {
+  return Object.assign(new Error(`HTTP Error: ${res.statusCode} ${res.statusMessage}`), { code: 'HttpError', data: { statusCode: res.statusCode } });
+}
+
+export async function collectBody(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  return Buffer.concat(chunks);
 }

@@ -1,17 +1,16 @@
-import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import type git from 'isomorphic-git';
+import { rm } from 'node:fs/promises';
 import { DuckError } from '../../../schemas/errors.js';
 import type { FetchDeadlines } from '../core/limits.js';
 import type { ChannelTransport } from '../ports.js';
-import { openObjectStore } from './git-object-store.js';
-import { gitObjectsOf } from './git-objects.js';
-import { channelFs, PackStored } from './git-fs.js';
-import { indexPack } from './git-pack-index.js';
 import type { ChannelOperation } from './channel-http.js';
 import { channelHttp } from './channel-http.js';
+import { cloneFiles } from './clone-files.js';
+import { openObjectStore } from './git-object-store.js';
+import { gitObjectsOf } from './git-objects.js';
+import { indexHolds, indexPack } from './git-pack-index.js';
+import type { Advertisement } from './ref-advertisement.js';
 import { advertisedRefs } from './ref-advertisement.js';
+import { fetchPack } from './upload-pack.js';
 
 export interface GitChannelOptions {
   url: string;
@@ -25,81 +24,68 @@ export interface GitChannelOptions {
   maxObjectBytes: number;
   /** Every request to the server is cancelled past these (limits.fetchTimeout, limits.fetchIdleTimeout). */
   deadlines: FetchDeadlines;
+  /** This node's version, sent as git's `agent=duck/<version>` capability. */
+  version?: () => Promise<string>;
 }
 
-/** The channel over git smart HTTP(S) with isomorphic-git, kept as a bare clone. */
-// isomorphic-git (a fifth of a second of CPU to load, ~19 MiB) serves only the download: a command
-// that reads the clone, or only asks the server for its tip (`ref-advertisement`), never loads it.
-let isomorphicGit: Promise<typeof git> | null = null;
-const loadGit = (): Promise<typeof git> => (isomorphicGit ??= import('isomorphic-git').then((m) => m.default));
-
+/**
+ * The channel over git smart HTTP(S), kept as a bare clone, with no git library: the ref request
+ * (`ref-advertisement`), the pack request (`upload-pack`), the pack checked and indexed in one pass
+ * (`git-pack-index`) and stored (`clone-files`), the clone read by id (`git-object-store`).
+ */
 export function openGitChannel(opts: GitChannelOptions): ChannelTransport {
-  const cache = {};
   const { gitdir } = opts;
   const store = openObjectStore(gitdir);
-  // Checked and indexed in one pass; the index is written last (and whole) because a reader finds
-  // packs by their index.
-  const storePack = async (path: string, pack: Uint8Array): Promise<void> => {
-    const idx = await indexPack(pack, { maxBytes: opts.maxObjectBytes, source: opts.url, externalBase: (oid) => store.read(oid) });
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, pack);
-    const idxPath = path.replace(/\.pack$/, '.idx');
-    await writeFile(`${idxPath}.tmp`, idx);
-    await rename(`${idxPath}.tmp`, idxPath);
-  };
-  const clone = channelFs(gitdir, { storePack });
-  const fs = clone.fs;
-  // Sending credentials up front saves the 401 round trip isomorphic-git's onAuth would cost each poll.
+  const files = cloneFiles(gitdir, opts.branch);
+  // Credentials go with the first request: a 401 round trip on every poll would double its cost.
   const headers: Record<string, string> = opts.token
     ? { Authorization: `Basic ${Buffer.from(`duck:${opts.token}`).toString('base64')}` }
     : {};
   const http = channelHttp({ url: opts.url, maxBytes: opts.maxFetchBytes, deadlines: opts.deadlines });
   const ref = `refs/heads/${opts.branch}`;
+  // The advertisement remoteTip() read, kept for the fetch that follows it (one request fewer): the
+  // fetch then downloads exactly the tip the caller was told of.
+  let advertised: Advertisement | null = null;
 
-  const objects = gitObjectsOf(store);
-
-  const ensureRepo = async (): Promise<void> => {
-    const git = await loadGit();
-    if (!existsSync(`${gitdir}/HEAD`)) await git.init({ fs, gitdir, bare: true, defaultBranch: opts.branch });
-    // isomorphic-git fetches only through a configured remote (a bare url gives NoRefspecError).
-    await git.addRemote({ fs, gitdir, remote: 'origin', url: opts.url, force: true });
+  const tipOf = (refs: Advertisement): string => {
+    const tip = refs.refs.get(ref);
+    if (!tip) throw new DuckError('fetch', `${opts.url}: the server has no branch "${opts.branch}"`, { field: '/channel/branch' });
+    return tip;
   };
+  const advertise = (op: ChannelOperation): Promise<Advertisement> => advertisedRefs(op.http, opts.url, headers);
 
   return {
-    objects,
+    objects: gitObjectsOf(store),
     remoteTip: async () => {
-      const refs = await networkCall(opts.url, http.operation(), (op) => advertisedRefs(op.http, opts.url, headers));
-      const tip = refs.get(ref);
-      if (!tip) throw new DuckError('fetch', `${opts.url}: the server has no branch "${opts.branch}"`, { field: '/channel/branch' });
-      return tip;
+      advertised = null;
+      const refs = await networkCall(opts.url, http.operation(), advertise);
+      advertised = refs;
+      return tipOf(refs);
     },
     fetch: async () => {
-      const git = await loadGit();
-      await ensureRepo();
-      clone.invalidate();
-      const result = await networkCall(opts.url, http.operation(), (op) =>
-        git.fetch({ fs, http: op.http, gitdir, remote: 'origin', ref: opts.branch, singleBranch: true, tags: false, headers, cache }).catch(async (err: unknown) => {
-          if (!(err instanceof PackStored)) throw err;
-          return { fetchHead: await git.resolveRef({ fs, gitdir, ref: `refs/remotes/origin/${opts.branch}` }) };
-        }),
-      ).catch(async (err: unknown) => {
-        // isomorphic-git moves the remote-tracking ref before the pack arrives: a cut fetch leaves none.
-        await git.deleteRef({ fs, gitdir, ref: `refs/remotes/origin/${opts.branch}` }).catch(() => undefined);
-        clone.invalidate();
-        throw err;
-      });
-      if (!result.fetchHead) throw new DuckError('fetch', `${opts.url}: fetch returned no tip for "${opts.branch}"`);
-      // isomorphic-git offers as "haves" only what the local branch name resolves to; without this
-      // ref every fetch would download the whole channel again.
-      await git.writeRef({ fs, gitdir, ref, value: result.fetchHead, force: true });
-      clone.invalidate();
-      return result.fetchHead;
+      const known = advertised;
+      advertised = null;
+      const op = http.operation();
+      const refs = known ?? (await networkCall(opts.url, op, advertise));
+      const tip = tipOf(refs);
+      // A have is a promise that its whole history is here: only the branch ref, which is written
+      // after the pack it needs, and only if the clone holds it.
+      const local = await files.branchTip();
+      const haves = local !== null && local !== tip && store.has(local) ? [local] : [];
+      if (local === tip && store.has(tip)) return tip;
+      const agent = `duck/${(await opts.version?.()) ?? 'unknown'}`;
+      const pack = await networkCall(opts.url, op, (o) => fetchPack(o.http, opts.url, headers, { want: tip, haves, capabilities: refs.capabilities, agent }));
+      const idx = await indexPack(pack, { maxBytes: opts.maxObjectBytes, source: opts.url, externalBase: (oid) => store.read(oid) });
+      // A pack without the tip is not kept: the clone stays as it was.
+      if (!indexHolds(idx, tip)) throw new DuckError('fetch', `${opts.url}: the downloaded pack does not hold the tip ${tip.slice(0, 12)} of "${opts.branch}"`, { url: opts.url });
+      await files.storePack(pack, idx);
+      await files.setBranchTip(tip);
+      return tip;
     },
     reset: async () => {
+      advertised = null;
       await rm(gitdir, { recursive: true, force: true });
-      clone.invalidate();
       store.invalidate();
-      for (const key of Object.keys(cache)) delete (cache as Record<string, unknown>)[key];
     },
   };
 }

@@ -17,7 +17,7 @@ import { applyDelta, DELTA_BASE_CACHE_BYTES, deltaResultSize, entryHeader, infla
  * bytes. Throws `too-large` naming the object, `fetch` (transient) for a malformed pack.
  *
  * Memory: whole objects are hashed and dropped; resolved objects are kept for later deltas in a
- * cache bounded by bytes, so the pack itself (which isomorphic-git holds anyway) is the bound.
+ * cache bounded by bytes, so the pack itself (held whole once downloaded) is the bound.
  */
 export async function indexPack(
   pack: Uint8Array,
@@ -135,6 +135,24 @@ export async function indexPack(
     pending = next;
   }
   return idxOf(entries as Array<Entry & { oid: string }>, trailer);
+}
+
+/** Whether a version-2 pack index (as `indexPack` writes it) lists `oid`: a binary search of its sorted ids. */
+export function indexHolds(idx: Uint8Array, oid: string): boolean {
+  const view = Buffer.from(idx.buffer, idx.byteOffset, idx.byteLength);
+  const wanted = Buffer.from(oid, 'hex');
+  const first = wanted[0]!;
+  let low = first === 0 ? 0 : view.readUInt32BE(8 + (first - 1) * 4);
+  let high = view.readUInt32BE(8 + first * 4);
+  const ids = 8 + 256 * 4;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    const order = view.compare(wanted, 0, 20, ids + mid * 20, ids + mid * 20 + 20);
+    if (order === 0) return true;
+    if (order > 0) high = mid;
+    else low = mid + 1;
+  }
+  return false;
 }
 
 /** Pack index version 2: fan-out, sorted ids, CRC-32s, offsets (64-bit ones in a table of their own), checksums. */

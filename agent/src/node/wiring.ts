@@ -13,7 +13,7 @@ import { openCommitTree } from '../channel/commit-tree.js';
 import type { ReleaseContent } from '../channel/read-release.js';
 import { readRelease } from '../channel/read-release.js';
 import type { TrustedKey } from '../channel/signature.js';
-import { composeVersionOf, dockerVersionOf, nodeFacts } from '../report/facts.js';
+import { composeVersionOf, dockerVersionOf, duckVersion, nodeFacts } from '../report/facts.js';
 import type { ChannelTransport, Clock, ComposeRuntime, ControllerClient, DockerEngine, Faults, Logger, StateStore } from '../ports.js';
 import { NO_FAULTS } from '../ports.js';
 import type { AgentConfig } from './config.js';
@@ -78,6 +78,7 @@ export async function wireNode(opts: NodeOptions): Promise<NodeParts> {
     maxFetchBytes: config.limits.maxFetchBytes,
     maxObjectBytes: config.limits.maxFileBytes,
     deadlines: config.fetchDeadlines,
+    version: duckVersion,
   });
   const docker = createDockerCli();
   const backups = createBackupStore(config.apply.backupsDir, { minFreeBytes: config.apply.minFreeBytes, now: clock });
