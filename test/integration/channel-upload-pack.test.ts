@@ -4,6 +4,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openGitChannel } from '../../agent/src/adapters/git-channel.js';
@@ -173,6 +175,60 @@ Fetch('a sign-in page instead of the upload-pack answer fails the fetch with fet
   assert.is(r.err.code, 'fetch');
   assert.ok(r.err.message.includes('unreadable: its answer is "text/html", not application/x-git-upload-pack-result'), r.err.message);
   await assertClonePutBack(r);
+});
+
+/** A server that answers every request with a redirect to `target(path)`, and logs what it saw. */
+async function redirector(target: (path: string) => string) {
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url} ${req.headers.authorization ? 'auth' : 'no-auth'}`);
+    res.writeHead(301, { Location: target(req.url ?? '/') }).end();
+  });
+  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { base, seen, close: () => new Promise<void>((done) => server.close(() => done())) };
+}
+
+Fetch('a redirected ref request is followed as git follows it: the upload-pack goes to the new repository, with no credentials for another origin', async (ctx) => {
+  const moved = await redirector((path) => `${ctx.host.server.baseUrl}${path.replace(/^\/moved/, '')}`);
+  try {
+    const { transport } = await channelAndClone(ctx, { url: (name) => `${moved.base.replace('http://', 'http://duck:old-secret@')}/moved/${name}.git` });
+    ctx.host.server.resetLog();
+    const tip = await transport.remoteTip();
+    assert.is(await transport.fetch(), tip);
+    assert.ok(await transport.objects.has(tip));
+    // The old address saw only the ref request (with its credentials); the new one the ref request and the upload-pack, with none.
+    assert.is(moved.seen.length, 1, moved.seen.join(', '));
+    assert.match(moved.seen[0]!, /^GET \/moved\/.*\/info\/refs\?service=git-upload-pack auth$/);
+    assert.equal(ctx.host.server.requests.map((r) => `${r.method} ${r.status}`), ['GET 200', 'POST 200']);
+  } finally {
+    await moved.close();
+  }
+});
+
+Fetch('a redirect that is not to a ref advertisement, or an endless chain of them, fails the fetch naming it; nothing is downloaded', async (ctx) => {
+  const elsewhere = await redirector(() => 'https://login.example.invalid/sign-in');
+  const loop = await redirector((path) => path);
+  try {
+    for (const [server, expected] of [
+      [elsewhere, /redirected .* to https:\/\/login\.example\.invalid\/sign-in, which is not a git repository's ref advertisement/],
+      [loop, /more than 5 redirects/],
+    ] as const) {
+      const { transport, gitdir } = await channelAndClone(ctx, { url: (name) => `${server.base}/${name}.git` });
+      const err = await transport.fetch().then(
+        () => null,
+        (e: unknown) => toDuckError(e),
+      );
+      assert.ok(err, 'the fetch failed');
+      assert.is(err.code, 'fetch');
+      assert.match(err.message, expected);
+      assert.equal((await cloneState(gitdir)).packs, []);
+    }
+    assert.is(loop.seen.length, 6, 'the first request and 5 redirects followed');
+  } finally {
+    await elsewhere.close();
+    await loop.close();
+  }
 });
 
 Fetch.run();

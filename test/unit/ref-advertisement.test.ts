@@ -2,7 +2,7 @@
 // smart-HTTP git server sends for `info/refs?service=git-upload-pack`, and what is refused.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseAdvertisement } from '../../agent/src/adapters/ref-advertisement.js';
+import { parseAdvertisement, redirectedRepository } from '../../agent/src/adapters/ref-advertisement.js';
 
 const pkt = (line: string): string => `${(line.length + 4).toString(16).padStart(4, '0')}${line}`;
 const A = 'a'.repeat(40);
@@ -31,6 +31,20 @@ test('a page that is not an advertisement (a dumb server, a login page) is refus
 test('a packet running past the end or a malformed ref line is refused', () => {
   assert.throws(() => parseAdvertisement(Buffer.from(`${pkt('# service=git-upload-pack\n')}0000${pkt(`${A} refs/heads/main\n`).slice(0, 20)}`)), /runs past the ref advertisement's end/);
   assert.throws(() => parseAdvertisement(Buffer.from(`${pkt('# service=git-upload-pack\n')}0000${pkt('zz refs/heads/main\n')}0000`)), /a malformed line in the ref advertisement/);
+});
+
+const REFS = '/info/refs?service=git-upload-pack';
+
+test('a redirect of the ref request names the repository it leads to, relative or absolute, without credentials in it', () => {
+  assert.is(redirectedRepository(`https://git.example/old/ch.git${REFS}`, `/new/ch.git${REFS}`), 'https://git.example/new/ch.git');
+  assert.is(redirectedRepository(`https://git.example/ch${REFS}`, `https://u:p@mirror.example/ch.git${REFS}`), 'https://mirror.example/ch.git');
+  assert.is(redirectedRepository(`http://git.example/ch${REFS}`, `https://git.example/ch.git${REFS}`), 'https://git.example/ch.git');
+});
+
+test('a redirect from https to http, to another scheme, or to a page that is not the ref advertisement is refused', () => {
+  assert.throws(() => redirectedRepository(`https://git.example/ch${REFS}`, `http://git.example/ch${REFS}`), /from https to http is refused/);
+  assert.throws(() => redirectedRepository(`http://git.example/ch${REFS}`, `ftp://git.example/ch${REFS}`), /to a ftp: URL/);
+  assert.throws(() => redirectedRepository(`https://git.example/ch${REFS}`, 'https://git.example/login'), /not a git repository's ref advertisement/);
 });
 
 test.run();

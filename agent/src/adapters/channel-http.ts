@@ -46,14 +46,15 @@ export interface ChannelOperation {
  *
  * Deadlines are timed only while the client waits for the server (for the answer, then for each
  * chunk): the time spent indexing a complete pack is local work, not the server's, and a body the
- * reader stopped reading costs no timer. Plain node:http(s): no redirect is followed (git follows
- * one only for its first request), no compression is asked for.
+ * reader stopped reading costs no timer. Plain node:http(s): it follows no redirect itself (the ref
+ * request does, as git does for its first request only), no compression is asked for.
  *
  * Its own keep-alive agent: Node's global one cuts any socket silent for 5 s, which dropped a
  * slow but live upload-pack; here only the configured idle deadline does.
  */
 export function channelHttp(opts: ChannelHttpOptions): { operation(): ChannelOperation } {
-  const agent = opts.url.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+  // One per scheme: a redirect may lead from one to the other.
+  const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
   return {
     operation() {
       let cutError: DuckError | null = null;
@@ -65,7 +66,7 @@ export function channelHttp(opts: ChannelHttpOptions): { operation(): ChannelOpe
         cutOperation(err);
       };
       return {
-        http: { request: (req) => watchedRequest(req, agent, opts, onCut) },
+        http: { request: (req) => watchedRequest(req, req.url.startsWith('https:') ? agents.https : agents.http, opts, onCut) },
         run: async (call) => {
           try {
             return await Promise.race([call, operationCut]);

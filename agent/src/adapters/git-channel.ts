@@ -74,7 +74,10 @@ export function openGitChannel(opts: GitChannelOptions): ChannelTransport {
       const haves = local !== null && local !== tip && store.has(local) ? [local] : [];
       if (local === tip && store.has(tip)) return tip;
       const agent = `duck/${(await opts.version?.()) ?? 'unknown'}`;
-      const pack = await networkCall(opts.url, op, (o) => fetchPack(o.http, opts.url, headers, { want: tip, haves, capabilities: refs.capabilities, agent }));
+      // The upload-pack goes where the ref request was answered from (after a redirect, as git does).
+      const { repository } = refs;
+      const sent = repository.sameOrigin ? headers : {};
+      const pack = await networkCall(opts.url, op, (o) => fetchPack(o.http, repository.url, sent, { want: tip, haves, capabilities: refs.capabilities, agent }));
       const idx = await indexPack(pack, { maxBytes: opts.maxObjectBytes, source: opts.url, externalBase: (oid) => store.read(oid) });
       // A pack without the tip is not kept: the clone stays as it was.
       if (!indexHolds(idx, tip)) throw new DuckError('fetch', `${opts.url}: the downloaded pack does not hold the tip ${tip.slice(0, 12)} of "${opts.branch}"`, { url: opts.url });

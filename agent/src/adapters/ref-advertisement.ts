@@ -3,33 +3,94 @@ import { collectBody, httpError, splitCredentials } from './channel-http.js';
 import { pktLines } from './pkt-line.js';
 
 /** What a v1 upload-pack advertisement says: each ref's object id, and what the server can do. */
-export interface Advertisement {
+export interface AdvertisedRefs {
   readonly refs: ReadonlyMap<string, string>;
   readonly capabilities: ReadonlySet<string>;
 }
 
+export interface Advertisement extends AdvertisedRefs {
+  /** The repository that answered: the configured URL, or where a redirect of the ref request led. */
+  readonly repository: Repository;
+}
+
+export interface Repository {
+  /** With the configured URL's user and password when on the configured origin. */
+  readonly url: string;
+  /** False after a redirect to another origin: the configured credentials do not follow it. */
+  readonly sameOrigin: boolean;
+}
+
+const SERVICE_PATH = '/info/refs?service=git-upload-pack';
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** As curl's default for git: a loop or a chain longer than this is a misconfigured server. */
+const MAX_REDIRECTS = 5;
+
 /**
  * The refs a smart-HTTP git server advertises (protocol v1: one GET of `info/refs`). The poll that
  * finds nothing new is the agent's most frequent request: it costs this one request and no more.
- * Failures are plain errors (`data.statusCode` for an HTTP status), worded by the caller.
+ * A redirect is followed as git follows it (only for this first request of an operation): the
+ * repository it leads to is where the upload-pack goes. Failures are plain errors (`data.statusCode`
+ * for an HTTP status), worded by the caller.
  */
 export async function advertisedRefs(http: HttpClient, url: string, headers: Readonly<Record<string, string>>): Promise<Advertisement> {
   const { bare, auth } = splitCredentials(url);
-  const res = await http.request({
-    method: 'GET',
-    url: `${bare}/info/refs?service=git-upload-pack`,
-    headers: auth ? { ...headers, Authorization: auth } : { ...headers },
-  });
-  const body = await collectBody(res.body);
-  if (res.statusCode !== 200) throw httpError(res);
-  return parseAdvertisement(body);
+  let repository: Repository = { url, sameOrigin: true };
+  let at = bare;
+  for (let hop = 0; ; hop++) {
+    const sent = repository.sameOrigin ? { ...headers, ...(auth ? { Authorization: auth } : {}) } : withoutAuthorization(headers);
+    const res = await http.request({ method: 'GET', url: `${at}${SERVICE_PATH}`, headers: sent });
+    const location = res.headers.location;
+    if (REDIRECTS.has(res.statusCode) && location) {
+      res.discard();
+      if (hop === MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects from ${bare}${SERVICE_PATH}`);
+      at = redirectedRepository(`${at}${SERVICE_PATH}`, location);
+      const sameOrigin = repository.sameOrigin && new URL(at).origin === new URL(bare).origin;
+      repository = { url: sameOrigin ? withCredentialsOf(url, at) : at, sameOrigin };
+      continue;
+    }
+    const body = await collectBody(res.body);
+    if (res.statusCode !== 200) throw httpError(res);
+    return { ...parseAdvertisement(body), repository };
+  }
+}
+
+/**
+ * Where a redirect of the ref request leads: git takes a new repository only when the redirect
+ * keeps the `info/refs?service=` ending (otherwise it cannot tell the repository's URL), and never
+ * from https down to http.
+ */
+export function redirectedRepository(from: string, location: string): string {
+  const next = new URL(location, from);
+  if (new URL(from).protocol === 'https:' && next.protocol !== 'https:') {
+    throw new Error(`the server redirected ${from} to ${next.protocol}//${next.host}: a redirect from https to ${next.protocol.replace(/:$/, '')} is refused`);
+  }
+  if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new Error(`the server redirected ${from} to a ${next.protocol} URL`);
+  next.username = '';
+  next.password = '';
+  const href = next.toString();
+  if (!href.endsWith(SERVICE_PATH)) throw new Error(`the server redirected ${from} to ${href}, which is not a git repository's ref advertisement`);
+  return href.slice(0, -SERVICE_PATH.length);
+}
+
+function withoutAuthorization(headers: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== 'authorization'));
+}
+
+/** `to` with the user and password of `configured` (same origin only: the caller checks). */
+function withCredentialsOf(configured: string, to: string): string {
+  const from = new URL(configured);
+  if (!from.username && !from.password) return to;
+  const next = new URL(to);
+  next.username = from.username;
+  next.password = from.password;
+  return next.toString().replace(/\/$/, to.endsWith('/') ? '/' : '');
 }
 
 const SERVICE_LINE = '# service=git-upload-pack';
 const WHAT = 'the ref advertisement';
 
 /** Parses a v1 upload-pack advertisement: `# service=` line, flush, then `<oid> <ref>` lines (capabilities after a NUL on the first). */
-export function parseAdvertisement(body: Buffer): Advertisement {
+export function parseAdvertisement(body: Buffer): AdvertisedRefs {
   const refs = new Map<string, string>();
   let capabilities = new Set<string>();
   // The first packet names the service: anything else (a dumb server, a login page) is not git's answer.
