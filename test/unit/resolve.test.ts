@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import type { GroupFile, OverlayFile, ReleaseFile } from '../../schemas/index.js';
 import type { NodeFacts, ResolveInput } from '../../agent/src/core/desired.js';
 import { resolve } from '../../agent/src/core/resolve.js';
+import { CALENDAR } from '../../agent/src/core/windows.js';
 import { rolloutBucket } from '../../agent/src/core/rollout.js';
 import { releaseDigest } from '../../agent/src/core/config-hash.js';
 import { agentState, failedVersion, installedApp } from '../helpers/agent-state.js';
@@ -37,6 +38,7 @@ function input(o: {
     clockRegressed: o.clockRegressed ?? false,
     agentId: AGENT,
     zone: o.zone ?? 'UTC',
+    calendar: CALENDAR,
     node: agentState({ apps: { shop: installedApp('1.2.0') }, ...o.node }),
     upgradeNow: o.upgradeNow ?? new Set(),
   };
