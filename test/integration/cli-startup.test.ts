@@ -6,7 +6,7 @@
 // node reads its clone and the server's ref advertisement itself), nor luxon and the node's zone
 // while no window or hold's end is to be read. The load is read from the tsc output, where each
 // package is its own module (the bundle, the bin, is made from it and splits at the same imports).
-import { rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
@@ -86,6 +86,16 @@ Startup('the bin is the bundle, and it runs the same CLI', async () => {
   const r = await run(process.execPath, [DUCK_BIN, '--help'], { allowFailure: true });
   assert.is(r.code, 0, r.stderr);
   assert.ok(r.stdout.toString('utf8').includes('Show this node from its local state'));
+});
+
+Startup('the bundle is minified for parsing (whitespace and syntax) but keeps its names, so stacks stay readable', async () => {
+  const dir = dirname(DUCK_BIN);
+  const chunks = (await readdir(dir)).filter((f) => f.endsWith('.mjs'));
+  for (const chunk of chunks) {
+    // esbuild marks each module it bundles with a `// path` comment unless whitespace is minified.
+    assert.not.match(await readFile(join(dir, chunk), 'utf8'), /^\/\/ (dist|node_modules)\//m, chunk);
+  }
+  assert.match(await readFile(DUCK_BIN, 'utf8'), /async function runCli\(/);
 });
 
 const Reading = suite<{ host: ChannelHost; config: string }>('duck status and duck check load no verifier', { host: null as unknown as ChannelHost, config: '' });
