@@ -290,10 +290,10 @@ test('needsCalendar sees every window and hold end resolve reads; without them r
     { name: 'a hold until a date', overlay: { hold: { reason: 'freeze', until: '2026-12-01' } }, needs: true },
     { name: 'rollout and urgent', group: { urgent: true, rollout: [{ percent: 50, at: '2026-11-20T00:00:00Z' }] }, needs: false },
   ];
-  const refusing: Calendar = {
-    windowState: () => assert.unreachable('windowState'),
-    holdEnd: () => assert.unreachable('holdEnd'),
+  const refuse = (what: string): never => {
+    throw new Error(`${what} was read`);
   };
+  const refusing: Calendar = { windowState: () => refuse('windowState'), holdEnd: () => refuse('holdEnd') };
   for (const c of cases) {
     const i = input({ ...(c.group ? { group: c.group } : {}), ...(c.overlay ? { overlay: c.overlay } : {}) });
     assert.is(needsCalendar(i.group, i.overlay), c.needs, c.name);
@@ -302,7 +302,7 @@ test('needsCalendar sees every window and hold end resolve reads; without them r
       ...i,
       calendar: refusing,
       get zone(): string {
-        return assert.unreachable(`${c.name}: zone read`);
+        return refuse(`${c.name}: the zone`);
       },
     };
     decisionsValidUntil(blind, resolve(blind), 60_000);
