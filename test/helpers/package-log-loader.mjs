@@ -1,6 +1,7 @@
 // A module loader hook (node --import) that writes to stderr, once each, the npm packages the
 // process loads: `[package] <name>`, and each of their files: `[file] <name>/<path>`. Tests use it
-// to see which libraries (and which parts of them) a CLI command pulls in.
+// to see which libraries (and which parts of them) a CLI command pulls in. It also writes
+// `[intl] DateTimeFormat` the first time one is made: the node's zone lookup that loads ICU's data.
 import { register } from 'node:module';
 
 const hooks = `
@@ -24,3 +25,20 @@ export async function resolve(specifier, context, next) {
   return result;
 }`;
 register(`data:text/javascript,${encodeURIComponent(hooks)}`);
+
+const DateTimeFormat = Intl.DateTimeFormat;
+let logged = false;
+const logFirst = () => {
+  if (!logged) process.stderr.write('[intl] DateTimeFormat\n');
+  logged = true;
+};
+Intl.DateTimeFormat = new Proxy(DateTimeFormat, {
+  construct(target, args) {
+    logFirst();
+    return Reflect.construct(target, args);
+  },
+  apply(target, self, args) {
+    logFirst();
+    return Reflect.apply(target, self, args);
+  },
+});

@@ -3,8 +3,11 @@
 // a reading command leaves the compose library alone; `duck status` and `duck check` of an unchanged
 // tip load neither openpgp.js (no key or signature is read) nor the ajv compiler (the validators are
 // generated ahead of time) nor the overlay watcher, nor isomorphic-git, which no command of the node
-// loads: it reads its clone, the server's ref advertisement and the pack it downloads itself. The load is read from the tsc output, where each
+// loads: it reads its clone, the server's ref advertisement and the pack it downloads itself; nor
+// luxon and the node's zone while no window or hold's end is to be read. The load is read from the tsc output, where each
 // package is its own module (the bundle, the bin, is made from it and splits at the same imports).
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -22,14 +25,21 @@ async function packagesOf(...args: string[]) {
   const r = await run(process.execPath, ['--import', LOG_PACKAGES, TSC_BIN, ...args], { allowFailure: true, env: { ...process.env, DUCK_CONFIG: '' } });
   const packages = [...r.stderr.matchAll(/^\[package\] (\S+)$/gm)].map((m) => m[1]!);
   const files = [...r.stderr.matchAll(/^\[file\] (\S+)$/gm)].map((m) => m[1]!);
-  return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr, packages, files };
+  const zoneLookup = /^\[intl\] DateTimeFormat$/m.test(r.stderr);
+  return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr, packages, files, zoneLookup };
 }
 
-/** What a command that reads the node must not load: it verifies nothing and watches nothing. */
+/**
+ * What a command that reads the node must not load: it verifies nothing and watches nothing; with
+ * no window and no hold's end to read in a zone (the basic channel has none), no date library and
+ * no zone lookup (ICU's data).
+ */
 function assertReadsOnly(r: Awaited<ReturnType<typeof packagesOf>>): void {
   assert.is(r.code, 0, r.stderr);
   assert.not.ok(r.packages.includes('openpgp'), r.packages.join(' '));
   assert.not.ok(r.packages.includes('chokidar'), r.packages.join(' '));
+  assert.not.ok(r.packages.includes('luxon'), r.packages.join(' '));
+  assert.not.ok(r.zoneLookup, 'the node\'s zone was looked up (Intl.DateTimeFormat)');
   // ajv's run-time helpers (ucs2length) are what generated validators call; its compiler is not.
   const ajv = r.files.filter((f) => f.startsWith('ajv/') || f.startsWith('ajv-formats/'));
   assert.equal(
@@ -78,6 +88,16 @@ Startup('the bin is the bundle, and it runs the same CLI', async () => {
   assert.ok(r.stdout.toString('utf8').includes('Show this node from its local state'));
 });
 
+Startup('the bundle is minified for parsing (whitespace and syntax) but keeps its names, so stacks stay readable', async () => {
+  const dir = dirname(DUCK_BIN);
+  const chunks = (await readdir(dir)).filter((f) => f.endsWith('.mjs'));
+  for (const chunk of chunks) {
+    // esbuild marks each module it bundles with a `// path` comment unless whitespace is minified.
+    assert.not.match(await readFile(join(dir, chunk), 'utf8'), /^\/\/ (dist|node_modules)\//m, chunk);
+  }
+  assert.match(await readFile(DUCK_BIN, 'utf8'), /async function runCli\(/);
+});
+
 const Reading = suite<{ host: ChannelHost; served: ServedChannel; config: string }>('duck status and duck check load no verifier', {
   host: null as unknown as ChannelHost,
   served: null as unknown as ServedChannel,
@@ -116,6 +136,23 @@ Reading('duck check of an unchanged tip fetches (one ref request) without openpg
   assert.not.ok(r.packages.includes('isomorphic-git'), r.packages.join(' '));
   assert.not.ok(r.packages.includes('simple-get'), r.packages.join(' '));
   assert.ok(r.stdout.includes('(unchanged)'), r.stdout);
+});
+
+Reading('the JSON of duck status still names the node zone, and a window loads the date library', async (ctx) => {
+  const json = await packagesOf('status', '--json', '--config', ctx.config);
+  assert.is(json.code, 0, json.stderr);
+  assert.is(JSON.parse(json.stdout).zone, Intl.DateTimeFormat().resolvedOptions().timeZone);
+  assert.not.ok(json.packages.includes('luxon'), json.packages.join(' '));
+  const overlay = join(dirname(ctx.config), 'overlay.yaml');
+  await writeFile(overlay, 'windows:\n  - { days: [mon-sun], start: "00:00", duration: 24h, timezone: UTC }\n');
+  try {
+    const windowed = await packagesOf('status', '--config', ctx.config);
+    assert.is(windowed.code, 0, windowed.stderr);
+    assert.ok(windowed.packages.includes('luxon'), windowed.packages.join(' '));
+    assert.ok(windowed.stdout.includes('Mon-Sun 00:00 for 24h UTC'), windowed.stdout);
+  } finally {
+    await rm(overlay, { force: true });
+  }
 });
 
 // Last: it moves the node to a new tip.

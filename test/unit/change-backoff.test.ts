@@ -12,6 +12,7 @@ import { recordChangeEnd } from '../../agent/src/core/change-outcome.js';
 import { releaseDigest } from '../../agent/src/core/config-hash.js';
 import type { ResolveInput } from '../../agent/src/core/desired.js';
 import { resolve } from '../../agent/src/core/resolve.js';
+import { CALENDAR } from '../../agent/src/core/windows.js';
 import { eventOfHistory } from '../../agent/src/report/events.js';
 import { agentStatus } from '../../agent/src/report/status.js';
 import { agentState, BUILT_AT, BUILT_COMMIT, installedApp } from '../helpers/agent-state.js';
@@ -142,6 +143,7 @@ function input(o: { backoff?: AgentState['backoff']; now?: Date; upgradeNow?: Re
     clockRegressed: false,
     agentId: 'agent-7d0c',
     zone: 'UTC',
+    calendar: CALENDAR,
     node: agentState({ apps: { shop: installedApp('1.2.0') }, backoff: o.backoff ?? {} }),
     upgradeNow: o.upgradeNow ?? new Set(),
   };

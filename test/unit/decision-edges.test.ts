@@ -8,6 +8,7 @@ import { acceptNeedsRecord, CHECK_RECORD_MS, recordAccepted } from '../../agent/
 import type { AcceptedAnchor } from '../../agent/src/core/agent-state.js';
 import type { NodeFacts, ResolveInput } from '../../agent/src/core/desired.js';
 import { decisionsValidUntil, resolve } from '../../agent/src/core/resolve.js';
+import { CALENDAR } from '../../agent/src/core/windows.js';
 import { agentState, BUILT_AT, BUILT_COMMIT, installedApp } from '../helpers/agent-state.js';
 
 const HOUR = 3_600_000;
@@ -28,6 +29,7 @@ function at(now: string | number, o: { group?: Partial<GroupFile>; overlay?: Ove
     clockRegressed: false,
     agentId: 'agent-7d0c',
     zone: 'UTC',
+    calendar: CALENDAR,
     node: agentState({ apps: { shop: installedApp('1.2.0'), cart: installedApp('2.0.0') }, ...o.node }),
     upgradeNow: new Set(),
   };

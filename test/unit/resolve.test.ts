@@ -3,7 +3,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { GroupFile, OverlayFile, ReleaseFile } from '../../schemas/index.js';
 import type { NodeFacts, ResolveInput } from '../../agent/src/core/desired.js';
-import { resolve } from '../../agent/src/core/resolve.js';
+import { decisionsValidUntil, needsCalendar, resolve } from '../../agent/src/core/resolve.js';
+import type { Calendar } from '../../agent/src/core/window-spec.js';
+import { CALENDAR } from '../../agent/src/core/windows.js';
 import { rolloutBucket } from '../../agent/src/core/rollout.js';
 import { releaseDigest } from '../../agent/src/core/config-hash.js';
 import { agentState, failedVersion, installedApp } from '../helpers/agent-state.js';
@@ -37,6 +39,7 @@ function input(o: {
     clockRegressed: o.clockRegressed ?? false,
     agentId: AGENT,
     zone: o.zone ?? 'UTC',
+    calendar: CALENDAR,
     node: agentState({ apps: { shop: installedApp('1.2.0') }, ...o.node }),
     upgradeNow: o.upgradeNow ?? new Set(),
   };
@@ -272,6 +275,38 @@ test('an app stopped with duck stop at its desired version is said to be stopped
   assert.is(a.decision, 'none');
   assert.match(a.reason, /stopped by the operator \(duck stop\).*duck start shop/);
   assert.not.match(a.reason, /running/);
+});
+
+// The node loads luxon (windows.ts) and asks for its zone only when needsCalendar says so: resolve()
+// must then never reach for the calendar or the zone.
+test('needsCalendar sees every window and hold end resolve reads; without them resolve reads neither calendar nor zone', () => {
+  const window = SHANGHAI;
+  const cases: Array<{ name: string; group?: Partial<GroupFile>; overlay?: OverlayFile; needs: boolean }> = [
+    { name: 'nothing', needs: false },
+    { name: 'group windows', group: { windows: window }, needs: true },
+    { name: 'overlay windows', overlay: { windows: window }, needs: true },
+    { name: "the overlay's empty list replaces the group's", group: { windows: window }, overlay: { windows: [] }, needs: false },
+    { name: 'a hold without end', overlay: { hold: { reason: 'freeze' } }, needs: false },
+    { name: 'a hold until a date', overlay: { hold: { reason: 'freeze', until: '2026-12-01' } }, needs: true },
+    { name: 'rollout and urgent', group: { urgent: true, rollout: [{ percent: 50, at: '2026-11-20T00:00:00Z' }] }, needs: false },
+  ];
+  const refuse = (what: string): never => {
+    throw new Error(`${what} was read`);
+  };
+  const refusing: Calendar = { windowState: () => refuse('windowState'), holdEnd: () => refuse('holdEnd') };
+  for (const c of cases) {
+    const i = input({ ...(c.group ? { group: c.group } : {}), ...(c.overlay ? { overlay: c.overlay } : {}) });
+    assert.is(needsCalendar(i.group, i.overlay), c.needs, c.name);
+    if (c.needs) continue;
+    const blind: ResolveInput = {
+      ...i,
+      calendar: refusing,
+      get zone(): string {
+        return refuse(`${c.name}: the zone`);
+      },
+    };
+    decisionsValidUntil(blind, resolve(blind), 60_000);
+  }
 });
 
 test.run();

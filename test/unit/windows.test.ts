@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Window } from '../../schemas/index.js';
 import { DuckError } from '../../schemas/errors.js';
-import { assertValidWindows, describeWindow, isValidZone, windowState } from '../../agent/src/core/windows.js';
+import { assertValidWindows, describeWindow, isValidZone } from '../../agent/src/core/window-spec.js';
+import { windowState } from '../../agent/src/core/windows.js';
 
 /** "2026-03-08T07:30Z" -> the same instant as a full ISO string, so expectations stay short. */
 const iso = (text: string): string => new Date(text).toISOString();

@@ -10,7 +10,7 @@ import { parseYaml } from '../../../schemas/index.js';
 import { pointerSegments } from '../../../schemas/problems.js';
 import { asConfigError, DuckError, formatLocation, toDuckError } from '../../../schemas/errors.js';
 import { editYamlText, isCalendarDate, OVERLAY_YAML_OPTIONS, parseInstant } from '../core/overlay-edits.js';
-import { assertValidWindows } from '../core/windows.js';
+import { assertValidWindows } from '../core/window-spec.js';
 
 /**
  * The overlay in `file`; a missing file is no overlay ({}).

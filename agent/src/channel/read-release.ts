@@ -5,7 +5,7 @@ import { parseYaml } from '../../../schemas/index.js';
 import { DuckError } from '../../../schemas/errors.js';
 import type { CommitTree } from './commit-tree.js';
 import { assertSafePath } from './commit-tree.js';
-import { assertValidWindows } from '../core/windows.js';
+import { assertValidWindows } from '../core/window-spec.js';
 import { CHANNEL_FILE } from './trust-policy.js';
 
 export interface ReleaseFileRef {

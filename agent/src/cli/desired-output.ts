@@ -14,7 +14,7 @@ export function desiredJson(d: Decisions, state?: StateSnapshot): Record<string,
   const { desired, plan } = d;
   return {
     agentId: d.agentId,
-    zone: d.zone,
+    zone: d.zone(),
     hold: desired.hold,
     approval: desired.approval,
     windows: { from: desired.windowsFrom, list: desired.windows, open: desired.windowOpen, next: desired.nextWindow },

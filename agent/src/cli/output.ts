@@ -14,7 +14,10 @@ export interface Output {
   readonly json: boolean;
   /** A human line on stdout; suppressed in --json mode. */
   line(text?: string): void;
-  /** The one JSON document of a --json run. */
+  /**
+   * The one JSON document of a --json run. Given a function, it is called only in --json mode:
+   * for a document that costs something to build (the node's zone loads ICU's data).
+   */
   result(value: unknown): void;
   warn(text: string): void;
 }
@@ -26,7 +29,7 @@ export function createOutput(json: boolean): Output {
       if (!json) process.stdout.write(`${text}\n`);
     },
     result: (value) => {
-      if (json) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+      if (json) process.stdout.write(`${JSON.stringify(typeof value === 'function' ? (value as () => unknown)() : value, null, 2)}\n`);
     },
     warn: (text) => process.stderr.write(`warning: ${text}\n`),
   };

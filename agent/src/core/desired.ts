@@ -1,5 +1,6 @@
 import type { GroupFile, OverlayFile, ReleaseFile, WaitKind } from '../../../schemas/index.js';
 import type { AppBackoff, FailedVersion, InstalledApp } from './agent-state.js';
+import type { Calendar } from './window-spec.js';
 
 /** What resolve() decides for one app: the version it should run and whether to move now. */
 export type Decision = 'apply' | 'wait' | 'none';
@@ -57,6 +58,8 @@ export interface ResolveInput {
   readonly agentId: string;
   /** The node's IANA zone, for windows without one and for a hold `until` given as a date. */
   readonly zone: string;
+  /** The date arithmetic in a zone, for windows and a hold's end (needsCalendar in resolve.ts). */
+  readonly calendar: Calendar;
   readonly node: NodeFacts;
   /** Apps an operator asked to move now (`duck upgrade`), or 'all'. */
   readonly upgradeNow: ReadonlySet<string> | 'all';

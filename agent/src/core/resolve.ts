@@ -1,13 +1,12 @@
-import { DateTime } from 'luxon';
 import { backoffInForce } from './backoff.js';
 import { releaseDigest } from './config-hash.js';
 import type { AppBackoff } from './agent-state.js';
-import type { Window, WaitKind } from '../../../schemas/index.js';
+import type { GroupFile, OverlayFile, Window, WaitKind } from '../../../schemas/index.js';
 import type { AppDesired, DesiredState, HoldInForce, ResolveInput, Trigger } from './desired.js';
 import { releaseKey } from './desired.js';
 import { formatBucket, rolloutBucket, rolloutPosition } from './rollout.js';
-import type { WindowState } from './windows.js';
-import { describeWindow, windowState } from './windows.js';
+import type { WindowState } from './window-spec.js';
+import { describeWindow } from './window-spec.js';
 
 /** Nodes spread their start over this first part of a window, by bucket (DESIGN §4.1). */
 export const WINDOW_SPREAD_FRACTION = 0.25;
@@ -19,7 +18,7 @@ export const WINDOW_SPREAD_FRACTION = 0.25;
 export function resolve(input: ResolveInput): DesiredState {
   const hold = holdInForce(input);
   const windows = windowsInForce(input);
-  const state = windows.list.length > 0 ? windowState(windows.list, input.now, input.zone) : null;
+  const state = windows.list.length > 0 ? input.calendar.windowState(windows.list, input.now, input.zone) : null;
   const resolved = appNames(input).map((app) => resolveApp(input, app, hold, state));
   const apps = resolved.map((r) => r.desired);
   const admit = resolved.flatMap((r) => (r.admit ? [r.admit] : []));
@@ -185,19 +184,21 @@ function holdInForce(input: ResolveInput): HoldInForce | null {
   const hold = input.overlay.hold;
   if (!hold) return null;
   if (!hold.until) return { reason: hold.reason, until: null };
-  const end = holdEnd(hold.until, input.zone);
+  const end = input.calendar.holdEnd(hold.until, input.zone);
   // A hold whose time has passed is over; with a regressed clock, keep holding: the safe side.
   if (!input.clockRegressed && end.getTime() <= input.now.getTime()) return null;
   return { reason: hold.reason, until: end.toISOString() };
 }
 
-/** A bare date holds through that whole day in the node's zone; a date-time is exact. */
-export function holdEnd(until: string, zone: string): Date {
-  if (/^\d{4}-\d{2}-\d{2}$/.test(until)) return DateTime.fromISO(until, { zone }).plus({ days: 1 }).startOf('day').toJSDate();
-  return new Date(until);
+/**
+ * Whether resolve() over this group and overlay reads a date in a zone (a window, a hold's end):
+ * only then does its caller need to load the calendar (windows.ts) and ask for the node's zone.
+ */
+export function needsCalendar(group: GroupFile, overlay: OverlayFile): boolean {
+  return windowsInForce({ group, overlay }).list.length > 0 || overlay.hold?.until !== undefined;
 }
 
-function windowsInForce(input: ResolveInput): { from: DesiredState['windowsFrom']; list: readonly Window[] } {
+function windowsInForce(input: Pick<ResolveInput, 'group' | 'overlay'>): { from: DesiredState['windowsFrom']; list: readonly Window[] } {
   if (input.overlay.windows) return { from: 'overlay', list: input.overlay.windows };
   if (input.group.windows && input.group.windows.length > 0) return { from: 'group', list: input.group.windows };
   return { from: 'none', list: [] };
@@ -222,10 +223,10 @@ export function decisionsValidUntil(input: ResolveInput, desired: DesiredState, 
   };
   for (const app of desired.apps) consider(app.until);
   consider(desired.hold?.until);
-  if (input.overlay.hold?.until) consider(holdEnd(input.overlay.hold.until, input.zone));
+  if (input.overlay.hold?.until) consider(input.calendar.holdEnd(input.overlay.hold.until, input.zone));
   const windows = windowsInForce(input);
   if (windows.list.length > 0) {
-    const state = windowState(windows.list, input.now, input.zone);
+    const state = input.calendar.windowState(windows.list, input.now, input.zone);
     consider(state.current?.end);
     consider(state.next?.start);
   }

@@ -14,10 +14,11 @@ import type { ChannelContent } from '../channel/read-release.js';
 import { readChannelContent, readRelease } from '../channel/read-release.js';
 import type { Plan } from '../core/change.js';
 import { configHash } from '../core/config-hash.js';
-import type { DesiredState } from '../core/desired.js';
+import type { DesiredState, ResolveInput } from '../core/desired.js';
 import { releaseKey } from '../core/desired.js';
 import { plan } from '../core/plan.js';
-import { decisionsValidUntil, resolve } from '../core/resolve.js';
+import { decisionsValidUntil, needsCalendar, resolve } from '../core/resolve.js';
+import type { Calendar } from '../core/window-spec.js';
 import { CHECK_RECORD_MS } from '../core/channel-record.js';
 import type { StateSnapshot } from '../ports.js';
 import type { AgentConfig } from './config.js';
@@ -34,7 +35,8 @@ export interface AcceptedView {
 export interface Resolved {
   readonly desired: DesiredState;
   readonly agentId: string;
-  readonly zone: string;
+  /** The node's zone, asked of ICU when read (nodeZone): only windows, a hold's end and --json need it. */
+  zone(): string;
   /** Every release resolve could target, by `app@version`. */
   readonly releases: ReadonlyMap<string, ReleaseFile>;
   /** Per app, the hash of what would shape it at its desired version. */
@@ -50,10 +52,23 @@ export interface Decisions extends Resolved {
   readonly plan: Plan;
 }
 
+/** needsCalendar() said no: resolve() reads no date in a zone, and a call here is a bug to surface. */
+const NO_CALENDAR: Calendar = {
+  windowState: () => {
+    throw new Error('internal: resolve() evaluated a window that needsCalendar() did not see');
+  },
+  holdEnd: () => {
+    throw new Error("internal: resolve() read a hold's end that needsCalendar() did not see");
+  },
+};
+
 /** Until the writer has made this node's id, readings use this one (no rollout bucket is real yet). */
 const NO_AGENT_ID = 'unassigned';
 
-/** The node's IANA zone: windows without a zone and bare-date holds are read in it. */
+/**
+ * The node's IANA zone: windows without a zone and bare-date holds are read in it. The first
+ * question loads ICU's data (about 40 ms of CPU), so the commands ask only when something needs it.
+ */
 export function nodeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }
@@ -111,9 +126,10 @@ export async function resolveDesired(node: NodeParts, accepted: AcceptedView, op
   const { releases, releaseErrors } = await candidateReleases(accepted, overlay.pin ?? {}, config.overlay);
   const state = node.state.read();
   const agentId = agentIdOf(config, state) ?? NO_AGENT_ID;
-  const zone = nodeZone();
   const clockRegressed = clockRegressedAt(state, now);
-  const input = {
+  // Luxon (windows.ts) loads only when a window or a hold's end is to be read in a zone.
+  const calendar = needsCalendar(accepted.content.group, overlay) ? (await import('../core/windows.js')).CALENDAR : NO_CALENDAR;
+  const input: ResolveInput = {
     commit: accepted.commit,
     group: accepted.content.group,
     groupFile: accepted.content.groupFile,
@@ -124,7 +140,11 @@ export async function resolveDesired(node: NodeParts, accepted: AcceptedView, op
     now,
     clockRegressed,
     agentId,
-    zone,
+    // Read only where resolve() meets a window or a hold's end (or by the JSON output).
+    get zone() {
+      return nodeZone();
+    },
+    calendar,
     node: state,
     upgradeNow: opts.upgradeNow ?? new Set<string>(),
   };
@@ -135,7 +155,7 @@ export async function resolveDesired(node: NodeParts, accepted: AcceptedView, op
     if (release && app.desired !== null) configHashes[app.app] = await appConfigHash(overlay, dirname(config.overlay), app.app, app.desired, release);
   }
   // Decisions are checked again at least as often as an unchanged check is recorded.
-  return { desired, agentId, zone, releases, configHashes, validUntil: decisionsValidUntil(input, desired, CHECK_RECORD_MS), clockRegressed };
+  return { desired, agentId, zone: nodeZone, releases, configHashes, validUntil: decisionsValidUntil(input, desired, CHECK_RECORD_MS), clockRegressed };
 }
 
 /** The clock reads behind the newest time seen, beyond what NTP steps back (DESIGN §4.1). */

@@ -8,7 +8,7 @@ import { COMPOSE_FILE_NAMES } from '../apply/app-layout.js';
 import type { CommitTree } from '../channel/commit-tree.js';
 import { readRelease } from '../channel/read-release.js';
 import { CHANNEL_FILE, readPolicy } from '../channel/trust-policy.js';
-import { assertValidWindows } from '../core/windows.js';
+import { assertValidWindows } from '../core/window-spec.js';
 import { checkCompose, unlistedImages } from './compose-check.js';
 import { lintAgainstBase } from './lint-base.js';
 import type { LintProblem, TextOf } from './lint-problem.js';

@@ -22,6 +22,6 @@ export default defineCommand({
     printAccepted(out, channel, node.clock());
     out.line(`group      ${view.content.groupName} (${view.content.groupFile})`);
     printDesired(out, decisions, node.clock());
-    out.result({ ok: true, channel: acceptedJson(channel), group: view.content.groupName, ...(byDaemon ? { fetchedBy: 'duck run' } : {}), ...desiredJson(decisions) });
+    out.result(() => ({ ok: true, channel: acceptedJson(channel), group: view.content.groupName, ...(byDaemon ? { fetchedBy: 'duck run' } : {}), ...desiredJson(decisions) }));
   },
 });

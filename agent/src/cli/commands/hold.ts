@@ -5,7 +5,7 @@ import { editOverlayFile } from '../../node/overlay.js';
 import type { Hold } from '../../../../schemas/index.js';
 import { DuckError } from '../../../../schemas/errors.js';
 import { isCalendarDate, parseInstant, setHold } from '../../core/overlay-edits.js';
-import { holdEnd } from '../../core/resolve.js';
+import { holdEnd } from '../../core/windows.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { createOutput } from '../output.js';
 import { COMMAND_META } from './meta.js';

@@ -48,6 +48,6 @@ export default defineCommand({
     }
     const decisions = await decide(node, accepted);
     printDesired(out, decisions, now, state);
-    out.result({ ok: true, channel, group: node.config.group, failed: state.failed, ...desiredJson(decisions, state) });
+    out.result(() => ({ ok: true, channel, group: node.config.group, failed: state.failed, ...desiredJson(decisions, state) }));
   },
 });
