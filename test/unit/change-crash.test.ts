@@ -3,6 +3,7 @@
 // ends where the change meant the app to be, with its data, and with an empty journal. The
 // runtime is the scripted engine of test/helpers; the real-engine suite (test/e2e) stays.
 import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { applyChange, recoverChange } from '../../agent/src/apply/apply-change.js';
@@ -325,3 +326,25 @@ async function runChange(opts: { engine: ScriptedEngine; state: StateStore; apps
 }
 
 Crash.run();
+
+const Orphan = suite<{ dir: string }>('an upgrade that drops a service', { dir: '' });
+Orphan.before(async (ctx) => {
+  ctx.dir = await makeTempDir('duck-crash-orphan-');
+});
+Orphan.after(async (ctx) => {
+  await removeTempDir(ctx.dir);
+});
+
+Orphan('the old version is stopped before the create, whose --remove-orphans would otherwise kill the dropped service', async (ctx) => {
+  const engine = scriptedEngine();
+  Object.assign(engine.project(PROJECT), { containers: '1.0.0', running: true, data: PRECIOUS, volumes: true });
+  // 1.0.0 ran a worker that 1.1.0 (the scripted release: web alone) no longer has.
+  await mkdir(`${ctx.dir}/shop/releases/1.0.0`, { recursive: true });
+  await writeFile(`${ctx.dir}/shop/releases/1.0.0/compose.yaml`, 'services:\n  web:\n    image: example/shop:1.0.0\n  worker:\n    image: example/shop-worker:1.0.0\n');
+  const state = memoryStateStore((s) => void (s.apps.shop = installedApp()));
+  await runChange({ engine, state, appsDir: ctx.dir, change: planUpgrade(desiredShop('1.0.0', '1.1.0'), release('1.1.0'), installedApp(), COMMIT, 'h1'), killAt: null });
+  assert.equal(engine.calls.map((c) => c.split(' ').slice(0, 3).join(' ')).slice(1, 3), ['stop duck-shop 1.0.0', 'create duck-shop 1.1.0']);
+  assert.is(state.read().apps.shop?.version, '1.1.0');
+});
+
+Orphan.run();
