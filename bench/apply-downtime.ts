@@ -1,5 +1,5 @@
-// The hello example's downtime during an upgrade through `duck run --once` (DESIGN §4.3: stop,
-// back up, switch, up, wait for health), beside `compose up -d` alone making the same image change
+// The hello example's downtime during an upgrade through `duck run --once` (DESIGN §4.3: create
+// the new containers, which stops the old, back up, switch, start, wait for health), beside `compose up -d` alone making the same image change
 // on a plain compose project of the same image, in the same run. Downtime is what a client polling
 // the port every 50 ms sees: from the last answer of the old version to the first of the new one.
 import { writeFile } from 'node:fs/promises';
@@ -61,6 +61,8 @@ interface StepSpan {
 /** The steps of one duck change beside the window the client saw the app down. */
 interface Split {
   steps: StepSpan[];
+  /** How the up step started the new version: `engine` (the created containers) or `compose: <why>`. */
+  startedBy: string;
   downFrom: number;
   downTo: number;
 }
@@ -125,13 +127,13 @@ export async function benchApplyDowntime(opts: ApplyDowntimeOptions = {}): Promi
         progress(`run ${i + 1}/${runs}: duck ${from} -> ${to}`);
         await promoteHello(s.ch, to, s.key);
         try {
-          let steps: StepSpan[] = [];
-          const r = await observeChange(s.port, from, to, pollMs, async () => void (steps = await duckRunOnce(s, to)));
+          let run: { steps: StepSpan[]; startedBy: string } = { steps: [], startedBy: '' };
+          const r = await observeChange(s.port, from, to, pollMs, async () => void (run = await duckRunOnce(s, to)));
           downtime.duck.push({ ms: r.observed.downtimeMs });
           wall.duck.push({ ms: r.ms });
           failed.duck.push({ ms: r.observed.failedPolls + r.observed.lateFailures });
           seen.duck.push(r.observed);
-          splits.push({ steps, downFrom: r.observed.downFrom, downTo: r.observed.downTo });
+          splits.push({ ...run, downFrom: r.observed.downFrom, downTo: r.observed.downTo });
         } catch (err) {
           duckError = (err as Error).message;
           downtime.error = duckError;
@@ -155,7 +157,7 @@ export async function benchApplyDowntime(opts: ApplyDowntimeOptions = {}): Promi
       notes: [
         `medians; a client sends GET http://127.0.0.1:<port>/version.txt every ${pollMs} ms (a new connection each, not waiting for earlier ones, ${POLL_TIMEOUT_MS} ms timeout); ` +
           'downtime = from the last answer of the old version to the first answer of the new one; failed polls = those sent in between',
-        `duck = the real CLI \`duck run --once\` on project ${HELLO_PROJECT} (process start, channel fetch + verify, release files, stop, backup, switch, up --remove-orphans, health wait); ` +
+        `duck = the real CLI \`duck run --once\` on project ${HELLO_PROJECT} (process start, channel fetch + verify, release files, pre-copy, create (compose up --no-start: the old containers stopped and replaced), backup, switch, up (docker start of the created containers), health wait); ` +
           `compose = ${compose.label} on a plain project ${PLAIN_PROJECT} of the same images, which neither waits for health nor backs anything up`,
         'on both sides a new container\'s published port accepts connections (Docker\'s port proxy) before the app answers: polls sent then hang and are answered together ' +
           'once it does, or time out; so part of each downtime is the engine\'s (DUCK_BENCH_DEBUG=1 prints every poll)',
@@ -173,8 +175,8 @@ export async function benchApplyDowntime(opts: ApplyDowntimeOptions = {}): Promi
   }
 }
 
-/** Runs the change; returns its steps as the JSON log told them (each `step` event ends one, with its ms). */
-async function duckRunOnce(s: HelloScenario, to: string): Promise<StepSpan[]> {
+/** Runs the change; returns its steps as the JSON log told them (each `step` event ends one, with its ms) and how the up step started. */
+async function duckRunOnce(s: HelloScenario, to: string): Promise<{ steps: StepSpan[]; startedBy: string }> {
   const r = await s.node.duck('run', '--once', '--log-format', 'json');
   expect(r.code === 0, `duck run --once exited with ${r.code}: ${r.stderr.trim()}`);
   const events = r.stdout
@@ -183,12 +185,15 @@ async function duckRunOnce(s: HelloScenario, to: string): Promise<StepSpan[]> {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
   const outcomes = events.filter((e) => e.event === 'outcome');
   expect(outcomes.length === 1 && outcomes[0]!.outcome === 'applied', `duck run --once to ${to} reported outcomes ${JSON.stringify(outcomes)}`);
-  return events
+  const started = events.find((e) => e.event === 'started');
+  const startedBy = started ? (started.by === 'engine' ? 'engine' : `compose: ${String(started.reason)}`) : 'unknown';
+  const steps = events
     .filter((e) => e.event === 'step')
     .map((e) => {
       const end = Date.parse(String(e.time));
       return { step: String(e.step), start: end - Number(e.ms), end };
     });
+  return { steps, startedBy };
 }
 
 async function composeUp(compose: Compose, plain: { dir: string; port: number }): Promise<void> {
@@ -340,7 +345,7 @@ function describeSplit(splits: readonly Split[]): string {
 
 function describeRun(split: Split): string {
   const steps = split.steps.map((x) => `${x.step} ${formatMs(x.end - x.start)}${downPart(x, split) > 0 ? ` (down ${formatMs(downPart(x, split))})` : ''}`);
-  return `${steps.join(', ')}; the client saw it down ${formatMs(split.downTo - split.downFrom)}`;
+  return `${steps.join(', ')}; up started by ${split.startedBy}; the client saw it down ${formatMs(split.downTo - split.downFrom)}`;
 }
 
 function formatMs(ms: number): string {

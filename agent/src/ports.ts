@@ -46,6 +46,17 @@ export interface ComposeRuntime {
   version(): Promise<ComposeInfo>;
   /** `up -d --remove-orphans`: create or update the project's containers and start them. */
   up(project: string, target: ComposeTarget): Promise<void>;
+  /**
+   * Issue 13: `up --no-start --force-recreate --remove-orphans`: the target's containers (and
+   * networks) are made, not started, and replace the project's, which compose stops first. The
+   * process starts while the old version still serves; only its last part is downtime.
+   */
+  create(project: string, target: ComposeTarget): Promise<void>;
+  /**
+   * Starts the containers `create` made for the target through the engine, in `depends_on` order;
+   * where that would not be compose's own start (core/compose-start.ts), `up` instead. Says which.
+   */
+  start(project: string, target: ComposeTarget): Promise<StartedBy>;
   /** Stop the project's containers, keeping them. */
   stop(project: string, target: ComposeTarget): Promise<void>;
   /** Remove the project's containers and networks; volumes and bind-mounted data stay. */
@@ -53,6 +64,9 @@ export interface ComposeRuntime {
   /** The project's service containers (one-off `run` containers excluded), sorted by service and name. */
   ps(project: string): Promise<ServiceStatus[]>;
 }
+
+/** How `start` started the project: the engine's start of the created containers, or compose's `up` and why. */
+export type StartedBy = { readonly by: 'engine'; readonly containers: number } | { readonly by: 'compose'; readonly reason: string };
 
 // ── Docker engine (outside compose) ────────────────────────────────────────────────────────────
 

@@ -1,5 +1,5 @@
 // e2e lane: own compose project
-import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -26,10 +26,14 @@ const it = suite<Context>('ComposeRuntime over the compose CLI (real Docker)', {
 it.before(async (ctx) => {
   try {
     await buildHelloImage('1.0.0');
+    await buildHelloImage('1.1.0');
     ctx.runtime = createComposeCli(await detectCompose());
     ctx.project = uniqueProjectName('duck-e2e-runtime');
     ctx.dir = await mkdtemp(join(tmpdir(), 'duck-e2e-runtime-'));
     await copyFile(HELLO_COMPOSE_FILE, join(ctx.dir, 'compose.yaml'));
+    // The next version's release directory, as the agent lays one out beside the running one.
+    await mkdir(join(ctx.dir, 'next'));
+    await copyFile(HELLO_COMPOSE_FILE, join(ctx.dir, 'next', 'compose.yaml'));
     ctx.port = await freeHostPort();
     ctx.target = {
       cwd: ctx.dir,
@@ -111,6 +115,30 @@ it('down removes containers and network but keeps the data', async (ctx) => {
   assert.is(log.trim().split('\n').length, 2, 'one line per start, both kept');
 });
 
+// Issue 13: an upgrade makes the new containers while the old version serves, then starts them through the engine.
+it('create replaces the running containers by the new version\'s, created and not started', async (ctx) => {
+  await ctx.runtime.up(ctx.project, ctx.target);
+  await ctx.runtime.create(ctx.project, newTarget(ctx));
+  const services = await ctx.runtime.ps(ctx.project);
+  assert.equal(services.map((s) => [s.service, s.state, s.image]), [[HELLO_SERVICE, 'created', helloImageTag('1.1.0')]]);
+});
+
+it('start starts what create made through the engine, and the new version answers', async (ctx) => {
+  const started = await ctx.runtime.start(ctx.project, newTarget(ctx));
+  assert.equal(started, { by: 'engine', containers: 1 });
+  assert.equal((await ctx.runtime.ps(ctx.project)).map((s) => s.state), ['running']);
+  await waitForHealth(ctx, 'healthy', 30_000);
+  const response = await fetch(`http://127.0.0.1:${ctx.port}/version.txt`, { signal: AbortSignal.timeout(5_000) });
+  assert.is((await response.text()).trim(), '1.1.0');
+});
+
+it('start where the containers are not the created set (another version\'s) runs compose up, which converges them', async (ctx) => {
+  const started = await ctx.runtime.start(ctx.project, ctx.target);
+  assert.is(started.by, 'compose');
+  const services = await ctx.runtime.ps(ctx.project);
+  assert.equal(services.map((s) => [s.state, s.image]), [['running', helloImageTag('1.0.0')]]);
+});
+
 it('a compose failure is a DuckError with code io naming the project', async (ctx) => {
   const broken = { ...ctx.target, files: ['missing.yaml'] };
   try {
@@ -136,6 +164,10 @@ it('an invalid project name is refused before compose runs', async (ctx) => {
 });
 
 it.run();
+
+function newTarget(ctx: Context): ComposeTarget {
+  return { ...ctx.target, cwd: join(ctx.dir, 'next'), env: { ...ctx.target.env, ...helloComposeEnv('1.1.0') } };
+}
 
 async function waitForHealth(ctx: Context, want: ServiceStatus['health'], timeoutMs: number): Promise<ServiceStatus> {
   const deadline = Date.now() + timeoutMs;

@@ -30,6 +30,8 @@ export interface ScriptedEngine {
   readonly backups: Map<string, { record: BackupRecord; data: string }>;
   /** Versions whose health check fails. */
   readonly unhealthy: Set<string>;
+  /** Calls that fail as a refused one does (`create`, `start`, `backup`): the change's failure paths. */
+  readonly failing: Set<string>;
   /** Every mutating call, in order: `up duck-shop 1.1.0`. */
   readonly calls: string[];
   /** The overlay's pins, as the pinVersion step leaves them. */
@@ -44,6 +46,10 @@ export function scriptedEngine(): ScriptedEngine {
   const projects = new Map<string, ProjectState>();
   const backups = new Map<string, { record: BackupRecord; data: string }>();
   const unhealthy = new Set<string>();
+  const failing = new Set<string>();
+  const refuse = (call: string, name: string): void => {
+    if (failing.has(call)) throw new DuckError('io', `${call} ${name} failed (scripted)`);
+  };
   const calls: string[] = [];
   const pins = new Map<string, string>();
   let backupSeq = 0;
@@ -67,6 +73,33 @@ export function scriptedEngine(): ScriptedEngine {
       p.volumes = true;
       // A version that runs may change its data (a migration): a rollback must undo that.
       p.data += `|ran ${p.containers}`;
+    },
+    // Created, not started: the old containers are gone, the new ones wait for start.
+    create: async (name, target) => {
+      reachable(`docker compose up --no-start ${name}`);
+      const p = project(name);
+      if (failing.has('create')) {
+        // The worst a failed create leaves: the old containers removed, the new ones not all made.
+        Object.assign(p, { containers: null, running: false });
+        refuse('create', name);
+      }
+      calls.push(`create ${name} ${versionOf(target)}`);
+      p.containers = versionOf(target);
+      p.running = false;
+      p.volumes = true;
+    },
+    start: async (name, target) => {
+      reachable(`docker start ${name}`);
+      const p = project(name);
+      if (p.containers !== versionOf(target)) {
+        await runtime.up(name, target);
+        return { by: 'compose', reason: `the containers are ${p.containers ?? 'none'}'s` };
+      }
+      refuse('start', name);
+      calls.push(`start ${name} ${versionOf(target)}`);
+      p.running = true;
+      p.data += `|ran ${p.containers}`;
+      return { by: 'engine', containers: 1 };
     },
     stop: async (name, target) => {
       reachable(`docker compose stop ${name}`);
@@ -98,6 +131,7 @@ export function scriptedEngine(): ScriptedEngine {
     },
     precopied: async () => null,
     create: async (input) => {
+      refuse('backup', input.app);
       const id = `${input.app}-${String(++backupSeq).padStart(4, '0')}`;
       calls.push(`backup ${id}`);
       const record = { id, app: input.app, version: input.version, createdAt: new Date(0).toISOString(), reason: input.reason, bytes: 1, paths: [...input.paths], volumes: input.volumes.map((v) => v.name), absent: [], files: {}, symlinks: {} } satisfies BackupRecord;
@@ -129,6 +163,7 @@ export function scriptedEngine(): ScriptedEngine {
     projects,
     backups,
     unhealthy,
+    failing,
     calls,
     pins,
     down: false,

@@ -132,6 +132,8 @@ function scripted(...answers: Array<Partial<ServiceStatus>[]>): ComposeRuntime &
     ps: async () => (answers[Math.min(runtime.calls++, answers.length - 1)] ?? []).map(status),
     version: () => Promise.reject(new Error('unused')),
     up: () => Promise.reject(new Error('unused')),
+    create: () => Promise.reject(new Error('unused')),
+    start: () => Promise.reject(new Error('unused')),
     stop: () => Promise.reject(new Error('unused')),
     down: () => Promise.reject(new Error('unused')),
   };

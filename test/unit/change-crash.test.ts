@@ -3,6 +3,7 @@
 // ends where the change meant the app to be, with its data, and with an empty journal. The
 // runtime is the scripted engine of test/helpers; the real-engine suite (test/e2e) stays.
 import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { applyChange, recoverChange } from '../../agent/src/apply/apply-change.js';
@@ -27,6 +28,8 @@ interface Case {
   /** The version whose containers exist before the change; the installed one when absent. */
   readonly runningVersion?: string;
   readonly unhealthy?: string[];
+  /** Calls of the scripted engine that fail: the run never gets past them, so it is killed only in the rollback. */
+  readonly failing?: string[];
   readonly change: () => PlannedChange;
   /** Where the app must end, whatever the kill point. */
   readonly expect: (end: End) => void;
@@ -79,10 +82,21 @@ const CASES: Case[] = [
       // Issue 13: the pre-copy runs while 1.0.0 serves; a kill there stops nothing, and recovery leaves it serving.
       if (end.killAt?.startsWith('preCopy')) {
         assert.is(end.last, 'interrupted');
-        assert.not.ok(end.engine.calls.some((c) => c.startsWith('stop')), `nothing stopped: ${end.engine.calls.join(', ')}`);
+        assert.not.ok(end.engine.calls.some((c) => /^(stop|create)/.test(c)), `nothing stopped: ${end.engine.calls.join(', ')}`);
+      }
+      // The create may have stopped 1.0.0 and made 1.1.0's containers: recovery goes back to 1.0.0, compose recreating its own.
+      if (end.killAt?.startsWith('create')) {
+        assert.is(end.last, 'rolled-back');
+        assert.ok(end.engine.calls.includes('up duck-shop 1.0.0'), end.engine.calls.join(', '));
       }
       const order = end.engine.calls.map((c) => c.split(' ')[0]);
-      if (end.killAt === null) assert.equal(order.slice(0, 3), ['precopy', 'stop', 'backup'], 'the pre-copy comes before the stop, the backup after it');
+      if (end.killAt === null) {
+        assert.equal(order.slice(0, 3), ['precopy', 'create', 'backup'], 'the pre-copy comes before the create (which stops 1.0.0), the backup after it');
+        // Issue 13: the window holds no compose process start: the engine starts what the create made.
+        assert.equal(end.engine.calls.slice(3), ['start duck-shop 1.1.0']);
+      }
+      // Killed after the switch: the containers 1.1.0's create made are started on recovery, not made again.
+      if (end.killAt === 'up:before') assert.ok(end.engine.calls.includes('start duck-shop 1.1.0'), end.engine.calls.join(', '));
     },
   },
   {
@@ -102,6 +116,24 @@ const CASES: Case[] = [
       if (end.killAt === null) assert.match(end.lastReason, /awaitHealth failed/);
     },
   },
+  ...(['create', 'backup', 'start'] as const).map(
+    (call): Case => ({
+      name: `upgrade whose ${call} fails (rolled back)`,
+      installed: {},
+      running: true,
+      failing: [call],
+      // The moves a rollback makes from there: the new version never ran before a failed start, nor before anything earlier.
+      extraKills: ['rollback:before', ...ROLLBACK_MOVES.filter((m) => call === 'start' || !['stop', 'restore'].includes(m)).flatMap((m) => [`rollback-${m}:before`, `rollback-${m}:after`])],
+      change: () => planUpgrade(desiredShop('1.0.0', '1.1.0'), release('1.1.0'), installedApp(), COMMIT, 'h1'),
+      expect: (end) => {
+        runsRecordedVersion(end, ['1.0.0']);
+        assert.is(end.last, 'rolled-back');
+        assert.is(end.engine.project(PROJECT).data.split('|')[0], PRECIOUS, 'the data is the one 1.0.0 left');
+        assert.ok(end.engine.calls.includes('up duck-shop 1.0.0'), `compose brings 1.0.0 back: ${end.engine.calls.join(', ')}`);
+        if (end.killAt === null) assert.match(end.lastReason, new RegExp(`^${call === 'start' ? 'up' : call} failed`));
+      },
+    }),
+  ),
   {
     name: 'repair after a failed rollback (1.1.0 left running on its data)',
     installed: { repair: { since: '2026-11-30T11:00:00Z', failedTo: '1.1.0', backupId: 'shop-old', reason: 'the engine did not answer' } },
@@ -237,7 +269,8 @@ function desiredShop(from: string, to: string) {
 function killPoints(c: Case): Array<string | null> {
   const steps = c.change().steps.map((s) => s.kind);
   const points = steps.flatMap((k) => [`${k}:before`, `${k}:after`]);
-  // An unhealthy version never gets past its health check.
+  // An unhealthy version never gets past its health check; a failing call ends the forward run.
+  if (c.failing) return [null, ...(c.extraKills ?? [])];
   const reachable = c.unhealthy ? points.filter((p) => p !== 'awaitHealth:after') : points;
   return [null, ...reachable, ...(c.extraKills ?? [])];
 }
@@ -257,6 +290,7 @@ for (const c of CASES) {
       const appsDir = `${ctx.dir}/${++seq}`;
       const engine = scriptedEngine();
       for (const v of c.unhealthy ?? []) engine.unhealthy.add(v);
+      for (const call of c.failing ?? []) engine.failing.add(call);
       Object.assign(engine.project(PROJECT), { containers: c.runningVersion ?? '1.0.0', running: c.running, data: PRECIOUS, volumes: true });
       engine.backups.set('shop-old', {
         record: { id: 'shop-old', app: 'shop', version: '0.9.0', createdAt: '2026-10-01T00:00:00Z', reason: 'before 0.9.0 -> 1.0.0', bytes: 1, paths: ['data'], volumes: [], absent: [], files: {}, symlinks: {} },
@@ -292,3 +326,25 @@ async function runChange(opts: { engine: ScriptedEngine; state: StateStore; apps
 }
 
 Crash.run();
+
+const Orphan = suite<{ dir: string }>('an upgrade that drops a service', { dir: '' });
+Orphan.before(async (ctx) => {
+  ctx.dir = await makeTempDir('duck-crash-orphan-');
+});
+Orphan.after(async (ctx) => {
+  await removeTempDir(ctx.dir);
+});
+
+Orphan('the old version is stopped before the create, whose --remove-orphans would otherwise kill the dropped service', async (ctx) => {
+  const engine = scriptedEngine();
+  Object.assign(engine.project(PROJECT), { containers: '1.0.0', running: true, data: PRECIOUS, volumes: true });
+  // 1.0.0 ran a worker that 1.1.0 (the scripted release: web alone) no longer has.
+  await mkdir(`${ctx.dir}/shop/releases/1.0.0`, { recursive: true });
+  await writeFile(`${ctx.dir}/shop/releases/1.0.0/compose.yaml`, 'services:\n  web:\n    image: example/shop:1.0.0\n  worker:\n    image: example/shop-worker:1.0.0\n');
+  const state = memoryStateStore((s) => void (s.apps.shop = installedApp()));
+  await runChange({ engine, state, appsDir: ctx.dir, change: planUpgrade(desiredShop('1.0.0', '1.1.0'), release('1.1.0'), installedApp(), COMMIT, 'h1'), killAt: null });
+  assert.equal(engine.calls.map((c) => c.split(' ').slice(0, 3).join(' ')).slice(1, 3), ['stop duck-shop 1.0.0', 'create duck-shop 1.1.0']);
+  assert.is(state.read().apps.shop?.version, '1.1.0');
+});
+
+Orphan.run();

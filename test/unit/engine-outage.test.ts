@@ -9,7 +9,7 @@ import { awaitHealthy } from '../../agent/src/apply/health.js';
 import type { InstalledApp } from '../../agent/src/core/agent-state.js';
 import { engineUnreachable, isEngineUnreachable, saysDockerClientUnreachable, saysEngineUnreachable } from '../../agent/src/core/engine-fault.js';
 import { planRepair, planUpgrade } from '../../agent/src/core/plan.js';
-import type { ComposeRuntime, ServiceStatus } from '../../agent/src/ports.js';
+import type { ComposeRuntime, ComposeTarget, ServiceStatus } from '../../agent/src/ports.js';
 import { toDuckError } from '../../schemas/errors.js';
 import { validateValue } from '../../schemas/index.js';
 import { agentStatus } from '../../agent/src/report/status.js';
@@ -71,6 +71,8 @@ function flakyRuntime(silent: number): ComposeRuntime {
   return {
     version: async () => ({ flavor: 'v1', version: '1.29.2', command: ['docker-compose'] }),
     up: async () => undefined,
+    create: async () => undefined,
+    start: async () => ({ by: 'engine', containers: 1 }),
     stop: async () => undefined,
     down: async () => undefined,
     ps: async () => {
@@ -122,17 +124,24 @@ function outageAtStart(dir: string, opts: { outageMs: number | null; engineWaitM
   Object.assign(engine.project(PROJECT), { containers: '1.0.0', running: true, data: 'precious', volumes: true });
   const state = memoryStateStore((s) => void (s.apps.shop = installed()));
   const env = scriptedEnv({ engine, state, appsDir: dir, engineWaitMs: opts.engineWaitMs });
-  const up = engine.services().runtime.up;
+  const { up, start } = engine.services().runtime;
   const services = env.services;
-  // Wrap the runtime so the outage begins right after `up 1.1.0` returns.
+  const outageAfter = (target: ComposeTarget): void => {
+    if (target.env?.DUCK_VERSION !== '1.1.0') return;
+    engine.down = true;
+    if (opts.outageMs !== null) setTimeout(() => (engine.down = false), opts.outageMs);
+  };
+  // Wrap the runtime so the outage begins right after 1.1.0 is started (the engine's start of what the create made, or compose's up).
   const runtime: ComposeRuntime = {
     ...services.runtime,
     up: async (project, target) => {
       await up(project, target);
-      if (target.env?.DUCK_VERSION === '1.1.0') {
-        engine.down = true;
-        if (opts.outageMs !== null) setTimeout(() => (engine.down = false), opts.outageMs);
-      }
+      outageAfter(target);
+    },
+    start: async (project, target) => {
+      const started = await start(project, target);
+      outageAfter(target);
+      return started;
     },
   };
   return { engine, state, env: { ...env, services: { ...services, runtime } } };

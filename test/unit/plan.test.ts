@@ -59,9 +59,9 @@ function planOf(apps: Record<string, InstalledApp>, d: DesiredState, hash = HASH
 
 const kinds = (p: Plan): string[] => planSteps(p).map((s) => s.kind);
 
-test('an upgrade downloads and pre-copies the data first, then stops, backs up, switches, starts and waits for health', () => {
+test('an upgrade downloads and pre-copies the data first, then creates the new containers (stopping the old), backs up, switches, starts and waits for health', () => {
   const p = planOf({ shop: installed('1.2.0') }, desired([{}]));
-  assert.equal(kinds(p), ['writeRelease', 'fetchImages', 'preCopy', 'stop', 'backup', 'switchRelease', 'up', 'awaitHealth']);
+  assert.equal(kinds(p), ['writeRelease', 'fetchImages', 'preCopy', 'create', 'backup', 'switchRelease', 'up', 'awaitHealth']);
   assert.is(p.changes[0]!.kind, 'upgrade');
   assert.ok(planSteps(p).every((s) => s.reason.length > 10), 'every step has a reason');
   const health = planSteps(p).at(-1)!;
@@ -78,6 +78,14 @@ test('the pre-copy copies what the backup after the stop holds, of the version t
   assert.match(pre.reason, /while it still serves/);
 });
 
+test('the create makes the new version\'s containers and names the version it stops (issue 13)', () => {
+  const p = planOf({ shop: installed('1.2.0') }, desired([{}]));
+  const create = planSteps(p).find((s) => s.kind === 'create');
+  assert.ok(create?.kind === 'create');
+  assert.equal([create.version, create.from], [p.changes[0]!.to, '1.2.0']);
+  assert.match(create.reason, /without starting them, which stops 1\.2\.0/);
+});
+
 test('an install is the same path from nothing: no stop, no backup', () => {
   const p = planOf({}, desired([{ current: null }]));
   assert.equal(kinds(p), ['writeRelease', 'fetchImages', 'switchRelease', 'up', 'awaitHealth']);
@@ -90,7 +98,7 @@ test('a downgrade keeps the data when the version left has reversible migrations
 
 test('leaving an irreversible version backs up, then restores the backup taken before it was installed', () => {
   const p = planOf({ shop: installed('1.3.0', { migrations: 'irreversible' }) }, desired([{ current: '1.3.0', desired: '1.2.0' }]));
-  assert.equal(kinds(p), ['writeRelease', 'fetchImages', 'preCopy', 'stop', 'backup', 'restoreData', 'switchRelease', 'up', 'awaitHealth']);
+  assert.equal(kinds(p), ['writeRelease', 'fetchImages', 'preCopy', 'create', 'backup', 'restoreData', 'switchRelease', 'up', 'awaitHealth']);
   const restore = planSteps(p).find((s) => s.kind === 'restoreData')!;
   assert.match(restore.reason, new RegExp(BACKUP));
 });

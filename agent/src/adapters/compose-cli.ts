@@ -6,7 +6,9 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { down, stop, upAll, version as composeVersion } from 'docker-compose';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { down, execCompose, stop, upAll, version as composeVersion } from 'docker-compose';
 import type { IDockerComposeExecutableOptions, IDockerComposeOptions } from 'docker-compose';
 import { DuckError } from '../../../schemas/errors.js';
 import type {
@@ -17,8 +19,10 @@ import type {
   ContainerHealth,
   ContainerState,
   ServiceStatus,
+  StartedBy,
 } from '../ports.js';
 import { PROJECT_LABEL } from '../core/compose-model.js';
+import { CREATE_ARGS, planStart, startArgs, startServices } from '../core/compose-start.js';
 import { engineUnreachable, saysEngineUnreachable } from '../core/engine-fault.js';
 
 const run = promisify(execFile);
@@ -97,11 +101,31 @@ export function createComposeCli(info: ComposeInfo, options: { docker?: string }
     }
   };
 
+  const up = (project: string, target: ComposeTarget): Promise<void> => {
+    const opts = composeOptions(project, target);
+    return invoke('up', project, () => upAll({ ...opts, commandOptions: ['--remove-orphans'] }));
+  };
+
   return {
     version: async () => info,
-    up: (project, target) => {
+    up,
+    create: (project, target) => {
       const opts = composeOptions(project, target);
-      return invoke('up', project, () => upAll({ ...opts, commandOptions: ['--remove-orphans'] }));
+      const [command, ...args] = CREATE_ARGS;
+      return invoke(CREATE_ARGS.join(' '), project, () => execCompose(command!, args, opts));
+    },
+    start: async (project, target): Promise<StartedBy> => {
+      assertProjectName(project);
+      const texts = await composeTexts(target);
+      const services = texts === null ? null : startServices(texts);
+      const plan = planStart(services, await listProject(docker, project), { flavor: info.flavor, workingDir: resolve(target.cwd) });
+      if ('composeUp' in plan) {
+        await up(project, target);
+        return { by: 'compose', reason: plan.composeUp };
+      }
+      // One docker process starts them one after the other, in the order given (the Engine API, no compose start-up).
+      await dockerLines(docker, startArgs(plan.ids));
+      return { by: 'engine', containers: plan.ids.length };
     },
     stop: (project, target) => {
       const opts = composeOptions(project, target);
@@ -117,6 +141,12 @@ export function createComposeCli(info: ComposeInfo, options: { docker?: string }
       return listProject(docker, project);
     },
   };
+}
+
+/** The target's compose files as text; null when one cannot be read (compose's `up` reports it). */
+async function composeTexts(target: ComposeTarget): Promise<string[] | null> {
+  const texts = await Promise.all(target.files.map((f) => readFile(isAbsolute(f) ? f : resolve(target.cwd, f), 'utf8').catch(() => null)));
+  return texts.every((t): t is string => t !== null) ? texts : null;
 }
 
 /** ['docker-compose'] runs standalone; ['docker', ...globalOptions, 'compose'] runs the plugin (the library adds 'compose'). */

@@ -10,6 +10,7 @@ import type { ChangeSummary } from '../core/operator-request.js';
 import { isEngineUnreachable } from '../core/engine-fault.js';
 import { healthTimeoutMs } from '../core/plan.js';
 import type { Step, StepKind } from '../core/steps.js';
+import { STOPPING_STEPS } from '../core/steps.js';
 import type { ApplyEnv } from './apply-env.js';
 import { appLayout, switchCurrent } from './app-layout.js';
 import type { ApplyContext } from './executors.js';
@@ -71,15 +72,16 @@ export async function recoverChange(env: ApplyEnv, journal: JournalEntry): Promi
   if (journal.running > switched || (journal.running === switched && journal.runningDone)) {
     return runSwitch(env, journal, indexOf(journal, 'up'));
   }
-  if (journal.running >= indexOf(journal, 'stop') && indexOf(journal, 'stop') >= 0) return rollback(env, journal, interrupted, false, undefined);
+  const stopping = stoppingIndex(journal);
+  if (stopping >= 0 && journal.running >= stopping) return rollback(env, journal, interrupted, false, undefined);
   // Nothing was stopped: the old version runs untouched; the next reconcile starts over.
   return finish(env, journal, { outcome: 'interrupted', reason: `${interrupted}; nothing had been stopped`, quarantine: false });
 }
 
 async function runSwitch(env: ApplyEnv, journal: JournalEntry, from: number): Promise<ChangeResult> {
   const ctx = makeContext(env, journal, appLayout(env.settings.appsDir, journal.app));
-  const stopAt = indexOf(journal, 'stop');
-  // The first step that touches the running app: the stop, or the switch of an install.
+  const stopAt = stoppingIndex(journal);
+  // The first step that touches the running app: the create or stop, or the switch of an install.
   const firstMutating = stopAt >= 0 ? stopAt : indexOf(journal, 'switchRelease');
   const quarantines = journal.kind !== 'restore';
   for (let i = from; i < journal.steps.length; i++) {
@@ -173,6 +175,7 @@ async function attemptStep(ctx: ApplyContext, index: number, step: Step, waitEng
   let begun = false;
   try {
     if (step.kind === 'stop') await checkReadyToStop(ctx, step.version);
+    if (step.kind === 'create') await checkReadyToStop(ctx, step.from);
     begun = true;
     await runStep(ctx, index, step, waitEngine);
     return null;
@@ -303,6 +306,11 @@ function codeOf(code: string | undefined): { code?: string } {
 
 function indexOf(journal: JournalEntry, kind: StepKind): number {
   return journal.steps.findIndex((s) => s.kind === kind);
+}
+
+/** The first step that stops what runs (create or stop), or -1 when the change has none. */
+function stoppingIndex(journal: JournalEntry): number {
+  return journal.steps.findIndex((s) => STOPPING_STEPS.includes(s.kind));
 }
 
 /** Where the settling steps of an in-place change begin; past the end when it has none. */

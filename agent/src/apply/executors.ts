@@ -9,7 +9,7 @@ import type { ComposeTarget } from '../ports.js';
 import type { ApplyEnv } from './apply-env.js';
 import type { AppLayout } from './app-layout.js';
 import { ensureAppDirs, switchCurrent } from './app-layout.js';
-import { appTarget, labelledTarget } from './compose-target.js';
+import { appTarget, composeServices, labelledTarget } from './compose-target.js';
 import { writeReleaseDir } from './release-files.js';
 
 /** What an executor acts on: the app's layout and the change the journal describes. */
@@ -55,6 +55,16 @@ export const EXECUTORS: Executors = {
       env.log('precopy-failed', { app: step.app, message: e.message });
     }
   },
+  async create(step, ctx) {
+    const { env, layout } = ctx;
+    const target = await labelledTarget(ctx.target(step.version), layout.dir, ctx.journal.commit);
+    // Compose v1 kills an orphan (a service the new version drops) where it removes it: such an
+    // old version is stopped first, gracefully, as compose's own stop would.
+    const old = ctx.target(step.from);
+    const kept = new Set(await composeServices(target));
+    if ((await composeServices(old)).some((name) => !kept.has(name))) await env.services.runtime.stop(layout.project, old);
+    await env.services.runtime.create(layout.project, target);
+  },
   async stop(step, ctx) {
     await ctx.env.services.runtime.stop(ctx.layout.project, ctx.target(step.version));
   },
@@ -99,7 +109,11 @@ export const EXECUTORS: Executors = {
   },
   async up(step, ctx) {
     const target = await labelledTarget(ctx.target(step.version), ctx.layout.dir, ctx.journal.commit);
-    await ctx.env.services.runtime.up(ctx.layout.project, target);
+    const { runtime } = ctx.env.services;
+    // The containers this change created: the engine starts them (no compose process in the window).
+    if (!ctx.journal.steps.some((s) => s.kind === 'create' && s.version === step.version)) return runtime.up(ctx.layout.project, target);
+    const started = await runtime.start(ctx.layout.project, target);
+    ctx.env.log('started', { app: step.app, version: step.version, ...started });
   },
   async pinVersion(step, ctx) {
     await ctx.env.services.pinVersion(step.app, step.version);

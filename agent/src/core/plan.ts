@@ -97,7 +97,13 @@ export function planUpgrade(app: AppDesired, release: ReleaseFile, installed: In
       volumes,
       reason: `copy the data of ${name} ${from} while it still serves, so the backup after the stop copies only what changed`,
     });
-    steps.push({ kind: 'stop', app: name, version: from, reason: `stop ${name} ${from} to switch (${app.reason})` });
+    steps.push({
+      kind: 'create',
+      app: name,
+      version: to,
+      from,
+      reason: `create the containers of ${name} ${to} without starting them, which stops ${from} to switch (${app.reason})`,
+    });
     steps.push({
       kind: 'backup',
       app: name,

@@ -14,6 +14,12 @@ export interface StepArgs {
    * copies only what changed since. Touches nothing of the app: a kill here loses nothing.
    */
   preCopy: { app: string; version: string; paths: string[]; volumes: string[] };
+  /**
+   * Issue 13: the new `version`'s containers made, not started (`compose up --no-start`), which
+   * stops and replaces those of `from`: the compose process starts while `from` still serves, so
+   * the stopped window holds only the engine's start of what it made (the `up` step).
+   */
+  create: { app: string; version: string; from: string };
   stop: { app: string; version: string };
   backup: { app: string; version: string; paths: string[]; volumes: string[] };
   /** DESIGN §4.4: leaving an irreversible version restores the backup taken when it was installed. */
@@ -43,6 +49,7 @@ export const APPLY_ORDER: readonly StepKind[] = [
   'writeRelease',
   'fetchImages',
   'preCopy',
+  'create',
   'stop',
   'backup',
   'restoreData',
@@ -55,8 +62,11 @@ export const APPLY_ORDER: readonly StepKind[] = [
   'pinVersion',
 ];
 
-/** The steps of a version change, in order (an install has no preCopy, stop, backup or restoreData). */
-export const UPGRADE_STEPS: readonly StepKind[] = ['writeRelease', 'fetchImages', 'preCopy', 'stop', 'backup', 'restoreData', 'switchRelease', 'up', 'awaitHealth'];
+/** The steps of a version change, in order (an install has no preCopy, create, backup or restoreData). */
+export const UPGRADE_STEPS: readonly StepKind[] = ['writeRelease', 'fetchImages', 'preCopy', 'create', 'backup', 'restoreData', 'switchRelease', 'up', 'awaitHealth'];
+
+/** The first step of a change that stops what runs: before it a failure or a kill leaves the old version serving. */
+export const STOPPING_STEPS: readonly StepKind[] = ['create', 'stop'];
 
 /** A reason the plan does not move an app now: a value, never a no-op step. */
 export interface Wait {
