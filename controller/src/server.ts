@@ -10,7 +10,7 @@ import { silentLog, type Log } from './log.js';
 import { ControllerMetrics } from './metrics.js';
 import { SessionStore } from './sessions.js';
 import type { FleetStore } from './store/fleet-store.js';
-import { LowdbFleetStore } from './store/lowdb-fleet-store.js';
+import { openFleetStore } from './store/open-store.js';
 
 const PRUNE_EVERY_MS = 3_600_000;
 /** Requests still running this long after close() are cut. */
@@ -21,8 +21,10 @@ export type StartOptions = Pick<ControllerSettings, 'dataDir' | 'enrollToken' | 
     host?: string;
     port?: number;
     log?: Log;
-    /** A store opened by the caller (a PostgreSQL store, a benchmark's seeded one); default lowdb in dataDir. */
+    /** A store opened by the caller (a test's, a benchmark's seeded one); the controller closes it. */
     store?: FleetStore;
+    /** A postgres:// URL: the fleet lives in that database (diagnostics bundles stay in dataDir). Default: lowdb in dataDir. */
+    storeUrl?: string;
     /** Webhook retry backoff base; tests shorten it. */
     alertMinTimeoutMs?: number;
     now?: () => Date;
@@ -89,7 +91,7 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
 export async function startController(opts: StartOptions): Promise<RunningController> {
   const settings = checkSettings(opts);
   const log = opts.log ?? silentLog;
-  const store = opts.store ?? (await LowdbFleetStore.open(settings.dataDir));
+  const store = opts.store ?? (await openFleetStore(settings.dataDir, opts.storeUrl));
   const deps: AppDeps = {
     settings,
     store,
