@@ -1,6 +1,7 @@
 // What only the PostgreSQL store has: its migrations (run once when two controllers start at once
-// on a new database, refused when the database is newer, and by `duck-controller migrate`), the
-// URL it shows without the password, and `serve --store` over real HTTP. Each test makes its own
+// on a new database, refused when the database is newer, and by `duck-controller migrate`), reports
+// batched into one statement, the URL it shows without the password, and `serve --store` over
+// real HTTP. Each test makes its own
 // database and drops it; without a server the file skips with a note, unless CI=true.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -42,6 +43,26 @@ const cases: [string, (ctx: Ctx) => Promise<void>][] = [
         assert.is((await stores[2]!.getAgent('m-1'))?.agentId, 'm-1', 'one database under all of them');
       } finally {
         for (const store of stores) await store.close();
+      }
+    },
+  ],
+  [
+    'reports that arrive together are one transaction, their events one INSERT statement (xmin and cmin of the rows)',
+    async ({ db }) => {
+      const store = await PgFleetStore.open(db.url);
+      try {
+        const agents = ['b-1', 'b-2', 'b-3', 'b-4', 'b-5', 'b-6'];
+        for (const id of agents) await store.register(id, buildFacts(), `hash-${id}`, new Date());
+        const reports = agents.map((id) => buildReport(id, { events: [buildChange('shop', '1', '2', 'applied'), buildChange('blog', '1', '2', 'applied')] }));
+        const results = await Promise.all(reports.map((r) => store.recordReport(r, new Date())));
+        assert.is(results.reduce((n, r) => n + r.accepted, 0), 12);
+        const rows = await queryDatabase<{ transactions: number; statements: number; events: number }>(
+          db.url,
+          'SELECT count(DISTINCT xmin::text)::int AS transactions, count(DISTINCT (xmin::text, cmin::text))::int AS statements, count(*)::int AS events FROM events',
+        );
+        assert.equal(rows, [{ transactions: 1, statements: 1, events: 12 }]);
+      } finally {
+        await store.close();
       }
     },
   ],

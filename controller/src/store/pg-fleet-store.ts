@@ -37,9 +37,16 @@ const REGISTER = `
     WHERE NOT $5 OR agents.token_hash = ''
   RETURNING ${AGENT_COLUMNS}`;
 
-/** Deletes expired events and takes them off their agents' counts, in one statement; answers how many. */
+/**
+ * Locks the agents with expired events (in id order, as a report batch does, so the two never
+ * deadlock), deletes those events and takes them off their agents' counts; answers how many.
+ */
 const PRUNE_EVENTS = `
-  WITH gone AS (DELETE FROM events WHERE received_at < $1 RETURNING agent_id),
+  WITH locked AS (
+    SELECT agent_id FROM agents WHERE agent_id IN (SELECT DISTINCT agent_id FROM events WHERE received_at < $1)
+    ORDER BY agent_id FOR UPDATE
+  ),
+  gone AS (DELETE FROM events WHERE received_at < $1 AND agent_id IN (SELECT agent_id FROM locked) RETURNING agent_id),
   per_agent AS (SELECT agent_id, count(*)::int AS n FROM gone GROUP BY agent_id),
   fixed AS (UPDATE agents a SET event_count = a.event_count - p.n FROM per_agent p WHERE a.agent_id = p.agent_id RETURNING p.n)
   SELECT coalesce(sum(n), 0)::int AS events FROM fixed`;
