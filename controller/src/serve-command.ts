@@ -43,6 +43,7 @@ export default defineCommand({
     'offline-after': { type: 'string', description: 'An agent silent this long is offline (default 15m)' },
     'event-retention': { type: 'string', description: 'How long events are kept (default 90d)' },
     'diagnostics-retention': { type: 'string', description: 'How long diagnostics bundles are kept (default 30d)' },
+    'diagnostics-per-agent': { type: 'string', description: `Diagnostics bundles kept per agent, the newest (default ${DEFAULT_SETTINGS.diagnosticsPerAgent})` },
   },
   async run({ args }) {
     const log = jsonLineLog((line) => process.stderr.write(line));
@@ -62,6 +63,7 @@ export default defineCommand({
         offlineAfterMs: duration(args['offline-after'], '--offline-after'),
         eventRetentionMs: duration(args['event-retention'], '--event-retention'),
         diagnosticsRetentionMs: duration(args['diagnostics-retention'], '--diagnostics-retention'),
+        diagnosticsPerAgent: number(args['diagnostics-per-agent'], '--diagnostics-per-agent'),
         log,
       };
     } catch (err) {

@@ -56,6 +56,7 @@ export function checkSettings(opts: StartOptions): ControllerSettings {
     offlineAfterMs: opts.offlineAfterMs ?? d.offlineAfterMs,
     eventRetentionMs: opts.eventRetentionMs ?? d.eventRetentionMs,
     diagnosticsRetentionMs: opts.diagnosticsRetentionMs ?? d.diagnosticsRetentionMs,
+    diagnosticsPerAgent: opts.diagnosticsPerAgent ?? d.diagnosticsPerAgent,
   };
   if (!opts.dataDir) throw new Error('the data directory is missing (--data)');
   if (!(settings.alertThreshold >= 0 && settings.alertThreshold <= 1)) throw new Error(`--alert-threshold must be within 0..1, got ${settings.alertThreshold}`);
@@ -64,6 +65,9 @@ export function checkSettings(opts: StartOptions): ControllerSettings {
   }
   if (!(Number.isSafeInteger(settings.maxDiagnosticsBytes) && settings.maxDiagnosticsBytes > 0)) {
     throw new Error(`--max-diagnostics-bytes must be a whole number > 0, got ${settings.maxDiagnosticsBytes}`);
+  }
+  if (!(Number.isSafeInteger(settings.diagnosticsPerAgent) && settings.diagnosticsPerAgent >= 1)) {
+    throw new Error(`--diagnostics-per-agent must be a whole number >= 1, got ${settings.diagnosticsPerAgent}`);
   }
   if (settings.alertWebhook !== undefined && !/^https?:\/\//.test(settings.alertWebhook)) {
     throw new Error(`--alert-webhook must be an http(s) URL, got ${settings.alertWebhook}`);

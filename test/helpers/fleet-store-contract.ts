@@ -167,6 +167,14 @@ contract('prune drops events and diagnostics past retention, and a dropped event
   assert.equal(await store.prune(at(1), { eventRetentionMs: 90 * DAY, diagnosticsRetentionMs: 30 * DAY }), { events: 0, diagnostics: [] });
 });
 
+contract('prune keeps each agent\'s newest diagnostics up to the count, whatever their age', async ({ store }) => {
+  const diag = (id: string, agentId: string, minutes: number) => ({ id, agentId, filename: 'x.tar.gz', bytes: 1, sha256: 'b'.repeat(64), receivedAt: at(minutes).toISOString() });
+  for (const [id, agent, minutes] of [['x-1', 'x', 1], ['y-1', 'y', 2], ['x-2', 'x', 3], ['x-3', 'x', 4], ['x-4', 'x', 5]] as const) await store.addDiagnostic(diag(id, agent, minutes));
+  const pruned = await store.prune(at(10), { eventRetentionMs: 90 * DAY, diagnosticsRetentionMs: 30 * DAY, diagnosticsPerAgent: 2 });
+  assert.equal(pruned.diagnostics.map((d) => d.id), ['x-1', 'x-2']);
+  assert.equal((await store.diagnostics()).map((d) => d.id), ['x-4', 'x-3', 'y-1']);
+});
+
 contract('an agent keeps its newest events up to the cap; the oldest go, and their ids with them', async ({ place, store: first }) => {
   await first.close();
   const store = await place.open({ maxEventsPerAgent: 3 });

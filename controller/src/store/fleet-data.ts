@@ -192,9 +192,19 @@ export class FleetData {
       if (expired > 0) events += this.trimEvents(entry, entry.events.length - expired);
     }
     const diagCutoff = new Date(now.getTime() - policy.diagnosticsRetentionMs).toISOString();
-    const removed = this.file.diagnostics.filter((d) => d.receivedAt < diagCutoff);
+    // Upload order, newest last: counting from the end keeps each agent's newest.
+    const kept = new Map<string, number>();
+    const keep = (d: DiagnosticRecord): boolean => {
+      if (d.receivedAt < diagCutoff) return false;
+      const n = (kept.get(d.agentId) ?? 0) + 1;
+      kept.set(d.agentId, n);
+      return n <= (policy.diagnosticsPerAgent ?? Infinity);
+    };
+    const keeps = this.file.diagnostics.map(() => true);
+    for (let i = this.file.diagnostics.length - 1; i >= 0; i--) keeps[i] = keep(this.file.diagnostics[i]!);
+    const removed = this.file.diagnostics.filter((_, i) => !keeps[i]);
     if (removed.length > 0) {
-      this.file.diagnostics = this.file.diagnostics.filter((d) => d.receivedAt >= diagCutoff);
+      this.file.diagnostics = this.file.diagnostics.filter((_, i) => keeps[i]);
       for (const d of removed) this.diagnosticsById.delete(d.id);
     }
     return { events, diagnostics: removed };

@@ -127,6 +127,8 @@ export interface ReportResult {
 export interface RetentionPolicy {
   eventRetentionMs: number;
   diagnosticsRetentionMs: number;
+  /** Bundles kept per agent, the newest; none dropped by count when absent. */
+  diagnosticsPerAgent?: number;
 }
 
 export interface PruneResult {

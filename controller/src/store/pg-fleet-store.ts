@@ -51,6 +51,15 @@ const PRUNE_EVENTS = `
   fixed AS (UPDATE agents a SET event_count = a.event_count - p.n FROM per_agent p WHERE a.agent_id = p.agent_id RETURNING p.n)
   SELECT coalesce(sum(n), 0)::int AS events FROM fixed`;
 
+/** Bundles past their age, and past the newest `$2` of their agent (upload order; none by count when null). */
+const PRUNE_DIAGNOSTICS = `
+  DELETE FROM diagnostics WHERE received_at < $1 OR id IN (
+    SELECT id FROM (
+      SELECT id, row_number() OVER (PARTITION BY agent_id ORDER BY seq DESC) AS rank FROM diagnostics WHERE received_at >= $1
+    ) ranked WHERE rank > $2::int
+  )
+  RETURNING *`;
+
 export class PgFleetStore implements FleetStore {
   private closed = false;
   private writeFailed = false;
@@ -214,9 +223,9 @@ export class PgFleetStore implements FleetStore {
     const diagCutoff = new Date(now.getTime() - policy.diagnosticsRetentionMs).toISOString();
     return this.write(async () => {
       const events = (await this.query<{ events: number }>(PRUNE_EVENTS, [eventCutoff])).rows[0]?.events ?? 0;
-      const gone = await this.query<DiagnosticRow>('DELETE FROM diagnostics WHERE received_at < $1 RETURNING *', [diagCutoff]);
-      // In upload order, as the lowdb store lists them.
-      const diagnostics = gone.rows.map(toDiagnosticRecord).sort((a, b) => (a.receivedAt < b.receivedAt ? -1 : a.receivedAt > b.receivedAt ? 1 : 0));
+      const gone = await this.query<DiagnosticRow>(PRUNE_DIAGNOSTICS, [diagCutoff, policy.diagnosticsPerAgent ?? null]);
+      // In upload order, as the lowdb store answers.
+      const diagnostics = gone.rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(toDiagnosticRecord);
       return { events, diagnostics };
     });
   }

@@ -101,6 +101,8 @@ export interface DiagnosticRow {
   bytes: string;
   sha256: string;
   received_at: Date;
+  /** Upload order. */
+  seq: string;
 }
 
 export function toDiagnosticRecord(row: DiagnosticRow): DiagnosticRecord {
