@@ -5,7 +5,7 @@ import { LowdbFleetStore } from './lowdb-fleet-store.js';
 
 /** A --store value, checked; throws naming the option when it is not a postgres:// URL. */
 export function checkStoreUrl(spec: string, option = '--store'): string {
-  if (!/^postgres(ql)?:\/\/[^/]/.test(spec)) throw new Error(`${option}: expected a postgres://user:password@host:port/database URL, got "${spec.replace(/:[^:@/]*@/, ':***@')}"`);
+  if (!/^postgres(ql)?:\/\//.test(spec)) throw new Error(`${option}: expected a postgres://user:password@host:port/database URL, got "${spec.replace(/:[^:@/]*@/, ':***@')}"`);
   return spec;
 }
 

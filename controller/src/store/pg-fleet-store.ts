@@ -62,25 +62,26 @@ const PRUNE_DIAGNOSTICS = `
 
 export class PgFleetStore implements FleetStore {
   private closed = false;
-  private writeFailed = false;
   private readonly reports: BatchQueue<PendingReport, ReportResult>;
 
   private constructor(
     readonly location: string,
     private readonly pool: pg.Pool,
+    private readonly health: { writeFailed: boolean },
     private readonly maxEventsPerAgent: number,
   ) {
     this.reports = new BatchQueue((batch) => this.write(() => this.withClient((client) => writeReports(client, batch, this.maxEventsPerAgent))));
-    // A connection the server dropped while idle: the pool replaces it; /healthz says so until a write works.
-    pool.on('error', () => {
-      this.writeFailed = true;
-    });
   }
 
   /** Connects, brings the schema up to date and answers; a database that cannot be used is a StoreOpenError naming it. */
   static async open(url: string, opts: PgStoreOptions = {}): Promise<PgFleetStore> {
     const location = redactUrl(url);
     const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 });
+    const health = { writeFailed: false };
+    // A connection the server dropped while idle: the pool replaces it; /healthz says so until a write works.
+    pool.on('error', () => {
+      health.writeFailed = true;
+    });
     try {
       const migrations = await readMigrations();
       const client = await pool.connect();
@@ -93,7 +94,7 @@ export class PgFleetStore implements FleetStore {
       await pool.end().catch(() => undefined);
       throw new StoreOpenError(location, (err as Error).message, { cause: err });
     }
-    return new PgFleetStore(location, pool, opts.maxEventsPerAgent ?? MAX_EVENTS_PER_AGENT);
+    return new PgFleetStore(location, pool, health, opts.maxEventsPerAgent ?? MAX_EVENTS_PER_AGENT);
   }
 
   private async withClient<T>(use: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -110,10 +111,10 @@ export class PgFleetStore implements FleetStore {
     if (this.closed) throw new Error(`${this.location}: the store is closed`);
     try {
       const result = await run();
-      this.writeFailed = false;
+      this.health.writeFailed = false;
       return result;
     } catch (err) {
-      this.writeFailed = true;
+      this.health.writeFailed = true;
       throw err;
     }
   }
@@ -136,7 +137,8 @@ export class PgFleetStore implements FleetStore {
 
   async agentIdForTokenHash(tokenHash: string): Promise<string | null> {
     if (tokenHash === RELEASED) return null;
-    const result = await this.query<{ agent_id: string }>('SELECT agent_id FROM agents WHERE token_hash = $1', [tokenHash]);
+    // The second condition lets the planner use the partial index on token hashes.
+    const result = await this.query<{ agent_id: string }>(`SELECT agent_id FROM agents WHERE token_hash = $1 AND token_hash <> ''`, [tokenHash]);
     return result.rows[0]?.agent_id ?? null;
   }
 
@@ -231,7 +233,7 @@ export class PgFleetStore implements FleetStore {
   }
 
   healthy(): boolean {
-    return !this.writeFailed;
+    return !this.health.writeFailed;
   }
 
   async close(): Promise<void> {
