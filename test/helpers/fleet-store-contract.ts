@@ -18,6 +18,8 @@ export interface StoreKind {
   name: string;
   /** Fresh, empty data for one test. */
   place(): Promise<StorePlace>;
+  /** After the last test. */
+  done?(): Promise<void>;
 }
 
 interface Ctx {
@@ -253,6 +255,9 @@ export function fleetStoreContract(kind: StoreKind, skipBecause: string | null =
   test.after.each(async (ctx) => {
     await ctx.store.close();
     await ctx.place.dispose();
+  });
+  test.after(async () => {
+    await kind.done?.();
   });
   for (const [name, body] of CASES) test(name, body);
   test.run();

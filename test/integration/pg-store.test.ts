@@ -122,12 +122,21 @@ const cases: [string, (ctx: Ctx) => Promise<void>][] = [
       try {
         const url = await new Promise<string>((resolve, reject) => {
           let out = '';
+          // A bound for a machine under load, not a speed check: a serve that never gets ready fails here.
+          const timer = setTimeout(() => reject(new Error(`no ready line within 120 s: ${out}`)), 120_000);
+          timer.unref();
           child.stdout.on('data', (c: Buffer) => {
             out += c.toString('utf8');
             const found = /listening on (\S+)/.exec(out);
-            if (found) resolve(found[1]!);
+            if (found) {
+              clearTimeout(timer);
+              resolve(found[1]!);
+            }
           });
-          child.once('exit', (code) => reject(new Error(`serve exited ${code} before its ready line: ${out}`)));
+          child.once('exit', (code) => {
+            clearTimeout(timer);
+            reject(new Error(`serve exited ${code} before its ready line: ${out}`));
+          });
         });
         const token = await enrollAgent({ url, enrollToken: 'e-token' }, 'pg-http-1');
         const event = buildChange('shop', '1.0.0', '1.1.0', 'applied');
