@@ -21,6 +21,8 @@ export interface ControllerSettings {
   offlineAfterMs: number;
   eventRetentionMs: number;
   diagnosticsRetentionMs: number;
+  /** Diagnostics bundles kept per agent (the newest), whatever their age. */
+  diagnosticsPerAgent: number;
 }
 
 export const DEFAULT_SETTINGS = {
@@ -31,6 +33,7 @@ export const DEFAULT_SETTINGS = {
   offlineAfterMs: 15 * 60_000,
   eventRetentionMs: 90 * 86_400_000,
   diagnosticsRetentionMs: 30 * 86_400_000,
+  diagnosticsPerAgent: 20,
 } as const;
 
 export interface AppDeps {

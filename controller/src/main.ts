@@ -7,8 +7,11 @@ const controller = defineCommand({
     version: '0.1.0',
     description: 'Duck controller: collects agent telemetry and diagnostics and shows the fleet',
   },
-  // Loaded on use, so --help does not load Koa, lowdb or prom-client.
-  subCommands: { serve: () => import('./serve-command.js').then((m) => m.default) },
+  // Loaded on use, so --help does not load Koa, lowdb, pg or prom-client.
+  subCommands: {
+    serve: () => import('./serve-command.js').then((m) => m.default),
+    migrate: () => import('./migrate-command.js').then((m) => m.default),
+  },
 });
 
 await runMain(controller, { rawArgs: process.argv.length > 2 ? process.argv.slice(2) : ['--help'] });

@@ -5,6 +5,7 @@ import { DEFAULT_SETTINGS } from './deps.js';
 import { parseDuration } from './duration.js';
 import { jsonLineLog } from './log.js';
 import { startController, type StartOptions } from './server.js';
+import { checkStoreUrl } from './store/open-store.js';
 
 function number(text: string | undefined, option: string): number | undefined {
   if (text === undefined || text === '') return undefined;
@@ -17,12 +18,22 @@ function duration(text: string | undefined, option: string): number | undefined 
   return text === undefined || text === '' ? undefined : parseDuration(text, option);
 }
 
+function storeUrl(flag: string | undefined): string | undefined {
+  if (flag) return checkStoreUrl(flag, '--store');
+  const env = process.env.DUCK_STORE_URL;
+  return env ? checkStoreUrl(env, 'DUCK_STORE_URL') : undefined;
+}
+
 export default defineCommand({
   meta: { name: 'serve', description: 'Serve the controller API, /metrics and the dashboard' },
   args: {
     port: { type: 'string', description: 'TCP port (0 picks a free one)', default: '8080' },
     host: { type: 'string', description: 'Address to listen on', default: '127.0.0.1' },
     data: { type: 'string', description: 'Data directory (the fleet file and diagnostics bundles)', required: true },
+    store: {
+      type: 'string',
+      description: 'Keep the fleet in PostgreSQL: postgres://user:password@host:port/database (or DUCK_STORE_URL); default: fleet.json under --data',
+    },
     'enroll-token': { type: 'string', description: 'Fleet enrollment token (or DUCK_ENROLL_TOKEN)' },
     'admin-token': { type: 'string', description: 'Admin token for the read API and dashboard (or DUCK_ADMIN_TOKEN)' },
     'max-diagnostics-bytes': { type: 'string', description: `Largest diagnostics upload (default ${DEFAULT_SETTINGS.maxDiagnosticsBytes})` },
@@ -32,6 +43,7 @@ export default defineCommand({
     'offline-after': { type: 'string', description: 'An agent silent this long is offline (default 15m)' },
     'event-retention': { type: 'string', description: 'How long events are kept (default 90d)' },
     'diagnostics-retention': { type: 'string', description: 'How long diagnostics bundles are kept (default 30d)' },
+    'diagnostics-per-agent': { type: 'string', description: `Diagnostics bundles kept per agent, the newest (default ${DEFAULT_SETTINGS.diagnosticsPerAgent})` },
   },
   async run({ args }) {
     const log = jsonLineLog((line) => process.stderr.write(line));
@@ -39,6 +51,7 @@ export default defineCommand({
     try {
       options = {
         dataDir: args.data,
+        storeUrl: storeUrl(args.store),
         host: args.host,
         port: number(args.port, '--port'),
         enrollToken: args['enroll-token'] ?? process.env.DUCK_ENROLL_TOKEN ?? '',
@@ -50,6 +63,7 @@ export default defineCommand({
         offlineAfterMs: duration(args['offline-after'], '--offline-after'),
         eventRetentionMs: duration(args['event-retention'], '--event-retention'),
         diagnosticsRetentionMs: duration(args['diagnostics-retention'], '--diagnostics-retention'),
+        diagnosticsPerAgent: number(args['diagnostics-per-agent'], '--diagnostics-per-agent'),
         log,
       };
     } catch (err) {

@@ -10,7 +10,7 @@ import { silentLog, type Log } from './log.js';
 import { ControllerMetrics } from './metrics.js';
 import { SessionStore } from './sessions.js';
 import type { FleetStore } from './store/fleet-store.js';
-import { LowdbFleetStore } from './store/lowdb-fleet-store.js';
+import { openFleetStore } from './store/open-store.js';
 
 const PRUNE_EVERY_MS = 3_600_000;
 /** Requests still running this long after close() are cut. */
@@ -21,8 +21,10 @@ export type StartOptions = Pick<ControllerSettings, 'dataDir' | 'enrollToken' | 
     host?: string;
     port?: number;
     log?: Log;
-    /** A store opened by the caller (a PostgreSQL store, a benchmark's seeded one); default lowdb in dataDir. */
+    /** A store opened by the caller (a test's, a benchmark's seeded one); the controller closes it. */
     store?: FleetStore;
+    /** A postgres:// URL: the fleet lives in that database (diagnostics bundles stay in dataDir). Default: lowdb in dataDir. */
+    storeUrl?: string;
     /** Webhook retry backoff base; tests shorten it. */
     alertMinTimeoutMs?: number;
     now?: () => Date;
@@ -54,6 +56,7 @@ export function checkSettings(opts: StartOptions): ControllerSettings {
     offlineAfterMs: opts.offlineAfterMs ?? d.offlineAfterMs,
     eventRetentionMs: opts.eventRetentionMs ?? d.eventRetentionMs,
     diagnosticsRetentionMs: opts.diagnosticsRetentionMs ?? d.diagnosticsRetentionMs,
+    diagnosticsPerAgent: opts.diagnosticsPerAgent ?? d.diagnosticsPerAgent,
   };
   if (!opts.dataDir) throw new Error('the data directory is missing (--data)');
   if (!(settings.alertThreshold >= 0 && settings.alertThreshold <= 1)) throw new Error(`--alert-threshold must be within 0..1, got ${settings.alertThreshold}`);
@@ -62,6 +65,9 @@ export function checkSettings(opts: StartOptions): ControllerSettings {
   }
   if (!(Number.isSafeInteger(settings.maxDiagnosticsBytes) && settings.maxDiagnosticsBytes > 0)) {
     throw new Error(`--max-diagnostics-bytes must be a whole number > 0, got ${settings.maxDiagnosticsBytes}`);
+  }
+  if (!(Number.isSafeInteger(settings.diagnosticsPerAgent) && settings.diagnosticsPerAgent >= 1)) {
+    throw new Error(`--diagnostics-per-agent must be a whole number >= 1, got ${settings.diagnosticsPerAgent}`);
   }
   if (settings.alertWebhook !== undefined && !/^https?:\/\//.test(settings.alertWebhook)) {
     throw new Error(`--alert-webhook must be an http(s) URL, got ${settings.alertWebhook}`);
@@ -89,7 +95,7 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
 export async function startController(opts: StartOptions): Promise<RunningController> {
   const settings = checkSettings(opts);
   const log = opts.log ?? silentLog;
-  const store = opts.store ?? (await LowdbFleetStore.open(settings.dataDir));
+  const store = opts.store ?? (await openFleetStore(settings.dataDir, opts.storeUrl));
   const deps: AppDeps = {
     settings,
     store,

@@ -1,7 +1,8 @@
 // A real duck-controller for tests: createApp + server.ts in this process, on 127.0.0.1, with
 // its own data directory. restart() stops it and starts a fresh one on the same port and data,
 // so whatever survives is what the store persisted. Suites get one in their context, and agent
-// nodes that report to it.
+// nodes that report to it. With DUCK_TEST_STORE=postgres each controller keeps its fleet in a
+// PostgreSQL database of its own (test/helpers/postgres.ts), dropped when it stops.
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -14,6 +15,7 @@ import { makeAgentNode } from '../../examples/harness/agent-node.js';
 import type { TestKey } from '../../examples/harness/keys.js';
 import { makeOpenpgpKey } from '../../examples/harness/keys.js';
 import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
+import { createTestDatabase, databaseForDataDir, type TestDatabase } from './postgres.js';
 
 export interface TestControllerOptions {
   dataDir?: string;
@@ -43,8 +45,11 @@ export async function startTestController(opts: TestControllerOptions = {}): Pro
   const dataDir = opts.dataDir ?? (await makeTempDir('duck-controller-'));
   const enrollToken = opts.tokens?.enrollToken ?? `enroll-${randomBytes(12).toString('hex')}`;
   const adminToken = opts.tokens?.adminToken ?? `admin-${randomBytes(12).toString('hex')}`;
+  const database: TestDatabase | null =
+    process.env.DUCK_TEST_STORE !== 'postgres' ? null : ownDir ? await createTestDatabase('duck_ctl') : await databaseForDataDir(dataDir);
   const options = (port: number): StartOptions => ({
     dataDir,
+    ...(database ? { storeUrl: database.url } : {}),
     enrollToken,
     adminToken,
     port,
@@ -68,6 +73,7 @@ export async function startTestController(opts: TestControllerOptions = {}): Pro
       await running?.close();
       running = null;
       if (ownDir) await removeTempDir(dataDir);
+      if (ownDir) await database?.drop();
     },
     async restart() {
       await running?.close();

@@ -10,7 +10,8 @@ import { pathToFileURL } from 'node:url';
 import Koa from 'koa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CONTENT_SECURITY_POLICY, dashboardAssetsDir, packageRoot, serveDashboard } from '../../controller/src/dashboard/serve.js';
+import { CONTENT_SECURITY_POLICY, dashboardAssetsDir, serveDashboard } from '../../controller/src/dashboard/serve.js';
+import { packageRoot } from '../../controller/src/package-root.js';
 
 interface Ctx {
   server: Server;

@@ -1,8 +1,8 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { extname, join } from 'node:path';
 import type { Middleware } from 'koa';
+import { packageRoot } from '../package-root.js';
 
 /**
  * The dashboard's static files: plain HTML, CSS and ES modules, no build step. They live in
@@ -32,17 +32,6 @@ export const CONTENT_SECURITY_POLICY = [
   "form-action 'none'",
   "frame-ancestors 'none'",
 ].join('; ');
-
-/** The nearest directory at or above `fromUrl`'s file that holds a package.json. */
-export function packageRoot(fromUrl: string): string {
-  let dir = dirname(fileURLToPath(fromUrl));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(fromUrl)}`);
-    dir = parent;
-  }
-}
 
 export function dashboardAssetsDir(fromUrl: string = import.meta.url): string {
   return join(packageRoot(fromUrl), ...ASSETS_FROM_ROOT);

@@ -1,7 +1,7 @@
 // The fleet as one in-memory document plus its indexes: the lowdb store persists `file` as is,
 // the indexes make a report, a token check and a lookup O(1) at 100,000 agents. No I/O here.
-import type { ChangeOutcome, NodeFacts, ReportEvent, ReportMessage } from '../../../schemas/index.js';
-import { BLAME_WITHOUT_FIELD, NODE_COUNT_FIELD, blameOf, emptyNodeCounts, verdictOf, worseVerdict } from '../change-verdict.js';
+import type { NodeFacts, ReportMessage } from '../../../schemas/index.js';
+import { BLAME_WITHOUT_FIELD, emptyNodeCounts } from '../change-verdict.js';
 import { addFailure, normalizeFailure } from './failure-log.js';
 import type {
   AgentRecord,
@@ -14,12 +14,10 @@ import type {
   RetentionPolicy,
   StoredEvent,
 } from './fleet-store.js';
-import { RELEASED } from './fleet-store.js';
+import { MAX_EVENTS_PER_AGENT, RELEASED } from './fleet-store.js';
+import { emptyOutcomeRow, foldEvent, outcomeKey, type FoldTarget } from './report-fold.js';
 
 export const FLEET_FILE_FORMAT = 1;
-/** Events kept per agent beyond retention; the seen-id set is exactly the kept events' ids. */
-export const MAX_EVENTS_PER_AGENT = 2000;
-export const MAX_FAILED_AGENTS_PER_VERSION = 200;
 
 export interface AgentEntry extends AgentRecord {
   /** Receive order, oldest first. */
@@ -40,18 +38,6 @@ export function emptyFleetFile(): FleetFile {
   return { format: FLEET_FILE_FORMAT, agents: [], diagnostics: [], outcomes: [], recentFailures: [], alerts: [] };
 }
 
-type AttemptField = keyof Pick<OutcomeEntry, 'applied' | 'rolledBack' | 'rollbackFailed' | 'deferred' | 'failed' | 'interrupted'>;
-const COUNTED: Record<ChangeOutcome, AttemptField> = {
-  applied: 'applied',
-  'rolled-back': 'rolledBack',
-  'rollback-failed': 'rollbackFailed',
-  deferred: 'deferred',
-  failed: 'failed',
-  interrupted: 'interrupted',
-};
-/** Shown in the recent failures; an interrupted change is re-planned at once, so it is not one. */
-const FAILURES: ReadonlySet<ChangeOutcome> = new Set(['failed', 'rolled-back', 'rollback-failed']);
-
 /** Data written before per-node counts, the failed column and folded failures reads with their defaults. */
 function normalize(file: FleetFile): void {
   for (const o of file.outcomes) {
@@ -63,11 +49,6 @@ function normalize(file: FleetFile): void {
   for (const f of file.recentFailures) normalizeFailure(f, BLAME_WITHOUT_FIELD[f.outcome] ?? 'release');
 }
 
-export function outcomeKey(group: string, app: string, version: string): string {
-  // NUL cannot occur in schema-checked names, so keys never collide.
-  return `${group}\u0000${app}\u0000${version}`;
-}
-
 export class FleetData {
   // Maps, not plain objects: an agent id like "constructor" must not meet Object.prototype.
   private readonly byId = new Map<string, AgentEntry>();
@@ -77,7 +58,11 @@ export class FleetData {
   private readonly outcomesByKey = new Map<string, OutcomeEntry>();
   private readonly alertKeys = new Set<string>();
 
-  constructor(readonly file: FleetFile) {
+  constructor(
+    readonly file: FleetFile,
+    /** Events kept per agent beyond retention; the seen-id set is exactly the kept events' ids. */
+    private readonly maxEventsPerAgent = MAX_EVENTS_PER_AGENT,
+  ) {
     normalize(file);
     for (const entry of file.agents) this.index(entry);
     for (const d of file.diagnostics) this.diagnosticsById.set(d.id, d);
@@ -144,58 +129,30 @@ export class FleetData {
     const seen = this.seen.get(entry.agentId)!;
     const touched = new Map<string, OutcomeEntry>();
     const acceptedIds: string[] = [];
+    const target: FoldTarget = {
+      agent: entry,
+      row: (group, app, version) => this.outcomeRow(group, app, version),
+      addFailure: (failure) => addFailure(this.file.recentFailures, failure),
+    };
     for (const event of report.events) {
       if (seen.has(event.id)) continue;
       seen.add(event.id);
       entry.events.push({ ...event, receivedAt: at });
       acceptedIds.push(event.id);
-      if (!event.outcome || !event.app) continue;
-      entry.lastOutcomes[event.app] = event.outcome;
-      const row = this.countOutcome(report.status.group, event.app, event.outcome, event, entry);
+      const row = foldEvent(target, report.status.group, event);
       if (row) touched.set(outcomeKey(row.group, row.app, row.version), row);
-      if (FAILURES.has(event.outcome)) {
-        addFailure(this.file.recentFailures, {
-          agentId: entry.agentId,
-          hostname: entry.facts.hostname,
-          group: report.status.group,
-          app: event.app,
-          from: event.from ?? null,
-          to: event.to ?? null,
-          outcome: event.outcome,
-          reason: event.reason ?? '',
-          blame: blameOf(event) ?? 'release',
-          at: event.at,
-        });
-      }
     }
-    this.trimEvents(entry, MAX_EVENTS_PER_AGENT);
+    this.trimEvents(entry, this.maxEventsPerAgent);
     return { accepted: acceptedIds.length, duplicates: report.events.length - acceptedIds.length, acceptedIds, touched: [...touched.values()] };
   }
 
-  /** Counts the attempt, and the node once for the version: its worst verdict so far stands. */
-  private countOutcome(group: string, app: string, outcome: ChangeOutcome, event: ReportEvent, entry: AgentEntry): OutcomeEntry | null {
-    const version = event.to ?? null;
-    if (version === null) return null;
+  private outcomeRow(group: string, app: string, version: string): OutcomeEntry {
     const key = outcomeKey(group, app, version);
     let row = this.outcomesByKey.get(key);
     if (!row) {
-      row = { group, app, version, applied: 0, rolledBack: 0, rollbackFailed: 0, deferred: 0, failed: 0, interrupted: 0, nodes: emptyNodeCounts(), failedAgents: [] };
+      row = emptyOutcomeRow(group, app, version);
       this.outcomesByKey.set(key, row);
       this.file.outcomes.push(row);
-    }
-    row[COUNTED[outcome]]++;
-    const verdict = verdictOf(event);
-    if (verdict === null) return row;
-    const verdicts = (entry.verdicts ??= {});
-    const before = verdicts[app];
-    const same = before !== undefined && before.group === group && before.version === version;
-    const now = same ? worseVerdict(before.verdict, verdict) : verdict;
-    if (same && now === before.verdict) return row;
-    if (same) row.nodes[NODE_COUNT_FIELD[before.verdict]]--;
-    row.nodes[NODE_COUNT_FIELD[now]]++;
-    verdicts[app] = { group, version, verdict: now };
-    if (now === 'release-failed' && !row.failedAgents.includes(entry.agentId) && row.failedAgents.length < MAX_FAILED_AGENTS_PER_VERSION) {
-      row.failedAgents.push(entry.agentId);
     }
     return row;
   }
@@ -235,9 +192,19 @@ export class FleetData {
       if (expired > 0) events += this.trimEvents(entry, entry.events.length - expired);
     }
     const diagCutoff = new Date(now.getTime() - policy.diagnosticsRetentionMs).toISOString();
-    const removed = this.file.diagnostics.filter((d) => d.receivedAt < diagCutoff);
+    // Upload order, newest last: counting from the end keeps each agent's newest.
+    const kept = new Map<string, number>();
+    const keep = (d: DiagnosticRecord): boolean => {
+      if (d.receivedAt < diagCutoff) return false;
+      const n = (kept.get(d.agentId) ?? 0) + 1;
+      kept.set(d.agentId, n);
+      return n <= (policy.diagnosticsPerAgent ?? Infinity);
+    };
+    const keeps = this.file.diagnostics.map(() => true);
+    for (let i = this.file.diagnostics.length - 1; i >= 0; i--) keeps[i] = keep(this.file.diagnostics[i]!);
+    const removed = this.file.diagnostics.filter((_, i) => !keeps[i]);
     if (removed.length > 0) {
-      this.file.diagnostics = this.file.diagnostics.filter((d) => d.receivedAt >= diagCutoff);
+      this.file.diagnostics = this.file.diagnostics.filter((_, i) => keeps[i]);
       for (const d of removed) this.diagnosticsById.delete(d.id);
     }
     return { events, diagnostics: removed };

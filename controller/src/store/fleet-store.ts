@@ -1,15 +1,27 @@
-// What the controller keeps, behind one small async interface. The default is LowdbFleetStore
-// (one JSON file, group-committed). Nothing here names lowdb: a PostgreSQL store implements the
-// same methods, and that is where a larger fleet moves — past a few hundred thousand agents, or
-// when the data file grows past what one process should rewrite per batch (every write rewrites
-// the whole file). There listAgents() becomes an aggregate query (GROUP BY group, app, version)
-// feeding the fleet summary, events a table indexed by (agent_id, event_id), and group commit a
-// transaction per batch.
+// What the controller keeps, behind one small async interface. Two stores implement it: the
+// default LowdbFleetStore (one JSON file under --data, group-committed) and PgFleetStore
+// (PostgreSQL, chosen with --store postgres://…), where a larger fleet moves: every lowdb write
+// rewrites the whole file. test/helpers/fleet-store-contract.ts holds both to the same cases.
 import type { AgentStatus, ChangeOutcome, FailureBlame, NodeFacts, ReportEvent, ReportMessage } from '../../../schemas/index.js';
 import type { NodeCounts, NodeVerdict } from '../change-verdict.js';
 
 /** The token hash of an agent an operator released: no token matches it, and the fleet token may enroll the id again. */
 export const RELEASED = '';
+/** Events kept per agent, whatever the retention: a report past it drops the agent's oldest (both stores). */
+export const MAX_EVENTS_PER_AGENT = 2000;
+
+/** The store's data exists but cannot be used; the controller refuses to start rather than overwrite it. */
+export class StoreOpenError extends Error {
+  override readonly name = 'StoreOpenError';
+  constructor(
+    /** The data file, or the database URL without its password. */
+    readonly location: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${location}: ${message}`, options);
+  }
+}
 
 export interface AgentRecord {
   agentId: string;
@@ -115,6 +127,8 @@ export interface ReportResult {
 export interface RetentionPolicy {
   eventRetentionMs: number;
   diagnosticsRetentionMs: number;
+  /** Bundles kept per agent, the newest; none dropped by count when absent. */
+  diagnosticsPerAgent?: number;
 }
 
 export interface PruneResult {
@@ -147,6 +161,7 @@ export interface FleetStore {
   events(agentId: string, limit: number): Promise<StoredEvent[]>;
   diagnostics(agentId?: string): Promise<DiagnosticRecord[]>;
   getDiagnostic(id: string): Promise<DiagnosticRecord | null>;
+  /** In no set order (the fleet summary sorts them). */
   outcomes(): Promise<OutcomeCounts[]>;
   /** Newest first. */
   recentFailures(limit: number): Promise<FailureRecord[]>;

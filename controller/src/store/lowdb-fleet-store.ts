@@ -8,6 +8,7 @@ import { Low } from 'lowdb';
 import { DataFile } from 'lowdb/node';
 import type { NodeFacts, ReportMessage } from '../../../schemas/index.js';
 import { FLEET_FILE_FORMAT, FleetData, emptyFleetFile, type FleetFile } from './fleet-data.js';
+import { StoreOpenError } from './fleet-store.js';
 import type {
   AgentRecord,
   AlertRecord,
@@ -23,18 +24,6 @@ import type {
 import { GroupCommit } from './group-commit.js';
 
 export const FLEET_FILE = 'fleet.json';
-
-/** The data file exists but cannot be used; the controller refuses to start rather than overwrite it. */
-export class StoreOpenError extends Error {
-  override readonly name = 'StoreOpenError';
-  constructor(
-    readonly file: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${file}: ${message}`, options);
-  }
-}
 
 function checkShape(value: unknown, file: string): FleetFile {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -66,7 +55,7 @@ export class LowdbFleetStore implements FleetStore {
     private readonly health: { writeFailed: boolean },
   ) {}
 
-  static async open(dataDir: string): Promise<LowdbFleetStore> {
+  static async open(dataDir: string, opts: { maxEventsPerAgent?: number } = {}): Promise<LowdbFleetStore> {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
     const file = join(dataDir, FLEET_FILE);
     // Compact JSON: the file is for the controller, and pretty-printing doubles the write cost.
@@ -84,7 +73,7 @@ export class LowdbFleetStore implements FleetStore {
     }
     // An existing file that reads as nothing ("null") is corrupt too: never start over on top of it.
     if (!fresh && loaded === null) throw new StoreOpenError(file, 'holds no fleet data; move it away or restore a backup');
-    const data = new FleetData(checkShape(loaded ?? emptyFleetFile(), file));
+    const data = new FleetData(checkShape(loaded ?? emptyFleetFile(), file), opts.maxEventsPerAgent);
     db.data = data.file;
     const health = { writeFailed: false };
     const commits = new GroupCommit(async () => {
@@ -122,7 +111,7 @@ export class LowdbFleetStore implements FleetStore {
     return this.data.agentIdForTokenHash(tokenHash);
   }
 
-  recordReport(report: ReportMessage, receivedAt: Date): Promise<ReportResult> {
+  async recordReport(report: ReportMessage, receivedAt: Date): Promise<ReportResult> {
     return this.persist(this.data.applyReport(report, receivedAt));
   }
 
