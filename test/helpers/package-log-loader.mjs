@@ -1,7 +1,8 @@
 // A module loader hook (node --import) that writes to stderr, once each, the npm packages the
 // process loads: `[package] <name>`, and each of their files: `[file] <name>/<path>`. Tests use it
 // to see which libraries (and which parts of them) a CLI command pulls in. It also writes
-// `[intl] DateTimeFormat` the first time one is made: the node's zone lookup that loads ICU's data.
+// `[intl] DateTimeFormat` the first time one is made: the node's zone lookup that loads ICU's data;
+// and, at exit, each built-in module the process loaded: `[builtin] <name>` (node:http, ...).
 import { register } from 'node:module';
 
 const hooks = `
@@ -41,4 +42,10 @@ Intl.DateTimeFormat = new Proxy(DateTimeFormat, {
     logFirst();
     return Reflect.apply(target, self, args);
   },
+});
+
+process.on('exit', () => {
+  for (const entry of process.moduleLoadList) {
+    if (entry.startsWith('NativeModule ')) process.stderr.write(`[builtin] ${entry.slice('NativeModule '.length)}\n`);
+  }
 });

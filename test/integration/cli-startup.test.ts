@@ -26,7 +26,8 @@ async function packagesOf(...args: string[]) {
   const packages = [...r.stderr.matchAll(/^\[package\] (\S+)$/gm)].map((m) => m[1]!);
   const files = [...r.stderr.matchAll(/^\[file\] (\S+)$/gm)].map((m) => m[1]!);
   const zoneLookup = /^\[intl\] DateTimeFormat$/m.test(r.stderr);
-  return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr, packages, files, zoneLookup };
+  const builtins = [...r.stderr.matchAll(/^\[builtin\] (\S+)$/gm)].map((m) => m[1]!);
+  return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr, packages, files, zoneLookup, builtins };
 }
 
 /**
@@ -126,6 +127,9 @@ Reading('duck status reads the accepted commit without openpgp.js, isomorphic-gi
   assert.not.ok(r.packages.includes('isomorphic-git'), r.packages.join(' '));
   // Nor the apply code (its retries of a Docker outage): status changes nothing.
   assert.not.ok(r.packages.includes('p-retry'), r.packages.join(' '));
+  // Nor node's HTTP, TLS or process modules: it asks neither the server nor the engine anything.
+  assert.ok(r.builtins.includes('zlib'), r.builtins.join(' '));
+  for (const builtin of ['http', 'https', 'tls', 'child_process']) assert.not.ok(r.builtins.includes(builtin), `${builtin} loaded: ${r.builtins.join(' ')}`);
   assert.ok(r.stdout.includes('shop'), r.stdout);
 });
 

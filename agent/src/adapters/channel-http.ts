@@ -1,5 +1,6 @@
-import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import type * as NodeHttp from 'node:http';
+import type { Agent, IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type * as NodeHttps from 'node:https';
 import { DuckError } from '../../../schemas/errors.js';
 import { formatDuration } from '../core/duration.js';
 import type { FetchDeadlines } from '../core/limits.js';
@@ -54,7 +55,13 @@ export interface ChannelOperation {
  */
 export function channelHttp(opts: ChannelHttpOptions): { operation(): ChannelOperation } {
   // One per scheme: a redirect may lead from one to the other.
-  const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+  let agents: Agents | null = null;
+  const request = async (req: ChannelRequest, onCut: (err: DuckError) => void): Promise<ChannelResponse> => {
+    const clients = await loadClients();
+    agents ??= { http: new clients.http.Agent({ keepAlive: true }), https: new clients.https.Agent({ keepAlive: true }) };
+    const secure = req.url.startsWith('https:');
+    return watchedRequest(req, secure ? clients.https : clients.http, secure ? agents.https : agents.http, opts, onCut);
+  };
   return {
     operation() {
       let cutError: DuckError | null = null;
@@ -66,7 +73,7 @@ export function channelHttp(opts: ChannelHttpOptions): { operation(): ChannelOpe
         cutOperation(err);
       };
       return {
-        http: { request: (req) => watchedRequest(req, req.url.startsWith('https:') ? agents.https : agents.http, opts, onCut) },
+        http: { request: (req) => request(req, onCut) },
         run: async (call) => {
           try {
             return await Promise.race([call, operationCut]);
@@ -80,12 +87,27 @@ export function channelHttp(opts: ChannelHttpOptions): { operation(): ChannelOpe
   };
 }
 
+interface Clients {
+  readonly http: typeof NodeHttp;
+  readonly https: typeof NodeHttps;
+}
+
+interface Agents {
+  readonly http: Agent;
+  readonly https: Agent;
+}
+
+// node:http and node:https (with TLS) load with the first request: a command that only reads the
+// clone (duck status) does not pay for them.
+let clients: Promise<Clients> | null = null;
+const loadClients = (): Promise<Clients> => (clients ??= Promise.all([import('node:http'), import('node:https')]).then(([http, https]) => ({ http, https })));
+
 interface Deadline {
   readonly cause: string;
   readonly field: string;
 }
 
-async function watchedRequest(req: ChannelRequest, agent: http.Agent, opts: ChannelHttpOptions, onCut: (err: DuckError) => void): Promise<ChannelResponse> {
+async function watchedRequest(req: ChannelRequest, client: Clients['http'] | Clients['https'], agent: Agent, opts: ChannelHttpOptions, onCut: (err: DuckError) => void): Promise<ChannelResponse> {
   const { totalMs, idleMs } = opts.deadlines;
   const controller = new AbortController();
   const startedAt = Date.now();
@@ -112,7 +134,7 @@ async function watchedRequest(req: ChannelRequest, agent: http.Agent, opts: Chan
     }
   };
 
-  const res = await waitFor(send(req, agent, controller.signal));
+  const res = await waitFor(send(req, client, agent, controller.signal));
   async function* watched(): AsyncIterableIterator<Uint8Array> {
     const chunks = (res as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
     let received = 0;
@@ -142,8 +164,7 @@ async function watchedRequest(req: ChannelRequest, agent: http.Agent, opts: Chan
 
 // Cancelled by destroying the request and its answer, not with http.request's `signal`: that one
 // fails the socket with an error no listener takes once the answer has arrived.
-function send(req: ChannelRequest, agent: http.Agent, signal: AbortSignal): Promise<IncomingMessage> {
-  const client = req.url.startsWith('https:') ? https : http;
+function send(req: ChannelRequest, client: Clients['http'] | Clients['https'], agent: Agent, signal: AbortSignal): Promise<IncomingMessage> {
   const headers = req.body ? { ...req.headers, 'Content-Length': String(req.body.length) } : req.headers;
   return new Promise((resolve, reject) => {
     const out = client.request(req.url, { method: req.method, headers, agent }, (res) => {

@@ -3,13 +3,18 @@
  * remove) and volumes (inspect). execFile, never a shell: refs and paths come from a release and
  * must not be interpreted. Nothing here forces anything: an image still used by a container stays.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { DuckError } from '../../../schemas/errors.js';
 import { engineUnreachable, saysEngineUnreachable } from '../core/engine-fault.js';
 import type { DockerEngine, LoadedImages } from '../ports.js';
 
-const run = promisify(execFile);
+// node:child_process loads with the first docker call: a command that never asks the engine
+// (duck status) does not pay for it.
+async function run(file: string, args: readonly string[], opts: { maxBuffer: number; signal?: AbortSignal | undefined }): Promise<{ stdout: string }> {
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { ...opts, encoding: 'utf8' }, (err, stdout, stderr) => (err ? reject(Object.assign(err, { stdout, stderr })) : resolve({ stdout })));
+  });
+}
 
 const STDERR_TAIL = 2000;
 /** Pulls and loads move whole images; inspect and tag answer at once. */

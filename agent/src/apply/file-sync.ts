@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsError } from './fs-error.js';
@@ -40,7 +39,9 @@ export async function syncFileSystem(root: string, command = 'sync'): Promise<'s
 }
 
 /** 'ok', 'unavailable' (the command is missing or has no -f), or the failure's message. */
-function runSync(command: string, root: string): Promise<string> {
+async function runSync(command: string, root: string): Promise<string> {
+  // Loaded here: a command that only reads (duck status) opens the backup store and never syncs.
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve) => {
     execFile(command, ['-f', root], (err, _stdout, stderr) => {
       if (!err) return resolve('ok');
