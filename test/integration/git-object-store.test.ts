@@ -3,9 +3,10 @@
 // prints it; the pack directory is listed once for a whole walk, not once per object.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openObjectStore } from '../../agent/src/adapters/git-object-store.js';
+import { indexPack } from '../../agent/src/adapters/git-pack-index.js';
 import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
 import type { Channel } from '../helpers/channel-builder.js';
 import { createChannel } from '../helpers/channel-builder.js';
@@ -44,6 +45,13 @@ Store.before(async (ctx) => {
 Store.after(async (ctx) => {
   await ctx.ch.dispose();
   await removeTempDir(ctx.root);
+});
+
+Store('indexes a pack of deep delta chains into the very index git wrote for it', async (ctx) => {
+  const packDir = join(ctx.gitdir, 'objects', 'pack');
+  const name = readdirSync(packDir).find((n) => n.endsWith('.pack'))!;
+  const idx = await indexPack(readFileSync(join(packDir, name)), { maxBytes: 1024 * 1024, source: 'the test' });
+  assert.equal(Buffer.from(idx), readFileSync(join(packDir, name.replace(/\.pack$/, '.idx'))));
 });
 
 Store('reads every object, loose, packed and deltified, byte for byte as git cat-file does', async (ctx) => {

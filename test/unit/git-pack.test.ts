@@ -78,6 +78,41 @@ test('indexes a pack whose objects and delta results are within the cap, as git 
   for (const oid of ['00'.repeat(20), 'ff'.repeat(20), `${expected[0]!.slice(0, 39)}${expected[0]!.endsWith('0') ? '1' : '0'}`]) assert.not.ok(indexHolds(idx, oid), oid);
 });
 
+/** An offset delta's header: git's base-128 distance back to its base, one added at each continuation. */
+function ofsHeader(size: number, back: number): Buffer {
+  const bytes = [back & 0x7f];
+  for (let rest = Math.floor(back / 128); rest > 0; rest = Math.floor(rest / 128)) bytes.unshift(0x80 | ((rest - 1) & 0x7f));
+  return Buffer.concat([header(6, size), Buffer.from(bytes)]);
+}
+
+/** A delta that copies all of a base of `size` bytes (< 64 KiB) and appends one byte. */
+const appendOne = (size: number, byte: number): Buffer => Buffer.concat([varint(size), varint(size + 1), Buffer.from([0xb0, size & 0xff, size >> 8, 1, byte])]);
+
+test('keeps an object only while a later delta is based on it, and names every object of a chain as git does', async () => {
+  // A blob and a chain of offset deltas, each appending a byte to the one before; then a ref-delta
+  // on a result in the middle of the chain (a base the first pass cannot count: made again).
+  const size = 20_000;
+  const contents = [Buffer.alloc(size, 0x61)];
+  const entries = [whole(3, contents[0]!)];
+  const offsets = [12];
+  for (let i = 1; i <= 8; i++) {
+    const delta = appendOne(contents[i - 1]!.length, 0x30 + i);
+    contents.push(Buffer.concat([contents[i - 1]!, Buffer.from([0x30 + i])]));
+    offsets.push(offsets[i - 1]! + entries[i - 1]!.length);
+    entries.push(Buffer.concat([ofsHeader(delta.length, offsets[i]! - offsets[i - 1]!), deflateSync(delta)]));
+  }
+  entries.push(refDelta(appendOne(contents[4]!.length, 0x7a), oidOf('blob', contents[4]!)));
+  contents.push(Buffer.concat([contents[4]!, Buffer.from([0x7a])]));
+  let peak = 0;
+  const idx = Buffer.from(await indexPack(pack(...entries), { maxBytes: 100_000, source: 'src', onKept: (bytes) => (peak = Math.max(peak, bytes)) }));
+  const count = idx.readUInt32BE(8 + 255 * 4);
+  const ids = Array.from({ length: count }, (_, i) => idx.subarray(8 + 1024 + i * 20, 8 + 1024 + i * 20 + 20).toString('hex'));
+  assert.equal(ids, contents.map((c) => oidOf('blob', c)).sort());
+  // A link and the one made from it, never the chain: the rest was garbage as soon as it was hashed.
+  assert.ok(peak > 0, 'nothing was kept for the deltas based on it');
+  assert.ok(peak <= 2 * (size + 8), `kept ${peak} bytes at once for a chain of ${contents.length} objects of ${size} bytes`);
+});
+
 test('refuses a pack whose checksum does not match its bytes as a malformed download (fetch)', async () => {
   const p = pack(whole(3, Buffer.from('hello')));
   p[p.length - 1]! ^= 1;

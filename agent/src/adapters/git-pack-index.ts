@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { DuckError } from '../../../schemas/errors.js';
-import { BoundedCache } from '../core/bounded-cache.js';
 import type { RawObject } from './git-object-store.js';
-import { applyDelta, DELTA_BASE_CACHE_BYTES, deltaResultSize, entryHeader, inflateEntryWithin, MAX_DELTA_CHAIN, malformedPack, objectId, OFS_DELTA, oversized, REF_DELTA, streamedOid, typeName } from './git-pack.js';
+import { applyDelta, DELTA_BASE_CACHE_BYTES, deltaResultSize, entryHeader, inflateEntryWithin, MAX_DELTA_CHAIN, malformedPack, objectId, OFS_DELTA, oversized, REF_DELTA, Scratch, streamedOid, typeName } from './git-pack.js';
 
 /**
  * A downloaded pack checked and indexed in one pass, with Node's zlib and sha1: the .idx git and
@@ -16,13 +15,13 @@ import { applyDelta, DELTA_BASE_CACHE_BYTES, deltaResultSize, entryHeader, infla
  * object a delta makes is within it by the delta's own header; the pack's checksum matches its
  * bytes. Throws `too-large` naming the object, `fetch` (transient) for a malformed pack.
  *
- * Memory: whole objects are hashed and dropped; resolved objects are kept for later deltas in a
- * cache bounded by bytes, so the pack itself (held whole once downloaded) is the bound.
+ * Memory: what is inflated or made is garbage at once unless a later delta needs it. Whole objects
+ * are hashed and dropped; a delta's result is made in one reused buffer unless another delta is
+ * based on it (counted in the first pass); an object is kept only while deltas based on it remain,
+ * within a bound in bytes (past it, a base is made again when needed). Objects held for a whole
+ * pass would outlive V8's young generation and stay, as garbage, until a full collection.
  */
-export async function indexPack(
-  pack: Uint8Array,
-  opts: { maxBytes: number; source: string; externalBase?: (oid: string) => RawObject | null },
-): Promise<Uint8Array> {
+export async function indexPack(pack: Uint8Array, opts: IndexOptions): Promise<Uint8Array> {
   const { maxBytes, source } = opts;
   if (pack.length < 32 || Buffer.from(pack.subarray(0, 4)).toString('latin1') !== 'PACK') throw malformedPack(source, 'no PACK header');
   const body = pack.subarray(0, pack.length - 20);
@@ -38,11 +37,15 @@ export async function indexPack(
     oid: string | null;
     readonly baseOffset?: number;
     readonly baseOid?: string;
+    /** The entry this delta's base was counted on in `dependants`, released once it is made. */
+    countedBase?: number;
   }
   const entries: Entry[] = [];
   const byOffset = new Map<number, Entry>();
   const offsetOf = new Map<string, number>();
-  const resolved = new BoundedCache<RawObject, number>(DELTA_BASE_CACHE_BYTES, (o) => o.content.length);
+  /** Per entry offset, the deltas based on it not yet made. */
+  const dependants = new Map<number, number>();
+  const count1 = (offset: number): void => void dependants.set(offset, (dependants.get(offset) ?? 0) + 1);
 
   // Pass 1: every entry's header, checks, and the id of every whole object.
   let pos = 12;
@@ -69,7 +72,6 @@ export async function indexPack(
     if (type) {
       entry.oid = objectId(type, data);
       offsetOf.set(entry.oid, pos);
-      resolved.set(pos, { type, content: data });
     } else {
       const made = deltaResultSize(data);
       if (made === null) throw malformedPack(source, `the delta at byte ${pos} has no sizes`);
@@ -79,22 +81,48 @@ export async function indexPack(
     entry.crc = crc32(pack.subarray(pos, end));
     entries.push(entry);
     byOffset.set(pos, entry);
+    if (entry.baseOffset !== undefined) count1((entry.countedBase = entry.baseOffset));
     pos = end;
+  }
+  // A ref-delta on a whole object of the pack is counted too; one on another delta's result (its id
+  // unknown yet) is not, and that base is made again when the delta comes.
+  for (const entry of entries) {
+    const base = entry.baseOid === undefined ? undefined : offsetOf.get(entry.baseOid);
+    if (base !== undefined) count1((entry.countedBase = base));
   }
   if (pos !== body.length) throw malformedPack(source, `${body.length - pos} bytes follow its last entry`);
   if (!createHash('sha1').update(body).digest().equals(trailer)) throw malformedPack(source, 'its checksum does not match its bytes');
 
-  // Pass 2: deltas, in pack order (a base at an earlier offset, mostly, so mostly still cached).
-  const objectAt = (entry: Entry, depth: number): RawObject => {
-    const hit = resolved.get(entry.offset);
+  // Pass 2: deltas, in pack order (a base at an earlier offset, mostly, so mostly still kept).
+  const kept = new Map<number, RawObject>();
+  let keptBytes = 0;
+  const scratch = new Scratch();
+  const keep = (offset: number, object: RawObject): void => {
+    if (!dependants.get(offset) || keptBytes + object.content.length > DELTA_BASE_CACHE_BYTES) return;
+    kept.set(offset, object);
+    keptBytes += object.content.length;
+    opts.onKept?.(keptBytes);
+  };
+  const release = (offset: number): void => {
+    const left = dependants.get(offset)! - 1;
+    if (left > 0) return void dependants.set(offset, left);
+    dependants.delete(offset);
+    const object = kept.get(offset);
+    if (object === undefined) return;
+    kept.delete(offset);
+    keptBytes -= object.content.length;
+  };
+  /** The entry's object; `into` only for one hashed and dropped at once, no later delta based on it. */
+  const objectAt = (entry: Entry, depth: number, into?: Scratch): RawObject => {
+    const hit = kept.get(entry.offset);
     if (hit) return hit;
     if (depth > MAX_DELTA_CHAIN) throw malformedPack(source, `the delta chain at byte ${entry.offset} does not end`);
     const { data } = inflateEntryWithin(pack.subarray(entry.dataStart, body.length), entry.size, entry.offset, source);
     const type = typeName(entry.kind);
     let object: RawObject;
     if (type) object = { type, content: data };
-    else object = deltaOn(baseOf(entry, depth), data, entry.offset);
-    resolved.set(entry.offset, object);
+    else object = deltaOn(baseOf(entry, depth), data, entry.offset, into);
+    if (!into) keep(entry.offset, object);
     return object;
   };
   const baseOf = (entry: Entry, depth: number): RawObject => {
@@ -109,9 +137,9 @@ export async function indexPack(
     if (!external) throw malformedPack(source, `the delta at byte ${entry.offset} needs ${entry.baseOid}, which is neither in the pack nor in the clone`);
     return external;
   };
-  const deltaOn = (base: RawObject, delta: Uint8Array, offset: number): RawObject => {
+  const deltaOn = (base: RawObject, delta: Uint8Array, offset: number, into?: Scratch): RawObject => {
     try {
-      return { type: base.type, content: applyDelta(base.content, delta, `at byte ${offset}`) };
+      return { type: base.type, content: applyDelta(base.content, delta, `at byte ${offset}`, into) };
     } catch (err) {
       throw malformedPack(source, (err as Error).message);
     }
@@ -125,9 +153,10 @@ export async function indexPack(
         next.push(entry);
         continue;
       }
-      const object = objectAt(entry, 0);
+      const object = objectAt(entry, 0, dependants.get(entry.offset) ? undefined : scratch);
       entry.oid = objectId(object.type, object.content);
       offsetOf.set(entry.oid, entry.offset);
+      if (entry.countedBase !== undefined) release(entry.countedBase);
     }
     if (next.length === pending.length) {
       throw malformedPack(source, `${next.length} deltas name bases that are neither in the pack nor in the clone`);
@@ -135,6 +164,17 @@ export async function indexPack(
     pending = next;
   }
   return idxOf(entries as Array<Entry & { oid: string }>, trailer);
+}
+
+export interface IndexOptions {
+  /** Every object, whole or made by a delta, is refused over this many bytes. */
+  readonly maxBytes: number;
+  /** The channel's URL, for errors. */
+  readonly source: string;
+  /** A thin pack's bases, from the clone. */
+  readonly externalBase?: (oid: string) => RawObject | null;
+  /** Told the bytes of objects kept for later deltas each time it grows: a test reads the peak. */
+  readonly onKept?: (bytes: number) => void;
 }
 
 /** Whether a version-2 pack index (as `indexPack` writes it) lists `oid`: a binary search of its sorted ids. */

@@ -92,13 +92,13 @@ export function deltaResultSize(delta: Uint8Array): number | null {
  * The object a delta makes from its base (git's delta format: the base's size, the result's size,
  * then copy-from-base and insert instructions). Every instruction is checked against both buffers.
  */
-export function applyDelta(base: Uint8Array, delta: Uint8Array, oid: string): Uint8Array {
+export function applyDelta(base: Uint8Array, delta: Uint8Array, oid: string, scratch?: Scratch): Uint8Array {
   const bad = (why: string): never => {
     throw new DuckError('internal', `object ${oid} cannot be read from the clone: its delta ${why}`, { oid });
   };
   const sizes = deltaSizes(delta) ?? bad('ends in its sizes');
   if (sizes.base !== base.length) bad(`expects a base of another size than ${base.length} bytes`);
-  const out = Buffer.allocUnsafe(sizes.result);
+  const out = scratch ? scratch.take(sizes.result) : Buffer.allocUnsafe(sizes.result);
   let pos = sizes.instructions;
   let at = 0;
   while (pos < delta.length) {
@@ -124,6 +124,20 @@ export function applyDelta(base: Uint8Array, delta: Uint8Array, oid: string): Ui
   }
   if (at !== out.length) bad(`makes ${at} bytes, not its declared ${out.length}`);
   return out;
+}
+
+/**
+ * One buffer reused for objects that are hashed and dropped at once: a pack's thousands of delta
+ * results would otherwise each be a fresh allocation, garbage the moment it is hashed.
+ * What `take` returns is valid until the next `take`.
+ */
+export class Scratch {
+  private buffer = Buffer.allocUnsafe(0);
+
+  take(size: number): Buffer {
+    if (this.buffer.length < size) this.buffer = Buffer.allocUnsafe(size);
+    return this.buffer.subarray(0, size);
+  }
 }
 
 /** The first bytes of a zlib stream, inflated as far as they go (enough for a delta's sizes). */
