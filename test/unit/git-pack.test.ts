@@ -121,6 +121,14 @@ test('refuses a pack whose checksum does not match its bytes as a malformed down
   assert.match(err.message, /checksum/);
 });
 
+test('refuses a pack that declares more entries than its bytes can hold, before making room for them', async () => {
+  const p = pack(whole(3, Buffer.from('hello')));
+  p.writeUInt32BE(0xffffffff, 8);
+  const err = await refusal(p);
+  assert.is(err.code, 'fetch');
+  assert.match(err.message, /declares 4294967295 entries, more than its \d+ bytes can hold/);
+});
+
 test('refuses a whole object over the cap by its declared size, naming its id', async () => {
   const err = await refusal(pack(whole(3, Buffer.from('a')), whole(3, Buffer.alloc(CAP + 1))));
   assert.is(err.code, 'too-large');

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { DuckError } from '../../../schemas/errors.js';
 import type { RawObject } from './git-object-store.js';
-import { applyDelta, DELTA_BASE_CACHE_BYTES, deltaResultSize, entryHeader, inflateEntryWithin, MAX_DELTA_CHAIN, malformedPack, objectId, OFS_DELTA, oversized, REF_DELTA, Scratch, streamedOid, typeName } from './git-pack.js';
+import { applyDelta, DELTA_BASE_CACHE_BYTES, deltaResultSize, entryHeader, inflateEntryWithin, MAX_DELTA_CHAIN, malformedPack, objectDigest, OFS_DELTA, oversized, REF_DELTA, Scratch, streamedOid, typeName } from './git-pack.js';
 
 /**
  * A downloaded pack checked and indexed in one pass, with Node's zlib and sha1: the .idx git and
@@ -28,24 +28,13 @@ export async function indexPack(pack: Uint8Array, opts: IndexOptions): Promise<U
   const trailer = Buffer.from(pack.subarray(pack.length - 20));
   const count = new DataView(pack.buffer, pack.byteOffset, pack.byteLength).getUint32(8);
 
-  interface Entry {
-    readonly offset: number;
-    readonly kind: number;
-    readonly dataStart: number;
-    readonly size: number;
-    crc: number;
-    oid: string | null;
-    readonly baseOffset?: number;
-    readonly baseOid?: string;
-    /** The entry this delta's base was counted on in `dependants`, released once it is made. */
-    countedBase?: number;
-  }
-  const entries: Entry[] = [];
-  const byOffset = new Map<number, Entry>();
-  const offsetOf = new Map<string, number>();
-  /** Per entry offset, the deltas based on it not yet made. */
-  const dependants = new Map<number, number>();
-  const count1 = (offset: number): void => void dependants.set(offset, (dependants.get(offset) ?? 0) + 1);
+  // An entry takes at least 9 bytes (a header byte and the smallest zlib stream).
+  if (count > (body.length - 12) / 9) throw malformedPack(source, `it declares ${count} entries, more than its ${body.length} bytes can hold`);
+  const t = entryTable(count);
+  /** Ids to entries, for ref-deltas only (a pack with none needs no map of 8,000 strings). */
+  let byId: Map<string, number> | null = null;
+  const refBase = (i: number): string => Buffer.from(pack.subarray(t.dataStart[i]! - 20, t.dataStart[i])).toString('hex');
+  const idOf = (i: number): string => t.ids.toString('hex', i * 20, i * 20 + 20);
 
   // Pass 1: every entry's header, checks, and the id of every whole object.
   let pos = 12;
@@ -59,82 +48,82 @@ export async function indexPack(pack: Uint8Array, opts: IndexOptions): Promise<U
     const ceiling = type ? header.size : maxBytes + Math.ceil(maxBytes / 127) + 64;
     if (header.size > ceiling) throw oversized(source, 'a delta', header.size, maxBytes);
     const { data, consumed } = inflateEntryWithin(pack.subarray(header.dataStart, body.length), header.size, pos, source);
-    const entry: Entry = {
-      offset: pos,
-      kind: header.kind,
-      dataStart: header.dataStart,
-      size: header.size,
-      crc: 0,
-      oid: null,
-      ...(header.kind === OFS_DELTA ? { baseOffset: header.baseOffset! } : {}),
-      ...(header.kind === REF_DELTA ? { baseOid: Buffer.from(pack.subarray(header.dataStart - 20, header.dataStart)).toString('hex') } : {}),
-    };
+    t.offset[i] = pos;
+    t.kind[i] = header.kind;
+    t.dataStart[i] = header.dataStart;
+    t.size[i] = header.size;
     if (type) {
-      entry.oid = objectId(type, data);
-      offsetOf.set(entry.oid, pos);
+      objectDigest(type, data).copy(t.ids, i * 20);
+      t.made[i] = 1;
     } else {
       const made = deltaResultSize(data);
       if (made === null) throw malformedPack(source, `the delta at byte ${pos} has no sizes`);
       if (made > maxBytes) throw oversized(source, 'an object made by a delta', made, maxBytes);
+      if (header.kind === OFS_DELTA) t.base[i] = entryAt(t.offset, i, header.baseOffset!);
+      if (header.kind === REF_DELTA) byId ??= new Map();
+      if (t.base[i]! >= 0) t.dependants[t.base[i]!]! += 1;
     }
     const end = header.dataStart + consumed;
-    entry.crc = crc32(pack.subarray(pos, end));
-    entries.push(entry);
-    byOffset.set(pos, entry);
-    if (entry.baseOffset !== undefined) count1((entry.countedBase = entry.baseOffset));
+    t.crc[i] = crc32(pack.subarray(pos, end));
     pos = end;
-  }
-  // A ref-delta on a whole object of the pack is counted too; one on another delta's result (its id
-  // unknown yet) is not, and that base is made again when the delta comes.
-  for (const entry of entries) {
-    const base = entry.baseOid === undefined ? undefined : offsetOf.get(entry.baseOid);
-    if (base !== undefined) count1((entry.countedBase = base));
   }
   if (pos !== body.length) throw malformedPack(source, `${body.length - pos} bytes follow its last entry`);
   if (!createHash('sha1').update(body).digest().equals(trailer)) throw malformedPack(source, 'its checksum does not match its bytes');
+  // A ref-delta on a whole object of the pack is counted too; one on another delta's result (its id
+  // unknown yet) is not, and that base is made again when the delta comes.
+  if (byId) {
+    for (let i = 0; i < count; i++) if (t.made[i]) byId.set(idOf(i), i);
+    for (let i = 0; i < count; i++) {
+      const base = t.kind[i] === REF_DELTA ? byId.get(refBase(i)) : undefined;
+      if (base === undefined) continue;
+      t.base[i] = base;
+      t.dependants[base]! += 1;
+    }
+  }
 
   // Pass 2: deltas, in pack order (a base at an earlier offset, mostly, so mostly still kept).
   const kept = new Map<number, RawObject>();
   let keptBytes = 0;
   const scratch = new Scratch();
-  const keep = (offset: number, object: RawObject): void => {
-    if (!dependants.get(offset) || keptBytes + object.content.length > DELTA_BASE_CACHE_BYTES) return;
-    kept.set(offset, object);
+  const keep = (i: number, object: RawObject): void => {
+    if (!t.dependants[i] || keptBytes + object.content.length > DELTA_BASE_CACHE_BYTES) return;
+    kept.set(i, object);
     keptBytes += object.content.length;
     opts.onKept?.(keptBytes);
   };
-  const release = (offset: number): void => {
-    const left = dependants.get(offset)! - 1;
-    if (left > 0) return void dependants.set(offset, left);
-    dependants.delete(offset);
-    const object = kept.get(offset);
+  const release = (i: number): void => {
+    if ((t.dependants[i]! -= 1) > 0) return;
+    const object = kept.get(i);
     if (object === undefined) return;
-    kept.delete(offset);
+    kept.delete(i);
     keptBytes -= object.content.length;
   };
-  /** The entry's object; `into` only for one hashed and dropped at once, no later delta based on it. */
-  const objectAt = (entry: Entry, depth: number, into?: Scratch): RawObject => {
-    const hit = kept.get(entry.offset);
+  /** Entry i's object; `into` only for one hashed and dropped at once, no later delta based on it. */
+  const objectAt = (i: number, depth: number, into?: Scratch): RawObject => {
+    const hit = kept.get(i);
     if (hit) return hit;
-    if (depth > MAX_DELTA_CHAIN) throw malformedPack(source, `the delta chain at byte ${entry.offset} does not end`);
-    const { data } = inflateEntryWithin(pack.subarray(entry.dataStart, body.length), entry.size, entry.offset, source);
-    const type = typeName(entry.kind);
+    const offset = t.offset[i]!;
+    if (depth > MAX_DELTA_CHAIN) throw malformedPack(source, `the delta chain at byte ${offset} does not end`);
+    const { data } = inflateEntryWithin(pack.subarray(t.dataStart[i], body.length), t.size[i]!, offset, source);
+    const type = typeName(t.kind[i]!);
     let object: RawObject;
     if (type) object = { type, content: data };
-    else object = deltaOn(baseOf(entry, depth), data, entry.offset, into);
-    if (!into) keep(entry.offset, object);
+    else object = deltaOn(baseOf(i, depth), data, offset, into);
+    if (!into) keep(i, object);
     return object;
   };
-  const baseOf = (entry: Entry, depth: number): RawObject => {
-    if (entry.baseOffset !== undefined) {
-      const base = byOffset.get(entry.baseOffset);
-      if (!base) throw malformedPack(source, `the delta at byte ${entry.offset} names no entry as its base`);
-      return objectAt(base, depth + 1);
+  const baseOf = (i: number, depth: number): RawObject => {
+    const offset = t.offset[i]!;
+    if (t.kind[i] === OFS_DELTA) {
+      if (t.base[i]! < 0) throw malformedPack(source, `the delta at byte ${offset} names no entry as its base`);
+      return objectAt(t.base[i]!, depth + 1);
     }
-    const inPack = offsetOf.get(entry.baseOid!);
-    if (inPack !== undefined) return objectAt(byOffset.get(inPack)!, depth + 1);
-    const external = opts.externalBase?.(entry.baseOid!);
-    if (!external) throw malformedPack(source, `the delta at byte ${entry.offset} needs ${entry.baseOid}, which is neither in the pack nor in the clone`);
+    if (t.kind[i] !== REF_DELTA) throw malformedPack(source, `the entry at byte ${offset} has the unknown type ${t.kind[i]}`);
+    const baseOid = refBase(i);
+    const inPack = byId!.get(baseOid);
+    if (inPack !== undefined) return objectAt(inPack, depth + 1);
+    const external = opts.externalBase?.(baseOid);
+    if (!external) throw malformedPack(source, `the delta at byte ${offset} needs ${baseOid}, which is neither in the pack nor in the clone`);
     return external;
   };
   const deltaOn = (base: RawObject, delta: Uint8Array, offset: number, into?: Scratch): RawObject => {
@@ -145,25 +134,77 @@ export async function indexPack(pack: Uint8Array, opts: IndexOptions): Promise<U
     }
   };
   // A ref-delta may name a base that itself comes later: resolve until nothing moves.
-  let pending = entries.filter((e) => e.oid === null);
+  let pending: number[] = [];
+  for (let i = 0; i < count; i++) if (!t.made[i]) pending.push(i);
   while (pending.length > 0) {
-    const next: Entry[] = [];
-    for (const entry of pending) {
-      if (entry.baseOid !== undefined && !offsetOf.has(entry.baseOid) && !opts.externalBase?.(entry.baseOid)) {
-        next.push(entry);
-        continue;
+    const next: number[] = [];
+    for (const i of pending) {
+      if (t.kind[i] === REF_DELTA) {
+        const baseOid = refBase(i);
+        if (!byId!.has(baseOid) && !opts.externalBase?.(baseOid)) {
+          next.push(i);
+          continue;
+        }
       }
-      const object = objectAt(entry, 0, dependants.get(entry.offset) ? undefined : scratch);
-      entry.oid = objectId(object.type, object.content);
-      offsetOf.set(entry.oid, entry.offset);
-      if (entry.countedBase !== undefined) release(entry.countedBase);
+      const object = objectAt(i, 0, t.dependants[i] ? undefined : scratch);
+      objectDigest(object.type, object.content).copy(t.ids, i * 20);
+      t.made[i] = 1;
+      byId?.set(idOf(i), i);
+      if (t.base[i]! >= 0) release(t.base[i]!);
     }
     if (next.length === pending.length) {
       throw malformedPack(source, `${next.length} deltas name bases that are neither in the pack nor in the clone`);
     }
     pending = next;
   }
-  return idxOf(entries as Array<Entry & { oid: string }>, trailer);
+  return idxOf(t, trailer);
+}
+
+/**
+ * A pack's entries as columns, index i for the i-th entry in pack order: thousands of entry objects
+ * and id strings would survive every young-generation collection of the indexing, and V8 grows
+ * that generation (resident memory) to hold what survives.
+ */
+interface EntryTable {
+  readonly offset: Float64Array;
+  readonly dataStart: Float64Array;
+  readonly size: Float64Array;
+  readonly kind: Uint8Array;
+  readonly crc: Uint32Array;
+  /** The entry a delta is based on, when known from the first pass (counted in `dependants`); -1 if not. */
+  readonly base: Int32Array;
+  /** Per entry, the deltas based on it not yet made. */
+  readonly dependants: Uint32Array;
+  /** Whether the entry's id is known (in `ids`). */
+  readonly made: Uint8Array;
+  /** 20 bytes per entry. */
+  readonly ids: Buffer;
+}
+
+function entryTable(count: number): EntryTable {
+  return {
+    offset: new Float64Array(count),
+    dataStart: new Float64Array(count),
+    size: new Float64Array(count),
+    kind: new Uint8Array(count),
+    crc: new Uint32Array(count),
+    base: new Int32Array(count).fill(-1),
+    dependants: new Uint32Array(count),
+    made: new Uint8Array(count),
+    ids: Buffer.alloc(count * 20),
+  };
+}
+
+/** The entry among the first `before` that starts at `offset` (offsets grow in pack order), or -1. */
+function entryAt(offsets: Float64Array, before: number, offset: number): number {
+  let low = 0;
+  let high = before;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (offsets[mid]! < offset) low = mid + 1;
+    else high = mid;
+  }
+  return low < before && offsets[low] === offset ? low : -1;
 }
 
 export interface IndexOptions {
@@ -196,18 +237,23 @@ export function indexHolds(idx: Uint8Array, oid: string): boolean {
 }
 
 /** Pack index version 2: fan-out, sorted ids, CRC-32s, offsets (64-bit ones in a table of their own), checksums. */
-function idxOf(entries: ReadonlyArray<{ oid: string; crc: number; offset: number }>, packChecksum: Buffer): Uint8Array {
-  const sorted = [...entries].sort((a, b) => (a.oid < b.oid ? -1 : a.oid > b.oid ? 1 : 0));
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i]!.oid === sorted[i - 1]!.oid) throw new DuckError('fetch', `the downloaded pack holds object ${sorted[i]!.oid} twice`, {}, 'transient');
+function idxOf(t: EntryTable, packChecksum: Buffer): Uint8Array {
+  const { ids: oids } = t;
+  const n = t.offset.length;
+  const sorted = new Uint32Array(n);
+  for (let i = 0; i < n; i++) sorted[i] = i;
+  sorted.sort((a, b) => oids.compare(oids, b * 20, b * 20 + 20, a * 20, a * 20 + 20));
+  for (let k = 1; k < n; k++) {
+    const [a, b] = [sorted[k - 1]! * 20, sorted[k]! * 20];
+    if (oids.compare(oids, a, a + 20, b, b + 20) === 0) throw new DuckError('fetch', `the downloaded pack holds object ${oids.toString('hex', b, b + 20)} twice`, {}, 'transient');
   }
-  const n = sorted.length;
-  const large = sorted.filter((e) => e.offset >= 0x80000000);
-  const out = Buffer.alloc(8 + 256 * 4 + n * 28 + large.length * 8 + 40);
+  let largeCount = 0;
+  for (let i = 0; i < n; i++) if (t.offset[i]! >= 0x80000000) largeCount++;
+  const out = Buffer.alloc(8 + 256 * 4 + n * 28 + largeCount * 8 + 40);
   out.writeUInt32BE(0xff744f63, 0);
   out.writeUInt32BE(2, 4);
   const fanout = new Uint32Array(256);
-  for (const e of sorted) fanout[parseInt(e.oid.slice(0, 2), 16)]! += 1;
+  for (let i = 0; i < n; i++) fanout[oids[i * 20]!]! += 1;
   let running = 0;
   for (let i = 0; i < 256; i++) out.writeUInt32BE((running += fanout[i]!), 8 + i * 4);
   const ids = 8 + 256 * 4;
@@ -215,17 +261,18 @@ function idxOf(entries: ReadonlyArray<{ oid: string; crc: number; offset: number
   const offsets = crcs + n * 4;
   const larges = offsets + n * 4;
   let nextLarge = 0;
-  sorted.forEach((e, i) => {
-    out.write(e.oid, ids + i * 20, 'hex');
-    out.writeUInt32BE(e.crc >>> 0, crcs + i * 4);
-    if (e.offset < 0x80000000) {
-      out.writeUInt32BE(e.offset, offsets + i * 4);
+  sorted.forEach((e, k) => {
+    oids.copy(out, ids + k * 20, e * 20, e * 20 + 20);
+    out.writeUInt32BE(t.crc[e]! >>> 0, crcs + k * 4);
+    const offset = t.offset[e]!;
+    if (offset < 0x80000000) {
+      out.writeUInt32BE(offset, offsets + k * 4);
     } else {
-      out.writeUInt32BE((0x80000000 | nextLarge) >>> 0, offsets + i * 4);
-      out.writeBigUInt64BE(BigInt(e.offset), larges + nextLarge++ * 8);
+      out.writeUInt32BE((0x80000000 | nextLarge) >>> 0, offsets + k * 4);
+      out.writeBigUInt64BE(BigInt(offset), larges + nextLarge++ * 8);
     }
   });
-  const tail = larges + large.length * 8;
+  const tail = larges + largeCount * 8;
   packChecksum.copy(out, tail);
   createHash('sha1').update(out.subarray(0, tail + 20)).digest().copy(out, tail + 20);
   return out;

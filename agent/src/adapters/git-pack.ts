@@ -20,7 +20,12 @@ export const DELTA_BASE_CACHE_BYTES = 4 * 1024 * 1024;
 
 /** A git object's id: the sha1 of its header and content. */
 export function objectId(type: ObjectType, content: Uint8Array): string {
-  return createHash('sha1').update(`${type} ${content.length}\0`).update(content).digest('hex');
+  return objectDigest(type, content).toString('hex');
+}
+
+/** A git object's id as 20 bytes. */
+export function objectDigest(type: ObjectType, content: Uint8Array): Buffer {
+  return createHash('sha1').update(`${type} ${content.length}\0`).update(content).digest();
 }
 
 export interface EntryHeader {
