@@ -44,10 +44,19 @@ async function readFleet(file: string): Promise<FleetData> {
   return new FleetData(checkShape(parsed, file));
 }
 
-class SourceChangedError extends Error {
+export class SourceChangedError extends Error {
+  override readonly name = 'SourceChangedError';
   constructor(file: string, dataDir: string) {
     super(`${file} changed while it was copied: a controller is still serving on ${dataDir}; stop it, then run migrate-store again (nothing was moved)`);
   }
+}
+
+/** Takes the file's version now; the check it answers throws SourceChangedError once the file is another. */
+export async function sourceGuard(file: string, dataDir: string): Promise<() => Promise<void>> {
+  const before = await fileVersion(file).catch(() => null);
+  return async () => {
+    if ((await fileVersion(file).catch(() => null)) !== before) throw new SourceChangedError(file, dataDir);
+  };
 }
 
 /** A database step's failure, naming the database (without its password). */
@@ -95,16 +104,11 @@ export default defineCommand({
     const db = redactUrl(url);
     const client = new pg.Client({ connectionString: url });
     try {
-      const before = await fileVersion(file).catch(() => null);
+      const unchanged = await sourceGuard(file, args.data);
       const plan = importPlan((await readFleet(file)).file);
       await inDatabase(db, client.connect());
       await inDatabase(db, readMigrations().then((migrations) => migrate(client, migrations)));
-      await inDatabase(
-        db,
-        importFleet(client, plan, async () => {
-          if ((await fileVersion(file).catch(() => null)) !== before) throw new SourceChangedError(file, args.data);
-        }),
-      );
+      await inDatabase(db, importFleet(client, plan, unchanged));
       process.stdout.write(describeMove(plan.counts, file, redactUrl(url), args.data));
     } catch (err) {
       process.stderr.write(`${PREFIX}: ${(err as Error).message}\n`);

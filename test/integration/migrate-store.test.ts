@@ -2,8 +2,9 @@
 // reports with a failure and its alert, a released id, a diagnostics bundle) moves into PostgreSQL,
 // and a controller on the database then answers as the old one did — the same summary, agents,
 // agent pages and diagnostics — while agents keep their tokens and a report sent again is still a
-// duplicate. A database that already holds a fleet is refused, and a move that fails leaves the
-// database empty. Each test makes its own database and drops it; without a server the file skips
+// duplicate. Every store read answers the same for a fleet past one insert statement. A database
+// that already holds a fleet is refused, and a fleet.json a controller writes during the copy rolls
+// the move back. Each test makes its own database and drops it; without a server the file skips
 // with a note, unless CI=true.
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -11,9 +12,11 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import pg from 'pg';
+import { SourceChangedError, sourceGuard } from '../../controller/src/migrate-store-command.js';
 import { startController, type RunningController } from '../../controller/src/server.js';
 import { FleetData } from '../../controller/src/store/fleet-data.js';
 import type { OutcomeCounts } from '../../controller/src/store/fleet-store.js';
+import { PgFleetStore } from '../../controller/src/store/pg-fleet-store.js';
 import { LowdbFleetStore } from '../../controller/src/store/lowdb-fleet-store.js';
 import { importFleet, importPlan } from '../../controller/src/store/pg-import.js';
 import { migrate, readMigrations } from '../../controller/src/store/pg-migrations.js';
@@ -130,19 +133,23 @@ const cases: [string, (ctx: Ctx) => Promise<void>][] = [
       await store.recordReport(buildReport('r-1', { events: [buildChange('shop', '1', '2', 'applied')] }), new Date());
       await store.close();
 
-      // A failure at the last moment (the file changed meanwhile) rolls the whole move back.
+      // A controller still on the embedded store writes while the copy runs: the move rolls back.
+      const file = join(dir, 'fleet.json');
+      const unchanged = await sourceGuard(file, dir);
+      const plan = importPlan(new FleetData(JSON.parse(await readFile(file, 'utf8'))).file);
+      const running = await LowdbFleetStore.open(dir);
+      await running.register('r-2', buildFacts(), 'hash-r-2', new Date());
+      await running.close();
       const client = new pg.Client({ connectionString: db.url });
       await client.connect();
       try {
         await migrate(client, await readMigrations());
-        const file = JSON.parse(await readFile(join(dir, 'fleet.json'), 'utf8'));
-        const failed = await importFleet(client, importPlan(new FleetData(file).file), async () => {
-          throw new Error('changed meanwhile');
-        }).then(
+        const failed = await importFleet(client, plan, unchanged).then(
           () => null,
-          (e: Error) => e.message,
+          (e: Error) => e,
         );
-        assert.is(failed, 'changed meanwhile');
+        assert.instance(failed, SourceChangedError);
+        assert.match(failed?.message ?? '', `${file} changed while it was copied: a controller is still serving on ${dir}`);
       } finally {
         await client.end();
       }
@@ -151,7 +158,7 @@ const cases: [string, (ctx: Ctx) => Promise<void>][] = [
       assert.is((await migrateStore(dir, db.url)).code, 0);
       const twice = await migrateStore(dir, db.url);
       assert.is(twice.code, 1);
-      assert.match(twice.stderr, `${new URL(db.url).host}/${db.name}: the database already holds a fleet (1 agents, 1 outcomes): move into an empty one`);
+      assert.match(twice.stderr, `${new URL(db.url).host}/${db.name}: the database already holds a fleet (2 agents, 1 outcomes): move into an empty one`);
       assert.equal(await queryDatabase(db.url, 'SELECT count(*)::int AS n FROM events'), [{ n: 1 }], 'the second move added nothing');
 
       const empty = await makeTempDir('duck-migrate-store-empty-');
@@ -165,6 +172,67 @@ const cases: [string, (ctx: Ctx) => Promise<void>][] = [
       const noStore = await run(process.execPath, ['--import', 'tsx', MAIN, 'migrate-store', '--data', dir], { env: ENV, allowFailure: true });
       assert.is(noStore.code, 2);
       assert.match(noStore.stderr, 'the database is missing');
+    },
+  ],
+  [
+    'every read of the store answers the same after the move, for a fleet larger than one insert statement carries',
+    async ({ db, dir }) => {
+      const embedded = await LowdbFleetStore.open(dir);
+      const ids = ['big-1', 'big-2', 'big-3', 'released'];
+      const at = (minute: number): Date => new Date(Date.UTC(2026, 10, 1, 0, minute));
+      for (const id of ids) await embedded.register(id, buildFacts({ hostname: id }), `hash-${id}`, at(0));
+      await embedded.releaseEnrollment('released');
+      // 3 × 2,000 events: more than one statement's rows, each agent's in receive order.
+      for (let round = 0; round < 4; round++) {
+        for (const id of ids.slice(0, 3)) {
+          const events = Array.from({ length: 500 }, (_, i) =>
+            buildChange('shop', `1.${round}.${i}`, `1.${round}.${i + 1}`, i % 100 === 0 ? 'rolled-back' : 'applied', { reason: 'probe failed' }),
+          );
+          await embedded.recordReport(buildReport(id, { events }), at(round + 1));
+        }
+      }
+      await embedded.recordAlert({ group: 'production', app: 'shop', version: '1.0.1', rate: 1, attempts: 3, failures: 3, at: at(9).toISOString() });
+      await embedded.addDiagnostic({ id: 'd-1', agentId: 'big-2', filename: 'big-2.tar.gz', bytes: 10, sha256: 'a'.repeat(64), receivedAt: at(9).toISOString() });
+      const reads = async (store: LowdbFleetStore | PgFleetStore): Promise<unknown> => ({
+        // The embedded store answers its own entries (events and verdicts inside); the record is what the contract promises.
+        agents: (await store.listAgents()).map(({ agentId, tokenHash, facts, enrolledAt, lastSeenAt, status, lastOutcomes }) => ({
+          agentId,
+          tokenHash,
+          facts,
+          enrolledAt,
+          lastSeenAt,
+          status,
+          lastOutcomes,
+        })),
+        each: await Promise.all(ids.map((id) => store.getAgent(id))),
+        events: await Promise.all(ids.map((id) => store.events(id, 5_000))),
+        tokens: await Promise.all(ids.map((id) => store.agentIdForTokenHash(`hash-${id}`))),
+        outcomes: (await store.outcomes()).sort((a, b) => a.version.localeCompare(b.version, 'en', { numeric: true })),
+        failures: await store.recentFailures(100),
+        alerts: await store.alerts(),
+        diagnostics: await store.diagnostics(),
+      });
+      const before = JSON.parse(JSON.stringify(await reads(embedded))) as Record<string, unknown>;
+      await embedded.close();
+
+      const moved = await migrateStore(dir, db.url);
+      assert.is(moved.code, 0, moved.stderr);
+      assert.match(moved.stdout.toString(), /agents +4 \(1 released\)\n {2}events +6000\n/);
+      const pgStore = await PgFleetStore.open(db.url);
+      try {
+        const after = JSON.parse(JSON.stringify(await reads(pgStore))) as Record<string, unknown>;
+        // Part by part, key order aside (jsonb orders keys its own way): a diff of the whole would take minutes to print.
+        const canonical = (v: unknown): string => JSON.stringify(v, (_, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x));
+        for (const part of Object.keys(before)) assert.ok(canonical(after[part]) === canonical(before[part]), `${part} reads the same`);
+        assert.equal(await queryDatabase(db.url, 'SELECT agent_id, event_count FROM agents ORDER BY agent_id'), [
+          { agent_id: 'big-1', event_count: 2000 },
+          { agent_id: 'big-2', event_count: 2000 },
+          { agent_id: 'big-3', event_count: 2000 },
+          { agent_id: 'released', event_count: 0 },
+        ]);
+      } finally {
+        await pgStore.close();
+      }
     },
   ],
 ];
