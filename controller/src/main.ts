@@ -11,6 +11,7 @@ const controller = defineCommand({
   subCommands: {
     serve: () => import('./serve-command.js').then((m) => m.default),
     migrate: () => import('./migrate-command.js').then((m) => m.default),
+    'migrate-store': () => import('./migrate-store-command.js').then((m) => m.default),
   },
 });
 

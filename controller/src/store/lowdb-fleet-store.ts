@@ -25,7 +25,8 @@ import { GroupCommit } from './group-commit.js';
 
 export const FLEET_FILE = 'fleet.json';
 
-function checkShape(value: unknown, file: string): FleetFile {
+/** The parsed content of a fleet file, checked enough to use; a StoreOpenError naming the file and field otherwise. */
+export function checkShape(value: unknown, file: string): FleetFile {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new StoreOpenError(file, 'not a duck-controller data file (expected a JSON object)');
   }
