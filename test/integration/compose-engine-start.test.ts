@@ -5,6 +5,7 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
+import { createServer as createSocketServer } from 'node:net';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -134,6 +135,24 @@ Engine('a socket path with no engine behind it is the classified engine-unreacha
     assert.match(message, 'ENOENT');
   }
   assert.is(await readFile(ctx.log, 'utf8'), '', 'no CLI fallback after an engine that did not answer');
+});
+
+Engine('an answer cut mid-way (the engine gone during the call) is engine-unreachable as well', async (ctx) => {
+  const [, info] = flavours(ctx.bin)[1]!;
+  const cutting = join(ctx.dir, 'cut.sock');
+  const server = createSocketServer((client) => {
+    client.once('data', () => client.end('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n[{"Id"', () => client.destroy()));
+  });
+  await new Promise<void>((resolve) => server.listen(cutting, resolve));
+  try {
+    await createComposeCli(info, { docker: ctx.bin, env: envFor(cutting) }).start('duck-shop', ctx.target);
+    assert.unreachable('a cut answer must fail the start');
+  } catch (err) {
+    assert.ok(isEngineUnreachable(err), String(err));
+    assert.match((err as DuckError).message, 'GET /containers/json');
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
 });
 
 Engine.run();
