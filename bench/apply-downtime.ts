@@ -157,7 +157,7 @@ export async function benchApplyDowntime(opts: ApplyDowntimeOptions = {}): Promi
       notes: [
         `medians; a client sends GET http://127.0.0.1:<port>/version.txt every ${pollMs} ms (a new connection each, not waiting for earlier ones, ${POLL_TIMEOUT_MS} ms timeout); ` +
           'downtime = from the last answer of the old version to the first answer of the new one; failed polls = those sent in between',
-        `duck = the real CLI \`duck run --once\` on project ${HELLO_PROJECT} (process start, channel fetch + verify, release files, pre-copy, create (compose up --no-start: the old containers stopped and replaced), backup, switch, up (docker start of the created containers), health wait); ` +
+        `duck = the real CLI \`duck run --once\` on project ${HELLO_PROJECT} (process start, channel fetch + verify, release files, pre-copy, create (compose up --no-start: the old containers stopped and replaced), backup, switch, up (the engine's start of the created containers: Engine API on its socket, else docker start), health wait); ` +
           `compose = ${compose.label} on a plain project ${PLAIN_PROJECT} of the same images, which neither waits for health nor backs anything up`,
         'on both sides a new container\'s published port accepts connections (Docker\'s port proxy) before the app answers: polls sent then hang and are answered together ' +
           'once it does, or time out; so part of each downtime is the engine\'s (DUCK_BENCH_DEBUG=1 prints every poll)',

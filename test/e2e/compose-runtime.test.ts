@@ -1,5 +1,5 @@
 // e2e lane: own compose project
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -137,6 +137,21 @@ it('start where the containers are not the created set (another version\'s) runs
   assert.is(started.by, 'compose');
   const services = await ctx.runtime.ps(ctx.project);
   assert.equal(services.map((s) => [s.state, s.image]), [['running', helloImageTag('1.0.0')]]);
+});
+
+it('start through the engine\'s socket runs no docker process and starts dependencies first', async (ctx) => {
+  // Another version whose web depends on a second service: create as an upgrade does, then start with
+  // a docker executable that does not exist, so any CLI call would fail the start.
+  await writeFile(join(ctx.dir, 'next', 'order.yaml'), 'services:\n  web:\n    depends_on: [side]\n  side:\n    image: ${HELLO_REPOSITORY}:${HELLO_VERSION}\n    command: ["/bin/busybox", "sleep", "600"]\n');
+  const ordered = { ...newTarget(ctx), files: ['compose.yaml', 'order.yaml'] };
+  await ctx.runtime.create(ctx.project, ordered);
+  assert.equal((await ctx.runtime.ps(ctx.project)).map((s) => [s.service, s.state]), [['side', 'created'], [HELLO_SERVICE, 'created']]);
+  const since = new Date(Date.now() - 1_000);
+  const noCli = createComposeCli(await ctx.runtime.version(), { docker: join(ctx.dir, 'no-such-docker') });
+  assert.equal(await noCli.start(ctx.project, ordered), { by: 'engine', containers: 2 });
+  const starts = (await dockerEvents({ project: ctx.project, since })).filter((e) => e.type === 'container' && e.action === 'start');
+  assert.equal(starts.map((e) => e.attributes['com.docker.compose.service']), ['side', HELLO_SERVICE]);
+  assert.equal((await ctx.runtime.ps(ctx.project)).map((s) => s.state), ['running', 'running']);
 });
 
 it('a compose failure is a DuckError with code io naming the project', async (ctx) => {

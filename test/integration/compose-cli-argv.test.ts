@@ -1,7 +1,9 @@
 // Issue 13: the compose adapter's create and start, for both flavours, by the argv they run. Only
 // compose v1 is installed on the test machines (test/e2e/compose-runtime.test.ts drives it for
 // real), so the v2 path is checked here: the real adapter and the real docker-compose library
-// spawn a stand-in `docker` that records each argv and answers `ps`/`inspect` as Docker would.
+// spawn a stand-in `docker` that records each argv and answers `ps`/`inspect` as Docker would. The
+// start goes through the docker CLI here because DOCKER_HOST names a TCP engine, whose socket the
+// agent does not call itself (the Engine API path: compose-engine-start.test.ts).
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -52,6 +54,9 @@ Argv.before(async (ctx) => {
 });
 Argv.after(async (ctx) => removeTempDir(ctx.dir));
 
+/** An engine only the CLI reaches: the start lists and starts through the stand-in `docker`. */
+const CLI_ENV = { ...process.env, DOCKER_HOST: 'tcp://127.0.0.1:2375' };
+
 const flavours = (bin: string): Array<[string, ComposeInfo, string]> => [
   ['v2', { flavor: 'v2', version: '2.29.1', command: [bin, 'compose'] }, 'compose '],
   ['v1', { flavor: 'v1', version: '1.29.2', command: [bin] }, ''],
@@ -66,10 +71,10 @@ Argv('create is one compose up --no-start --force-recreate --remove-orphans of t
   }
 });
 
-Argv('start lists the project, then one docker start of the created containers, dependencies first: no compose process', async (ctx) => {
+Argv('start where DOCKER_HOST is not a unix socket lists the project, then one docker start of the created containers, dependencies first: no compose process', async (ctx) => {
   for (const [name, info] of flavours(ctx.bin)) {
     await writeFile(ctx.log, '');
-    const started = await createComposeCli(info, { docker: ctx.bin }).start('duck-shop', ctx.target);
+    const started = await createComposeCli(info, { docker: ctx.bin, env: CLI_ENV }).start('duck-shop', ctx.target);
     assert.equal(started, { by: 'engine', containers: 2 }, name);
     const lines = (await readFile(ctx.log, 'utf8')).trim().split('\n');
     assert.equal(lines, ['ps -a -q --no-trunc --filter label=com.docker.compose.project=duck-shop', 'inspect id-web id-db', 'start id-db id-web'], name);
@@ -81,7 +86,7 @@ Argv('start of a project only compose starts as compose would runs compose up -d
   await writeFile(join(ctx.dir, 'links.yaml'), 'services:\n  web:\n    links: [db]\n');
   for (const [name, info, prefix] of flavours(ctx.bin)) {
     await writeFile(ctx.log, '');
-    const started = await createComposeCli(info, { docker: ctx.bin }).start('duck-shop', linked);
+    const started = await createComposeCli(info, { docker: ctx.bin, env: CLI_ENV }).start('duck-shop', linked);
     assert.equal(started, { by: 'compose', reason: 'web has links' }, name);
     const lines = (await readFile(ctx.log, 'utf8')).trim().split('\n');
     assert.is(lines.at(-1), `${prefix}--project-name duck-shop --project-directory ${ctx.target.cwd} -f compose.yaml -f ${join(ctx.dir, 'links.yaml')} up --remove-orphans -d`, name);

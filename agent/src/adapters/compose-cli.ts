@@ -24,11 +24,12 @@ import type {
 import { PROJECT_LABEL } from '../core/compose-model.js';
 import { CREATE_ARGS, planStart, startArgs, startServices } from '../core/compose-start.js';
 import { engineUnreachable, saysEngineUnreachable } from '../core/engine-fault.js';
+import { SERVICE_LABEL, serviceRows } from './compose-rows.js';
+import { createEngineApi, findEngineRoute } from './engine-api.js';
+import type { EngineApi } from './engine-api.js';
 
 const run = promisify(execFile);
 
-const SERVICE_LABEL = 'com.docker.compose.service';
-const ONEOFF_LABEL = 'com.docker.compose.oneoff';
 /** The names both flavours accept as a project name (v1 silently rewrites anything else). */
 const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 const STDERR_TAIL = 2000;
@@ -70,9 +71,14 @@ export async function detectCompose(options: DetectOptions = {}): Promise<Compos
 }
 
 /** A ComposeRuntime for the compose `info` names (from detectCompose). */
-export function createComposeCli(info: ComposeInfo, options: { docker?: string } = {}): ComposeRuntime {
-  const docker = options.docker ?? 'docker';
+export function createComposeCli(info: ComposeInfo, options: { docker?: string; env?: NodeJS.ProcessEnv } = {}): ComposeRuntime {
+  // `env`: what the docker CLI runs with (default the agent's own); it also decides whether the engine's socket is the same engine.
+  const docker = { bin: options.docker ?? 'docker', env: options.env ?? process.env };
   const executable = executableOf(info.command);
+  // The Engine API over the socket the docker CLI would use, decided once; null: the CLI (another host, a context).
+  let engine: Promise<EngineApi | null> | undefined;
+  const engineApi = (): Promise<EngineApi | null> =>
+    (engine ??= findEngineRoute(docker.env).then((route) => ('socketPath' in route ? createEngineApi(route.socketPath) : null)));
 
   const composeOptions = (project: string, target: ComposeTarget): IDockerComposeOptions => {
     assertProjectName(project);
@@ -118,13 +124,17 @@ export function createComposeCli(info: ComposeInfo, options: { docker?: string }
       assertProjectName(project);
       const texts = await composeTexts(target);
       const services = texts === null ? null : startServices(texts);
-      const plan = planStart(services, await listProject(docker, project), { flavor: info.flavor, workingDir: resolve(target.cwd) });
+      // In the stopped window: the socket's list and starts take milliseconds, each CLI process a few hundred.
+      const api = await engineApi();
+      const containers = api === null ? await listProject(docker, project) : await api.listProject(project);
+      const plan = planStart(services, containers, { flavor: info.flavor, workingDir: resolve(target.cwd) });
       if ('composeUp' in plan) {
         await up(project, target);
         return { by: 'compose', reason: plan.composeUp };
       }
-      // One docker process starts them one after the other, in the order given (the Engine API, no compose start-up).
-      await dockerLines(docker, startArgs(plan.ids));
+      // One after the other, in the order given (the engine's start, no compose start-up).
+      if (api === null) await dockerLines(docker, startArgs(plan.ids));
+      else await api.start(plan.ids);
       return { by: 'engine', containers: plan.ids.length };
     },
     stop: (project, target) => {
@@ -166,12 +176,12 @@ function assertProjectName(project: string): void {
   }
 }
 
-async function listProject(docker: string, project: string): Promise<ServiceStatus[]> {
+async function listProject(docker: DockerCli, project: string): Promise<ServiceStatus[]> {
   const ids = await dockerLines(docker, ['ps', '-a', '-q', '--no-trunc', '--filter', `label=${PROJECT_LABEL}=${project}`]);
   if (ids.length === 0) return [];
   let stdout: string;
   try {
-    ({ stdout } = await run(docker, ['inspect', ...ids], { maxBuffer: 64 * 1024 * 1024 }));
+    ({ stdout } = await run(docker.bin, ['inspect', ...ids], { maxBuffer: 64 * 1024 * 1024, env: docker.env }));
   } catch (err) {
     // A container removed between `ps` and `inspect` fails the call but the others are printed.
     const partial = (err as { stdout?: string }).stdout ?? '';
@@ -184,9 +194,8 @@ async function listProject(docker: string, project: string): Promise<ServiceStat
 /** `docker inspect` JSON to ServiceStatus rows: compose service containers only, sorted. */
 export function parseInspect(json: string): ServiceStatus[] {
   const containers = JSON.parse(json) as InspectedContainer[];
-  return containers
-    .filter((c) => c.Config?.Labels?.[SERVICE_LABEL] !== undefined && c.Config.Labels[ONEOFF_LABEL] !== 'True')
-    .map((c): ServiceStatus => {
+  return serviceRows(
+    containers.map((c): ServiceStatus => {
       const labels = c.Config?.Labels ?? {};
       return {
         service: labels[SERVICE_LABEL] ?? '',
@@ -199,8 +208,8 @@ export function parseInspect(json: string): ServiceStatus[] {
         exitCode: c.State?.ExitCode ?? 0,
         labels,
       };
-    })
-    .sort((a, b) => a.service.localeCompare(b.service) || a.container.localeCompare(b.container));
+    }),
+  );
 }
 
 interface InspectedContainer {
@@ -211,9 +220,15 @@ interface InspectedContainer {
   State?: { Status?: string; ExitCode?: number; Health?: { Status?: string } };
 }
 
-async function dockerLines(docker: string, args: string[]): Promise<string[]> {
+/** The docker executable and the environment it runs with. */
+interface DockerCli {
+  bin: string;
+  env: NodeJS.ProcessEnv;
+}
+
+async function dockerLines(docker: DockerCli, args: string[]): Promise<string[]> {
   try {
-    const { stdout } = await run(docker, args, { maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await run(docker.bin, args, { maxBuffer: 16 * 1024 * 1024, env: docker.env });
     return stdout.split('\n').map((l) => l.trim()).filter(Boolean);
   } catch (err) {
     throw dockerError(args.slice(0, 1), err);
