@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { detectCompose } from '../agent/src/adapters/compose-cli.js';
-import { HELLO_PROJECT, helloComposeYaml } from '../test/helpers/images.js';
+import { helloComposeYaml } from '../test/helpers/images.js';
 import { freeHostPort, removeProject } from '../examples/harness/compose-project.js';
 import type { HelloScenario } from '../test/helpers/hello-channel.js';
 import { promoteHello, startHelloScenario } from '../test/helpers/hello-channel.js';
@@ -23,6 +23,9 @@ export interface ApplyDowntimeOptions {
 }
 
 const PLAIN_PROJECT = 'duck-bench-plain';
+// Its own app, so its compose project is never the one the e2e suites share on the same engine.
+const BENCH_APP = 'bench-hello';
+const HELLO_PROJECT = `duck-${BENCH_APP}`;
 const VERSIONS = ['1.0.0', '1.1.0'] as const;
 /** A poll that takes longer than this counts as failed (the client gives up, as a load balancer would). */
 const POLL_TIMEOUT_MS = 1000;
@@ -82,9 +85,9 @@ export async function benchApplyDowntime(opts: ApplyDowntimeOptions = {}): Promi
     const compose: Compose = { command: info.command, label: `${info.command.join(' ')} ${info.version}` };
 
     progress('building the hello images and the signed channel; installing 1.0.0 with duck run --once');
-    const s = await startHelloScenario({ prefix: 'duck-bench-downtime-', releases: { '1.0.0': {}, '1.1.0': {} } });
+    const s = await startHelloScenario({ prefix: 'duck-bench-downtime-', app: BENCH_APP, releases: { '1.0.0': {}, '1.1.0': {} } });
     scenario = s;
-    await promoteHello(s.ch, VERSIONS[0], s.key);
+    await promoteHello(s.ch, VERSIONS[0], s.key, 'production', {}, BENCH_APP);
     const installed = await s.node.duck('run', '--once');
     expect(installed.code === 0, `installing 1.0.0 exited with ${installed.code}: ${installed.stderr.trim()}`);
     expect((await s.served()) === VERSIONS[0], `after the install the app serves "${await s.served()}", not ${VERSIONS[0]}`);
@@ -125,7 +128,7 @@ export async function benchApplyDowntime(opts: ApplyDowntimeOptions = {}): Promi
       const to = VERSIONS[(i + 1) % 2]!;
       if (!duckError) {
         progress(`run ${i + 1}/${runs}: duck ${from} -> ${to}`);
-        await promoteHello(s.ch, to, s.key);
+        await promoteHello(s.ch, to, s.key, 'production', {}, BENCH_APP);
         try {
           let run: { steps: StepSpan[]; startedBy: string } = { steps: [], startedBy: '' };
           const r = await observeChange(s.port, from, to, pollMs, async () => void (run = await duckRunOnce(s, to)));
@@ -165,7 +168,7 @@ export async function benchApplyDowntime(opts: ApplyDowntimeOptions = {}): Promi
         `duck's steps (medians, from its JSON log; "down" = the part of the step the client saw no answer): ${describeSplit(splits)}`,
         ...splits.map((split, i) => `duck run ${i + 1} by step: ${describeRun(split)}`),
         `compose per run: ${describe(seen.compose)}`,
-        `uses the fixed project ${HELLO_PROJECT} (as the e2e suites that share it do, never the demo's): do not run it beside those suites on the same engine`,
+        `uses its own project ${HELLO_PROJECT}, never the e2e suites' or the demo's`,
       ],
     };
   } finally {

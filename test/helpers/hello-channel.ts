@@ -41,9 +41,9 @@ export async function writeHelloRelease(ch: Channel, version: string, opts: Hell
   await ch.write(`${dir}/release.yaml`, stringify(release));
 }
 
-export async function promoteHello(ch: Channel, version: string, signer: Signer, group = 'production', extra: Record<string, unknown> = {}): Promise<string> {
-  await ch.write(`groups/${group}.yaml`, stringify({ apps: { [HELLO_APP]: version }, ...extra }));
-  const oid = await ch.commit(`promote ${HELLO_APP} ${version}`, signer);
+export async function promoteHello(ch: Channel, version: string, signer: Signer, group = 'production', extra: Record<string, unknown> = {}, app = HELLO_APP): Promise<string> {
+  await ch.write(`groups/${group}.yaml`, stringify({ apps: { [app]: version }, ...extra }));
+  const oid = await ch.commit(`promote ${app} ${version}`, signer);
   await ch.publish();
   return oid;
 }
