@@ -185,9 +185,22 @@ export function splitCredentials(url: string): { bare: string; auth: string | nu
   const parsed = new URL(url);
   if (!parsed.username && !parsed.password) return { bare: url, auth: null };
   const auth = `Basic ${Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64')}`;
-  parsed.username = '';
-  parsed.password = '';
-  return { bare: parsed.toString().replace(/\/$/, url.endsWith('/') ? '/' : ''), auth };
+  return { bare: withUserInfo(url, '', ''), auth };
+}
+
+/** `to` with the user and password of `configured` (same origin only: the caller checks). */
+export function withCredentialsOf(configured: string, to: string): string {
+  const from = new URL(configured);
+  if (!from.username && !from.password) return to;
+  return withUserInfo(to, from.username, from.password);
+}
+
+// A trailing slash is kept only where the URL had one: WHATWG URL adds one to a bare origin.
+function withUserInfo(url: string, username: string, password: string): string {
+  const parsed = new URL(url);
+  parsed.username = username;
+  parsed.password = password;
+  return parsed.toString().replace(/\/$/, url.endsWith('/') ? '/' : '');
 }
 
 /** A status other than 200, as a plain error with `data.statusCode`: the caller words it. */

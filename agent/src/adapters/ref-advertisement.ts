@@ -1,5 +1,5 @@
 import type { HttpClient } from './channel-http.js';
-import { collectBody, httpError, splitCredentials } from './channel-http.js';
+import { collectBody, httpError, splitCredentials, withCredentialsOf } from './channel-http.js';
 import { pktLines } from './pkt-line.js';
 
 /** What a v1 upload-pack advertisement says: each ref's object id, and what the server can do. */
@@ -74,16 +74,6 @@ export function redirectedRepository(from: string, location: string): string {
 
 function withoutAuthorization(headers: Readonly<Record<string, string>>): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== 'authorization'));
-}
-
-/** `to` with the user and password of `configured` (same origin only: the caller checks). */
-function withCredentialsOf(configured: string, to: string): string {
-  const from = new URL(configured);
-  if (!from.username && !from.password) return to;
-  const next = new URL(to);
-  next.username = from.username;
-  next.password = from.password;
-  return next.toString().replace(/\/$/, to.endsWith('/') ? '/' : '');
 }
 
 const SERVICE_LINE = '# service=git-upload-pack';
