@@ -189,7 +189,7 @@ async function duckRunOnce(s: HelloScenario, to: string): Promise<{ steps: StepS
   const outcomes = events.filter((e) => e.event === 'outcome');
   expect(outcomes.length === 1 && outcomes[0]!.outcome === 'applied', `duck run --once to ${to} reported outcomes ${JSON.stringify(outcomes)}`);
   const started = events.find((e) => e.event === 'started');
-  const startedBy = started ? (started.by === 'engine' ? 'engine' : `compose: ${String(started.reason)}`) : 'unknown';
+  const startedBy = started ? (started.by === 'engine' ? `engine (its starts ${String(started.startMs)} ms of the step)` : `compose: ${String(started.reason)}`) : 'unknown';
   const steps = events
     .filter((e) => e.event === 'step')
     .map((e) => {

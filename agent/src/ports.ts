@@ -66,7 +66,8 @@ export interface ComposeRuntime {
 }
 
 /** How `start` started the project: the engine's start of the created containers, or compose's `up` and why. */
-export type StartedBy = { readonly by: 'engine'; readonly containers: number } | { readonly by: 'compose'; readonly reason: string };
+/** How an upgrade's start ran; `startMs`: the engine's starts alone, the rest of the step is reading and listing. */
+export type StartedBy = { readonly by: 'engine'; readonly containers: number; readonly startMs: number } | { readonly by: 'compose'; readonly reason: string };
 
 // ── Docker engine (outside compose) ────────────────────────────────────────────────────────────
 

@@ -99,7 +99,7 @@ export function scriptedEngine(): ScriptedEngine {
       calls.push(`start ${name} ${versionOf(target)}`);
       p.running = true;
       p.data += `|ran ${p.containers}`;
-      return { by: 'engine', containers: 1 };
+      return { by: 'engine', containers: 1, startMs: 0 };
     },
     stop: async (name, target) => {
       reachable(`docker compose stop ${name}`);

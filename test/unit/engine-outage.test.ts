@@ -72,7 +72,7 @@ function flakyRuntime(silent: number): ComposeRuntime {
     version: async () => ({ flavor: 'v1', version: '1.29.2', command: ['docker-compose'] }),
     up: async () => undefined,
     create: async () => undefined,
-    start: async () => ({ by: 'engine', containers: 1 }),
+    start: async () => ({ by: 'engine', containers: 1, startMs: 0 }),
     stop: async () => undefined,
     down: async () => undefined,
     ps: async () => {

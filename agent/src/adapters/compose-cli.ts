@@ -133,9 +133,10 @@ export function createComposeCli(info: ComposeInfo, options: { docker?: string; 
         return { by: 'compose', reason: plan.composeUp };
       }
       // One after the other, in the order given (the engine's start, no compose start-up).
+      const startedAt = performance.now();
       if (api === null) await dockerLines(docker, startArgs(plan.ids));
       else await api.start(plan.ids);
-      return { by: 'engine', containers: plan.ids.length };
+      return { by: 'engine', containers: plan.ids.length, startMs: Math.round(performance.now() - startedAt) };
     },
     stop: (project, target) => {
       const opts = composeOptions(project, target);
