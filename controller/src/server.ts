@@ -8,7 +8,6 @@ import { DEFAULT_SETTINGS, type AppDeps, type ControllerSettings } from './deps.
 import { removeDiagnosticFile, removeStaleUploads } from './diagnostics-files.js';
 import { silentLog, type Log } from './log.js';
 import { ControllerMetrics } from './metrics.js';
-import { SessionStore } from './sessions.js';
 import type { FleetStore } from './store/fleet-store.js';
 import { openFleetStore } from './store/open-store.js';
 
@@ -108,7 +107,7 @@ export async function startController(opts: StartOptions): Promise<RunningContro
       log,
       minTimeoutMs: opts.alertMinTimeoutMs,
     }),
-    sessions: new SessionStore(),
+    sessions: store.sessions,
     now: opts.now ?? (() => new Date()),
   };
   await removeStaleUploads(settings.dataDir);
