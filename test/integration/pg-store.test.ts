@@ -3,7 +3,6 @@
 // batched into one statement, the URL it shows without the password, and `serve --store` over
 // real HTTP. Each test makes its own
 // database and drops it; without a server the file skips with a note, unless CI=true.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -11,6 +10,7 @@ import { PgFleetStore } from '../../controller/src/store/pg-fleet-store.js';
 import { readMigrations } from '../../controller/src/store/pg-migrations.js';
 import { makeTempDir, removeTempDir, run } from '../../examples/harness/tmp.js';
 import { buildChange, buildFacts, buildReport, enrollAgent, postReport } from '../helpers/controller.js';
+import { startControllerProcess, type ControllerProcess } from '../helpers/controller-process.js';
 import { createTestDatabase, postgresMissing, queryDatabase, type TestDatabase } from '../helpers/postgres.js';
 
 interface Ctx {
@@ -115,29 +115,10 @@ const cases: [string, (ctx: Ctx) => Promise<void>][] = [
     'serve --store keeps the fleet in the database: an agent enrolled and reported over HTTP is in its tables',
     async ({ db }) => {
       const dir = await makeTempDir('duck-controller-pg-');
-      const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--port', '0', '--data', dir, '--store', db.url], {
-        env: { ...ENV, DUCK_ENROLL_TOKEN: 'e-token', DUCK_ADMIN_TOKEN: 'a-token' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      let ctl: ControllerProcess | undefined;
       try {
-        const url = await new Promise<string>((resolve, reject) => {
-          let out = '';
-          // A bound for a machine under load, not a speed check: a serve that never gets ready fails here.
-          const timer = setTimeout(() => reject(new Error(`no ready line within 120 s: ${out}`)), 120_000);
-          timer.unref();
-          child.stdout.on('data', (c: Buffer) => {
-            out += c.toString('utf8');
-            const found = /listening on (\S+)/.exec(out);
-            if (found) {
-              clearTimeout(timer);
-              resolve(found[1]!);
-            }
-          });
-          child.once('exit', (code) => {
-            clearTimeout(timer);
-            reject(new Error(`serve exited ${code} before its ready line: ${out}`));
-          });
-        });
+        ctl = await startControllerProcess(['--data', dir, '--store', db.url], { ...ENV, DUCK_ENROLL_TOKEN: 'e-token', DUCK_ADMIN_TOKEN: 'a-token' });
+        const { url } = ctl;
         const token = await enrollAgent({ url, enrollToken: 'e-token' }, 'pg-http-1');
         const event = buildChange('shop', '1.0.0', '1.1.0', 'applied');
         const res = await postReport({ url }, token, buildReport('pg-http-1', { events: [event, event] }));
@@ -145,9 +126,7 @@ const cases: [string, (ctx: Ctx) => Promise<void>][] = [
         const rows = await queryDatabase<{ agent_id: string; event_id: string }>(db.url, 'SELECT agent_id, event_id FROM events');
         assert.equal(rows, [{ agent_id: 'pg-http-1', event_id: event.id }]);
       } finally {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
+        await ctl?.kill('SIGTERM');
         await removeTempDir(dir);
       }
     },
