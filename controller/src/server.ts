@@ -78,7 +78,10 @@ async function prune(deps: AppDeps): Promise<void> {
   const { settings, store, log } = deps;
   const result = await store.prune(deps.now(), settings);
   for (const d of result.diagnostics) await removeDiagnosticFile(settings.dataDir, d.id);
-  if (result.events > 0 || result.diagnostics.length > 0) log({ event: 'pruned', events: result.events, diagnostics: result.diagnostics.length });
+  const uploads = await removeStaleUploads(settings.dataDir, deps.now());
+  if (result.events > 0 || result.diagnostics.length > 0 || uploads > 0) {
+    log({ event: 'pruned', events: result.events, diagnostics: result.diagnostics.length, staleUploads: uploads });
+  }
 }
 
 function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
@@ -110,7 +113,6 @@ export async function startController(opts: StartOptions): Promise<RunningContro
     sessions: store.sessions,
     now: opts.now ?? (() => new Date()),
   };
-  await removeStaleUploads(settings.dataDir);
   await prune(deps);
   const timer = setInterval(() => {
     prune(deps).catch((err: unknown) => log({ event: 'prune-failed', error: (err as Error).message }));

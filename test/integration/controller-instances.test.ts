@@ -5,12 +5,16 @@
 // sent by the leader, one sent by the standby after it took the leadership over), the read API
 // answers the same through either controller, and a dashboard session made on one holds on the
 // other until a logout on either. The database is the test's own; without a server the file skips
-// with a note, unless CI=true.
+// with a note, unless CI=true. Controllers that share one --data directory (diagnostics bundles
+// are files there) leave each other's uploads in flight alone.
+import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ReportMessage } from '../../schemas/index.js';
 import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
-import { buildApp, buildChange, buildFacts, buildReport, enrollAgent, postReport } from '../helpers/controller.js';
+import { diagnosticsDir, STALE_UPLOAD_MS } from '../../controller/src/diagnostics-files.js';
+import { buildApp, buildChange, buildFacts, buildReport, enrollAgent, postReport, startTestController } from '../helpers/controller.js';
 import { startReceiver } from '../helpers/webhook-receiver.js';
 import { startControllerProcess, type ControllerProcess } from '../helpers/controller-process.js';
 import { createTestDatabase, postgresMissing, queryDatabase } from '../helpers/postgres.js';
@@ -188,6 +192,24 @@ const NAME = 'agents spread over two controllers lose and double nothing when on
     await receiver.close();
     for (const dir of dirs) await removeTempDir(dir);
     await db.drop();
+  }
+});
+
+test("a controller starting on a shared --data leaves another's upload in flight alone and removes a crash's leftover", async () => {
+  const dir = await makeTempDir('duck-instance-shared-');
+  try {
+    await mkdir(diagnosticsDir(dir), { recursive: true });
+    const inFlight = join(diagnosticsDir(dir), '.upload-in-flight.tmp');
+    const leftover = join(diagnosticsDir(dir), '.upload-crashed.tmp');
+    await writeFile(inFlight, 'being written by the other controller');
+    await writeFile(leftover, 'left by a crash');
+    const before = new Date(Date.now() - 2 * STALE_UPLOAD_MS);
+    await utimes(leftover, before, before);
+    const ctl = await startTestController({ dataDir: dir, tokens: TOKENS });
+    await ctl.stop();
+    assert.equal((await readdir(diagnosticsDir(dir))).sort(), ['.upload-in-flight.tmp']);
+  } finally {
+    await removeTempDir(dir);
   }
 });
 
