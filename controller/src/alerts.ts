@@ -1,8 +1,8 @@
 // The failure-rate alert (nodes where the release failed, failure-rate.ts): recorded once per
 // (group, app, version) and POSTed to the webhook with retries, always off the request path — a
 // dead webhook never slows or fails a report. Which controller POSTs it is the store's to say
-// (alert-dispatch.ts: the one that recorded it; with PostgreSQL, the alert leader). The controller only tells people; it never changes
-// what agents run.
+// (alert-dispatch.ts: the one that recorded it; with PostgreSQL, the alert leader). The
+// controller only tells people; it never changes what agents run.
 import pRetry from 'p-retry';
 import { crossesThreshold, failureRate, type AlertPolicy } from './failure-rate.js';
 import type { Log } from './log.js';
