@@ -1,11 +1,12 @@
 // The failure-rate alert (nodes where the release failed, failure-rate.ts): recorded once per
 // (group, app, version) and POSTed to the webhook with retries, always off the request path — a
-// dead webhook never slows or fails a report. The controller only tells people; it never changes
-// what agents run.
+// dead webhook never slows or fails a report. Which controller POSTs it is the store's to say
+// (alert-dispatch.ts: the one that recorded it; with PostgreSQL, the alert leader). The
+// controller only tells people; it never changes what agents run.
 import pRetry from 'p-retry';
 import { crossesThreshold, failureRate, type AlertPolicy } from './failure-rate.js';
 import type { Log } from './log.js';
-import type { FleetStore, OutcomeEntry } from './store/fleet-store.js';
+import type { AlertDispatch, AlertRecord, FleetStore, OutcomeEntry } from './store/fleet-store.js';
 
 export const ALERT_ADVICE = 'pause the rollout (lower rollout percent in groups/<group>.yaml) or git revert the promotion';
 
@@ -30,7 +31,7 @@ export interface AlertPayload {
 export interface AlertNotifierOptions {
   url?: string;
   policy: AlertPolicy;
-  /** Where alerts are recorded, so each is sent once, restarts included. */
+  /** Where alerts are recorded, so each is sent once, restarts included; it decides which controller sends (FleetStore.dispatchAlerts). */
   store: FleetStore;
   log: Log;
   /** Retries after the first attempt (p-retry backoff). */
@@ -40,11 +41,21 @@ export interface AlertNotifierOptions {
   timeoutMs?: number;
 }
 
-export class AlertNotifier {
-  private readonly stop = new AbortController();
-  private readonly inFlight = new Set<Promise<void>>();
+/** The webhook's body for a recorded alert; `agents` are the nodes where the release failed. */
+export function alertPayload(alert: AlertRecord, agents: readonly string[], threshold: number): AlertPayload {
+  const { group, app, version, rate, attempts, failures, infrastructureFailures, at } = alert;
+  return { kind: 'failure-rate', group, app, version, attempts, failures, rate, infrastructureFailures: infrastructureFailures ?? 0, threshold, agents: [...agents], at, advice: ALERT_ADVICE };
+}
 
-  constructor(private readonly opts: AlertNotifierOptions) {}
+export class AlertNotifier {
+  /** Null without a webhook: alerts are only recorded. */
+  private readonly dispatch: AlertDispatch | null;
+
+  /** Starts the store's alert dispatch when there is a webhook (with PostgreSQL: the bid for alert leadership). */
+  constructor(private readonly opts: AlertNotifierOptions) {
+    const { url } = opts;
+    this.dispatch = url ? opts.store.dispatchAlerts((alert, agents, signal) => this.post(url, alert, agents, signal), opts.log) : null;
+  }
 
   /** Records alerts for the rows that crossed the threshold now and sends them; never throws. */
   async evaluate(rows: readonly OutcomeEntry[], now: Date): Promise<void> {
@@ -52,8 +63,7 @@ export class AlertNotifier {
     for (const row of rows) {
       const rate = failureRate(row);
       if (!crossesThreshold(rate, policy)) continue;
-      const at = now.toISOString();
-      const alert = {
+      const alert: AlertRecord = {
         group: row.group,
         app: row.app,
         version: row.version,
@@ -61,7 +71,7 @@ export class AlertNotifier {
         attempts: rate.attempts,
         failures: rate.failures,
         infrastructureFailures: rate.infrastructureFailures,
-        at,
+        at: now.toISOString(),
       };
       try {
         if (!(await store.recordAlert(alert))) continue;
@@ -70,37 +80,29 @@ export class AlertNotifier {
         continue;
       }
       this.opts.log({ event: 'alert', ...alert });
-      this.send({ kind: 'failure-rate', ...alert, threshold: policy.threshold, agents: [...row.failedAgents], advice: ALERT_ADVICE });
+      this.dispatch?.recorded(alert, row.failedAgents);
     }
   }
 
-  send(payload: AlertPayload): void {
-    const { url } = this.opts;
-    if (!url) return;
-    const delivery = pRetry(
+  private async post(url: string, alert: AlertRecord, agents: readonly string[], signal: AbortSignal): Promise<void> {
+    const body = JSON.stringify(alertPayload(alert, agents, this.opts.policy.threshold));
+    await pRetry(
       async () => {
         const res = await fetch(url, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(payload),
-          signal: AbortSignal.any([this.stop.signal, AbortSignal.timeout(this.opts.timeoutMs ?? 10_000)]),
+          body,
+          signal: AbortSignal.any([signal, AbortSignal.timeout(this.opts.timeoutMs ?? 10_000)]),
         });
         await res.body?.cancel();
         if (!res.ok) throw new Error(`webhook answered ${res.status}`);
       },
-      { retries: this.opts.retries ?? 5, minTimeout: this.opts.minTimeoutMs ?? 1000, signal: this.stop.signal },
-    ).then(
-      () => this.opts.log({ event: 'alert-sent', group: payload.group, app: payload.app, version: payload.version }),
-      (err: unknown) =>
-        this.opts.log({ event: 'alert-send-failed', group: payload.group, app: payload.app, version: payload.version, error: (err as Error).message }),
+      { retries: this.opts.retries ?? 5, minTimeout: this.opts.minTimeoutMs ?? 1000, signal },
     );
-    this.inFlight.add(delivery);
-    void delivery.finally(() => this.inFlight.delete(delivery));
   }
 
   /** Stops retrying and waits for deliveries in flight to settle. */
   async close(): Promise<void> {
-    this.stop.abort();
-    await Promise.all([...this.inFlight]);
+    await this.dispatch?.close();
   }
 }

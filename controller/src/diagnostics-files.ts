@@ -4,7 +4,7 @@
 // the temp file is removed and nothing is kept.
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { bundleProblem } from './diagnostics-bundle.js';
@@ -105,11 +105,32 @@ export async function receiveUpload(req: IncomingMessage, dataDir: string, id: s
   }
 }
 
-/** Temp files a crash left behind; run before the server accepts uploads. */
-export async function removeStaleUploads(dataDir: string): Promise<void> {
+/**
+ * An upload's temp file not written for this long is a crash's leftover: Node's HTTP server ends a
+ * request after 5 minutes (requestTimeout), so no live upload is that quiet.
+ */
+export const STALE_UPLOAD_MS = 3_600_000;
+
+/**
+ * Temp files a crash left behind, by age: controllers that share one --data directory (several
+ * instances on one database) must not remove each other's uploads in flight when one starts.
+ */
+export async function removeStaleUploads(dataDir: string, now: Date, olderThanMs = STALE_UPLOAD_MS): Promise<number> {
   const dir = diagnosticsDir(dataDir);
   const names = await readdir(dir).catch(() => [] as string[]);
-  for (const name of names) if (name.startsWith(TEMP_PREFIX)) await rm(join(dir, name), { force: true });
+  let removed = 0;
+  for (const name of names) {
+    if (!name.startsWith(TEMP_PREFIX)) continue;
+    const path = join(dir, name);
+    const written = await stat(path).then(
+      (s) => s.mtimeMs,
+      () => null,
+    );
+    if (written === null || now.getTime() - written < olderThanMs) continue;
+    await rm(path, { force: true });
+    removed++;
+  }
+  return removed;
 }
 
 export async function removeDiagnosticFile(dataDir: string, id: string): Promise<void> {

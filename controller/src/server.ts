@@ -8,7 +8,6 @@ import { DEFAULT_SETTINGS, type AppDeps, type ControllerSettings } from './deps.
 import { removeDiagnosticFile, removeStaleUploads } from './diagnostics-files.js';
 import { silentLog, type Log } from './log.js';
 import { ControllerMetrics } from './metrics.js';
-import { SessionStore } from './sessions.js';
 import type { FleetStore } from './store/fleet-store.js';
 import { openFleetStore } from './store/open-store.js';
 
@@ -79,7 +78,10 @@ async function prune(deps: AppDeps): Promise<void> {
   const { settings, store, log } = deps;
   const result = await store.prune(deps.now(), settings);
   for (const d of result.diagnostics) await removeDiagnosticFile(settings.dataDir, d.id);
-  if (result.events > 0 || result.diagnostics.length > 0) log({ event: 'pruned', events: result.events, diagnostics: result.diagnostics.length });
+  const uploads = await removeStaleUploads(settings.dataDir, deps.now());
+  if (result.events > 0 || result.diagnostics.length > 0 || uploads > 0) {
+    log({ event: 'pruned', events: result.events, diagnostics: result.diagnostics.length, staleUploads: uploads });
+  }
 }
 
 function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
@@ -108,10 +110,9 @@ export async function startController(opts: StartOptions): Promise<RunningContro
       log,
       minTimeoutMs: opts.alertMinTimeoutMs,
     }),
-    sessions: new SessionStore(),
+    sessions: store.sessions,
     now: opts.now ?? (() => new Date()),
   };
-  await removeStaleUploads(settings.dataDir);
   await prune(deps);
   const timer = setInterval(() => {
     prune(deps).catch((err: unknown) => log({ event: 'prune-failed', error: (err as Error).message }));

@@ -1,29 +1,47 @@
-// Dashboard sessions: a random id in an HttpOnly cookie, kept in memory with an expiry. The admin
-// token itself never goes into the cookie. A restart logs everyone out, which is fine for a
-// handful of people; the map is bounded so a login loop cannot grow it.
+// Dashboard sessions: a random id in an HttpOnly cookie, valid until its expiry or a logout. The
+// admin token itself never goes into the cookie. The store decides where sessions live
+// (FleetStore.sessions): in this process's memory for the embedded store, which serves one
+// controller — a restart logs everyone out, fine for a handful of people —, in the database for
+// PostgreSQL, so every controller on it knows every session (store/pg-sessions.ts).
 import { randomBytes } from 'node:crypto';
 
 export const SESSION_COOKIE = 'duck_session';
-const MAX_SESSIONS = 1000;
+export const SESSION_TTL_MS = 12 * 3_600_000;
+/** Sessions kept at most; past it the oldest goes, so a login loop cannot grow the store. */
+export const MAX_SESSIONS = 1000;
 
-export class SessionStore {
+export interface SessionStore {
+  readonly ttlMs: number;
+  /** A new session's id, for the cookie. */
+  create(): Promise<string>;
+  /** Whether the id names a session that has not expired or been ended. */
+  valid(id: string | undefined): Promise<boolean>;
+  /** Ends the session (every controller on the store sees it ended). */
+  delete(id: string | undefined): Promise<void>;
+}
+
+export function newSessionId(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export class MemorySessionStore implements SessionStore {
   private readonly sessions = new Map<string, number>();
 
   constructor(
-    readonly ttlMs: number = 12 * 3_600_000,
+    readonly ttlMs: number = SESSION_TTL_MS,
     private readonly now: () => number = Date.now,
   ) {}
 
-  create(): string {
+  async create(): Promise<string> {
     this.sweep();
     // Map order is insertion order: past the cap, the oldest session goes.
     while (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
-    const id = randomBytes(32).toString('base64url');
+    const id = newSessionId();
     this.sessions.set(id, this.now() + this.ttlMs);
     return id;
   }
 
-  valid(id: string | undefined): boolean {
+  async valid(id: string | undefined): Promise<boolean> {
     if (!id) return false;
     const expires = this.sessions.get(id);
     if (expires === undefined) return false;
@@ -34,7 +52,7 @@ export class SessionStore {
     return true;
   }
 
-  delete(id: string | undefined): void {
+  async delete(id: string | undefined): Promise<void> {
     if (id) this.sessions.delete(id);
   }
 

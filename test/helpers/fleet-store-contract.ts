@@ -239,6 +239,33 @@ contract('a closed store refuses writes; healthy() is true while writes work', a
   assert.match(err?.message ?? '', 'closed');
 });
 
+contract('a dashboard session is valid from its creation until it is deleted; an unknown or missing id never is', async ({ store }) => {
+  const id = await store.sessions.create();
+  const other = await store.sessions.create();
+  assert.ok(await store.sessions.valid(id));
+  assert.not.ok(await store.sessions.valid(`${id}x`));
+  assert.not.ok(await store.sessions.valid(undefined));
+  await store.sessions.delete(id);
+  assert.not.ok(await store.sessions.valid(id), 'ended');
+  assert.ok(await store.sessions.valid(other), 'the other session stays');
+});
+
+contract('an alert the store records is sent once through its dispatch, a second record of it never', async ({ store }) => {
+  const sent: string[] = [];
+  const dispatch = store.dispatchAlerts(async (alert, agents) => void sent.push(`${alert.version} ${agents.join(',')}`), () => undefined);
+  try {
+    const alert = { group: 'production', app: 'shop', version: '9.9.9', rate: 1, attempts: 1, failures: 1, infrastructureFailures: 0, at: new Date().toISOString() };
+    assert.ok(await store.recordAlert(alert));
+    dispatch.recorded(alert, ['a-1']);
+    assert.not.ok(await store.recordAlert({ ...alert, at: new Date().toISOString() }));
+    for (const end = Date.now() + 30_000; sent.length === 0 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+  } finally {
+    await dispatch.close();
+  }
+  assert.is(sent.length, 1);
+  assert.is(sent[0]!.split(' ')[0], '9.9.9');
+});
+
 /** Registers the contract as one uvu suite for this kind of store; with `skipBecause`, each case counts as skipped. */
 export function fleetStoreContract(kind: StoreKind, skipBecause: string | null = null): void {
   const test = suite<Ctx>(`fleet store contract: ${kind.name}`, {} as Ctx);

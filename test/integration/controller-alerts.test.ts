@@ -1,36 +1,14 @@
 // The failure-rate alert over real HTTP: a receiver on loopback gets one JSON POST when a version's
 // failure rate in a group crosses the threshold, and a dead webhook never slows or fails a report.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ChangeOutcome, FailureBlame, ReportEvent } from '../../schemas/index.js';
 import type { AlertPayload } from '../../controller/src/alerts.js';
 import type { FleetSummary } from '../../controller/src/fleet-summary.js';
 import { adminJson, buildChange, buildFacts, buildReport, enrollAgent, postReport, startTestController, type TestController } from '../helpers/controller.js';
+import { startReceiver, type Receiver } from '../helpers/webhook-receiver.js';
 
 const test = suite('controller alerts');
-
-interface Receiver {
-  url: string;
-  received: AlertPayload[];
-  close(): Promise<void>;
-}
-
-async function startReceiver(): Promise<Receiver> {
-  const received: AlertPayload[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as AlertPayload);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/hook`, received, close: () => new Promise((r) => server.close(() => r())) };
-}
 
 async function waitFor(check: () => boolean, ms = 3000): Promise<void> {
   for (let waited = 0; waited < ms && !check(); waited += 20) await new Promise((r) => setTimeout(r, 20));

@@ -3,14 +3,16 @@
 // batched into one statement, the URL it shows without the password, and `serve --store` over
 // real HTTP. Each test makes its own
 // database and drops it; without a server the file skips with a note, unless CI=true.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import type { LogFields } from '../../controller/src/log.js';
+import type { AlertDispatch, AlertRecord } from '../../controller/src/store/fleet-store.js';
 import { PgFleetStore } from '../../controller/src/store/pg-fleet-store.js';
 import { readMigrations } from '../../controller/src/store/pg-migrations.js';
 import { makeTempDir, removeTempDir, run } from '../../examples/harness/tmp.js';
 import { buildChange, buildFacts, buildReport, enrollAgent, postReport } from '../helpers/controller.js';
+import { startControllerProcess, type ControllerProcess } from '../helpers/controller-process.js';
 import { createTestDatabase, postgresMissing, queryDatabase, type TestDatabase } from '../helpers/postgres.js';
 
 interface Ctx {
@@ -98,6 +100,54 @@ const cases: [string, (ctx: Ctx) => Promise<void>][] = [
     },
   ],
   [
+    'of two controllers on one database one leads the alerts: it sends what the other recorded, and when it closes the other takes over and sends what is pending; rows not recorded as pending are never sent',
+    async ({ db }) => {
+      const log: LogFields[] = [];
+      const options = { alertLeader: { retryMs: 100 } };
+      const [first, second] = [await PgFleetStore.open(db.url, options), await PgFleetStore.open(db.url, options)];
+      const sent: { by: string; version: string }[] = [];
+      const dispatch = (store: PgFleetStore, by: string): AlertDispatch =>
+        store.dispatchAlerts(async (alert) => void sent.push({ by, version: alert.version }), (fields) => log.push({ ...fields, by }));
+      const alert = (version: string, at = new Date()): AlertRecord => ({ group: 'production', app: 'shop', version, rate: 1, attempts: 2, failures: 2, at: at.toISOString() });
+      const until = async (what: string, check: () => boolean): Promise<void> => {
+        for (const end = Date.now() + 30_000; !check(); await new Promise((r) => setTimeout(r, 20))) if (Date.now() > end) throw new Error(`${what} within 30 s`);
+      };
+      // As a fleet file imported by migrate-store, or alerts from before migration 002: their sending was the old code's.
+      await queryDatabase(db.url, `INSERT INTO alerts (grp, app, version, body) VALUES ('production', 'shop', '0.1.0', $1)`, [JSON.stringify(alert('0.1.0'))]);
+      const leader = dispatch(first, 'first');
+      await until('the first leads', () => log.some((l) => l.event === 'alert-leader' && l.by === 'first'));
+      const standby = dispatch(second, 'second');
+      let standbyOpen = true;
+      try {
+        await until('the second stands by', () => log.some((l) => l.event === 'alert-standby' && l.by === 'second'));
+        assert.ok(await second.recordAlert(alert('1.0.0')));
+        standby.recorded(alert('1.0.0'), []);
+        await until('1.0.0 sent', () => sent.length === 1);
+        assert.equal(sent, [{ by: 'first', version: '1.0.0' }], 'recorded by the standby, sent by the leader');
+        await leader.close();
+        assert.ok(await second.recordAlert(alert('2.0.0')));
+        assert.ok(await second.recordAlert(alert('0.9.0', new Date(Date.now() - 2 * 86_400_000))));
+        await until('2.0.0 sent', () => sent.length === 2);
+        await until('the second leads', () => log.some((l) => l.event === 'alert-leader' && l.by === 'second'));
+        await standby.close();
+        standbyOpen = false;
+        assert.equal(sent, [{ by: 'first', version: '1.0.0' }, { by: 'second', version: '2.0.0' }]);
+        const rows = await queryDatabase<{ version: string; delivery: string; sent: boolean }>(db.url, 'SELECT version, delivery, sent_at IS NOT NULL AS sent FROM alerts ORDER BY seq');
+        assert.equal(rows, [
+          { version: '0.1.0', delivery: 'sent', sent: false },
+          { version: '1.0.0', delivery: 'sent', sent: true },
+          { version: '2.0.0', delivery: 'sent', sent: true },
+          { version: '0.9.0', delivery: 'expired', sent: false },
+        ]);
+      } finally {
+        await leader.close();
+        if (standbyOpen) await standby.close();
+        await first.close();
+        await second.close();
+      }
+    },
+  ],
+  [
     'duck-controller migrate --store applies the migrations once, then says the schema is up to date',
     async ({ db }) => {
       const first = await run(process.execPath, ['--import', 'tsx', MAIN, 'migrate', '--store', db.url], { env: ENV });
@@ -115,29 +165,10 @@ const cases: [string, (ctx: Ctx) => Promise<void>][] = [
     'serve --store keeps the fleet in the database: an agent enrolled and reported over HTTP is in its tables',
     async ({ db }) => {
       const dir = await makeTempDir('duck-controller-pg-');
-      const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--port', '0', '--data', dir, '--store', db.url], {
-        env: { ...ENV, DUCK_ENROLL_TOKEN: 'e-token', DUCK_ADMIN_TOKEN: 'a-token' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      let ctl: ControllerProcess | undefined;
       try {
-        const url = await new Promise<string>((resolve, reject) => {
-          let out = '';
-          // A bound for a machine under load, not a speed check: a serve that never gets ready fails here.
-          const timer = setTimeout(() => reject(new Error(`no ready line within 120 s: ${out}`)), 120_000);
-          timer.unref();
-          child.stdout.on('data', (c: Buffer) => {
-            out += c.toString('utf8');
-            const found = /listening on (\S+)/.exec(out);
-            if (found) {
-              clearTimeout(timer);
-              resolve(found[1]!);
-            }
-          });
-          child.once('exit', (code) => {
-            clearTimeout(timer);
-            reject(new Error(`serve exited ${code} before its ready line: ${out}`));
-          });
-        });
+        ctl = await startControllerProcess(['--data', dir, '--store', db.url], { ...ENV, DUCK_ENROLL_TOKEN: 'e-token', DUCK_ADMIN_TOKEN: 'a-token' });
+        const { url } = ctl;
         const token = await enrollAgent({ url, enrollToken: 'e-token' }, 'pg-http-1');
         const event = buildChange('shop', '1.0.0', '1.1.0', 'applied');
         const res = await postReport({ url }, token, buildReport('pg-http-1', { events: [event, event] }));
@@ -145,9 +176,7 @@ const cases: [string, (ctx: Ctx) => Promise<void>][] = [
         const rows = await queryDatabase<{ agent_id: string; event_id: string }>(db.url, 'SELECT agent_id, event_id FROM events');
         assert.equal(rows, [{ agent_id: 'pg-http-1', event_id: event.id }]);
       } finally {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
+        await ctl?.kill('SIGTERM');
         await removeTempDir(dir);
       }
     },

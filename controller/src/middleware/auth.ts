@@ -31,7 +31,7 @@ async function identify(ctx: Context, deps: AuthDeps, allowSession: boolean): Pr
   const token = bearerToken(ctx);
   if (token === undefined) {
     // An expired or logged-out session is no credential at all (401): the dashboard asks to log in.
-    return allowSession && deps.sessions.valid(ctx.cookies.get(SESSION_COOKIE)) ? { kind: 'admin' } : null;
+    return allowSession && (await deps.sessions.valid(ctx.cookies.get(SESSION_COOKIE))) ? { kind: 'admin' } : null;
   }
   const hash = hashToken(token);
   // Both comparisons always run, so the timing does not say which kind a guess came close to.

@@ -4,6 +4,8 @@
 // rewrites the whole file. test/helpers/fleet-store-contract.ts holds both to the same cases.
 import type { AgentStatus, ChangeOutcome, FailureBlame, NodeFacts, ReportEvent, ReportMessage } from '../../../schemas/index.js';
 import type { NodeCounts, NodeVerdict } from '../change-verdict.js';
+import type { Log } from '../log.js';
+import type { SessionStore } from '../sessions.js';
 
 /** The token hash of an agent an operator released: no token matches it, and the fleet token may enroll the id again. */
 export const RELEASED = '';
@@ -137,9 +139,28 @@ export interface PruneResult {
   diagnostics: DiagnosticRecord[];
 }
 
+/** Sends one alert to the webhook, retries included; rejects when it could not, or when `signal` stopped it. */
+export type AlertSend = (alert: AlertRecord, agents: readonly string[], signal: AbortSignal) => Promise<void>;
+
+/** What sends the alerts a store records: each exactly once, whichever controller recorded it. */
+export interface AlertDispatch {
+  /** recordAlert answered true for this alert on this controller: send it, or wake the controller that sends. */
+  recorded(alert: AlertRecord, agents: readonly string[]): void;
+  /** Stops sending and waits for the deliveries in flight to settle. */
+  close(): Promise<void>;
+}
+
 export interface FleetStore {
   /** Where the data lives, for messages (a file path, a database URL without password). */
   readonly location: string;
+  /** Dashboard sessions as every controller on this store sees them. */
+  readonly sessions: SessionStore;
+  /**
+   * Starts what sends this store's alerts through `send`: the controller that records an alert
+   * (the embedded store serves one controller), or the one alert leader among the controllers on
+   * a database (store/pg-alert-leader.ts).
+   */
+  dispatchAlerts(send: AlertSend, log: Log): AlertDispatch;
   /**
    * Enrolls an agent or re-enrolls it with a new token hash, keeping its history. With `onlyNew`,
    * an id enrolled and not released is left as it is and the answer is null (checked and written

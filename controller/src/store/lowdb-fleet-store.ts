@@ -7,11 +7,16 @@ import { join } from 'node:path';
 import { Low } from 'lowdb';
 import { DataFile } from 'lowdb/node';
 import type { NodeFacts, ReportMessage } from '../../../schemas/index.js';
+import { DirectAlertDispatch } from '../alert-dispatch.js';
+import type { Log } from '../log.js';
+import { MemorySessionStore } from '../sessions.js';
 import { FLEET_FILE_FORMAT, FleetData, emptyFleetFile, type FleetFile } from './fleet-data.js';
 import { StoreOpenError } from './fleet-store.js';
 import type {
   AgentRecord,
+  AlertDispatch,
   AlertRecord,
+  AlertSend,
   DiagnosticRecord,
   FailureRecord,
   FleetStore,
@@ -48,6 +53,8 @@ function publicRecord(entry: AgentRecord): AgentRecord {
 
 export class LowdbFleetStore implements FleetStore {
   private closed = false;
+  /** One controller serves this file, so its sessions can live in its memory. */
+  readonly sessions = new MemorySessionStore();
 
   private constructor(
     readonly location: string,
@@ -119,6 +126,10 @@ export class LowdbFleetStore implements FleetStore {
   async recordAlert(alert: AlertRecord): Promise<boolean> {
     if (!this.data.addAlert(alert)) return false;
     return this.persist(true);
+  }
+
+  dispatchAlerts(send: AlertSend, log: Log): AlertDispatch {
+    return new DirectAlertDispatch(send, log);
   }
 
   async addDiagnostic(record: DiagnosticRecord): Promise<void> {

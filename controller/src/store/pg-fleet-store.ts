@@ -5,12 +5,15 @@
 // nothing another controller on the same database writes is missed.
 import pg from 'pg';
 import type { NodeFacts, ReportMessage } from '../../../schemas/index.js';
+import type { Log } from '../log.js';
 import {
   MAX_EVENTS_PER_AGENT,
   RELEASED,
   StoreOpenError,
   type AgentRecord,
+  type AlertDispatch,
   type AlertRecord,
+  type AlertSend,
   type DiagnosticRecord,
   type FailureRecord,
   type FleetStore,
@@ -21,15 +24,25 @@ import {
   type StoredEvent,
 } from './fleet-store.js';
 import { BatchQueue } from './group-commit.js';
+import { ALERT_CHANNEL, PgAlertLeader, type AlertLeaderOptions } from './pg-alert-leader.js';
 import { migrate, readMigrations } from './pg-migrations.js';
 import { writeReports, type PendingReport } from './pg-report-batch.js';
+import { PgSessionStore } from './pg-sessions.js';
 import { AGENT_COLUMNS, redactUrl, toAgentRecord, toDiagnosticRecord, toOutcomeEntry, type AgentRow, type DiagnosticRow, type OutcomeRow } from './pg-rows.js';
 
 export interface PgStoreOptions {
   maxEventsPerAgent?: number;
-  /** Connections kept open (node-postgres pool); default 10. */
+  /** Connections kept open (node-postgres pool); default 10. The alert leader holds one more of its own. */
   poolSize?: number;
+  alertLeader?: AlertLeaderOptions;
 }
+
+/** Pending, for the alert leader to send; the NOTIFY wakes it on whichever controller it runs (sent on commit). */
+const RECORD_ALERT = `
+  WITH recorded AS (
+    INSERT INTO alerts (grp, app, version, body, delivery) VALUES ($1, $2, $3, $4, 'pending') ON CONFLICT DO NOTHING RETURNING 1
+  )
+  SELECT pg_notify('${ALERT_CHANNEL}', '') FROM recorded`;
 
 const REGISTER = `
   INSERT INTO agents (agent_id, token_hash, facts, enrolled_at) VALUES ($1, $2, $3, $4)
@@ -63,13 +76,18 @@ const PRUNE_DIAGNOSTICS = `
 export class PgFleetStore implements FleetStore {
   private closed = false;
   private readonly reports: BatchQueue<PendingReport, ReportResult>;
+  readonly sessions: PgSessionStore;
 
   private constructor(
     readonly location: string,
+    /** With its password: the alert leader opens a connection of its own. */
+    private readonly url: string,
     private readonly pool: pg.Pool,
     private readonly health: { writeFailed: boolean },
     private readonly maxEventsPerAgent: number,
+    private readonly leaderOptions: AlertLeaderOptions,
   ) {
+    this.sessions = new PgSessionStore(pool);
     this.reports = new BatchQueue((batch) => this.write(() => this.withClient((client) => writeReports(client, batch, this.maxEventsPerAgent))));
   }
 
@@ -94,7 +112,7 @@ export class PgFleetStore implements FleetStore {
       await pool.end().catch(() => undefined);
       throw new StoreOpenError(location, (err as Error).message, { cause: err });
     }
-    return new PgFleetStore(location, pool, health, opts.maxEventsPerAgent ?? MAX_EVENTS_PER_AGENT);
+    return new PgFleetStore(location, url, pool, health, opts.maxEventsPerAgent ?? MAX_EVENTS_PER_AGENT, opts.alertLeader ?? {});
   }
 
   private async withClient<T>(use: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -149,7 +167,7 @@ export class PgFleetStore implements FleetStore {
 
   async recordAlert(alert: AlertRecord): Promise<boolean> {
     const result = await this.write(() =>
-      this.query('INSERT INTO alerts (grp, app, version, body) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
+      this.query(RECORD_ALERT, [
         alert.group,
         alert.app,
         alert.version,
@@ -157,6 +175,10 @@ export class PgFleetStore implements FleetStore {
       ]),
     );
     return result.rowCount === 1;
+  }
+
+  dispatchAlerts(send: AlertSend, log: Log): AlertDispatch {
+    return new PgAlertLeader(this.url, this.pool, send, log, this.leaderOptions);
   }
 
   async addDiagnostic(record: DiagnosticRecord): Promise<void> {
