@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import Koa from 'koa';
 import { summarizeFleet } from '../controller/src/fleet-summary.js';
 import { startController, type RunningController } from '../controller/src/server.js';
-import { LowdbFleetStore } from '../controller/src/store/lowdb-fleet-store.js';
+import { EmbeddedFleetStore } from '../controller/src/store/embedded-fleet-store.js';
 import { hashToken } from '../controller/src/tokens.js';
 import type { ReportMessage } from '../schemas/index.js';
 import { buildApp, buildChange, buildFacts, buildReport } from '../test/helpers/controller.js';
@@ -109,7 +109,7 @@ function reportFor(i: number, round: number): ReportMessage {
 }
 
 /** Enrolls `count` agents through the store (batched, so the group commit writes once per batch); each with one report. */
-async function seed(store: LowdbFleetStore, count: number, withReports: boolean): Promise<string[]> {
+async function seed(store: EmbeddedFleetStore, count: number, withReports: boolean): Promise<string[]> {
   const tokens: string[] = [];
   for (let start = 0; start < count; start += SEED_BATCH) {
     const end = Math.min(count, start + SEED_BATCH);
@@ -140,7 +140,7 @@ export async function benchControllerReports(opts: ControllerBenchOptions = {}):
     const dir = await makeTempDir('duck-bench-controller-');
     dirs.push(dir);
     progress(`seeding ${agents} agents through the store in ${dir}`);
-    const store = await LowdbFleetStore.open(dir);
+    const store = await EmbeddedFleetStore.open(dir);
     const tokens = await seed(store, agents, true);
     controller = await startController({ dataDir: dir, store, enrollToken: 'bench-enroll', adminToken: 'bench-admin', port: 0 });
 
@@ -181,7 +181,7 @@ export async function benchControllerReports(opts: ControllerBenchOptions = {}):
     const bigDir = await makeTempDir('duck-bench-controller-big-');
     dirs.push(bigDir);
     progress(`seeding ${bigFleet} agents through the store in ${bigDir}`);
-    const bigStore = await LowdbFleetStore.open(bigDir);
+    const bigStore = await EmbeddedFleetStore.open(bigDir);
     await seed(bigStore, bigFleet, true);
     controller = await startController({ dataDir: bigDir, store: bigStore, enrollToken: 'bench-enroll', adminToken: 'bench-admin', port: 0 });
     progress(`GET /api/v1/fleet at ${bigFleet} agents`);
