@@ -4,7 +4,7 @@
 // reports arriving meanwhile, with ids idempotent across it and a restart; a format-1 fleet.json
 // moves on first start; a damaged line refuses the start naming the file and line.
 import { spawn } from 'node:child_process';
-import { appendFile, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { suite } from 'uvu';
@@ -166,7 +166,7 @@ test('a format-1 fleet.json (events inside) moves to documents and a log on firs
   }
 });
 
-test('a damaged line before the last refuses the start, naming the file and line; a missing log too', async ({ dir }) => {
+test('a damaged line before the last refuses the start, naming the file and line; so do a missing log and a log without fleet.json', async ({ dir }) => {
   const store = await EmbeddedFleetStore.open(dir);
   await store.register('x-1', buildFacts(), 'hash-x-1', new Date());
   await store.recordReport(buildReport('x-1', { events: [buildChange('shop', '1', '2', 'applied')] }), new Date());
@@ -182,6 +182,10 @@ test('a damaged line before the last refuses the start, naming the file and line
   await writeFile(join(dir, 'fleet.json'), JSON.stringify({ ...(await documents(dir)), log: 'events-77.log' }));
   const missing = await EmbeddedFleetStore.open(dir).then(() => null, (e: unknown) => e as Error);
   assert.match(missing?.message ?? '', `${join(dir, 'events-77.log')}: missing: ${join(dir, 'fleet.json')} names it as its log`);
+  await rm(join(dir, 'fleet.json'));
+  const orphan = await EmbeddedFleetStore.open(dir).then(() => null, (e: unknown) => e as Error);
+  assert.match(orphan?.message ?? '', `${join(dir, 'fleet.json')}: missing, but ${log} is there`);
+  assert.equal(await logFiles(dir), [log], 'the log is left as it was');
 });
 
 test.run();

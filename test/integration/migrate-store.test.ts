@@ -190,6 +190,9 @@ const cases: [string, (ctx: Ctx) => Promise<void>][] = [
           await embedded.recordReport(buildReport(id, { events }), at(round + 1));
         }
       }
+      // Half the fleet compacted (events lines, counts in fleet.json), the rest still report lines in the log.
+      await embedded.compact();
+      for (const id of ids.slice(0, 3)) await embedded.recordReport(buildReport(id, { events: [buildChange('shop', '1.4.0', '1.4.1', 'applied')] }), at(5));
       await embedded.recordAlert({ group: 'production', app: 'shop', version: '1.0.1', rate: 1, attempts: 3, failures: 3, at: at(9).toISOString() });
       await embedded.addDiagnostic({ id: 'd-1', agentId: 'big-2', filename: 'big-2.tar.gz', bytes: 10, sha256: 'a'.repeat(64), receivedAt: at(9).toISOString() });
       const reads = async (store: EmbeddedFleetStore | PgFleetStore): Promise<unknown> => ({

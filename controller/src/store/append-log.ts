@@ -62,7 +62,7 @@ export async function readLog(file: string, opts: { repair: boolean; warn: (mess
   }
 }
 
-async function syncDirectory(dir: string): Promise<void> {
+export async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
     await handle.sync();
@@ -71,8 +71,8 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-/** Replaces `file` by `content` all at once: a crash leaves the old file or the new one, never half. */
-export async function writeFileAtomic(file: string, content: string | Buffer): Promise<void> {
+/** Puts `content` in place of `file` by rename, so a crash leaves the old file or the new one, never half. */
+export async function replaceFile(file: string, content: string | Buffer): Promise<void> {
   const temp = join(dirname(file), `.${basename(file)}.tmp`);
   const handle = await open(temp, 'w', 0o600);
   try {
@@ -82,6 +82,11 @@ export async function writeFileAtomic(file: string, content: string | Buffer): P
     await handle.close();
   }
   await rename(temp, file);
+}
+
+/** replaceFile, then the directory synced so the rename itself survives a power cut. */
+export async function writeFileAtomic(file: string, content: string | Buffer): Promise<void> {
+  await replaceFile(file, content);
   await syncDirectory(dirname(file));
 }
 

@@ -10,9 +10,9 @@
 import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NodeFacts, ReportMessage } from '../../../schemas/index.js';
-import { AppendLog, parseLines, readLog, writeFileAtomic } from './append-log.js';
+import { AppendLog, parseLines, readLog, replaceFile, syncDirectory, writeFileAtomic } from './append-log.js';
 import { FLEET_FILE_FORMAT, FleetData, emptyFleetFile, type FleetFile } from './fleet-data.js';
-import { DOCUMENTS_FORMAT, checkEntry, eventLines, fleetDocuments, logLine, replayEntry, type FleetDocuments, type LogEntryBody } from './fleet-log.js';
+import { DOCUMENTS_FORMAT, checkEntry, eventLines, fleetDocuments, logLine, replayEntry, type FleetDocuments, type LogEntry, type LogEntryBody } from './fleet-log.js';
 import { StoreOpenError } from './fleet-store.js';
 import type {
   AgentRecord,
@@ -168,6 +168,10 @@ export class EmbeddedFleetStore implements FleetStore {
       () => true,
       () => false,
     ));
+    const logs = (await readdir(dataDir)).filter((n) => LOG_NAME.test(n));
+    if (fresh && logs.length > 0) {
+      throw new StoreOpenError(join(dataDir, FLEET_FILE), `missing, but ${logs.join(', ')} is there: restore fleet.json from a backup, or move the logs away to start an empty fleet`);
+    }
     const loaded = fresh ? { data: new FleetData(emptyFleetFile(), opts.maxEventsPerAgent), seq: 0, log: null } : await loadFleetDir(dataDir, { ...opts, repair: true, warn: settings.warn });
     if (loaded.log === null) {
       // A new directory gets its files at once (an unwritable --data fails the start, not the first
@@ -194,7 +198,7 @@ export class EmbeddedFleetStore implements FleetStore {
 
   /** Queues a change's line; the caller then waits for persist(). */
   private record(body: LogEntryBody): void {
-    this.pending.push(logLine({ s: ++this.seq, ...body } as never));
+    this.pending.push(logLine({ s: ++this.seq, ...body } as LogEntry));
   }
 
   private async appendPending(): Promise<void> {
@@ -209,7 +213,7 @@ export class EmbeddedFleetStore implements FleetStore {
     }
     // Lines queued during the append stay for the next one.
     this.pending.splice(0, count);
-    if (this.log.size >= this.compactAt && !this.compacting) void this.compact().catch((err: unknown) => this.opts.warn(`compaction of ${this.log.file} failed, the log goes on growing: ${(err as Error).message}`));
+    if (this.log.size >= this.compactAt && !this.compacting && !this.closed) void this.compact().catch((err: unknown) => this.opts.warn(`compaction of ${this.log.file} failed, the log goes on growing: ${(err as Error).message}`));
   }
 
   private async persist<T>(value: T): Promise<T> {
@@ -260,10 +264,19 @@ export class EmbeddedFleetStore implements FleetStore {
         await handle.write(bytes);
         size += bytes.length;
         await handle.sync();
-        await writeFileAtomic(join(this.dataDir, FLEET_FILE), documents);
-        this.log = await AppendLog.open(file, size);
+        const nextLog = await AppendLog.open(file, size);
+        try {
+          // The switch: once fleet.json names the new log, every append must go there.
+          await replaceFile(join(this.dataDir, FLEET_FILE), documents);
+        } catch (err) {
+          await nextLog.close();
+          await rm(file, { force: true });
+          throw err;
+        }
+        this.log = nextLog;
         this.generation = next;
         this.compactAt = this.nextCompaction(size);
+        await syncDirectory(this.dataDir);
         await from.close();
         await rm(from.file, { force: true });
       });
@@ -392,9 +405,9 @@ async function readTail(file: string, start: number, end: number): Promise<Buffe
   }
 }
 
-/** Logs a stop left behind: a compaction's new log that fleet.json never came to name, a temp file. */
+/** What a stop left behind: a compaction's new log that fleet.json never came to name, a temp file. */
 async function removeLeftovers(dataDir: string, current: string): Promise<void> {
   for (const name of await readdir(dataDir)) {
-    if ((LOG_NAME.test(name) && name !== current) || name === `.${FLEET_FILE}.tmp`) await rm(join(dataDir, name), { force: true });
+    if ((LOG_NAME.test(name) && name !== current) || (name.startsWith('.') && name.endsWith('.tmp'))) await rm(join(dataDir, name), { force: true });
   }
 }

@@ -18,7 +18,9 @@ export type LogEntry =
   /** An agent's kept events, oldest first, written by compaction. */
   | { s: number; k: 'events'; id: string; events: StoredEvent[] };
 
-export type LogEntryBody = LogEntry extends infer E ? (E extends LogEntry ? Omit<E, 's'> : never) : never;
+type WithoutNumber<E> = E extends unknown ? Omit<E, 's'> : never;
+/** A line before it gets its number. */
+export type LogEntryBody = WithoutNumber<LogEntry>;
 
 const KINDS: ReadonlySet<string> = new Set(['enroll', 'release', 'report', 'alert', 'diagnostic', 'prune', 'events']);
 
