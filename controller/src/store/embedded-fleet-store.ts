@@ -10,9 +10,10 @@
 import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NodeFacts, ReportMessage } from '../../../schemas/index.js';
-import { AppendLog, parseLines, readLog, replaceFile, syncDirectory, writeFileAtomic } from './append-log.js';
+import { AppendLog, readLog, replaceFile, syncDirectory, writeFileAtomic } from './append-log.js';
+import { DocumentsText } from './documents-text.js';
 import { FLEET_FILE_FORMAT, FleetData, emptyFleetFile, type FleetFile } from './fleet-data.js';
-import { DOCUMENTS_FORMAT, checkEntry, eventLines, fleetDocuments, logLine, replayEntry, type FleetDocuments, type LogEntry, type LogEntryBody } from './fleet-log.js';
+import { DOCUMENTS_FORMAT, checkEntry, eventLines, logLine, replayEntry, type FleetDocuments, type LogEntry, type LogEntryBody } from './fleet-log.js';
 import { StoreOpenError } from './fleet-store.js';
 import type {
   AgentRecord,
@@ -144,6 +145,7 @@ export class EmbeddedFleetStore implements FleetStore {
   private compactAt: number;
   private readonly commits: GroupCommit;
   private writeFailed = false;
+  private readonly documents = new DocumentsText();
 
   private constructor(
     private readonly dataDir: string,
@@ -240,9 +242,10 @@ export class EmbeddedFleetStore implements FleetStore {
   private async compactNow(): Promise<void> {
     const next = this.generation + 1;
     const name = logName(next);
+    await this.documents.prepare(this.data.file.agents, COMPACT_CHUNK);
     // Taken at once, between two changes: the documents hold every change up to `seq`.
     const seq = this.seq;
-    const documents = JSON.stringify(fleetDocuments(this.data.file, seq, name));
+    const documents = this.documents.take(this.data.file, seq, name);
     const events = this.data.file.agents.map((a) => [a.agentId, a.events.slice()] as const);
     const from = this.log;
     const copiedFrom = from.size;
@@ -258,9 +261,7 @@ export class EmbeddedFleetStore implements FleetStore {
       await this.exclusive(async () => {
         // What was appended since (and what is queued: its changes are in the documents or after them).
         await this.appendPending();
-        const tail = await readTail(from.file, copiedFrom, from.size);
-        const kept = parseLines(from.file, tail).entries.filter((e) => (e as { s: number }).s > seq).map((e) => `${JSON.stringify(e)}\n`).join('');
-        const bytes = Buffer.from(kept, 'utf8');
+        const bytes = linesAfter(await readTail(from.file, copiedFrom, from.size), seq);
         await handle.write(bytes);
         size += bytes.length;
         await handle.sync();
@@ -289,6 +290,7 @@ export class EmbeddedFleetStore implements FleetStore {
     this.refuseClosed();
     const entry = this.data.register(agentId, facts, tokenHash, now, opts);
     if (entry === null) return null;
+    this.documents.forget(agentId);
     this.record({ k: 'enroll', id: agentId, facts, hash: tokenHash, at: now.toISOString() });
     return publicRecord(await this.persist(entry));
   }
@@ -296,6 +298,7 @@ export class EmbeddedFleetStore implements FleetStore {
   async releaseEnrollment(agentId: string): Promise<boolean> {
     this.refuseClosed();
     if (!this.data.releaseEnrollment(agentId)) return false;
+    this.documents.forget(agentId);
     this.record({ k: 'release', id: agentId });
     return this.persist(true);
   }
@@ -307,6 +310,7 @@ export class EmbeddedFleetStore implements FleetStore {
   async recordReport(report: ReportMessage, receivedAt: Date): Promise<ReportResult> {
     this.refuseClosed();
     const result = this.data.applyReport(report, receivedAt);
+    this.documents.forget(report.agentId);
     // Only the new events: replaying the line folds exactly what this report folded.
     const accepted = new Set(result.acceptedIds);
     const fresh = report.events.filter((e) => accepted.delete(e.id));
@@ -390,8 +394,22 @@ export class EmbeddedFleetStore implements FleetStore {
 async function writeCompacted(dataDir: string, name: string, data: FleetData, seq: number): Promise<number> {
   const text = [...eventLines(data.file.agents.map((a) => [a.agentId, a.events] as const), seq)].join('');
   await writeFileAtomic(join(dataDir, name), text);
-  await writeFileAtomic(join(dataDir, FLEET_FILE), JSON.stringify(fleetDocuments(data.file, seq, name)));
+  await writeFileAtomic(join(dataDir, FLEET_FILE), new DocumentsText().take(data.file, seq, name));
   return Buffer.byteLength(text);
+}
+
+/** The whole lines of `bytes` numbered after `seq`, as they are (every line starts `{"s":<number>,`). */
+export function linesAfter(bytes: Buffer, seq: number): Buffer {
+  const kept: Buffer[] = [];
+  let start = 0;
+  while (start < bytes.length) {
+    const end = bytes.indexOf(0x0a, start);
+    if (end === -1) break;
+    const s = Number(bytes.toString('latin1', start + 5, bytes.indexOf(0x2c, start)));
+    if (s > seq) kept.push(bytes.subarray(start, end + 1));
+    start = end + 1;
+  }
+  return Buffer.concat(kept);
 }
 
 async function readTail(file: string, start: number, end: number): Promise<Buffer> {

@@ -83,11 +83,6 @@ export interface FleetDocuments extends Omit<FleetFile, 'format' | 'agents'> {
   agents: AgentRecord[];
 }
 
-export function fleetDocuments(file: FleetFile, seq: number, log: string): FleetDocuments {
-  const { format: _, agents, ...rest } = file;
-  return { ...rest, format: DOCUMENTS_FORMAT, seq, log, agents: agents.map(({ events: _events, ...record }) => record) };
-}
-
 /** The compacted log's lines: each agent's kept events (agents without any write none). */
 export function* eventLines(agents: Iterable<readonly [string, readonly StoredEvent[]]>, seq: number): Generator<string> {
   for (const [id, events] of agents) if (events.length > 0) yield logLine({ s: seq, k: 'events', id, events: events as StoredEvent[] });
