@@ -71,22 +71,23 @@ export async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-/** Puts `content` in place of `file` by rename, so a crash leaves the old file or the new one, never half. */
-export async function replaceFile(file: string, content: string | Buffer): Promise<void> {
+/** Writes `content` beside `file` under a temporary name, on disk; rename it over `file` to put it in place. */
+export async function writeBeside(file: string, content: string | Buffer | AsyncIterable<Buffer>): Promise<string> {
   const temp = join(dirname(file), `.${basename(file)}.tmp`);
   const handle = await open(temp, 'w', 0o600);
   try {
-    await handle.writeFile(content);
+    // Each writeFile goes on from where the last one ended.
+    for await (const chunk of typeof content === 'string' || Buffer.isBuffer(content) ? [content] : content) await handle.writeFile(chunk);
     await handle.sync();
   } finally {
     await handle.close();
   }
-  await rename(temp, file);
+  return temp;
 }
 
-/** replaceFile, then the directory synced so the rename itself survives a power cut. */
-export async function writeFileAtomic(file: string, content: string | Buffer): Promise<void> {
-  await replaceFile(file, content);
+/** Replaces `file` by `content` all at once (a crash leaves the old file or the new one), the rename synced too. */
+export async function writeFileAtomic(file: string, content: string | Buffer | AsyncIterable<Buffer>): Promise<void> {
+  await rename(await writeBeside(file, content), file);
   await syncDirectory(dirname(file));
 }
 

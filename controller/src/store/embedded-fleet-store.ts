@@ -7,10 +7,10 @@
 // which runs beside the appends when the log has grown (and at the first start on a format-1
 // fleet.json, which held the events too): it writes the kept events to a new log, copies over what
 // was appended meanwhile, then renames new documents naming that log over fleet.json.
-import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NodeFacts, ReportMessage } from '../../../schemas/index.js';
-import { AppendLog, readLog, replaceFile, syncDirectory, writeFileAtomic } from './append-log.js';
+import { AppendLog, readLog, syncDirectory, writeBeside, writeFileAtomic } from './append-log.js';
 import { DocumentsText } from './documents-text.js';
 import { FLEET_FILE_FORMAT, FleetData, emptyFleetFile, type FleetFile } from './fleet-data.js';
 import { DOCUMENTS_FORMAT, checkEntry, eventLines, logLine, replayEntry, type FleetDocuments, type LogEntry, type LogEntryBody } from './fleet-log.js';
@@ -35,7 +35,7 @@ const logName = (generation: number): string => `events-${generation}.log`;
 /** Growth of the log past its compacted size that starts a compaction (at least this, at least that size again). */
 export const COMPACT_AFTER_BYTES = 64 * 1024 * 1024;
 /** Agents per chunk of a compaction's write: the event loop runs between chunks. */
-const COMPACT_CHUNK = 1000;
+const COMPACT_CHUNK = 250;
 
 /** The parsed content of a fleet file (either format), checked enough to use; a StoreOpenError naming the file and field otherwise. */
 export function checkShape(value: unknown, file: string): FleetFile | FleetDocuments {
@@ -245,7 +245,7 @@ export class EmbeddedFleetStore implements FleetStore {
     await this.documents.prepare(this.data.file.agents, COMPACT_CHUNK);
     // Taken at once, between two changes: the documents hold every change up to `seq`.
     const seq = this.seq;
-    const documents = this.documents.take(this.data.file, seq, name);
+    const documents = this.documents.take(this.data.file, seq, name, COMPACT_CHUNK);
     const events = this.data.file.agents.map((a) => [a.agentId, a.events.slice()] as const);
     const from = this.log;
     const copiedFrom = from.size;
@@ -258,6 +258,8 @@ export class EmbeddedFleetStore implements FleetStore {
         await handle.write(chunk);
         size += chunk.length;
       }
+      // Beside the appends too: inside the write slot, only the copy of what they added and the renames.
+      const documentsFile = await writeBeside(join(this.dataDir, FLEET_FILE), documents);
       await this.exclusive(async () => {
         // What was appended since (and what is queued: its changes are in the documents or after them).
         await this.appendPending();
@@ -268,10 +270,11 @@ export class EmbeddedFleetStore implements FleetStore {
         const nextLog = await AppendLog.open(file, size);
         try {
           // The switch: once fleet.json names the new log, every append must go there.
-          await replaceFile(join(this.dataDir, FLEET_FILE), documents);
+          await rename(documentsFile, join(this.dataDir, FLEET_FILE));
         } catch (err) {
           await nextLog.close();
           await rm(file, { force: true });
+          await rm(documentsFile, { force: true });
           throw err;
         }
         this.log = nextLog;
@@ -394,7 +397,7 @@ export class EmbeddedFleetStore implements FleetStore {
 async function writeCompacted(dataDir: string, name: string, data: FleetData, seq: number): Promise<number> {
   const text = [...eventLines(data.file.agents.map((a) => [a.agentId, a.events] as const), seq)].join('');
   await writeFileAtomic(join(dataDir, name), text);
-  await writeFileAtomic(join(dataDir, FLEET_FILE), new DocumentsText().take(data.file, seq, name));
+  await writeFileAtomic(join(dataDir, FLEET_FILE), new DocumentsText().take(data.file, seq, name, COMPACT_CHUNK));
   return Buffer.byteLength(text);
 }
 
