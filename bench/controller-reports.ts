@@ -1,15 +1,17 @@
-// The controller under load: 10,000 enrolled agents, a fixed number of reports at a fixed
-// concurrency over keep-alive HTTP on loopback (each report carries one new change event and is
-// answered only once durable), beside a bare Koa app whose handler returns 204, hit by the same
-// load generator in the same run. Then GET /api/v1/fleet with 10,000 and 100,000 agents seeded
-// through the store, beside a bare Koa GET.
+// The controller under load: 10,000 and then 50,000 enrolled agents, a fixed number of reports at
+// a fixed concurrency over keep-alive HTTP on loopback (each report carries one new change event
+// and is answered only once durable), each beside a bare Koa app whose handler returns 204, hit by
+// the same load generator right after. Then GET /api/v1/fleet with 10,000 and 100,000 agents
+// seeded through the store, beside a bare Koa GET.
+import { readdir, stat } from 'node:fs/promises';
 import { request, Agent as HttpAgent } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { performance } from 'node:perf_hooks';
+import { join } from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import Koa from 'koa';
 import { summarizeFleet } from '../controller/src/fleet-summary.js';
 import { startController, type RunningController } from '../controller/src/server.js';
-import { LowdbFleetStore } from '../controller/src/store/lowdb-fleet-store.js';
+import { EmbeddedFleetStore } from '../controller/src/store/embedded-fleet-store.js';
 import { hashToken } from '../controller/src/tokens.js';
 import type { ReportMessage } from '../schemas/index.js';
 import { buildApp, buildChange, buildFacts, buildReport } from '../test/helpers/controller.js';
@@ -18,7 +20,8 @@ import { makeTempDir, removeTempDir } from '../examples/harness/tmp.js';
 import type { BenchReport, Comparison, Sample } from './index.js';
 
 export interface ControllerBenchOptions {
-  agents?: number;
+  /** Fleet sizes the report load runs at, each in its own data directory. */
+  agents?: number[];
   reports?: number;
   concurrency?: number;
   bigFleet?: number;
@@ -109,7 +112,7 @@ function reportFor(i: number, round: number): ReportMessage {
 }
 
 /** Enrolls `count` agents through the store (batched, so the group commit writes once per batch); each with one report. */
-async function seed(store: LowdbFleetStore, count: number, withReports: boolean): Promise<string[]> {
+async function seed(store: EmbeddedFleetStore, count: number, withReports: boolean): Promise<string[]> {
   const tokens: string[] = [];
   for (let start = 0; start < count; start += SEED_BATCH) {
     const end = Math.min(count, start + SEED_BATCH);
@@ -125,63 +128,102 @@ async function seed(store: LowdbFleetStore, count: number, withReports: boolean)
   return tokens;
 }
 
+/** The data directory's files and their sizes, e.g. "fleet.json 4.1 MB, events-1.log 30.2 MB". */
+async function dataFiles(dir: string): Promise<string> {
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.json') || n.endsWith('.log')).sort();
+  const sizes = await Promise.all(names.map(async (n) => `${n} ${((await stat(join(dir, n))).size / 1e6).toFixed(1)} MB`));
+  return sizes.join(', ');
+}
+
+const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+
+interface ReportRun {
+  rows: Comparison[];
+  notes: string[];
+  /** The controller, still running on the fleet, for the GET that follows. */
+  controller: RunningController;
+}
+
+/** Seeds `agents` into a fresh directory, then the report load against the controller and the same load against bare Koa. */
+async function reportLoad(agents: number, reports: number, concurrency: number, bare: { url: string }, dirs: string[]): Promise<ReportRun> {
+  const dir = await makeTempDir('duck-bench-controller-');
+  dirs.push(dir);
+  progress(`seeding ${agents} agents through the store in ${dir}`);
+  const store = await EmbeddedFleetStore.open(dir);
+  const tokens = await seed(store, agents, true);
+  const controller = await startController({ dataDir: dir, store, enrollToken: 'bench-enroll', adminToken: 'bench-admin', port: 0 });
+  const bodies = (i: number): string => JSON.stringify(reportFor(i % agents, 1000 + i));
+  const auth = (i: number): Record<string, string> => ({ authorization: `Bearer ${tokens[i % agents]}` });
+  progress(`warm-up, then ${reports} reports at concurrency ${concurrency} to the controller (${agents} agents)`);
+  await load(controller.url, '/api/v1/reports', 500, concurrency, auth, (i) => JSON.stringify(reportFor(i % agents, 500_000 + i)));
+  const duck = await load(controller.url, '/api/v1/reports', reports, concurrency, auth, bodies);
+  const rss = process.memoryUsage().rss;
+  progress(`the same load against a bare Koa 204 handler`);
+  await load(bare.url, '/', 500, concurrency, auth, bodies);
+  const base = await load(bare.url, '/', reports, concurrency, auth, bodies);
+  const ok = duck.statuses.get(200) ?? 0;
+  if (ok !== reports) throw new Error(`the controller answered ${ok}/${reports} reports with 200: ${JSON.stringify([...duck.statuses])}`);
+  const files = await dataFiles(dir);
+  // A compaction runs beside the appends; its longest event-loop stall is what a report can wait.
+  const stalls = monitorEventLoopDelay({ resolution: 5 });
+  stalls.enable();
+  const compactStarted = performance.now();
+  await store.compact();
+  const compactMs = performance.now() - compactStarted;
+  stalls.disable();
+  const fleet = `${agents.toLocaleString('en')} agents`;
+  const perReport = (r: LoadResult): Sample[] => [{ ms: r.ms / reports }];
+  const rows: Comparison[] = [
+    { label: `time per report at ${concurrency} in flight (1/throughput), ${fleet}`, duck: perReport(duck), git: perReport(base), gitCommand: 'a bare Koa app answering 204, same load generator, same bodies' },
+    { label: `p99 latency, ${fleet}`, duck: [{ ms: percentile(duck.latencies, 99) }], git: [{ ms: percentile(base.latencies, 99) }], gitCommand: 'the same bare Koa 204 run' },
+    { label: `p50 latency, ${fleet}`, duck: [{ ms: percentile(duck.latencies, 50) }], git: [{ ms: percentile(base.latencies, 50) }], gitCommand: 'the same bare Koa 204 run' },
+  ];
+  const notes = [
+    `${fleet}: reports/s duck ${((reports / duck.ms) * 1000).toFixed(0)}, bare Koa ${((reports / base.ms) * 1000).toFixed(0)} (${reports} reports, each one new event, answered once durable); ` +
+      `data: ${files}; bench process RSS after the load ${mib(rss)} (controller, store and load generator in one process)`,
+    `${fleet}: a compaction then took ${compactMs.toFixed(0)} ms, its longest event-loop stall ${(stalls.max / 1e6).toFixed(0)} ms; data after it: ${await dataFiles(dir)}`,
+  ];
+  return { rows, notes, controller };
+}
+
 export async function benchControllerReports(opts: ControllerBenchOptions = {}): Promise<BenchReport> {
-  const agents = opts.agents ?? 10_000;
+  const fleets = opts.agents ?? [10_000, 50_000];
   const reports = opts.reports ?? 20_000;
   const concurrency = opts.concurrency ?? 64;
   const bigFleet = opts.bigFleet ?? 100_000;
   const summaryRuns = opts.summaryRuns ?? 5;
   const rows: Comparison[] = [];
-  const notes: string[] = [];
+  const notes: string[] = [
+    'each batch of reports is one append of a line per report and one fsync (the embedded store\'s log); fleet.json is rewritten only by compaction, beside the appends',
+  ];
   const dirs: string[] = [];
   let controller: RunningController | undefined;
   const bare = await startBareKoa();
   try {
-    const dir = await makeTempDir('duck-bench-controller-');
-    dirs.push(dir);
-    progress(`seeding ${agents} agents through the store in ${dir}`);
-    const store = await LowdbFleetStore.open(dir);
-    const tokens = await seed(store, agents, true);
-    controller = await startController({ dataDir: dir, store, enrollToken: 'bench-enroll', adminToken: 'bench-admin', port: 0 });
-
-    const bodies = (i: number): string => JSON.stringify(reportFor(i % agents, 1000 + i));
-    const auth = (i: number): Record<string, string> => ({ authorization: `Bearer ${tokens[i % agents]}` });
-    progress(`warm-up, then ${reports} reports at concurrency ${concurrency} to the controller`);
-    await load(controller.url, '/api/v1/reports', 500, concurrency, auth, (i) => JSON.stringify(reportFor(i % agents, 500_000 + i)));
-    const duck = await load(controller.url, '/api/v1/reports', reports, concurrency, auth, bodies);
-    progress(`the same load against a bare Koa 204 handler`);
-    await load(bare.url, '/', 500, concurrency, auth, bodies);
-    const base = await load(bare.url, '/', reports, concurrency, auth, bodies);
-    const ok = duck.statuses.get(200) ?? 0;
-    if (ok !== reports) throw new Error(`the controller answered ${ok}/${reports} reports with 200: ${JSON.stringify([...duck.statuses])}`);
-
-    const perReport = (r: LoadResult): Sample[] => [{ ms: r.ms / reports }];
-    rows.push({ label: `time per report at ${concurrency} in flight (1/throughput)`, duck: perReport(duck), git: perReport(base), gitCommand: 'a bare Koa app answering 204, same load generator, same bodies' });
-    rows.push({ label: 'p99 latency', duck: [{ ms: percentile(duck.latencies, 99) }], git: [{ ms: percentile(base.latencies, 99) }], gitCommand: 'the same bare Koa 204 run' });
-    rows.push({ label: 'p50 latency', duck: [{ ms: percentile(duck.latencies, 50) }], git: [{ ms: percentile(base.latencies, 50) }], gitCommand: 'the same bare Koa 204 run' });
-    notes.push(
-      'every batch of reports is one rewrite of the whole data file (lowdb): throughput is about in-flight reports / write time, so it grows with load; past that, PostgreSQL (store/fleet-store.ts)',
-    );
-    notes.push(
-      `reports/s: duck ${((reports / duck.ms) * 1000).toFixed(0)}, bare Koa ${((reports / base.ms) * 1000).toFixed(0)} (${reports} reports, ${agents} enrolled agents, each report one new event, answered once durable)`,
-    );
-
     const adminHeaders = { authorization: 'Bearer bench-admin' };
-    progress(`GET /api/v1/fleet at ${agents} agents`);
-    await timedGet(`${controller.url}/api/v1/fleet`, adminHeaders, 1);
-    rows.push({
-      label: `GET /api/v1/fleet, ${agents.toLocaleString('en')} agents`,
-      duck: await timedGet(`${controller.url}/api/v1/fleet`, adminHeaders, summaryRuns),
-      git: await timedGet(bare.url, {}, summaryRuns),
-      gitCommand: 'GET on the bare Koa 204 app',
-    });
-    await controller.close();
-    controller = undefined;
+    for (const agents of fleets) {
+      const run = await reportLoad(agents, reports, concurrency, bare, dirs);
+      controller = run.controller;
+      rows.push(...run.rows);
+      notes.push(...run.notes);
+      if (agents === fleets[0]) {
+        progress(`GET /api/v1/fleet at ${agents} agents`);
+        await timedGet(`${controller.url}/api/v1/fleet`, adminHeaders, 1);
+        rows.push({
+          label: `GET /api/v1/fleet, ${agents.toLocaleString('en')} agents`,
+          duck: await timedGet(`${controller.url}/api/v1/fleet`, adminHeaders, summaryRuns),
+          git: await timedGet(bare.url, {}, summaryRuns),
+          gitCommand: 'GET on the bare Koa 204 app',
+        });
+      }
+      await controller.close();
+      controller = undefined;
+    }
 
     const bigDir = await makeTempDir('duck-bench-controller-big-');
     dirs.push(bigDir);
     progress(`seeding ${bigFleet} agents through the store in ${bigDir}`);
-    const bigStore = await LowdbFleetStore.open(bigDir);
+    const bigStore = await EmbeddedFleetStore.open(bigDir);
     await seed(bigStore, bigFleet, true);
     controller = await startController({ dataDir: bigDir, store: bigStore, enrollToken: 'bench-enroll', adminToken: 'bench-admin', port: 0 });
     progress(`GET /api/v1/fleet at ${bigFleet} agents`);
@@ -196,6 +238,12 @@ export async function benchControllerReports(opts: ControllerBenchOptions = {}):
     const listed = await bigStore.listAgents();
     const summary = summarizeFleet({ agents: listed, outcomes: await bigStore.outcomes(), recentFailures: [], alerts: [], now: new Date(), offlineAfterMs: 15 * 60_000 });
     notes.push(`summarizeFleet() alone at ${summary.agents.total.toLocaleString('en')} agents: ${(performance.now() - computeStarted).toFixed(1)} ms (the rest of the GET is JSON and HTTP)`);
+    await controller.close();
+    controller = undefined;
+    const reopenStarted = performance.now();
+    const reopened = await EmbeddedFleetStore.open(bigDir);
+    notes.push(`${bigFleet.toLocaleString('en')} agents: the store opens (reads fleet.json, replays the log) in ${(performance.now() - reopenStarted).toFixed(0)} ms; data: ${await dataFiles(bigDir)}`);
+    await reopened.close();
     return { title: 'controller: reports under load and the fleet summary, beside a bare Koa handler returning 204', baseline: 'bare koa', rows, notes };
   } finally {
     await controller?.close();

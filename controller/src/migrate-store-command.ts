@@ -1,18 +1,18 @@
 // `duck-controller migrate-store --data DIR --store postgres://…`: moves the embedded store's fleet
-// (DIR/fleet.json) into PostgreSQL — migrations first, then everything in one transaction — and
-// says what it copied. fleet.json is only read; the diagnostics bundles stay under DIR, where the
-// controller started with `--data DIR --store …` serves them from.
+// (DIR/fleet.json and the log it names, or a format-1 fleet.json alone) into PostgreSQL —
+// migrations first, then everything in one transaction — and says what it copied. DIR is only
+// read; the diagnostics bundles stay under it, where the controller started with
+// `--data DIR --store …` serves them from.
 //
 // The embedded store takes no lock on DIR, so a controller still serving on it cannot be seen up
-// front. What can be seen is its writing: fleet.json is replaced by rename on every write, so the
-// file is checked again just before the commit, and a move from a file that changed meanwhile
-// rolls back (its copy would miss what came after).
-import { readFile, stat } from 'node:fs/promises';
+// front. What can be seen is its writing: every write appends to the log or renames fleet.json, so
+// the directory is checked again just before the commit, and a move from data that changed
+// meanwhile rolls back (its copy would miss what came after).
 import { join } from 'node:path';
 import { defineCommand } from 'citty';
 import pg from 'pg';
-import { FleetData } from './store/fleet-data.js';
-import { FLEET_FILE, checkShape } from './store/lowdb-fleet-store.js';
+import { FLEET_FILE, dataVersion, loadFleetDir } from './store/embedded-fleet-store.js';
+import type { FleetData } from './store/fleet-data.js';
 import { checkStoreUrl } from './store/open-store.js';
 import { importFleet, importPlan, type ImportCounts } from './store/pg-import.js';
 import { migrate, readMigrations } from './store/pg-migrations.js';
@@ -20,28 +20,14 @@ import { redactUrl } from './store/pg-rows.js';
 
 const PREFIX = 'duck-controller migrate-store';
 
-/** Which version of the file this is: a write by a running controller changes all three. */
-async function fileVersion(file: string): Promise<string> {
-  const s = await stat(file);
-  return `${s.ino}:${s.size}:${s.mtimeMs}`;
-}
-
-async function readFleet(file: string): Promise<FleetData> {
-  let text: string;
+async function readFleet(file: string, dataDir: string): Promise<FleetData> {
   try {
-    text = await readFile(file, 'utf8');
+    return (await loadFleetDir(dataDir, { repair: false })).data;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `${file}: no such file (is --data the controller's data directory?)` : `${file}: ${(err as Error).message}`, { cause: err });
+    if (code === 'ENOENT') throw new Error(`${file}: no such file (is --data the controller's data directory?)`, { cause: err });
+    throw err;
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${file}: not valid JSON (${(err as Error).message})`, { cause: err });
-  }
-  // FleetData fills in what older files lack, as the embedded store does when it opens one.
-  return new FleetData(checkShape(parsed, file));
 }
 
 export class SourceChangedError extends Error {
@@ -51,11 +37,11 @@ export class SourceChangedError extends Error {
   }
 }
 
-/** Takes the file's version now; the check it answers throws SourceChangedError once the file is another. */
+/** Takes the data's version now; the check it answers throws SourceChangedError once the data is another. */
 export async function sourceGuard(file: string, dataDir: string): Promise<() => Promise<void>> {
-  const before = await fileVersion(file).catch(() => null);
+  const before = await dataVersion(dataDir);
   return async () => {
-    if ((await fileVersion(file).catch(() => null)) !== before) throw new SourceChangedError(file, dataDir);
+    if ((await dataVersion(dataDir)) !== before) throw new SourceChangedError(file, dataDir);
   };
 }
 
@@ -105,7 +91,7 @@ export default defineCommand({
     const client = new pg.Client({ connectionString: url });
     try {
       const unchanged = await sourceGuard(file, args.data);
-      const plan = importPlan((await readFleet(file)).file);
+      const plan = importPlan((await readFleet(file, args.data)).file);
       await inDatabase(db, client.connect());
       await inDatabase(db, readMigrations().then((migrations) => migrate(client, migrations)));
       await inDatabase(db, importFleet(client, plan, unchanged));

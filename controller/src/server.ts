@@ -97,7 +97,7 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
 export async function startController(opts: StartOptions): Promise<RunningController> {
   const settings = checkSettings(opts);
   const log = opts.log ?? silentLog;
-  const store = opts.store ?? (await openFleetStore(settings.dataDir, opts.storeUrl));
+  const store = opts.store ?? (await openFleetStore(settings.dataDir, opts.storeUrl, (message) => log({ event: 'store-warning', message })));
   const deps: AppDeps = {
     settings,
     store,

@@ -1,18 +1,18 @@
 // The FleetStore contract (test/helpers/fleet-store-contract.ts) against both stores: the embedded
-// lowdb file in a temp directory, and PostgreSQL in a database made for this run and dropped after,
+// store in a temp directory, and PostgreSQL in a database made for this run and dropped after,
 // emptied between tests (a CREATE DATABASE per test costs seconds on a loaded machine). Without a
 // PostgreSQL server its half skips with a note, unless CI=true.
-import { LowdbFleetStore } from '../../controller/src/store/lowdb-fleet-store.js';
+import { EmbeddedFleetStore } from '../../controller/src/store/embedded-fleet-store.js';
 import { PgFleetStore } from '../../controller/src/store/pg-fleet-store.js';
 import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
 import { fleetStoreContract } from '../helpers/fleet-store-contract.js';
 import { createTestDatabase, postgresMissing, queryDatabase, type TestDatabase } from '../helpers/postgres.js';
 
 fleetStoreContract({
-  name: 'lowdb',
+  name: 'embedded',
   async place() {
     const dir = await makeTempDir('duck-store-contract-');
-    return { open: (opts) => LowdbFleetStore.open(dir, opts), dispose: () => removeTempDir(dir) };
+    return { open: (opts) => EmbeddedFleetStore.open(dir, opts), dispose: () => removeTempDir(dir) };
   },
 });
 

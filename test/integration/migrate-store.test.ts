@@ -14,10 +14,9 @@ import * as assert from 'uvu/assert';
 import pg from 'pg';
 import { SourceChangedError, sourceGuard } from '../../controller/src/migrate-store-command.js';
 import { startController, type RunningController } from '../../controller/src/server.js';
-import { FleetData } from '../../controller/src/store/fleet-data.js';
 import type { OutcomeCounts } from '../../controller/src/store/fleet-store.js';
 import { PgFleetStore } from '../../controller/src/store/pg-fleet-store.js';
-import { LowdbFleetStore } from '../../controller/src/store/lowdb-fleet-store.js';
+import { EmbeddedFleetStore, loadFleetDir } from '../../controller/src/store/embedded-fleet-store.js';
 import { importFleet, importPlan } from '../../controller/src/store/pg-import.js';
 import { migrate, readMigrations } from '../../controller/src/store/pg-migrations.js';
 import { makeTempDir, removeTempDir, run } from '../../examples/harness/tmp.js';
@@ -128,7 +127,7 @@ const cases: [string, (ctx: Ctx) => Promise<void>][] = [
   [
     'migrate-store refuses a database that holds a fleet and a directory without fleet.json; a move that fails leaves nothing behind',
     async ({ db, dir }) => {
-      const store = await LowdbFleetStore.open(dir);
+      const store = await EmbeddedFleetStore.open(dir);
       await store.register('r-1', buildFacts(), 'hash-r-1', new Date());
       await store.recordReport(buildReport('r-1', { events: [buildChange('shop', '1', '2', 'applied')] }), new Date());
       await store.close();
@@ -136,8 +135,8 @@ const cases: [string, (ctx: Ctx) => Promise<void>][] = [
       // A controller still on the embedded store writes while the copy runs: the move rolls back.
       const file = join(dir, 'fleet.json');
       const unchanged = await sourceGuard(file, dir);
-      const plan = importPlan(new FleetData(JSON.parse(await readFile(file, 'utf8'))).file);
-      const running = await LowdbFleetStore.open(dir);
+      const plan = importPlan((await loadFleetDir(dir)).data.file);
+      const running = await EmbeddedFleetStore.open(dir);
       await running.register('r-2', buildFacts(), 'hash-r-2', new Date());
       await running.close();
       const client = new pg.Client({ connectionString: db.url });
@@ -177,7 +176,7 @@ const cases: [string, (ctx: Ctx) => Promise<void>][] = [
   [
     'every read of the store answers the same after the move, for a fleet larger than one insert statement carries',
     async ({ db, dir }) => {
-      const embedded = await LowdbFleetStore.open(dir);
+      const embedded = await EmbeddedFleetStore.open(dir);
       const ids = ['big-1', 'big-2', 'big-3', 'released'];
       const at = (minute: number): Date => new Date(Date.UTC(2026, 10, 1, 0, minute));
       for (const id of ids) await embedded.register(id, buildFacts({ hostname: id }), `hash-${id}`, at(0));
@@ -191,9 +190,12 @@ const cases: [string, (ctx: Ctx) => Promise<void>][] = [
           await embedded.recordReport(buildReport(id, { events }), at(round + 1));
         }
       }
+      // Half the fleet compacted (events lines, counts in fleet.json), the rest still report lines in the log.
+      await embedded.compact();
+      for (const id of ids.slice(0, 3)) await embedded.recordReport(buildReport(id, { events: [buildChange('shop', '1.4.0', '1.4.1', 'applied')] }), at(5));
       await embedded.recordAlert({ group: 'production', app: 'shop', version: '1.0.1', rate: 1, attempts: 3, failures: 3, at: at(9).toISOString() });
       await embedded.addDiagnostic({ id: 'd-1', agentId: 'big-2', filename: 'big-2.tar.gz', bytes: 10, sha256: 'a'.repeat(64), receivedAt: at(9).toISOString() });
-      const reads = async (store: LowdbFleetStore | PgFleetStore): Promise<unknown> => ({
+      const reads = async (store: EmbeddedFleetStore | PgFleetStore): Promise<unknown> => ({
         // The embedded store answers its own entries (events and verdicts inside); the record is what the contract promises.
         agents: (await store.listAgents()).map(({ agentId, tokenHash, facts, enrolledAt, lastSeenAt, status, lastOutcomes }) => ({
           agentId,

@@ -1,5 +1,6 @@
-// The fleet as one in-memory document plus its indexes: the lowdb store persists `file` as is,
-// the indexes make a report, a token check and a lookup O(1) at 100,000 agents. No I/O here.
+// The fleet as one in-memory document plus its indexes, which make a report, a token check and a
+// lookup O(1) at 100,000 agents. The embedded store persists it as small documents plus a log of
+// what changed (fleet-log.ts); `file` is also the shape a format-1 fleet.json had. No I/O here.
 import type { NodeFacts, ReportMessage } from '../../../schemas/index.js';
 import { BLAME_WITHOUT_FIELD, emptyNodeCounts } from '../change-verdict.js';
 import { addFailure, normalizeFailure } from './failure-log.js';
@@ -182,8 +183,29 @@ export class FleetData {
     return this.diagnosticsById.get(id);
   }
 
+  /**
+   * Puts back events a log holds for an agent whose counts are already in the small documents:
+   * no folding, ids already kept are skipped, the cap applies. Receive order is the caller's.
+   */
+  restoreEvents(agentId: string, events: readonly StoredEvent[]): void {
+    const entry = this.byId.get(agentId);
+    if (!entry) return;
+    const seen = this.seen.get(agentId)!;
+    for (const event of events) {
+      if (seen.has(event.id)) continue;
+      seen.add(event.id);
+      entry.events.push(event);
+    }
+    this.trimEvents(entry, this.maxEventsPerAgent);
+  }
+
   prune(now: Date, policy: RetentionPolicy): PruneResult {
-    const eventCutoff = new Date(now.getTime() - policy.eventRetentionMs).toISOString();
+    return { events: this.pruneEvents(now, policy.eventRetentionMs), diagnostics: this.pruneDiagnostics(now, policy) };
+  }
+
+  /** Drops events received before now − retention; how many. */
+  pruneEvents(now: Date, retentionMs: number): number {
+    const eventCutoff = new Date(now.getTime() - retentionMs).toISOString();
     let events = 0;
     for (const entry of this.file.agents) {
       // Receive order is time order, so the expired events are a prefix.
@@ -191,6 +213,10 @@ export class FleetData {
       while (expired < entry.events.length && entry.events[expired]!.receivedAt < eventCutoff) expired++;
       if (expired > 0) events += this.trimEvents(entry, entry.events.length - expired);
     }
+    return events;
+  }
+
+  private pruneDiagnostics(now: Date, policy: RetentionPolicy): DiagnosticRecord[] {
     const diagCutoff = new Date(now.getTime() - policy.diagnosticsRetentionMs).toISOString();
     // Upload order, newest last: counting from the end keeps each agent's newest.
     const kept = new Map<string, number>();
@@ -207,6 +233,6 @@ export class FleetData {
       this.file.diagnostics = this.file.diagnostics.filter((_, i) => keeps[i]);
       for (const d of removed) this.diagnosticsById.delete(d.id);
     }
-    return { events, diagnostics: removed };
+    return removed;
   }
 }

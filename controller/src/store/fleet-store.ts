@@ -1,7 +1,7 @@
 // What the controller keeps, behind one small async interface. Two stores implement it: the
-// default LowdbFleetStore (one JSON file under --data, group-committed) and PgFleetStore
-// (PostgreSQL, chosen with --store postgres://…), where a larger fleet moves: every lowdb write
-// rewrites the whole file. test/helpers/fleet-store-contract.ts holds both to the same cases.
+// default EmbeddedFleetStore (small documents plus an append-only log under --data,
+// group-committed) and PgFleetStore (PostgreSQL, chosen with --store postgres://…), where a fleet
+// moves that outgrows one process's memory or needs several controller instances. test/helpers/fleet-store-contract.ts holds both to the same cases.
 import type { AgentStatus, ChangeOutcome, FailureBlame, NodeFacts, ReportEvent, ReportMessage } from '../../../schemas/index.js';
 import type { NodeCounts, NodeVerdict } from '../change-verdict.js';
 import type { Log } from '../log.js';
