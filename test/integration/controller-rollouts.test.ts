@@ -1,5 +1,6 @@
 // Rollout progress over real HTTP on loopback: agents report, GET /api/v1/rollouts counts each node
-// in its place and draws the timeline from the stored events; the read-only token reads the admin
+// in its place and draws the timeline from the stored events, /metrics exports the same counts as
+// gauges; the read-only token reads the admin
 // API's GET routes and nothing else (403 on what writes, on agent and enrollment routes, and on
 // diagnostics bundles).
 import * as assert from 'uvu/assert';
@@ -71,6 +72,14 @@ test('GET /api/v1/rollouts: per group and app, each node in its place, and the t
   const bad = await get(ctl, '/api/v1/rollouts?version=../x', ctl.readToken);
   assert.is(bad.status, 400);
   assert.equal(((await bad.json()) as { field: string }).field, 'version');
+});
+
+test('/metrics: per group and version, the rollout nodes by place and the target the group asks for', async ({ ctl }) => {
+  const text = await (await fetch(`${ctl.url}/metrics`)).text();
+  assert.match(text, /^duck_rollout_nodes\{group="canary",app="hello",version="1\.2\.0",place="healthy"\} 2$/m);
+  assert.match(text, /^duck_rollout_nodes\{group="canary",app="hello",version="1\.2\.0",place="releaseFailed"\} 1$/m);
+  assert.match(text, /^duck_rollout_nodes\{group="canary",app="hello",version="1\.2\.0",place="window"\} 1$/m);
+  assert.match(text, /^duck_rollout_target\{group="production",app="hello",version="1\.1\.0"\} 1$/m);
 });
 
 test('the read-only token reads the GET routes of the admin API', async ({ ctl }) => {

@@ -6,13 +6,15 @@ import type { AppDeps } from '../deps.js';
 import { summarizeFleet, type FleetSummary } from '../fleet-summary.js';
 import { HttpError } from '../http-error.js';
 import { requireReader, type AuthDeps } from '../middleware/auth.js';
+import type { AgentRecord } from '../store/fleet-store.js';
 
 export const MAX_AGENT_EVENTS = 500;
 const RECENT_FAILURES = 50;
 
-export async function fleetSummary(deps: AppDeps): Promise<FleetSummary> {
+/** The fleet overview; `agents` when the caller listed them already (/metrics reads them twice otherwise). */
+export async function fleetSummary(deps: AppDeps, listed?: readonly AgentRecord[]): Promise<FleetSummary> {
   const [agents, outcomes, recentFailures, alerts] = await Promise.all([
-    deps.store.listAgents(),
+    listed ?? deps.store.listAgents(),
     deps.store.outcomes(),
     deps.store.recentFailures(RECENT_FAILURES),
     deps.store.alerts(),
