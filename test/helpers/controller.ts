@@ -228,6 +228,17 @@ export async function enrollAgent(ctl: Pick<TestController, 'url' | 'enrollToken
   return (JSON.parse(text) as { token: string }).token;
 }
 
+const enrolledTokens = new Map<string, string>();
+
+/** Enrolls `agentId` on first use (its token kept per controller) and posts a report of `shape`; throws unless 200. */
+export async function reportAs(ctl: Pick<TestController, 'url' | 'enrollToken'>, agentId: string, shape: ReportShape): Promise<void> {
+  const key = `${ctl.url} ${agentId}`;
+  let token = enrolledTokens.get(key);
+  if (token === undefined) enrolledTokens.set(key, (token = await enrollAgent(ctl, agentId, buildFacts({ hostname: agentId }))));
+  const res = await postReport(ctl, token, buildReport(agentId, shape));
+  if (res.status !== 200) throw new Error(`report of ${agentId} answered ${res.status}: ${await res.text()}`);
+}
+
 /** POSTs a report with an agent token; the raw Response, for status checks. */
 export function postReport(ctl: Pick<TestController, 'url'>, token: string, report: unknown): Promise<Response> {
   return fetch(`${ctl.url}/api/v1/reports`, {

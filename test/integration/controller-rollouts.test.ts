@@ -8,7 +8,7 @@ import type { RolloutView } from '../../controller/src/routes/rollouts.js';
 import { startController } from '../../controller/src/server.js';
 import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
 import type { AppStatus } from '../../schemas/index.js';
-import { buildApp, buildChange, buildFacts, buildReport, controllerSuite, enrollAgent, postReport, type TestController } from '../helpers/controller.js';
+import { buildApp, buildChange, buildFacts, buildReport, controllerSuite, postReport, reportAs, type TestController } from '../helpers/controller.js';
 
 const test = controllerSuite('controller rollouts and the read-only token');
 
@@ -20,10 +20,8 @@ function get(ctl: TestController, path: string, token: string): Promise<Response
   return fetch(`${ctl.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
 }
 
-async function report(ctl: TestController, agentId: string, group: string, app: AppStatus, events = [] as ReturnType<typeof buildChange>[]): Promise<void> {
-  const token = await enrollAgent(ctl, agentId, buildFacts({ hostname: agentId }));
-  const res = await postReport(ctl, token, buildReport(agentId, { group, apps: [app], events }));
-  assert.is(res.status, 200, `report of ${agentId}: ${await res.text()}`);
+function report(ctl: TestController, agentId: string, group: string, app: AppStatus, events = [] as ReturnType<typeof buildChange>[]): Promise<void> {
+  return reportAs(ctl, agentId, { group, apps: [app], events });
 }
 
 const hello = (current: string | null, overrides: Partial<AppStatus> = {}): AppStatus => buildApp('hello', current, { groupVersion: '1.2.0', desired: '1.2.0', ...overrides });

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { DUCK_BIN } from '../../examples/harness/agent-node.js';
 import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
 import type { AppStatus } from '../../schemas/index.js';
-import { buildApp, buildFacts, buildReport, controllerSuite, enrollAgent, postReport, type TestController } from '../helpers/controller.js';
+import { buildApp, controllerSuite, enrollAgent, reportAs, type TestController } from '../helpers/controller.js';
 import { duckCli } from '../helpers/release-cli.js';
 
 const test = controllerSuite<{ dir: string; tokenFile: string }>('duck release gate', { each: true });
@@ -26,13 +26,8 @@ test.after.each(async (ctx) => {
 const hello = (current: string | null, overrides: Partial<AppStatus> = {}): AppStatus => buildApp('hello', current, { groupVersion: '1.2.0', desired: '1.2.0', ...overrides });
 const failed = (): AppStatus => hello('1.1.0', { state: 'failed', failedVersion: '1.2.0', decision: 'wait', waitingFor: 'failed' });
 
-/** Enrolls the node on first use (its token kept) and posts its app's status. */
-const tokens = new Map<string, string>();
-async function report(ctl: TestController, agentId: string, app: AppStatus): Promise<void> {
-  const key = `${ctl.url} ${agentId}`;
-  if (!tokens.has(key)) tokens.set(key, await enrollAgent(ctl, agentId, buildFacts({ hostname: agentId })));
-  const res = await postReport(ctl, tokens.get(key)!, buildReport(agentId, { group: 'canary', apps: [app] }));
-  assert.is(res.status, 200, await res.text());
+function report(ctl: TestController, agentId: string, app: AppStatus): Promise<void> {
+  return reportAs(ctl, agentId, { group: 'canary', apps: [app] });
 }
 
 function gateArgs(ctl: TestController, tokenFile: string, extra: string[] = []): string[] {
