@@ -175,6 +175,8 @@ export interface ControllerClient {
   register(enrollToken: string, message: RegisterMessage, signal?: AbortSignal): Promise<{ agentId: string; token: string }>;
   report(token: string, message: ReportMessage, signal?: AbortSignal): Promise<ReportAnswer>;
   uploadDiagnostics(token: string, filename: string, body: Uint8Array, signal?: AbortSignal): Promise<DiagnosticsAnswer>;
+  /** GET /api/v1/rollouts with the admin or read-only token; the body as sent, checked by the caller. */
+  rollouts(token: string, query: Record<string, string>, signal?: AbortSignal): Promise<unknown>;
 }
 
 // ── Faults (tests only) ────────────────────────────────────────────────────────────────────────

@@ -49,13 +49,21 @@ export function toAgentSummary(agent: AgentRecord, nowMs: number, offlineAfterMs
   };
 }
 
+export type Query = Record<string, string | string[] | undefined>;
+
+/** One query parameter: its first value, undefined when absent or empty. */
+export function queryValue(query: Query, key: string): string | undefined {
+  const raw = query[key];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  return value === undefined || value === '' ? undefined : value;
+}
+
 /** Reads the query string; an unknown state is refused by name rather than matching nothing. */
-export function parseAgentFilter(query: Record<string, string | string[] | undefined>): AgentFilter | { error: string; field: string } {
+export function parseAgentFilter(query: Query): AgentFilter | { error: string; field: string } {
   const filter: AgentFilter = {};
   for (const key of ['group', 'app', 'version', 'state'] as const) {
-    const raw = query[key];
-    const value = Array.isArray(raw) ? raw[0] : raw;
-    if (value === undefined || value === '') continue;
+    const value = queryValue(query, key);
+    if (value === undefined) continue;
     if (key === 'state') {
       if (!isAgentState(value)) return { error: `state "${value}" is not an agent state`, field: 'state' };
       filter.state = value;

@@ -12,6 +12,7 @@ import { enrollRoutes } from './routes/enroll.js';
 import { healthRoutes } from './routes/health.js';
 import { readRoutes } from './routes/read.js';
 import { reportRoutes } from './routes/reports.js';
+import { rolloutRoutes } from './routes/rollouts.js';
 import { sessionRoutes } from './routes/session.js';
 
 export function createApp(deps: AppDeps): Koa {
@@ -21,6 +22,7 @@ export function createApp(deps: AppDeps): Koa {
   const auth: AuthDeps = {
     enrollHash: hashToken(deps.settings.enrollToken),
     adminHash: hashToken(deps.settings.adminToken),
+    ...(deps.settings.readToken ? { readHash: hashToken(deps.settings.readToken) } : {}),
     store: deps.store,
     sessions: deps.sessions,
   };
@@ -29,6 +31,7 @@ export function createApp(deps: AppDeps): Koa {
   reportRoutes(router, deps, auth);
   diagnosticsRoutes(router, deps, auth);
   readRoutes(router, deps, auth);
+  rolloutRoutes(router, deps, auth);
   sessionRoutes(router, deps);
   healthRoutes(router, deps);
   app.use(errorBodies(deps.log));

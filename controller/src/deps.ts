@@ -10,6 +10,8 @@ export interface ControllerSettings {
   dataDir: string;
   enrollToken: string;
   adminToken: string;
+  /** A token that may read the admin API (GET) and change nothing: for CI (duck release gate) and scrapers. */
+  readToken?: string;
   /** Cap of one diagnostics upload. */
   maxDiagnosticsBytes: number;
   /** Cap of one report body. */

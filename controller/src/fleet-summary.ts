@@ -87,14 +87,21 @@ function emptyTally(): AppTally {
   return { running: new Map(), unpinnedRunning: new Map(), wanted: new Map(), total: 0, pinned: 0, stopped: 0, windowWaits: 0, backingOff: 0 };
 }
 
-const bump = (counts: Map<string, number>, key: string): void => void counts.set(key, (counts.get(key) ?? 0) + 1);
+/**
+ * The version the group asks of this node: its groupVersion, not its desired one, so a pin does not
+ * move the rollout's target; an agent too old to say gives its desired version.
+ */
+export function askedVersion(app: Pick<AppStatus, 'groupVersion' | 'desired'>): string | null {
+  return app.groupVersion !== undefined ? app.groupVersion : app.desired;
+}
+
+export const bump = (counts: Map<string, number>, key: string): void => void counts.set(key, (counts.get(key) ?? 0) + 1);
 
 function tallyApp(tally: AppTally, app: AppStatus): void {
   if (app.state === 'stopped') tally.stopped++;
   if (app.decision === 'wait' && app.waitingFor === 'window') tally.windowWaits++;
   if (app.backoff) tally.backingOff++;
-  // The group's version, not the node's: a pin must not move the rollout's target.
-  const asked = app.groupVersion !== undefined ? app.groupVersion : app.desired;
+  const asked = askedVersion(app);
   if (asked !== null) bump(tally.wanted, asked);
   if (app.current !== null) bump(tally.running, app.current);
   if (app.pinned) tally.pinned++;
@@ -105,7 +112,7 @@ function tallyApp(tally: AppTally, app: AppStatus): void {
 }
 
 /** The most wanted version; a tie goes to the higher version (a rollout moves forward). */
-function mostWanted(wanted: Map<string, number>): string | null {
+export function mostWanted(wanted: Map<string, number>): string | null {
   let best: string | null = null;
   let bestCount = 0;
   for (const [version, count] of wanted) {

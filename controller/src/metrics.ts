@@ -3,6 +3,7 @@
 // apps and versions; no hostnames or ids, so /metrics needs no token.
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { FleetSummary } from './fleet-summary.js';
+import type { RolloutProgress } from './rollout-progress.js';
 
 export type RejectionReason = 'unauthenticated' | 'forbidden' | 'too-large' | 'malformed-json' | 'invalid';
 
@@ -15,6 +16,8 @@ export class ControllerMetrics {
   private readonly running: Gauge<'group' | 'app' | 'version'>;
   private readonly outcomes: Gauge<'group' | 'app' | 'version' | 'outcome'>;
   private readonly nodes: Gauge<'group' | 'app' | 'version' | 'verdict'>;
+  private readonly rolloutNodes: Gauge<'group' | 'app' | 'version' | 'place'>;
+  private readonly rolloutTarget: Gauge<'group' | 'app' | 'version'>;
   private readonly stale: Gauge;
   private readonly unreachable: Gauge;
 
@@ -47,6 +50,18 @@ export class ControllerMetrics {
       labelNames: ['group', 'app', 'version', 'verdict'],
       registers,
     });
+    this.rolloutNodes = new Gauge({
+      name: 'duck_rollout_nodes',
+      help: "Nodes of each group's rollout by place, toward the version the group asks for: healthy (run it), releaseFailed, infrastructureFailed, window and rollout (waiting), pinned, held, offline, updating, other",
+      labelNames: ['group', 'app', 'version', 'place'],
+      registers,
+    });
+    this.rolloutTarget = new Gauge({
+      name: 'duck_rollout_target',
+      help: 'The version each group asks for, per app (1); join on it to compare with duck_agents_running',
+      labelNames: ['group', 'app', 'version'],
+      registers,
+    });
     this.stale = new Gauge({ name: 'duck_stale_channels', help: 'Agents whose accepted channel commit is stale', registers });
     this.unreachable = new Gauge({ name: 'duck_unreachable_channels', help: 'Agents whose last channel fetch failed', registers });
   }
@@ -55,8 +70,8 @@ export class ControllerMetrics {
     this.rejections.inc({ reason });
   }
 
-  /** The text format, with the fleet gauges set from a summary computed for this scrape. */
-  async render(summary: FleetSummary): Promise<string> {
+  /** The text format, with the fleet and rollout gauges set from what was computed for this scrape. */
+  async render(summary: FleetSummary, rollouts: readonly RolloutProgress[] = []): Promise<string> {
     this.agents.reset();
     for (const [state, n] of Object.entries(summary.agents.byState)) this.agents.set({ state }, n);
     this.running.reset();
@@ -78,6 +93,14 @@ export class ControllerMetrics {
       this.nodes.set({ ...labels, verdict: 'applied' }, o.nodes.applied);
       this.nodes.set({ ...labels, verdict: 'release-failed' }, o.nodes.releaseFailed);
       this.nodes.set({ ...labels, verdict: 'infrastructure-failed' }, o.nodes.infrastructureFailed);
+    }
+    this.rolloutNodes.reset();
+    this.rolloutTarget.reset();
+    for (const r of rollouts) {
+      if (r.version === null) continue;
+      const labels = { group: r.group, app: r.app, version: r.version };
+      this.rolloutTarget.set(labels, 1);
+      for (const [place, n] of Object.entries(r.counts)) this.rolloutNodes.set({ ...labels, place }, n);
     }
     this.stale.set(summary.staleChannels);
     this.unreachable.set(summary.unreachableChannels);

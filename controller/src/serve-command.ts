@@ -36,6 +36,10 @@ export default defineCommand({
     },
     'enroll-token': { type: 'string', description: 'Fleet enrollment token (or DUCK_ENROLL_TOKEN)' },
     'admin-token': { type: 'string', description: 'Admin token for the read API and dashboard (or DUCK_ADMIN_TOKEN)' },
+    'read-token': {
+      type: 'string',
+      description: 'A read-only token: the GET routes of the admin API, nothing that writes; for CI (duck release gate) (or DUCK_READ_TOKEN)',
+    },
     'max-diagnostics-bytes': { type: 'string', description: `Largest diagnostics upload (default ${DEFAULT_SETTINGS.maxDiagnosticsBytes})` },
     'alert-webhook': { type: 'string', description: 'URL that receives failure-rate alerts (JSON POST)' },
     'alert-threshold': { type: 'string', description: 'Failure rate (0..1) of a version in a group that raises an alert (default 0.2)' },
@@ -56,6 +60,7 @@ export default defineCommand({
         port: number(args.port, '--port'),
         enrollToken: args['enroll-token'] ?? process.env.DUCK_ENROLL_TOKEN ?? '',
         adminToken: args['admin-token'] ?? process.env.DUCK_ADMIN_TOKEN ?? '',
+        readToken: args['read-token'] ?? process.env.DUCK_READ_TOKEN ?? undefined,
         maxDiagnosticsBytes: number(args['max-diagnostics-bytes'], '--max-diagnostics-bytes'),
         alertWebhook: args['alert-webhook'] || undefined,
         alertThreshold: number(args['alert-threshold'], '--alert-threshold'),

@@ -42,11 +42,15 @@ export function checkSettings(opts: StartOptions): ControllerSettings {
   if (!opts.enrollToken) throw new Error('the enrollment token is missing (--enroll-token or DUCK_ENROLL_TOKEN)');
   if (!opts.adminToken) throw new Error('the admin token is missing (--admin-token or DUCK_ADMIN_TOKEN)');
   if (opts.enrollToken === opts.adminToken) throw new Error('the enrollment token and the admin token must differ');
+  if (opts.readToken !== undefined && opts.readToken !== '' && (opts.readToken === opts.adminToken || opts.readToken === opts.enrollToken)) {
+    throw new Error('the read-only token must differ from the admin token and the enrollment token');
+  }
   const d = DEFAULT_SETTINGS;
   const settings: ControllerSettings = {
     dataDir: opts.dataDir,
     enrollToken: opts.enrollToken,
     adminToken: opts.adminToken,
+    ...(opts.readToken ? { readToken: opts.readToken } : {}),
     maxDiagnosticsBytes: opts.maxDiagnosticsBytes ?? d.maxDiagnosticsBytes,
     maxReportBytes: opts.maxReportBytes ?? d.maxReportBytes,
     ...(opts.alertWebhook ? { alertWebhook: opts.alertWebhook } : {}),

@@ -26,13 +26,15 @@ export interface TestControllerOptions {
   alertMinAttempts?: number;
   offlineAfterMs?: number;
   /** The same tokens as another test controller (its successor on a fresh data dir); random otherwise. */
-  tokens?: { enrollToken: string; adminToken: string };
+  tokens?: { enrollToken: string; adminToken: string; readToken?: string };
 }
 
 export interface TestController {
   readonly url: string;
   readonly enrollToken: string;
   readonly adminToken: string;
+  /** The read-only token (GET routes of the admin API). */
+  readonly readToken: string;
   readonly dataDir: string;
   /** Stops the controller; removes the data directory when the helper made it. */
   stop(): Promise<void>;
@@ -45,6 +47,7 @@ export async function startTestController(opts: TestControllerOptions = {}): Pro
   const dataDir = opts.dataDir ?? (await makeTempDir('duck-controller-'));
   const enrollToken = opts.tokens?.enrollToken ?? `enroll-${randomBytes(12).toString('hex')}`;
   const adminToken = opts.tokens?.adminToken ?? `admin-${randomBytes(12).toString('hex')}`;
+  const readToken = opts.tokens?.readToken ?? `read-${randomBytes(12).toString('hex')}`;
   const database: TestDatabase | null =
     process.env.DUCK_TEST_STORE !== 'postgres' ? null : ownDir ? await createTestDatabase('duck_ctl') : await databaseForDataDir(dataDir);
   const options = (port: number): StartOptions => ({
@@ -52,6 +55,7 @@ export async function startTestController(opts: TestControllerOptions = {}): Pro
     ...(database ? { storeUrl: database.url } : {}),
     enrollToken,
     adminToken,
+    readToken,
     port,
     host: '127.0.0.1',
     maxDiagnosticsBytes: opts.maxDiagnosticsBytes,
@@ -68,6 +72,7 @@ export async function startTestController(opts: TestControllerOptions = {}): Pro
     url,
     enrollToken,
     adminToken,
+    readToken,
     dataDir,
     async stop() {
       await running?.close();
@@ -221,6 +226,17 @@ export async function enrollAgent(ctl: Pick<TestController, 'url' | 'enrollToken
   const text = await res.text();
   if (res.status !== 201) throw new Error(`enrolling ${agentId} answered ${res.status}: ${text}`);
   return (JSON.parse(text) as { token: string }).token;
+}
+
+const enrolledTokens = new Map<string, string>();
+
+/** Enrolls `agentId` on first use (its token kept per controller) and posts a report of `shape`; throws unless 200. */
+export async function reportAs(ctl: Pick<TestController, 'url' | 'enrollToken'>, agentId: string, shape: ReportShape): Promise<void> {
+  const key = `${ctl.url} ${agentId}`;
+  let token = enrolledTokens.get(key);
+  if (token === undefined) enrolledTokens.set(key, (token = await enrollAgent(ctl, agentId, buildFacts({ hostname: agentId }))));
+  const res = await postReport(ctl, token, buildReport(agentId, shape));
+  if (res.status !== 200) throw new Error(`report of ${agentId} answered ${res.status}: ${await res.text()}`);
 }
 
 /** POSTs a report with an agent token; the raw Response, for status checks. */

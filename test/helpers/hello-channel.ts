@@ -10,7 +10,7 @@ import type { GitServer } from '../../examples/harness/git-http-server.js';
 import type { OpenpgpTestKey } from '../../examples/harness/keys.js';
 import { readAgentState } from './agent-state.js';
 import type { Channel, Signer } from './channel-builder.js';
-import { startChannelHost } from './channel-builder.js';
+import { startChannelHost, type HostNodeOptions } from './channel-builder.js';
 import { sha256, writeChannelYaml } from './channel-fixtures.js';
 import { volumeMountpoint } from './docker.js';
 import type { HelloVersion } from './images.js';
@@ -77,6 +77,11 @@ export interface HelloScenario {
   /** The starts log in the app's named volume `state`. */
   volumeStartsLog(): Promise<string>;
   readState(): Promise<AgentState>;
+  /**
+   * Another node on the same channel and key, with the same overlay. It runs the same compose
+   * project on this engine (the agent names it after the app), so the nodes must take turns.
+   */
+  addNode(opts?: HostNodeOptions): Promise<AgentNode>;
   close(): Promise<void>;
 }
 
@@ -90,6 +95,8 @@ export async function startHelloScenario(opts: {
   app?: string;
   /** The node's `apply` settings (how many backups and releases it keeps). */
   apply?: { keepBackups?: number; keepReleases?: number };
+  /** More of the node's config: its group, its controller section. */
+  node?: HostNodeOptions;
 }): Promise<HelloScenario> {
   const app = opts.app ?? HELLO_APP;
   const project = `duck-${app}`;
@@ -101,8 +108,10 @@ export async function startHelloScenario(opts: {
   for (const [version, release] of Object.entries(opts.releases)) {
     await writeHelloRelease(ch, version, { ...release, imageId: await buildHelloImage(version as HelloVersion) }, app);
   }
-  const node = await host.node(url, opts.apply ? { apply: opts.apply } : {});
+  const nodeOptions: HostNodeOptions = { ...opts.node, ...(opts.apply ? { apply: opts.apply } : {}) };
+  const node = await host.node(url, nodeOptions);
   let port = await freeHostPort();
+  const overlay = (): string => `# the operator's overlay\ncompose:\n  ${app}:\n    env: { HELLO_PORT: "${port}" }\n`;
   const scenario: HelloScenario = {
     app,
     project,
@@ -116,12 +125,17 @@ export async function startHelloScenario(opts: {
     },
     writeOverlay: (extra = '', options = {}) => {
       port = options.port ?? port;
-      return writeFile(node.overlayFile, `# the operator's overlay\ncompose:\n  ${app}:\n    env: { HELLO_PORT: "${port}" }\n${extra}`);
+      return writeFile(node.overlayFile, `${overlay()}${extra}`);
     },
     served: async () => (await (await fetch(`http://127.0.0.1:${port}/version.txt`)).text()).trim(),
     dataFile: (name) => join(node.stateDir, 'apps', app, 'data', 'web', name),
     volumeStartsLog: async () => readFile(join(await volumeMountpoint(`${project}_state`), 'starts.log'), 'utf8'),
     readState: () => readAgentState(node.stateDir),
+    addNode: async (more = {}) => {
+      const added = await host.node(url, { ...nodeOptions, ...more });
+      await writeFile(added.overlayFile, overlay());
+      return added;
+    },
     close: async () => {
       await removeProject(project);
       await host.close();

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { validateValue } from '../../schemas/index.js';
 import { compareVersions } from '../../agent/src/core/plan.js';
 import { eventOfHistory, eventOfRefusal, historySince } from '../../agent/src/report/events.js';
+import type { AppDesired, DesiredState } from '../../agent/src/core/desired.js';
 import { agentStatus } from '../../agent/src/report/status.js';
 import { agentState, BUILT_AT, channelRefusal, failedVersion, historyEntry, installedApp } from '../helpers/agent-state.js';
 
@@ -81,6 +82,25 @@ test('before the first accept, the status lists installed apps with no decision 
   assert.equal(status.apps, [{ app: 'shop', current: '1.2.0', desired: null, decision: 'none', reason: 'no channel commit accepted yet', state: 'stopped' }]);
   assert.is(status.channel.refusal?.reason, 'unsigned');
   validateValue('report', { agentId: 'node-1', sentAt: BUILT_AT, status, events: [] }, 'report');
+});
+
+/** resolve()'s answer for one app at the start of a cycle: a change from `current` to `desired` is due. */
+function dueChange(current: string | null, desired: string): DesiredState {
+  const app: AppDesired = {
+    app: 'shop', current, desired, source: 'group', groupVersion: desired, pinned: false, decision: 'apply', waitingFor: null, backoff: null,
+    reason: 'in window', until: null, trigger: null, release: null, bucket: null, percent: null,
+  };
+  return { commit: 'a'.repeat(40), apps: [app], hold: null, approval: 'auto', windowsFrom: 'none', windows: [], nextWindow: null, windowOpen: true } as unknown as DesiredState;
+}
+
+test('a report sent after the cycle applied a change says the new version runs, not that the change is due', () => {
+  const applied = agentStatus({ state: agentState({ apps: { shop: installedApp('1.2.0') } }), group: 'production', desired: dueChange('1.1.0', '1.2.0'), stale: false });
+  assert.equal(applied.apps.map((a) => [a.current, a.desired, a.decision, a.reason]), [['1.2.0', '1.2.0', 'none', '1.2.0 runs: applied in the last cycle']]);
+  const rolledBack = agentStatus({ state: agentState({ apps: { shop: installedApp('1.1.0') }, failed: { shop: failedVersion('1.2.0') } }), group: 'production', desired: dueChange('1.1.0', '1.2.0'), stale: false });
+  assert.equal(rolledBack.apps.map((a) => [a.current, a.decision, a.state, a.failedVersion]), [['1.1.0', 'apply', 'failed', '1.2.0']]);
+  const reconfigure = agentStatus({ state: agentState({ apps: { shop: installedApp('1.2.0') } }), group: 'production', desired: dueChange('1.2.0', '1.2.0'), stale: false });
+  assert.is(reconfigure.apps[0]?.decision, 'apply', 'a reconfigure keeps its version: the report cannot tell it is done');
+  validateValue('report', { agentId: 'node-1', sentAt: BUILT_AT, status: applied, events: [] }, 'report');
 });
 
 test.run();

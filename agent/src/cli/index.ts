@@ -57,10 +57,21 @@ function helpTree(argv: readonly string[]): CommandDef {
   return defineCommand({ meta: ROOT_META, subCommands: Object.fromEntries(subCommands) });
 }
 
-const HELP_FLAGS = new Set(['--help', '-h', '--version', '-v']);
+const HELP_FLAGS = new Set(['--help', '-h']);
+const VERSION_FLAGS = new Set(['--version', '-v']);
+
+/**
+ * Help anywhere; duck's own version only before the command, since a command may take a
+ * `--version` of its own (`duck release gate --version 1.2.0`).
+ */
+function wantsHelpOrVersion(argv: readonly string[]): boolean {
+  const command = argv.findIndex((a) => !a.startsWith('-'));
+  const rootFlags = command === -1 ? argv : argv.slice(0, command);
+  return argv.some((a) => HELP_FLAGS.has(a)) || rootFlags.some((a) => VERSION_FLAGS.has(a));
+}
 
 export async function runCli(argv: string[]): Promise<number> {
-  if (argv.length === 0 || argv.some((a) => HELP_FLAGS.has(a))) {
+  if (argv.length === 0 || wantsHelpOrVersion(argv)) {
     const help = argv.length === 0 || argv.includes('--help') || argv.includes('-h');
     await runMain(help ? helpTree(argv) : duck, { rawArgs: argv.length === 0 ? ['--help'] : argv });
     return EXIT.ok;

@@ -47,14 +47,23 @@ export function backoffStatus(b: AppBackoff): BackoffStatus {
   return { cause: b.cause.slice(0, 64), message: b.message.slice(0, 2000), failures: b.failures, since: b.since, nextTryAt: b.nextTryAt };
 }
 
-/** An app with resolve()'s answer: the group's version and the pin beside it, and what a wait waits for. */
+/**
+ * An app with resolve()'s answer: the group's version and the pin beside it, and what a wait waits
+ * for. What runs is read from the state now, not from the cycle's start: a report sent right after
+ * the cycle applied a change (`duck run --once`, the daemon's report after each cycle) says the new
+ * version runs, not that a change to it is due, so the controller does not count the node as
+ * updating until its next cycle.
+ */
 function decidedStatus(state: StateSnapshot, a: AppDesired): AppStatus {
+  const current = state.apps[a.app]?.version ?? null;
+  // Only a change of version counts as done: a reconfigure keeps the version, so its decision stands.
+  const done = a.decision === 'apply' && current !== a.current && current !== null && current === a.desired;
   return {
-    ...appStatus(state, a.app, a.current, a.desired, a.decision, a.reason),
+    ...(done ? appStatus(state, a.app, current, a.desired, 'none', `${current} runs: applied in the last cycle`) : appStatus(state, a.app, current, a.desired, a.decision, a.reason)),
     groupVersion: a.groupVersion,
     pinned: a.pinned,
-    ...(a.waitingFor ? { waitingFor: a.waitingFor, until: a.until } : {}),
-    ...(a.backoff ? { backoff: backoffStatus(a.backoff) } : {}),
+    ...(a.waitingFor && !done ? { waitingFor: a.waitingFor, until: a.until } : {}),
+    ...(a.backoff && !done ? { backoff: backoffStatus(a.backoff) } : {}),
   };
 }
 

@@ -1,17 +1,21 @@
 // Who is calling, from `Authorization: Bearer <token>` (or the dashboard's session cookie), and
-// whether that fits the route: no credentials → 401, credentials of another kind → 403.
+// whether that fits the route: no credentials → 401, credentials of another kind → 403. The
+// read-only token reads what the admin token reads on GET routes (requireReader) and nothing else:
+// a CI job that only watches a rollout cannot release an enrollment or pose as an agent.
 import type { Context, Middleware } from 'koa';
 import { HttpError } from '../http-error.js';
 import { SESSION_COOKIE, type SessionStore } from '../sessions.js';
 import type { FleetStore } from '../store/fleet-store.js';
 import { hashToken, sameDigest } from '../tokens.js';
 
-export type Caller = { kind: 'admin' } | { kind: 'enroll' } | { kind: 'agent'; agentId: string } | { kind: 'unknown' };
+export type Caller = { kind: 'admin' } | { kind: 'reader' } | { kind: 'enroll' } | { kind: 'agent'; agentId: string } | { kind: 'unknown' };
 
 export interface AuthDeps {
   /** hashToken() of the fleet enrollment token and of the admin token. */
   enrollHash: string;
   adminHash: string;
+  /** hashToken() of the read-only token, when the operator set one. */
+  readHash?: string;
   store: FleetStore;
   sessions: SessionStore;
 }
@@ -37,8 +41,10 @@ async function identify(ctx: Context, deps: AuthDeps, allowSession: boolean): Pr
   // Both comparisons always run, so the timing does not say which kind a guess came close to.
   const admin = sameDigest(hash, deps.adminHash);
   const enroll = sameDigest(hash, deps.enrollHash);
+  const reader = deps.readHash !== undefined && sameDigest(hash, deps.readHash);
   if (admin) return { kind: 'admin' };
   if (enroll) return { kind: 'enroll' };
+  if (reader) return { kind: 'reader' };
   // Agent tokens are found by their sha256: the lookup's timing can tell nothing of the token itself.
   const agentId = await deps.store.agentIdForTokenHash(hash);
   return agentId === null ? { kind: 'unknown' } : { kind: 'agent', agentId };
@@ -46,6 +52,7 @@ async function identify(ctx: Context, deps: AuthDeps, allowSession: boolean): Pr
 
 function refuse(caller: Caller | null, wanted: string): never {
   if (caller === null) throw new HttpError(401, 'unauthenticated', `this route needs ${wanted} (Authorization: Bearer <token>)`);
+  if (caller.kind === 'reader') throw new HttpError(403, 'forbidden', `the read-only token may only read (GET routes of the admin API); this route needs ${wanted}`);
   throw new HttpError(403, 'forbidden', `this route needs ${wanted}; the credentials given are not one`);
 }
 
@@ -53,6 +60,16 @@ export function requireAdmin(deps: AuthDeps): Middleware {
   return async (ctx, next) => {
     const caller = await identify(ctx, deps, true);
     if (caller?.kind !== 'admin') refuse(caller, 'the admin token or a dashboard session');
+    await next();
+  };
+}
+
+/** The GET routes of the admin API: the admin token, a dashboard session, or the read-only token. */
+export function requireReader(deps: AuthDeps): Middleware {
+  return async (ctx, next) => {
+    const caller = await identify(ctx, deps, true);
+    if (caller?.kind !== 'admin' && caller?.kind !== 'reader') refuse(caller, 'the admin token, a dashboard session or the read-only token');
+    if (caller.kind === 'reader' && ctx.method !== 'GET' && ctx.method !== 'HEAD') refuse(caller, 'the admin token');
     await next();
   };
 }

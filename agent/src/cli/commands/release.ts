@@ -16,5 +16,6 @@ export default defineCommand({
     commit: load('commit'),
     sign: load('sign'),
     verify: load('verify'),
+    gate: load('gate'),
   },
 });

@@ -35,6 +35,14 @@ export function agents(filters) {
   return getJson(`/api/v1/agents${qs ? `?${qs}` : ''}`);
 }
 
+/** Rollout progress; with both group and app, the rollout's timeline too. */
+export function rollouts(filters = {}) {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(filters)) if (value) query.set(key, value);
+  const qs = query.toString();
+  return getJson(`/api/v1/rollouts${qs ? `?${qs}` : ''}`);
+}
+
 export function agent(agentId) {
   return getJson(`/api/v1/agents/${encodeURIComponent(agentId)}`);
 }

@@ -4,6 +4,7 @@ import { renderAgentPage, renderMissingAgent } from './agent-page.js';
 import * as api from './api.js';
 import { timeOfDay } from './format.js';
 import { createOverview } from './overview.js';
+import { renderRolloutPage } from './rollouts.js';
 import { filterHref, parseRoute } from './routes.js';
 
 const REFRESH_MS = 5000;
@@ -68,11 +69,18 @@ async function renderRoute(route, isCurrent) {
     show(route, node, title);
     return;
   }
-  const [fleet, agents] = await Promise.all([api.fleet(), api.agents(route.filters)]);
+  if (route.view === 'rollout') {
+    const { rollouts } = await api.rollouts({ group: route.group, app: route.app });
+    if (!isCurrent()) return;
+    overview = null;
+    show(route, renderRolloutPage(route.group, route.app, rollouts[0]), `Duck · rollout of ${route.app} in ${route.group}`);
+    return;
+  }
+  const [fleet, agents, { rollouts }] = await Promise.all([api.fleet(), api.agents(route.filters), api.rollouts()]);
   if (!isCurrent()) return;
   const fresh = overview === null;
   if (fresh) overview = createOverview((filters) => (location.hash = filterHref(filters)));
-  overview.update({ fleet, agents, filters: route.filters, now: Date.now() });
+  overview.update({ fleet, agents, rollouts, filters: route.filters, now: Date.now() });
   show(route, fresh ? overview.node : null, 'Duck · fleet');
 }
 

@@ -169,11 +169,11 @@ export function createOverview(onFilter) {
     agents.node,
   );
 
-  function update({ fleet, agents: list, filters, now }) {
+  function update({ fleet, agents: list, rollouts = [], filters, now }) {
     tiles.replaceChildren(...stateTiles(fleet));
     alerts.hidden = fleet.alerts.length === 0;
     alertsBody.replaceChildren(alertsList(fleet.alerts));
-    versionsBody.replaceChildren(...renderVersions(fleet.groups));
+    versionsBody.replaceChildren(...renderVersions(fleet.groups, rollouts));
     failuresBody.replaceChildren(failuresList(fleet.recentFailures, now));
     outcomesBody.replaceChildren(outcomesTable(fleet.outcomes));
     agents.update(fleet, list, filters, now);

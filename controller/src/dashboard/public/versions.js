@@ -4,6 +4,7 @@
 import { el } from './dom.js';
 import { percent, plural } from './format.js';
 import { filterHref } from './routes.js';
+import { rolloutSummary } from './rollouts.js';
 
 const newestFirst = (a, b) => String(b.version).localeCompare(String(a.version), undefined, { numeric: true });
 
@@ -70,19 +71,21 @@ function versionRow(group, app, version, total) {
   );
 }
 
-function appBlock(group, app) {
+function appBlock(group, app, rollout) {
   return el(
     'div',
     { class: 'app-versions', data: { app: app.app } },
     el('h4', {}, app.app),
     rolloutBar(app),
     rolloutNotes(app),
+    rollout ? rolloutSummary(rollout) : null,
     el('ul', { class: 'versions', 'aria-label': `${app.app} versions in ${group}` }, [...app.versions].sort(newestFirst).map((v) => versionRow(group, app, v, app.total + app.pinned))),
   );
 }
 
-/** One card per group: its apps, their versions and their rollout. */
-export function renderVersions(groups) {
+/** One card per group: its apps, their versions and their rollout (nodes by place from `rollouts`). */
+export function renderVersions(groups, rollouts = []) {
+  const rolloutOf = (group, app) => rollouts.find((r) => r.group === group && r.app === app);
   if (groups.length === 0) return [el('p', { class: 'muted' }, 'No agent has reported yet.')];
   return groups.map((group) =>
     el(
@@ -95,7 +98,7 @@ export function renderVersions(groups) {
         el('span', { class: 'muted' }, ` · ${plural(group.agents, 'agent')}`),
         group.held > 0 ? el('span', { class: 'tag tag-warn', data: { note: 'held', count: group.held }, title: 'Agents where an operator holds all changes (duck hold)' }, `${group.held} held`) : null,
       ),
-      group.apps.length === 0 ? el('p', { class: 'muted' }, 'No apps.') : group.apps.map((app) => appBlock(group.group, app)),
+      group.apps.length === 0 ? el('p', { class: 'muted' }, 'No apps.') : group.apps.map((app) => appBlock(group.group, app, rolloutOf(group.group, app.app))),
     ),
   );
 }
