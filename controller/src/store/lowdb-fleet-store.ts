@@ -10,6 +10,7 @@ import type { NodeFacts, ReportMessage } from '../../../schemas/index.js';
 import { FLEET_FILE_FORMAT, FleetData, emptyFleetFile, type FleetFile } from './fleet-data.js';
 import { StoreOpenError } from './fleet-store.js';
 import type {
+  AgentPage,
   AgentRecord,
   AlertRecord,
   DiagnosticRecord,
@@ -22,6 +23,7 @@ import type {
   StoredEvent,
 } from './fleet-store.js';
 import { GroupCommit } from './group-commit.js';
+import { SortedIds } from './sorted-ids.js';
 
 export const FLEET_FILE = 'fleet.json';
 
@@ -48,6 +50,7 @@ function publicRecord(entry: AgentRecord): AgentRecord {
 
 export class LowdbFleetStore implements FleetStore {
   private closed = false;
+  private readonly listing = new SortedIds();
 
   private constructor(
     readonly location: string,
@@ -135,6 +138,12 @@ export class LowdbFleetStore implements FleetStore {
     // The stored entries themselves, read-only by contract: copying 100,000 records per summary
     // would cost more than the summary.
     return this.data.file.agents;
+  }
+
+  async listAgentsPage(after: string | null, limit: number): Promise<AgentPage> {
+    this.listing.sync(this.data.file.agents);
+    const agents = this.listing.page(after, limit).map((id) => publicRecord(this.data.agent(id)!));
+    return { agents, total: this.listing.size };
   }
 
   async events(agentId: string, limit: number): Promise<StoredEvent[]> {
