@@ -23,6 +23,10 @@ let shownView = null;
 let timer = null;
 let generation = 0;
 let lastUpdated = null;
+// Pages of agents the table shows (GET /api/v1/agents is paged): one more per "Show more", back to
+// one when the filters change.
+let agentPages = 1;
+let pagedFilters = '';
 
 function schedule() {
   clearTimeout(timer);
@@ -68,10 +72,18 @@ async function renderRoute(route, isCurrent) {
     show(route, node, title);
     return;
   }
-  const [fleet, agents] = await Promise.all([api.fleet(), api.agents(route.filters)]);
+  const filterKey = JSON.stringify(route.filters);
+  if (filterKey !== pagedFilters) [agentPages, pagedFilters] = [1, filterKey];
+  const [fleet, agents] = await Promise.all([api.fleet(), api.agents(route.filters, agentPages)]);
   if (!isCurrent()) return;
   const fresh = overview === null;
-  if (fresh) overview = createOverview((filters) => (location.hash = filterHref(filters)));
+  if (fresh) {
+    const showMore = () => {
+      agentPages += 1;
+      load();
+    };
+    overview = createOverview((filters) => (location.hash = filterHref(filters)), showMore);
+  }
   overview.update({ fleet, agents, filters: route.filters, now: Date.now() });
   show(route, fresh ? overview.node : null, 'Duck · fleet');
 }
