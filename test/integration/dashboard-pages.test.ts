@@ -16,7 +16,7 @@ interface Ctx extends BrowserContextOf {
 
 const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `paged-${String(i).padStart(4, '0')}`);
 const rowIds = (page: Page): Promise<string[]> =>
-  page.locator('table.agents tbody tr').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.agentId ?? ''));
+  page.locator('table.agents tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-agent-id') ?? ''));
 
 const { it, test } = await browserSuite<Ctx>(
   'dashboard agents across pages',
