@@ -77,30 +77,36 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /**
  * Every agent reports on its own grid (start + offset + k × interval) until the duration ends, each
  * report made at its turn; at most `concurrency` in flight, so a slow server makes sends late (the
- * lag) rather than piling up sockets. Waits for the last answers (each bounded by its timeout).
+ * lag) rather than piling up sockets. At the end of the duration nothing more is sent (the turns
+ * left are `missed`); the last answers are awaited, each bounded by its timeout.
  */
-export async function runSchedule(opts: ScheduleOptions): Promise<{ outcomes: Outcome[]; firstError: string | null }> {
+export async function runSchedule(opts: ScheduleOptions): Promise<{ outcomes: Outcome[]; firstError: string | null; turns: number; missed: number }> {
   const order = opts.agents.map((agent) => ({ agent, offset: reportOffsetMs(agent.agentId, opts.intervalMs) })).sort((a, b) => a.offset - b.offset);
+  const turns = order.reduce((sum, { offset }) => sum + Math.max(0, Math.ceil((opts.durationMs - offset) / opts.intervalMs)), 0);
   const outcomes: Outcome[] = [];
   let firstError: string | null = null;
+  let sent = 0;
   let inFlight = 0;
   let freed: (() => void) | null = null;
   const pending = new Set<Promise<void>>();
   const start = performance.now();
   opts.onStart?.(start);
+  const finish = async (): Promise<{ outcomes: Outcome[]; firstError: string | null; turns: number; missed: number }> => {
+    await Promise.all(pending);
+    return { outcomes, firstError, turns, missed: turns - sent };
+  };
   for (let round = 0; ; round++) {
     for (const { agent, offset } of order) {
       const due = round * opts.intervalMs + offset;
-      if (due >= opts.durationMs) {
-        await Promise.all(pending);
-        return { outcomes, firstError };
-      }
+      if (due >= opts.durationMs) return finish();
       const wait = due - (performance.now() - start);
       if (wait > 1) await sleep(wait);
       while (inFlight >= opts.concurrency) await new Promise<void>((r) => (freed = r));
+      if (performance.now() - start >= opts.durationMs) return finish();
       const { report } = nextReport(agent, round, new Date());
       const sentAt = performance.now() - start;
       inFlight++;
+      sent++;
       const one = send(opts.targetOf(agent), 'POST', '/api/v1/reports', opts.tokenOf(agent), JSON.stringify(report)).then((answer) => {
         const doneAt = performance.now() - start;
         const ok = answer.status >= 200 && answer.status < 300;

@@ -30,6 +30,9 @@ interface Measured {
   /** The highest VmHWM of one server, MiB. */
   peakRssMiB: number;
   firstError: string | null;
+  /** Report turns in the schedule, and those still unsent when the duration ended. */
+  turns: number;
+  missed: number;
   /** Median ms and bytes of each GET, by key. */
   gets: Map<string, { ms: number; bytes: number; body: string }>;
 }
@@ -63,16 +66,18 @@ async function measure(name: string, servers: readonly Server[], opts: SimOption
   }, 1000);
   let outcomes: Outcome[];
   let firstError: string | null;
+  let turns: number;
+  let missed: number;
   try {
     progress(`${name}: ${agents.length} agents reporting every ${opts.intervalMs / 1000} s for ${opts.durationMs / 1000} s`);
-    ({ outcomes, firstError } = await runSchedule({ agents, intervalMs: opts.intervalMs, durationMs: opts.durationMs, concurrency: opts.concurrency, targetOf, tokenOf, onStart: (t) => (startedAt = t) }));
+    ({ outcomes, firstError, turns, missed } = await runSchedule({ agents, intervalMs: opts.intervalMs, durationMs: opts.durationMs, concurrency: opts.concurrency, targetOf, tokenOf, onStart: (t) => (startedAt = t) }));
   } finally {
     clearInterval(sampler);
   }
   const gets = await timeGets(targets[0]!, adminToken);
   const peaks = await Promise.all(servers.map((s) => peakRssMiB(s.pid)));
   for (const t of targets) t.http.destroy();
-  return { figures: figures(outcomes, opts.durationMs), csv: csvRows(name, perSecond(outcomes, rss)), peakRssMiB: Math.max(...peaks), firstError, gets };
+  return { figures: figures(outcomes, opts.durationMs), csv: csvRows(name, perSecond(outcomes, rss)), peakRssMiB: Math.max(...peaks), firstError, turns, missed, gets };
 }
 
 async function treeBytes(dir: string): Promise<number> {
@@ -153,7 +158,9 @@ async function main(): Promise<void> {
       ['p50 latency', ms(d.p50Ms), ms(b.p50Ms), ratio(d.p50Ms, b.p50Ms)],
       ['p99 latency', ms(d.p99Ms), ms(b.p99Ms), ratio(d.p99Ms, b.p99Ms)],
       ['errors', String(d.errors), String(b.errors), '-'],
-      ['send lag p99 (the generator)', ms(d.p99LagMs), ms(b.p99LagMs), '-'],
+      ['send lag p99 (after the agent\'s turn)', ms(d.p99LagMs), ms(b.p99LagMs), '-'],
+      ['p99 from the agent\'s turn (lag + latency)', ms(d.p99FromTurnMs), ms(b.p99FromTurnMs), ratio(d.p99FromTurnMs, b.p99FromTurnMs)],
+      [`turns not sent by the end (of ${duck.turns})`, String(duck.missed), String(bare.missed), '-'],
       [`peak RSS (highest of ${opts.instances})`, mib(duck.peakRssMiB), mib(bare.peakRssMiB), ratio(duck.peakRssMiB, bare.peakRssMiB)],
       [`store size (${store.what})`, size(store.bytes), '-', '-'],
       ...GETS.map((get): [string, string, string, string] => {

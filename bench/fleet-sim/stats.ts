@@ -22,13 +22,17 @@ export interface SecondRow {
 }
 
 export interface RunFigures {
+  /** From the start to the last answer: longer than the schedule when the server fell behind. */
   seconds: number;
   ok: number;
   errors: number;
+  /** Answered reports over `seconds`: the offered rate when the server kept up, its capacity when not. */
   reportsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
   p99LagMs: number;
+  /** What an agent waits from its turn to the answer: the send lag plus the latency. */
+  p99FromTurnMs: number;
 }
 
 export function percentile(values: readonly number[], p: number): number {
@@ -62,15 +66,18 @@ export function perSecond(outcomes: readonly Outcome[], rss: ReadonlyMap<number,
 }
 
 export function figures(outcomes: readonly Outcome[], durationMs: number): RunFigures {
-  const latencies = outcomes.filter((o) => o.ok).map((o) => o.latencyMs);
+  const answered = outcomes.filter((o) => o.ok);
+  const latencies = answered.map((o) => o.latencyMs);
+  const elapsedMs = outcomes.reduce((end, o) => Math.max(end, o.doneAt), durationMs);
   return {
-    seconds: durationMs / 1000,
+    seconds: elapsedMs / 1000,
     ok: latencies.length,
     errors: outcomes.length - latencies.length,
-    reportsPerSecond: latencies.length / (durationMs / 1000),
+    reportsPerSecond: latencies.length / (elapsedMs / 1000),
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     p99LagMs: percentile(outcomes.map((o) => o.lagMs), 99),
+    p99FromTurnMs: percentile(answered.map((o) => o.lagMs + o.latencyMs), 99),
   };
 }
 

@@ -16,7 +16,7 @@ import { createTestDatabase, postgresMissing, queryDatabase } from '../helpers/p
 const test = suite('fleet-sim');
 const MAIN = join(process.cwd(), 'bench/fleet-sim/main.ts');
 const TINY = ['--agents', '20', '--interval', '2s', '--duration', '6s'];
-const ROWS = ['reports/s (offered 10.0/s)', 'p50 latency', 'p99 latency', 'errors', 'peak RSS', 'store size', 'GET /api/v1/agents, first page', 'GET /api/v1/fleet'];
+const ROWS = ['reports/s (offered 10.0/s)', 'p50 latency', 'p99 latency', 'errors', 'turns not sent by the end (of 60)', 'peak RSS', 'store size', 'GET /api/v1/agents, first page', 'GET /api/v1/fleet'];
 
 function sim(args: string[]): ReturnType<typeof run> {
   return run(process.execPath, ['--import', 'tsx', MAIN, ...args], { allowFailure: true });
@@ -44,9 +44,11 @@ function assertPrinted(stdout: string, rows: Map<string, string[]>, csv: Map<str
   assert.is(rows.get('errors')![0], '0', 'the controller answered every report');
   assert.ok([...csv.keys()].sort().join() === 'bare-koa,duck', `the CSV has rows for both sides: ${[...csv.keys()]}`);
   const reported = (target: string): number => csv.get(target)!.reduce((sum, cells) => sum + Number(cells[2]), 0);
-  // 20 agents at 2 s for 6 s: three turns each.
-  assert.is(reported('duck'), 60);
-  assert.is(reported('bare-koa'), 60);
+  // 20 agents at 2 s for 6 s: three turns each, less any a loaded machine could not send in time.
+  const [duckMissed, bareMissed] = rows.get('turns not sent by the end (of 60)')!.map(Number);
+  assert.is(reported('duck'), 60 - duckMissed!);
+  assert.is(reported('bare-koa'), 60 - bareMissed!);
+  assert.ok(reported('duck') >= 20, 'every agent reported at least once');
 }
 
 test('the simulated reports are valid reports, and every kind of turn occurs', () => {
