@@ -24,7 +24,13 @@ export interface Answer {
   body: string;
 }
 
-export function send(to: Target, method: string, path: string, token: string, body?: string): Promise<Answer> {
+/**
+ * One request; never rejects (a socket error is status 0). A keep-alive socket the server closed
+ * as idle just as the request went out resets: that one is sent again once on a fresh socket, as
+ * Node's documentation advises (the controller counts a report's events once by id, so a repeat is
+ * harmless).
+ */
+export function send(to: Target, method: string, path: string, token: string, body?: string, retried = false): Promise<Answer> {
   return new Promise((resolve) => {
     const headers: Record<string, string | number> = { authorization: `Bearer ${token}` };
     if (body !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
@@ -35,7 +41,10 @@ export function send(to: Target, method: string, path: string, token: string, bo
       res.on('error', () => resolve({ status: 0, body: 'response aborted' }));
     });
     req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', (err) => resolve({ status: 0, body: err.message }));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (!retried && req.reusedSocket && err.code === 'ECONNRESET') resolve(send(to, method, path, token, body, true));
+      else resolve({ status: 0, body: err.message });
+    });
     req.end(body);
   });
 }

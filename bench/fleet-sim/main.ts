@@ -176,7 +176,9 @@ async function main(): Promise<void> {
         `enrollment: ${opts.agents} agents in ${ms(enrollMs)} (${((opts.agents / enrollMs) * 1000).toFixed(0)}/s)\n` +
         `the bare koa side answers 204 without reading the body, and its GETs serialize the controller's own answers\n`,
     );
-    if (duck.firstError) process.stdout.write(`first controller error: ${duck.firstError}\n${stderrTails.join('\n').slice(-2000)}\n`);
+    if (duck.firstError) process.stdout.write(`first controller error: ${duck.firstError}\n`);
+    if (duck.firstError && !/^\S+: 0 /.test(duck.firstError)) process.stdout.write(`the controllers' last log lines:\n${stderrTails.join('\n').slice(-2000)}\n`);
+    if (bare.firstError) process.stdout.write(`first bare koa error: ${bare.firstError}\n`);
     if (opts.csv) {
       await writeFile(opts.csv, [CSV_HEADER, ...duck.csv, ...bare.csv].join('\n') + '\n');
       progress(`per-second rows in ${opts.csv}`);
