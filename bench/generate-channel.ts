@@ -15,7 +15,7 @@ import { sha256 } from '../test/helpers/channel-fixtures.js';
 import type { OpenpgpTestKey } from '../examples/harness/keys.js';
 import { makeOpenpgpKey, makeVerifierHome, stopGpgAgent, testEmail } from '../examples/harness/keys.js';
 import { makeTempDir, removeTempDir, run } from '../examples/harness/tmp.js';
-import { mulberry32 } from './seeded-random.js';
+import { mulberry32 } from '../test/helpers/seeded-random.js';
 
 export interface ChannelShape {
   commits: number;

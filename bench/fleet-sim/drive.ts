@@ -4,7 +4,7 @@
 import { Agent as HttpAgent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { reportOffsetMs } from '../../agent/src/core/poll-schedule.js';
-import { nextReport, type SimAgent } from './fleet-model.js';
+import { nextReport, type SimAgent } from '../../test/helpers/fleet-model.js';
 import type { Outcome } from './stats.js';
 
 /** A request still unanswered after this is an error, so a run always ends. */

@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { DEFAULT_AGENT_PAGE } from '../../controller/src/agent-query.js';
 import { enrollAll, runSchedule, send, target, type Target } from './drive.js';
-import { makeAgent, type SimAgent } from './fleet-model.js';
+import { makeAgent, type SimAgent } from '../../test/helpers/fleet-model.js';
 import { parseSimOptions, USAGE, type SimOptions } from './options.js';
 import { peakRssMiB, rssMiB, startBareKoa, startControllerProcess, type Server } from './processes.js';
 import { CSV_HEADER, csvRows, figures, percentile, perSecond, type Outcome, type RunFigures } from './stats.js';

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { makeAgent, nextReport, type TurnKind } from '../../bench/fleet-sim/fleet-model.js';
+import { makeAgent, nextReport, type TurnKind } from '../helpers/fleet-model.js';
 import { LowdbFleetStore } from '../../controller/src/store/lowdb-fleet-store.js';
 import { makeTempDir, removeTempDir, run } from '../../examples/harness/tmp.js';
 import { validateValue } from '../../schemas/index.js';

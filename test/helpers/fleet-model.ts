@@ -4,7 +4,7 @@
 // proportions an operator would find plausible. Deterministic: agent i's round r is always the same
 // draw, so two runs (and the baseline beside the controller) carry the same reports.
 import type { AppStatus, NodeFacts, ReportEvent, ReportMessage } from '../../schemas/index.js';
-import { mulberry32 } from '../seeded-random.js';
+import { mulberry32 } from './seeded-random.js';
 
 const APPS = ['shop', 'blog', 'metrics'] as const;
 const GROUPS = [
