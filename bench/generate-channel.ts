@@ -15,6 +15,7 @@ import { sha256 } from '../test/helpers/channel-fixtures.js';
 import type { OpenpgpTestKey } from '../examples/harness/keys.js';
 import { makeOpenpgpKey, makeVerifierHome, stopGpgAgent, testEmail } from '../examples/harness/keys.js';
 import { makeTempDir, removeTempDir, run } from '../examples/harness/tmp.js';
+import { mulberry32 } from '../test/helpers/seeded-random.js';
 
 export interface ChannelShape {
   commits: number;
@@ -100,18 +101,6 @@ class WorkTree {
   }
 }
 
-// Deterministic, so every run benchmarks the same channel shape and the same tree churn.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function versionOf(index: number): string {
   return `1.${index}.0`;
 }
@@ -143,6 +132,7 @@ export async function generateChannel(opts: {
 
   const objects = new LooseObjects(bareDir);
   const tree = new WorkTree(objects);
+  // Deterministic, so every run benchmarks the same channel shape and the same tree churn.
   const random = mulberry32(opts.seed ?? 7);
   const identity = `${key.name} <${testEmail(key.name)}>`;
   const groupNames = Array.from({ length: shape.groups }, (_, i) => `group-${String(i).padStart(3, '0')}`);

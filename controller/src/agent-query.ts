@@ -1,4 +1,4 @@
-// What the read API shows of one agent, and the filters of GET /api/v1/agents (pure).
+// What the read API shows of one agent, and the filters and page of GET /api/v1/agents (pure).
 import type { AppStatus, ChannelStatus } from '../../schemas/index.js';
 import { deriveAgentState, isAgentState, type AgentState } from './agent-state.js';
 import { agentGroup } from './fleet-summary.js';
@@ -72,6 +72,31 @@ export function parseAgentFilter(query: Query): AgentFilter | { error: string; f
   return filter;
 }
 
+/** Agents per page of GET /api/v1/agents when the query names none, and the most it may ask. */
+export const DEFAULT_AGENT_PAGE = 500;
+export const MAX_AGENT_PAGE = 2000;
+
+export interface AgentPageQuery {
+  /** The last agent id of the previous page; null for the first. */
+  after: string | null;
+  limit: number;
+}
+
+/** `?limit=&after=`: a limit outside 1..MAX_AGENT_PAGE is refused by name rather than clamped in silence. */
+export function parseAgentPage(query: Record<string, string | string[] | undefined>): AgentPageQuery | { error: string; field: string } {
+  const first = (key: string): string | undefined => {
+    const raw = query[key];
+    const value = Array.isArray(raw) ? raw[0] : raw;
+    return value === '' ? undefined : value;
+  };
+  const rawLimit = first('limit');
+  const limit = rawLimit === undefined ? DEFAULT_AGENT_PAGE : Number(rawLimit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_AGENT_PAGE) {
+    return { error: `limit "${rawLimit}" must be a whole number from 1 to ${MAX_AGENT_PAGE}`, field: 'limit' };
+  }
+  return { after: first('after') ?? null, limit };
+}
+
 /** app: an agent running that app; version: running that version (of `app` when given, of any app otherwise). */
 export function matchesFilter(summary: AgentSummary, filter: AgentFilter): boolean {
   if (filter.group !== undefined && summary.group !== filter.group) return false;
@@ -80,9 +105,4 @@ export function matchesFilter(summary: AgentSummary, filter: AgentFilter): boole
   return summary.apps.some(
     (a) => a.current !== null && (filter.app === undefined || a.app === filter.app) && (filter.version === undefined || a.current === filter.version),
   );
-}
-
-export function byHostnameThenId(a: AgentSummary, b: AgentSummary): number {
-  if (a.hostname !== b.hostname) return a.hostname < b.hostname ? -1 : 1;
-  return a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0;
 }

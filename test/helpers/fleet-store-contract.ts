@@ -78,6 +78,43 @@ contract('lists agents in enrollment order, with their last report: status, fact
   );
 });
 
+contract('pages agents in id order after a key, whatever the enrollment order, with the fleet total; new ids join their place', async ({ store }) => {
+  // Enrolled out of order, in two bursts: the index must place each one, not append it.
+  const ids = Array.from({ length: 150 }, (_, i) => `p-${String(i).padStart(3, '0')}`);
+  const shuffled = [...ids].sort((a, b) => (a.split('').reverse().join('') < b.split('').reverse().join('') ? -1 : 1));
+  for (const id of shuffled.slice(0, 100)) await store.register(id, buildFacts({ hostname: `h-${id}` }), hash(), at(0));
+  const walk = async (limit: number): Promise<[string[][], number[]]> => {
+    const pages: string[][] = [];
+    const totals: number[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page = await store.listAgentsPage(after, limit);
+      if (page.agents.length === 0) break;
+      pages.push(page.agents.map((a) => a.agentId));
+      totals.push(page.total);
+      after = page.agents.at(-1)!.agentId;
+    }
+    return [pages, totals];
+  };
+  const [pages, totals] = await walk(40);
+  const listed = shuffled.slice(0, 100).sort();
+  assert.equal(pages, [listed.slice(0, 40), listed.slice(40, 80), listed.slice(80)]);
+  assert.equal(totals, [100, 100, 100]);
+  // A few more (inserted one by one) and a re-enrollment (no new agent) after a listing.
+  for (const id of shuffled.slice(100, 103)) await store.register(id, buildFacts(), hash(), at(1));
+  await store.register(shuffled[0]!, buildFacts({ hostname: 'again' }), hash(), at(2));
+  const afterFew = (await walk(1000))[0].flat();
+  assert.equal(afterFew, shuffled.slice(0, 103).sort());
+  for (const id of shuffled.slice(103)) await store.register(id, buildFacts(), hash(), at(3));
+  assert.equal((await walk(64))[0].flat(), ids);
+  const middle = await store.listAgentsPage('p-049', 2);
+  assert.equal([middle.agents.map((a) => a.agentId), middle.total], [['p-050', 'p-051'], 150]);
+  assert.equal((await store.listAgentsPage('p-0495', 1)).agents.map((a) => a.agentId), ['p-050'], 'a key between ids starts after it');
+  assert.equal((await store.listAgentsPage('p-149', 10)).agents, []);
+  const record = (await store.listAgentsPage('p-000', 1)).agents[0]!;
+  assert.equal([record.agentId, record.facts.hostname, record.lastSeenAt], ['p-001', 'h-p-001', null]);
+});
+
 contract('a report counts each event once by id: repeats within a report and across reports are duplicates, accepted ids in report order', async ({ store }) => {
   await store.register('d-1', buildFacts(), hash(), at(0));
   await store.register('d-2', buildFacts(), hash(), at(0));

@@ -55,7 +55,7 @@ async function seedFleet(ctl: TestController): Promise<void> {
 
 const ids = (agents: AgentSummary[]): string[] => agents.map((a) => a.agentId);
 
-test('GET /api/v1/agents filters by group, app, version and state, sorted by hostname', async ({ ctl }) => {
+test('GET /api/v1/agents filters by group, app, version and state, in agent-id order', async ({ ctl }) => {
   await seedFleet(ctl);
   const list = async (query: string): Promise<string[]> => ids((await adminJson<{ agents: AgentSummary[] }>(ctl, `/api/v1/agents${query}`)).agents);
   assert.equal(await list(''), ['n-1', 'n-2', 'n-3', 'n-4', 'n-5']);
@@ -71,6 +71,44 @@ test('GET /api/v1/agents filters by group, app, version and state, sorted by hos
   const bad = await fetch(`${ctl.url}/api/v1/agents?state=sleepy`, { headers: { authorization: `Bearer ${ctl.adminToken}` } });
   assert.is(bad.status, 400);
   assert.is(((await bad.json()) as { field: string }).field, 'state');
+});
+
+interface AgentsPage {
+  agents: AgentSummary[];
+  total: number;
+  next: string | null;
+}
+
+/** Every page of a listing, following `next` from the first; the ids of each page. */
+async function pages(ctl: TestController, query: string): Promise<{ ids: string[][]; totals: number[] }> {
+  const out = { ids: [] as string[][], totals: [] as number[] };
+  let after: string | null = null;
+  do {
+    const page: AgentsPage = await adminJson<AgentsPage>(ctl, `/api/v1/agents?${query}${after === null ? '' : `&after=${encodeURIComponent(after)}`}`);
+    out.ids.push(ids(page.agents));
+    out.totals.push(page.total);
+    after = page.next;
+  } while (after !== null && out.ids.length < 20);
+  return out;
+}
+
+test('GET /api/v1/agents pages by agent id with ?limit=&after=, with and without filters, and the fleet total', async ({ ctl }) => {
+  await seedFleet(ctl);
+  for (const id of ['n-6', 'n-7']) await enrollAgent(ctl, id, buildFacts({ hostname: id, group: 'staging' }));
+  assert.equal(await pages(ctl, 'limit=3'), { ids: [['n-1', 'n-2', 'n-3'], ['n-4', 'n-5', 'n-6'], ['n-7']], totals: [7, 7, 7] });
+  assert.equal((await pages(ctl, 'limit=7')).ids, [['n-1', 'n-2', 'n-3', 'n-4', 'n-5', 'n-6', 'n-7']], 'a page that holds the rest says there is no next');
+  assert.equal((await pages(ctl, 'limit=2&group=staging')).ids, [['n-4', 'n-5'], ['n-6', 'n-7']]);
+  // A filtered page that fills cannot know whether a match follows without reading on: it names a
+  // next, and that page may be empty.
+  assert.equal((await pages(ctl, 'limit=1&state=failed')).ids, [['n-3'], []]);
+  const first = await adminJson<AgentsPage>(ctl, '/api/v1/agents');
+  assert.is(first.agents.length, 7, 'the default page holds a small fleet');
+  assert.is(first.next, null);
+  for (const limit of ['0', '2001', 'ten', '1.5']) {
+    const bad = await fetch(`${ctl.url}/api/v1/agents?limit=${limit}`, { headers: { authorization: `Bearer ${ctl.adminToken}` } });
+    assert.is(bad.status, 400, `limit=${limit}`);
+    assert.is(((await bad.json()) as { field: string }).field, 'limit');
+  }
 });
 
 test('GET /api/v1/fleet counts agents by state, versions per group and app, the desired version and stale channels', async ({ ctl }) => {

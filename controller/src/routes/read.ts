@@ -1,7 +1,8 @@
 // The read API for people (admin token or dashboard session) and CI (the read-only token): the
-// fleet summary, agents with filters, and one agent with its history and diagnostics.
+// fleet summary, agents with filters a page at a time (keyset by agent id, so a page costs the same
+// at any depth and fleet size), and one agent with its history and diagnostics.
 import type Router from '@koa/router';
-import { byHostnameThenId, matchesFilter, parseAgentFilter, toAgentSummary } from '../agent-query.js';
+import { matchesFilter, parseAgentFilter, parseAgentPage, toAgentSummary, type AgentSummary } from '../agent-query.js';
 import type { AppDeps } from '../deps.js';
 import { summarizeFleet, type FleetSummary } from '../fleet-summary.js';
 import { HttpError } from '../http-error.js';
@@ -32,13 +33,31 @@ export function readRoutes(router: Router, deps: AppDeps, auth: AuthDeps): void 
   router.get('/api/v1/agents', reader, async (ctx) => {
     const filter = parseAgentFilter(ctx.query);
     if ('error' in filter) throw new HttpError(400, 'invalid', filter.error, filter.field);
+    const page = parseAgentPage(ctx.query);
+    if ('error' in page) throw new HttpError(400, 'invalid', page.error, page.field);
     const nowMs = deps.now().getTime();
-    const agents = [];
-    for (const record of await deps.store.listAgents()) {
-      const summary = toAgentSummary(record, nowMs, deps.settings.offlineAfterMs);
-      if (matchesFilter(summary, filter)) agents.push(summary);
+    const agents: AgentSummary[] = [];
+    // With filters, store pages are read until this page is full or the fleet ends. Each read asks
+    // one more agent than a page, to tell whether the fleet goes on; `next` is the last id consumed.
+    let after = page.after;
+    let next: string | null = null;
+    let total = 0;
+    for (;;) {
+      const chunk = await deps.store.listAgentsPage(after, page.limit + 1);
+      total = chunk.total;
+      let used = 0;
+      for (; used < chunk.agents.length && agents.length < page.limit; used++) {
+        const summary = toAgentSummary(chunk.agents[used]!, nowMs, deps.settings.offlineAfterMs);
+        if (matchesFilter(summary, filter)) agents.push(summary);
+      }
+      if (agents.length === page.limit) {
+        if (used < chunk.agents.length || chunk.agents.length > page.limit) next = chunk.agents[used - 1]!.agentId;
+        break;
+      }
+      if (chunk.agents.length <= page.limit) break;
+      after = chunk.agents.at(-1)!.agentId;
     }
-    ctx.body = { agents: agents.sort(byHostnameThenId) };
+    ctx.body = { agents, total, next };
   });
 
   router.get('/api/v1/agents/:id', reader, async (ctx) => {

@@ -19,6 +19,7 @@ import { FLEET_FILE_FORMAT, FleetData, emptyFleetFile, type FleetFile } from './
 import { DOCUMENTS_FORMAT, checkEntry, eventLines, logLine, replayEntry, type FleetDocuments, type LogEntry, type LogEntryBody } from './fleet-log.js';
 import { StoreOpenError } from './fleet-store.js';
 import type {
+  AgentPage,
   AgentRecord,
   AlertDispatch,
   AlertRecord,
@@ -33,6 +34,7 @@ import type {
   StoredEvent,
 } from './fleet-store.js';
 import { GroupCommit } from './group-commit.js';
+import { SortedIds } from './sorted-ids.js';
 
 export const FLEET_FILE = 'fleet.json';
 const LOG_NAME = /^events-(\d+)\.log$/;
@@ -142,6 +144,7 @@ export interface EmbeddedStoreOptions {
 
 export class EmbeddedFleetStore implements FleetStore {
   private closed = false;
+  private readonly listing = new SortedIds();
   /** One controller serves this directory, so its sessions can live in its memory. */
   readonly sessions = new MemorySessionStore();
   /** Lines of changes applied in memory and not yet appended, in change order. */
@@ -355,6 +358,12 @@ export class EmbeddedFleetStore implements FleetStore {
     // The stored entries themselves, read-only by contract: copying 100,000 records per summary
     // would cost more than the summary.
     return this.data.file.agents;
+  }
+
+  async listAgentsPage(after: string | null, limit: number): Promise<AgentPage> {
+    this.listing.sync(this.data.file.agents);
+    const agents = this.listing.page(after, limit).map((id) => publicRecord(this.data.agent(id)!));
+    return { agents, total: this.listing.size };
   }
 
   async events(agentId: string, limit: number): Promise<StoredEvent[]> {

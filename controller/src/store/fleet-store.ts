@@ -133,6 +133,12 @@ export interface RetentionPolicy {
   diagnosticsPerAgent?: number;
 }
 
+/** One page of the agents in id order, and how many agents the fleet has. */
+export interface AgentPage {
+  agents: AgentRecord[];
+  total: number;
+}
+
 export interface PruneResult {
   events: number;
   /** Records removed; the caller deletes their files. */
@@ -178,6 +184,8 @@ export interface FleetStore {
   addDiagnostic(record: DiagnosticRecord): Promise<void>;
   getAgent(agentId: string): Promise<AgentRecord | null>;
   listAgents(): Promise<readonly AgentRecord[]>;
+  /** Up to `limit` agents in agent-id order, strictly after `after` (from the first when null): a keyset page. */
+  listAgentsPage(after: string | null, limit: number): Promise<AgentPage>;
   /** Newest first. */
   events(agentId: string, limit: number): Promise<StoredEvent[]>;
   diagnostics(agentId?: string): Promise<DiagnosticRecord[]>;

@@ -8,6 +8,7 @@ import type { NodeFacts, ReportMessage } from '../../../schemas/index.js';
 import type { Log } from '../log.js';
 import {
   MAX_EVENTS_PER_AGENT,
+  type AgentPage,
   RELEASED,
   StoreOpenError,
   type AgentRecord,
@@ -202,6 +203,17 @@ export class PgFleetStore implements FleetStore {
 
   async listAgents(): Promise<readonly AgentRecord[]> {
     return (await this.query<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM agents ORDER BY seq`)).rows.map(toAgentRecord);
+  }
+
+  async listAgentsPage(after: string | null, limit: number): Promise<AgentPage> {
+    // Keyset on the primary key: the page costs the same at any depth, unlike OFFSET.
+    const [page, count] = await Promise.all([
+      after === null
+        ? this.query<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM agents ORDER BY agent_id LIMIT $1`, [limit])
+        : this.query<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM agents WHERE agent_id > $1 ORDER BY agent_id LIMIT $2`, [after, limit]),
+      this.query<{ total: number }>('SELECT count(*)::int AS total FROM agents'),
+    ]);
+    return { agents: page.rows.map(toAgentRecord), total: count.rows[0]!.total };
   }
 
   async events(agentId: string, limit: number): Promise<StoredEvent[]> {

@@ -1,17 +1,16 @@
 // The agents table and its filters (group, app, version, state). The filter form is built once and
-// kept across refreshes; only its options and the rows are renewed.
+// kept across refreshes; only its options and the rows are renewed. The controller sends agents a
+// page at a time: the table shows the pages loaded, and "Show more" asks for the next.
 import { appNotes, groupVersionNote } from './app-notes.js';
 import { stateBadge } from './badges.js';
 import { el, table } from './dom.js';
 import { STATES, STATE_LABELS, ago, fromNow, plural, shortCommit } from './format.js';
 import { FILTER_KEYS, agentHref } from './routes.js';
 
-/** More rows than this make the page slow and unreadable; the filters narrow the table. */
-const MAX_ROWS = 500;
-
 const FILTER_LABELS = { group: 'Group', app: 'App', version: 'Version', state: 'State' };
 
 const byName = (a, b) => a.localeCompare(b, undefined, { numeric: true });
+const byHostnameThenId = (a, b) => byName(a.hostname, b.hostname) || (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0);
 
 /** The choices each filter offers, from the fleet summary and the other filters chosen. */
 function filterChoices(fleet, filters) {
@@ -104,7 +103,7 @@ function agentRow(agent, now) {
   );
 }
 
-export function createAgentsPanel(onFilter) {
+export function createAgentsPanel(onFilter, onMore) {
   const selects = {};
   const form = el('form', { class: 'filters', 'aria-label': 'Filter agents' });
   for (const key of FILTER_KEYS) {
@@ -122,17 +121,24 @@ export function createAgentsPanel(onFilter) {
 
   const summary = el('p', { class: 'muted table-summary', 'aria-live': 'polite' });
   const body = el('div');
-  const node = el('section', { class: 'card panel agents-panel' }, el('h2', {}, 'Agents'), form, summary, body);
+  const more = el('button', { type: 'button', class: 'button quiet show-more', hidden: true }, 'Show more');
+  more.addEventListener('click', () => {
+    more.disabled = true;
+    onMore();
+  });
+  const node = el('section', { class: 'card panel agents-panel' }, el('h2', {}, 'Agents'), form, summary, body, more);
 
   function update(fleet, list, filters, now) {
     const choices = filterChoices(fleet, filters);
     for (const key of FILTER_KEYS) setOptions(selects[key], choices[key], filters[key]);
     clear.hidden = FILTER_KEYS.every((key) => !filters[key]);
-    const shown = list.agents.slice(0, MAX_ROWS);
-    summary.textContent =
-      list.agents.length > MAX_ROWS
-        ? `Showing ${MAX_ROWS} of ${list.agents.length} agents; narrow them with the filters.`
-        : `${plural(list.agents.length, 'agent')}${clear.hidden ? '' : ' match the filters'}.`;
+    const shown = [...list.agents].sort(byHostnameThenId);
+    const filtered = !clear.hidden;
+    if (list.next === null) summary.textContent = `${plural(shown.length, 'agent')}${filtered ? ' match the filters' : ''}.`;
+    else if (filtered) summary.textContent = `${plural(shown.length, 'agent')} of the first pages match the filters; show more to look further.`;
+    else summary.textContent = `Showing ${shown.length} of ${list.total} agents.`;
+    more.hidden = list.next === null;
+    more.disabled = false;
     body.replaceChildren(
       shown.length === 0
         ? el('p', { class: 'muted' }, 'No agent matches.')

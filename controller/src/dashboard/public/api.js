@@ -27,12 +27,23 @@ export function fleet() {
   return getJson('/api/v1/fleet');
 }
 
-/** filters: { group, app, version, state }, empty values left out. */
-export function agents(filters) {
+/**
+ * The first `pages` pages of the agents (GET /api/v1/agents is paged by agent id), as one list:
+ * { agents, total, next }, `next` non-null while the fleet has more. filters: { group, app,
+ * version, state }, empty values left out.
+ */
+export async function agents(filters, pages = 1) {
   const query = new URLSearchParams();
   for (const [key, value] of Object.entries(filters)) if (value) query.set(key, value);
-  const qs = query.toString();
-  return getJson(`/api/v1/agents${qs ? `?${qs}` : ''}`);
+  const all = [];
+  let page = { total: 0, next: null };
+  for (let i = 0; i < pages; i++) {
+    if (page.next !== null) query.set('after', page.next);
+    page = await getJson(`/api/v1/agents?${query}`);
+    all.push(...page.agents);
+    if (page.next === null) break;
+  }
+  return { agents: all, total: page.total, next: page.next };
 }
 
 /** Rollout progress; with both group and app, the rollout's timeline too. */

@@ -24,6 +24,10 @@ let shownView = null;
 let timer = null;
 let generation = 0;
 let lastUpdated = null;
+// Pages of agents the table shows (GET /api/v1/agents is paged): one more per "Show more", back to
+// one when the filters change.
+let agentPages = 1;
+let pagedFilters = '';
 
 function schedule() {
   clearTimeout(timer);
@@ -76,10 +80,18 @@ async function renderRoute(route, isCurrent) {
     show(route, renderRolloutPage(route.group, route.app, rollouts[0]), `Duck · rollout of ${route.app} in ${route.group}`);
     return;
   }
-  const [fleet, agents, { rollouts }] = await Promise.all([api.fleet(), api.agents(route.filters), api.rollouts()]);
+  const filterKey = JSON.stringify(route.filters);
+  if (filterKey !== pagedFilters) [agentPages, pagedFilters] = [1, filterKey];
+  const [fleet, agents, { rollouts }] = await Promise.all([api.fleet(), api.agents(route.filters, agentPages), api.rollouts()]);
   if (!isCurrent()) return;
   const fresh = overview === null;
-  if (fresh) overview = createOverview((filters) => (location.hash = filterHref(filters)));
+  if (fresh) {
+    const showMore = () => {
+      agentPages += 1;
+      load();
+    };
+    overview = createOverview((filters) => (location.hash = filterHref(filters)), showMore);
+  }
   overview.update({ fleet, agents, rollouts, filters: route.filters, now: Date.now() });
   show(route, fresh ? overview.node : null, 'Duck · fleet');
 }

@@ -145,7 +145,7 @@ function outcomesTable(outcomes) {
 }
 
 /** The overview's sections stay in place between refreshes, so the filters keep focus and scroll. */
-export function createOverview(onFilter) {
+export function createOverview(onFilter, onMore) {
   const tiles = el('section', { class: 'tiles', 'aria-label': 'Agents by state' });
   const alerts = el('section', { class: 'card panel alerts-panel', role: 'alert', hidden: true }, el('h2', {}, 'Alerts'));
   const alertsBody = el('div');
@@ -153,7 +153,7 @@ export function createOverview(onFilter) {
   const versionsBody = el('div', { class: 'groups' });
   const failuresBody = el('div');
   const outcomesBody = el('div');
-  const agents = createAgentsPanel(onFilter);
+  const agents = createAgentsPanel(onFilter, onMore);
   const node = el(
     'div',
     { class: 'overview' },
