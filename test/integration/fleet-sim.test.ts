@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { makeAgent, nextReport, type TurnKind } from '../helpers/fleet-model.js';
-import { LowdbFleetStore } from '../../controller/src/store/lowdb-fleet-store.js';
+import { EmbeddedFleetStore } from '../../controller/src/store/embedded-fleet-store.js';
 import { makeTempDir, removeTempDir, run } from '../../examples/harness/tmp.js';
 import { validateValue } from '../../schemas/index.js';
 import { createTestDatabase, postgresMissing, queryDatabase } from '../helpers/postgres.js';
@@ -79,7 +79,7 @@ test('a tiny fleet on the embedded store: figures beside bare Koa, a CSV for bot
     assert.is(result.code, 0, result.stderr);
     const { rows, csv } = await readRun(stdout, csvFile);
     assertPrinted(stdout, rows, csv);
-    const store = await LowdbFleetStore.open(join(dir, 'work', 'controller-0'));
+    const store = await EmbeddedFleetStore.open(join(dir, 'work', 'controller-0'));
     try {
       const page = await store.listAgentsPage(null, 100);
       assert.is(page.total, 20);
