@@ -1,5 +1,5 @@
 // The simulator's command line (pure): `npm run fleet-sim -- --agents N --interval 60s --duration 5m
-// [--store postgres://…] [--instances K] [--concurrency C] [--csv FILE] [--keep DIR]`.
+// [--store postgres://…] [--instances K] [--concurrency C] [--summary-max-age 10s] [--csv FILE] [--keep DIR]`.
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../../controller/src/duration.js';
 
@@ -12,13 +12,15 @@ export interface SimOptions {
   instances: number;
   /** Requests in flight per server, at most. */
   concurrency: number;
+  /** Handed to each controller's --summary-max-age (how old GET /api/v1/fleet's summary may be); its default when absent. */
+  summaryMaxAge: string | null;
   csv: string | null;
   /** Keep the controllers' data here instead of a temp directory removed at the end. */
   keep: string | null;
 }
 
 export const USAGE =
-  'usage: npm run fleet-sim -- --agents N --interval 60s --duration 5m [--store postgres://…] [--instances K] [--concurrency C] [--csv FILE] [--keep DIR]';
+  'usage: npm run fleet-sim -- --agents N --interval 60s --duration 5m [--store postgres://…] [--instances K] [--concurrency C] [--summary-max-age 10s] [--csv FILE] [--keep DIR]';
 
 function count(text: string | undefined, option: string, fallback: number, min: number): number {
   if (text === undefined) return fallback;
@@ -37,6 +39,7 @@ export function parseSimOptions(argv: readonly string[]): SimOptions {
       store: { type: 'string' },
       instances: { type: 'string' },
       concurrency: { type: 'string' },
+      'summary-max-age': { type: 'string' },
       csv: { type: 'string' },
       keep: { type: 'string' },
     },
@@ -54,6 +57,7 @@ export function parseSimOptions(argv: readonly string[]): SimOptions {
     storeUrl,
     instances,
     concurrency: count(values.concurrency, '--concurrency', 256, 1),
+    summaryMaxAge: values['summary-max-age'] === undefined ? null : (parseDuration(values['summary-max-age'], '--summary-max-age'), values['summary-max-age']),
     csv: values.csv ?? null,
     keep: values.keep ?? null,
   };

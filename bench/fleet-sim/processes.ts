@@ -66,11 +66,13 @@ export interface ControllerFlags {
   storeUrl?: string;
   enrollToken: string;
   adminToken: string;
+  summaryMaxAge?: string;
 }
 
 export function startControllerProcess(flags: ControllerFlags, name: string): Promise<Server> {
   const args = [CONTROLLER_MAIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--data', flags.dataDir, '--enroll-token', flags.enrollToken, '--admin-token', flags.adminToken];
   if (flags.storeUrl) args.push('--store', flags.storeUrl);
+  if (flags.summaryMaxAge) args.push('--summary-max-age', flags.summaryMaxAge);
   return startServer(args, /duck-controller listening on (http:\/\/\S+)/, name);
 }
 

@@ -25,6 +25,8 @@ export interface ControllerSettings {
   diagnosticsRetentionMs: number;
   /** Diagnostics bundles kept per agent (the newest), whatever their age. */
   diagnosticsPerAgent: number;
+  /** How old GET /api/v1/fleet's summary may be; 0: computed for every request. */
+  summaryMaxAgeMs: number;
 }
 
 export const DEFAULT_SETTINGS = {
@@ -36,6 +38,7 @@ export const DEFAULT_SETTINGS = {
   eventRetentionMs: 90 * 86_400_000,
   diagnosticsRetentionMs: 30 * 86_400_000,
   diagnosticsPerAgent: 20,
+  summaryMaxAgeMs: 0,
 } as const;
 
 export interface AppDeps {

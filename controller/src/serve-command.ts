@@ -48,6 +48,10 @@ export default defineCommand({
     'event-retention': { type: 'string', description: 'How long events are kept (default 90d)' },
     'diagnostics-retention': { type: 'string', description: 'How long diagnostics bundles are kept (default 30d)' },
     'diagnostics-per-agent': { type: 'string', description: `Diagnostics bundles kept per agent, the newest (default ${DEFAULT_SETTINGS.diagnosticsPerAgent})` },
+    'summary-max-age': {
+      type: 'string',
+      description: 'How old the fleet summary (GET /api/v1/fleet) may be, e.g. 10s for a fleet of 100,000 agents (default 0: computed per request)',
+    },
   },
   async run({ args }) {
     const log = jsonLineLog((line) => process.stderr.write(line));
@@ -69,6 +73,7 @@ export default defineCommand({
         eventRetentionMs: duration(args['event-retention'], '--event-retention'),
         diagnosticsRetentionMs: duration(args['diagnostics-retention'], '--diagnostics-retention'),
         diagnosticsPerAgent: number(args['diagnostics-per-agent'], '--diagnostics-per-agent'),
+        summaryMaxAgeMs: duration(args['summary-max-age'], '--summary-max-age'),
         log,
       };
     } catch (err) {

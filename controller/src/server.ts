@@ -22,7 +22,7 @@ export type StartOptions = Pick<ControllerSettings, 'dataDir' | 'enrollToken' | 
     log?: Log;
     /** A store opened by the caller (a test's, a benchmark's seeded one); the controller closes it. */
     store?: FleetStore;
-    /** A postgres:// URL: the fleet lives in that database (diagnostics bundles stay in dataDir). Default: lowdb in dataDir. */
+    /** A postgres:// URL: the fleet lives in that database (diagnostics bundles stay in dataDir). Default: the embedded store in dataDir. */
     storeUrl?: string;
     /** Webhook retry backoff base; tests shorten it. */
     alertMinTimeoutMs?: number;
@@ -60,6 +60,7 @@ export function checkSettings(opts: StartOptions): ControllerSettings {
     eventRetentionMs: opts.eventRetentionMs ?? d.eventRetentionMs,
     diagnosticsRetentionMs: opts.diagnosticsRetentionMs ?? d.diagnosticsRetentionMs,
     diagnosticsPerAgent: opts.diagnosticsPerAgent ?? d.diagnosticsPerAgent,
+    summaryMaxAgeMs: opts.summaryMaxAgeMs ?? d.summaryMaxAgeMs,
   };
   if (!opts.dataDir) throw new Error('the data directory is missing (--data)');
   if (!(settings.alertThreshold >= 0 && settings.alertThreshold <= 1)) throw new Error(`--alert-threshold must be within 0..1, got ${settings.alertThreshold}`);

@@ -25,6 +25,8 @@ export interface TestControllerOptions {
   alertThreshold?: number;
   alertMinAttempts?: number;
   offlineAfterMs?: number;
+  /** How old GET /api/v1/fleet's summary may be (default 0: fresh per request). */
+  summaryMaxAgeMs?: number;
   /** The same tokens as another test controller (its successor on a fresh data dir); random otherwise. */
   tokens?: { enrollToken: string; adminToken: string; readToken?: string };
 }
@@ -63,6 +65,7 @@ export async function startTestController(opts: TestControllerOptions = {}): Pro
     alertThreshold: opts.alertThreshold,
     alertMinAttempts: opts.alertMinAttempts,
     offlineAfterMs: opts.offlineAfterMs,
+    summaryMaxAgeMs: opts.summaryMaxAgeMs,
     alertMinTimeoutMs: 20,
   });
   let running: RunningController | null = await startController(options(opts.port ?? 0));

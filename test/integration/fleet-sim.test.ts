@@ -16,7 +16,7 @@ import { createTestDatabase, postgresMissing, queryDatabase } from '../helpers/p
 const test = suite('fleet-sim');
 const MAIN = join(process.cwd(), 'bench/fleet-sim/main.ts');
 const TINY = ['--agents', '20', '--interval', '2s', '--duration', '6s'];
-const ROWS = ['reports/s (offered 10.0/s)', 'p50 latency', 'p99 latency', 'errors', 'turns not sent by the end (of 60)', 'peak RSS', 'store size', 'GET /api/v1/agents, first page', 'GET /api/v1/fleet'];
+const ROWS = ['reports/s (offered 10.0/s)', 'p50 latency', 'p99 latency', 'errors', 'turns not sent by the end (of 60)', 'peak RSS', 'store size', 'GET /api/v1/agents, first page', 'GET /api/v1/fleet, the first request', 'GET /api/v1/fleet (the summary)'];
 
 function sim(args: string[]): ReturnType<typeof run> {
   return run(process.execPath, ['--import', 'tsx', MAIN, ...args], { allowFailure: true });
@@ -102,11 +102,12 @@ test('a tiny fleet on PostgreSQL across two instances: both received reports, ev
   const db = await createTestDatabase('duck_fleet_sim');
   try {
     const csvFile = join(dir, 'run.csv');
-    const result = await sim([...TINY, '--store', db.url, '--instances', '2', '--csv', csvFile]);
+    const result = await sim([...TINY, '--store', db.url, '--instances', '2', '--summary-max-age', '5s', '--csv', csvFile]);
     const stdout = result.stdout.toString();
     assert.is(result.code, 0, result.stderr);
     const { rows, csv } = await readRun(stdout, csvFile);
     assertPrinted(stdout, rows, csv);
+    assert.ok(stdout.includes('summary max age 5s'), 'the controllers were started with --summary-max-age 5s');
     const seen = await queryDatabase<{ agents: number; seen: number }>(db.url, 'SELECT count(*)::int AS agents, count(last_seen_at)::int AS seen FROM agents');
     assert.equal(seen, [{ agents: 20, seen: 20 }]);
   } finally {

@@ -6,6 +6,7 @@ import { matchesFilter, parseAgentFilter, parseAgentPage, toAgentSummary, type A
 import type { AppDeps } from '../deps.js';
 import { summarizeFleet, type FleetSummary } from '../fleet-summary.js';
 import { HttpError } from '../http-error.js';
+import { RefreshingValue } from '../refreshing-value.js';
 import { requireReader, type AuthDeps } from '../middleware/auth.js';
 import type { AgentRecord } from '../store/fleet-store.js';
 
@@ -26,8 +27,14 @@ export async function fleetSummary(deps: AppDeps, listed?: readonly AgentRecord[
 export function readRoutes(router: Router, deps: AppDeps, auth: AuthDeps): void {
   const reader = requireReader(auth);
 
+  const summary = new RefreshingValue(
+    () => fleetSummary(deps),
+    deps.settings.summaryMaxAgeMs,
+    () => deps.now().getTime(),
+    (err) => deps.log({ event: 'summary-failed', error: (err as Error).message }),
+  );
   router.get('/api/v1/fleet', reader, async (ctx) => {
-    ctx.body = await fleetSummary(deps);
+    ctx.body = await summary.get();
   });
 
   router.get('/api/v1/agents', reader, async (ctx) => {
