@@ -53,6 +53,12 @@ Artifacts('the tarballs are named <name>-<version>-linux-<arch> and hold the lau
   }
 });
 
+Artifacts('a node binary of another architecture is refused before anything is built (an arm64 build needs an arm64 node)', (ctx) => {
+  const other = process.arch === 'arm64' ? 'x64' : 'arm64';
+  assert.throws(() => buildArtifacts({ arch: other, node: process.execPath, outDir: join(ctx.dir, 'other') }), new RegExp(`not ${other}`));
+  assert.throws(() => buildArtifacts({ arch: 'mips', node: process.execPath, outDir: join(ctx.dir, 'other') }), /--arch mips/);
+});
+
 Artifacts('duck --version prints the version and the commit it was built from, with no node on PATH', async (ctx) => {
   const which = await run('/bin/sh', ['-c', 'command -v node'], { env: ctx.env, allowFailure: true });
   assert.is.not(which.code, 0, 'node is not on the test PATH');
