@@ -29,6 +29,12 @@ export interface DebOptions {
 
 interface PackageSpec {
   readonly name: 'duck' | 'duck-controller';
+  /**
+   * Debian's archive has a `duck` of its own (a URL checker, 0.14.1 in bookworm; perl-base Breaks
+   * `duck (<< 0.14.1)`): without an epoch Duck's 0.x could not be configured on Debian 12, and apt
+   * would "upgrade" it to that package. Epoch 1 sorts above every version of it.
+   */
+  readonly epoch: string;
   readonly summary: string;
   readonly description: string;
   /** Units under /lib/systemd/system, and the example config under /etc/duck (a conffile). */
@@ -45,6 +51,7 @@ const PACKAGES: readonly PackageSpec[] = [
       'with backups, health checks and rollback. duck.service is the daemon (started once',
       '/etc/duck/agent.yaml exists); duck-update.service runs the self-update.',
     ].join('\n'),
+    epoch: '1:',
     units: ['duck.service', 'duck-update.service'],
     example: 'agent.yaml.example',
   },
@@ -55,6 +62,7 @@ const PACKAGES: readonly PackageSpec[] = [
       'Collects Duck agents\' telemetry and diagnostics and serves the fleet dashboard.',
       'duck-controller.service starts once /etc/duck/controller.env exists.',
     ].join('\n'),
+    epoch: '',
     units: ['duck-controller.service'],
     example: 'controller.env.example',
   },
@@ -75,6 +83,7 @@ export function buildDebs(opts: DebOptions): string[] {
     try {
       layOut(stage, spec, artifact, version);
       writeControl(stage, spec, version, debArch);
+      // Debian's file names leave the epoch out.
       const deb = join(opts.outDir, `${spec.name}_${version}_${debArch}.deb`);
       // --root-owner-group: every file root:root without fakeroot.
       execFileSync('dpkg-deb', ['--root-owner-group', `-Z${opts.compression ?? 'xz'}`, '--build', stage, deb], { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -109,7 +118,7 @@ function writeControl(stage: string, spec: PackageSpec, version: string, debArch
   const description = spec.description.split('\n').map((line) => ` ${line}`).join('\n');
   writeFileSync(join(control, 'control'), [
     `Package: ${spec.name}`,
-    `Version: ${version}`,
+    `Version: ${spec.epoch}${version}`,
     `Architecture: ${debArch}`,
     `Maintainer: ${MAINTAINER}`,
     `Installed-Size: ${installedKiB}`,

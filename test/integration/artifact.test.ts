@@ -2,7 +2,7 @@
 // directory with no node_modules above it and run with a PATH that has no node: the agent prints its
 // version and the commit it was built from, and checks a real signed channel on the loopback git
 // server; the controller serves its API and dashboard from the files it carries.
-import { mkdir, readdir, symlink } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -11,6 +11,7 @@ import { buildArtifacts, type Artifact } from '../../packaging/build-artifacts.j
 import { startChannelHost, type ChannelHost } from '../helpers/channel-builder.js';
 import { publishBasicChannel } from '../helpers/channel-fixtures.js';
 import { startControllerProcess } from '../helpers/controller-process.js';
+import { envWithoutNode } from '../helpers/installed-node.js';
 
 const Artifacts = suite<{ dir: string; artifacts: Artifact[]; env: NodeJS.ProcessEnv; host: ChannelHost }>('self-contained artifacts', {
   dir: '',
@@ -26,10 +27,7 @@ Artifacts.before(async (ctx) => {
   await mkdir(join(ctx.dir, 'opt'));
   for (const a of ctx.artifacts) await run('tar', ['-xzf', a.tarball, '-C', join(ctx.dir, 'opt')]);
   // The launcher needs sh, readlink and dirname; PATH holds those alone, so no system node is found.
-  const bin = join(ctx.dir, 'bin');
-  await mkdir(bin);
-  for (const tool of ['readlink', 'dirname']) await symlink(`/usr/bin/${tool}`, join(bin, tool));
-  ctx.env = { PATH: bin, HOME: ctx.dir, LANG: 'C.UTF-8' };
+  ctx.env = await envWithoutNode(ctx.dir);
   ctx.host = await startChannelHost('duck-artifact-channel-');
 });
 

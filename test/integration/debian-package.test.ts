@@ -4,7 +4,7 @@
 // installed `duck --version` and `duck check` against a signed channel on the loopback git server,
 // a postinst that leaves an operator's config alone, `dpkg -r` keeping config and `dpkg -P`
 // removing it but never the state directory or the apps. Nothing is installed on this machine.
-import { cp, mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -14,6 +14,7 @@ import { buildArtifacts, type Artifact } from '../../packaging/build-artifacts.j
 import { buildDebs } from '../../packaging/build-debs.js';
 import { startChannelHost, type ChannelHost } from '../helpers/channel-builder.js';
 import { publishBasicChannel } from '../helpers/channel-fixtures.js';
+import { envWithoutNode, writeOperatorConfig } from '../helpers/installed-node.js';
 
 interface Ctx {
   dir: string;
@@ -64,7 +65,7 @@ Deb('the packages are named <name>_<version>_<arch>.deb and their control lists 
   assert.ok(ctx.debs.duck.endsWith(`/duck_${ctx.agent.version}_${DEB_ARCH}.deb`), ctx.debs.duck);
   assert.ok(ctx.debs.controller.endsWith(`/duck-controller_${ctx.agent.version}_${DEB_ARCH}.deb`), ctx.debs.controller);
   const info = await text('dpkg-deb', ['--info', ctx.debs.duck]);
-  for (const line of ['Package: duck', `Version: ${ctx.agent.version}`, `Architecture: ${DEB_ARCH}`, 'Depends: libc6, libgcc-s1, libstdc++6']) assert.ok(info.includes(line), info);
+  for (const line of ['Package: duck', `Version: 1:${ctx.agent.version}`, `Architecture: ${DEB_ARCH}`, 'Depends: libc6, libgcc-s1, libstdc++6']) assert.ok(info.includes(line), info);
   for (const script of ['postinst', 'prerm', 'postrm', 'conffiles']) assert.ok(info.includes(` ${script}`), info);
   assert.is(await text('dpkg-deb', ['--info', ctx.debs.duck, 'conffiles']), '/etc/duck/agent.yaml.example\n');
   const controllerInfo = await text('dpkg-deb', ['--info', ctx.debs.controller]);
@@ -118,17 +119,7 @@ Deb('dpkg -i: the installed duck prints its version and commit and checks a sign
   const { ch, url } = await ctx.host.channel('deb');
   const tip = await publishBasicChannel(ch, ctx.host.rootKey);
   const etc = join(root, 'etc/duck');
-  await mkdir(join(etc, 'keys'), { recursive: true });
-  await writeFile(join(etc, 'keys/root.asc'), ctx.host.rootKey.armoredPublicKey);
-  const config = [
-    `channel: { url: ${JSON.stringify(url)}, branch: main, interval: 60s }`,
-    'group: production',
-    'trust: { keys: [keys/root.asc] }',
-    `stateDir: ${join(root, 'var/lib/duck')}`,
-    `overlay: ${join(etc, 'overlay.yaml')}`,
-    '',
-  ].join('\n');
-  await writeFile(join(etc, 'agent.yaml'), config);
+  const config = await writeOperatorConfig(etc, { url, key: ctx.host.rootKey, stateDir: join(root, 'var/lib/duck') });
 
   const installed = await dpkg(root, '-i', ctx.debs.duck);
   assert.is(installed.code, 0, installed.output);
@@ -136,10 +127,7 @@ Deb('dpkg -i: the installed duck prints its version and commit and checks a sign
   assert.ok(existsSync(join(etc, 'agent.yaml.example')));
 
   // The installed command, through /usr/bin/duck -> current -> <version>, with no node on PATH.
-  const bin = join(ctx.dir, 'path-without-node');
-  await mkdir(bin, { recursive: true });
-  for (const tool of ['readlink', 'dirname']) await symlink(`/usr/bin/${tool}`, join(bin, tool)).catch(() => undefined);
-  const env = { PATH: bin, HOME: ctx.dir, LANG: 'C.UTF-8' };
+  const env = await envWithoutNode(ctx.dir);
   const duck = join(root, 'usr/bin/duck');
   assert.is((await text(duck, ['--version'], env)).trim(), `duck ${ctx.agent.version} (commit ${ctx.agent.commit})`);
   const check = await run(duck, ['check', '--config', join(etc, 'agent.yaml')], { env, allowFailure: true });
