@@ -95,7 +95,7 @@ function launcher(name: string, version: string, commit: string): string {
   return [
     '#!/bin/sh',
     `# ${name} ${version} (commit ${commit}): the node beside this file runs the bundle in lib/,`,
-    `# wherever the directory is unpacked or linked from (/usr/bin/${name} -> /usr/lib/${name === 'duck' ? 'duck' : name}/current/${name}).`,
+    `# wherever the directory is unpacked or linked from (/usr/bin/${name} -> /usr/lib/${name}/current/${name}).`,
     'here=$(dirname "$(readlink -f "$0")")',
     'exec "$here/node" "$here/lib/main.mjs" "$@"',
     '',
