@@ -25,9 +25,11 @@ const BINS = [
 const TIME = '/usr/bin/time';
 const progress = (message: string): void => void process.stderr.write(`[cli-startup] ${message}\n`);
 
-interface Timing {
+export interface Timing {
   wall: Sample;
   cpu: Sample;
+  /** The process's peak RSS (MiB). */
+  maxRss: number;
 }
 
 export async function benchCliStartup(): Promise<BenchReport> {
@@ -70,7 +72,7 @@ export async function benchCliStartup(): Promise<BenchReport> {
         await ch.publish();
         const fetch = await timed('git', ['-C', gitClone, 'fetch', '--quiet', url, '+refs/heads/main:refs/heads/main'], host.root, gitEnv);
         const check = await timed('git', ['-C', gitClone, 'verify-commit', commit], host.root, gitEnv);
-        gitSide.push({ wall: { ms: fetch.wall.ms + check.wall.ms }, cpu: { ms: fetch.cpu.ms + check.cpu.ms } });
+        gitSide.push({ wall: { ms: fetch.wall.ms + check.wall.ms }, cpu: { ms: fetch.cpu.ms + check.cpu.ms }, maxRss: Math.max(fetch.maxRss, check.maxRss) });
         const verify = await timed(process.execPath, [bin, 'verify', ...config], node.dir);
         // The figure counts only when duck did the work: the new commit fetched and accepted.
         if (!verify.stdout.includes(`accepted ${commit.slice(0, 12)} (new)`)) throw new Error(`duck verify did not accept ${commit}: ${verify.stdout}`);
@@ -97,7 +99,7 @@ export async function benchCliStartup(): Promise<BenchReport> {
   }
 }
 
-function bothRows(label: string, duck: readonly Timing[], baseline: readonly Timing[], baselineCommand: string): Comparison[] {
+export function bothRows(label: string, duck: readonly Timing[], baseline: readonly Timing[], baselineCommand: string): Comparison[] {
   return [
     { label: `${label}, wall`, duck: duck.map((t) => t.wall), git: baseline.map((t) => t.wall), gitCommand: baselineCommand },
     { label: `${label}, cpu`, duck: duck.map((t) => t.cpu), git: baseline.map((t) => t.cpu), gitCommand: `${baselineCommand} (user + system)` },
@@ -105,11 +107,11 @@ function bothRows(label: string, duck: readonly Timing[], baseline: readonly Tim
 }
 
 /** Wall and CPU of `command ...args`, with its output, as /usr/bin/time reports them; throws when the command fails. */
-async function timed(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<Timing & { stdout: string }> {
-  const r = await run(TIME, ['-f', '@@time %e %U %S', command, ...args], { cwd, env, allowFailure: true });
+export async function timed(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<Timing & { stdout: string }> {
+  const r = await run(TIME, ['-f', '@@time %e %U %S %M', command, ...args], { cwd, env, allowFailure: true });
   const stderr = r.stderr;
-  const match = /@@time (\S+) (\S+) (\S+)/.exec(stderr);
+  const match = /@@time (\S+) (\S+) (\S+) (\S+)/.exec(stderr);
   if (r.code !== 0 || !match) throw new Error(`${command} ${args.join(' ')} exited ${r.code}: ${stderr.slice(-400)}`);
-  const [wall, user, system] = match.slice(1).map(Number) as [number, number, number];
-  return { wall: { ms: wall * 1000 }, cpu: { ms: (user + system) * 1000 }, stdout: r.stdout.toString('utf8') };
+  const [wall, user, system, maxKb] = match.slice(1).map(Number) as [number, number, number, number];
+  return { wall: { ms: wall * 1000 }, cpu: { ms: (user + system) * 1000 }, maxRss: maxKb / 1024, stdout: r.stdout.toString('utf8') };
 }

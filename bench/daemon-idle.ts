@@ -347,14 +347,14 @@ async function cpuMs(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
 }
 
-async function rssMiB(pid: number): Promise<number> {
+export async function rssMiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
   if (!kb) throw new Error(`no VmRSS for ${pid}`);
   return Number(kb) / 1024;
 }
 
-async function idleNodeRss(runs: number, script: string, settleMs = 3_000): Promise<Sample[]> {
+export async function idleNodeRss(runs: number, script: string, settleMs = 3_000): Promise<Sample[]> {
   const samples: Sample[] = [];
   for (let i = 0; i < runs; i++) {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });

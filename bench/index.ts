@@ -3,6 +3,7 @@
 // asserted: they depend on the machine. A group checks only that it measured what it claims (the
 // fetch happened, the tip was accepted, the served version flipped, the backup holds every byte).
 import { benchApplyDowntime } from './apply-downtime.js';
+import { benchArtifactMemory, benchArtifactStartup } from './artifact-forms.js';
 import { benchBackupCopy } from './backup-copy.js';
 import { benchChannelFetch } from './channel-fetch.js';
 import { benchLargeRelease } from './channel-large-release.js';
@@ -110,6 +111,8 @@ const GROUPS: BenchGroup[] = [
   { name: 'controller-reports', run: () => benchControllerReports() },
   { name: 'cli-startup', run: () => benchCliStartup() },
   { name: 'daemon-idle', run: () => benchDaemonPoll() },
+  { name: 'artifact-forms', run: () => benchArtifactStartup() },
+  { name: 'artifact-memory', run: () => benchArtifactMemory() },
   {
     name: 'daemon-memory',
     run: () =>

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { defineCommand, runMain } from 'citty';
+import { asksForVersion, buildInfo, versionLine } from '../../schemas/build-info.js';
 
 const controller = defineCommand({
   meta: {
@@ -15,4 +16,7 @@ const controller = defineCommand({
   },
 });
 
-await runMain(controller, { rawArgs: process.argv.length > 2 ? process.argv.slice(2) : ['--help'] });
+if (asksForVersion(process.argv.slice(2))) {
+  // The version and the commit the build was made from (the artifact's package.json holds both).
+  process.stdout.write(`${versionLine('duck-controller', buildInfo(import.meta.url))}\n`);
+} else await runMain(controller, { rawArgs: process.argv.length > 2 ? process.argv.slice(2) : ['--help'] });

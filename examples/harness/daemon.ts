@@ -18,8 +18,9 @@ export interface Daemon {
   stderr(): string;
 }
 
-export function startDaemon(node: AgentNode, env: NodeJS.ProcessEnv = {}): Daemon {
-  const child = spawn(process.execPath, [DUCK_BIN, 'run', '--log-format', 'json', '--config', node.configFile], {
+/** `command` runs the CLI: the checkout's bin by default, a built artifact's launcher when given. */
+export function startDaemon(node: AgentNode, env: NodeJS.ProcessEnv = {}, command: readonly string[] = [process.execPath, DUCK_BIN]): Daemon {
+  const child = spawn(command[0]!, [...command.slice(1), 'run', '--log-format', 'json', '--config', node.configFile], {
     cwd: node.dir,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

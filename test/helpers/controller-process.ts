@@ -5,6 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
 const MAIN = join(process.cwd(), 'controller/src/main.ts');
+/** The controller from source; a test of a built artifact passes its launcher instead. */
+const FROM_SOURCE = [process.execPath, '--import', 'tsx', MAIN];
 
 export interface ControllerProcess {
   readonly url: string;
@@ -17,8 +19,13 @@ export interface ControllerProcess {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
-export async function startControllerProcess(args: readonly string[], env: NodeJS.ProcessEnv, readyWithinMs = 120_000): Promise<ControllerProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--port', '0', ...args], {
+export async function startControllerProcess(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  readyWithinMs = 120_000,
+  command: readonly string[] = FROM_SOURCE,
+): Promise<ControllerProcess> {
+  const child: ChildProcess = spawn(command[0]!, [...command.slice(1), 'serve', '--port', '0', ...args], {
     env: { ...process.env, DUCK_STORE_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

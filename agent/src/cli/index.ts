@@ -1,5 +1,6 @@
 import type { CommandDef, Resolvable } from 'citty';
 import { defineCommand, runCommand, runMain } from 'citty';
+import { asksForVersion, buildInfo, versionLine } from '../../../schemas/build-info.js';
 import { formatLocation, toDuckError } from '../../../schemas/errors.js';
 import { COMMAND_META } from './commands/meta.js';
 import { EXIT, exitCodeFor, failureJson } from './output.js';
@@ -58,22 +59,20 @@ function helpTree(argv: readonly string[]): CommandDef {
 }
 
 const HELP_FLAGS = new Set(['--help', '-h']);
-const VERSION_FLAGS = new Set(['--version', '-v']);
 
-/**
- * Help anywhere; duck's own version only before the command, since a command may take a
- * `--version` of its own (`duck release gate --version 1.2.0`).
- */
-function wantsHelpOrVersion(argv: readonly string[]): boolean {
-  const command = argv.findIndex((a) => !a.startsWith('-'));
-  const rootFlags = command === -1 ? argv : argv.slice(0, command);
-  return argv.some((a) => HELP_FLAGS.has(a)) || rootFlags.some((a) => VERSION_FLAGS.has(a));
+/** Help anywhere (duck's own version only before the command: asksForVersion). */
+function wantsHelp(argv: readonly string[]): boolean {
+  return argv.length === 0 || argv.some((a) => HELP_FLAGS.has(a));
 }
 
 export async function runCli(argv: string[]): Promise<number> {
-  if (argv.length === 0 || wantsHelpOrVersion(argv)) {
-    const help = argv.length === 0 || argv.includes('--help') || argv.includes('-h');
-    await runMain(help ? helpTree(argv) : duck, { rawArgs: argv.length === 0 ? ['--help'] : argv });
+  if (wantsHelp(argv)) {
+    await runMain(helpTree(argv), { rawArgs: argv.length === 0 ? ['--help'] : argv });
+    return EXIT.ok;
+  }
+  if (asksForVersion(argv)) {
+    // The version and the commit the build was made from (the artifact's package.json holds both).
+    process.stdout.write(`${versionLine('duck', buildInfo(import.meta.url))}\n`);
     return EXIT.ok;
   }
   const json = argv.includes('--json');
