@@ -1,6 +1,7 @@
 import type { AppRunState, FailureBlame, ReportEvent } from '../../../schemas/index.js';
 import type { ChangeKind, ChangeTrigger } from './change.js';
 import type { Step } from './steps.js';
+import { emptyAgentBuildState, type AgentBuildState } from './agent-build.js';
 
 /**
  * The agent's durable state (DESIGN §4.5), one JSON document under the state directory.
@@ -198,6 +199,8 @@ export interface AgentState {
   controller: ControllerEnrollment | null;
   /** Report events not yet acknowledged by the controller (DESIGN §4.5: the report outbox). */
   outbox: ReportOutbox;
+  /** The agent's own builds (DESIGN §4.7): failed versions and the daemon's heartbeat. */
+  agentBuild: AgentBuildState;
 }
 
 export interface ControllerEnrollment {
@@ -239,6 +242,7 @@ export function emptyAgentState(): AgentState {
     newestTimeSeen: null,
     controller: null,
     outbox: emptyOutbox(),
+    agentBuild: emptyAgentBuildState(),
   };
 }
 
