@@ -1,5 +1,5 @@
 // What the read API shows of one agent, and the filters and page of GET /api/v1/agents (pure).
-import type { AppStatus, ChannelStatus } from '../../schemas/index.js';
+import type { AgentUpdateStatus, AppStatus, ChannelStatus } from '../../schemas/index.js';
 import { deriveAgentState, isAgentState, type AgentState } from './agent-state.js';
 import { agentGroup } from './fleet-summary.js';
 import type { AgentRecord } from './store/fleet-store.js';
@@ -20,6 +20,8 @@ export interface AgentSummary {
   held: boolean;
   channel: ChannelStatus | null;
   apps: AppStatus[];
+  /** The agent's own build: the version asked of it, the decision, versions that failed; null from agents too old to say. */
+  agentUpdate: AgentUpdateStatus | null;
 }
 
 export interface AgentFilter {
@@ -46,6 +48,7 @@ export function toAgentSummary(agent: AgentRecord, nowMs: number, offlineAfterMs
     held: agent.status?.held ?? false,
     channel: agent.status?.channel ?? null,
     apps: agent.status?.apps ?? [],
+    agentUpdate: agent.status?.agent ?? null,
   };
 }
 
