@@ -5,52 +5,19 @@ import * as assert from 'uvu/assert';
 import type { AgentSummary } from '../../controller/src/agent-query.js';
 import type { FleetSummary } from '../../controller/src/fleet-summary.js';
 import type { StoredEvent } from '../../controller/src/store/fleet-store.js';
-import {
-  adminJson,
-  buildAgentUpdate,
-  buildAgentUpdateEvent,
-  buildChange,
-  buildFacts,
-  buildReport,
-  controllerSuite,
-  enrollAgent,
-  postReport,
-  type ReportShape,
-  type TestController,
-} from '../helpers/controller.js';
+import { FAILED_REASON, SHA_FAILURE, seedAgentBuilds } from '../helpers/agent-builds-seed.js';
+import { adminJson, buildAgentUpdate, buildChange, buildReport, controllerSuite, enrollAgent, postReport } from '../helpers/controller.js';
 
 const test = controllerSuite('controller agent versions', { each: true });
 
-const SHA_FAILURE = { version: '0.2.0', at: '2026-11-28T02:04:00Z', reason: 'sha256 of duck-0.2.0-linux-x64.tar.gz is 9f…, agent.yaml says 3c…', step: 'download' };
-
-async function report(ctl: TestController, id: string, group: string, agentVersion: string, shape: ReportShape): Promise<void> {
-  const token = await enrollAgent(ctl, id, buildFacts({ hostname: `host-${id}`, group, agentVersion }));
-  const res = await postReport(ctl, token, buildReport(id, { group, ...shape }));
-  assert.is(res.status, 200, await res.text());
-}
-
-/** Five nodes: production moving from agent 0.1.0 to 0.2.0 (one waits, one failed it), staging too old to say. */
-async function seed(ctl: TestController): Promise<void> {
-  await report(ctl, 'a-1', 'production', '0.2.0', { agent: buildAgentUpdate('0.2.0'), events: [buildAgentUpdateEvent('0.1.0', '0.2.0', 'applied')] });
-  await report(ctl, 'a-2', 'production', '0.1.0', {
-    agent: buildAgentUpdate('0.1.0', { desired: '0.2.0', decision: 'wait', reason: 'waiting for the window Sat 02:00 UTC' }),
-  });
-  await report(ctl, 'a-3', 'production', '0.1.0', {
-    agent: buildAgentUpdate('0.1.0', { desired: '0.2.0', decision: 'none', reason: '0.2.0 failed here (download): not tried again until its release changes', failed: [SHA_FAILURE] }),
-    events: [buildAgentUpdateEvent('0.1.0', '0.2.0', 'failed', { reason: SHA_FAILURE.reason })],
-  });
-  await report(ctl, 'a-4', 'production', '0.2.0', { agent: buildAgentUpdate('0.2.0') });
-  await report(ctl, 'a-5', 'staging', '0.1.0', {});
-}
-
 test('a report with the agent block and an agent-update event is accepted, and the node serves both', async ({ ctl }) => {
-  await seed(ctl);
+  await seedAgentBuilds(ctl);
   const detail = await adminJson<{ agent: AgentSummary; events: StoredEvent[] }>(ctl, '/api/v1/agents/a-3');
   assert.equal(detail.agent.agentUpdate, {
     current: '0.1.0',
     desired: '0.2.0',
     decision: 'none',
-    reason: '0.2.0 failed here (download): not tried again until its release changes',
+    reason: FAILED_REASON,
     failed: [SHA_FAILURE],
   });
   assert.is(detail.agent.agentVersion, '0.1.0');
@@ -60,7 +27,7 @@ test('a report with the agent block and an agent-update event is accepted, and t
 });
 
 test('an agent-update event counts in no app outcome and no failure of an app; the agent state stays as its apps say', async ({ ctl }) => {
-  await seed(ctl);
+  await seedAgentBuilds(ctl);
   const fleet = await adminJson<FleetSummary>(ctl, '/api/v1/fleet');
   assert.equal(fleet.outcomes, []);
   assert.equal(fleet.recentFailures, []);
@@ -69,7 +36,7 @@ test('an agent-update event counts in no app outcome and no failure of an app; t
 });
 
 test('the fleet summary counts agent versions per group, the version asked for, waits and failed agent versions', async ({ ctl }) => {
-  await seed(ctl);
+  await seedAgentBuilds(ctl);
   const fleet = await adminJson<FleetSummary>(ctl, '/api/v1/fleet');
   const agent = Object.fromEntries(fleet.groups.map((g) => [g.group, g.agent]));
   assert.equal(agent.production, {
@@ -83,7 +50,7 @@ test('the fleet summary counts agent versions per group, the version asked for, 
 });
 
 test('/metrics serves nodes per agent version and nodes where an agent version failed, per group', async ({ ctl }) => {
-  await seed(ctl);
+  await seedAgentBuilds(ctl);
   const text = await (await fetch(`${ctl.url}/metrics`)).text();
   for (const line of [
     'duck_agent_version_nodes{group="production",version="0.1.0"} 2',
