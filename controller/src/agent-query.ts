@@ -29,6 +29,10 @@ export interface AgentFilter {
   app?: string;
   version?: string;
   state?: AgentState;
+  /** Running this version of the duck agent itself. */
+  agentVersion?: string;
+  /** Where this version of the duck agent failed a self-update. */
+  agentFailed?: string;
 }
 
 export function toAgentSummary(agent: AgentRecord, nowMs: number, offlineAfterMs: number): AgentSummary {
@@ -64,7 +68,7 @@ export function queryValue(query: Query, key: string): string | undefined {
 /** Reads the query string; an unknown state is refused by name rather than matching nothing. */
 export function parseAgentFilter(query: Query): AgentFilter | { error: string; field: string } {
   const filter: AgentFilter = {};
-  for (const key of ['group', 'app', 'version', 'state'] as const) {
+  for (const key of ['group', 'app', 'version', 'state', 'agentVersion', 'agentFailed'] as const) {
     const value = queryValue(query, key);
     if (value === undefined) continue;
     if (key === 'state') {
@@ -100,10 +104,15 @@ export function parseAgentPage(query: Record<string, string | string[] | undefin
   return { after: first('after') ?? null, limit };
 }
 
-/** app: an agent running that app; version: running that version (of `app` when given, of any app otherwise). */
+/**
+ * app: an agent running that app; version: running that version (of `app` when given, of any app
+ * otherwise); agentVersion: running that duck agent; agentFailed: where that duck agent version failed.
+ */
 export function matchesFilter(summary: AgentSummary, filter: AgentFilter): boolean {
   if (filter.group !== undefined && summary.group !== filter.group) return false;
   if (filter.state !== undefined && summary.state !== filter.state) return false;
+  if (filter.agentVersion !== undefined && summary.agentVersion !== filter.agentVersion) return false;
+  if (filter.agentFailed !== undefined && !summary.agentUpdate?.failed.some((f) => f.version === filter.agentFailed)) return false;
   if (filter.app === undefined && filter.version === undefined) return true;
   return summary.apps.some(
     (a) => a.current !== null && (filter.app === undefined || a.app === filter.app) && (filter.version === undefined || a.current === filter.version),

@@ -49,6 +49,15 @@ test('the fleet summary counts agent versions per group, the version asked for, 
   assert.equal(agent.staging, { versions: [{ version: '0.1.0', agents: 1 }], desired: null, upToDate: 0, waiting: 0, failed: [] });
 });
 
+test('GET /api/v1/agents filters by the duck agent version running and by an agent version that failed', async ({ ctl }) => {
+  await seedAgentBuilds(ctl);
+  const ids = async (query: string): Promise<string[]> => (await adminJson<{ agents: AgentSummary[] }>(ctl, `/api/v1/agents?${query}`)).agents.map((a) => a.agentId);
+  assert.equal(await ids('agentVersion=0.1.0'), ['a-2', 'a-3', 'a-5']);
+  assert.equal(await ids('agentVersion=0.1.0&group=production'), ['a-2', 'a-3']);
+  assert.equal(await ids('agentFailed=0.2.0'), ['a-3']);
+  assert.equal(await ids('agentFailed=0.1.0'), []);
+});
+
 test('/metrics serves nodes per agent version and nodes where an agent version failed, per group', async ({ ctl }) => {
   await seedAgentBuilds(ctl);
   const text = await (await fetch(`${ctl.url}/metrics`)).text();

@@ -5,7 +5,7 @@
 import type { Page } from 'playwright-core';
 import * as assert from 'uvu/assert';
 import { FAILED_REASON, SHA_FAILURE, WAIT_REASON, seedAgentBuilds } from '../helpers/agent-builds-seed.js';
-import { artifactPath, browserSuite, signIn, type BrowserContextOf } from '../helpers/browser.js';
+import { artifactPath, browserSuite, signIn, until, type BrowserContextOf } from '../helpers/browser.js';
 import { startTestController, type TestController } from '../helpers/controller.js';
 
 interface Ctx extends BrowserContextOf {
@@ -15,6 +15,8 @@ interface Ctx extends BrowserContextOf {
 
 const text = async (page: Page, selector: string): Promise<string> => ((await page.locator(selector).first().textContent()) ?? '').trim();
 const agentVersions = (group: string): string => `article.group[data-group="${group}"] .agent-versions`;
+// Read in one pass in the page, hostnames sort as the ids do.
+const rowIds = (page: Page): Promise<Array<string | null>> => page.locator('table.agents tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-agent-id')));
 async function screenshot(page: Page, name: string): Promise<void> {
   await page.evaluate('window.scrollTo(0, 0)');
   await page.screenshot({ path: await artifactPath(name), fullPage: true });
@@ -51,6 +53,21 @@ test('a failed agent version is flagged in its group with the nodes it failed on
   assert.equal([await flag.getAttribute('data-version'), await flag.getAttribute('data-count')], ['0.2.0', '1']);
   assert.is((await flag.textContent())?.trim(), 'agent 0.2.0 failed on 1 node');
   assert.is(await page.locator(`${agentVersions('staging')} .failed-agent-version`).count(), 0);
+});
+
+test('the failed flag lists the nodes it failed on; the agent filter lists the nodes running an agent version', async ({ ctl, page }) => {
+  await page.click(`${agentVersions('production')} a.failed-agent-version`);
+  const failed = await until(() => rowIds(page), (ids) => ids.length === 1, 'the node where 0.2.0 failed');
+  assert.equal(failed, ['a-3']);
+  assert.match(page.url(), /#\/\?group=production&agentFailed=0\.2\.0$/);
+  assert.is(await text(page, 'table.agents tr[data-agent-id="a-3"] [data-note="agent-failed"]'), 'agent 0.2.0 failed');
+  await page.goto(`${ctl.url}/#/`);
+  await until(() => rowIds(page), (ids) => ids.length === 5, 'every agent');
+  assert.is(await page.locator('table.agents [data-note="agent-failed"]').count(), 1, 'only the node where it failed is tagged');
+  await page.selectOption('#filter-agentVersion', '0.1.0');
+  assert.equal(await until(() => rowIds(page), (ids) => ids.length === 3, 'the agents running 0.1.0'), ['a-2', 'a-3', 'a-5']);
+  await page.click('a.clear-filters');
+  await until(() => rowIds(page), (ids) => ids.length === 5, 'every agent again');
 });
 
 test('an agent\'s page shows its agent block, the version that failed there and its self-update event', async ({ ctl, page }) => {

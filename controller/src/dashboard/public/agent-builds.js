@@ -3,15 +3,17 @@
 // (what runs, what is asked, the decision and the versions kept off it) and its self-update events.
 import { el, table } from './dom.js';
 import { ago, dateTime, percent, plural } from './format.js';
+import { filterHref } from './routes.js';
 
 const newestFirst = (a, b) => String(b.version).localeCompare(String(a.version), undefined, { numeric: true });
 
-function failedTags(failed) {
+function failedTags(group, failed) {
   return failed.map((f) =>
     el(
-      'span',
+      'a',
       {
         class: 'tag tag-bad failed-agent-version',
+        href: filterHref({ group, agentFailed: f.version }),
         data: { version: f.version, count: f.agents },
         title: 'A self-update to this agent version failed on these nodes (refused before the switch or switched back); they keep the old build and do not try it again until its release changes',
       },
@@ -20,14 +22,14 @@ function failedTags(failed) {
   );
 }
 
-function agentVersionRow(agent, version, total) {
+function agentVersionRow(group, agent, version, total) {
   const desired = version.version === agent.desired;
   const failed = agent.failed.some((f) => f.version === version.version);
   const share = percent(version.agents, total);
   return el(
     'li',
     { class: `version-row${desired ? ' desired' : ''}`, data: { version: version.version, desired: String(desired) } },
-    el('span', { class: 'version-label' }, version.version),
+    el('a', { class: 'version-label', href: filterHref({ group, agentVersion: version.version }), title: `Agents of ${group} running duck agent ${version.version}` }, version.version),
     el('div', { class: 'bar', 'aria-hidden': 'true' }, el('div', { class: 'bar-fill', style: { width: `${share}%` } })),
     el('span', { class: 'version-count' }, String(version.agents)),
     el('span', { class: 'version-share muted' }, `${share}%`),
@@ -44,7 +46,7 @@ export function groupAgentVersions(group) {
       : [`Agent ${agent.desired} asked: `, el('strong', {}, `${agent.upToDate} of ${group.agents}`), ` run it (${percent(agent.upToDate, group.agents)}%)`];
   const notes = [
     agent.waiting > 0 ? el('span', { class: 'tag tag-info', data: { note: 'agent-waiting', count: agent.waiting }, title: 'Self-updates waiting for a window, a hold, an approval or a pin' }, `${agent.waiting} waiting`) : null,
-    ...failedTags(agent.failed),
+    ...failedTags(group.group, agent.failed),
   ].filter(Boolean);
   return el(
     'div',
@@ -52,7 +54,7 @@ export function groupAgentVersions(group) {
     el('h4', {}, 'duck agent'),
     el('div', { class: 'rollout-text' }, ...text),
     notes.length > 0 ? el('div', { class: 'rollout-notes' }, notes) : null,
-    el('ul', { class: 'versions', 'aria-label': `duck agent versions in ${group.group}` }, [...agent.versions].sort(newestFirst).map((v) => agentVersionRow(agent, v, group.agents))),
+    el('ul', { class: 'versions', 'aria-label': `duck agent versions in ${group.group}` }, [...agent.versions].sort(newestFirst).map((v) => agentVersionRow(group.group, agent, v, group.agents))),
   );
 }
 
