@@ -34,8 +34,11 @@ export function tallyAgentVersion(tally: AgentVersionTally, agent: Pick<AgentRec
   if (!update) return;
   if (update.desired !== null) bump(tally.wanted, update.desired);
   if (update.decision === 'wait') tally.waiting++;
-  // A node lists a version once; a repeat in one report still counts the node once.
-  for (const version of new Set(update.failed.map((f) => f.version))) bump(tally.failed, version);
+  // A node lists a version once; a repeat in one report still counts the node once. Most nodes
+  // list none, and this runs for every agent of the fleet summary: no allocation for them.
+  const { failed } = update;
+  if (failed.length === 1) bump(tally.failed, failed[0]!.version);
+  else if (failed.length > 1) for (const version of new Set(failed.map((f) => f.version))) bump(tally.failed, version);
 }
 
 export function agentVersionsSummary(tally: AgentVersionTally): AgentVersionsSummary {
