@@ -295,6 +295,27 @@ export interface AgentStatus {
   held?: boolean;
   channel: ChannelStatus;
   apps: AppStatus[];
+  /** The agent's own build and its self-update decision; older agents omit it. */
+  agent?: AgentUpdateStatus;
+}
+
+/** An agent version that failed on this node: refused before the switch, or switched back after it. */
+export interface AgentUpdateFailure {
+  version: string;
+  at: string;
+  reason: string;
+  /** The updater's step: download, stage, self-test, switch, restart, health-wait. */
+  step: string;
+}
+
+/** The agent's running version, the one its group or the overlay's pin asks for, and the decision. */
+export interface AgentUpdateStatus {
+  current: string;
+  desired: string | null;
+  decision: AppDecision;
+  reason: string;
+  /** Not tried again until their release changes or `duck self-update --retry`. */
+  failed: AgentUpdateFailure[];
 }
 
 export const REPORT_EVENT_TYPES = [
@@ -309,6 +330,8 @@ export const REPORT_EVENT_TYPES = [
   'started',
   'orphaned',
   'purged',
+  /** The agent's own build: from/to are agent versions, no app. */
+  'agent-update',
   'channel-refused',
   'events-dropped',
 ] as const;

@@ -1,5 +1,5 @@
 // What the read API shows of one agent, and the filters and page of GET /api/v1/agents (pure).
-import type { AppStatus, ChannelStatus } from '../../schemas/index.js';
+import type { AgentUpdateStatus, AppStatus, ChannelStatus } from '../../schemas/index.js';
 import { deriveAgentState, isAgentState, type AgentState } from './agent-state.js';
 import { agentGroup } from './fleet-summary.js';
 import type { AgentRecord } from './store/fleet-store.js';
@@ -20,6 +20,8 @@ export interface AgentSummary {
   held: boolean;
   channel: ChannelStatus | null;
   apps: AppStatus[];
+  /** The agent's own build: the version asked of it, the decision, versions that failed; null from agents too old to say. */
+  agentUpdate: AgentUpdateStatus | null;
 }
 
 export interface AgentFilter {
@@ -27,6 +29,10 @@ export interface AgentFilter {
   app?: string;
   version?: string;
   state?: AgentState;
+  /** Running this version of the duck agent itself. */
+  agentVersion?: string;
+  /** Where this version of the duck agent failed a self-update. */
+  agentFailed?: string;
 }
 
 export function toAgentSummary(agent: AgentRecord, nowMs: number, offlineAfterMs: number): AgentSummary {
@@ -46,6 +52,7 @@ export function toAgentSummary(agent: AgentRecord, nowMs: number, offlineAfterMs
     held: agent.status?.held ?? false,
     channel: agent.status?.channel ?? null,
     apps: agent.status?.apps ?? [],
+    agentUpdate: agent.status?.agent ?? null,
   };
 }
 
@@ -61,7 +68,7 @@ export function queryValue(query: Query, key: string): string | undefined {
 /** Reads the query string; an unknown state is refused by name rather than matching nothing. */
 export function parseAgentFilter(query: Query): AgentFilter | { error: string; field: string } {
   const filter: AgentFilter = {};
-  for (const key of ['group', 'app', 'version', 'state'] as const) {
+  for (const key of ['group', 'app', 'version', 'state', 'agentVersion', 'agentFailed'] as const) {
     const value = queryValue(query, key);
     if (value === undefined) continue;
     if (key === 'state') {
@@ -97,10 +104,15 @@ export function parseAgentPage(query: Record<string, string | string[] | undefin
   return { after: first('after') ?? null, limit };
 }
 
-/** app: an agent running that app; version: running that version (of `app` when given, of any app otherwise). */
+/**
+ * app: an agent running that app; version: running that version (of `app` when given, of any app
+ * otherwise); agentVersion: running that duck agent; agentFailed: where that duck agent version failed.
+ */
 export function matchesFilter(summary: AgentSummary, filter: AgentFilter): boolean {
   if (filter.group !== undefined && summary.group !== filter.group) return false;
   if (filter.state !== undefined && summary.state !== filter.state) return false;
+  if (filter.agentVersion !== undefined && summary.agentVersion !== filter.agentVersion) return false;
+  if (filter.agentFailed !== undefined && !summary.agentUpdate?.failed.some((f) => f.version === filter.agentFailed)) return false;
   if (filter.app === undefined && filter.version === undefined) return true;
   return summary.apps.some(
     (a) => a.current !== null && (filter.app === undefined || a.app === filter.app) && (filter.version === undefined || a.current === filter.version),

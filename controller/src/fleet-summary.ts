@@ -2,12 +2,9 @@
 // plain value out). At 100,000 agents this is the hot read; see the bench group controller-reports.
 import { AGENT_STATES, deriveAgentState, type AgentState } from './agent-state.js';
 import type { AppStatus } from '../../schemas/index.js';
+import { agentVersionsSummary, emptyAgentVersionTally, tallyAgentVersion, type AgentVersionTally, type AgentVersionsSummary } from './agent-versions.js';
 import type { AgentRecord, AlertRecord, FailureRecord, OutcomeCounts } from './store/fleet-store.js';
-
-export interface VersionCount {
-  version: string;
-  agents: number;
-}
+import { bump, compareVersions, mostWanted, versionCounts, type VersionCount } from './version-counts.js';
 
 export interface AppRollout {
   app: string;
@@ -37,6 +34,8 @@ export interface GroupSummary {
   /** Agents whose operator holds all changes (duck hold). */
   held: number;
   apps: AppRollout[];
+  /** The agent's own builds in the group: versions running, the one asked for, versions that failed. */
+  agent: AgentVersionsSummary;
 }
 
 export interface FleetSummary {
@@ -59,9 +58,6 @@ export interface SummaryInput {
   now: Date;
   offlineAfterMs: number;
 }
-
-/** Version order for display and ties: numeric parts compare as numbers ("1.10.0" after "1.9.0"). */
-export const compareVersions = (a: string, b: string): number => a.localeCompare(b, 'en', { numeric: true });
 
 export function agentGroup(agent: AgentRecord): string {
   return agent.status?.group ?? agent.facts.group;
@@ -95,8 +91,6 @@ export function askedVersion(app: Pick<AppStatus, 'groupVersion' | 'desired'>): 
   return app.groupVersion !== undefined ? app.groupVersion : app.desired;
 }
 
-export const bump = (counts: Map<string, number>, key: string): void => void counts.set(key, (counts.get(key) ?? 0) + 1);
-
 function tallyApp(tally: AppTally, app: AppStatus): void {
   if (app.state === 'stopped') tally.stopped++;
   if (app.decision === 'wait' && app.waitingFor === 'window') tally.windowWaits++;
@@ -111,22 +105,9 @@ function tallyApp(tally: AppTally, app: AppStatus): void {
   }
 }
 
-/** The most wanted version; a tie goes to the higher version (a rollout moves forward). */
-export function mostWanted(wanted: Map<string, number>): string | null {
-  let best: string | null = null;
-  let bestCount = 0;
-  for (const [version, count] of wanted) {
-    if (count > bestCount || (count === bestCount && best !== null && compareVersions(version, best) > 0)) {
-      best = version;
-      bestCount = count;
-    }
-  }
-  return best;
-}
-
 function rollout(app: string, tally: AppTally): AppRollout {
   const desired = mostWanted(tally.wanted);
-  const versions = [...tally.running].map(([version, agents]) => ({ version, agents })).sort((a, b) => compareVersions(a.version, b.version));
+  const versions = versionCounts(tally.running);
   const { total, pinned, stopped, windowWaits, backingOff } = tally;
   return { app, versions, desired, upToDate: desired === null ? 0 : (tally.unpinnedRunning.get(desired) ?? 0), total, pinned, stopped, windowWaits, backingOff };
 }
@@ -136,15 +117,16 @@ export function summarizeFleet(input: SummaryInput): FleetSummary {
   const byState = emptyByState();
   let staleChannels = 0;
   let unreachableChannels = 0;
-  const groups = new Map<string, { agents: number; held: number; apps: Map<string, AppTally> }>();
+  const groups = new Map<string, { agents: number; held: number; apps: Map<string, AppTally>; agent: AgentVersionTally }>();
   for (const agent of input.agents) {
     byState[deriveAgentState(agent, nowMs, input.offlineAfterMs)]++;
     if (agent.status?.channel.stale) staleChannels++;
     if (agent.status?.channel.fetchFailure) unreachableChannels++;
     const name = agentGroup(agent);
     let group = groups.get(name);
-    if (!group) groups.set(name, (group = { agents: 0, held: 0, apps: new Map() }));
+    if (!group) groups.set(name, (group = { agents: 0, held: 0, apps: new Map(), agent: emptyAgentVersionTally() }));
     group.agents++;
+    tallyAgentVersion(group.agent, agent);
     if (agent.status?.held) group.held++;
     for (const app of agent.status?.apps ?? []) {
       let tally = group.apps.get(app.app);
@@ -161,7 +143,7 @@ export function summarizeFleet(input: SummaryInput): FleetSummary {
     groups: [...groups.keys()].sort(byName).map((name) => {
       const group = groups.get(name)!;
       const apps = [...group.apps.keys()].sort(byName).map((app) => rollout(app, group.apps.get(app)!));
-      return { group: name, agents: group.agents, held: group.held, apps };
+      return { group: name, agents: group.agents, held: group.held, apps, agent: agentVersionsSummary(group.agent) };
     }),
     outcomes: [...input.outcomes].sort(
       (a, b) => byName(a.group, b.group) || byName(a.app, b.app) || compareVersions(a.version, b.version),

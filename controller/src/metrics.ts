@@ -18,6 +18,8 @@ export class ControllerMetrics {
   private readonly nodes: Gauge<'group' | 'app' | 'version' | 'verdict'>;
   private readonly rolloutNodes: Gauge<'group' | 'app' | 'version' | 'place'>;
   private readonly rolloutTarget: Gauge<'group' | 'app' | 'version'>;
+  private readonly agentVersions: Gauge<'group' | 'version'>;
+  private readonly agentFailed: Gauge<'group' | 'version'>;
   private readonly stale: Gauge;
   private readonly unreachable: Gauge;
 
@@ -62,6 +64,18 @@ export class ControllerMetrics {
       labelNames: ['group', 'app', 'version'],
       registers,
     });
+    this.agentVersions = new Gauge({
+      name: 'duck_agent_version_nodes',
+      help: "Nodes running each version of the duck agent itself, per group (the agent's facts)",
+      labelNames: ['group', 'version'],
+      registers,
+    });
+    this.agentFailed = new Gauge({
+      name: 'duck_agent_failed_version_nodes',
+      help: 'Nodes where a version of the duck agent failed its self-update and is kept off (refused before the switch or switched back), per group; each node once per version',
+      labelNames: ['group', 'version'],
+      registers,
+    });
     this.stale = new Gauge({ name: 'duck_stale_channels', help: 'Agents whose accepted channel commit is stale', registers });
     this.unreachable = new Gauge({ name: 'duck_unreachable_channels', help: 'Agents whose last channel fetch failed', registers });
   }
@@ -79,6 +93,12 @@ export class ControllerMetrics {
       for (const app of group.apps) {
         for (const v of app.versions) this.running.set({ group: group.group, app: app.app, version: v.version }, v.agents);
       }
+    }
+    this.agentVersions.reset();
+    this.agentFailed.reset();
+    for (const group of summary.groups) {
+      for (const v of group.agent.versions) this.agentVersions.set({ group: group.group, version: v.version }, v.agents);
+      for (const v of group.agent.failed) this.agentFailed.set({ group: group.group, version: v.version }, v.agents);
     }
     this.outcomes.reset();
     this.nodes.reset();

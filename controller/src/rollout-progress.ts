@@ -4,7 +4,8 @@
 // dashboard and the /metrics gauges all read this one model.
 import type { AppStatus } from '../../schemas/index.js';
 import { verdictOf } from './change-verdict.js';
-import { agentGroup, askedVersion, bump, mostWanted } from './fleet-summary.js';
+import { agentGroup, askedVersion } from './fleet-summary.js';
+import { bump, mostWanted } from './version-counts.js';
 import type { AgentRecord, StoredEvent } from './store/fleet-store.js';
 
 /**

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { create } from 'tar';
 import { suite, type Test } from 'uvu';
-import type { AppStatus, ChangeOutcome, ChannelStatus, ControllerConfig, NodeFacts, ReportEvent, ReportMessage } from '../../schemas/index.js';
+import type { AgentUpdateStatus, AppStatus, ChangeOutcome, ChannelStatus, ControllerConfig, NodeFacts, ReportEvent, ReportMessage } from '../../schemas/index.js';
 import { startController, type RunningController, type StartOptions } from '../../controller/src/server.js';
 import type { AgentNode } from '../../examples/harness/agent-node.js';
 import { makeAgentNode } from '../../examples/harness/agent-node.js';
@@ -196,6 +196,8 @@ export interface ReportShape {
   channel?: Partial<ChannelStatus>;
   facts?: NodeFacts;
   sentAt?: string;
+  /** status.agent: the agent's own build and its self-update decision. */
+  agent?: AgentUpdateStatus;
 }
 
 export function buildReport(agentId: string, shape: ReportShape = {}): ReportMessage {
@@ -207,6 +209,7 @@ export function buildReport(agentId: string, shape: ReportShape = {}): ReportMes
       group: shape.group ?? 'production',
       channel: { commit: 'a'.repeat(40), committedAt: '2026-01-01T00:00:00Z', stale: false, refusal: null, ...shape.channel },
       apps: shape.apps ?? [buildApp('shop', '1.0.0')],
+      ...(shape.agent ? { agent: shape.agent } : {}),
     },
     events: shape.events ?? [],
   };
@@ -217,6 +220,17 @@ let eventSeq = 0;
 export function buildChange(app: string, from: string | null, to: string, outcome: ChangeOutcome, overrides: Partial<ReportEvent> = {}): ReportEvent {
   eventSeq++;
   return { id: `ev-${process.pid}-${eventSeq}-${randomBytes(4).toString('hex')}`, at: new Date().toISOString(), type: 'upgrade', outcome, app, from, to, ...overrides };
+}
+
+/** status.agent of an agent running `current` with nothing to do, unless `overrides` say otherwise. */
+export function buildAgentUpdate(current: string, overrides: Partial<AgentUpdateStatus> = {}): AgentUpdateStatus {
+  return { current, desired: current, decision: 'none', reason: `agent ${current} runs`, failed: [], ...overrides };
+}
+
+/** An agent-update event (the agent's own build, no app) with a fresh id. */
+export function buildAgentUpdateEvent(from: string, to: string, outcome: ChangeOutcome, overrides: Partial<ReportEvent> = {}): ReportEvent {
+  const { app: _app, ...change } = buildChange('none', from, to, outcome);
+  return { ...change, type: 'agent-update', reason: `agent ${from} → ${to}: ${outcome}`, ms: 41_000, ...overrides };
 }
 
 /** Enrolls over HTTP with the fleet token; returns the agent's own token. */

@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RELEASED, type FleetStore, type OutcomeCounts, type ReportResult } from '../../controller/src/store/fleet-store.js';
 import type { ReportEvent } from '../../schemas/index.js';
-import { buildApp, buildChange, buildFacts, buildReport } from './controller.js';
+import { buildAgentUpdate, buildAgentUpdateEvent, buildApp, buildChange, buildFacts, buildReport } from './controller.js';
 
 export interface StorePlace {
   /** Opens the store on this place's data; a second open after close() sees what the first wrote. */
@@ -127,6 +127,29 @@ contract('a report counts each event once by id: repeats within a report and acr
   assert.equal(events[0], { ...c, receivedAt: at(2).toISOString() });
   assert.equal((await store.events('d-1', 2)).map((e) => e.id), [c.id, a.id]);
   assert.equal(await store.events('nobody', 10), []);
+});
+
+contract('keeps an agent\'s own build: its version, its agent block and its agent-update events, counted in no app row, across a reopen', async ({ place, store }) => {
+  await store.register('u-1', buildFacts({ agentVersion: '0.1.0' }), hash(), at(0));
+  const failure = { version: '0.2.0', at: at(1).toISOString(), reason: 'no healthy cycle in 5m', step: 'health-wait' };
+  const agent = buildAgentUpdate('0.1.0', { desired: '0.2.0', reason: '0.2.0 failed here (health-wait)', failed: [failure] });
+  const events = [buildAgentUpdateEvent('0.1.0', '0.2.0', 'rolled-back', { at: at(1).toISOString() }), buildAgentUpdateEvent('0.1.0', '0.2.0', 'interrupted')];
+  const result = await store.recordReport({ ...buildReport('u-1', { agent, events }), facts: buildFacts({ agentVersion: '0.1.0' }) }, at(2));
+  assert.equal([result.accepted, result.touched], [2, []], 'no app, so no outcome row');
+  const kept = async (s: FleetStore): Promise<unknown> => {
+    const record = await s.getAgent('u-1');
+    return JSON.parse(JSON.stringify({ version: record?.facts.agentVersion, agent: record?.status?.agent, outcomes: record?.lastOutcomes, events: await s.events('u-1', 10) }));
+  };
+  const expected = { version: '0.1.0', agent, outcomes: {}, events: [...events].reverse().map((e) => ({ ...e, receivedAt: at(2).toISOString() })) };
+  assert.equal(await kept(store), expected);
+  assert.equal([await store.outcomes(), await store.recentFailures(5)], [[], []]);
+  await store.close();
+  const reopened = await place.open();
+  try {
+    assert.equal(await kept(reopened), expected);
+  } finally {
+    await reopened.close();
+  }
 });
 
 contract('a report from an id that is not enrolled is refused and stores nothing', async ({ store }) => {

@@ -8,12 +8,13 @@ import { sanitizeFilename } from '../../controller/src/diagnostics-files.js';
 import { parseDuration } from '../../controller/src/duration.js';
 import { verdictOf, worseVerdict, type NodeVerdict } from '../../controller/src/change-verdict.js';
 import { crossesThreshold, failureRate } from '../../controller/src/failure-rate.js';
+import { agentVersionsSummary, emptyAgentVersionTally, tallyAgentVersion } from '../../controller/src/agent-versions.js';
 import { summarizeFleet } from '../../controller/src/fleet-summary.js';
 import { FleetData, emptyFleetFile, type FleetFile } from '../../controller/src/store/fleet-data.js';
 import { MAX_RECENT_FAILURES, addFailure } from '../../controller/src/store/failure-log.js';
 import type { AgentRecord, FailureRecord } from '../../controller/src/store/fleet-store.js';
 import type { FailureBlame, ReportEvent } from '../../schemas/index.js';
-import { buildApp, buildChange, buildFacts, buildReport } from '../helpers/controller.js';
+import { buildAgentUpdate, buildApp, buildChange, buildFacts, buildReport } from '../helpers/controller.js';
 
 const test = suite('controller rules');
 const NOW = Date.parse('2026-03-01T12:00:00Z');
@@ -173,6 +174,25 @@ test('fleet summary: the rollout targets the group\'s version, not a pin; pinned
   });
   const { desired, upToDate, total, pinned, stopped, windowWaits } = summary.groups[0]!.apps[0]!;
   assert.equal({ desired, upToDate, total, pinned, stopped, windowWaits }, { desired: '1.1.0', upToDate: 1, total: 2, pinned: 2, stopped: 1, windowWaits: 1 });
+});
+
+test('agent versions: numeric order, the most asked version (a tie goes to the higher), each node once per failed version', () => {
+  const failure = (version: string) => ({ version, at: '2026-03-01T02:00:00Z', reason: 'self-test exit 1', step: 'self-test' });
+  const nodes = [
+    { version: '0.9.0', agent: buildAgentUpdate('0.9.0', { desired: '0.10.0', decision: 'wait', failed: [failure('0.10.0'), failure('0.10.0')] }) },
+    { version: '0.10.0', agent: buildAgentUpdate('0.10.0') },
+    { version: '0.9.0', agent: buildAgentUpdate('0.9.0', { desired: '0.9.0', failed: [failure('0.10.0'), failure('0.9.1')] }) },
+    { version: '0.8.0', agent: undefined },
+  ];
+  const tally = emptyAgentVersionTally();
+  for (const n of nodes) tallyAgentVersion(tally, { facts: buildFacts({ agentVersion: n.version }), status: buildReport('x', { agent: n.agent }).status });
+  assert.equal(agentVersionsSummary(tally), {
+    versions: [{ version: '0.8.0', agents: 1 }, { version: '0.9.0', agents: 2 }, { version: '0.10.0', agents: 1 }],
+    desired: '0.10.0',
+    upToDate: 1,
+    waiting: 1,
+    failed: [{ version: '0.9.1', agents: 1 }, { version: '0.10.0', agents: 2 }],
+  });
 });
 
 test('retention drops old events and their ids together, so the seen set stays bounded', () => {

@@ -4,7 +4,7 @@ import { validateValue } from '../../schemas/index.js';
 import { compareVersions } from '../../agent/src/core/plan.js';
 import { eventOfHistory, eventOfRefusal, historySince } from '../../agent/src/report/events.js';
 import type { AppDesired, DesiredState } from '../../agent/src/core/desired.js';
-import { agentStatus } from '../../agent/src/report/status.js';
+import { agentStatus, agentUpdateLines } from '../../agent/src/report/status.js';
 import { agentState, BUILT_AT, channelRefusal, failedVersion, historyEntry, installedApp } from '../helpers/agent-state.js';
 
 
@@ -101,6 +101,27 @@ test('a report sent after the cycle applied a change says the new version runs, 
   const reconfigure = agentStatus({ state: agentState({ apps: { shop: installedApp('1.2.0') } }), group: 'production', desired: dueChange('1.2.0', '1.2.0'), stale: false });
   assert.is(reconfigure.apps[0]?.decision, 'apply', 'a reconfigure keeps its version: the report cannot tell it is done');
   validateValue('report', { agentId: 'node-1', sentAt: BUILT_AT, status: applied, events: [] }, 'report');
+});
+
+test('duck status\'s agent lines: what runs, the update asked and why it waits, each failed version with how to retry', () => {
+  const failure = { version: '0.2.0', at: '2026-11-28T02:04:00Z', reason: 'sha256 mismatch', step: 'download' };
+  const cases: [string, Parameters<typeof agentUpdateLines>[0], string[]][] = [
+    ['waiting for a window', { current: '0.1.0', desired: '0.2.0', decision: 'wait', reason: 'waiting for the window Sat 02:00 UTC', failed: [] }, ['agent      0.1.0; update to 0.2.0: waiting for the window Sat 02:00 UTC']],
+    ['up to date', { current: '0.2.0', desired: '0.2.0', decision: 'none', reason: '0.2.0 runs', failed: [] }, ['agent      0.2.0: 0.2.0 runs']],
+    ['nothing asked', { current: '0.1.0', desired: null, decision: 'none', reason: 'the group asks no agent version', failed: [] }, ['agent      0.1.0: the group asks no agent version']],
+    [
+      'a version that failed here',
+      { current: '0.1.0', desired: '0.2.0', decision: 'none', reason: '0.2.0 failed here', failed: [failure] },
+      [
+        'agent      0.1.0; update to 0.2.0: 0.2.0 failed here',
+        'failed     agent 0.2.0 at 2026-11-28T02:04:00Z (download): sha256 mismatch; tried again when its release changes, or now with duck self-update --retry',
+      ],
+    ],
+  ];
+  for (const [name, agent, lines] of cases) {
+    assert.equal(agentUpdateLines(agent), lines, name);
+    validateValue('report', { agentId: 'node-1', sentAt: BUILT_AT, status: { group: 'production', channel: { commit: null, committedAt: null, stale: false, refusal: null }, apps: [], agent }, events: [] }, 'report');
+  }
 });
 
 test.run();

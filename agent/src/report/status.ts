@@ -1,5 +1,5 @@
 // Pure: the status a report carries, from the agent state and the decisions `duck status` shows.
-import type { AgentStatus, AppStatus, BackoffStatus, FetchFailureStatus } from '../../../schemas/index.js';
+import type { AgentStatus, AgentUpdateStatus, AppStatus, BackoffStatus, FetchFailureStatus } from '../../../schemas/index.js';
 import type { StateSnapshot } from '../ports.js';
 import type { AppBackoff, ChannelFetchFailure, RepairNeed } from '../core/agent-state.js';
 import { runState } from '../core/agent-state.js';
@@ -90,4 +90,17 @@ function appStatus(state: StateSnapshot, app: string, current: string | null, de
     state: runState(state, app),
     ...(failed ? { failedVersion: failed.version } : {}),
   };
+}
+
+/**
+ * `duck status`'s lines about the agent's own build, in its label column, from the block a report
+ * carries (status.agent): what runs, the update asked of it and why it waits, then each version kept
+ * off this node. "asked", not "the group asks": an overlay pin asks too, and the reason says which.
+ */
+export function agentUpdateLines(agent: AgentUpdateStatus): string[] {
+  const update = agent.desired !== null && agent.desired !== agent.current ? `; update to ${agent.desired}` : '';
+  return [
+    `agent      ${agent.current}${update}: ${agent.reason}`,
+    ...agent.failed.map((f) => `failed     agent ${f.version} at ${f.at} (${f.step}): ${f.reason}; tried again when its release changes, or now with duck self-update --retry`),
+  ];
 }

@@ -1,6 +1,8 @@
 // One agent: its facts, its channel (commit, age, stale, refusal, a fetch that fails), its apps
 // and decisions (the group's version beside its own, pins, stops, waits, back-offs), its history
-// (newest first, outcomes coloured) and its diagnostics bundles to download.
+// (newest first, outcomes coloured, the agent's own self-updates among them), its agent block (the
+// version asked of it, the decision, versions that failed here) and its diagnostics bundles.
+import { agentUpdateBlock, agentUpdateChange } from './agent-builds.js';
 import { diagnosticsHref } from './api.js';
 import { appNotes } from './app-notes.js';
 import { outcomeBadge, stateBadge } from './badges.js';
@@ -88,6 +90,7 @@ function apps(list, now) {
 }
 
 function change(event) {
+  if (event.type === 'agent-update') return agentUpdateChange(event);
   if (!event.app) return null;
   if (event.from === undefined && event.to === undefined) return el('strong', {}, event.app);
   return [el('strong', {}, event.app), ` ${event.from ?? 'none'} → ${event.to ?? 'none'}`];
@@ -148,6 +151,7 @@ export function renderAgentPage({ agent, events, diagnostics: bundles }, now) {
       panel('Channel', { class: 'card panel channel-panel' }, channel(agent.channel, now)),
     ),
     panel('Apps', { class: 'card panel apps-panel' }, apps(agent.apps, now)),
+    panel('Duck agent', { class: 'card panel agent-update-panel' }, agentUpdateBlock(agent, now)),
     panel('History', { class: 'card panel history-panel' }, history(events, now)),
     panel('Diagnostics', { class: 'card panel diagnostics-panel' }, diagnostics(bundles, now)),
   );

@@ -1,4 +1,5 @@
-// The agents table and its filters (group, app, version, state). The filter form is built once and
+// The agents table and its filters (group, app, version, state, the duck agent's version and an
+// agent version that failed). The filter form is built once and
 // kept across refreshes; only its options and the rows are renewed. The controller sends agents a
 // page at a time: the table shows the pages loaded, and "Show more" asks for the next.
 import { appNotes, groupVersionNote } from './app-notes.js';
@@ -7,7 +8,7 @@ import { el, table } from './dom.js';
 import { STATES, STATE_LABELS, ago, fromNow, plural, shortCommit } from './format.js';
 import { FILTER_KEYS, agentHref } from './routes.js';
 
-const FILTER_LABELS = { group: 'Group', app: 'App', version: 'Version', state: 'State' };
+const FILTER_LABELS = { group: 'Group', app: 'App', version: 'Version', state: 'State', agentVersion: 'Agent', agentFailed: 'Agent failed' };
 
 const byName = (a, b) => a.localeCompare(b, undefined, { numeric: true });
 const byHostnameThenId = (a, b) => byName(a.hostname, b.hostname) || (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0);
@@ -22,7 +23,14 @@ function filterChoices(fleet, filters) {
     app: [...new Set(apps.map((a) => a.app))].sort(byName).map((a) => [a, a]),
     version: [...new Set(versions.filter((v) => v !== null))].sort(byName).map((v) => [v, v]),
     state: STATES.map((s) => [s, STATE_LABELS[s]]),
+    // A controller from before agent versions sends groups without `agent`.
+    agentVersion: agentChoices(groups, 'versions'),
+    agentFailed: agentChoices(groups, 'failed'),
   };
+}
+
+function agentChoices(groups, list) {
+  return [...new Set(groups.flatMap((g) => (g.agent?.[list] ?? []).map((v) => v.version)))].sort(byName).map((v) => [v, v]);
 }
 
 function setOptions(select, choices, value) {
@@ -85,6 +93,17 @@ function unreachableTag(f, now) {
   ];
 }
 
+/** Agent versions that failed a self-update here: the node keeps its old build until their release changes. */
+function agentFailedTag(update) {
+  const versions = update?.failed.map((f) => f.version) ?? [];
+  if (versions.length === 0) return null;
+  return el(
+    'span',
+    { class: 'tag tag-bad', data: { note: 'agent-failed' }, title: update.failed.map((f) => `${f.version} (${f.step}): ${f.reason}`).join('\n') },
+    `agent ${versions.join(', ')} failed`,
+  );
+}
+
 function agentRow(agent, now) {
   return el(
     'tr',
@@ -95,6 +114,7 @@ function agentRow(agent, now) {
       {},
       el('a', { class: 'hostname', href: agentHref(agent.agentId) }, agent.hostname),
       agent.held ? el('span', { class: 'tag tag-warn', data: { note: 'held' }, title: 'An operator holds all changes here (duck hold)' }, 'held') : null,
+      agentFailedTag(agent.agentUpdate),
     ),
     el('td', { class: 'wide-only' }, agent.group),
     appsCell(agent.apps, now),

@@ -1,11 +1,12 @@
 // The page's addresses: hash routes, so the controller serves one page and a link to an agent or to
 // a filtered overview can be bookmarked and shared.
 //   #/                              the fleet overview
-//   #/?group=&app=&version=&state=  the overview with the agents table filtered
+//   #/?group=&app=&version=&state=&agentVersion=&agentFailed=
+//                                   the overview with the agents table filtered
 //   #/agents/<agentId>              one agent
 //   #/rollouts/<group>/<app>        one rollout: nodes by place, commits, timeline
 
-export const FILTER_KEYS = ['group', 'app', 'version', 'state'];
+export const FILTER_KEYS = ['group', 'app', 'version', 'state', 'agentVersion', 'agentFailed'];
 
 /** { view: 'overview', filters }, { view: 'agent', agentId } or { view: 'rollout', group, app }. */
 export function parseRoute(hash) {

@@ -1,6 +1,8 @@
 // Versions per group and app as horizontal bars (each version's share of the group's agents, the
 // desired version marked), the staged rollout's progress towards the version the group asks for
-// (pinned agents apart), and what holds agents back: pins, operator stops, window waits, back-offs.
+// (pinned agents apart), and what holds agents back: pins, operator stops, window waits, back-offs;
+// then the duck agent's own versions in the group.
+import { groupAgentVersions } from './agent-builds.js';
 import { el } from './dom.js';
 import { percent, plural } from './format.js';
 import { filterHref } from './routes.js';
@@ -99,6 +101,8 @@ export function renderVersions(groups, rollouts = []) {
         group.held > 0 ? el('span', { class: 'tag tag-warn', data: { note: 'held', count: group.held }, title: 'Agents where an operator holds all changes (duck hold)' }, `${group.held} held`) : null,
       ),
       group.apps.length === 0 ? el('p', { class: 'muted' }, 'No apps.') : group.apps.map((app) => appBlock(group.group, app, rolloutOf(group.group, app.app))),
+      // A controller from before agent versions answers without them (a page cached across an upgrade).
+      group.agent ? groupAgentVersions(group) : null,
     ),
   );
 }
