@@ -92,7 +92,8 @@ export async function addRelease(opts: AddOptions): Promise<AddResult> {
   return { dir, release, uploads, warnings };
 }
 
-async function assertUnpublished(channel: string, dir: string, target: string): Promise<void> {
+/** A directory of the channel that exists, on disk or in the last commit, is published: never overwritten. */
+export async function assertUnpublished(channel: string, dir: string, target: string): Promise<void> {
   if (await lstat(target).then(() => true, () => false)) {
     throw new DuckError('usage', `${dir} exists already: a published release never changes (publish a new version)`, { file: dir });
   }
