@@ -9,6 +9,7 @@ import type { CommitTree } from '../channel/commit-tree.js';
 import { AGENT_RELEASE_FILE, agentReleasePath, readAgentReleaseIn } from '../channel/read-agent-release.js';
 import { readRelease } from '../channel/read-release.js';
 import { CHANNEL_FILE, readPolicy } from '../channel/trust-policy.js';
+import { AGENT_PIN } from '../core/overlay-pins.js';
 import { assertValidWindows } from '../core/window-spec.js';
 import { checkCompose, unlistedImages } from './compose-check.js';
 import { lintAgainstBase } from './lint-base.js';
@@ -29,8 +30,6 @@ export interface LintOptions {
 }
 
 const RELEASE_FILE = 'release.yaml';
-/** The overlay's pin of the agent's own version (pin.agent): no app may take the name. */
-const AGENT_PIN = 'agent';
 
 export async function lintChannel(dir: string, opts: LintOptions = {}): Promise<LintResult> {
   const tree = openWorkTree(dir);

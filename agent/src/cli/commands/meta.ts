@@ -20,9 +20,9 @@ export const COMMAND_META = {
   pin: {
     name: 'pin',
     description:
-      'Pin an app to a version on this node, whatever the group says. Edits the overlay (comments kept); the version must be in the last accepted channel commit (exit 3 if not).',
+      'Pin an app (or, as `duck pin agent <version>`, the Duck agent itself) to a version on this node, whatever the group says. Edits the overlay (comments kept); the version must be in the last accepted channel commit (exit 3 if not).',
   },
-  unpin: { name: 'unpin', description: 'Remove the pin of an app from the overlay (comments kept): the node follows its group again' },
+  unpin: { name: 'unpin', description: 'Remove the pin of an app (or of the agent: duck unpin agent) from the overlay (comments kept): the node follows its group again' },
   hold: {
     name: 'hold',
     description: 'Hold this node: no version changes at all (urgent releases included) until the hold ends or `duck unhold`. Edits the overlay, comments kept.',
