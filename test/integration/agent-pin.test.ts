@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
+import { decideAgentOnNode } from '../../agent/src/node/agent-decision.js';
+import { readAcceptedLocally } from '../../agent/src/node/decisions.js';
+import { wireNode } from '../../agent/src/node/wiring.js';
 import type { AgentNode } from '../../examples/harness/agent-node.js';
 import type { ChannelHost } from '../helpers/channel-builder.js';
 import { startChannelHost } from '../helpers/channel-builder.js';
@@ -75,6 +78,21 @@ Pin('a node with pin.agent decides its apps as before: no app named agent appear
     apps.map((a) => [a.app, a.desired]),
     [['shop', '1.0.0']],
   );
+});
+
+Pin("the node's agent decision: the group's version applies with its release read from the accepted commit; a pin without a release waits, naming it", async (ctx) => {
+  const node = await wireNode({ configFile: ctx.node.configFile });
+  const view = await readAcceptedLocally(node);
+  assert.ok(view);
+  const d = await decideAgentOnNode(node, view, { running: '0.1.0', overlay: {} });
+  assert.equal([d.decision, d.target, d.reason], ['apply', '0.2.0', 'no maintenance windows set: agent 0.1.0 -> 0.2.0 now']);
+  assert.equal(Object.keys(d.release?.artifacts ?? {}), ['linux-x64']);
+  assert.is(d.release?.commit, view.commit);
+  const running = await decideAgentOnNode(node, view, { running: '0.2.0', overlay: {} });
+  assert.equal([running.decision, running.release], ['none', null]);
+  const pinned = await decideAgentOnNode(node, view, { running: '0.1.0', overlay: { pin: { agent: '0.3.0' } } });
+  assert.is(pinned.decision, 'wait');
+  assert.match(pinned.reason, new RegExp(`but its release cannot be used: ${ctx.overlay.replaceAll('.', '\\.')}: /pin/agent: agent version 0\\.3\\.0 has no agents/0\\.3\\.0/agent\\.yaml`));
 });
 
 Pin.run();

@@ -54,7 +54,7 @@ export interface Decisions extends Resolved {
 }
 
 /** needsCalendar() said no: resolve() reads no date in a zone, and a call here is a bug to surface. */
-const NO_CALENDAR: Calendar = {
+export const NO_CALENDAR: Calendar = {
   windowState: () => {
     throw new Error('internal: resolve() evaluated a window that needsCalendar() did not see');
   },

@@ -36,6 +36,9 @@ export interface AgentAddResult {
 
 /** The platform a tarball is for, from its name; its version must be the one published. */
 export function artifactPlatform(fileName: string, version: string): string {
+  if (fileName.startsWith('duck-controller-')) {
+    throw new DuckError('usage', `${fileName}: the controller's build, not the agent's: agents/ publishes duck-<version>-linux-<arch>.tar.gz only`);
+  }
   const match = ARTIFACT_NAME.exec(fileName);
   if (!match) {
     throw new DuckError('usage', `${fileName}: not an agent build tarball: expected duck-<version>-linux-<x64|arm64>.tar.gz (npm run build:artifact)`);
