@@ -152,4 +152,14 @@ Agent('lint: agent.yaml valid and naming its directory, only agent.yaml under ag
   ]);
 });
 
+Agent('the agent is not an app: release add and promote refuse the name agent and point at agent add and set', async (ctx) => {
+  const dir = await newChannel(ctx);
+  const add = await duckCli(dir, ['release', 'add', 'agent', '1.0.0', '--from', ctx.root]);
+  assert.is(add.code, 2);
+  assert.match(add.stderr, /no app may be named "agent": .*duck release agent add/);
+  const promote = await duckCli(dir, ['release', 'promote', 'production', 'agent@0.2.0']);
+  assert.is(promote.code, 2);
+  assert.match(promote.stderr, /agent@0\.2\.0: the agent is not an app: duck release agent set production 0\.2\.0/);
+});
+
 Agent.run();
