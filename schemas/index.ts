@@ -4,7 +4,7 @@ import type { ErrorObject } from 'ajv/dist/2020.js';
 import { DuckError, formatLocation } from './errors.js';
 import type { SourceLocator } from './problems.js';
 import { NO_SOURCE, toProblems } from './problems.js';
-import { agentConfigSchema, channelSchema, commonSchema, groupSchema, overlaySchema, registerSchema, releaseSchema, reportSchema } from './schema-files.js';
+import { agentConfigSchema, agentReleaseSchema, channelSchema, commonSchema, groupSchema, overlaySchema, registerSchema, releaseSchema, reportSchema } from './schema-files.js';
 import type * as T from './types.js';
 import type { SchemaName, SchemaProblem, SchemaTypes } from './types.js';
 // Compiled ahead of time (compile-validators.ts): ajv itself is not loaded at run time.
@@ -13,7 +13,7 @@ import { readYamlSource } from './yaml-source.js';
 
 export * from './types.js';
 export { PATTERN_WORDS } from './problems.js';
-export { agentConfigSchema, channelSchema, commonSchema, groupSchema, overlaySchema, registerSchema, releaseSchema, reportSchema };
+export { agentConfigSchema, agentReleaseSchema, channelSchema, commonSchema, groupSchema, overlaySchema, registerSchema, releaseSchema, reportSchema };
 export { SCHEMAS } from './schema-files.js';
 
 /** A generated validator: ajv's ValidateFunction without the compiler's own fields. */
@@ -29,6 +29,7 @@ const VALIDATORS: { readonly [N in SchemaName]: Validator<SchemaTypes[N]> } = {
   channel: validator(generated.channel),
   group: validator(generated.group),
   release: validator(generated.release),
+  'agent-release': validator(generated.agentRelease),
   overlay: validator(generated.overlay),
   'agent-config': validator(generated.agentConfig),
   report: validator(generated.report),
@@ -94,6 +95,8 @@ type _SchemasMatchTypes = [
   Assert<Same<Keys<typeof groupSchema>, keyof T.GroupFile>>,
   Assert<Same<Keys<typeof groupSchema.$defs.rolloutStep>, keyof T.RolloutStep>>,
   Assert<Same<Keys<typeof groupSchema.$defs.agentPin>, keyof T.AgentPin>>,
+  Assert<Same<Keys<typeof agentReleaseSchema>, keyof T.AgentReleaseFile>>,
+  Assert<Same<Keys<typeof agentReleaseSchema.$defs.artifact>, keyof T.AgentArtifactSpec>>,
   Assert<Same<Keys<typeof releaseSchema>, keyof T.ReleaseFile>>,
   Assert<Same<Keys<typeof releaseSchema.$defs.image>, keyof T.ImageSpec>>,
   Assert<Same<Keys<typeof releaseSchema.$defs.archive>, keyof T.ImageArchive>>,

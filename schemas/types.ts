@@ -44,11 +44,8 @@ export interface RolloutStep {
 }
 
 export interface AgentPin {
+  /** agents/<version>/agent.yaml binds its artifacts. */
   version: string;
-  url?: string;
-  sha256?: string;
-  /** URL of the detached OpenPGP signature of the build. */
-  signature?: string;
 }
 
 export interface GroupFile {
@@ -59,6 +56,21 @@ export interface GroupFile {
   urgent?: boolean;
   agent?: AgentPin;
   description?: string;
+}
+
+// agents/<version>/agent.yaml
+
+export interface AgentArtifactSpec {
+  url: string;
+  sha256: string;
+  size: number;
+}
+
+export interface AgentReleaseFile {
+  version: string;
+  notes?: string;
+  /** linux-x64, linux-arm64 -> the tarball for it. */
+  artifacts: Record<string, AgentArtifactSpec>;
 }
 
 // releases/<app>/<version>/release.yaml
@@ -372,6 +384,7 @@ export interface SchemaTypes {
   channel: ChannelFile;
   group: GroupFile;
   release: ReleaseFile;
+  'agent-release': AgentReleaseFile;
   overlay: OverlayFile;
   'agent-config': AgentConfigFile;
   report: ReportMessage;
@@ -379,7 +392,7 @@ export interface SchemaTypes {
 }
 
 export type SchemaName = keyof SchemaTypes;
-export const SCHEMA_NAMES: readonly SchemaName[] = ['channel', 'group', 'release', 'overlay', 'agent-config', 'report', 'register'];
+export const SCHEMA_NAMES: readonly SchemaName[] = ['channel', 'group', 'release', 'agent-release', 'overlay', 'agent-config', 'report', 'register'];
 
 /** One schema or YAML problem; line and column are 1-based and absent when there is no source text. */
 export interface SchemaProblem {

@@ -268,7 +268,7 @@ return errors === 0;
 validate42.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const group = validate45;
-const schema74 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/group.schema.json","title":"Duck group manifest (groups/<group>.yaml)","description":"What a group of nodes runs, and when: the version of each app, the maintenance windows, an optional staged rollout and the agent version.","type":"object","additionalProperties":false,"required":["apps"],"properties":{"apps":{"description":"App name -> version. The files of each release live in releases/<app>/<version>/ and must exist.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"common.schema.json#/$defs/version"}},"windows":{"description":"When automatic changes may start. Without windows, changes may start at any time. A node's overlay may replace them.","type":"array","items":{"$ref":"common.schema.json#/$defs/window"}},"rollout":{"description":"A staged rollout by deterministic node buckets: from each step's time on, nodes whose bucket (0..99) is below its percent take the new versions. Lowering the percent pauses the rollout; it never downgrades a node.","type":"array","items":{"$ref":"#/$defs/rolloutStep"}},"urgent":{"description":"true for a security release that may start outside the windows. A node's hold still applies.","type":"boolean"},"agent":{"description":"The version of the Duck agent this group should run (self-update).","$ref":"#/$defs/agentPin"},"description":{"description":"Free text for people: what this group is.","type":"string"}},"$defs":{"rolloutStep":{"description":"One step of a staged rollout.","type":"object","additionalProperties":false,"required":["percent","at"],"properties":{"percent":{"description":"The share of nodes (by bucket) that take the new versions from this step's time on.","type":"integer","minimum":0,"maximum":100},"at":{"description":"When this step starts, an RFC 3339 date-time.","$ref":"common.schema.json#/$defs/dateTime"}}},"agentPin":{"description":"The agent build a group should run.","type":"object","additionalProperties":false,"required":["version"],"properties":{"version":{"description":"The agent version.","$ref":"common.schema.json#/$defs/version"},"url":{"description":"Where to download the build from; the agent's default download location when absent.","$ref":"common.schema.json#/$defs/httpUrl"},"sha256":{"description":"The sha256 of the build, checked after download.","$ref":"common.schema.json#/$defs/sha256hex"},"signature":{"description":"The URL of the build's detached OpenPGP signature, verified against the trusted keys.","$ref":"common.schema.json#/$defs/httpUrl"}}}},"examples":[{"apps":{"shop":"1.3.0","billing":"2.0.1"},"windows":[{"days":["sat","sun"],"start":"02:00","duration":"3h","timezone":"Asia/Shanghai"}],"rollout":[{"percent":10,"at":"2026-11-24T02:00:00Z"},{"percent":100,"at":"2026-11-26T02:00:00Z"}],"urgent":false,"agent":{"version":"0.3.0","url":"https://downloads.example.com/duck/0.3.0/duck-linux-amd64","sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","signature":"https://downloads.example.com/duck/0.3.0/duck-linux-amd64.asc"},"description":"Production nodes in the Shanghai data centre."}]};
+const schema74 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/group.schema.json","title":"Duck group manifest (groups/<group>.yaml)","description":"What a group of nodes runs, and when: the version of each app, the maintenance windows, an optional staged rollout and the agent version.","type":"object","additionalProperties":false,"required":["apps"],"properties":{"apps":{"description":"App name -> version. The files of each release live in releases/<app>/<version>/ and must exist.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"common.schema.json#/$defs/version"}},"windows":{"description":"When automatic changes may start. Without windows, changes may start at any time. A node's overlay may replace them.","type":"array","items":{"$ref":"common.schema.json#/$defs/window"}},"rollout":{"description":"A staged rollout by deterministic node buckets: from each step's time on, nodes whose bucket (0..99) is below its percent take the new versions. Lowering the percent pauses the rollout; it never downgrades a node.","type":"array","items":{"$ref":"#/$defs/rolloutStep"}},"urgent":{"description":"true for a security release that may start outside the windows. A node's hold still applies.","type":"boolean"},"agent":{"description":"The version of the Duck agent this group should run (self-update); agents/<version>/agent.yaml publishes it.","$ref":"#/$defs/agentPin"},"description":{"description":"Free text for people: what this group is.","type":"string"}},"$defs":{"rolloutStep":{"description":"One step of a staged rollout.","type":"object","additionalProperties":false,"required":["percent","at"],"properties":{"percent":{"description":"The share of nodes (by bucket) that take the new versions from this step's time on.","type":"integer","minimum":0,"maximum":100},"at":{"description":"When this step starts, an RFC 3339 date-time.","$ref":"common.schema.json#/$defs/dateTime"}}},"agentPin":{"description":"The agent build a group should run: agents/<version>/agent.yaml must exist, and binds the artifacts' URLs, sha256 and sizes.","type":"object","additionalProperties":false,"required":["version"],"properties":{"version":{"description":"The agent version, published in agents/<version>/agent.yaml.","$ref":"common.schema.json#/$defs/version"}}}},"examples":[{"apps":{"shop":"1.3.0","billing":"2.0.1"},"windows":[{"days":["sat","sun"],"start":"02:00","duration":"3h","timezone":"Asia/Shanghai"}],"rollout":[{"percent":10,"at":"2026-11-24T02:00:00Z"},{"percent":100,"at":"2026-11-26T02:00:00Z"}],"urgent":false,"agent":{"version":"0.3.0"},"description":"Production nodes in the Shanghai data centre."}]};
 const schema36 = {"description":"An app (or group) name: lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 63 characters. It names a directory and a compose project.","type":"string","pattern":"^[a-z0-9][a-z0-9_-]{0,62}$","examples":["shop"]};
 const schema51 = {"description":"A release version: letters, digits, '.', '+', '_' and '-', starting with a letter or digit, at most 64 characters. Quote it in YAML when it looks like a number (\"1.10\").","type":"string","pattern":"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$","examples":["1.3.0"]};
 const pattern5 = new RegExp("^[a-z0-9][a-z0-9_-]{0,62}$", "u");
@@ -609,11 +609,7 @@ return errors === 0;
 }
 validate48.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema81 = {"description":"The agent build a group should run.","type":"object","additionalProperties":false,"required":["version"],"properties":{"version":{"description":"The agent version.","$ref":"common.schema.json#/$defs/version"},"url":{"description":"Where to download the build from; the agent's default download location when absent.","$ref":"common.schema.json#/$defs/httpUrl"},"sha256":{"description":"The sha256 of the build, checked after download.","$ref":"common.schema.json#/$defs/sha256hex"},"signature":{"description":"The URL of the build's detached OpenPGP signature, verified against the trusted keys.","$ref":"common.schema.json#/$defs/httpUrl"}}};
-const schema83 = {"description":"An absolute http:// or https:// URL.","type":"string","pattern":"^https?://[^\\s/?#]+[^\\s]*$","examples":["https://downloads.example.com/duck/0.3.0/duck-linux-amd64"]};
-const schema84 = {"description":"A sha256 digest as 64 lowercase hex digits.","type":"string","pattern":"^[a-f0-9]{64}$","examples":["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]};
-const pattern29 = new RegExp("^https?://[^\\s/?#]+[^\\s]*$", "u");
-const pattern30 = new RegExp("^[a-f0-9]{64}$", "u");
+const schema81 = {"description":"The agent build a group should run: agents/<version>/agent.yaml must exist, and binds the artifacts' URLs, sha256 and sizes.","type":"object","additionalProperties":false,"required":["version"],"properties":{"version":{"description":"The agent version, published in agents/<version>/agent.yaml.","$ref":"common.schema.json#/$defs/version"}}};
 
 function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -637,7 +633,7 @@ vErrors.push(err0);
 errors++;
 }
 for(const key0 in data){
-if(!((((key0 === "version") || (key0 === "url")) || (key0 === "sha256")) || (key0 === "signature"))){
+if(!(key0 === "version")){
 const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema81,data};
 if(vErrors === null){
 vErrors = [err1];
@@ -673,89 +669,14 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.url !== undefined){
-let data1 = data.url;
-if(typeof data1 === "string"){
-if(!pattern29.test(data1)){
-const err4 = {instancePath:instancePath+"/url",schemaPath:"common.schema.json#/$defs/httpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+[^\\s]*$"},message:"must match pattern \""+"^https?://[^\\s/?#]+[^\\s]*$"+"\"",schema:"^https?://[^\\s/?#]+[^\\s]*$",parentSchema:schema83,data:data1};
+}
+else {
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema81.type,parentSchema:schema81,data};
 if(vErrors === null){
 vErrors = [err4];
 }
 else {
 vErrors.push(err4);
-}
-errors++;
-}
-}
-else {
-const err5 = {instancePath:instancePath+"/url",schemaPath:"common.schema.json#/$defs/httpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema83.type,parentSchema:schema83,data:data1};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-if(data.sha256 !== undefined){
-let data2 = data.sha256;
-if(typeof data2 === "string"){
-if(!pattern30.test(data2)){
-const err6 = {instancePath:instancePath+"/sha256",schemaPath:"common.schema.json#/$defs/sha256hex/pattern",keyword:"pattern",params:{pattern: "^[a-f0-9]{64}$"},message:"must match pattern \""+"^[a-f0-9]{64}$"+"\"",schema:"^[a-f0-9]{64}$",parentSchema:schema84,data:data2};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-else {
-const err7 = {instancePath:instancePath+"/sha256",schemaPath:"common.schema.json#/$defs/sha256hex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema84.type,parentSchema:schema84,data:data2};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.signature !== undefined){
-let data3 = data.signature;
-if(typeof data3 === "string"){
-if(!pattern29.test(data3)){
-const err8 = {instancePath:instancePath+"/signature",schemaPath:"common.schema.json#/$defs/httpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+[^\\s]*$"},message:"must match pattern \""+"^https?://[^\\s/?#]+[^\\s]*$"+"\"",schema:"^https?://[^\\s/?#]+[^\\s]*$",parentSchema:schema83,data:data3};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-else {
-const err9 = {instancePath:instancePath+"/signature",schemaPath:"common.schema.json#/$defs/httpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema83.type,parentSchema:schema83,data:data3};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
-}
-else {
-const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema81.type,parentSchema:schema81,data};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
 }
 errors++;
 }
@@ -968,14 +889,16 @@ return errors === 0;
 validate45.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const release = validate52;
-const schema86 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/release.schema.json","title":"Duck release (releases/<app>/<version>/release.yaml)","description":"One published release of one app: its images, health probes, data to back up, migrations, and the sha256 of every file of the release. Immutable once merged.","type":"object","additionalProperties":false,"required":["app","version","files"],"properties":{"app":{"description":"The app this release belongs to; must equal the <app> directory.","$ref":"common.schema.json#/$defs/appName"},"version":{"description":"The version of this release; must equal the <version> directory.","$ref":"common.schema.json#/$defs/version"},"notes":{"description":"Release notes for people.","type":"string"},"images":{"description":"Every image the compose file uses. Each is pinned by digest in its ref, or carries the image id checked after it is loaded.","type":"array","default":[],"items":{"$ref":"#/$defs/image"}},"health":{"description":"How the agent decides that the new version is healthy, on top of the compose healthchecks.","$ref":"#/$defs/health"},"backup":{"description":"What the agent backs up before it stops the old version.","$ref":"#/$defs/backup"},"migrations":{"description":"Whether this version's data migrations can be undone. Leaving an irreversible version for an older one restores the backup taken when it was installed (after backing up the current data).","enum":["reversible","irreversible"],"default":"reversible"},"retries":{"description":"How many times the agent retries a failed upgrade to this release before it marks the release failed on the node (default 0: no automatic retry).","type":"integer","minimum":0},"files":{"description":"Relative path -> sha256 of every file of the release directory except release.yaml itself; each is checked when it is read.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/relativePath","not":{"const":"release.yaml"}},"additionalProperties":{"$ref":"common.schema.json#/$defs/sha256hex"}}},"$defs":{"image":{"description":"One image of the release.","type":"object","additionalProperties":false,"required":["ref"],"properties":{"ref":{"description":"The image reference exactly as the compose file uses it, pinned by digest (repo@sha256:<64 hex>) unless the image carries an id.","type":"string","pattern":"^\\S+$"},"id":{"description":"The image id (sha256:<64 hex>), checked after docker load.","type":"string","pattern":"^sha256:[a-f0-9]{64}$"},"archive":{"description":"An image archive (docker save) for nodes without registry access, loaded with docker load.","$ref":"#/$defs/archive"}},"if":{"not":{"required":["id"]}},"then":{"properties":{"ref":{"description":"Without an id, the ref must be pinned by digest.","type":"string","pattern":"@sha256:[a-f0-9]{64}$"}}}},"archive":{"description":"Where to download an image archive, and how to check it.","type":"object","additionalProperties":false,"required":["url","sha256","size"],"properties":{"url":{"description":"An http(s) URL, or a path relative to the release directory.","type":"string","pattern":"^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$"},"sha256":{"description":"The sha256 of the archive, checked while it is streamed.","$ref":"common.schema.json#/$defs/sha256hex"},"size":{"description":"The size of the archive in bytes; the download stops beyond it.","type":"integer","minimum":0}}},"health":{"description":"Health checks of the new version.","type":"object","additionalProperties":false,"properties":{"timeout":{"description":"How long the new version may take to become healthy before it is rolled back.","$ref":"common.schema.json#/$defs/duration"},"probes":{"description":"Probes that must all pass.","type":"array","items":{"$ref":"#/$defs/probe"}}}},"probe":{"description":"One health probe: exactly one of http, tcp or command.","type":"object","additionalProperties":false,"properties":{"http":{"description":"An http(s) URL that must answer with the expected status.","$ref":"common.schema.json#/$defs/httpUrl"},"status":{"description":"The HTTP status the http probe expects.","type":"integer","minimum":100,"maximum":599,"default":200},"tcp":{"description":"host:port that must accept a TCP connection ([::1]:8080 for IPv6).","type":"string","pattern":"^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$"},"command":{"description":"A command (argv) run in the named service's container that must exit 0.","type":"array","minItems":1,"items":{"type":"string"}},"service":{"description":"The compose service the command runs in.","$ref":"#/$defs/composeName"},"timeout":{"description":"How long one attempt of this probe may take.","$ref":"common.schema.json#/$defs/duration"}},"oneOf":[{"required":["http"]},{"required":["tcp"]},{"required":["command"]}],"dependentRequired":{"command":["service"],"service":["command"],"status":["http"]}},"backup":{"description":"Data to back up before the stop-and-switch.","type":"object","additionalProperties":false,"properties":{"paths":{"description":"Paths relative to the app's data directory.","type":"array","items":{"$ref":"common.schema.json#/$defs/relativePath"}},"volumes":{"description":"Named compose volumes.","type":"array","items":{"$ref":"#/$defs/composeName"}}}},"composeName":{"description":"A compose service or volume name.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"}},"examples":[{"app":"shop","version":"1.3.0","notes":"Faster checkout; adds the orders.status index.","images":[{"ref":"registry.example.com/shop/web@sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"},{"ref":"shop/worker:1.3.0","id":"sha256:fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9","archive":{"url":"https://downloads.example.com/shop/1.3.0/worker.tar","sha256":"fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9","size":10485760}}],"health":{"timeout":"2m","probes":[{"http":"http://127.0.0.1:8080/healthz","status":200,"timeout":"5s"},{"tcp":"127.0.0.1:5432"},{"command":["pg_isready","-U","shop"],"service":"db","timeout":"10s"}]},"backup":{"paths":["uploads","db/dump"],"volumes":["pgdata"]},"migrations":"irreversible","retries":1,"files":{"compose.yaml":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824","config/nginx.conf":"486ea46224d1bb4fb680f34f7c9ad96a8f24ec88be73ea8e5a6c65260e9cb8a7"}}]};
+const schema83 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/release.schema.json","title":"Duck release (releases/<app>/<version>/release.yaml)","description":"One published release of one app: its images, health probes, data to back up, migrations, and the sha256 of every file of the release. Immutable once merged.","type":"object","additionalProperties":false,"required":["app","version","files"],"properties":{"app":{"description":"The app this release belongs to; must equal the <app> directory.","$ref":"common.schema.json#/$defs/appName"},"version":{"description":"The version of this release; must equal the <version> directory.","$ref":"common.schema.json#/$defs/version"},"notes":{"description":"Release notes for people.","type":"string"},"images":{"description":"Every image the compose file uses. Each is pinned by digest in its ref, or carries the image id checked after it is loaded.","type":"array","default":[],"items":{"$ref":"#/$defs/image"}},"health":{"description":"How the agent decides that the new version is healthy, on top of the compose healthchecks.","$ref":"#/$defs/health"},"backup":{"description":"What the agent backs up before it stops the old version.","$ref":"#/$defs/backup"},"migrations":{"description":"Whether this version's data migrations can be undone. Leaving an irreversible version for an older one restores the backup taken when it was installed (after backing up the current data).","enum":["reversible","irreversible"],"default":"reversible"},"retries":{"description":"How many times the agent retries a failed upgrade to this release before it marks the release failed on the node (default 0: no automatic retry).","type":"integer","minimum":0},"files":{"description":"Relative path -> sha256 of every file of the release directory except release.yaml itself; each is checked when it is read.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/relativePath","not":{"const":"release.yaml"}},"additionalProperties":{"$ref":"common.schema.json#/$defs/sha256hex"}}},"$defs":{"image":{"description":"One image of the release.","type":"object","additionalProperties":false,"required":["ref"],"properties":{"ref":{"description":"The image reference exactly as the compose file uses it, pinned by digest (repo@sha256:<64 hex>) unless the image carries an id.","type":"string","pattern":"^\\S+$"},"id":{"description":"The image id (sha256:<64 hex>), checked after docker load.","type":"string","pattern":"^sha256:[a-f0-9]{64}$"},"archive":{"description":"An image archive (docker save) for nodes without registry access, loaded with docker load.","$ref":"#/$defs/archive"}},"if":{"not":{"required":["id"]}},"then":{"properties":{"ref":{"description":"Without an id, the ref must be pinned by digest.","type":"string","pattern":"@sha256:[a-f0-9]{64}$"}}}},"archive":{"description":"Where to download an image archive, and how to check it.","type":"object","additionalProperties":false,"required":["url","sha256","size"],"properties":{"url":{"description":"An http(s) URL, or a path relative to the release directory.","type":"string","pattern":"^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$"},"sha256":{"description":"The sha256 of the archive, checked while it is streamed.","$ref":"common.schema.json#/$defs/sha256hex"},"size":{"description":"The size of the archive in bytes; the download stops beyond it.","type":"integer","minimum":0}}},"health":{"description":"Health checks of the new version.","type":"object","additionalProperties":false,"properties":{"timeout":{"description":"How long the new version may take to become healthy before it is rolled back.","$ref":"common.schema.json#/$defs/duration"},"probes":{"description":"Probes that must all pass.","type":"array","items":{"$ref":"#/$defs/probe"}}}},"probe":{"description":"One health probe: exactly one of http, tcp or command.","type":"object","additionalProperties":false,"properties":{"http":{"description":"An http(s) URL that must answer with the expected status.","$ref":"common.schema.json#/$defs/httpUrl"},"status":{"description":"The HTTP status the http probe expects.","type":"integer","minimum":100,"maximum":599,"default":200},"tcp":{"description":"host:port that must accept a TCP connection ([::1]:8080 for IPv6).","type":"string","pattern":"^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$"},"command":{"description":"A command (argv) run in the named service's container that must exit 0.","type":"array","minItems":1,"items":{"type":"string"}},"service":{"description":"The compose service the command runs in.","$ref":"#/$defs/composeName"},"timeout":{"description":"How long one attempt of this probe may take.","$ref":"common.schema.json#/$defs/duration"}},"oneOf":[{"required":["http"]},{"required":["tcp"]},{"required":["command"]}],"dependentRequired":{"command":["service"],"service":["command"],"status":["http"]}},"backup":{"description":"Data to back up before the stop-and-switch.","type":"object","additionalProperties":false,"properties":{"paths":{"description":"Paths relative to the app's data directory.","type":"array","items":{"$ref":"common.schema.json#/$defs/relativePath"}},"volumes":{"description":"Named compose volumes.","type":"array","items":{"$ref":"#/$defs/composeName"}}}},"composeName":{"description":"A compose service or volume name.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"}},"examples":[{"app":"shop","version":"1.3.0","notes":"Faster checkout; adds the orders.status index.","images":[{"ref":"registry.example.com/shop/web@sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"},{"ref":"shop/worker:1.3.0","id":"sha256:fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9","archive":{"url":"https://downloads.example.com/shop/1.3.0/worker.tar","sha256":"fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9","size":10485760}}],"health":{"timeout":"2m","probes":[{"http":"http://127.0.0.1:8080/healthz","status":200,"timeout":"5s"},{"tcp":"127.0.0.1:5432"},{"command":["pg_isready","-U","shop"],"service":"db","timeout":"10s"}]},"backup":{"paths":["uploads","db/dump"],"volumes":["pgdata"]},"migrations":"irreversible","retries":1,"files":{"compose.yaml":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824","config/nginx.conf":"486ea46224d1bb4fb680f34f7c9ad96a8f24ec88be73ea8e5a6c65260e9cb8a7"}}]};
+const schema88 = {"description":"A sha256 digest as 64 lowercase hex digits.","type":"string","pattern":"^[a-f0-9]{64}$","examples":["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]};
 const func13 = Object.prototype.hasOwnProperty;
-const schema89 = {"description":"One image of the release.","type":"object","additionalProperties":false,"required":["ref"],"properties":{"ref":{"description":"The image reference exactly as the compose file uses it, pinned by digest (repo@sha256:<64 hex>) unless the image carries an id.","type":"string","pattern":"^\\S+$"},"id":{"description":"The image id (sha256:<64 hex>), checked after docker load.","type":"string","pattern":"^sha256:[a-f0-9]{64}$"},"archive":{"description":"An image archive (docker save) for nodes without registry access, loaded with docker load.","$ref":"#/$defs/archive"}},"if":{"not":{"required":["id"]}},"then":{"properties":{"ref":{"description":"Without an id, the ref must be pinned by digest.","type":"string","pattern":"@sha256:[a-f0-9]{64}$"}}}};
-const pattern34 = new RegExp("@sha256:[a-f0-9]{64}$", "u");
-const pattern35 = new RegExp("^\\S+$", "u");
-const pattern36 = new RegExp("^sha256:[a-f0-9]{64}$", "u");
-const schema90 = {"description":"Where to download an image archive, and how to check it.","type":"object","additionalProperties":false,"required":["url","sha256","size"],"properties":{"url":{"description":"An http(s) URL, or a path relative to the release directory.","type":"string","pattern":"^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$"},"sha256":{"description":"The sha256 of the archive, checked while it is streamed.","$ref":"common.schema.json#/$defs/sha256hex"},"size":{"description":"The size of the archive in bytes; the download stops beyond it.","type":"integer","minimum":0}}};
-const pattern37 = new RegExp("^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$", "u");
+const pattern35 = new RegExp("^[a-f0-9]{64}$", "u");
+const schema86 = {"description":"One image of the release.","type":"object","additionalProperties":false,"required":["ref"],"properties":{"ref":{"description":"The image reference exactly as the compose file uses it, pinned by digest (repo@sha256:<64 hex>) unless the image carries an id.","type":"string","pattern":"^\\S+$"},"id":{"description":"The image id (sha256:<64 hex>), checked after docker load.","type":"string","pattern":"^sha256:[a-f0-9]{64}$"},"archive":{"description":"An image archive (docker save) for nodes without registry access, loaded with docker load.","$ref":"#/$defs/archive"}},"if":{"not":{"required":["id"]}},"then":{"properties":{"ref":{"description":"Without an id, the ref must be pinned by digest.","type":"string","pattern":"@sha256:[a-f0-9]{64}$"}}}};
+const pattern31 = new RegExp("@sha256:[a-f0-9]{64}$", "u");
+const pattern32 = new RegExp("^\\S+$", "u");
+const pattern33 = new RegExp("^sha256:[a-f0-9]{64}$", "u");
+const schema87 = {"description":"Where to download an image archive, and how to check it.","type":"object","additionalProperties":false,"required":["url","sha256","size"],"properties":{"url":{"description":"An http(s) URL, or a path relative to the release directory.","type":"string","pattern":"^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$"},"sha256":{"description":"The sha256 of the archive, checked while it is streamed.","$ref":"common.schema.json#/$defs/sha256hex"},"size":{"description":"The size of the archive in bytes; the download stops beyond it.","type":"integer","minimum":0}}};
+const pattern34 = new RegExp("^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$", "u");
 
 function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -989,7 +912,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.url === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema90.required,parentSchema:schema90,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema87.required,parentSchema:schema87,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -999,7 +922,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.sha256 === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "sha256"},message:"must have required property '"+"sha256"+"'",schema:schema90.required,parentSchema:schema90,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "sha256"},message:"must have required property '"+"sha256"+"'",schema:schema87.required,parentSchema:schema87,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1009,7 +932,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.size === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'",schema:schema90.required,parentSchema:schema90,data};
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'",schema:schema87.required,parentSchema:schema87,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1020,7 +943,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((key0 === "url") || (key0 === "sha256")) || (key0 === "size"))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema90,data};
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema87,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1033,8 +956,8 @@ errors++;
 if(data.url !== undefined){
 let data0 = data.url;
 if(typeof data0 === "string"){
-if(!pattern37.test(data0)){
-const err4 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/pattern",keyword:"pattern",params:{pattern: "^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$"},message:"must match pattern \""+"^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$"+"\"",schema:"^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$",parentSchema:schema90.properties.url,data:data0};
+if(!pattern34.test(data0)){
+const err4 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/pattern",keyword:"pattern",params:{pattern: "^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$"},message:"must match pattern \""+"^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$"+"\"",schema:"^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$",parentSchema:schema87.properties.url,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1045,7 +968,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema90.properties.url.type,parentSchema:schema90.properties.url,data:data0};
+const err5 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema87.properties.url.type,parentSchema:schema87.properties.url,data:data0};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1058,8 +981,8 @@ errors++;
 if(data.sha256 !== undefined){
 let data1 = data.sha256;
 if(typeof data1 === "string"){
-if(!pattern30.test(data1)){
-const err6 = {instancePath:instancePath+"/sha256",schemaPath:"common.schema.json#/$defs/sha256hex/pattern",keyword:"pattern",params:{pattern: "^[a-f0-9]{64}$"},message:"must match pattern \""+"^[a-f0-9]{64}$"+"\"",schema:"^[a-f0-9]{64}$",parentSchema:schema84,data:data1};
+if(!pattern35.test(data1)){
+const err6 = {instancePath:instancePath+"/sha256",schemaPath:"common.schema.json#/$defs/sha256hex/pattern",keyword:"pattern",params:{pattern: "^[a-f0-9]{64}$"},message:"must match pattern \""+"^[a-f0-9]{64}$"+"\"",schema:"^[a-f0-9]{64}$",parentSchema:schema88,data:data1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1070,7 +993,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/sha256",schemaPath:"common.schema.json#/$defs/sha256hex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema84.type,parentSchema:schema84,data:data1};
+const err7 = {instancePath:instancePath+"/sha256",schemaPath:"common.schema.json#/$defs/sha256hex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema88.type,parentSchema:schema88,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1083,7 +1006,7 @@ errors++;
 if(data.size !== undefined){
 let data2 = data.size;
 if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
-const err8 = {instancePath:instancePath+"/size",schemaPath:"#/properties/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema90.properties.size.type,parentSchema:schema90.properties.size,data:data2};
+const err8 = {instancePath:instancePath+"/size",schemaPath:"#/properties/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema87.properties.size.type,parentSchema:schema87.properties.size,data:data2};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1094,7 +1017,7 @@ errors++;
 }
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 < 0 || isNaN(data2)){
-const err9 = {instancePath:instancePath+"/size",schemaPath:"#/properties/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema90.properties.size,data:data2};
+const err9 = {instancePath:instancePath+"/size",schemaPath:"#/properties/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema87.properties.size,data:data2};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1107,7 +1030,7 @@ errors++;
 }
 }
 else {
-const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema90.type,parentSchema:schema90,data};
+const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema87.type,parentSchema:schema87,data};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1188,8 +1111,8 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.ref !== undefined){
 let data0 = data.ref;
 if(typeof data0 === "string"){
-if(!pattern34.test(data0)){
-const err2 = {instancePath:instancePath+"/ref",schemaPath:"#/then/properties/ref/pattern",keyword:"pattern",params:{pattern: "@sha256:[a-f0-9]{64}$"},message:"must match pattern \""+"@sha256:[a-f0-9]{64}$"+"\"",schema:"@sha256:[a-f0-9]{64}$",parentSchema:schema89.then.properties.ref,data:data0};
+if(!pattern31.test(data0)){
+const err2 = {instancePath:instancePath+"/ref",schemaPath:"#/then/properties/ref/pattern",keyword:"pattern",params:{pattern: "@sha256:[a-f0-9]{64}$"},message:"must match pattern \""+"@sha256:[a-f0-9]{64}$"+"\"",schema:"@sha256:[a-f0-9]{64}$",parentSchema:schema86.then.properties.ref,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1200,7 +1123,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/ref",schemaPath:"#/then/properties/ref/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema89.then.properties.ref.type,parentSchema:schema89.then.properties.ref,data:data0};
+const err3 = {instancePath:instancePath+"/ref",schemaPath:"#/then/properties/ref/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema86.then.properties.ref.type,parentSchema:schema86.then.properties.ref,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1219,7 +1142,7 @@ props0.ref = true;
 }
 }
 if(!valid0){
-const err4 = {instancePath,schemaPath:"#/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema89.if,parentSchema:schema89,data};
+const err4 = {instancePath,schemaPath:"#/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema86.if,parentSchema:schema86,data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1230,7 +1153,7 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.ref === undefined){
-const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ref"},message:"must have required property '"+"ref"+"'",schema:schema89.required,parentSchema:schema89,data};
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ref"},message:"must have required property '"+"ref"+"'",schema:schema86.required,parentSchema:schema86,data};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1241,7 +1164,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((key0 === "ref") || (key0 === "id")) || (key0 === "archive"))){
-const err6 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema89,data};
+const err6 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema86,data};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1254,8 +1177,8 @@ errors++;
 if(data.ref !== undefined){
 let data1 = data.ref;
 if(typeof data1 === "string"){
-if(!pattern35.test(data1)){
-const err7 = {instancePath:instancePath+"/ref",schemaPath:"#/properties/ref/pattern",keyword:"pattern",params:{pattern: "^\\S+$"},message:"must match pattern \""+"^\\S+$"+"\"",schema:"^\\S+$",parentSchema:schema89.properties.ref,data:data1};
+if(!pattern32.test(data1)){
+const err7 = {instancePath:instancePath+"/ref",schemaPath:"#/properties/ref/pattern",keyword:"pattern",params:{pattern: "^\\S+$"},message:"must match pattern \""+"^\\S+$"+"\"",schema:"^\\S+$",parentSchema:schema86.properties.ref,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1266,7 +1189,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/ref",schemaPath:"#/properties/ref/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema89.properties.ref.type,parentSchema:schema89.properties.ref,data:data1};
+const err8 = {instancePath:instancePath+"/ref",schemaPath:"#/properties/ref/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema86.properties.ref.type,parentSchema:schema86.properties.ref,data:data1};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1279,8 +1202,8 @@ errors++;
 if(data.id !== undefined){
 let data2 = data.id;
 if(typeof data2 === "string"){
-if(!pattern36.test(data2)){
-const err9 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^sha256:[a-f0-9]{64}$"},message:"must match pattern \""+"^sha256:[a-f0-9]{64}$"+"\"",schema:"^sha256:[a-f0-9]{64}$",parentSchema:schema89.properties.id,data:data2};
+if(!pattern33.test(data2)){
+const err9 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^sha256:[a-f0-9]{64}$"},message:"must match pattern \""+"^sha256:[a-f0-9]{64}$"+"\"",schema:"^sha256:[a-f0-9]{64}$",parentSchema:schema86.properties.id,data:data2};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1291,7 +1214,7 @@ errors++;
 }
 }
 else {
-const err10 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema89.properties.id.type,parentSchema:schema89.properties.id,data:data2};
+const err10 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema86.properties.id.type,parentSchema:schema86.properties.id,data:data2};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1309,7 +1232,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema89.type,parentSchema:schema89,data};
+const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema86.type,parentSchema:schema86,data};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1323,11 +1246,13 @@ return errors === 0;
 }
 validate53.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema92 = {"description":"Health checks of the new version.","type":"object","additionalProperties":false,"properties":{"timeout":{"description":"How long the new version may take to become healthy before it is rolled back.","$ref":"common.schema.json#/$defs/duration"},"probes":{"description":"Probes that must all pass.","type":"array","items":{"$ref":"#/$defs/probe"}}}};
-const schema94 = {"description":"One health probe: exactly one of http, tcp or command.","type":"object","additionalProperties":false,"properties":{"http":{"description":"An http(s) URL that must answer with the expected status.","$ref":"common.schema.json#/$defs/httpUrl"},"status":{"description":"The HTTP status the http probe expects.","type":"integer","minimum":100,"maximum":599,"default":200},"tcp":{"description":"host:port that must accept a TCP connection ([::1]:8080 for IPv6).","type":"string","pattern":"^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$"},"command":{"description":"A command (argv) run in the named service's container that must exit 0.","type":"array","minItems":1,"items":{"type":"string"}},"service":{"description":"The compose service the command runs in.","$ref":"#/$defs/composeName"},"timeout":{"description":"How long one attempt of this probe may take.","$ref":"common.schema.json#/$defs/duration"}},"oneOf":[{"required":["http"]},{"required":["tcp"]},{"required":["command"]}],"dependentRequired":{"command":["service"],"service":["command"],"status":["http"]}};
-const schema96 = {"description":"A compose service or volume name.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"};
-const pattern41 = new RegExp("^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$", "u");
-const pattern42 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*$", "u");
+const schema89 = {"description":"Health checks of the new version.","type":"object","additionalProperties":false,"properties":{"timeout":{"description":"How long the new version may take to become healthy before it is rolled back.","$ref":"common.schema.json#/$defs/duration"},"probes":{"description":"Probes that must all pass.","type":"array","items":{"$ref":"#/$defs/probe"}}}};
+const schema91 = {"description":"One health probe: exactly one of http, tcp or command.","type":"object","additionalProperties":false,"properties":{"http":{"description":"An http(s) URL that must answer with the expected status.","$ref":"common.schema.json#/$defs/httpUrl"},"status":{"description":"The HTTP status the http probe expects.","type":"integer","minimum":100,"maximum":599,"default":200},"tcp":{"description":"host:port that must accept a TCP connection ([::1]:8080 for IPv6).","type":"string","pattern":"^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$"},"command":{"description":"A command (argv) run in the named service's container that must exit 0.","type":"array","minItems":1,"items":{"type":"string"}},"service":{"description":"The compose service the command runs in.","$ref":"#/$defs/composeName"},"timeout":{"description":"How long one attempt of this probe may take.","$ref":"common.schema.json#/$defs/duration"}},"oneOf":[{"required":["http"]},{"required":["tcp"]},{"required":["command"]}],"dependentRequired":{"command":["service"],"service":["command"],"status":["http"]}};
+const schema92 = {"description":"An absolute http:// or https:// URL.","type":"string","pattern":"^https?://[^\\s/?#]+[^\\s]*$","examples":["https://downloads.example.com/duck/0.3.0/duck-linux-amd64"]};
+const schema93 = {"description":"A compose service or volume name.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"};
+const pattern37 = new RegExp("^https?://[^\\s/?#]+[^\\s]*$", "u");
+const pattern38 = new RegExp("^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$", "u");
+const pattern39 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*$", "u");
 
 function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -1345,7 +1270,7 @@ let passing0 = null;
 const _errs2 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.http === undefined){
-const err0 = {instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: "http"},message:"must have required property '"+"http"+"'",schema:schema94.oneOf[0].required,parentSchema:schema94.oneOf[0],data};
+const err0 = {instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: "http"},message:"must have required property '"+"http"+"'",schema:schema91.oneOf[0].required,parentSchema:schema91.oneOf[0],data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1363,7 +1288,7 @@ passing0 = 0;
 const _errs3 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.tcp === undefined){
-const err1 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "tcp"},message:"must have required property '"+"tcp"+"'",schema:schema94.oneOf[1].required,parentSchema:schema94.oneOf[1],data};
+const err1 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "tcp"},message:"must have required property '"+"tcp"+"'",schema:schema91.oneOf[1].required,parentSchema:schema91.oneOf[1],data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1386,7 +1311,7 @@ passing0 = 1;
 const _errs4 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.command === undefined){
-const err2 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'",schema:schema94.oneOf[2].required,parentSchema:schema94.oneOf[2],data};
+const err2 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'",schema:schema91.oneOf[2].required,parentSchema:schema91.oneOf[2],data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1409,7 +1334,7 @@ passing0 = 2;
 }
 }
 if(!valid0){
-const err3 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf",schema:schema94.oneOf,parentSchema:schema94,data};
+const err3 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf",schema:schema91.oneOf,parentSchema:schema91,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1432,7 +1357,7 @@ vErrors = null;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((((((key0 === "http") || (key0 === "status")) || (key0 === "tcp")) || (key0 === "command")) || (key0 === "service")) || (key0 === "timeout"))){
-const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema94,data};
+const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema91,data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1445,8 +1370,8 @@ errors++;
 if(data.http !== undefined){
 let data0 = data.http;
 if(typeof data0 === "string"){
-if(!pattern29.test(data0)){
-const err5 = {instancePath:instancePath+"/http",schemaPath:"common.schema.json#/$defs/httpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+[^\\s]*$"},message:"must match pattern \""+"^https?://[^\\s/?#]+[^\\s]*$"+"\"",schema:"^https?://[^\\s/?#]+[^\\s]*$",parentSchema:schema83,data:data0};
+if(!pattern37.test(data0)){
+const err5 = {instancePath:instancePath+"/http",schemaPath:"common.schema.json#/$defs/httpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+[^\\s]*$"},message:"must match pattern \""+"^https?://[^\\s/?#]+[^\\s]*$"+"\"",schema:"^https?://[^\\s/?#]+[^\\s]*$",parentSchema:schema92,data:data0};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1457,7 +1382,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/http",schemaPath:"common.schema.json#/$defs/httpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema83.type,parentSchema:schema83,data:data0};
+const err6 = {instancePath:instancePath+"/http",schemaPath:"common.schema.json#/$defs/httpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema92.type,parentSchema:schema92,data:data0};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1470,7 +1395,7 @@ errors++;
 if(data.status !== undefined){
 let data1 = data.status;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err7 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema94.properties.status.type,parentSchema:schema94.properties.status,data:data1};
+const err7 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema91.properties.status.type,parentSchema:schema91.properties.status,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1481,7 +1406,7 @@ errors++;
 }
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 > 599 || isNaN(data1)){
-const err8 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema94.properties.status,data:data1};
+const err8 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema91.properties.status,data:data1};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1491,7 +1416,7 @@ vErrors.push(err8);
 errors++;
 }
 if(data1 < 100 || isNaN(data1)){
-const err9 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema94.properties.status,data:data1};
+const err9 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema91.properties.status,data:data1};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1505,8 +1430,8 @@ errors++;
 if(data.tcp !== undefined){
 let data2 = data.tcp;
 if(typeof data2 === "string"){
-if(!pattern41.test(data2)){
-const err10 = {instancePath:instancePath+"/tcp",schemaPath:"#/properties/tcp/pattern",keyword:"pattern",params:{pattern: "^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$"},message:"must match pattern \""+"^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$"+"\"",schema:"^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$",parentSchema:schema94.properties.tcp,data:data2};
+if(!pattern38.test(data2)){
+const err10 = {instancePath:instancePath+"/tcp",schemaPath:"#/properties/tcp/pattern",keyword:"pattern",params:{pattern: "^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$"},message:"must match pattern \""+"^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$"+"\"",schema:"^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$",parentSchema:schema91.properties.tcp,data:data2};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1517,7 +1442,7 @@ errors++;
 }
 }
 else {
-const err11 = {instancePath:instancePath+"/tcp",schemaPath:"#/properties/tcp/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema94.properties.tcp.type,parentSchema:schema94.properties.tcp,data:data2};
+const err11 = {instancePath:instancePath+"/tcp",schemaPath:"#/properties/tcp/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema91.properties.tcp.type,parentSchema:schema91.properties.tcp,data:data2};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1531,7 +1456,7 @@ if(data.command !== undefined){
 let data3 = data.command;
 if(Array.isArray(data3)){
 if(data3.length < 1){
-const err12 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema94.properties.command,data:data3};
+const err12 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema91.properties.command,data:data3};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1544,7 +1469,7 @@ const len0 = data3.length;
 for(let i0=0; i0<len0; i0++){
 let data4 = data3[i0];
 if(typeof data4 !== "string"){
-const err13 = {instancePath:instancePath+"/command/" + i0,schemaPath:"#/properties/command/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema94.properties.command.items.type,parentSchema:schema94.properties.command.items,data:data4};
+const err13 = {instancePath:instancePath+"/command/" + i0,schemaPath:"#/properties/command/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema91.properties.command.items.type,parentSchema:schema91.properties.command.items,data:data4};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1556,7 +1481,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema94.properties.command.type,parentSchema:schema94.properties.command,data:data3};
+const err14 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema91.properties.command.type,parentSchema:schema91.properties.command,data:data3};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -1569,8 +1494,8 @@ errors++;
 if(data.service !== undefined){
 let data5 = data.service;
 if(typeof data5 === "string"){
-if(!pattern42.test(data5)){
-const err15 = {instancePath:instancePath+"/service",schemaPath:"#/$defs/composeName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema96,data:data5};
+if(!pattern39.test(data5)){
+const err15 = {instancePath:instancePath+"/service",schemaPath:"#/$defs/composeName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema93,data:data5};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -1581,7 +1506,7 @@ errors++;
 }
 }
 else {
-const err16 = {instancePath:instancePath+"/service",schemaPath:"#/$defs/composeName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema96.type,parentSchema:schema96,data:data5};
+const err16 = {instancePath:instancePath+"/service",schemaPath:"#/$defs/composeName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema93.type,parentSchema:schema93,data:data5};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -1621,7 +1546,7 @@ if(data.service === undefined){
 const err19 = {instancePath,schemaPath:"#/dependentRequired",keyword:"dependentRequired",params:{property: "command",
     missingProperty: "service",
     depsCount: 1,
-    deps: "service"},message:"must have property service when property command is present",schema:schema94.dependentRequired,parentSchema:schema94,data};
+    deps: "service"},message:"must have property service when property command is present",schema:schema91.dependentRequired,parentSchema:schema91,data};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -1636,7 +1561,7 @@ if(data.command === undefined){
 const err20 = {instancePath,schemaPath:"#/dependentRequired",keyword:"dependentRequired",params:{property: "service",
     missingProperty: "command",
     depsCount: 1,
-    deps: "command"},message:"must have property command when property service is present",schema:schema94.dependentRequired,parentSchema:schema94,data};
+    deps: "command"},message:"must have property command when property service is present",schema:schema91.dependentRequired,parentSchema:schema91,data};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -1651,7 +1576,7 @@ if(data.http === undefined){
 const err21 = {instancePath,schemaPath:"#/dependentRequired",keyword:"dependentRequired",params:{property: "status",
     missingProperty: "http",
     depsCount: 1,
-    deps: "http"},message:"must have property http when property status is present",schema:schema94.dependentRequired,parentSchema:schema94,data};
+    deps: "http"},message:"must have property http when property status is present",schema:schema91.dependentRequired,parentSchema:schema91,data};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -1663,7 +1588,7 @@ errors++;
 }
 }
 else {
-const err22 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema94.type,parentSchema:schema94,data};
+const err22 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema91.type,parentSchema:schema91,data};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -1691,7 +1616,7 @@ evaluated0.items = undefined;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((key0 === "timeout") || (key0 === "probes"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema92,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema89,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1738,7 +1663,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/probes",schemaPath:"#/properties/probes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema92.properties.probes.type,parentSchema:schema92.properties.probes,data:data1};
+const err3 = {instancePath:instancePath+"/probes",schemaPath:"#/properties/probes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema89.properties.probes.type,parentSchema:schema89.properties.probes,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1750,7 +1675,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema92.type,parentSchema:schema92,data};
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema89.type,parentSchema:schema89,data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1764,7 +1689,7 @@ return errors === 0;
 }
 validate57.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema98 = {"description":"Data to back up before the stop-and-switch.","type":"object","additionalProperties":false,"properties":{"paths":{"description":"Paths relative to the app's data directory.","type":"array","items":{"$ref":"common.schema.json#/$defs/relativePath"}},"volumes":{"description":"Named compose volumes.","type":"array","items":{"$ref":"#/$defs/composeName"}}}};
+const schema95 = {"description":"Data to back up before the stop-and-switch.","type":"object","additionalProperties":false,"properties":{"paths":{"description":"Paths relative to the app's data directory.","type":"array","items":{"$ref":"common.schema.json#/$defs/relativePath"}},"volumes":{"description":"Named compose volumes.","type":"array","items":{"$ref":"#/$defs/composeName"}}}};
 
 function validate61(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -1779,7 +1704,7 @@ evaluated0.items = undefined;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((key0 === "paths") || (key0 === "volumes"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema98,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema95,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1820,7 +1745,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/paths",schemaPath:"#/properties/paths/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema98.properties.paths.type,parentSchema:schema98.properties.paths,data:data0};
+const err3 = {instancePath:instancePath+"/paths",schemaPath:"#/properties/paths/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema95.properties.paths.type,parentSchema:schema95.properties.paths,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1837,8 +1762,8 @@ const len1 = data2.length;
 for(let i1=0; i1<len1; i1++){
 let data3 = data2[i1];
 if(typeof data3 === "string"){
-if(!pattern42.test(data3)){
-const err4 = {instancePath:instancePath+"/volumes/" + i1,schemaPath:"#/$defs/composeName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema96,data:data3};
+if(!pattern39.test(data3)){
+const err4 = {instancePath:instancePath+"/volumes/" + i1,schemaPath:"#/$defs/composeName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema93,data:data3};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1849,7 +1774,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/volumes/" + i1,schemaPath:"#/$defs/composeName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema96.type,parentSchema:schema96,data:data3};
+const err5 = {instancePath:instancePath+"/volumes/" + i1,schemaPath:"#/$defs/composeName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema93.type,parentSchema:schema93,data:data3};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1861,7 +1786,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/volumes",schemaPath:"#/properties/volumes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema98.properties.volumes.type,parentSchema:schema98.properties.volumes,data:data2};
+const err6 = {instancePath:instancePath+"/volumes",schemaPath:"#/properties/volumes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema95.properties.volumes.type,parentSchema:schema95.properties.volumes,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1873,7 +1798,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema98.type,parentSchema:schema98,data};
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema95.type,parentSchema:schema95,data};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1901,7 +1826,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.app === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "app"},message:"must have required property '"+"app"+"'",schema:schema86.required,parentSchema:schema86,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "app"},message:"must have required property '"+"app"+"'",schema:schema83.required,parentSchema:schema83,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1911,7 +1836,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.version === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'",schema:schema86.required,parentSchema:schema86,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'",schema:schema83.required,parentSchema:schema83,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1921,7 +1846,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.files === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "files"},message:"must have required property '"+"files"+"'",schema:schema86.required,parentSchema:schema86,data};
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "files"},message:"must have required property '"+"files"+"'",schema:schema83.required,parentSchema:schema83,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1931,8 +1856,8 @@ vErrors.push(err2);
 errors++;
 }
 for(const key0 in data){
-if(!(func13.call(schema86.properties, key0))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema86,data};
+if(!(func13.call(schema83.properties, key0))){
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema83,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1995,7 +1920,7 @@ errors++;
 if(data.notes !== undefined){
 let data2 = data.notes;
 if(typeof data2 !== "string"){
-const err8 = {instancePath:instancePath+"/notes",schemaPath:"#/properties/notes/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema86.properties.notes.type,parentSchema:schema86.properties.notes,data:data2};
+const err8 = {instancePath:instancePath+"/notes",schemaPath:"#/properties/notes/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema83.properties.notes.type,parentSchema:schema83.properties.notes,data:data2};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -2017,7 +1942,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/images",schemaPath:"#/properties/images/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema86.properties.images.type,parentSchema:schema86.properties.images,data:data3};
+const err9 = {instancePath:instancePath+"/images",schemaPath:"#/properties/images/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema83.properties.images.type,parentSchema:schema83.properties.images,data:data3};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -2042,7 +1967,7 @@ errors = vErrors.length;
 if(data.migrations !== undefined){
 let data7 = data.migrations;
 if(!((data7 === "reversible") || (data7 === "irreversible"))){
-const err10 = {instancePath:instancePath+"/migrations",schemaPath:"#/properties/migrations/enum",keyword:"enum",params:{allowedValues: schema86.properties.migrations.enum},message:"must be equal to one of the allowed values",schema:schema86.properties.migrations.enum,parentSchema:schema86.properties.migrations,data:data7};
+const err10 = {instancePath:instancePath+"/migrations",schemaPath:"#/properties/migrations/enum",keyword:"enum",params:{allowedValues: schema83.properties.migrations.enum},message:"must be equal to one of the allowed values",schema:schema83.properties.migrations.enum,parentSchema:schema83.properties.migrations,data:data7};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -2055,7 +1980,7 @@ errors++;
 if(data.retries !== undefined){
 let data8 = data.retries;
 if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
-const err11 = {instancePath:instancePath+"/retries",schemaPath:"#/properties/retries/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema86.properties.retries.type,parentSchema:schema86.properties.retries,data:data8};
+const err11 = {instancePath:instancePath+"/retries",schemaPath:"#/properties/retries/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema83.properties.retries.type,parentSchema:schema83.properties.retries,data:data8};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -2066,7 +1991,7 @@ errors++;
 }
 if((typeof data8 == "number") && (isFinite(data8))){
 if(data8 < 0 || isNaN(data8)){
-const err12 = {instancePath:instancePath+"/retries",schemaPath:"#/properties/retries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema86.properties.retries,data:data8};
+const err12 = {instancePath:instancePath+"/retries",schemaPath:"#/properties/retries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema83.properties.retries,data:data8};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -2118,7 +2043,7 @@ errors++;
 }
 var valid7 = _errs24 === errors;
 if(valid7){
-const err16 = {instancePath:instancePath+"/files",schemaPath:"#/properties/files/propertyNames/not",keyword:"not",params:{},message:"must NOT be valid",schema:schema86.properties.files.propertyNames.not,parentSchema:schema86.properties.files.propertyNames,data:key1,propertyName:key1};
+const err16 = {instancePath:instancePath+"/files",schemaPath:"#/properties/files/propertyNames/not",keyword:"not",params:{},message:"must NOT be valid",schema:schema83.properties.files.propertyNames.not,parentSchema:schema83.properties.files.propertyNames,data:key1,propertyName:key1};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -2140,7 +2065,7 @@ vErrors = null;
 }
 var valid5 = _errs20 === errors;
 if(!valid5){
-const err17 = {instancePath:instancePath+"/files",schemaPath:"#/properties/files/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema86.properties.files.propertyNames,parentSchema:schema86.properties.files,data:data9};
+const err17 = {instancePath:instancePath+"/files",schemaPath:"#/properties/files/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema83.properties.files.propertyNames,parentSchema:schema83.properties.files,data:data9};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -2153,8 +2078,8 @@ errors++;
 for(const key2 in data9){
 let data10 = data9[key2];
 if(typeof data10 === "string"){
-if(!pattern30.test(data10)){
-const err18 = {instancePath:instancePath+"/files/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"common.schema.json#/$defs/sha256hex/pattern",keyword:"pattern",params:{pattern: "^[a-f0-9]{64}$"},message:"must match pattern \""+"^[a-f0-9]{64}$"+"\"",schema:"^[a-f0-9]{64}$",parentSchema:schema84,data:data10};
+if(!pattern35.test(data10)){
+const err18 = {instancePath:instancePath+"/files/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"common.schema.json#/$defs/sha256hex/pattern",keyword:"pattern",params:{pattern: "^[a-f0-9]{64}$"},message:"must match pattern \""+"^[a-f0-9]{64}$"+"\"",schema:"^[a-f0-9]{64}$",parentSchema:schema88,data:data10};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -2165,7 +2090,7 @@ errors++;
 }
 }
 else {
-const err19 = {instancePath:instancePath+"/files/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"common.schema.json#/$defs/sha256hex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema84.type,parentSchema:schema84,data:data10};
+const err19 = {instancePath:instancePath+"/files/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"common.schema.json#/$defs/sha256hex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema88.type,parentSchema:schema88,data:data10};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -2177,7 +2102,7 @@ errors++;
 }
 }
 else {
-const err20 = {instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema86.properties.files.type,parentSchema:schema86.properties.files,data:data9};
+const err20 = {instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema83.properties.files.type,parentSchema:schema83.properties.files,data:data9};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -2189,7 +2114,7 @@ errors++;
 }
 }
 else {
-const err21 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema86.type,parentSchema:schema86,data};
+const err21 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema83.type,parentSchema:schema83,data};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -2203,17 +2128,319 @@ return errors === 0;
 }
 validate52.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const overlay = validate63;
-const schema103 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/overlay.schema.json","title":"Duck node overlay (/etc/duck/overlay.yaml)","description":"The node-local overlay an operator edits by hand or with duck pin/hold/schedule: it pins, holds, schedules and overrides what the group asks for on this node only. Every key is optional; an empty file changes nothing.","type":"object","additionalProperties":false,"properties":{"hold":{"description":"No version changes at all while the hold lasts, urgent releases included.","$ref":"#/$defs/hold"},"pin":{"description":"App -> version this node runs, whatever the group says.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"common.schema.json#/$defs/version"}},"approval":{"description":"auto: changes go ahead in the windows; manual: changes wait for duck upgrade.","enum":["manual","auto"]},"windows":{"description":"Maintenance windows for this node; they replace the group's windows.","type":"array","items":{"$ref":"common.schema.json#/$defs/window"}},"schedule":{"description":"App -> a one-shot upgrade at a given time, whatever the windows say.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"#/$defs/scheduleEntry"}},"compose":{"description":"App -> local compose overrides.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"#/$defs/composeOverride"}}},"$defs":{"hold":{"description":"A hold on version changes.","type":"object","additionalProperties":false,"required":["reason"],"properties":{"reason":{"description":"Why the node is held; shown in plans and reports.","type":"string","minLength":1},"until":{"description":"When the hold ends by itself: a date (the end of that day, node-local time) or a date-time. Held until unhold when absent.","type":"string","anyOf":[{"format":"date"},{"format":"date-time"}]}}},"scheduleEntry":{"description":"A one-shot upgrade.","type":"object","additionalProperties":false,"required":["at"],"properties":{"at":{"description":"When the upgrade starts, an RFC 3339 date-time.","$ref":"common.schema.json#/$defs/dateTime"}}},"composeOverride":{"description":"Local compose overrides of one app.","type":"object","additionalProperties":false,"properties":{"files":{"description":"Extra compose files applied after the release's own (paths on this node).","type":"array","items":{"type":"string","minLength":1}},"env":{"description":"Environment variables for compose interpolation. Values are strings: quote numbers (PORT: \"8081\").","type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}}}}},"examples":[{"hold":{"reason":"quarter-end freeze","until":"2026-12-31"},"pin":{"shop":"1.2.0"},"approval":"manual","windows":[{"days":["mon-fri"],"start":"23:00","duration":"4h"}],"schedule":{"shop":{"at":"2026-11-25T02:00:00+08:00"}},"compose":{"shop":{"files":["override.yaml"],"env":{"PORT":"8081"}}}}]};
-const schema104 = {"description":"A hold on version changes.","type":"object","additionalProperties":false,"required":["reason"],"properties":{"reason":{"description":"Why the node is held; shown in plans and reports.","type":"string","minLength":1},"until":{"description":"When the hold ends by itself: a date (the end of that day, node-local time) or a date-time. Held until unhold when absent.","type":"string","anyOf":[{"format":"date"},{"format":"date-time"}]}}};
-const schema113 = {"description":"Local compose overrides of one app.","type":"object","additionalProperties":false,"properties":{"files":{"description":"Extra compose files applied after the release's own (paths on this node).","type":"array","items":{"type":"string","minLength":1}},"env":{"description":"Environment variables for compose interpolation. Values are strings: quote numbers (PORT: \"8081\").","type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}}}};
-const formats28 = formats.fullFormats.date;
-const pattern56 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
+export const agentRelease = validate63;
+const schema100 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/agent-release.schema.json","title":"Duck agent release (agents/<version>/agent.yaml)","description":"One published build of the Duck agent: per platform, where its tarball lives and the sha256 and size that bind it. The tarballs live outside git on any HTTP(S) server; the signed commit binds their hashes, so that server need not be trusted. Immutable once merged.","type":"object","additionalProperties":false,"required":["version","artifacts"],"properties":{"version":{"description":"The agent version of this release; must equal the <version> directory.","$ref":"common.schema.json#/$defs/version"},"notes":{"description":"Release notes for people (Markdown), shown before an update.","type":"string"},"artifacts":{"description":"Platform (linux-x64, linux-arm64) -> the build's tarball for it; at least one.","type":"object","minProperties":1,"propertyNames":{"enum":["linux-x64","linux-arm64"]},"additionalProperties":{"$ref":"#/$defs/artifact"}}},"$defs":{"artifact":{"description":"One platform's build: a duck-<version>-<platform>.tar.gz tarball.","type":"object","additionalProperties":false,"required":["url","sha256","size"],"properties":{"url":{"description":"Where the tarball is downloaded from.","$ref":"common.schema.json#/$defs/httpUrl"},"sha256":{"description":"The sha256 of the whole tarball, checked while it downloads.","$ref":"common.schema.json#/$defs/sha256hex"},"size":{"description":"The tarball's exact size in bytes: the download stops past it.","type":"integer","minimum":1}}}},"examples":[{"version":"0.2.0","notes":"Agent releases in the channel.\n","artifacts":{"linux-x64":{"url":"https://downloads.example.com/duck/duck-0.2.0-linux-x64.tar.gz","sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","size":48123456}}}]};
+const schema102 = {"description":"One platform's build: a duck-<version>-<platform>.tar.gz tarball.","type":"object","additionalProperties":false,"required":["url","sha256","size"],"properties":{"url":{"description":"Where the tarball is downloaded from.","$ref":"common.schema.json#/$defs/httpUrl"},"sha256":{"description":"The sha256 of the whole tarball, checked while it downloads.","$ref":"common.schema.json#/$defs/sha256hex"},"size":{"description":"The tarball's exact size in bytes: the download stops past it.","type":"integer","minimum":1}}};
 
 function validate64(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate64.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.url === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema102.required,parentSchema:schema102,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.sha256 === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "sha256"},message:"must have required property '"+"sha256"+"'",schema:schema102.required,parentSchema:schema102,data};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.size === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'",schema:schema102.required,parentSchema:schema102,data};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(((key0 === "url") || (key0 === "sha256")) || (key0 === "size"))){
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema102,data};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.url !== undefined){
+let data0 = data.url;
+if(typeof data0 === "string"){
+if(!pattern37.test(data0)){
+const err4 = {instancePath:instancePath+"/url",schemaPath:"common.schema.json#/$defs/httpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+[^\\s]*$"},message:"must match pattern \""+"^https?://[^\\s/?#]+[^\\s]*$"+"\"",schema:"^https?://[^\\s/?#]+[^\\s]*$",parentSchema:schema92,data:data0};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/url",schemaPath:"common.schema.json#/$defs/httpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema92.type,parentSchema:schema92,data:data0};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.sha256 !== undefined){
+let data1 = data.sha256;
+if(typeof data1 === "string"){
+if(!pattern35.test(data1)){
+const err6 = {instancePath:instancePath+"/sha256",schemaPath:"common.schema.json#/$defs/sha256hex/pattern",keyword:"pattern",params:{pattern: "^[a-f0-9]{64}$"},message:"must match pattern \""+"^[a-f0-9]{64}$"+"\"",schema:"^[a-f0-9]{64}$",parentSchema:schema88,data:data1};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/sha256",schemaPath:"common.schema.json#/$defs/sha256hex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema88.type,parentSchema:schema88,data:data1};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.size !== undefined){
+let data2 = data.size;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+const err8 = {instancePath:instancePath+"/size",schemaPath:"#/properties/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema102.properties.size.type,parentSchema:schema102.properties.size,data:data2};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 1 || isNaN(data2)){
+const err9 = {instancePath:instancePath+"/size",schemaPath:"#/properties/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema102.properties.size,data:data2};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema102.type,parentSchema:schema102,data};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+validate64.errors = vErrors;
+return errors === 0;
+}
+validate64.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+
+function validate63(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://duck.dev/schemas/agent-release.schema.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate63.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.version === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'",schema:schema100.required,parentSchema:schema100,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.artifacts === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "artifacts"},message:"must have required property '"+"artifacts"+"'",schema:schema100.required,parentSchema:schema100,data};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(((key0 === "version") || (key0 === "notes")) || (key0 === "artifacts"))){
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema100,data};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.version !== undefined){
+let data0 = data.version;
+if(typeof data0 === "string"){
+if(!pattern9.test(data0)){
+const err3 = {instancePath:instancePath+"/version",schemaPath:"common.schema.json#/$defs/version/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$"},message:"must match pattern \""+"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$"+"\"",schema:"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$",parentSchema:schema51,data:data0};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/version",schemaPath:"common.schema.json#/$defs/version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.type,parentSchema:schema51,data:data0};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.notes !== undefined){
+let data1 = data.notes;
+if(typeof data1 !== "string"){
+const err5 = {instancePath:instancePath+"/notes",schemaPath:"#/properties/notes/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema100.properties.notes.type,parentSchema:schema100.properties.notes,data:data1};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.artifacts !== undefined){
+let data2 = data.artifacts;
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+if(Object.keys(data2).length < 1){
+const err6 = {instancePath:instancePath+"/artifacts",schemaPath:"#/properties/artifacts/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema100.properties.artifacts,data:data2};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+for(const key1 in data2){
+const _errs9 = errors;
+if(!((key1 === "linux-x64") || (key1 === "linux-arm64"))){
+const err7 = {instancePath:instancePath+"/artifacts",schemaPath:"#/properties/artifacts/propertyNames/enum",keyword:"enum",params:{allowedValues: schema100.properties.artifacts.propertyNames.enum},message:"must be equal to one of the allowed values",schema:schema100.properties.artifacts.propertyNames.enum,parentSchema:schema100.properties.artifacts.propertyNames,data:key1,propertyName:key1};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+var valid2 = _errs9 === errors;
+if(!valid2){
+const err8 = {instancePath:instancePath+"/artifacts",schemaPath:"#/properties/artifacts/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema100.properties.artifacts.propertyNames,parentSchema:schema100.properties.artifacts,data:data2};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+for(const key2 in data2){
+if(!(validate64(data2[key2], {instancePath:instancePath+"/artifacts/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data2,parentDataProperty:key2,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate64.errors : vErrors.concat(validate64.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/artifacts",schemaPath:"#/properties/artifacts/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema100.properties.artifacts.type,parentSchema:schema100.properties.artifacts,data:data2};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+}
+else {
+const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema100.type,parentSchema:schema100,data};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+validate63.errors = vErrors;
+return errors === 0;
+}
+validate63.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+export const overlay = validate66;
+const schema105 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/overlay.schema.json","title":"Duck node overlay (/etc/duck/overlay.yaml)","description":"The node-local overlay an operator edits by hand or with duck pin/hold/schedule: it pins, holds, schedules and overrides what the group asks for on this node only. Every key is optional; an empty file changes nothing.","type":"object","additionalProperties":false,"properties":{"hold":{"description":"No version changes at all while the hold lasts, urgent releases included.","$ref":"#/$defs/hold"},"pin":{"description":"App -> version this node runs, whatever the group says. The key agent pins the Duck agent's own version (agents/<version>/agent.yaml): no app may be named agent.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"common.schema.json#/$defs/version"}},"approval":{"description":"auto: changes go ahead in the windows; manual: changes wait for duck upgrade.","enum":["manual","auto"]},"windows":{"description":"Maintenance windows for this node; they replace the group's windows.","type":"array","items":{"$ref":"common.schema.json#/$defs/window"}},"schedule":{"description":"App -> a one-shot upgrade at a given time, whatever the windows say.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"#/$defs/scheduleEntry"}},"compose":{"description":"App -> local compose overrides.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"#/$defs/composeOverride"}}},"$defs":{"hold":{"description":"A hold on version changes.","type":"object","additionalProperties":false,"required":["reason"],"properties":{"reason":{"description":"Why the node is held; shown in plans and reports.","type":"string","minLength":1},"until":{"description":"When the hold ends by itself: a date (the end of that day, node-local time) or a date-time. Held until unhold when absent.","type":"string","anyOf":[{"format":"date"},{"format":"date-time"}]}}},"scheduleEntry":{"description":"A one-shot upgrade.","type":"object","additionalProperties":false,"required":["at"],"properties":{"at":{"description":"When the upgrade starts, an RFC 3339 date-time.","$ref":"common.schema.json#/$defs/dateTime"}}},"composeOverride":{"description":"Local compose overrides of one app.","type":"object","additionalProperties":false,"properties":{"files":{"description":"Extra compose files applied after the release's own (paths on this node).","type":"array","items":{"type":"string","minLength":1}},"env":{"description":"Environment variables for compose interpolation. Values are strings: quote numbers (PORT: \"8081\").","type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}}}}},"examples":[{"hold":{"reason":"quarter-end freeze","until":"2026-12-31"},"pin":{"shop":"1.2.0"},"approval":"manual","windows":[{"days":["mon-fri"],"start":"23:00","duration":"4h"}],"schedule":{"shop":{"at":"2026-11-25T02:00:00+08:00"}},"compose":{"shop":{"files":["override.yaml"],"env":{"PORT":"8081"}}}}]};
+const schema106 = {"description":"A hold on version changes.","type":"object","additionalProperties":false,"required":["reason"],"properties":{"reason":{"description":"Why the node is held; shown in plans and reports.","type":"string","minLength":1},"until":{"description":"When the hold ends by itself: a date (the end of that day, node-local time) or a date-time. Held until unhold when absent.","type":"string","anyOf":[{"format":"date"},{"format":"date-time"}]}}};
+const schema115 = {"description":"Local compose overrides of one app.","type":"object","additionalProperties":false,"properties":{"files":{"description":"Extra compose files applied after the release's own (paths on this node).","type":"array","items":{"type":"string","minLength":1}},"env":{"description":"Environment variables for compose interpolation. Values are strings: quote numbers (PORT: \"8081\").","type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}}}};
+const formats28 = formats.fullFormats.date;
+const pattern56 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
+
+function validate67(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate67.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2412,17 +2639,17 @@ vErrors.push(err15);
 }
 errors++;
 }
-validate64.errors = vErrors;
+validate67.errors = vErrors;
 return errors === 0;
 }
-validate64.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate67.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema110 = {"description":"A one-shot upgrade.","type":"object","additionalProperties":false,"required":["at"],"properties":{"at":{"description":"When the upgrade starts, an RFC 3339 date-time.","$ref":"common.schema.json#/$defs/dateTime"}}};
+const schema112 = {"description":"A one-shot upgrade.","type":"object","additionalProperties":false,"required":["at"],"properties":{"at":{"description":"When the upgrade starts, an RFC 3339 date-time.","$ref":"common.schema.json#/$defs/dateTime"}}};
 
-function validate66(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate69(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate66.evaluated;
+const evaluated0 = validate69.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2431,7 +2658,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.at === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "at"},message:"must have required property '"+"at"+"'",schema:schema110.required,parentSchema:schema110,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "at"},message:"must have required property '"+"at"+"'",schema:schema112.required,parentSchema:schema112,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2442,7 +2669,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(key0 === "at")){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema110,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema112,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2479,7 +2706,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema110.type,parentSchema:schema110,data};
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema112.type,parentSchema:schema112,data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2488,17 +2715,17 @@ vErrors.push(err4);
 }
 errors++;
 }
-validate66.errors = vErrors;
+validate69.errors = vErrors;
 return errors === 0;
 }
-validate66.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate69.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate63(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate66(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://duck.dev/schemas/overlay.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate63.evaluated;
+const evaluated0 = validate66.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2508,7 +2735,7 @@ evaluated0.items = undefined;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((((((key0 === "hold") || (key0 === "pin")) || (key0 === "approval")) || (key0 === "windows")) || (key0 === "schedule")) || (key0 === "compose"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema103,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema105,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2522,7 +2749,7 @@ if(data.hold !== undefined){
 let data0 = data.hold;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 if(data0.reason === undefined){
-const err1 = {instancePath:instancePath+"/hold",schemaPath:"#/$defs/hold/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'",schema:schema104.required,parentSchema:schema104,data:data0};
+const err1 = {instancePath:instancePath+"/hold",schemaPath:"#/$defs/hold/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'",schema:schema106.required,parentSchema:schema106,data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2533,7 +2760,7 @@ errors++;
 }
 for(const key1 in data0){
 if(!((key1 === "reason") || (key1 === "until"))){
-const err2 = {instancePath:instancePath+"/hold",schemaPath:"#/$defs/hold/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema104,data:data0};
+const err2 = {instancePath:instancePath+"/hold",schemaPath:"#/$defs/hold/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema106,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2547,7 +2774,7 @@ if(data0.reason !== undefined){
 let data1 = data0.reason;
 if(typeof data1 === "string"){
 if(func1(data1) < 1){
-const err3 = {instancePath:instancePath+"/hold/reason",schemaPath:"#/$defs/hold/properties/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema104.properties.reason,data:data1};
+const err3 = {instancePath:instancePath+"/hold/reason",schemaPath:"#/$defs/hold/properties/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema106.properties.reason,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2558,7 +2785,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/hold/reason",schemaPath:"#/$defs/hold/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema104.properties.reason.type,parentSchema:schema104.properties.reason,data:data1};
+const err4 = {instancePath:instancePath+"/hold/reason",schemaPath:"#/$defs/hold/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema106.properties.reason.type,parentSchema:schema106.properties.reason,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2571,7 +2798,7 @@ errors++;
 if(data0.until !== undefined){
 let data2 = data0.until;
 if(typeof data2 !== "string"){
-const err5 = {instancePath:instancePath+"/hold/until",schemaPath:"#/$defs/hold/properties/until/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema104.properties.until.type,parentSchema:schema104.properties.until,data:data2};
+const err5 = {instancePath:instancePath+"/hold/until",schemaPath:"#/$defs/hold/properties/until/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema106.properties.until.type,parentSchema:schema106.properties.until,data:data2};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2585,7 +2812,7 @@ let valid3 = false;
 const _errs11 = errors;
 if(typeof data2 === "string"){
 if(!(formats28.validate(data2))){
-const err6 = {instancePath:instancePath+"/hold/until",schemaPath:"#/$defs/hold/properties/until/anyOf/0/format",keyword:"format",params:{format: "date"},message:"must match format \""+"date"+"\"",schema:"date",parentSchema:schema104.properties.until.anyOf[0],data:data2};
+const err6 = {instancePath:instancePath+"/hold/until",schemaPath:"#/$defs/hold/properties/until/anyOf/0/format",keyword:"format",params:{format: "date"},message:"must match format \""+"date"+"\"",schema:"date",parentSchema:schema106.properties.until.anyOf[0],data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -2600,7 +2827,7 @@ valid3 = valid3 || _valid0;
 const _errs12 = errors;
 if(typeof data2 === "string"){
 if(!(formats0.validate(data2))){
-const err7 = {instancePath:instancePath+"/hold/until",schemaPath:"#/$defs/hold/properties/until/anyOf/1/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\"",schema:"date-time",parentSchema:schema104.properties.until.anyOf[1],data:data2};
+const err7 = {instancePath:instancePath+"/hold/until",schemaPath:"#/$defs/hold/properties/until/anyOf/1/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\"",schema:"date-time",parentSchema:schema106.properties.until.anyOf[1],data:data2};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -2613,7 +2840,7 @@ errors++;
 var _valid0 = _errs12 === errors;
 valid3 = valid3 || _valid0;
 if(!valid3){
-const err8 = {instancePath:instancePath+"/hold/until",schemaPath:"#/$defs/hold/properties/until/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema104.properties.until.anyOf,parentSchema:schema104.properties.until,data:data2};
+const err8 = {instancePath:instancePath+"/hold/until",schemaPath:"#/$defs/hold/properties/until/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema106.properties.until.anyOf,parentSchema:schema106.properties.until,data:data2};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -2636,7 +2863,7 @@ vErrors = null;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/hold",schemaPath:"#/$defs/hold/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema104.type,parentSchema:schema104,data:data0};
+const err9 = {instancePath:instancePath+"/hold",schemaPath:"#/$defs/hold/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema106.type,parentSchema:schema106,data:data0};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -2675,7 +2902,7 @@ errors++;
 }
 var valid4 = _errs15 === errors;
 if(!valid4){
-const err12 = {instancePath:instancePath+"/pin",schemaPath:"#/properties/pin/propertyNames",keyword:"propertyNames",params:{propertyName: key2},message:"property name must be valid",schema:schema103.properties.pin.propertyNames,parentSchema:schema103.properties.pin,data:data3};
+const err12 = {instancePath:instancePath+"/pin",schemaPath:"#/properties/pin/propertyNames",keyword:"propertyNames",params:{propertyName: key2},message:"property name must be valid",schema:schema105.properties.pin.propertyNames,parentSchema:schema105.properties.pin,data:data3};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -2712,7 +2939,7 @@ errors++;
 }
 }
 else {
-const err15 = {instancePath:instancePath+"/pin",schemaPath:"#/properties/pin/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema103.properties.pin.type,parentSchema:schema103.properties.pin,data:data3};
+const err15 = {instancePath:instancePath+"/pin",schemaPath:"#/properties/pin/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema105.properties.pin.type,parentSchema:schema105.properties.pin,data:data3};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -2725,7 +2952,7 @@ errors++;
 if(data.approval !== undefined){
 let data5 = data.approval;
 if(!((data5 === "manual") || (data5 === "auto"))){
-const err16 = {instancePath:instancePath+"/approval",schemaPath:"#/properties/approval/enum",keyword:"enum",params:{allowedValues: schema103.properties.approval.enum},message:"must be equal to one of the allowed values",schema:schema103.properties.approval.enum,parentSchema:schema103.properties.approval,data:data5};
+const err16 = {instancePath:instancePath+"/approval",schemaPath:"#/properties/approval/enum",keyword:"enum",params:{allowedValues: schema105.properties.approval.enum},message:"must be equal to one of the allowed values",schema:schema105.properties.approval.enum,parentSchema:schema105.properties.approval,data:data5};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -2740,14 +2967,14 @@ let data6 = data.windows;
 if(Array.isArray(data6)){
 const len0 = data6.length;
 for(let i0=0; i0<len0; i0++){
-if(!(validate64(data6[i0], {instancePath:instancePath+"/windows/" + i0,parentData:data6,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate64.errors : vErrors.concat(validate64.errors);
+if(!(validate67(data6[i0], {instancePath:instancePath+"/windows/" + i0,parentData:data6,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err17 = {instancePath:instancePath+"/windows",schemaPath:"#/properties/windows/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema103.properties.windows.type,parentSchema:schema103.properties.windows,data:data6};
+const err17 = {instancePath:instancePath+"/windows",schemaPath:"#/properties/windows/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema105.properties.windows.type,parentSchema:schema105.properties.windows,data:data6};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -2786,7 +3013,7 @@ errors++;
 }
 var valid10 = _errs28 === errors;
 if(!valid10){
-const err20 = {instancePath:instancePath+"/schedule",schemaPath:"#/properties/schedule/propertyNames",keyword:"propertyNames",params:{propertyName: key4},message:"property name must be valid",schema:schema103.properties.schedule.propertyNames,parentSchema:schema103.properties.schedule,data:data8};
+const err20 = {instancePath:instancePath+"/schedule",schemaPath:"#/properties/schedule/propertyNames",keyword:"propertyNames",params:{propertyName: key4},message:"property name must be valid",schema:schema105.properties.schedule.propertyNames,parentSchema:schema105.properties.schedule,data:data8};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -2797,14 +3024,14 @@ errors++;
 }
 }
 for(const key5 in data8){
-if(!(validate66(data8[key5], {instancePath:instancePath+"/schedule/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data8,parentDataProperty:key5,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate66.errors : vErrors.concat(validate66.errors);
+if(!(validate69(data8[key5], {instancePath:instancePath+"/schedule/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data8,parentDataProperty:key5,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate69.errors : vErrors.concat(validate69.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err21 = {instancePath:instancePath+"/schedule",schemaPath:"#/properties/schedule/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema103.properties.schedule.type,parentSchema:schema103.properties.schedule,data:data8};
+const err21 = {instancePath:instancePath+"/schedule",schemaPath:"#/properties/schedule/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema105.properties.schedule.type,parentSchema:schema105.properties.schedule,data:data8};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -2843,7 +3070,7 @@ errors++;
 }
 var valid13 = _errs35 === errors;
 if(!valid13){
-const err24 = {instancePath:instancePath+"/compose",schemaPath:"#/properties/compose/propertyNames",keyword:"propertyNames",params:{propertyName: key6},message:"property name must be valid",schema:schema103.properties.compose.propertyNames,parentSchema:schema103.properties.compose,data:data10};
+const err24 = {instancePath:instancePath+"/compose",schemaPath:"#/properties/compose/propertyNames",keyword:"propertyNames",params:{propertyName: key6},message:"property name must be valid",schema:schema105.properties.compose.propertyNames,parentSchema:schema105.properties.compose,data:data10};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -2858,7 +3085,7 @@ let data11 = data10[key7];
 if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
 for(const key8 in data11){
 if(!((key8 === "files") || (key8 === "env"))){
-const err25 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/composeOverride/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema113,data:data11};
+const err25 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/composeOverride/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema115,data:data11};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -2876,7 +3103,7 @@ for(let i1=0; i1<len1; i1++){
 let data13 = data12[i1];
 if(typeof data13 === "string"){
 if(func1(data13) < 1){
-const err26 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/files/" + i1,schemaPath:"#/$defs/composeOverride/properties/files/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema113.properties.files.items,data:data13};
+const err26 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/files/" + i1,schemaPath:"#/$defs/composeOverride/properties/files/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema115.properties.files.items,data:data13};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -2887,7 +3114,7 @@ errors++;
 }
 }
 else {
-const err27 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/files/" + i1,schemaPath:"#/$defs/composeOverride/properties/files/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema113.properties.files.items.type,parentSchema:schema113.properties.files.items,data:data13};
+const err27 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/files/" + i1,schemaPath:"#/$defs/composeOverride/properties/files/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema115.properties.files.items.type,parentSchema:schema115.properties.files.items,data:data13};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -2899,7 +3126,7 @@ errors++;
 }
 }
 else {
-const err28 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/files",schemaPath:"#/$defs/composeOverride/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema113.properties.files.type,parentSchema:schema113.properties.files,data:data12};
+const err28 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/files",schemaPath:"#/$defs/composeOverride/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema115.properties.files.type,parentSchema:schema115.properties.files,data:data12};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -2916,7 +3143,7 @@ for(const key9 in data14){
 const _errs49 = errors;
 if(typeof key9 === "string"){
 if(!pattern56.test(key9)){
-const err29 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/$defs/composeOverride/properties/env/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema113.properties.env.propertyNames,data:key9,propertyName:key9};
+const err29 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/$defs/composeOverride/properties/env/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema115.properties.env.propertyNames,data:key9,propertyName:key9};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -2927,7 +3154,7 @@ errors++;
 }
 }
 else {
-const err30 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/$defs/composeOverride/properties/env/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema113.properties.env.propertyNames.type,parentSchema:schema113.properties.env.propertyNames,data:key9,propertyName:key9};
+const err30 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/$defs/composeOverride/properties/env/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema115.properties.env.propertyNames.type,parentSchema:schema115.properties.env.propertyNames,data:key9,propertyName:key9};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -2938,7 +3165,7 @@ errors++;
 }
 var valid20 = _errs49 === errors;
 if(!valid20){
-const err31 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/$defs/composeOverride/properties/env/propertyNames",keyword:"propertyNames",params:{propertyName: key9},message:"property name must be valid",schema:schema113.properties.env.propertyNames,parentSchema:schema113.properties.env,data:data14};
+const err31 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/$defs/composeOverride/properties/env/propertyNames",keyword:"propertyNames",params:{propertyName: key9},message:"property name must be valid",schema:schema115.properties.env.propertyNames,parentSchema:schema115.properties.env,data:data14};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -2951,7 +3178,7 @@ errors++;
 for(const key10 in data14){
 let data15 = data14[key10];
 if(typeof data15 !== "string"){
-const err32 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/composeOverride/properties/env/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema113.properties.env.additionalProperties.type,parentSchema:schema113.properties.env.additionalProperties,data:data15};
+const err32 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/composeOverride/properties/env/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema115.properties.env.additionalProperties.type,parentSchema:schema115.properties.env.additionalProperties,data:data15};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -2963,7 +3190,7 @@ errors++;
 }
 }
 else {
-const err33 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/$defs/composeOverride/properties/env/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema113.properties.env.type,parentSchema:schema113.properties.env,data:data14};
+const err33 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/$defs/composeOverride/properties/env/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema115.properties.env.type,parentSchema:schema115.properties.env,data:data14};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -2975,7 +3202,7 @@ errors++;
 }
 }
 else {
-const err34 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/composeOverride/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema113.type,parentSchema:schema113,data:data11};
+const err34 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/composeOverride/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema115.type,parentSchema:schema115,data:data11};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -2987,7 +3214,7 @@ errors++;
 }
 }
 else {
-const err35 = {instancePath:instancePath+"/compose",schemaPath:"#/properties/compose/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema103.properties.compose.type,parentSchema:schema103.properties.compose,data:data10};
+const err35 = {instancePath:instancePath+"/compose",schemaPath:"#/properties/compose/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema105.properties.compose.type,parentSchema:schema105.properties.compose,data:data10};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -2999,7 +3226,7 @@ errors++;
 }
 }
 else {
-const err36 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema103.type,parentSchema:schema103,data};
+const err36 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema105.type,parentSchema:schema105,data};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -3008,22 +3235,22 @@ vErrors.push(err36);
 }
 errors++;
 }
-validate63.errors = vErrors;
+validate66.errors = vErrors;
 return errors === 0;
 }
-validate63.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate66.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const agentConfig = validate68;
-const schema114 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/agent-config.schema.json","title":"Duck agent configuration (/etc/duck/agent.yaml)","description":"What the agent on a node follows (channel and group), the keys it trusts, and where it keeps its state. Installed with the agent.","type":"object","additionalProperties":false,"required":["channel","group","trust"],"properties":{"channel":{"description":"The release channel to follow.","$ref":"#/$defs/channelSource"},"group":{"description":"The group this node belongs to: the agent reads groups/<group>.yaml.","$ref":"common.schema.json#/$defs/appName"},"trust":{"description":"The agent's root of trust.","$ref":"#/$defs/trust"},"stateDir":{"description":"Where the agent keeps its state, releases and backups.","type":"string","minLength":1,"default":"/var/lib/duck"},"overlay":{"description":"The path of the node-local overlay file.","type":"string","minLength":1,"default":"/etc/duck/overlay.yaml"},"limits":{"description":"Size caps that protect the node from a hostile or broken channel.","$ref":"#/$defs/limits"},"controller":{"description":"The controller the agent reports to. Without it, the agent reports nowhere; nothing else changes.","$ref":"#/$defs/controller"},"agentId":{"description":"This node's stable id (rollout buckets, reports). Generated and kept in the state directory when absent.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},"apply":{"description":"How the agent applies releases on this node.","$ref":"#/$defs/apply"},"startSpread":{"description":"After duck run starts, its first channel fetch and its first report wait for this node's own offset within this window (at most the interval), so a fleet that boots together does not fetch at once. 0s: at once. duck run --once and operators' commands never wait. Default 5m.","$ref":"common.schema.json#/$defs/duration"}},"$defs":{"channelSource":{"description":"Where and how often to fetch the channel.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The channel repository: an http:// or https:// URL (git smart HTTP).","type":"string","pattern":"^https?://\\S+$"},"branch":{"description":"The branch to follow.","type":"string","pattern":"^[^\\s~^:?*\\[\\\\]+$","default":"main"},"interval":{"description":"How often to poll the channel (a jitter is added).","$ref":"common.schema.json#/$defs/duration","default":"60s"},"token":{"description":"A token for HTTP authentication to the channel. Prefer tokenFile, which keeps the secret out of this file.","type":"string","minLength":1},"tokenFile":{"description":"The path of a file holding the token (relative to this config file, or absolute).","type":"string","minLength":1}}},"trust":{"description":"The trusted OpenPGP public keys.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"keys":{"description":"Paths of ASCII-armored OpenPGP public keys (relative to this config file, or absolute). Each key is trusted by its full fingerprint.","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}},"limits":{"description":"Caps that protect the node from a hostile or broken channel: bytes, files per release, and how long one request to the channel may take.","type":"object","additionalProperties":false,"properties":{"maxFileBytes":{"description":"The largest single file the agent reads from the channel.","type":"integer","minimum":1},"maxFetchBytes":{"description":"The most the agent downloads in one fetch of the channel.","type":"integer","minimum":1},"maxReleaseFiles":{"description":"The most files one release may list in its release.yaml or hold in its directory (release.yaml aside).","type":"integer","minimum":1},"fetchTimeout":{"description":"The longest one request to the channel (ref discovery, pack download) may take, from sending it to its last byte; past it the request is cancelled and the poll fails with `fetch`. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"fetchIdleTimeout":{"description":"The longest a request to the channel may wait with no byte arriving (before the answer starts or within it); past it the request is cancelled and the poll fails with `fetch`. Default 60s.","$ref":"common.schema.json#/$defs/duration"}}},"controller":{"description":"The telemetry controller.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The controller's base URL.","$ref":"common.schema.json#/$defs/httpUrl"},"enrollToken":{"description":"The fleet enrollment token, exchanged once for this agent's own token. Prefer enrollTokenFile.","type":"string","minLength":1},"enrollTokenFile":{"description":"The path of a file holding the enrollment token (relative to this config file, or absolute).","type":"string","minLength":1},"interval":{"description":"How often the agent sends a status report when nothing happens (events are sent at once). Default 1m.","$ref":"common.schema.json#/$defs/duration"},"outboxLimit":{"description":"The most report events kept while the controller cannot be reached; past it the oldest are dropped and the drop is reported. Default 10000.","type":"integer","minimum":1}}},"apply":{"description":"Where app files live and how much history the agent keeps.","type":"object","additionalProperties":false,"properties":{"appsDir":{"description":"Per app: release directories, the data directory (DUCK_DATA_DIR) and the update-lock directory (DUCK_LOCK_DIR). Default: <stateDir>/apps.","type":"string","minLength":1},"backupsDir":{"description":"Where backups are written. Default: <stateDir>/backups.","type":"string","minLength":1},"keepBackups":{"description":"Backups kept per app; older ones are removed after a successful change. Default 3.","type":"integer","minimum":1},"keepReleases":{"description":"Release directories (and their images) kept per app, the running and the previous one included (those two are always kept). Default 2.","type":"integer","minimum":1},"maxLockDefer":{"description":"How long an app's update lock may defer a change before the operator must decide (duck upgrade --force). Default 1h.","$ref":"common.schema.json#/$defs/duration"},"minFreeBytes":{"description":"Free space a backup must leave on its file system; a change that would go below is refused before anything stops. Default 256 MiB.","type":"integer","minimum":0},"engineWait":{"description":"How long a Docker engine that does not answer is waited out once a change has stopped something (in the health wait, a rollback or a repair), retrying with backoff; the outage does not count against a release's health timeout. Before anything stopped, a change fails at once and is tried again later. Default 2m.","$ref":"common.schema.json#/$defs/duration"}}}},"examples":[{"channel":{"url":"https://git.example.com/ops/releases.git","branch":"main","interval":"60s","tokenFile":"channel-token"},"group":"production","trust":{"keys":["keys/release-bot.asc","/etc/duck/keys/ops.asc"]},"stateDir":"/var/lib/duck","overlay":"/etc/duck/overlay.yaml","limits":{"maxFileBytes":10485760,"maxFetchBytes":536870912},"controller":{"url":"https://duck.example.com","enrollTokenFile":"/etc/duck/enroll-token"},"agentId":"node-sh-01","apply":{"appsDir":"/var/lib/duck/apps","keepBackups":3,"keepReleases":2,"maxLockDefer":"1h","minFreeBytes":268435456}}]};
-const schema118 = {"description":"The trusted OpenPGP public keys.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"keys":{"description":"Paths of ASCII-armored OpenPGP public keys (relative to this config file, or absolute). Each key is trusted by its full fingerprint.","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}};
-const schema115 = {"description":"Where and how often to fetch the channel.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The channel repository: an http:// or https:// URL (git smart HTTP).","type":"string","pattern":"^https?://\\S+$"},"branch":{"description":"The branch to follow.","type":"string","pattern":"^[^\\s~^:?*\\[\\\\]+$","default":"main"},"interval":{"description":"How often to poll the channel (a jitter is added).","$ref":"common.schema.json#/$defs/duration","default":"60s"},"token":{"description":"A token for HTTP authentication to the channel. Prefer tokenFile, which keeps the secret out of this file.","type":"string","minLength":1},"tokenFile":{"description":"The path of a file holding the token (relative to this config file, or absolute).","type":"string","minLength":1}}};
+export const agentConfig = validate71;
+const schema116 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/agent-config.schema.json","title":"Duck agent configuration (/etc/duck/agent.yaml)","description":"What the agent on a node follows (channel and group), the keys it trusts, and where it keeps its state. Installed with the agent.","type":"object","additionalProperties":false,"required":["channel","group","trust"],"properties":{"channel":{"description":"The release channel to follow.","$ref":"#/$defs/channelSource"},"group":{"description":"The group this node belongs to: the agent reads groups/<group>.yaml.","$ref":"common.schema.json#/$defs/appName"},"trust":{"description":"The agent's root of trust.","$ref":"#/$defs/trust"},"stateDir":{"description":"Where the agent keeps its state, releases and backups.","type":"string","minLength":1,"default":"/var/lib/duck"},"overlay":{"description":"The path of the node-local overlay file.","type":"string","minLength":1,"default":"/etc/duck/overlay.yaml"},"limits":{"description":"Size caps that protect the node from a hostile or broken channel.","$ref":"#/$defs/limits"},"controller":{"description":"The controller the agent reports to. Without it, the agent reports nowhere; nothing else changes.","$ref":"#/$defs/controller"},"agentId":{"description":"This node's stable id (rollout buckets, reports). Generated and kept in the state directory when absent.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},"apply":{"description":"How the agent applies releases on this node.","$ref":"#/$defs/apply"},"startSpread":{"description":"After duck run starts, its first channel fetch and its first report wait for this node's own offset within this window (at most the interval), so a fleet that boots together does not fetch at once. 0s: at once. duck run --once and operators' commands never wait. Default 5m.","$ref":"common.schema.json#/$defs/duration"}},"$defs":{"channelSource":{"description":"Where and how often to fetch the channel.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The channel repository: an http:// or https:// URL (git smart HTTP).","type":"string","pattern":"^https?://\\S+$"},"branch":{"description":"The branch to follow.","type":"string","pattern":"^[^\\s~^:?*\\[\\\\]+$","default":"main"},"interval":{"description":"How often to poll the channel (a jitter is added).","$ref":"common.schema.json#/$defs/duration","default":"60s"},"token":{"description":"A token for HTTP authentication to the channel. Prefer tokenFile, which keeps the secret out of this file.","type":"string","minLength":1},"tokenFile":{"description":"The path of a file holding the token (relative to this config file, or absolute).","type":"string","minLength":1}}},"trust":{"description":"The trusted OpenPGP public keys.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"keys":{"description":"Paths of ASCII-armored OpenPGP public keys (relative to this config file, or absolute). Each key is trusted by its full fingerprint.","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}},"limits":{"description":"Caps that protect the node from a hostile or broken channel: bytes, files per release, and how long one request to the channel may take.","type":"object","additionalProperties":false,"properties":{"maxFileBytes":{"description":"The largest single file the agent reads from the channel.","type":"integer","minimum":1},"maxFetchBytes":{"description":"The most the agent downloads in one fetch of the channel.","type":"integer","minimum":1},"maxReleaseFiles":{"description":"The most files one release may list in its release.yaml or hold in its directory (release.yaml aside).","type":"integer","minimum":1},"fetchTimeout":{"description":"The longest one request to the channel (ref discovery, pack download) may take, from sending it to its last byte; past it the request is cancelled and the poll fails with `fetch`. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"fetchIdleTimeout":{"description":"The longest a request to the channel may wait with no byte arriving (before the answer starts or within it); past it the request is cancelled and the poll fails with `fetch`. Default 60s.","$ref":"common.schema.json#/$defs/duration"}}},"controller":{"description":"The telemetry controller.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The controller's base URL.","$ref":"common.schema.json#/$defs/httpUrl"},"enrollToken":{"description":"The fleet enrollment token, exchanged once for this agent's own token. Prefer enrollTokenFile.","type":"string","minLength":1},"enrollTokenFile":{"description":"The path of a file holding the enrollment token (relative to this config file, or absolute).","type":"string","minLength":1},"interval":{"description":"How often the agent sends a status report when nothing happens (events are sent at once). Default 1m.","$ref":"common.schema.json#/$defs/duration"},"outboxLimit":{"description":"The most report events kept while the controller cannot be reached; past it the oldest are dropped and the drop is reported. Default 10000.","type":"integer","minimum":1}}},"apply":{"description":"Where app files live and how much history the agent keeps.","type":"object","additionalProperties":false,"properties":{"appsDir":{"description":"Per app: release directories, the data directory (DUCK_DATA_DIR) and the update-lock directory (DUCK_LOCK_DIR). Default: <stateDir>/apps.","type":"string","minLength":1},"backupsDir":{"description":"Where backups are written. Default: <stateDir>/backups.","type":"string","minLength":1},"keepBackups":{"description":"Backups kept per app; older ones are removed after a successful change. Default 3.","type":"integer","minimum":1},"keepReleases":{"description":"Release directories (and their images) kept per app, the running and the previous one included (those two are always kept). Default 2.","type":"integer","minimum":1},"maxLockDefer":{"description":"How long an app's update lock may defer a change before the operator must decide (duck upgrade --force). Default 1h.","$ref":"common.schema.json#/$defs/duration"},"minFreeBytes":{"description":"Free space a backup must leave on its file system; a change that would go below is refused before anything stops. Default 256 MiB.","type":"integer","minimum":0},"engineWait":{"description":"How long a Docker engine that does not answer is waited out once a change has stopped something (in the health wait, a rollback or a repair), retrying with backoff; the outage does not count against a release's health timeout. Before anything stopped, a change fails at once and is tried again later. Default 2m.","$ref":"common.schema.json#/$defs/duration"}}}},"examples":[{"channel":{"url":"https://git.example.com/ops/releases.git","branch":"main","interval":"60s","tokenFile":"channel-token"},"group":"production","trust":{"keys":["keys/release-bot.asc","/etc/duck/keys/ops.asc"]},"stateDir":"/var/lib/duck","overlay":"/etc/duck/overlay.yaml","limits":{"maxFileBytes":10485760,"maxFetchBytes":536870912},"controller":{"url":"https://duck.example.com","enrollTokenFile":"/etc/duck/enroll-token"},"agentId":"node-sh-01","apply":{"appsDir":"/var/lib/duck/apps","keepBackups":3,"keepReleases":2,"maxLockDefer":"1h","minFreeBytes":268435456}}]};
+const schema120 = {"description":"The trusted OpenPGP public keys.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"keys":{"description":"Paths of ASCII-armored OpenPGP public keys (relative to this config file, or absolute). Each key is trusted by its full fingerprint.","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}};
+const schema117 = {"description":"Where and how often to fetch the channel.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The channel repository: an http:// or https:// URL (git smart HTTP).","type":"string","pattern":"^https?://\\S+$"},"branch":{"description":"The branch to follow.","type":"string","pattern":"^[^\\s~^:?*\\[\\\\]+$","default":"main"},"interval":{"description":"How often to poll the channel (a jitter is added).","$ref":"common.schema.json#/$defs/duration","default":"60s"},"token":{"description":"A token for HTTP authentication to the channel. Prefer tokenFile, which keeps the secret out of this file.","type":"string","minLength":1},"tokenFile":{"description":"The path of a file holding the token (relative to this config file, or absolute).","type":"string","minLength":1}}};
 const pattern57 = new RegExp("^https?://\\S+$", "u");
 const pattern58 = new RegExp("^[^\\s~^:?*\\[\\\\]+$", "u");
 
-function validate69(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate72(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate69.evaluated;
+const evaluated0 = validate72.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3032,7 +3259,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.url === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema115.required,parentSchema:schema115,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema117.required,parentSchema:schema117,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3043,7 +3270,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((((key0 === "url") || (key0 === "branch")) || (key0 === "interval")) || (key0 === "token")) || (key0 === "tokenFile"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema115,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema117,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3057,7 +3284,7 @@ if(data.url !== undefined){
 let data0 = data.url;
 if(typeof data0 === "string"){
 if(!pattern57.test(data0)){
-const err2 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://\\S+$"},message:"must match pattern \""+"^https?://\\S+$"+"\"",schema:"^https?://\\S+$",parentSchema:schema115.properties.url,data:data0};
+const err2 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://\\S+$"},message:"must match pattern \""+"^https?://\\S+$"+"\"",schema:"^https?://\\S+$",parentSchema:schema117.properties.url,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3068,7 +3295,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema115.properties.url.type,parentSchema:schema115.properties.url,data:data0};
+const err3 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema117.properties.url.type,parentSchema:schema117.properties.url,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3082,7 +3309,7 @@ if(data.branch !== undefined){
 let data1 = data.branch;
 if(typeof data1 === "string"){
 if(!pattern58.test(data1)){
-const err4 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/pattern",keyword:"pattern",params:{pattern: "^[^\\s~^:?*\\[\\\\]+$"},message:"must match pattern \""+"^[^\\s~^:?*\\[\\\\]+$"+"\"",schema:"^[^\\s~^:?*\\[\\\\]+$",parentSchema:schema115.properties.branch,data:data1};
+const err4 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/pattern",keyword:"pattern",params:{pattern: "^[^\\s~^:?*\\[\\\\]+$"},message:"must match pattern \""+"^[^\\s~^:?*\\[\\\\]+$"+"\"",schema:"^[^\\s~^:?*\\[\\\\]+$",parentSchema:schema117.properties.branch,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3093,7 +3320,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema115.properties.branch.type,parentSchema:schema115.properties.branch,data:data1};
+const err5 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema117.properties.branch.type,parentSchema:schema117.properties.branch,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3132,7 +3359,7 @@ if(data.token !== undefined){
 let data3 = data.token;
 if(typeof data3 === "string"){
 if(func1(data3) < 1){
-const err8 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema115.properties.token,data:data3};
+const err8 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema117.properties.token,data:data3};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -3143,7 +3370,7 @@ errors++;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema115.properties.token.type,parentSchema:schema115.properties.token,data:data3};
+const err9 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema117.properties.token.type,parentSchema:schema117.properties.token,data:data3};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -3157,7 +3384,7 @@ if(data.tokenFile !== undefined){
 let data4 = data.tokenFile;
 if(typeof data4 === "string"){
 if(func1(data4) < 1){
-const err10 = {instancePath:instancePath+"/tokenFile",schemaPath:"#/properties/tokenFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema115.properties.tokenFile,data:data4};
+const err10 = {instancePath:instancePath+"/tokenFile",schemaPath:"#/properties/tokenFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema117.properties.tokenFile,data:data4};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -3168,7 +3395,7 @@ errors++;
 }
 }
 else {
-const err11 = {instancePath:instancePath+"/tokenFile",schemaPath:"#/properties/tokenFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema115.properties.tokenFile.type,parentSchema:schema115.properties.tokenFile,data:data4};
+const err11 = {instancePath:instancePath+"/tokenFile",schemaPath:"#/properties/tokenFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema117.properties.tokenFile.type,parentSchema:schema117.properties.tokenFile,data:data4};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -3180,7 +3407,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema115.type,parentSchema:schema115,data};
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema117.type,parentSchema:schema117,data};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -3189,17 +3416,17 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate69.errors = vErrors;
+validate72.errors = vErrors;
 return errors === 0;
 }
-validate69.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate72.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema119 = {"description":"Caps that protect the node from a hostile or broken channel: bytes, files per release, and how long one request to the channel may take.","type":"object","additionalProperties":false,"properties":{"maxFileBytes":{"description":"The largest single file the agent reads from the channel.","type":"integer","minimum":1},"maxFetchBytes":{"description":"The most the agent downloads in one fetch of the channel.","type":"integer","minimum":1},"maxReleaseFiles":{"description":"The most files one release may list in its release.yaml or hold in its directory (release.yaml aside).","type":"integer","minimum":1},"fetchTimeout":{"description":"The longest one request to the channel (ref discovery, pack download) may take, from sending it to its last byte; past it the request is cancelled and the poll fails with `fetch`. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"fetchIdleTimeout":{"description":"The longest a request to the channel may wait with no byte arriving (before the answer starts or within it); past it the request is cancelled and the poll fails with `fetch`. Default 60s.","$ref":"common.schema.json#/$defs/duration"}}};
+const schema121 = {"description":"Caps that protect the node from a hostile or broken channel: bytes, files per release, and how long one request to the channel may take.","type":"object","additionalProperties":false,"properties":{"maxFileBytes":{"description":"The largest single file the agent reads from the channel.","type":"integer","minimum":1},"maxFetchBytes":{"description":"The most the agent downloads in one fetch of the channel.","type":"integer","minimum":1},"maxReleaseFiles":{"description":"The most files one release may list in its release.yaml or hold in its directory (release.yaml aside).","type":"integer","minimum":1},"fetchTimeout":{"description":"The longest one request to the channel (ref discovery, pack download) may take, from sending it to its last byte; past it the request is cancelled and the poll fails with `fetch`. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"fetchIdleTimeout":{"description":"The longest a request to the channel may wait with no byte arriving (before the answer starts or within it); past it the request is cancelled and the poll fails with `fetch`. Default 60s.","$ref":"common.schema.json#/$defs/duration"}}};
 
-function validate71(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate74(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate71.evaluated;
+const evaluated0 = validate74.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3209,7 +3436,7 @@ evaluated0.items = undefined;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(((((key0 === "maxFileBytes") || (key0 === "maxFetchBytes")) || (key0 === "maxReleaseFiles")) || (key0 === "fetchTimeout")) || (key0 === "fetchIdleTimeout"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema119,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema121,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3222,7 +3449,7 @@ errors++;
 if(data.maxFileBytes !== undefined){
 let data0 = data.maxFileBytes;
 if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-const err1 = {instancePath:instancePath+"/maxFileBytes",schemaPath:"#/properties/maxFileBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema119.properties.maxFileBytes.type,parentSchema:schema119.properties.maxFileBytes,data:data0};
+const err1 = {instancePath:instancePath+"/maxFileBytes",schemaPath:"#/properties/maxFileBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema121.properties.maxFileBytes.type,parentSchema:schema121.properties.maxFileBytes,data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3233,7 +3460,7 @@ errors++;
 }
 if((typeof data0 == "number") && (isFinite(data0))){
 if(data0 < 1 || isNaN(data0)){
-const err2 = {instancePath:instancePath+"/maxFileBytes",schemaPath:"#/properties/maxFileBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema119.properties.maxFileBytes,data:data0};
+const err2 = {instancePath:instancePath+"/maxFileBytes",schemaPath:"#/properties/maxFileBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema121.properties.maxFileBytes,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3247,7 +3474,7 @@ errors++;
 if(data.maxFetchBytes !== undefined){
 let data1 = data.maxFetchBytes;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err3 = {instancePath:instancePath+"/maxFetchBytes",schemaPath:"#/properties/maxFetchBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema119.properties.maxFetchBytes.type,parentSchema:schema119.properties.maxFetchBytes,data:data1};
+const err3 = {instancePath:instancePath+"/maxFetchBytes",schemaPath:"#/properties/maxFetchBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema121.properties.maxFetchBytes.type,parentSchema:schema121.properties.maxFetchBytes,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3258,7 +3485,7 @@ errors++;
 }
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-const err4 = {instancePath:instancePath+"/maxFetchBytes",schemaPath:"#/properties/maxFetchBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema119.properties.maxFetchBytes,data:data1};
+const err4 = {instancePath:instancePath+"/maxFetchBytes",schemaPath:"#/properties/maxFetchBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema121.properties.maxFetchBytes,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3272,7 +3499,7 @@ errors++;
 if(data.maxReleaseFiles !== undefined){
 let data2 = data.maxReleaseFiles;
 if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
-const err5 = {instancePath:instancePath+"/maxReleaseFiles",schemaPath:"#/properties/maxReleaseFiles/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema119.properties.maxReleaseFiles.type,parentSchema:schema119.properties.maxReleaseFiles,data:data2};
+const err5 = {instancePath:instancePath+"/maxReleaseFiles",schemaPath:"#/properties/maxReleaseFiles/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema121.properties.maxReleaseFiles.type,parentSchema:schema121.properties.maxReleaseFiles,data:data2};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3283,7 +3510,7 @@ errors++;
 }
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 < 1 || isNaN(data2)){
-const err6 = {instancePath:instancePath+"/maxReleaseFiles",schemaPath:"#/properties/maxReleaseFiles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema119.properties.maxReleaseFiles,data:data2};
+const err6 = {instancePath:instancePath+"/maxReleaseFiles",schemaPath:"#/properties/maxReleaseFiles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema121.properties.maxReleaseFiles,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3346,7 +3573,7 @@ errors++;
 }
 }
 else {
-const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema119.type,parentSchema:schema119,data};
+const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema121.type,parentSchema:schema121,data};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -3355,17 +3582,17 @@ vErrors.push(err11);
 }
 errors++;
 }
-validate71.errors = vErrors;
+validate74.errors = vErrors;
 return errors === 0;
 }
-validate71.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate74.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema122 = {"description":"The telemetry controller.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The controller's base URL.","$ref":"common.schema.json#/$defs/httpUrl"},"enrollToken":{"description":"The fleet enrollment token, exchanged once for this agent's own token. Prefer enrollTokenFile.","type":"string","minLength":1},"enrollTokenFile":{"description":"The path of a file holding the enrollment token (relative to this config file, or absolute).","type":"string","minLength":1},"interval":{"description":"How often the agent sends a status report when nothing happens (events are sent at once). Default 1m.","$ref":"common.schema.json#/$defs/duration"},"outboxLimit":{"description":"The most report events kept while the controller cannot be reached; past it the oldest are dropped and the drop is reported. Default 10000.","type":"integer","minimum":1}}};
+const schema124 = {"description":"The telemetry controller.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The controller's base URL.","$ref":"common.schema.json#/$defs/httpUrl"},"enrollToken":{"description":"The fleet enrollment token, exchanged once for this agent's own token. Prefer enrollTokenFile.","type":"string","minLength":1},"enrollTokenFile":{"description":"The path of a file holding the enrollment token (relative to this config file, or absolute).","type":"string","minLength":1},"interval":{"description":"How often the agent sends a status report when nothing happens (events are sent at once). Default 1m.","$ref":"common.schema.json#/$defs/duration"},"outboxLimit":{"description":"The most report events kept while the controller cannot be reached; past it the oldest are dropped and the drop is reported. Default 10000.","type":"integer","minimum":1}}};
 
-function validate73(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate76(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate73.evaluated;
+const evaluated0 = validate76.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3374,7 +3601,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.url === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema122.required,parentSchema:schema122,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema124.required,parentSchema:schema124,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3385,7 +3612,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((((key0 === "url") || (key0 === "enrollToken")) || (key0 === "enrollTokenFile")) || (key0 === "interval")) || (key0 === "outboxLimit"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema122,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema124,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3398,8 +3625,8 @@ errors++;
 if(data.url !== undefined){
 let data0 = data.url;
 if(typeof data0 === "string"){
-if(!pattern29.test(data0)){
-const err2 = {instancePath:instancePath+"/url",schemaPath:"common.schema.json#/$defs/httpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+[^\\s]*$"},message:"must match pattern \""+"^https?://[^\\s/?#]+[^\\s]*$"+"\"",schema:"^https?://[^\\s/?#]+[^\\s]*$",parentSchema:schema83,data:data0};
+if(!pattern37.test(data0)){
+const err2 = {instancePath:instancePath+"/url",schemaPath:"common.schema.json#/$defs/httpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+[^\\s]*$"},message:"must match pattern \""+"^https?://[^\\s/?#]+[^\\s]*$"+"\"",schema:"^https?://[^\\s/?#]+[^\\s]*$",parentSchema:schema92,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3410,7 +3637,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/url",schemaPath:"common.schema.json#/$defs/httpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema83.type,parentSchema:schema83,data:data0};
+const err3 = {instancePath:instancePath+"/url",schemaPath:"common.schema.json#/$defs/httpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema92.type,parentSchema:schema92,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3424,7 +3651,7 @@ if(data.enrollToken !== undefined){
 let data1 = data.enrollToken;
 if(typeof data1 === "string"){
 if(func1(data1) < 1){
-const err4 = {instancePath:instancePath+"/enrollToken",schemaPath:"#/properties/enrollToken/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema122.properties.enrollToken,data:data1};
+const err4 = {instancePath:instancePath+"/enrollToken",schemaPath:"#/properties/enrollToken/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema124.properties.enrollToken,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3435,7 +3662,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/enrollToken",schemaPath:"#/properties/enrollToken/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema122.properties.enrollToken.type,parentSchema:schema122.properties.enrollToken,data:data1};
+const err5 = {instancePath:instancePath+"/enrollToken",schemaPath:"#/properties/enrollToken/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema124.properties.enrollToken.type,parentSchema:schema124.properties.enrollToken,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3449,7 +3676,7 @@ if(data.enrollTokenFile !== undefined){
 let data2 = data.enrollTokenFile;
 if(typeof data2 === "string"){
 if(func1(data2) < 1){
-const err6 = {instancePath:instancePath+"/enrollTokenFile",schemaPath:"#/properties/enrollTokenFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema122.properties.enrollTokenFile,data:data2};
+const err6 = {instancePath:instancePath+"/enrollTokenFile",schemaPath:"#/properties/enrollTokenFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema124.properties.enrollTokenFile,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3460,7 +3687,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/enrollTokenFile",schemaPath:"#/properties/enrollTokenFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema122.properties.enrollTokenFile.type,parentSchema:schema122.properties.enrollTokenFile,data:data2};
+const err7 = {instancePath:instancePath+"/enrollTokenFile",schemaPath:"#/properties/enrollTokenFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema124.properties.enrollTokenFile.type,parentSchema:schema124.properties.enrollTokenFile,data:data2};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -3498,7 +3725,7 @@ errors++;
 if(data.outboxLimit !== undefined){
 let data4 = data.outboxLimit;
 if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-const err10 = {instancePath:instancePath+"/outboxLimit",schemaPath:"#/properties/outboxLimit/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema122.properties.outboxLimit.type,parentSchema:schema122.properties.outboxLimit,data:data4};
+const err10 = {instancePath:instancePath+"/outboxLimit",schemaPath:"#/properties/outboxLimit/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema124.properties.outboxLimit.type,parentSchema:schema124.properties.outboxLimit,data:data4};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -3509,7 +3736,7 @@ errors++;
 }
 if((typeof data4 == "number") && (isFinite(data4))){
 if(data4 < 1 || isNaN(data4)){
-const err11 = {instancePath:instancePath+"/outboxLimit",schemaPath:"#/properties/outboxLimit/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema122.properties.outboxLimit,data:data4};
+const err11 = {instancePath:instancePath+"/outboxLimit",schemaPath:"#/properties/outboxLimit/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema124.properties.outboxLimit,data:data4};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -3522,7 +3749,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema122.type,parentSchema:schema122,data};
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema124.type,parentSchema:schema124,data};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -3531,17 +3758,17 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate73.errors = vErrors;
+validate76.errors = vErrors;
 return errors === 0;
 }
-validate73.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate76.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema125 = {"description":"Where app files live and how much history the agent keeps.","type":"object","additionalProperties":false,"properties":{"appsDir":{"description":"Per app: release directories, the data directory (DUCK_DATA_DIR) and the update-lock directory (DUCK_LOCK_DIR). Default: <stateDir>/apps.","type":"string","minLength":1},"backupsDir":{"description":"Where backups are written. Default: <stateDir>/backups.","type":"string","minLength":1},"keepBackups":{"description":"Backups kept per app; older ones are removed after a successful change. Default 3.","type":"integer","minimum":1},"keepReleases":{"description":"Release directories (and their images) kept per app, the running and the previous one included (those two are always kept). Default 2.","type":"integer","minimum":1},"maxLockDefer":{"description":"How long an app's update lock may defer a change before the operator must decide (duck upgrade --force). Default 1h.","$ref":"common.schema.json#/$defs/duration"},"minFreeBytes":{"description":"Free space a backup must leave on its file system; a change that would go below is refused before anything stops. Default 256 MiB.","type":"integer","minimum":0},"engineWait":{"description":"How long a Docker engine that does not answer is waited out once a change has stopped something (in the health wait, a rollback or a repair), retrying with backoff; the outage does not count against a release's health timeout. Before anything stopped, a change fails at once and is tried again later. Default 2m.","$ref":"common.schema.json#/$defs/duration"}}};
+const schema127 = {"description":"Where app files live and how much history the agent keeps.","type":"object","additionalProperties":false,"properties":{"appsDir":{"description":"Per app: release directories, the data directory (DUCK_DATA_DIR) and the update-lock directory (DUCK_LOCK_DIR). Default: <stateDir>/apps.","type":"string","minLength":1},"backupsDir":{"description":"Where backups are written. Default: <stateDir>/backups.","type":"string","minLength":1},"keepBackups":{"description":"Backups kept per app; older ones are removed after a successful change. Default 3.","type":"integer","minimum":1},"keepReleases":{"description":"Release directories (and their images) kept per app, the running and the previous one included (those two are always kept). Default 2.","type":"integer","minimum":1},"maxLockDefer":{"description":"How long an app's update lock may defer a change before the operator must decide (duck upgrade --force). Default 1h.","$ref":"common.schema.json#/$defs/duration"},"minFreeBytes":{"description":"Free space a backup must leave on its file system; a change that would go below is refused before anything stops. Default 256 MiB.","type":"integer","minimum":0},"engineWait":{"description":"How long a Docker engine that does not answer is waited out once a change has stopped something (in the health wait, a rollback or a repair), retrying with backoff; the outage does not count against a release's health timeout. Before anything stopped, a change fails at once and is tried again later. Default 2m.","$ref":"common.schema.json#/$defs/duration"}}};
 
-function validate75(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate78(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate75.evaluated;
+const evaluated0 = validate78.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3551,7 +3778,7 @@ evaluated0.items = undefined;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(((((((key0 === "appsDir") || (key0 === "backupsDir")) || (key0 === "keepBackups")) || (key0 === "keepReleases")) || (key0 === "maxLockDefer")) || (key0 === "minFreeBytes")) || (key0 === "engineWait"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema125,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema127,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3565,7 +3792,7 @@ if(data.appsDir !== undefined){
 let data0 = data.appsDir;
 if(typeof data0 === "string"){
 if(func1(data0) < 1){
-const err1 = {instancePath:instancePath+"/appsDir",schemaPath:"#/properties/appsDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema125.properties.appsDir,data:data0};
+const err1 = {instancePath:instancePath+"/appsDir",schemaPath:"#/properties/appsDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema127.properties.appsDir,data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3576,7 +3803,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath:instancePath+"/appsDir",schemaPath:"#/properties/appsDir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema125.properties.appsDir.type,parentSchema:schema125.properties.appsDir,data:data0};
+const err2 = {instancePath:instancePath+"/appsDir",schemaPath:"#/properties/appsDir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema127.properties.appsDir.type,parentSchema:schema127.properties.appsDir,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3590,7 +3817,7 @@ if(data.backupsDir !== undefined){
 let data1 = data.backupsDir;
 if(typeof data1 === "string"){
 if(func1(data1) < 1){
-const err3 = {instancePath:instancePath+"/backupsDir",schemaPath:"#/properties/backupsDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema125.properties.backupsDir,data:data1};
+const err3 = {instancePath:instancePath+"/backupsDir",schemaPath:"#/properties/backupsDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema127.properties.backupsDir,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3601,7 +3828,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/backupsDir",schemaPath:"#/properties/backupsDir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema125.properties.backupsDir.type,parentSchema:schema125.properties.backupsDir,data:data1};
+const err4 = {instancePath:instancePath+"/backupsDir",schemaPath:"#/properties/backupsDir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema127.properties.backupsDir.type,parentSchema:schema127.properties.backupsDir,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3614,7 +3841,7 @@ errors++;
 if(data.keepBackups !== undefined){
 let data2 = data.keepBackups;
 if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
-const err5 = {instancePath:instancePath+"/keepBackups",schemaPath:"#/properties/keepBackups/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema125.properties.keepBackups.type,parentSchema:schema125.properties.keepBackups,data:data2};
+const err5 = {instancePath:instancePath+"/keepBackups",schemaPath:"#/properties/keepBackups/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema127.properties.keepBackups.type,parentSchema:schema127.properties.keepBackups,data:data2};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3625,7 +3852,7 @@ errors++;
 }
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 < 1 || isNaN(data2)){
-const err6 = {instancePath:instancePath+"/keepBackups",schemaPath:"#/properties/keepBackups/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema125.properties.keepBackups,data:data2};
+const err6 = {instancePath:instancePath+"/keepBackups",schemaPath:"#/properties/keepBackups/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema127.properties.keepBackups,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3639,7 +3866,7 @@ errors++;
 if(data.keepReleases !== undefined){
 let data3 = data.keepReleases;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-const err7 = {instancePath:instancePath+"/keepReleases",schemaPath:"#/properties/keepReleases/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema125.properties.keepReleases.type,parentSchema:schema125.properties.keepReleases,data:data3};
+const err7 = {instancePath:instancePath+"/keepReleases",schemaPath:"#/properties/keepReleases/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema127.properties.keepReleases.type,parentSchema:schema127.properties.keepReleases,data:data3};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -3650,7 +3877,7 @@ errors++;
 }
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 < 1 || isNaN(data3)){
-const err8 = {instancePath:instancePath+"/keepReleases",schemaPath:"#/properties/keepReleases/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema125.properties.keepReleases,data:data3};
+const err8 = {instancePath:instancePath+"/keepReleases",schemaPath:"#/properties/keepReleases/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema127.properties.keepReleases,data:data3};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -3689,7 +3916,7 @@ errors++;
 if(data.minFreeBytes !== undefined){
 let data5 = data.minFreeBytes;
 if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-const err11 = {instancePath:instancePath+"/minFreeBytes",schemaPath:"#/properties/minFreeBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema125.properties.minFreeBytes.type,parentSchema:schema125.properties.minFreeBytes,data:data5};
+const err11 = {instancePath:instancePath+"/minFreeBytes",schemaPath:"#/properties/minFreeBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema127.properties.minFreeBytes.type,parentSchema:schema127.properties.minFreeBytes,data:data5};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -3700,7 +3927,7 @@ errors++;
 }
 if((typeof data5 == "number") && (isFinite(data5))){
 if(data5 < 0 || isNaN(data5)){
-const err12 = {instancePath:instancePath+"/minFreeBytes",schemaPath:"#/properties/minFreeBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema125.properties.minFreeBytes,data:data5};
+const err12 = {instancePath:instancePath+"/minFreeBytes",schemaPath:"#/properties/minFreeBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema127.properties.minFreeBytes,data:data5};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -3738,7 +3965,7 @@ errors++;
 }
 }
 else {
-const err15 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema125.type,parentSchema:schema125,data};
+const err15 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema127.type,parentSchema:schema127,data};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -3747,18 +3974,18 @@ vErrors.push(err15);
 }
 errors++;
 }
-validate75.errors = vErrors;
+validate78.errors = vErrors;
 return errors === 0;
 }
-validate75.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate78.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 const pattern4 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$", "u");
 
-function validate68(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate71(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://duck.dev/schemas/agent-config.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate68.evaluated;
+const evaluated0 = validate71.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3767,7 +3994,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.channel === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "channel"},message:"must have required property '"+"channel"+"'",schema:schema114.required,parentSchema:schema114,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "channel"},message:"must have required property '"+"channel"+"'",schema:schema116.required,parentSchema:schema116,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3777,7 +4004,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.group === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "group"},message:"must have required property '"+"group"+"'",schema:schema114.required,parentSchema:schema114,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "group"},message:"must have required property '"+"group"+"'",schema:schema116.required,parentSchema:schema116,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3787,7 +4014,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.trust === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "trust"},message:"must have required property '"+"trust"+"'",schema:schema114.required,parentSchema:schema114,data};
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "trust"},message:"must have required property '"+"trust"+"'",schema:schema116.required,parentSchema:schema116,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3797,8 +4024,8 @@ vErrors.push(err2);
 errors++;
 }
 for(const key0 in data){
-if(!(func13.call(schema114.properties, key0))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema114,data};
+if(!(func13.call(schema116.properties, key0))){
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema116,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3809,8 +4036,8 @@ errors++;
 }
 }
 if(data.channel !== undefined){
-if(!(validate69(data.channel, {instancePath:instancePath+"/channel",parentData:data,parentDataProperty:"channel",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate69.errors : vErrors.concat(validate69.errors);
+if(!(validate72(data.channel, {instancePath:instancePath+"/channel",parentData:data,parentDataProperty:"channel",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate72.errors : vErrors.concat(validate72.errors);
 errors = vErrors.length;
 }
 }
@@ -3843,7 +4070,7 @@ if(data.trust !== undefined){
 let data2 = data.trust;
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 if(data2.keys === undefined){
-const err6 = {instancePath:instancePath+"/trust",schemaPath:"#/$defs/trust/required",keyword:"required",params:{missingProperty: "keys"},message:"must have required property '"+"keys"+"'",schema:schema118.required,parentSchema:schema118,data:data2};
+const err6 = {instancePath:instancePath+"/trust",schemaPath:"#/$defs/trust/required",keyword:"required",params:{missingProperty: "keys"},message:"must have required property '"+"keys"+"'",schema:schema120.required,parentSchema:schema120,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3854,7 +4081,7 @@ errors++;
 }
 for(const key1 in data2){
 if(!(key1 === "keys")){
-const err7 = {instancePath:instancePath+"/trust",schemaPath:"#/$defs/trust/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema118,data:data2};
+const err7 = {instancePath:instancePath+"/trust",schemaPath:"#/$defs/trust/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema120,data:data2};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -3868,7 +4095,7 @@ if(data2.keys !== undefined){
 let data3 = data2.keys;
 if(Array.isArray(data3)){
 if(data3.length < 1){
-const err8 = {instancePath:instancePath+"/trust/keys",schemaPath:"#/$defs/trust/properties/keys/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema118.properties.keys,data:data3};
+const err8 = {instancePath:instancePath+"/trust/keys",schemaPath:"#/$defs/trust/properties/keys/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema120.properties.keys,data:data3};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -3882,7 +4109,7 @@ for(let i0=0; i0<len0; i0++){
 let data4 = data3[i0];
 if(typeof data4 === "string"){
 if(func1(data4) < 1){
-const err9 = {instancePath:instancePath+"/trust/keys/" + i0,schemaPath:"#/$defs/trust/properties/keys/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema118.properties.keys.items,data:data4};
+const err9 = {instancePath:instancePath+"/trust/keys/" + i0,schemaPath:"#/$defs/trust/properties/keys/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema120.properties.keys.items,data:data4};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -3893,7 +4120,7 @@ errors++;
 }
 }
 else {
-const err10 = {instancePath:instancePath+"/trust/keys/" + i0,schemaPath:"#/$defs/trust/properties/keys/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema118.properties.keys.items.type,parentSchema:schema118.properties.keys.items,data:data4};
+const err10 = {instancePath:instancePath+"/trust/keys/" + i0,schemaPath:"#/$defs/trust/properties/keys/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema120.properties.keys.items.type,parentSchema:schema120.properties.keys.items,data:data4};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -3905,7 +4132,7 @@ errors++;
 }
 }
 else {
-const err11 = {instancePath:instancePath+"/trust/keys",schemaPath:"#/$defs/trust/properties/keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema118.properties.keys.type,parentSchema:schema118.properties.keys,data:data3};
+const err11 = {instancePath:instancePath+"/trust/keys",schemaPath:"#/$defs/trust/properties/keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema120.properties.keys.type,parentSchema:schema120.properties.keys,data:data3};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -3917,7 +4144,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath:instancePath+"/trust",schemaPath:"#/$defs/trust/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema118.type,parentSchema:schema118,data:data2};
+const err12 = {instancePath:instancePath+"/trust",schemaPath:"#/$defs/trust/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema120.type,parentSchema:schema120,data:data2};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -3931,7 +4158,7 @@ if(data.stateDir !== undefined){
 let data5 = data.stateDir;
 if(typeof data5 === "string"){
 if(func1(data5) < 1){
-const err13 = {instancePath:instancePath+"/stateDir",schemaPath:"#/properties/stateDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema114.properties.stateDir,data:data5};
+const err13 = {instancePath:instancePath+"/stateDir",schemaPath:"#/properties/stateDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema116.properties.stateDir,data:data5};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -3942,7 +4169,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/stateDir",schemaPath:"#/properties/stateDir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema114.properties.stateDir.type,parentSchema:schema114.properties.stateDir,data:data5};
+const err14 = {instancePath:instancePath+"/stateDir",schemaPath:"#/properties/stateDir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema116.properties.stateDir.type,parentSchema:schema116.properties.stateDir,data:data5};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -3956,7 +4183,7 @@ if(data.overlay !== undefined){
 let data6 = data.overlay;
 if(typeof data6 === "string"){
 if(func1(data6) < 1){
-const err15 = {instancePath:instancePath+"/overlay",schemaPath:"#/properties/overlay/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema114.properties.overlay,data:data6};
+const err15 = {instancePath:instancePath+"/overlay",schemaPath:"#/properties/overlay/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema116.properties.overlay,data:data6};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -3967,7 +4194,7 @@ errors++;
 }
 }
 else {
-const err16 = {instancePath:instancePath+"/overlay",schemaPath:"#/properties/overlay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema114.properties.overlay.type,parentSchema:schema114.properties.overlay,data:data6};
+const err16 = {instancePath:instancePath+"/overlay",schemaPath:"#/properties/overlay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema116.properties.overlay.type,parentSchema:schema116.properties.overlay,data:data6};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -3978,14 +4205,14 @@ errors++;
 }
 }
 if(data.limits !== undefined){
-if(!(validate71(data.limits, {instancePath:instancePath+"/limits",parentData:data,parentDataProperty:"limits",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate71.errors : vErrors.concat(validate71.errors);
+if(!(validate74(data.limits, {instancePath:instancePath+"/limits",parentData:data,parentDataProperty:"limits",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
 errors = vErrors.length;
 }
 }
 if(data.controller !== undefined){
-if(!(validate73(data.controller, {instancePath:instancePath+"/controller",parentData:data,parentDataProperty:"controller",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate73.errors : vErrors.concat(validate73.errors);
+if(!(validate76(data.controller, {instancePath:instancePath+"/controller",parentData:data,parentDataProperty:"controller",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate76.errors : vErrors.concat(validate76.errors);
 errors = vErrors.length;
 }
 }
@@ -3993,7 +4220,7 @@ if(data.agentId !== undefined){
 let data9 = data.agentId;
 if(typeof data9 === "string"){
 if(!pattern4.test(data9)){
-const err17 = {instancePath:instancePath+"/agentId",schemaPath:"#/properties/agentId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$",parentSchema:schema114.properties.agentId,data:data9};
+const err17 = {instancePath:instancePath+"/agentId",schemaPath:"#/properties/agentId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$",parentSchema:schema116.properties.agentId,data:data9};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -4004,7 +4231,7 @@ errors++;
 }
 }
 else {
-const err18 = {instancePath:instancePath+"/agentId",schemaPath:"#/properties/agentId/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema114.properties.agentId.type,parentSchema:schema114.properties.agentId,data:data9};
+const err18 = {instancePath:instancePath+"/agentId",schemaPath:"#/properties/agentId/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema116.properties.agentId.type,parentSchema:schema116.properties.agentId,data:data9};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -4015,8 +4242,8 @@ errors++;
 }
 }
 if(data.apply !== undefined){
-if(!(validate75(data.apply, {instancePath:instancePath+"/apply",parentData:data,parentDataProperty:"apply",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate75.errors : vErrors.concat(validate75.errors);
+if(!(validate78(data.apply, {instancePath:instancePath+"/apply",parentData:data,parentDataProperty:"apply",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate78.errors : vErrors.concat(validate78.errors);
 errors = vErrors.length;
 }
 }
@@ -4047,7 +4274,7 @@ errors++;
 }
 }
 else {
-const err21 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema114.type,parentSchema:schema114,data};
+const err21 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema116.type,parentSchema:schema116,data};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -4056,10 +4283,10 @@ vErrors.push(err21);
 }
 errors++;
 }
-validate68.errors = vErrors;
+validate71.errors = vErrors;
 return errors === 0;
 }
-validate68.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate71.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const report = validate20;
 const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/report.schema.json","title":"Duck agent report","description":"POST /api/v1/reports: an agent's current status and the events since its last delivered report. Events carry ids, so a retried report never counts an event twice.","examples":[{"agentId":"3f1c2a9e-7b1d-4c55-9a43-0c8e5f2b6d11","sentAt":"2026-11-24T02:10:00Z","status":{"group":"production","held":false,"channel":{"commit":"4b825dc642cb6eb9a060e54bf8d69288fbee4904","committedAt":"2026-11-23T18:00:00Z","acceptedAt":"2026-11-24T02:00:05Z","lastCheckAt":"2026-11-24T02:10:00Z","stale":false,"refusal":null},"apps":[{"app":"shop","current":"1.3.0","desired":"1.3.0","decision":"none","reason":"1.3.0 runs","state":"running"}]},"events":[{"id":"0b6a3a5e-1f0e-4c1a-8f59-2d7c1b0e9a77","at":"2026-11-24T02:04:12Z","type":"upgrade","outcome":"applied","app":"shop","from":"1.2.0","to":"1.3.0","reason":"in window sat 02:00","commit":"4b825dc642cb6eb9a060e54bf8d69288fbee4904","ms":41230}]}],"type":"object","additionalProperties":false,"required":["agentId","sentAt","status","events"],"properties":{"agentId":{"description":"The agent's id, as enrolled.","$ref":"#/$defs/agentId"},"sentAt":{"description":"When the agent sent this report (its clock).","$ref":"common.schema.json#/$defs/dateTime"},"facts":{"description":"The node's facts, when they changed since enrollment (a new agent or Docker version).","$ref":"#/$defs/facts"},"status":{"description":"The agent's status now.","$ref":"#/$defs/status"},"events":{"description":"Events not yet delivered, oldest first.","type":"array","maxItems":1000,"items":{"$ref":"#/$defs/event"}}},"$defs":{"agentId":{"description":"An agent's stable id: a UUID it made once, or the agentId of its config.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},"facts":{"description":"What the controller shows of a node.","type":"object","additionalProperties":false,"required":["hostname","os","arch","agentVersion","group"],"properties":{"hostname":{"description":"The node's hostname.","type":"string","minLength":1,"maxLength":253},"os":{"description":"Operating system and release, e.g. 'linux 6.1.0-13-amd64 (Debian GNU/Linux 12)'.","type":"string","maxLength":200},"arch":{"description":"CPU architecture, as Node names it (x64, arm64).","type":"string","maxLength":32},"agentVersion":{"description":"The duck agent's version.","type":"string","maxLength":64},"docker":{"description":"The Docker engine's version; null when no engine answered.","type":["string","null"],"maxLength":64},"compose":{"description":"The compose in use, e.g. 'v1 1.29.2' or 'v2 2.29.1'; null when none was found.","type":["string","null"],"maxLength":64},"group":{"description":"The group the agent follows.","$ref":"common.schema.json#/$defs/appName"}}},"status":{"description":"The agent's current status.","type":"object","additionalProperties":false,"required":["group","channel","apps"],"properties":{"group":{"description":"The group the agent follows.","$ref":"common.schema.json#/$defs/appName"},"held":{"description":"Whether the operator holds every change on this node (duck hold).","type":"boolean"},"channel":{"description":"The release channel as this agent last saw it.","$ref":"#/$defs/channelStatus"},"apps":{"description":"Every app the group or the node knows, sorted by name.","type":"array","maxItems":500,"items":{"$ref":"#/$defs/appStatus"}},"agent":{"description":"The agent's own build and its self-update decision (DESIGN §4.7); older agents omit it.","$ref":"#/$defs/agentUpdateStatus"}}},"channelStatus":{"description":"The last accepted commit, its age and the last refusal.","type":"object","additionalProperties":false,"required":["commit","committedAt","stale","refusal"],"properties":{"commit":{"description":"The last accepted commit id; null before the first accept.","type":["string","null"],"pattern":"^[0-9a-f]{40,64}$"},"committedAt":{"description":"The committer time of that commit; its age is measured from it.","oneOf":[{"$ref":"common.schema.json#/$defs/dateTime"},{"type":"null"}]},"acceptedAt":{"description":"When the agent accepted it.","oneOf":[{"$ref":"common.schema.json#/$defs/dateTime"},{"type":"null"}]},"lastCheckAt":{"description":"When the agent last fetched the channel.","oneOf":[{"$ref":"common.schema.json#/$defs/dateTime"},{"type":"null"}]},"stale":{"description":"The accepted commit is older than channel.yaml's freshness.","type":"boolean"},"refusal":{"description":"The last refusal of the channel's tip, null when the tip was accepted.","oneOf":[{"type":"null"},{"$ref":"#/$defs/refusal"}]},"fetchFailure":{"description":"The last fetch failure, null when the last fetch worked. Apart from refusal: a fetched tip that was refused is a refusal.","oneOf":[{"type":"null"},{"$ref":"#/$defs/fetchFailure"}]}}},"refusal":{"description":"Why the channel's tip was refused.","type":"object","additionalProperties":false,"required":["reason","message","at"],"properties":{"reason":{"description":"The typed refusal reason (DESIGN §3).","type":"string","maxLength":64},"message":{"description":"The refusal in words.","type":"string","maxLength":2000},"tip":{"description":"The refused tip.","type":"string","maxLength":64},"at":{"description":"When it was refused.","$ref":"common.schema.json#/$defs/dateTime"}}},"appStatus":{"description":"One app on this node: what runs, what the channel wants, and the decision.","type":"object","additionalProperties":false,"required":["app","current","desired","decision","reason"],"properties":{"app":{"description":"The app.","$ref":"common.schema.json#/$defs/appName"},"current":{"description":"The version running here; null when none is installed.","oneOf":[{"$ref":"common.schema.json#/$defs/version"},{"type":"null"}]},"desired":{"description":"The version the channel and overlay want here; null when the app left the group.","oneOf":[{"$ref":"common.schema.json#/$defs/version"},{"type":"null"}]},"decision":{"description":"apply: a change is due; wait: a change waits (reason says for what); none: nothing to do.","enum":["apply","wait","none"]},"reason":{"description":"Why, in words.","type":"string","maxLength":2000},"state":{"description":"How the app is: running, stopped (by the operator), failed (a version failed here), orphaned (left the group), absent.","enum":["running","stopped","failed","orphaned","absent"]},"failedVersion":{"description":"The version that failed here, when one did.","$ref":"common.schema.json#/$defs/version"},"groupVersion":{"description":"The version the group file asks for, before the node's own pin; null when the app is not in the group.","oneOf":[{"$ref":"common.schema.json#/$defs/version"},{"type":"null"}]},"pinned":{"description":"The operator pinned this app's version in the overlay.","type":"boolean"},"waitingFor":{"description":"With decision wait: what the change waits for.","enum":["window","rollout","hold","approval","schedule","stopped","failed","backoff","clock","release"]},"until":{"description":"When the wait ends by itself, when it does.","oneOf":[{"$ref":"common.schema.json#/$defs/dateTime"},{"type":"null"}]},"backoff":{"description":"A back-off in force for this app.","$ref":"#/$defs/backoff"}}},"agentUpdateStatus":{"description":"The agent's running version, the version its group (or the overlay's pin) asks for, the decision, and the versions that failed on this node.","type":"object","additionalProperties":false,"required":["current","desired","decision","reason","failed"],"properties":{"current":{"description":"The running build's version.","$ref":"common.schema.json#/$defs/version"},"desired":{"description":"The version the group's agent.version or the overlay's pin asks for; null when neither asks one.","oneOf":[{"$ref":"common.schema.json#/$defs/version"},{"type":"null"}]},"decision":{"description":"apply: a self-update is due; wait: one waits (reason says for what); none: nothing to do.","enum":["apply","wait","none"]},"reason":{"description":"Why, in words.","type":"string","maxLength":2000},"failed":{"description":"Agent versions that failed on this node and are not tried again until their release changes or duck self-update --retry.","type":"array","maxItems":50,"items":{"$ref":"#/$defs/agentFailure"}}}},"agentFailure":{"description":"An agent version that failed on this node: refused before the switch, or switched back after it.","type":"object","additionalProperties":false,"required":["version","at","reason","step"],"properties":{"version":{"description":"The agent version that failed.","$ref":"common.schema.json#/$defs/version"},"at":{"description":"When it failed.","$ref":"common.schema.json#/$defs/dateTime"},"reason":{"description":"What went wrong, in words.","type":"string","maxLength":2000},"step":{"description":"The updater's step it failed at (download, stage, self-test, switch, restart, health-wait).","type":"string","maxLength":64}}},"event":{"description":"Something the agent did, once. The id makes a retried report idempotent.","type":"object","additionalProperties":false,"required":["id","at","type"],"properties":{"id":{"description":"A unique id (the history entry's UUID).","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},"at":{"description":"When it happened (agent clock).","$ref":"common.schema.json#/$defs/dateTime"},"type":{"description":"What happened. A change's result is in outcome: an upgrade that rolled back has type upgrade and outcome rolled-back. agent-update: the agent's own build changed or failed to (from and to are agent versions, no app).","enum":["install","upgrade","downgrade","reconfigure","restore","backup","retry","stopped","started","orphaned","purged","agent-update","channel-refused","events-dropped"]},"outcome":{"description":"The result of a change (install, upgrade, downgrade, reconfigure, restore) or of a self-update (agent-update: applied, rolled-back, failed before the switch, interrupted).","enum":["applied","rolled-back","rollback-failed","deferred","failed","interrupted"]},"app":{"description":"The app, when the event is about one.","$ref":"common.schema.json#/$defs/appName"},"from":{"description":"The version before.","oneOf":[{"$ref":"common.schema.json#/$defs/version"},{"type":"null"}]},"to":{"description":"The version after (the target, for a change that did not apply).","oneOf":[{"$ref":"common.schema.json#/$defs/version"},{"type":"null"}]},"reason":{"description":"Why, in words.","type":"string","maxLength":4000},"commit":{"description":"The accepted commit the change came from.","type":"string","maxLength":64},"ms":{"description":"How long it took.","type":"integer","minimum":0},"count":{"description":"events-dropped: how many events the outbox dropped past its cap.","type":"integer","minimum":1},"blame":{"description":"For a change that did not apply: release when the release itself failed (health, probes, start) and counts against its rollout; infrastructure when the node did (engine unreachable, no space, killed, download).","enum":["release","infrastructure"]}}},"fetchFailure":{"description":"The channel could not be fetched (network, deadline, server error, oversized download): the last accepted commit stays in force.","type":"object","additionalProperties":false,"required":["reason","message","since","at","failures","nextTryAt"],"properties":{"reason":{"description":"The typed reason: fetch (a download refused for what it holds is a refusal of its tip, not a fetch failure).","type":"string","maxLength":64},"message":{"description":"The failure in words, with its cause (HTTP status, deadline, connection error).","type":"string","maxLength":2000},"since":{"description":"The first failure of this run of failures.","$ref":"common.schema.json#/$defs/dateTime"},"at":{"description":"The latest failure.","$ref":"common.schema.json#/$defs/dateTime"},"failures":{"description":"Failed fetches in a row.","type":"integer","minimum":1},"nextTryAt":{"description":"When the agent fetches again.","$ref":"common.schema.json#/$defs/dateTime"}}},"backoff":{"description":"A change that failed without stopping anything (no space, engine unreachable, download failed) waits before it is tried again.","type":"object","additionalProperties":false,"required":["cause","failures","nextTryAt"],"properties":{"cause":{"description":"What failed, as a code (no-space, docker, fetch, io, ...).","type":"string","maxLength":64},"message":{"description":"The last failure in words.","type":"string","maxLength":2000},"failures":{"description":"Failures in a row for this cause.","type":"integer","minimum":1},"since":{"description":"The first failure of the run.","$ref":"common.schema.json#/$defs/dateTime"},"nextTryAt":{"description":"When the change is tried again.","$ref":"common.schema.json#/$defs/dateTime"}}}}};
@@ -7170,13 +7397,13 @@ return errors === 0;
 }
 validate20.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const register = validate77;
-const schema129 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/register.schema.json","title":"Duck agent enrollment","description":"POST /api/v1/agents/register with the fleet enrollment token: the agent's id and facts. The answer is {agentId, token}: the agent's own token, which the controller stores only as a hash.","examples":[{"agentId":"3f1c2a9e-7b1d-4c55-9a43-0c8e5f2b6d11","facts":{"hostname":"shop-sh-01","os":"linux 6.1.0-28-amd64 (Debian GNU/Linux 12 (bookworm))","arch":"x64","agentVersion":"0.1.0","docker":"20.10.24","compose":"v1 1.29.2","group":"production"}}],"type":"object","additionalProperties":false,"required":["agentId","facts"],"properties":{"agentId":{"description":"The agent's stable id.","$ref":"report.schema.json#/$defs/agentId"},"facts":{"description":"The node's facts.","$ref":"report.schema.json#/$defs/facts"}}};
+export const register = validate80;
+const schema131 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/register.schema.json","title":"Duck agent enrollment","description":"POST /api/v1/agents/register with the fleet enrollment token: the agent's id and facts. The answer is {agentId, token}: the agent's own token, which the controller stores only as a hash.","examples":[{"agentId":"3f1c2a9e-7b1d-4c55-9a43-0c8e5f2b6d11","facts":{"hostname":"shop-sh-01","os":"linux 6.1.0-28-amd64 (Debian GNU/Linux 12 (bookworm))","arch":"x64","agentVersion":"0.1.0","docker":"20.10.24","compose":"v1 1.29.2","group":"production"}}],"type":"object","additionalProperties":false,"required":["agentId","facts"],"properties":{"agentId":{"description":"The agent's stable id.","$ref":"report.schema.json#/$defs/agentId"},"facts":{"description":"The node's facts.","$ref":"report.schema.json#/$defs/facts"}}};
 
-function validate78(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate81(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate78.evaluated;
+const evaluated0 = validate81.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -7442,17 +7669,17 @@ vErrors.push(err21);
 }
 errors++;
 }
-validate78.errors = vErrors;
+validate81.errors = vErrors;
 return errors === 0;
 }
-validate78.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate81.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate77(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate80(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://duck.dev/schemas/register.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate77.evaluated;
+const evaluated0 = validate80.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -7461,7 +7688,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.agentId === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agentId"},message:"must have required property '"+"agentId"+"'",schema:schema129.required,parentSchema:schema129,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agentId"},message:"must have required property '"+"agentId"+"'",schema:schema131.required,parentSchema:schema131,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -7471,7 +7698,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.facts === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "facts"},message:"must have required property '"+"facts"+"'",schema:schema129.required,parentSchema:schema129,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "facts"},message:"must have required property '"+"facts"+"'",schema:schema131.required,parentSchema:schema131,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -7482,7 +7709,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "agentId") || (key0 === "facts"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema129,data};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema131,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -7518,14 +7745,14 @@ errors++;
 }
 }
 if(data.facts !== undefined){
-if(!(validate78(data.facts, {instancePath:instancePath+"/facts",parentData:data,parentDataProperty:"facts",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate78.errors : vErrors.concat(validate78.errors);
+if(!(validate81(data.facts, {instancePath:instancePath+"/facts",parentData:data,parentDataProperty:"facts",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate81.errors : vErrors.concat(validate81.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema129.type,parentSchema:schema129,data};
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema131.type,parentSchema:schema131,data};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -7534,8 +7761,8 @@ vErrors.push(err5);
 }
 errors++;
 }
-validate77.errors = vErrors;
+validate80.errors = vErrors;
 return errors === 0;
 }
-validate77.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate80.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 

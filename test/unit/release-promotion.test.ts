@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseYaml } from '../../schemas/index.js';
-import { parseRollout, promoteInGroup } from '../../agent/src/release/group-promotion.js';
+import { parseRollout, promoteInGroup, setAgentInGroup } from '../../agent/src/release/group-promotion.js';
 import { rejection } from '../helpers/rejection.js';
 
 const Rollout = suite('parseRollout');
@@ -70,3 +70,22 @@ Promote('adds a new app and a rollout as one flow map per step', () => {
 });
 
 Promote.run();
+
+const AgentSet = suite('setAgentInGroup');
+
+AgentSet('a flow agent: { version } gets the new version in place, comment and quoting kept', () => {
+  const text = 'apps:\n  shop: 1.3.0\nagent: { version: "0.2.0" }   # fleet agent\n';
+  const r = setAgentInGroup(text, '0.3.0');
+  assert.is(r.previous, '0.2.0');
+  assert.is(r.text, 'apps:\n  shop: 1.3.0\nagent: { version: "0.3.0" }   # fleet agent\n');
+});
+
+AgentSet('a group without agent gets one, the rest untouched; the result is a valid group', () => {
+  const text = '# production\napps:\n  shop: 1.3.0   # the shop\n';
+  const r = setAgentInGroup(text, '0.2.0');
+  assert.is(r.previous, undefined);
+  assert.ok(r.text.startsWith(text));
+  assert.equal(parseYaml('group', r.text, 'g.yaml').agent, { version: '0.2.0' });
+});
+
+AgentSet.run();

@@ -309,4 +309,13 @@ test('needsCalendar sees every window and hold end resolve reads; without them r
   }
 });
 
+
+test("the overlay's pin.agent pins the agent's own build, never an app named agent", () => {
+  const d = resolve(input({ overlay: { pin: { agent: '0.2.0', shop: '1.2.0' } } }));
+  assert.equal(
+    d.apps.map((a) => [a.app, a.desired, a.source]),
+    [['shop', '1.2.0', 'pin']],
+  );
+});
+
 test.run();

@@ -69,7 +69,9 @@ test('the examples in common.schema.json are valid where the files use them', ()
   const d = commonSchema.$defs;
   validateValue('overlay', { windows: [first(d.window.examples)], compose: {} }, 'overlay example');
   validateValue('channel', { version: 1, signers: [{ name: 'bot', key: first(d.relativePath.examples) }], freshness: first(d.duration.examples) }, 'channel');
-  const agent = { version: first(d.version.examples), url: first(d.httpUrl.examples), sha256: first(d.sha256hex.examples) };
+  const agent = { version: first(d.version.examples) };
+  const artifact = { url: first(d.httpUrl.examples), sha256: first(d.sha256hex.examples), size: 1 };
+  validateValue('agent-release', { version: first(d.version.examples), artifacts: { 'linux-x64': artifact } }, 'agent.yaml');
   const rollout = [{ percent: 5, at: first(d.dateTime.examples) }];
   const window = { days: [first(d.daySpec.examples)], start: '02:00', duration: '1h' };
   validateValue('group', { apps: { [first(d.appName.examples)]: first(d.version.examples) }, rollout, agent, windows: [window] }, 'group');

@@ -4,6 +4,7 @@ import type { AppBackoff } from './agent-state.js';
 import type { GroupFile, OverlayFile, Window, WaitKind } from '../../../schemas/index.js';
 import type { AppDesired, DesiredState, HoldInForce, ResolveInput, Trigger } from './desired.js';
 import { releaseKey } from './desired.js';
+import { appPins } from './overlay-pins.js';
 import { formatBucket, rolloutBucket, rolloutPosition } from './rollout.js';
 import type { WindowState } from './window-spec.js';
 import { describeWindow } from './window-spec.js';
@@ -36,7 +37,7 @@ export function resolve(input: ResolveInput): DesiredState {
 }
 
 function appNames(input: ResolveInput): string[] {
-  const names = new Set([...Object.keys(input.group.apps), ...Object.keys(input.overlay.pin ?? {}), ...Object.keys(input.node.apps)]);
+  const names = new Set([...Object.keys(input.group.apps), ...Object.keys(appPins(input.overlay)), ...Object.keys(input.node.apps)]);
   return [...names].sort();
 }
 
@@ -52,7 +53,7 @@ function resolveApp(
   state: WindowState | null,
 ): Resolved {
   const current = input.node.apps[app]?.version ?? null;
-  const pinned = input.overlay.pin?.[app];
+  const pinned = appPins(input.overlay)[app];
   const fromGroup = input.group.apps[app];
   const source = pinned !== undefined ? 'pin' : fromGroup !== undefined ? 'group' : 'installed';
   const desired = pinned ?? fromGroup ?? current;
@@ -180,7 +181,8 @@ function resolveApp(
   return wait('window', `waiting for window ${next.label} to move ${change}`, turn, rollout);
 }
 
-function holdInForce(input: ResolveInput): HoldInForce | null {
+/** The overlay's hold, unless its end has passed (a regressed clock keeps holding). */
+export function holdInForce(input: Pick<ResolveInput, 'overlay' | 'calendar' | 'zone' | 'clockRegressed' | 'now'>): HoldInForce | null {
   const hold = input.overlay.hold;
   if (!hold) return null;
   if (!hold.until) return { reason: hold.reason, until: null };
@@ -198,7 +200,8 @@ export function needsCalendar(group: GroupFile, overlay: OverlayFile): boolean {
   return windowsInForce({ group, overlay }).list.length > 0 || overlay.hold?.until !== undefined;
 }
 
-function windowsInForce(input: Pick<ResolveInput, 'group' | 'overlay'>): { from: DesiredState['windowsFrom']; list: readonly Window[] } {
+/** The overlay's windows replace the group's. */
+export function windowsInForce(input: Pick<ResolveInput, 'group' | 'overlay'>): { from: DesiredState['windowsFrom']; list: readonly Window[] } {
   if (input.overlay.windows) return { from: 'overlay', list: input.overlay.windows };
   if (input.group.windows && input.group.windows.length > 0) return { from: 'group', list: input.group.windows };
   return { from: 'none', list: [] };

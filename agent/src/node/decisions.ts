@@ -16,6 +16,7 @@ import type { Plan } from '../core/change.js';
 import { configHash } from '../core/config-hash.js';
 import type { DesiredState, ResolveInput } from '../core/desired.js';
 import { releaseKey } from '../core/desired.js';
+import { appPins } from '../core/overlay-pins.js';
 import { plan } from '../core/plan.js';
 import { decisionsValidUntil, needsCalendar, resolve } from '../core/resolve.js';
 import type { Calendar } from '../core/window-spec.js';
@@ -53,7 +54,7 @@ export interface Decisions extends Resolved {
 }
 
 /** needsCalendar() said no: resolve() reads no date in a zone, and a call here is a bug to surface. */
-const NO_CALENDAR: Calendar = {
+export const NO_CALENDAR: Calendar = {
   windowState: () => {
     throw new Error('internal: resolve() evaluated a window that needsCalendar() did not see');
   },
@@ -123,7 +124,7 @@ export async function resolveDesired(node: NodeParts, accepted: AcceptedView, op
   const now = node.clock();
   const { config } = node;
   const overlay = opts.overlay ?? (await loadOverlay(config.overlay));
-  const { releases, releaseErrors } = await candidateReleases(accepted, overlay.pin ?? {}, config.overlay);
+  const { releases, releaseErrors } = await candidateReleases(accepted, appPins(overlay), config.overlay);
   const state = node.state.read();
   const agentId = agentIdOf(config, state) ?? NO_AGENT_ID;
   const clockRegressed = clockRegressedAt(state, now);

@@ -6,6 +6,8 @@ import type { BackupRecord, BrokenBackup, PartialLeftover } from '../apply/backu
 import { composeTarget } from '../apply/compose-target.js';
 import { parseCommitObject } from '../channel/commit-object.js';
 import { openCommitTree } from '../channel/commit-tree.js';
+import { agentReleasePath } from '../channel/read-agent-release.js';
+import { AGENT_PIN } from '../core/overlay-pins.js';
 import type { ComposeRuntime, ComposeTarget } from '../ports.js';
 import { DuckError } from '../../../schemas/errors.js';
 import { installedOrThrow } from './acts.js';
@@ -62,8 +64,9 @@ export interface OverlayTarget {
  */
 export async function requireInAcceptedCommit(node: NodeParts, target: OverlayTarget, opts: { act: 'pin' | 'schedule'; force: boolean }): Promise<boolean> {
   const { app, version } = target;
-  const what = version === undefined ? `app ${app}` : `release ${app} ${version}`;
-  const dir = version === undefined ? `releases/${app}/` : `releases/${app}/${version}/`;
+  const agent = app === AGENT_PIN && version !== undefined;
+  const what = agent ? `agent release ${version}` : version === undefined ? `app ${app}` : `release ${app} ${version}`;
+  const dir = agent ? agentReleasePath(version) : version === undefined ? `releases/${app}/` : `releases/${app}/${version}/`;
   const has = await acceptedHas(node, target);
   if (has === null) {
     if (opts.force) return false;
@@ -86,6 +89,8 @@ async function acceptedHas(node: NodeParts, { app, version }: OverlayTarget): Pr
   try {
     // An app the group runs has its releases here too, so the directory answers for both.
     if (version === undefined) return (await tree.listFiles(`releases/${app}`, 0)).length > 0;
+    // pin.agent names the agent's own build, published as agents/<version>/agent.yaml.
+    if (app === AGENT_PIN) return (await tree.blobId(agentReleasePath(version))) !== null;
     return (await tree.blobId(`releases/${app}/${version}/release.yaml`)) !== null;
   } catch {
     return false;

@@ -8,6 +8,7 @@ import { DEFAULT_LIMITS } from '../core/limits.js';
 import { hashFile } from '../apply/tree-copy.js';
 import { DuckError } from '../../../schemas/errors.js';
 import { invalidName } from '../core/overlay-edits.js';
+import { AGENT_PIN } from '../core/overlay-pins.js';
 import { readBuildDir } from './build-dir.js';
 import { checkCompose, unlistedImages } from './compose-check.js';
 import { readDockerArchive } from './docker-archive.js';
@@ -37,6 +38,9 @@ export interface AddResult {
 export async function addRelease(opts: AddOptions): Promise<AddResult> {
   const bad = invalidName('app', opts.app) ?? invalidName('version', opts.version);
   if (bad) throw new DuckError('usage', bad);
+  if (opts.app === AGENT_PIN) {
+    throw new DuckError('usage', `no app may be named "${AGENT_PIN}": a node's overlay pins the agent's own version as pin.${AGENT_PIN} (the agent's builds: duck release agent add)`);
+  }
   if (opts.archiveBaseUrl !== undefined && !/^https?:\/\/\S+$/.test(opts.archiveBaseUrl)) {
     throw new DuckError('usage', `--archive-base-url ${opts.archiveBaseUrl}: must be an http(s) URL`);
   }
@@ -92,7 +96,8 @@ export async function addRelease(opts: AddOptions): Promise<AddResult> {
   return { dir, release, uploads, warnings };
 }
 
-async function assertUnpublished(channel: string, dir: string, target: string): Promise<void> {
+/** A directory of the channel that exists, on disk or in the last commit, is published: never overwritten. */
+export async function assertUnpublished(channel: string, dir: string, target: string): Promise<void> {
   if (await lstat(target).then(() => true, () => false)) {
     throw new DuckError('usage', `${dir} exists already: a published release never changes (publish a new version)`, { file: dir });
   }

@@ -90,3 +90,22 @@ function spliceScalar(text: string, node: Scalar, path: readonly string[], value
   const reread = parseOverlayDocument(next);
   return reread.errors.length === 0 && reread.getIn(path) === value ? next : null;
 }
+
+export interface AgentPromotionResult {
+  readonly text: string;
+  readonly previous: string | undefined;
+}
+
+/**
+ * `duck release agent set`: the group's `agent: { version }`, its one line replaced in place when
+ * it is there (comments and quoting kept), added otherwise. A group's rollout and urgent flag are
+ * about its apps and are left alone: the agent update follows the windows, hold, pin and approval.
+ */
+export function setAgentInGroup(text: string, version: string): AgentPromotionResult {
+  const path = ['agent', 'version'];
+  const old = parseOverlayDocument(text).getIn(path, true);
+  const previous = isScalar(old) && old.value !== null ? String(old.value) : undefined;
+  const spliced = isScalar(old) && old.range ? spliceScalar(text, old, path, version) : null;
+  if (spliced !== null) return { text: spliced, previous };
+  return { text: editYamlText(text, (doc) => doc.set('agent', doc.createNode({ version }))).text, previous };
+}

@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { DEFAULT_LIMITS } from '../core/limits.js';
 import { COMPOSE_FILE_NAMES } from '../apply/app-layout.js';
 import type { CommitTree } from '../channel/commit-tree.js';
+import { AGENT_RELEASE_FILE, agentReleasePath, readAgentReleaseIn } from '../channel/read-agent-release.js';
 import { readRelease } from '../channel/read-release.js';
 import { CHANNEL_FILE, readPolicy } from '../channel/trust-policy.js';
+import { AGENT_PIN } from '../core/overlay-pins.js';
 import { assertValidWindows } from '../core/window-spec.js';
 import { checkCompose, unlistedImages } from './compose-check.js';
 import { lintAgainstBase } from './lint-base.js';
@@ -55,10 +57,27 @@ export async function lintChannel(dir: string, opts: LintOptions = {}): Promise<
       problems.push(at(file, 'not inside a release directory: releases/<app>/<version>/'));
       continue;
     }
+    if (app === AGENT_PIN) {
+      problems.push(at(file, `no app may be named "${AGENT_PIN}": a node's overlay pins the agent's own version as pin.${AGENT_PIN}`, 'invalid'));
+      continue;
+    }
     releaseDirs.set(`releases/${app}/${version}`, { app, version });
   }
   for (const [releaseDir, { app, version }] of releaseDirs) {
     problems.push(...(await lintRelease(tree, textOf, files, releaseDir, app, version)));
+  }
+
+  const agentVersions = new Set<string>();
+  for (const file of files.filter((f) => f.startsWith('agents/'))) {
+    const [, version, ...rest] = file.split('/');
+    if (version === undefined || rest.join('/') !== AGENT_RELEASE_FILE) {
+      problems.push(at(file, `agents/<version>/ holds only ${AGENT_RELEASE_FILE}: the build tarballs live on an HTTP(S) server (duck release agent add)`));
+      continue;
+    }
+    agentVersions.add(version);
+  }
+  for (const version of agentVersions) {
+    await readAgentReleaseIn(tree, version).catch(async (err: unknown) => problems.push(...(await problemsOf(err, [agentReleasePath(version)], textOf))));
   }
 
   const groupFiles = files.filter((f) => /^groups\/[^/]+$/.test(f) && f !== 'groups/README.md');
@@ -123,11 +142,23 @@ async function lintGroup(tree: CommitTree, textOf: TextOf, file: string): Promis
     assertValidWindows(group.windows ?? [], { file, field: '/windows' });
     const problems: LintProblem[] = [];
     for (const [app, version] of Object.entries(group.apps)) {
+      if (app === AGENT_PIN) {
+        const field = `/apps/${app}`;
+        const where = (await positionOf(textOf, file, '/apps', app)) ?? { line: 1, column: 1 };
+        problems.push({ file, ...where, field, code: 'invalid', message: `no app may be named "${AGENT_PIN}": the agent's own version is the group's agent: { version }` });
+        continue;
+      }
       const releaseFile = `releases/${app}/${version}/${RELEASE_FILE}`;
       if ((await tree.blobId(releaseFile).catch(() => null)) !== null) continue;
       const field = `/apps/${app}`;
       const where = (await positionOf(textOf, file, field)) ?? { line: 1, column: 1 };
       problems.push({ file, ...where, field, code: 'invalid', message: `${app} ${version} does not exist: there is no ${releaseFile}` });
+    }
+    if (group.agent && (await tree.blobId(agentReleasePath(group.agent.version)).catch(() => null)) === null) {
+      const field = '/agent/version';
+      const where = (await positionOf(textOf, file, field)) ?? { line: 1, column: 1 };
+      const message = `agent ${group.agent.version} does not exist: there is no ${agentReleasePath(group.agent.version)} (duck release agent add)`;
+      problems.push({ file, ...where, field, code: 'invalid', message });
     }
     return problems;
   } catch (err) {

@@ -20,9 +20,9 @@ export const COMMAND_META = {
   pin: {
     name: 'pin',
     description:
-      'Pin an app to a version on this node, whatever the group says. Edits the overlay (comments kept); the version must be in the last accepted channel commit (exit 3 if not).',
+      'Pin an app (or, as `duck pin agent <version>`, the Duck agent itself) to a version on this node, whatever the group says. Edits the overlay (comments kept); the version must be in the last accepted channel commit (exit 3 if not).',
   },
-  unpin: { name: 'unpin', description: 'Remove the pin of an app from the overlay (comments kept): the node follows its group again' },
+  unpin: { name: 'unpin', description: 'Remove the pin of an app (or of the agent: duck unpin agent) from the overlay (comments kept): the node follows its group again' },
   hold: {
     name: 'hold',
     description: 'Hold this node: no version changes at all (urgent releases included) until the hold ends or `duck unhold`. Edits the overlay, comments kept.',
@@ -77,5 +77,5 @@ export const COMMAND_META = {
     description:
       "Build a .tar.gz of this node's diagnostics (config and overlay with secrets redacted, state summary, history, versions, OS and Docker facts, compose and agent logs) and list every file in it. --upload sends it to the controller, only after you say yes.",
   },
-  release: { name: 'release', description: 'Publish to a release channel: keygen, init, add, promote, lint, commit, sign, verify; gate a promotion on a rollout' },
+  release: { name: 'release', description: 'Publish to a release channel: keygen, init, add, promote, lint, commit, sign, verify; gate a promotion on a rollout; agent add, set: the agent builds' },
 } as const;

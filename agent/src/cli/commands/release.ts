@@ -17,5 +17,6 @@ export default defineCommand({
     sign: load('sign'),
     verify: load('verify'),
     gate: load('gate'),
+    agent: load('agent'),
   },
 });

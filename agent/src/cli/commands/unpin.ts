@@ -10,7 +10,7 @@ import { COMMAND_META } from './meta.js';
 export default defineCommand({
   meta: COMMAND_META.unpin,
   args: {
-    app: { type: 'positional', description: 'the app to unpin', required: true },
+    app: { type: 'positional', description: 'the app to unpin, or agent', required: true },
     ...configArg,
     ...jsonArg,
   },

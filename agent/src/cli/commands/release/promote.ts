@@ -5,6 +5,7 @@ import { defineCommand } from 'citty';
 import { parseYaml } from '../../../../../schemas/index.js';
 import { DuckError } from '../../../../../schemas/errors.js';
 import { invalidName } from '../../../core/overlay-edits.js';
+import { AGENT_PIN } from '../../../core/overlay-pins.js';
 import { parseRollout, promoteInGroup } from '../../../release/group-promotion.js';
 import { channelArg } from '../../release-args.js';
 import { jsonArg } from '../../common-args.js';
@@ -31,6 +32,7 @@ export default defineCommand({
     if (!app || !version) throw new DuckError('usage', `"${args.release}": expected <app>@<version>, e.g. hello@1.1.0`);
     const bad = invalidName('app', args.group) ?? invalidName('app', app) ?? invalidName('version', version);
     if (bad) throw new DuckError('usage', bad.replace(/^app "(.*?)"/, (m, name: string) => (name === args.group ? `group "${name}"` : m)));
+    if (app === AGENT_PIN) throw new DuckError('usage', `${args.release}: the agent is not an app: duck release agent set ${args.group} ${version}`);
     const channel = resolve(args.channel);
     const groupFile = `groups/${args.group}.yaml`;
     const path = join(channel, 'groups', `${args.group}.yaml`);
