@@ -21,7 +21,7 @@ function outcome(o: { commit?: string; waits?: Wait[]; changes?: number; refused
     at: '2026-11-23T12:00:00.000Z',
     fetch: { status: 'skipped' },
     accept: { status: 'kept' },
-    resolve: { view: null, resolved: null },
+    resolve: { view: null, resolved: null, agent: null },
     plan: { plan: null },
     apply: { changes: Array.from({ length: o.changes ?? 0 }, () => ({ app: 'shop', outcome: 'applied' as const, from: '1.0.0', to: '1.1.0', reason: 'ok', ms: 1 })) },
     commit: o.commit ?? 'c1',

@@ -3,6 +3,8 @@
 // the versions that failed here. Reads only: `duck self-update --check`, the daemon and the status
 // report ask the same question through here.
 import type { OverlayFile } from '../../../schemas/index.js';
+import type { BuildInfo } from '../../../schemas/build-info.js';
+import { buildInfo } from '../../../schemas/build-info.js';
 import { toDuckError } from '../../../schemas/errors.js';
 import { loadOverlay } from '../adapters/overlay-file.js';
 import { readAgentReleaseIn } from '../channel/read-agent-release.js';
@@ -13,6 +15,13 @@ import { needsCalendar } from '../core/resolve.js';
 import type { AcceptedView } from './decisions.js';
 import { clockRegressedAt, NO_CALENDAR, nodeZone } from './decisions.js';
 import type { NodeParts } from './wiring.js';
+
+let running: BuildInfo | null = null;
+
+/** The build this process runs: its version and, in an artifact, its commit (read once). */
+export function runningBuild(): BuildInfo {
+  return (running ??= buildInfo(import.meta.url));
+}
 
 export interface AgentDecisionOptions {
   /** The running build's version (schemas/build-info). */

@@ -14,6 +14,8 @@ import type { Plan } from '../core/change.js';
 import type { AcceptedView, Resolved } from './decisions.js';
 import { acceptedFreshness, agentIdOf, clockRegressedAt, deployedCommits, planChanges, readAcceptedLocally, resolveDesired } from './decisions.js';
 import type { NodeParts } from './wiring.js';
+import type { AgentDecision } from './agent-decision.js';
+import { decideAgentOnNode, runningBuild } from './agent-decision.js';
 
 /**
  * One reconcile cycle (DESIGN §4.5), as Flux's reconcilers keep theirs: a named list of stages,
@@ -52,6 +54,8 @@ export interface ResolveOutcome {
   /** The accepted commit the decisions were made on; null before the first accept. */
   readonly view: AcceptedView | null;
   readonly resolved: Resolved | null;
+  /** Whether the agent moves its own build (DESIGN §4.7), on the same commit, overlay and clock; null before the first accept. */
+  readonly agent: AgentDecision | null;
   /** The last idle cycle's decisions were kept: nothing they rest on had moved (DecisionReuse). */
   readonly reused?: boolean;
 }
@@ -222,8 +226,9 @@ async function resolveStage({ node, overlay }: CycleDeps, accept: AcceptOutcome,
     accept.status === 'accepted'
       ? { commit: accept.accepted.anchor.commit, content: accept.accepted.content, tree: accept.accepted.tree }
       : await readAcceptedLocally(node);
-  if (!view) return { view: null, resolved: null };
+  if (!view) return { view: null, resolved: null, agent: null };
   const resolved = await resolveDesired(node, view, { overlay, ...(opts.upgradeNow ? { upgradeNow: opts.upgradeNow } : {}) });
+  const agent = await decideAgentOnNode(node, view, { running: runningBuild().version, overlay });
   const { admit } = resolved.desired;
   if (admit.length > 0) {
     const at = node.clock().toISOString();
@@ -231,7 +236,7 @@ async function resolveStage({ node, overlay }: CycleDeps, accept: AcceptOutcome,
       for (const key of admit) s.admitted[key] ??= at;
     });
   }
-  return { view, resolved };
+  return { view, resolved, agent };
 }
 
 /** plan() on what runs now (after the admissions just recorded) and what resolve() asked for; the daemon logs its waits. */

@@ -6,7 +6,8 @@ import type { EnrollmentDeps } from '../report/enrollment.js';
 import { ensureEnrolled as enrollWith } from '../report/enrollment.js';
 import type { Reporter } from '../report/reporter.js';
 import { createReporter } from '../report/reporter.js';
-import { agentStatus } from '../report/status.js';
+import { agentStatus, agentUpdateStatus } from '../report/status.js';
+import { runningBuild } from './agent-decision.js';
 import { firstPollAt, reportOffsetMs } from '../core/poll-schedule.js';
 import { readEnrollToken } from './config.js';
 import type { CycleOutcome } from './cycle.js';
@@ -34,9 +35,10 @@ export function statusOf(node: NodeParts, last: CycleOutcome | null): AgentStatu
   const state = node.state.read();
   const group = node.config.group;
   const desired = last?.resolve.resolved?.desired ?? null;
-  if (desired) return agentStatus({ state, group, desired, stale: last!.stale });
+  const agent = agentUpdateStatus(runningBuild().version, last?.resolve.agent ?? null, state.agentBuild.failed);
+  if (desired) return { ...agentStatus({ state, group, desired, stale: last!.stale }), agent };
   const undecided = last === null && state.channel.anchor ? 'not decided yet since the agent started' : undefined;
-  return agentStatus({ state, group, desired: null, stale: last?.stale ?? false, ...(undecided ? { undecided } : {}) });
+  return { ...agentStatus({ state, group, desired: null, stale: last?.stale ?? false, ...(undecided ? { undecided } : {}) }), agent };
 }
 
 /** The daemon's reporter; null when the config has no controller section (nothing is reported). */

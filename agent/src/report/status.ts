@@ -2,6 +2,8 @@
 import type { AgentStatus, AgentUpdateStatus, AppStatus, BackoffStatus, FetchFailureStatus } from '../../../schemas/index.js';
 import type { StateSnapshot } from '../ports.js';
 import type { AppBackoff, ChannelFetchFailure, RepairNeed } from '../core/agent-state.js';
+import type { AgentBuildFailure } from '../core/agent-build.js';
+import type { AgentUpdateDecision } from '../core/agent-target.js';
 import { runState } from '../core/agent-state.js';
 import type { AppDesired, DesiredState } from '../core/desired.js';
 
@@ -89,6 +91,19 @@ function appStatus(state: StateSnapshot, app: string, current: string | null, de
     reason: (repair ? `${repairNote(current, repair)}; ${reason}` : reason).slice(0, 2000),
     state: runState(state, app),
     ...(failed ? { failedVersion: failed.version } : {}),
+  };
+}
+
+/** The report's agent block: the running build, the decision about its own update, the versions kept off this node. */
+export function agentUpdateStatus(running: string, decision: AgentUpdateDecision | null, failed: Readonly<Record<string, AgentBuildFailure>>): AgentUpdateStatus {
+  return {
+    current: running.slice(0, 64),
+    desired: decision?.target ?? null,
+    decision: decision?.decision ?? 'none',
+    reason: (decision?.reason ?? 'no channel commit accepted yet').slice(0, 2000),
+    failed: Object.values(failed)
+      .slice(0, 50)
+      .map((f) => ({ version: f.version, at: f.at, reason: f.reason.slice(0, 2000), step: f.step.slice(0, 64) })),
   };
 }
 

@@ -1,6 +1,8 @@
 import { defineCommand } from 'citty';
 import { formatDuration } from '../../core/duration.js';
 import { acceptedFreshness, decide, readAcceptedLocally } from '../../node/decisions.js';
+import { decideAgentOnNode, runningBuild } from '../../node/agent-decision.js';
+import { agentUpdateLines, agentUpdateStatus } from '../../report/status.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { desiredJson, printDesired } from '../desired-output.js';
 import { openNode } from '../node-handle.js';
@@ -42,12 +44,16 @@ export default defineCommand({
     if (state.channel.lastRefusal) out.line(`last check refused at ${state.channel.lastRefusal.at}: ${state.channel.lastRefusal.reason}: ${state.channel.lastRefusal.message}`);
     out.line(`group      ${node.config.group}`);
     for (const [app, f] of Object.entries(state.failed)) out.line(`failed     ${app} ${f.version} at ${f.at}: ${f.reason}`);
+    const running = runningBuild().version;
+    const agentDecision = accepted ? await decideAgentOnNode(node, accepted, { running }) : null;
+    const agent = agentUpdateStatus(running, agentDecision, state.agentBuild.failed);
+    for (const line of agentUpdateLines(agent)) out.line(line);
     if (!accepted) {
-      out.result({ ok: true, channel, group: node.config.group, apps: [], failed: state.failed });
+      out.result({ ok: true, channel, group: node.config.group, agent, apps: [], failed: state.failed });
       return;
     }
     const decisions = await decide(node, accepted);
     printDesired(out, decisions, now, state);
-    out.result(() => ({ ok: true, channel, group: node.config.group, failed: state.failed, ...desiredJson(decisions, state) }));
+    out.result(() => ({ ok: true, channel, group: node.config.group, agent, failed: state.failed, ...desiredJson(decisions, state) }));
   },
 });
