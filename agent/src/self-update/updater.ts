@@ -5,6 +5,7 @@
 // detached process) and touches the state only while no daemon writes it.
 import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
 import { DuckError, toDuckError } from '../../../schemas/errors.js';
 import type { AgentRelease } from '../core/agent-build.js';
 import type { UpdateJournal, UpdateOutcome, UpdateStep } from '../core/agent-update.js';
@@ -15,7 +16,7 @@ import type { DownloadProgress } from '../apply/archive-download.js';
 import type { Logger, ServiceManager } from '../ports.js';
 import { currentVersion, pruneBuilds, switchCurrent } from './builds.js';
 import { waitForHealth } from './health-wait.js';
-import { journalFile, readJournal, writeJournal } from './journal-file.js';
+import { journalFile, readJournal, selfUpdateDir, writeJournal } from './journal-file.js';
 import { downloadBuild, stageBuild } from './stage.js';
 import { dropSnapshot, restoreSnapshot, takeSnapshot } from './state-snapshot.js';
 
@@ -57,7 +58,27 @@ const HOLDER = 'duck self-update';
 
 /** Runs the update to `target`, or finishes one a killed updater left first (then returns that one). */
 export async function runUpdate(target: UpdateTarget, deps: UpdaterDeps): Promise<UpdateResult> {
-  const left = await resumeUpdate(deps);
+  return asTheUpdater(deps, () => update(target, deps));
+}
+
+/** Finishes what a killed updater left (null when nothing was left). Throws `locked` when another updater runs. */
+export async function resumeUpdate(deps: UpdaterDeps): Promise<UpdateResult | null> {
+  return asTheUpdater(deps, () => resume(deps));
+}
+
+/** One updater per state directory: its own pid file (`self-update/agent.pid`), apart from the daemon's. */
+async function asTheUpdater<T>(deps: UpdaterDeps, body: () => Promise<T>): Promise<T> {
+  await mkdir(selfUpdateDir(deps.stateDir), { recursive: true, mode: 0o700 });
+  const lock = await acquireInstanceLock(selfUpdateDir(deps.stateDir), HOLDER);
+  try {
+    return await body();
+  } finally {
+    await lock.release();
+  }
+}
+
+async function update(target: UpdateTarget, deps: UpdaterDeps): Promise<UpdateResult> {
+  const left = await resume(deps);
   if (left !== null) return left;
   const { release, platform } = target;
   const from = (await currentVersion(deps.buildsDir)) ?? deps.running;
@@ -89,8 +110,7 @@ export async function runUpdate(target: UpdateTarget, deps: UpdaterDeps): Promis
   return forward(journal, deps);
 }
 
-/** Finishes what a killed updater left (null when nothing was left). Throws `locked` when its updater still runs. */
-export async function resumeUpdate(deps: UpdaterDeps): Promise<UpdateResult | null> {
+async function resume(deps: UpdaterDeps): Promise<UpdateResult | null> {
   const found = await readJournal(deps.stateDir);
   const action = resumeAction(found, { updaterAlive: found !== null && found.updaterPid !== process.pid && isAlive(found.updaterPid), current: await currentVersion(deps.buildsDir), now: deps.now() });
   if (found === null || action.kind === 'none') return null;
