@@ -22,8 +22,9 @@ export async function makeBuild(parent: string, version: string, fault: BuildFau
   await writeFile(join(dir, 'package.json'), `${JSON.stringify({ name: 'duck', version, gitHead: `test-${version}`, private: true }, null, 2)}\n`);
   const lines = ['#!/bin/sh', 'here=$(dirname "$(readlink -f "$0")")'];
   if (fault === 'exits-at-start') lines.push('echo "this build cannot start" >&2', 'exit 1');
-  // The Docker ping of every cycle fails: the daemon polls and verifies but never proves health.
-  if (fault === 'no-cycle') lines.push('export DOCKER_HOST=unix:///nonexistent/docker.sock');
+  // The daemon's Docker ping fails at every cycle: it polls and verifies but never proves health.
+  // Its daemon only: an updater this launcher runs must not hand the fault to the build it restores.
+  if (fault === 'no-cycle') lines.push('if [ "$1" = run ]; then export DOCKER_HOST=unix:///nonexistent/docker.sock; fi');
   lines.push(`exec ${JSON.stringify(process.execPath)} "$here/lib/main.mjs" "$@"`, '');
   await writeFile(join(dir, 'duck'), lines.join('\n'), { mode: 0o755 });
   return dir;

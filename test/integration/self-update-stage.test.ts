@@ -10,6 +10,7 @@ import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
 import { entryEscapes, stageBuild } from '../../agent/src/self-update/stage.js';
 import { readReleaseFile } from '../../agent/src/node/self-update.js';
 import { readJournal } from '../../agent/src/self-update/journal-file.js';
+import { runUpdate } from '../../agent/src/self-update/updater.js';
 import { DuckError } from '../../schemas/errors.js';
 import { rejection } from '../helpers/rejection.js';
 
@@ -84,6 +85,23 @@ Stage('a journal of a later format is not acted on', async (ctx) => {
   await writeFile(join(ctx.dir, 'self-update', 'journal.json'), JSON.stringify({ format: 2, step: 'switch' }));
   const err = await rejection(readJournal(ctx.dir));
   assert.match(err.message, /journal\.json: \/format: journal format 2 is not one this updater reads \(1\)/);
+});
+
+Stage('an agent that does not run from a build (no current link) refuses to update itself', async (ctx) => {
+  const release = { version: '0.2.0', notes: '', artifacts: { 'linux-x64': ARTIFACT }, digest: 'd'.repeat(64), commit: '' };
+  const deps = {
+    stateDir: join(ctx.dir, 'state'),
+    buildsDir: join(ctx.dir, 'builds'),
+    configFile: join(ctx.dir, 'agent.yaml'),
+    healthTimeoutMs: 1000,
+    service: { kind: 'detached' as const, startUpdater: async () => undefined, stopAgent: async () => undefined, startAgent: async () => undefined },
+    now: () => new Date(),
+    log: () => undefined,
+    running: '0.1.0',
+  };
+  const err = await rejection(runUpdate({ release, platform: 'linux-x64' }, deps));
+  assert.match(err.message, /builds\/current: no such link: this agent does not run from a build/);
+  assert.is(await readJournal(deps.stateDir), null, 'nothing journalled');
 });
 
 Stage.run();

@@ -109,7 +109,7 @@ async function healthyOn(ctx: Ctx, version: string, after: Date): Promise<void> 
       const beat = (await agentBuild(ctx)).heartbeat;
       return beat && beat.version === version && Date.parse(beat.at) > after.getTime() && (await instanceHolder(ctx.node.stateDir)) !== null ? true : null;
     },
-    async () => `no heartbeat of ${version} after ${after.toISOString()}: ${await readFile(join(ctx.work, 'agent.log'), 'utf8').catch(() => '')}`,
+    async () => `no heartbeat of ${version} after ${after.toISOString()}; the agents' logs: ${await readFile(join(ctx.work, 'agent.log'), 'utf8').catch(() => '')}\n${await readFile(join(ctx.node.stateDir, 'self-update', 'agent.log'), 'utf8').catch(() => '')}`,
   );
 }
 
@@ -156,10 +156,33 @@ SelfUpdate('a build that cannot start fails its self-test and is never switched 
   assert.is(await current(ctx), '0.1.0');
   assert.is((await failure(ctx, '0.3.0')).step, 'self-test');
   await healthyOn(ctx, '0.1.0', new Date());
-  // Failed here with the same release: refused until --retry.
+  // Failed here with the same release: shown by --check, refused until --retry.
+  const check = await selfUpdate(ctx, ['--check', '--release-file', file]);
+  assert.is(check.code, 0, check.stderr);
+  const shown = JSON.parse(check.stdout.toString()) as { current: string; target: string; failed: { step: string } | null };
+  assert.equal([shown.current, shown.target, shown.failed?.step], ['0.1.0', '0.3.0', 'self-test']);
   const again = await selfUpdate(ctx, ['--yes', '--release-file', file]);
   assert.is(again.code, 2, again.stderr);
   assert.match(again.stderr, /--retry/);
+  const retried = await selfUpdate(ctx, ['--yes', '--retry', '--release-file', file]);
+  assert.is(retried.code, 1, retried.stderr);
+  assert.is((await journal(ctx)).failedStep, 'self-test', 'tried again, and refused again');
+  assert.is(await current(ctx), '0.1.0');
+});
+
+SelfUpdate('an updater killed while switching back is finished by the next: the old build runs', async (ctx) => {
+  const file = await publishBuild(ctx, '0.7.0', 'no-cycle');
+  const killed = await selfUpdate(ctx, ['--yes', '--release-file', file], { DUCK_FAULT_KILL_AT: 'self-update:revert' });
+  assert.is(killed.code, 128, `killed by SIGKILL: ${killed.code} ${killed.stderr}`);
+  assert.is((await journal(ctx)).step, 'revert');
+  const resumed = await selfUpdate(ctx, ['--resume']);
+  assert.is(resumed.code, 1, resumed.stdout.toString() + resumed.stderr);
+  const j = await journal(ctx);
+  assert.is(j.outcome, 'rolled-back');
+  assert.is(j.failedStep, 'health-wait');
+  assert.is(await current(ctx), '0.1.0');
+  await healthyOn(ctx, '0.1.0', new Date(j.endedAt!));
+  assert.is((await agentBuild(ctx)).failed['0.7.0']?.step, 'health-wait');
 });
 
 SelfUpdate('a build that never completes a cycle is switched back within healthTimeout and recorded failed', async (ctx) => {

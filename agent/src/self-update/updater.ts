@@ -5,7 +5,8 @@
 // detached process) and touches the state only while no daemon writes it.
 import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { DuckError, toDuckError } from '../../../schemas/errors.js';
 import type { AgentRelease } from '../core/agent-build.js';
 import type { UpdateJournal, UpdateOutcome, UpdateStep } from '../core/agent-update.js';
@@ -17,7 +18,7 @@ import type { Logger, ServiceManager } from '../ports.js';
 import { currentVersion, pruneBuilds, switchCurrent } from './builds.js';
 import { waitForHealth } from './health-wait.js';
 import { journalFile, readJournal, selfUpdateDir, writeJournal } from './journal-file.js';
-import { downloadBuild, stageBuild } from './stage.js';
+import { downloadBuild, downloadsDir, stageBuild } from './stage.js';
 import { dropSnapshot, restoreSnapshot, takeSnapshot } from './state-snapshot.js';
 
 /** A resolved target: the release read from the accepted commit, and this machine's platform key. */
@@ -81,7 +82,11 @@ async function update(target: UpdateTarget, deps: UpdaterDeps): Promise<UpdateRe
   const left = await resume(deps);
   if (left !== null) return left;
   const { release, platform } = target;
-  const from = (await currentVersion(deps.buildsDir)) ?? deps.running;
+  const from = await currentVersion(deps.buildsDir);
+  // A revert needs a build to go back to: an agent run from a checkout has none.
+  if (from === null) {
+    throw new DuckError('config', `${join(deps.buildsDir, 'current')}: no such link: this agent does not run from a build in selfUpdate.buildsDir (a checkout?), so it cannot update itself`, { field: '/selfUpdate/buildsDir' });
+  }
   if (release.version === from) return { outcome: 'none', from, to: release.version, step: null, reason: `${from} already runs` };
   const artifact = release.artifacts[platform];
   const journal: UpdateJournal = {
@@ -189,6 +194,7 @@ async function revert(start: UpdateJournal, reason: string, deps: UpdaterDeps): 
   });
   await writeJournal(deps.stateDir, j);
   await dropSnapshot(deps.stateDir);
+  await dropDownload(j, deps);
   await deps.service.startAgent();
   deps.log('self-update-done', { outcome: j.outcome, from: j.from, to: j.to, reason: j.reason });
   return resultOf(j);
@@ -197,6 +203,7 @@ async function revert(start: UpdateJournal, reason: string, deps: UpdaterDeps): 
 /** Ends an update that did not switch, or one that proved healthy: the journal, then the state. */
 async function finish(j: UpdateJournal, deps: UpdaterDeps): Promise<UpdateResult> {
   await writeJournal(deps.stateDir, j);
+  await dropDownload(j, deps);
   // The daemon, when it runs, is the state's writer and folds the journal in at its next cycle.
   try {
     await withStateLock(deps, () => foldInto(deps.stateDir, j));
@@ -205,6 +212,11 @@ async function finish(j: UpdateJournal, deps: UpdaterDeps): Promise<UpdateResult
   }
   deps.log('self-update-done', { outcome: j.outcome, from: j.from, to: j.to, reason: j.reason });
   return resultOf(j);
+}
+
+/** The whole tarball once the update ended (a `.part` stays: a later try resumes from it). */
+async function dropDownload(j: UpdateJournal, deps: UpdaterDeps): Promise<void> {
+  if (/^[a-f0-9]{64}$/.test(j.artifact.sha256)) await rm(join(downloadsDir(deps.buildsDir), `${j.artifact.sha256}.tar`), { force: true });
 }
 
 function resultOf(j: UpdateJournal): UpdateResult {
