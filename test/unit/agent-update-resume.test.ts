@@ -4,7 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ResumeAction, UpdateJournal, UpdateStep } from '../../agent/src/core/agent-update.js';
-import { ended, foldUpdateOutcome, MAX_ATTEMPTS, resumeAction } from '../../agent/src/core/agent-update.js';
+import { ended, foldUpdateOutcome, heartbeatNeedsRecord, MAX_ATTEMPTS, resumeAction } from '../../agent/src/core/agent-update.js';
 import { emptyAgentBuildState } from '../../agent/src/core/agent-build.js';
 
 const test = suite('agent-update-resume');
@@ -76,6 +76,18 @@ test('a failed update keeps its version off the node once, a later success lifts
   assert.is(build.failed['0.2.0']?.step, 'health-wait');
   assert.ok(foldUpdateOutcome(build, ended(journal('health-wait'), 'applied', 'healthy', new Date('2026-11-30T13:00:00Z'))));
   assert.equal(build.failed, {});
+});
+
+test('a heartbeat is written for a new process, build or commit at once, the same again once a minute', () => {
+  const last = { version: '0.1.0', buildCommit: 'c1', pid: 10, at: '2026-11-30T12:00:00.000Z', channelCommit: 'a'.repeat(40), dockerPingAt: '2026-11-30T12:00:00.000Z' };
+  const later = (ms: number) => new Date(Date.parse(last.at) + ms).toISOString();
+  assert.ok(heartbeatNeedsRecord(null, last));
+  assert.not.ok(heartbeatNeedsRecord(last, { ...last, at: later(30_000) }), 'the same daemon 30 s later');
+  assert.ok(heartbeatNeedsRecord(last, { ...last, at: later(60_000) }), 'a minute later');
+  assert.ok(heartbeatNeedsRecord(last, { ...last, pid: 11, at: later(1000) }), 'a new process (a restart, a switched build)');
+  assert.ok(heartbeatNeedsRecord(last, { ...last, version: '0.2.0', at: later(1000) }), 'a new build');
+  assert.ok(heartbeatNeedsRecord(last, { ...last, channelCommit: 'b'.repeat(40), at: later(1000) }), 'a new accepted commit');
+  assert.ok(heartbeatNeedsRecord(last, { ...last, at: later(-5000) }), 'a clock behind the last one');
 });
 
 test.run();

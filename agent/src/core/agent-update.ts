@@ -2,7 +2,8 @@
 // updater's versioned contract: every later version reads it) and what an updater that finds one
 // left behind does next. Pure: the facts it looks at (is the writer of the journal alive, where
 // does `current` point, what time is it) are arguments.
-import type { AgentArtifact, AgentBuildState } from './agent-build.js';
+import type { AgentArtifact, AgentBuildState, AgentHeartbeat } from './agent-build.js';
+import { CHECK_RECORD_MS } from './channel-record.js';
 
 /** The updater's steps, in order; `revert` only after a switch that did not prove healthy. */
 export const UPDATE_STEPS = ['download', 'stage', 'self-test', 'switch', 'restart', 'health-wait', 'revert', 'done'] as const;
@@ -133,4 +134,16 @@ export function foldUpdateOutcome(build: AgentBuildState, journal: UpdateJournal
   if (known !== undefined && known.at >= at) return false;
   build.failed[journal.to] = { version: journal.to, at, reason: journal.reason, step: journal.failedStep ?? journal.step, releaseDigest: journal.releaseDigest };
   return true;
+}
+
+/**
+ * Whether a cycle's heartbeat is worth a state write: a new process, build or accepted commit
+ * always is (a self-update's health wait looks for the first one of a new build), the same again
+ * once the last is CHECK_RECORD_MS old, so an idle daemon does not write its state at every poll.
+ */
+export function heartbeatNeedsRecord(last: AgentHeartbeat | null, next: AgentHeartbeat): boolean {
+  if (last === null || last.pid !== next.pid || last.version !== next.version || last.buildCommit !== next.buildCommit || last.channelCommit !== next.channelCommit) return true;
+  const elapsed = Date.parse(next.at) - Date.parse(last.at);
+  // NaN (unreadable) and a clock behind the last one both write.
+  return !(elapsed >= 0 && elapsed < CHECK_RECORD_MS);
 }

@@ -1,9 +1,9 @@
 // What the daemon does for its own build's updates (DESIGN §4.7): it writes the heartbeat a
 // self-update's health wait looks for, after a full cycle — a poll, a verified channel, a Docker
-// ping — and, as the state's writer, folds in what an updater that ended left in its journal.
+// ping; the first of each process at once, the same again at most once a minute — and, as the state's writer, folds in what an updater that ended left in its journal.
 import { buildInfo } from '../../../schemas/build-info.js';
 import { toDuckError } from '../../../schemas/errors.js';
-import { foldUpdateOutcome } from '../core/agent-update.js';
+import { foldUpdateOutcome, heartbeatNeedsRecord } from '../core/agent-update.js';
 import type { Logger } from '../ports.js';
 import { isAlive } from '../adapters/instance-lock.js';
 import { readJournal } from '../self-update/journal-file.js';
@@ -27,8 +27,10 @@ export async function heartbeat(node: NodeParts, outcome: CycleOutcome, polled: 
   }
   const build = runningBuild();
   const at = node.clock().toISOString();
+  const beat = { version: build.version, buildCommit: build.commit, pid: process.pid, at, channelCommit: outcome.commit, dockerPingAt: at };
+  if (!heartbeatNeedsRecord(node.state.read().agentBuild.heartbeat, beat)) return;
   await node.state.update((draft) => {
-    draft.agentBuild.heartbeat = { version: build.version, buildCommit: build.commit, pid: process.pid, at, channelCommit: outcome.commit, dockerPingAt: at };
+    draft.agentBuild.heartbeat = beat;
   });
 }
 
