@@ -112,6 +112,7 @@ type _SchemasMatchTypes = [
   Assert<Same<Keys<typeof agentConfigSchema.$defs.trust>, keyof T.TrustConfig>>,
   Assert<Same<Keys<typeof agentConfigSchema.$defs.limits>, keyof T.Limits>>,
   Assert<Same<Keys<typeof agentConfigSchema.$defs.controller>, keyof T.ControllerConfig>>,
+  Assert<Same<Keys<typeof agentConfigSchema.$defs.selfUpdate>, keyof T.SelfUpdateSettings>>,
   Assert<Same<Keys<typeof reportSchema>, keyof T.ReportMessage>>,
   Assert<Same<Keys<typeof reportSchema.$defs.facts>, keyof T.NodeFacts>>,
   Assert<Same<Keys<typeof reportSchema.$defs.status>, keyof T.AgentStatus>>,

@@ -223,6 +223,16 @@ export interface AgentConfigFile {
   apply?: ApplySettings;
   /** "5m" when absent: the window a fleet that boots together spreads its first fetch and report over. */
   startSpread?: string;
+  selfUpdate?: SelfUpdateSettings;
+}
+
+export interface SelfUpdateSettings {
+  /** "auto" when absent: systemd when /run/systemd/system exists, else detached. */
+  serviceManager?: 'auto' | 'systemd' | 'detached';
+  /** "/usr/lib/duck" when absent. */
+  buildsDir?: string;
+  /** "5m" when absent. */
+  healthTimeout?: string;
 }
 
 export interface ApplySettings {

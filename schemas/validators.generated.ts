@@ -3241,7 +3241,7 @@ return errors === 0;
 validate66.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const agentConfig = validate71;
-const schema116 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/agent-config.schema.json","title":"Duck agent configuration (/etc/duck/agent.yaml)","description":"What the agent on a node follows (channel and group), the keys it trusts, and where it keeps its state. Installed with the agent.","type":"object","additionalProperties":false,"required":["channel","group","trust"],"properties":{"channel":{"description":"The release channel to follow.","$ref":"#/$defs/channelSource"},"group":{"description":"The group this node belongs to: the agent reads groups/<group>.yaml.","$ref":"common.schema.json#/$defs/appName"},"trust":{"description":"The agent's root of trust.","$ref":"#/$defs/trust"},"stateDir":{"description":"Where the agent keeps its state, releases and backups.","type":"string","minLength":1,"default":"/var/lib/duck"},"overlay":{"description":"The path of the node-local overlay file.","type":"string","minLength":1,"default":"/etc/duck/overlay.yaml"},"limits":{"description":"Size caps that protect the node from a hostile or broken channel.","$ref":"#/$defs/limits"},"controller":{"description":"The controller the agent reports to. Without it, the agent reports nowhere; nothing else changes.","$ref":"#/$defs/controller"},"agentId":{"description":"This node's stable id (rollout buckets, reports). Generated and kept in the state directory when absent.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},"apply":{"description":"How the agent applies releases on this node.","$ref":"#/$defs/apply"},"startSpread":{"description":"After duck run starts, its first channel fetch and its first report wait for this node's own offset within this window (at most the interval), so a fleet that boots together does not fetch at once. 0s: at once. duck run --once and operators' commands never wait. Default 5m.","$ref":"common.schema.json#/$defs/duration"}},"$defs":{"channelSource":{"description":"Where and how often to fetch the channel.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The channel repository: an http:// or https:// URL (git smart HTTP).","type":"string","pattern":"^https?://\\S+$"},"branch":{"description":"The branch to follow.","type":"string","pattern":"^[^\\s~^:?*\\[\\\\]+$","default":"main"},"interval":{"description":"How often to poll the channel (a jitter is added).","$ref":"common.schema.json#/$defs/duration","default":"60s"},"token":{"description":"A token for HTTP authentication to the channel. Prefer tokenFile, which keeps the secret out of this file.","type":"string","minLength":1},"tokenFile":{"description":"The path of a file holding the token (relative to this config file, or absolute).","type":"string","minLength":1}}},"trust":{"description":"The trusted OpenPGP public keys.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"keys":{"description":"Paths of ASCII-armored OpenPGP public keys (relative to this config file, or absolute). Each key is trusted by its full fingerprint.","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}},"limits":{"description":"Caps that protect the node from a hostile or broken channel: bytes, files per release, and how long one request to the channel may take.","type":"object","additionalProperties":false,"properties":{"maxFileBytes":{"description":"The largest single file the agent reads from the channel.","type":"integer","minimum":1},"maxFetchBytes":{"description":"The most the agent downloads in one fetch of the channel.","type":"integer","minimum":1},"maxReleaseFiles":{"description":"The most files one release may list in its release.yaml or hold in its directory (release.yaml aside).","type":"integer","minimum":1},"fetchTimeout":{"description":"The longest one request to the channel (ref discovery, pack download) may take, from sending it to its last byte; past it the request is cancelled and the poll fails with `fetch`. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"fetchIdleTimeout":{"description":"The longest a request to the channel may wait with no byte arriving (before the answer starts or within it); past it the request is cancelled and the poll fails with `fetch`. Default 60s.","$ref":"common.schema.json#/$defs/duration"}}},"controller":{"description":"The telemetry controller.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The controller's base URL.","$ref":"common.schema.json#/$defs/httpUrl"},"enrollToken":{"description":"The fleet enrollment token, exchanged once for this agent's own token. Prefer enrollTokenFile.","type":"string","minLength":1},"enrollTokenFile":{"description":"The path of a file holding the enrollment token (relative to this config file, or absolute).","type":"string","minLength":1},"interval":{"description":"How often the agent sends a status report when nothing happens (events are sent at once). Default 1m.","$ref":"common.schema.json#/$defs/duration"},"outboxLimit":{"description":"The most report events kept while the controller cannot be reached; past it the oldest are dropped and the drop is reported. Default 10000.","type":"integer","minimum":1}}},"apply":{"description":"Where app files live and how much history the agent keeps.","type":"object","additionalProperties":false,"properties":{"appsDir":{"description":"Per app: release directories, the data directory (DUCK_DATA_DIR) and the update-lock directory (DUCK_LOCK_DIR). Default: <stateDir>/apps.","type":"string","minLength":1},"backupsDir":{"description":"Where backups are written. Default: <stateDir>/backups.","type":"string","minLength":1},"keepBackups":{"description":"Backups kept per app; older ones are removed after a successful change. Default 3.","type":"integer","minimum":1},"keepReleases":{"description":"Release directories (and their images) kept per app, the running and the previous one included (those two are always kept). Default 2.","type":"integer","minimum":1},"maxLockDefer":{"description":"How long an app's update lock may defer a change before the operator must decide (duck upgrade --force). Default 1h.","$ref":"common.schema.json#/$defs/duration"},"minFreeBytes":{"description":"Free space a backup must leave on its file system; a change that would go below is refused before anything stops. Default 256 MiB.","type":"integer","minimum":0},"engineWait":{"description":"How long a Docker engine that does not answer is waited out once a change has stopped something (in the health wait, a rollback or a repair), retrying with backoff; the outage does not count against a release's health timeout. Before anything stopped, a change fails at once and is tried again later. Default 2m.","$ref":"common.schema.json#/$defs/duration"}}}},"examples":[{"channel":{"url":"https://git.example.com/ops/releases.git","branch":"main","interval":"60s","tokenFile":"channel-token"},"group":"production","trust":{"keys":["keys/release-bot.asc","/etc/duck/keys/ops.asc"]},"stateDir":"/var/lib/duck","overlay":"/etc/duck/overlay.yaml","limits":{"maxFileBytes":10485760,"maxFetchBytes":536870912},"controller":{"url":"https://duck.example.com","enrollTokenFile":"/etc/duck/enroll-token"},"agentId":"node-sh-01","apply":{"appsDir":"/var/lib/duck/apps","keepBackups":3,"keepReleases":2,"maxLockDefer":"1h","minFreeBytes":268435456}}]};
+const schema116 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/agent-config.schema.json","title":"Duck agent configuration (/etc/duck/agent.yaml)","description":"What the agent on a node follows (channel and group), the keys it trusts, and where it keeps its state. Installed with the agent.","type":"object","additionalProperties":false,"required":["channel","group","trust"],"properties":{"channel":{"description":"The release channel to follow.","$ref":"#/$defs/channelSource"},"group":{"description":"The group this node belongs to: the agent reads groups/<group>.yaml.","$ref":"common.schema.json#/$defs/appName"},"trust":{"description":"The agent's root of trust.","$ref":"#/$defs/trust"},"stateDir":{"description":"Where the agent keeps its state, releases and backups.","type":"string","minLength":1,"default":"/var/lib/duck"},"overlay":{"description":"The path of the node-local overlay file.","type":"string","minLength":1,"default":"/etc/duck/overlay.yaml"},"limits":{"description":"Size caps that protect the node from a hostile or broken channel.","$ref":"#/$defs/limits"},"controller":{"description":"The controller the agent reports to. Without it, the agent reports nowhere; nothing else changes.","$ref":"#/$defs/controller"},"agentId":{"description":"This node's stable id (rollout buckets, reports). Generated and kept in the state directory when absent.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},"apply":{"description":"How the agent applies releases on this node.","$ref":"#/$defs/apply"},"startSpread":{"description":"After duck run starts, its first channel fetch and its first report wait for this node's own offset within this window (at most the interval), so a fleet that boots together does not fetch at once. 0s: at once. duck run --once and operators' commands never wait. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"selfUpdate":{"description":"How the agent updates itself (duck self-update): where its builds live, how it restarts, how long a new build has to prove health.","$ref":"#/$defs/selfUpdate"}},"$defs":{"channelSource":{"description":"Where and how often to fetch the channel.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The channel repository: an http:// or https:// URL (git smart HTTP).","type":"string","pattern":"^https?://\\S+$"},"branch":{"description":"The branch to follow.","type":"string","pattern":"^[^\\s~^:?*\\[\\\\]+$","default":"main"},"interval":{"description":"How often to poll the channel (a jitter is added).","$ref":"common.schema.json#/$defs/duration","default":"60s"},"token":{"description":"A token for HTTP authentication to the channel. Prefer tokenFile, which keeps the secret out of this file.","type":"string","minLength":1},"tokenFile":{"description":"The path of a file holding the token (relative to this config file, or absolute).","type":"string","minLength":1}}},"trust":{"description":"The trusted OpenPGP public keys.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"keys":{"description":"Paths of ASCII-armored OpenPGP public keys (relative to this config file, or absolute). Each key is trusted by its full fingerprint.","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}},"limits":{"description":"Caps that protect the node from a hostile or broken channel: bytes, files per release, and how long one request to the channel may take.","type":"object","additionalProperties":false,"properties":{"maxFileBytes":{"description":"The largest single file the agent reads from the channel.","type":"integer","minimum":1},"maxFetchBytes":{"description":"The most the agent downloads in one fetch of the channel.","type":"integer","minimum":1},"maxReleaseFiles":{"description":"The most files one release may list in its release.yaml or hold in its directory (release.yaml aside).","type":"integer","minimum":1},"fetchTimeout":{"description":"The longest one request to the channel (ref discovery, pack download) may take, from sending it to its last byte; past it the request is cancelled and the poll fails with `fetch`. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"fetchIdleTimeout":{"description":"The longest a request to the channel may wait with no byte arriving (before the answer starts or within it); past it the request is cancelled and the poll fails with `fetch`. Default 60s.","$ref":"common.schema.json#/$defs/duration"}}},"controller":{"description":"The telemetry controller.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The controller's base URL.","$ref":"common.schema.json#/$defs/httpUrl"},"enrollToken":{"description":"The fleet enrollment token, exchanged once for this agent's own token. Prefer enrollTokenFile.","type":"string","minLength":1},"enrollTokenFile":{"description":"The path of a file holding the enrollment token (relative to this config file, or absolute).","type":"string","minLength":1},"interval":{"description":"How often the agent sends a status report when nothing happens (events are sent at once). Default 1m.","$ref":"common.schema.json#/$defs/duration"},"outboxLimit":{"description":"The most report events kept while the controller cannot be reached; past it the oldest are dropped and the drop is reported. Default 10000.","type":"integer","minimum":1}}},"apply":{"description":"Where app files live and how much history the agent keeps.","type":"object","additionalProperties":false,"properties":{"appsDir":{"description":"Per app: release directories, the data directory (DUCK_DATA_DIR) and the update-lock directory (DUCK_LOCK_DIR). Default: <stateDir>/apps.","type":"string","minLength":1},"backupsDir":{"description":"Where backups are written. Default: <stateDir>/backups.","type":"string","minLength":1},"keepBackups":{"description":"Backups kept per app; older ones are removed after a successful change. Default 3.","type":"integer","minimum":1},"keepReleases":{"description":"Release directories (and their images) kept per app, the running and the previous one included (those two are always kept). Default 2.","type":"integer","minimum":1},"maxLockDefer":{"description":"How long an app's update lock may defer a change before the operator must decide (duck upgrade --force). Default 1h.","$ref":"common.schema.json#/$defs/duration"},"minFreeBytes":{"description":"Free space a backup must leave on its file system; a change that would go below is refused before anything stops. Default 256 MiB.","type":"integer","minimum":0},"engineWait":{"description":"How long a Docker engine that does not answer is waited out once a change has stopped something (in the health wait, a rollback or a repair), retrying with backoff; the outage does not count against a release's health timeout. Before anything stopped, a change fails at once and is tried again later. Default 2m.","$ref":"common.schema.json#/$defs/duration"}}},"selfUpdate":{"description":"The agent's own builds and their switch.","type":"object","additionalProperties":false,"properties":{"serviceManager":{"description":"How the updater stops and starts the agent: systemd (the duck.service and duck-update.service units), detached (the agent's pid file; the updater in its own session), or auto: systemd when /run/systemd/system exists. Default auto.","enum":["auto","systemd","detached"],"default":"auto"},"buildsDir":{"description":"The directory holding one directory per agent version and the current symlink (relative to this config file, or absolute). Default /usr/lib/duck.","type":"string","minLength":1,"default":"/usr/lib/duck"},"healthTimeout":{"description":"How long a new build has to complete one full cycle (poll, verified channel, Docker ping) after the switch before the updater switches back. Default 5m.","$ref":"common.schema.json#/$defs/duration","default":"5m"}}}},"examples":[{"channel":{"url":"https://git.example.com/ops/releases.git","branch":"main","interval":"60s","tokenFile":"channel-token"},"group":"production","trust":{"keys":["keys/release-bot.asc","/etc/duck/keys/ops.asc"]},"stateDir":"/var/lib/duck","overlay":"/etc/duck/overlay.yaml","limits":{"maxFileBytes":10485760,"maxFetchBytes":536870912},"controller":{"url":"https://duck.example.com","enrollTokenFile":"/etc/duck/enroll-token"},"agentId":"node-sh-01","apply":{"appsDir":"/var/lib/duck/apps","keepBackups":3,"keepReleases":2,"maxLockDefer":"1h","minFreeBytes":268435456}}]};
 const schema120 = {"description":"The trusted OpenPGP public keys.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"keys":{"description":"Paths of ASCII-armored OpenPGP public keys (relative to this config file, or absolute). Each key is trusted by its full fingerprint.","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}};
 const schema117 = {"description":"Where and how often to fetch the channel.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The channel repository: an http:// or https:// URL (git smart HTTP).","type":"string","pattern":"^https?://\\S+$"},"branch":{"description":"The branch to follow.","type":"string","pattern":"^[^\\s~^:?*\\[\\\\]+$","default":"main"},"interval":{"description":"How often to poll the channel (a jitter is added).","$ref":"common.schema.json#/$defs/duration","default":"60s"},"token":{"description":"A token for HTTP authentication to the channel. Prefer tokenFile, which keeps the secret out of this file.","type":"string","minLength":1},"tokenFile":{"description":"The path of a file holding the token (relative to this config file, or absolute).","type":"string","minLength":1}}};
 const pattern57 = new RegExp("^https?://\\S+$", "u");
@@ -3979,6 +3979,110 @@ return errors === 0;
 }
 validate78.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
+const schema131 = {"description":"The agent's own builds and their switch.","type":"object","additionalProperties":false,"properties":{"serviceManager":{"description":"How the updater stops and starts the agent: systemd (the duck.service and duck-update.service units), detached (the agent's pid file; the updater in its own session), or auto: systemd when /run/systemd/system exists. Default auto.","enum":["auto","systemd","detached"],"default":"auto"},"buildsDir":{"description":"The directory holding one directory per agent version and the current symlink (relative to this config file, or absolute). Default /usr/lib/duck.","type":"string","minLength":1,"default":"/usr/lib/duck"},"healthTimeout":{"description":"How long a new build has to complete one full cycle (poll, verified channel, Docker ping) after the switch before the updater switches back. Default 5m.","$ref":"common.schema.json#/$defs/duration","default":"5m"}}};
+
+function validate80(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate80.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key0 in data){
+if(!(((key0 === "serviceManager") || (key0 === "buildsDir")) || (key0 === "healthTimeout"))){
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema131,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.serviceManager !== undefined){
+let data0 = data.serviceManager;
+if(!(((data0 === "auto") || (data0 === "systemd")) || (data0 === "detached"))){
+const err1 = {instancePath:instancePath+"/serviceManager",schemaPath:"#/properties/serviceManager/enum",keyword:"enum",params:{allowedValues: schema131.properties.serviceManager.enum},message:"must be equal to one of the allowed values",schema:schema131.properties.serviceManager.enum,parentSchema:schema131.properties.serviceManager,data:data0};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.buildsDir !== undefined){
+let data1 = data.buildsDir;
+if(typeof data1 === "string"){
+if(func1(data1) < 1){
+const err2 = {instancePath:instancePath+"/buildsDir",schemaPath:"#/properties/buildsDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema131.properties.buildsDir,data:data1};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+else {
+const err3 = {instancePath:instancePath+"/buildsDir",schemaPath:"#/properties/buildsDir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema131.properties.buildsDir.type,parentSchema:schema131.properties.buildsDir,data:data1};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.healthTimeout !== undefined){
+let data2 = data.healthTimeout;
+if(typeof data2 === "string"){
+if(!pattern21.test(data2)){
+const err4 = {instancePath:instancePath+"/healthTimeout",schemaPath:"common.schema.json#/$defs/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(ms|s|m|h|d|w))+$"},message:"must match pattern \""+"^([0-9]+(ms|s|m|h|d|w))+$"+"\"",schema:"^([0-9]+(ms|s|m|h|d|w))+$",parentSchema:schema73,data:data2};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/healthTimeout",schemaPath:"common.schema.json#/$defs/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema73.type,parentSchema:schema73,data:data2};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema131.type,parentSchema:schema131,data};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate80.errors = vErrors;
+return errors === 0;
+}
+validate80.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
 const pattern4 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$", "u");
 
 function validate71(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -4270,6 +4374,12 @@ else {
 vErrors.push(err20);
 }
 errors++;
+}
+}
+if(data.selfUpdate !== undefined){
+if(!(validate80(data.selfUpdate, {instancePath:instancePath+"/selfUpdate",parentData:data,parentDataProperty:"selfUpdate",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate80.errors : vErrors.concat(validate80.errors);
+errors = vErrors.length;
 }
 }
 }
@@ -7397,13 +7507,13 @@ return errors === 0;
 }
 validate20.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const register = validate80;
-const schema131 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/register.schema.json","title":"Duck agent enrollment","description":"POST /api/v1/agents/register with the fleet enrollment token: the agent's id and facts. The answer is {agentId, token}: the agent's own token, which the controller stores only as a hash.","examples":[{"agentId":"3f1c2a9e-7b1d-4c55-9a43-0c8e5f2b6d11","facts":{"hostname":"shop-sh-01","os":"linux 6.1.0-28-amd64 (Debian GNU/Linux 12 (bookworm))","arch":"x64","agentVersion":"0.1.0","docker":"20.10.24","compose":"v1 1.29.2","group":"production"}}],"type":"object","additionalProperties":false,"required":["agentId","facts"],"properties":{"agentId":{"description":"The agent's stable id.","$ref":"report.schema.json#/$defs/agentId"},"facts":{"description":"The node's facts.","$ref":"report.schema.json#/$defs/facts"}}};
+export const register = validate82;
+const schema133 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/register.schema.json","title":"Duck agent enrollment","description":"POST /api/v1/agents/register with the fleet enrollment token: the agent's id and facts. The answer is {agentId, token}: the agent's own token, which the controller stores only as a hash.","examples":[{"agentId":"3f1c2a9e-7b1d-4c55-9a43-0c8e5f2b6d11","facts":{"hostname":"shop-sh-01","os":"linux 6.1.0-28-amd64 (Debian GNU/Linux 12 (bookworm))","arch":"x64","agentVersion":"0.1.0","docker":"20.10.24","compose":"v1 1.29.2","group":"production"}}],"type":"object","additionalProperties":false,"required":["agentId","facts"],"properties":{"agentId":{"description":"The agent's stable id.","$ref":"report.schema.json#/$defs/agentId"},"facts":{"description":"The node's facts.","$ref":"report.schema.json#/$defs/facts"}}};
 
-function validate81(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate83(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate81.evaluated;
+const evaluated0 = validate83.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -7669,17 +7779,17 @@ vErrors.push(err21);
 }
 errors++;
 }
-validate81.errors = vErrors;
+validate83.errors = vErrors;
 return errors === 0;
 }
-validate81.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate83.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate80(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate82(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://duck.dev/schemas/register.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate80.evaluated;
+const evaluated0 = validate82.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -7688,7 +7798,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.agentId === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agentId"},message:"must have required property '"+"agentId"+"'",schema:schema131.required,parentSchema:schema131,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agentId"},message:"must have required property '"+"agentId"+"'",schema:schema133.required,parentSchema:schema133,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -7698,7 +7808,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.facts === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "facts"},message:"must have required property '"+"facts"+"'",schema:schema131.required,parentSchema:schema131,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "facts"},message:"must have required property '"+"facts"+"'",schema:schema133.required,parentSchema:schema133,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -7709,7 +7819,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "agentId") || (key0 === "facts"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema131,data};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema133,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -7745,14 +7855,14 @@ errors++;
 }
 }
 if(data.facts !== undefined){
-if(!(validate81(data.facts, {instancePath:instancePath+"/facts",parentData:data,parentDataProperty:"facts",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate81.errors : vErrors.concat(validate81.errors);
+if(!(validate83(data.facts, {instancePath:instancePath+"/facts",parentData:data,parentDataProperty:"facts",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate83.errors : vErrors.concat(validate83.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema131.type,parentSchema:schema131,data};
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema133.type,parentSchema:schema133,data};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -7761,8 +7871,8 @@ vErrors.push(err5);
 }
 errors++;
 }
-validate80.errors = vErrors;
+validate82.errors = vErrors;
 return errors === 0;
 }
-validate80.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate82.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 

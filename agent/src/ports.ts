@@ -179,6 +179,23 @@ export interface ControllerClient {
   rollouts(token: string, query: Record<string, string>, signal?: AbortSignal): Promise<unknown>;
 }
 
+// ── Service manager (the agent's own process) ────────────────────────────────────────────────
+
+/**
+ * What starts and stops the agent daemon, and starts the updater outside it (DESIGN §4.7): an
+ * updater that restarts the service it runs in is killed with it, so the updater always runs in a
+ * unit or process group of its own. Adapters: systemd, and a detached process for hosts without it.
+ */
+export interface ServiceManager {
+  readonly kind: 'systemd' | 'detached';
+  /** Starts `duck self-update` outside the agent's service; returns once it is on its way. */
+  startUpdater(args: readonly string[]): Promise<void>;
+  /** Stops the daemon and returns once it is gone (bounded); a daemon not running is no error. */
+  stopAgent(): Promise<void>;
+  /** Starts the daemon from the build `current` points at; its health is the caller's to wait for. */
+  startAgent(): Promise<void>;
+}
+
 // ── Faults (tests only) ────────────────────────────────────────────────────────────────────────
 
 /**

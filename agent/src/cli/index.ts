@@ -36,6 +36,8 @@ const COMMANDS: Record<string, keyof typeof COMMAND_META> = {
   purge: 'purge',
   diagnostics: 'diagnostics',
   release: 'release',
+  'self-update': 'self-update',
+  'self-test': 'self-test',
 };
 
 const ROOT_META = { name: 'duck', version: '0.1.0', description: 'Duck node agent and operator CLI: GitOps for Docker Compose stacks' };

@@ -33,7 +33,15 @@ export interface AgentConfig {
   readonly controller: ControllerSettings | null;
   /** The window the first fetch and report after start are spread over (agent.yaml startSpread). */
   readonly startSpreadMs: number;
+  /** agent.yaml selfUpdate, with its defaults. */
+  readonly selfUpdate: SelfUpdateConfig;
   readonly raw: AgentConfigFile;
+}
+
+export interface SelfUpdateConfig {
+  readonly serviceManager: 'auto' | 'systemd' | 'detached';
+  readonly buildsDir: string;
+  readonly healthTimeoutMs: number;
 }
 
 export interface ControllerSettings {
@@ -85,6 +93,11 @@ export async function loadAgentConfig(file: string): Promise<AgentConfig> {
     },
     controller: raw.controller ? controllerSettings(raw.controller, file) : null,
     startSpreadMs: raw.startSpread === undefined ? DEFAULT_START_SPREAD_MS : parseDuration(raw.startSpread, { file, field: '/startSpread' }),
+    selfUpdate: {
+      serviceManager: raw.selfUpdate?.serviceManager ?? 'auto',
+      buildsDir: resolve(base, raw.selfUpdate?.buildsDir ?? '/usr/lib/duck'),
+      healthTimeoutMs: parseDuration(raw.selfUpdate?.healthTimeout ?? '5m', { file, field: '/selfUpdate/healthTimeout' }),
+    },
     raw,
   };
 }

@@ -13,6 +13,7 @@ import type { Reporter } from '../report/reporter.js';
 import type { CycleOutcome } from './cycle.js';
 import { decisionReuse, runCycle } from './cycle.js';
 import { cycleLogger } from './cycle-log.js';
+import { foldSelfUpdate, heartbeat, resumeInterruptedUpdate } from './agent-build.js';
 import type { Writer } from './session.js';
 import { answerOf, openWriter } from './session.js';
 import { nodeReporter } from './telemetry.js';
@@ -40,6 +41,7 @@ export async function runDaemon(node: NodeParts, opts: RunOptions): Promise<void
   const { log } = opts;
   if (!opts.once) idleHeap();
   const writer = await openWriter(node, DAEMON, log);
+  if (!opts.once) await resumeInterruptedUpdate(node, log);
   let overlayWatch: OverlayWatch | null = null;
   let reporter: Reporter | null = null;
   let requestWatch: ReturnType<typeof watch> | null = null;
@@ -95,9 +97,11 @@ export async function runDaemon(node: NodeParts, opts: RunOptions): Promise<void
       try {
         const overlay = overlays.current();
         const env = () => writer.env({ overlay, log, signal: opts.signal });
+        await foldSelfUpdate(node, log);
         const outcome = await runCycle({ node, log, overlay, env, report, reuse }, { fetch });
         waits = outcome.waits;
         logCycle(outcome);
+        await heartbeat(node, outcome, fetch, log);
       } catch (err) {
         const e = toDuckError(err);
         log('cycle-failed', { code: e.code, message: e.message });

@@ -49,6 +49,15 @@ export const COMMAND_META = {
   ps: { name: 'ps', description: "An app's containers: service, state, health, image" },
   logs: { name: 'logs', description: "Show the logs of an app's containers (docker logs, newest lines last)" },
   history: { name: 'history', description: 'What the agent did, newest last: upgrades, rollbacks, deferrals, backups, operator acts' },
+  'self-update': {
+    name: 'self-update',
+    description:
+      "Update this agent's own build: download (sha256-checked, resumable), stage beside the current one, run its self-test, switch, restart through the service manager and wait for its healthy cycle; otherwise switch back. Exit 1 when refused or rolled back.",
+  },
+  'self-test': {
+    name: 'self-test',
+    description: 'Check this build: it starts, reads the config and the state, and verifies the accepted commit from the local clone, offline. Exit 0 or 1 with the reason.',
+  },
   retry: {
     name: 'retry',
     description: 'Try a version that failed on this node again: lifts its quarantine and reconciles the app now (inside its window and rollout, as any change)',
