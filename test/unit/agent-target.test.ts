@@ -110,6 +110,16 @@ test('a version that failed here but was republished (another digest) is eligibl
   assert.equal([d.decision, d.reason], ['apply', 'no maintenance windows set: agent 0.1.0 -> 0.2.0 now (it failed here at 2026-11-22T03:00:00Z; its release has changed since)']);
 });
 
+test('a download that failed waits until its retry time, then is tried again (the server, not the build)', () => {
+  const failed = { '0.2.0': { version: '0.2.0', at: '2026-11-23T11:30:00Z', reason: 'HTTP 503', step: 'download', releaseDigest: DIGEST, retryAt: '2026-11-23T12:30:00Z' } };
+  const waiting = decideAgentUpdate(input({ failed }));
+  assert.equal([waiting.decision, waiting.until], ['wait', '2026-11-23T12:30:00Z']);
+  assert.match(waiting.reason, 'could not be downloaded at 2026-11-23T11:30:00Z (HTTP 503); trying again at 2026-11-23T12:30:00Z');
+  const due = decideAgentUpdate(input({ failed, now: new Date('2026-11-23T12:30:00Z') }));
+  assert.is(due.decision, 'apply');
+  assert.match(due.reason, 'its download failed at 2026-11-23T11:30:00Z; trying again');
+});
+
 test('a target whose agent.yaml cannot be read waits on the running build, naming why', () => {
   const d = decideAgentUpdate(input({ release: { error: 'agents/0.2.0/agent.yaml: missing' } }));
   assert.equal([d.decision, d.reason], ['wait', 'agent 0.1.0 -> 0.2.0 as groups/production.yaml asks, but its release cannot be used: agents/0.2.0/agent.yaml: missing; staying on 0.1.0']);

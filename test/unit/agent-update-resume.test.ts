@@ -5,6 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ResumeAction, UpdateJournal, UpdateStep } from '../../agent/src/core/agent-update.js';
 import { ended, foldUpdateOutcome, heartbeatNeedsRecord, MAX_ATTEMPTS, resumeAction } from '../../agent/src/core/agent-update.js';
+import type { AgentHeartbeat } from '../../agent/src/core/agent-build.js';
 import { emptyAgentBuildState } from '../../agent/src/core/agent-build.js';
 
 const test = suite('agent-update-resume');
@@ -60,6 +61,8 @@ for (const c of cases) {
   });
 }
 
+const again = (beat: AgentHeartbeat): AgentHeartbeat => beat;
+
 test('every step a journal can name has a row', () => {
   const steps = new Set(cases.flatMap((c) => (c.journal ? [c.journal.step] : [])));
   for (const step of ['download', 'stage', 'self-test', 'switch', 'restart', 'health-wait', 'revert', 'done'] as const) assert.ok(steps.has(step), step);
@@ -78,16 +81,23 @@ test('a failed update keeps its version off the node once, a later success lifts
   assert.equal(build.failed, {});
 });
 
-test('a heartbeat is written for a new process, build or commit at once, the same again once a minute', () => {
+test('a failed download is tried again an hour later (the server or the network, not the build); a build that failed to run is not', () => {
+  const build = emptyAgentBuildState();
+  assert.ok(foldUpdateOutcome(build, ended(journal('download'), 'failed', 'HTTP 503', new Date('2026-11-30T12:01:00Z'))));
+  assert.is(build.failed['0.2.0']?.retryAt, '2026-11-30T13:01:00.000Z');
+  assert.ok(foldUpdateOutcome(build, ended(journal('self-test'), 'failed', 'exit 1', new Date('2026-11-30T12:05:00Z'))));
+  assert.is(build.failed['0.2.0']?.retryAt, undefined);
+});
+
+test('a heartbeat is written for a new process, build or commit, never again for the same one', () => {
   const last = { version: '0.1.0', buildCommit: 'c1', pid: 10, at: '2026-11-30T12:00:00.000Z', channelCommit: 'a'.repeat(40), dockerPingAt: '2026-11-30T12:00:00.000Z' };
   const later = (ms: number) => new Date(Date.parse(last.at) + ms).toISOString();
   assert.ok(heartbeatNeedsRecord(null, last));
-  assert.not.ok(heartbeatNeedsRecord(last, { ...last, at: later(30_000) }), 'the same daemon 30 s later');
-  assert.ok(heartbeatNeedsRecord(last, { ...last, at: later(60_000) }), 'a minute later');
-  assert.ok(heartbeatNeedsRecord(last, { ...last, pid: 11, at: later(1000) }), 'a new process (a restart, a switched build)');
-  assert.ok(heartbeatNeedsRecord(last, { ...last, version: '0.2.0', at: later(1000) }), 'a new build');
-  assert.ok(heartbeatNeedsRecord(last, { ...last, channelCommit: 'b'.repeat(40), at: later(1000) }), 'a new accepted commit');
-  assert.ok(heartbeatNeedsRecord(last, { ...last, at: later(-5000) }), 'a clock behind the last one');
+  assert.not.ok(heartbeatNeedsRecord(last, again({ ...last, at: later(30_000) })), 'the same daemon 30 s later');
+  assert.not.ok(heartbeatNeedsRecord(last, again({ ...last, at: later(3_600_000) })), 'the same daemon an hour later: no write, no docker run at every poll');
+  assert.ok(heartbeatNeedsRecord(last, again({ ...last, pid: 11, at: later(1000) })), 'a new process (a restart, a switched build)');
+  assert.ok(heartbeatNeedsRecord(last, again({ ...last, version: '0.2.0', at: later(1000) })), 'a new build');
+  assert.ok(heartbeatNeedsRecord(last, again({ ...last, channelCommit: 'b'.repeat(40), at: later(1000) })), 'a new accepted commit');
 });
 
 test.run();

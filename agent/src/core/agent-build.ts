@@ -38,6 +38,11 @@ export interface AgentBuildFailure {
   readonly step: string;
   /** The failed release's digest: the same version republished with another digest is tried again. */
   readonly releaseDigest: string;
+  /**
+   * A download that failed (the server, the network, bytes that did not match) says nothing about
+   * the build: it is tried again from this time on. Absent for a build that failed to run.
+   */
+  readonly retryAt?: string;
 }
 
 /** The proof of health a self-update waits for: written by the daemon after each full cycle. */
@@ -57,6 +62,8 @@ export interface AgentBuildState {
   /** version -> the failure that keeps it off this node (until its release changes or `--retry`). */
   failed: Record<string, AgentBuildFailure>;
   heartbeat: AgentHeartbeat | null;
+  /** The id of the last ended self-update queued as a report event (each is reported once). */
+  reportedUpdate?: string;
 }
 
 export function emptyAgentBuildState(): AgentBuildState {

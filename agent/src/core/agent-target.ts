@@ -76,7 +76,11 @@ export function decideAgentUpdate(input: AgentUpdateInput): AgentUpdateDecision 
 
   const failed = input.failed[target.version];
   let republished = '';
-  if (failed && !input.retry) {
+  const downloadDue = failed?.retryAt !== undefined && input.now.getTime() >= Date.parse(failed.retryAt);
+  if (failed && !input.retry && !downloadDue) {
+    if (failed.releaseDigest === release.digest && failed.retryAt !== undefined) {
+      return wait(`agent ${target.version} could not be downloaded at ${failed.at} (${failed.reason}); trying again at ${failed.retryAt}`, failed.retryAt);
+    }
     if (failed.releaseDigest === release.digest) {
       return wait(
         `agent ${target.version} failed on this node at ${failed.at} (${failed.step}: ${failed.reason}); ` +
@@ -85,6 +89,7 @@ export function decideAgentUpdate(input: AgentUpdateInput): AgentUpdateDecision 
     }
     republished = ` (it failed here at ${failed.at}; its release has changed since)`;
   }
+  if (failed && downloadDue && !input.retry) republished = ` (its download failed at ${failed.at}; trying again)`;
 
   if (target.source === 'pin') return apply(`pinned to ${target.version} in ${overlayFile}: ${change} now${republished}`);
   if (input.requested) return apply(`requested with duck self-update: ${change} now${republished}`);

@@ -3,7 +3,6 @@
 // left behind does next. Pure: the facts it looks at (is the writer of the journal alive, where
 // does `current` point, what time is it) are arguments.
 import type { AgentArtifact, AgentBuildState, AgentHeartbeat } from './agent-build.js';
-import { CHECK_RECORD_MS } from './channel-record.js';
 
 /** The updater's steps, in order; `revert` only after a switch that did not prove healthy. */
 export const UPDATE_STEPS = ['download', 'stage', 'self-test', 'switch', 'restart', 'health-wait', 'revert', 'done'] as const;
@@ -43,6 +42,9 @@ export interface UpdateJournal {
   readonly endedAt?: string | null;
   readonly failedStep?: UpdateStep | null;
 }
+
+/** A build whose download failed is tried again this long after (the server or the network, not the build). */
+export const DOWNLOAD_RETRY_MS = 60 * 60_000;
 
 /** An update resumed more often than this gives up (before the switch) or reverts (after it). */
 export const MAX_ATTEMPTS = 3;
@@ -132,18 +134,18 @@ export function foldUpdateOutcome(build: AgentBuildState, journal: UpdateJournal
   const at = journal.endedAt ?? journal.startedAt;
   const known = build.failed[journal.to];
   if (known !== undefined && known.at >= at) return false;
-  build.failed[journal.to] = { version: journal.to, at, reason: journal.reason, step: journal.failedStep ?? journal.step, releaseDigest: journal.releaseDigest };
+  const step = journal.failedStep ?? journal.step;
+  const retryAt = step === 'download' ? new Date(Date.parse(at) + DOWNLOAD_RETRY_MS).toISOString() : null;
+  build.failed[journal.to] = { version: journal.to, at, reason: journal.reason, step, releaseDigest: journal.releaseDigest, ...(retryAt ? { retryAt } : {}) };
   return true;
 }
 
 /**
- * Whether a cycle's heartbeat is worth a state write: a new process, build or accepted commit
- * always is (a self-update's health wait looks for the first one of a new build), the same again
- * once the last is CHECK_RECORD_MS old, so an idle daemon does not write its state at every poll.
+ * Whether a cycle's heartbeat is worth a state write (and the Docker ping it carries, a docker CLI
+ * run): a new process, build or accepted commit. A self-update's health wait looks for the first
+ * one of a new build; repeating it would make an idle daemon write its state and run the docker
+ * CLI at every poll, for nothing any reader needs.
  */
-export function heartbeatNeedsRecord(last: AgentHeartbeat | null, next: AgentHeartbeat): boolean {
-  if (last === null || last.pid !== next.pid || last.version !== next.version || last.buildCommit !== next.buildCommit || last.channelCommit !== next.channelCommit) return true;
-  const elapsed = Date.parse(next.at) - Date.parse(last.at);
-  // NaN (unreadable) and a clock behind the last one both write.
-  return !(elapsed >= 0 && elapsed < CHECK_RECORD_MS);
+export function heartbeatNeedsRecord(last: AgentHeartbeat | null, next: Pick<AgentHeartbeat, 'pid' | 'version' | 'buildCommit' | 'channelCommit'>): boolean {
+  return last === null || last.pid !== next.pid || last.version !== next.version || last.buildCommit !== next.buildCommit || last.channelCommit !== next.channelCommit;
 }

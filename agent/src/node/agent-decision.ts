@@ -2,7 +2,8 @@
 // commit's group and the target's agents/<version>/agent.yaml, the overlay, the clock and zone, and
 // the versions that failed here. Reads only: `duck self-update --check`, the daemon and the status
 // report ask the same question through here.
-import type { OverlayFile } from '../../../schemas/index.js';
+import type { AgentUpdateStatus, OverlayFile } from '../../../schemas/index.js';
+import { agentUpdateLines, agentUpdateStatus } from '../report/status.js';
 import type { BuildInfo } from '../../../schemas/build-info.js';
 import { buildInfo } from '../../../schemas/build-info.js';
 import { toDuckError } from '../../../schemas/errors.js';
@@ -76,4 +77,12 @@ export async function decideAgentOnNode(node: NodeParts, accepted: AcceptedView,
     retry: opts.retry ?? false,
   });
   return { ...decision, release };
+}
+
+/** `duck status`'s agent block and its lines: the running build, what is asked of it and why it waits, the failed versions. */
+export async function agentStatusOnNode(node: NodeParts, accepted: AcceptedView | null): Promise<{ status: AgentUpdateStatus; lines: string[] }> {
+  const running = runningBuild().version;
+  const decision = accepted ? await decideAgentOnNode(node, accepted, { running }) : null;
+  const status = agentUpdateStatus(running, decision, node.state.read().agentBuild.failed);
+  return { status, lines: agentUpdateLines(status) };
 }

@@ -13,7 +13,8 @@ import type { Reporter } from '../report/reporter.js';
 import type { CycleOutcome } from './cycle.js';
 import { decisionReuse, runCycle } from './cycle.js';
 import { cycleLogger } from './cycle-log.js';
-import { foldSelfUpdate, heartbeat, resumeInterruptedUpdate } from './agent-build.js';
+import type { UpdaterStarts } from './agent-build.js';
+import { foldSelfUpdate, heartbeat, resumeInterruptedUpdate, startDueUpdate } from './agent-build.js';
 import type { Writer } from './session.js';
 import { answerOf, openWriter } from './session.js';
 import { nodeReporter } from './telemetry.js';
@@ -88,6 +89,7 @@ export async function runDaemon(node: NodeParts, opts: RunOptions): Promise<void
 
     const logCycle = cycleLogger(log);
     const reuse = decisionReuse();
+    const updaterStarts: UpdaterStarts = { last: null };
     let nextPoll = firstPoll;
     while (!opts.signal.aborted) {
       const fetch = Date.now() >= nextPoll;
@@ -102,6 +104,7 @@ export async function runDaemon(node: NodeParts, opts: RunOptions): Promise<void
         waits = outcome.waits;
         logCycle(outcome);
         await heartbeat(node, outcome, fetch, log);
+        if (!opts.once) await startDueUpdate(node, outcome, updaterStarts, log);
       } catch (err) {
         const e = toDuckError(err);
         log('cycle-failed', { code: e.code, message: e.message });

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { ChangeOutcome, ReportEvent, ReportEventType } from '../../../schemas/index.js';
 import type { ChannelRefusal, HistoryEntry } from '../core/agent-state.js';
+import type { UpdateJournal } from '../core/agent-update.js';
 import { compareVersions } from '../core/plan.js';
 
 const CHANGE_OUTCOMES: readonly string[] = ['applied', 'rolled-back', 'rollback-failed', 'deferred', 'failed', 'interrupted'] satisfies ChangeOutcome[];
@@ -60,5 +61,25 @@ export function eventOfRefusal(refusal: ChannelRefusal): ReportEvent {
     type: 'channel-refused',
     reason: `${refusal.reason}: ${refusal.message}`.slice(0, MAX_REASON),
     ...(refusal.tip ? { commit: refusal.tip.slice(0, MAX_COMMIT) } : {}),
+  };
+}
+
+/**
+ * An ended self-update (its journal) as one agent-update event: from and to are agent versions,
+ * no app. Its id comes from the journal's, so the build that folds it in queues it once.
+ */
+export function eventOfUpdate(journal: UpdateJournal): ReportEvent | null {
+  if (journal.outcome === 'running') return null;
+  const at = journal.endedAt ?? journal.startedAt;
+  const step = journal.outcome === 'applied' ? '' : ` (at ${journal.failedStep ?? journal.step})`;
+  return {
+    id: `agent-update-${journal.id}`.slice(0, 128),
+    at,
+    type: 'agent-update',
+    outcome: journal.outcome,
+    from: journal.from,
+    to: journal.to,
+    reason: `${journal.reason}${step}`.slice(0, MAX_REASON),
+    ms: Math.max(0, Date.parse(at) - Date.parse(journal.startedAt)) || 0,
   };
 }

@@ -1,8 +1,7 @@
 import { defineCommand } from 'citty';
 import { formatDuration } from '../../core/duration.js';
 import { acceptedFreshness, decide, readAcceptedLocally } from '../../node/decisions.js';
-import { decideAgentOnNode, runningBuild } from '../../node/agent-decision.js';
-import { agentUpdateLines, agentUpdateStatus } from '../../report/status.js';
+import { agentStatusOnNode } from '../../node/agent-decision.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { desiredJson, printDesired } from '../desired-output.js';
 import { openNode } from '../node-handle.js';
@@ -44,10 +43,8 @@ export default defineCommand({
     if (state.channel.lastRefusal) out.line(`last check refused at ${state.channel.lastRefusal.at}: ${state.channel.lastRefusal.reason}: ${state.channel.lastRefusal.message}`);
     out.line(`group      ${node.config.group}`);
     for (const [app, f] of Object.entries(state.failed)) out.line(`failed     ${app} ${f.version} at ${f.at}: ${f.reason}`);
-    const running = runningBuild().version;
-    const agentDecision = accepted ? await decideAgentOnNode(node, accepted, { running }) : null;
-    const agent = agentUpdateStatus(running, agentDecision, state.agentBuild.failed);
-    for (const line of agentUpdateLines(agent)) out.line(line);
+    const { status: agent, lines } = await agentStatusOnNode(node, accepted);
+    for (const line of lines) out.line(line);
     if (!accepted) {
       out.result({ ok: true, channel, group: node.config.group, agent, apps: [], failed: state.failed });
       return;
