@@ -2,7 +2,8 @@
 // directory's pid file as `duck run`; the updater and the daemon it starts are detached processes
 // in sessions of their own (setsid), so each outlives the process that started it.
 import { spawn } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DuckError } from '../../../schemas/errors.js';
 import type { ServiceManager } from '../ports.js';
@@ -21,6 +22,8 @@ export interface DetachedOptions {
 
 export function detachedServiceManager(opts: DetachedOptions): ServiceManager {
   const spawnDetached = (args: readonly string[]): void => {
+    // The first update on a node makes the directory its processes log to.
+    mkdirSync(dirname(opts.logFile), { recursive: true });
     const out = openSync(opts.logFile, 'a');
     try {
       const child = spawn(opts.launcher, [...args, '--config', opts.configFile], { detached: true, stdio: ['ignore', out, out] });
