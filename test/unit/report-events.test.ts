@@ -2,9 +2,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateValue } from '../../schemas/index.js';
 import { compareVersions } from '../../agent/src/core/plan.js';
-import { eventOfHistory, eventOfRefusal, historySince } from '../../agent/src/report/events.js';
+import { eventOfHistory, eventOfRefusal, eventOfUpdate, historySince } from '../../agent/src/report/events.js';
+import type { UpdateJournal } from '../../agent/src/core/agent-update.js';
+import { ended } from '../../agent/src/core/agent-update.js';
 import type { AppDesired, DesiredState } from '../../agent/src/core/desired.js';
-import { agentStatus, agentUpdateLines } from '../../agent/src/report/status.js';
+import { agentStatus, agentUpdateLines, agentUpdateStatus } from '../../agent/src/report/status.js';
 import { agentState, BUILT_AT, channelRefusal, failedVersion, historyEntry, installedApp } from '../helpers/agent-state.js';
 
 
@@ -125,3 +127,31 @@ test('duck status\'s agent lines: what runs, the update asked and why it waits, 
 });
 
 test.run();
+
+function updateJournal(step: UpdateJournal['step']): UpdateJournal {
+  return {
+    format: 1, id: 'u-1', from: '0.1.0', to: '0.2.0', platform: 'linux-x64',
+    artifact: { url: 'https://dl.example.com/duck-0.2.0-linux-x64.tar.gz', sha256: 'a'.repeat(64), size: 10 },
+    releaseDigest: 'd'.repeat(64), step, outcome: 'running', reason: '', startedAt: '2026-11-30T12:00:00.000Z',
+    switchedAt: null, deadline: null, updaterPid: 10, attempts: 1,
+  };
+}
+
+test('an ended self-update is one agent-update event (agent versions, no app), its id from the journal; one in flight is none', () => {
+  assert.is(eventOfUpdate(updateJournal('download')), null);
+  const applied = eventOfUpdate(ended(updateJournal('health-wait'), 'applied', '0.2.0 proved healthy', new Date('2026-11-30T12:01:30Z')));
+  assert.equal(applied, { id: 'agent-update-u-1', at: '2026-11-30T12:01:30.000Z', type: 'agent-update', outcome: 'applied', from: '0.1.0', to: '0.2.0', reason: '0.2.0 proved healthy', ms: 90_000 });
+  assertValidEvent(applied);
+  const refused = eventOfUpdate(ended(updateJournal('self-test'), 'failed', 'self-test of 0.2.0: exit 1', new Date('2026-11-30T12:00:10Z')));
+  assert.equal([refused?.outcome, refused?.reason], ['failed', 'self-test of 0.2.0: exit 1 (at self-test)']);
+  assertValidEvent(refused);
+});
+
+test("the report's agent block: the running build, the decision, the failed versions, valid against the schema", () => {
+  const block = agentUpdateStatus('0.1.0', { decision: 'wait', target: '0.2.0', reason: 'waiting for window Sat 02:00 UTC', until: null }, {
+    '0.1.5': { version: '0.1.5', at: '2026-11-29T02:00:00Z', reason: 'no healthy cycle in 5m', step: 'health-wait', releaseDigest: 'd'.repeat(64) },
+  });
+  assert.equal(block, { current: '0.1.0', desired: '0.2.0', decision: 'wait', reason: 'waiting for window Sat 02:00 UTC', failed: [{ version: '0.1.5', at: '2026-11-29T02:00:00Z', reason: 'no healthy cycle in 5m', step: 'health-wait' }] });
+  validateValue('report', { agentId: 'node-1', sentAt: BUILT_AT, status: { group: 'production', channel: { commit: null, committedAt: null, stale: false, refusal: null }, apps: [], agent: block }, events: [] }, 'report');
+  assert.equal(agentUpdateStatus('0.1.0', null, {}).reason, 'no channel commit accepted yet');
+});
