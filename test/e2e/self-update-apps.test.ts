@@ -58,9 +58,7 @@ Apps.before(async (ctx) => {
     // The builds laid out as the package lays them out: <buildsDir>/<version>/ and `current`.
     ctx.builds = join(ctx.s.root, 'builds');
     ctx.logFile = join(ctx.s.root, 'agent.log');
-    const config = parse(await readFile(node.configFile, 'utf8')) as Record<string, unknown>;
-    config.selfUpdate = { serviceManager: 'detached', buildsDir: ctx.builds, healthTimeout: '15s' };
-    await writeFile(node.configFile, stringify(config));
+    await setHealthTimeout(ctx, '15s');
     await mkdir(ctx.builds, { recursive: true });
     await cp(await makeBuild(join(ctx.s.root, 'made'), '0.1.0'), join(ctx.builds, '0.1.0'), { recursive: true });
     await symlink('0.1.0', join(ctx.builds, 'current'));
@@ -83,6 +81,17 @@ Apps.after(async (ctx) => {
   await ctx.files?.close();
   await ctx.s?.close();
 });
+
+/**
+ * The node's selfUpdate section, with the health wait the next updater reads (each updater is a
+ * new process reading agent.yaml): short for the build that never proves healthy (the revert waits
+ * it out), long for the good one (it ends at the first heartbeat; a loaded CI machine may be slow).
+ */
+async function setHealthTimeout(ctx: Ctx, healthTimeout: string): Promise<void> {
+  const config = parse(await readFile(ctx.s.node.configFile, 'utf8')) as Record<string, unknown>;
+  config.selfUpdate = { serviceManager: 'detached', buildsDir: ctx.builds, healthTimeout };
+  await writeFile(ctx.s.node.configFile, stringify(config));
+}
 
 // --- the channel --------------------------------------------------------------------------
 
@@ -206,6 +215,7 @@ Apps('a build that never completes a cycle is reverted after healthTimeout: 0.1.
 });
 
 Apps('a good build is switched to and proves healthy: 0.5.0 holds the state, the app untouched', async (ctx) => {
+  await setHealthTimeout(ctx, '60s');
   const ended = await askAgent(ctx, '0.5.0', null);
   assert.is(ended.outcome, 'applied', ended.reason);
   assert.is(ended.from, '0.1.0');
