@@ -54,7 +54,9 @@ export default defineCommand({
       const node = await openNode(args.config);
       const accepted = await readAcceptedLocally(node);
       if (!accepted) throw new DuckError('usage', 'no channel commit accepted yet: run duck verify first');
-      const decision = await decideAgentOnNode(node, accepted, { running, requested: args.yes && !args.check, retry: args.retry });
+      // As the daemon decides first (its reason, when the update is due anyway); then with --yes as the operator's say.
+      let decision = await decideAgentOnNode(node, accepted, { running, retry: args.retry });
+      if (decision.decision === 'wait' && args.yes && !args.check) decision = await decideAgentOnNode(node, accepted, { running, requested: true, retry: args.retry });
       out.line(`agent: ${running}${decision.target && decision.target !== running ? ` -> ${decision.target}` : ''} (${platform}): ${decision.decision}: ${decision.reason}`);
       if (decision.release?.notes) out.line(decision.release.notes.trim().replace(/^/gm, '    '));
       if (args.check || decision.decision === 'none' || decision.release === null) {
