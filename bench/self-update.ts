@@ -70,7 +70,7 @@ interface UpdateRun {
   /** Pushed -> the new agent's first heartbeat; pushed -> the updater's journal says applied. */
   heartbeat: number;
   applied: number;
-  /** Pushed -> the updater started; started -> switched (download, stage, self-test); switched -> applied (restart, health wait). */
+  /** Pushed -> the updater started; started -> switched (download, stage, self-test, old agent stopped); switched -> applied (restart, health wait). */
   decided: number;
   staged: number;
   healthWait: number;
@@ -210,7 +210,7 @@ export async function benchSelfUpdate(): Promise<BenchReport> {
         `The real artifact (buildArtifacts, pinned node ${process.version}) on both sides, only package.json's version set to ${FROM} and ${TO}; detached service manager; poll interval ${INTERVAL}; ${RUNS} runs, each on a fresh node.`,
         `"published": ch.publish() of the one signed commit that adds agents/${TO}/agent.yaml and asks production for it; "healthy": the new agent's heartbeat (after a poll, a verified channel, a Docker ping) and the updater's journal outcome applied.`,
         `Requests for the artifact per update: ${runs.map((r) => r.requests).join(', ')} (the file server's log; a resumed download would show more).`,
-        `Medians from the updater's journal: published -> updater started ${seconds(runs.map((r) => r.decided))} (the next poll, up to ${INTERVAL}, and its cycle); started -> switched (download, sha256, unpack, self-test) ${seconds(runs.map((r) => r.staged))}; switched -> applied (the old agent stopped, the new one started, one healthy cycle) ${seconds(runs.map((r) => r.healthWait))}.`,
+        `Medians from the updater's journal: published -> updater started ${seconds(runs.map((r) => r.decided))} (the next poll, up to ${INTERVAL}, and its cycle); started -> switched (download, sha256, unpack, self-test, the old agent stopped) ${seconds(runs.map((r) => r.staged))}; switched -> applied (the new agent started, one healthy cycle) ${seconds(runs.map((r) => r.healthWait))}.`,
         `Of the baseline, tar xzf alone: ${seconds(runs.map((r) => r.unpack))}.`,
         'With the default interval (60s) the wait for the next poll is up to a minute, on average half: the rest of the figure does not depend on it.',
       ],
