@@ -11,6 +11,7 @@ import { benchChannelMemory } from './channel-memory.js';
 import { benchCliStartup } from './cli-startup.js';
 import { benchControllerReports } from './controller-reports.js';
 import { benchDaemonMemory, benchDaemonPoll } from './daemon-idle.js';
+import { benchSelfUpdate } from './self-update.js';
 import { numberFlag, shapeFromArgs } from './generate-channel.js';
 
 /** One timed run; with what the git server logged for it when the group measures transfer. */
@@ -29,8 +30,8 @@ export interface Comparison {
   gitCommand: string;
   /** Set when the duck side could not be measured (the agent refused or failed). */
   error?: string;
-  /** 'count': the samples' `ms` holds a count (failed requests), not a time. */
-  unit?: 'count';
+  /** 'count': the samples' `ms` holds a count (failed requests), not a time; 'bytes': a size. */
+  unit?: 'count' | 'bytes';
 }
 
 export interface BenchReport {
@@ -75,7 +76,7 @@ function formatReport(report: BenchReport): string {
   const header = ['', 'duck', baseline, 'ratio', ...(transfers ? ['duck transfer', `${baseline} transfer`] : [])];
   const lines = report.rows.map((row) => {
     const format =
-      row.unit === 'count' ? (n: number): string => n.toFixed(0) : report.unit === 'MiB' ? (mib: number): string => `${mib.toFixed(0)} MiB` : formatMs;
+      row.unit === 'count' ? (n: number): string => n.toFixed(0) : row.unit === 'bytes' ? formatBytes : report.unit === 'MiB' ? (mib: number): string => `${mib.toFixed(0)} MiB` : formatMs;
     const duck = row.duck.length > 0 ? median(row.duck.map((s) => s.ms)) : null;
     const git = median(row.git.map((s) => s.ms));
     const runs = Math.max(row.duck.length, row.git.length);
@@ -113,6 +114,7 @@ const GROUPS: BenchGroup[] = [
   { name: 'daemon-idle', run: () => benchDaemonPoll() },
   { name: 'artifact-forms', run: () => benchArtifactStartup() },
   { name: 'artifact-memory', run: () => benchArtifactMemory() },
+  { name: 'self-update', run: () => benchSelfUpdate() },
   {
     name: 'daemon-memory',
     run: () =>
