@@ -2430,17 +2430,468 @@ return errors === 0;
 }
 validate63.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const overlay = validate66;
-const schema105 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/overlay.schema.json","title":"Duck node overlay (/etc/duck/overlay.yaml)","description":"The node-local overlay an operator edits by hand or with duck pin/hold/schedule: it pins, holds, schedules and overrides what the group asks for on this node only. Every key is optional; an empty file changes nothing.","type":"object","additionalProperties":false,"properties":{"hold":{"description":"No version changes at all while the hold lasts, urgent releases included.","$ref":"#/$defs/hold"},"pin":{"description":"App -> version this node runs, whatever the group says. The key agent pins the Duck agent's own version (agents/<version>/agent.yaml): no app may be named agent.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"common.schema.json#/$defs/version"}},"approval":{"description":"auto: changes go ahead in the windows; manual: changes wait for duck upgrade.","enum":["manual","auto"]},"windows":{"description":"Maintenance windows for this node; they replace the group's windows.","type":"array","items":{"$ref":"common.schema.json#/$defs/window"}},"schedule":{"description":"App -> a one-shot upgrade at a given time, whatever the windows say.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"#/$defs/scheduleEntry"}},"compose":{"description":"App -> local compose overrides.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"#/$defs/composeOverride"}}},"$defs":{"hold":{"description":"A hold on version changes.","type":"object","additionalProperties":false,"required":["reason"],"properties":{"reason":{"description":"Why the node is held; shown in plans and reports.","type":"string","minLength":1},"until":{"description":"When the hold ends by itself: a date (the end of that day, node-local time) or a date-time. Held until unhold when absent.","type":"string","anyOf":[{"format":"date"},{"format":"date-time"}]}}},"scheduleEntry":{"description":"A one-shot upgrade.","type":"object","additionalProperties":false,"required":["at"],"properties":{"at":{"description":"When the upgrade starts, an RFC 3339 date-time.","$ref":"common.schema.json#/$defs/dateTime"}}},"composeOverride":{"description":"Local compose overrides of one app.","type":"object","additionalProperties":false,"properties":{"files":{"description":"Extra compose files applied after the release's own (paths on this node).","type":"array","items":{"type":"string","minLength":1}},"env":{"description":"Environment variables for compose interpolation. Values are strings: quote numbers (PORT: \"8081\").","type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}}}}},"examples":[{"hold":{"reason":"quarter-end freeze","until":"2026-12-31"},"pin":{"shop":"1.2.0"},"approval":"manual","windows":[{"days":["mon-fri"],"start":"23:00","duration":"4h"}],"schedule":{"shop":{"at":"2026-11-25T02:00:00+08:00"}},"compose":{"shop":{"files":["override.yaml"],"env":{"PORT":"8081"}}}}]};
-const schema106 = {"description":"A hold on version changes.","type":"object","additionalProperties":false,"required":["reason"],"properties":{"reason":{"description":"Why the node is held; shown in plans and reports.","type":"string","minLength":1},"until":{"description":"When the hold ends by itself: a date (the end of that day, node-local time) or a date-time. Held until unhold when absent.","type":"string","anyOf":[{"format":"date"},{"format":"date-time"}]}}};
-const schema115 = {"description":"Local compose overrides of one app.","type":"object","additionalProperties":false,"properties":{"files":{"description":"Extra compose files applied after the release's own (paths on this node).","type":"array","items":{"type":"string","minLength":1}},"env":{"description":"Environment variables for compose interpolation. Values are strings: quote numbers (PORT: \"8081\").","type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}}}};
-const formats28 = formats.fullFormats.date;
-const pattern56 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
+export const announcements = validate66;
+const schema105 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/announcements.schema.json","title":"Duck announcements (announcements.yaml at the channel root)","description":"Notices for the operators of the nodes, signed with the rest of the channel. Each has a required expiry and may target groups, apps by running version and the agent by version; `duck status` shows the ones in force on a node. Optional: a channel without the file has no announcements.","type":"array","items":{"$ref":"#/$defs/announcement"},"$defs":{"announcement":{"description":"One notice.","type":"object","additionalProperties":false,"required":["id","title","body","severity","expires"],"properties":{"id":{"description":"Unique in the file; what a node reports as seen or acknowledged.","$ref":"common.schema.json#/$defs/appName"},"title":{"description":"One line, shown by `duck status`.","type":"string","minLength":1,"maxLength":200},"body":{"description":"The text for people, Markdown (rendered without raw HTML).","type":"string"},"severity":{"description":"info, warning or critical.","enum":["info","warning","critical"]},"expires":{"description":"When the notice stops being shown, an RFC 3339 date-time; required so no notice stays forever.","$ref":"common.schema.json#/$defs/dateTime"},"target":{"description":"Which nodes see it; every key given must match (absent: every node).","$ref":"#/$defs/target"}}},"target":{"description":"Every key given must match a node for the notice to be in force there.","type":"object","additionalProperties":false,"properties":{"groups":{"description":"The node's group is one of these.","type":"array","minItems":1,"items":{"$ref":"common.schema.json#/$defs/appName"}},"apps":{"description":"App -> version range: the node runs at least one of these apps at a version in its range.","type":"object","minProperties":1,"propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"#/$defs/versionRange"}},"agent":{"description":"The node's agent version is in this range.","$ref":"#/$defs/versionRange"}}},"versionRange":{"description":"Space-separated comparators that must all hold, each an operator (>=, >, <=, <, =; none means =) and a version, e.g. \">=1.2.0 <2.0.0\". Versions compare part by part, numbers as numbers.","type":"string","pattern":"^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$","examples":[">=1.2.0 <2.0.0"]}},"examples":[[{"id":"shop-db-migration","title":"shop 2.0 migrates its database: take a backup first","body":"shop **2.0.0** rewrites its tables. Run `duck backup shop` before the window.\n","severity":"warning","expires":"2026-12-31T00:00:00Z","target":{"groups":["production"],"apps":{"shop":">=1.2.0 <2.0.0"},"agent":">=0.2.0"}}]]};
+const schema106 = {"description":"One notice.","type":"object","additionalProperties":false,"required":["id","title","body","severity","expires"],"properties":{"id":{"description":"Unique in the file; what a node reports as seen or acknowledged.","$ref":"common.schema.json#/$defs/appName"},"title":{"description":"One line, shown by `duck status`.","type":"string","minLength":1,"maxLength":200},"body":{"description":"The text for people, Markdown (rendered without raw HTML).","type":"string"},"severity":{"description":"info, warning or critical.","enum":["info","warning","critical"]},"expires":{"description":"When the notice stops being shown, an RFC 3339 date-time; required so no notice stays forever.","$ref":"common.schema.json#/$defs/dateTime"},"target":{"description":"Which nodes see it; every key given must match (absent: every node).","$ref":"#/$defs/target"}}};
+const schema109 = {"description":"Every key given must match a node for the notice to be in force there.","type":"object","additionalProperties":false,"properties":{"groups":{"description":"The node's group is one of these.","type":"array","minItems":1,"items":{"$ref":"common.schema.json#/$defs/appName"}},"apps":{"description":"App -> version range: the node runs at least one of these apps at a version in its range.","type":"object","minProperties":1,"propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"#/$defs/versionRange"}},"agent":{"description":"The node's agent version is in this range.","$ref":"#/$defs/versionRange"}}};
+const schema112 = {"description":"Space-separated comparators that must all hold, each an operator (>=, >, <=, <, =; none means =) and a version, e.g. \">=1.2.0 <2.0.0\". Versions compare part by part, numbers as numbers.","type":"string","pattern":"^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$","examples":[">=1.2.0 <2.0.0"]};
+const pattern51 = new RegExp("^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$", "u");
+
+function validate68(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate68.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key0 in data){
+if(!(((key0 === "groups") || (key0 === "apps")) || (key0 === "agent"))){
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema109,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.groups !== undefined){
+let data0 = data.groups;
+if(Array.isArray(data0)){
+if(data0.length < 1){
+const err1 = {instancePath:instancePath+"/groups",schemaPath:"#/properties/groups/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema109.properties.groups,data:data0};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+const len0 = data0.length;
+for(let i0=0; i0<len0; i0++){
+let data1 = data0[i0];
+if(typeof data1 === "string"){
+if(!pattern5.test(data1)){
+const err2 = {instancePath:instancePath+"/groups/" + i0,schemaPath:"common.schema.json#/$defs/appName/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9_-]{0,62}$"},message:"must match pattern \""+"^[a-z0-9][a-z0-9_-]{0,62}$"+"\"",schema:"^[a-z0-9][a-z0-9_-]{0,62}$",parentSchema:schema36,data:data1};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+else {
+const err3 = {instancePath:instancePath+"/groups/" + i0,schemaPath:"common.schema.json#/$defs/appName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema36.type,parentSchema:schema36,data:data1};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/groups",schemaPath:"#/properties/groups/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema109.properties.groups.type,parentSchema:schema109.properties.groups,data:data0};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.apps !== undefined){
+let data2 = data.apps;
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+if(Object.keys(data2).length < 1){
+const err5 = {instancePath:instancePath+"/apps",schemaPath:"#/properties/apps/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema109.properties.apps,data:data2};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+for(const key1 in data2){
+const _errs9 = errors;
+if(typeof key1 === "string"){
+if(!pattern5.test(key1)){
+const err6 = {instancePath:instancePath+"/apps",schemaPath:"common.schema.json#/$defs/appName/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9_-]{0,62}$"},message:"must match pattern \""+"^[a-z0-9][a-z0-9_-]{0,62}$"+"\"",schema:"^[a-z0-9][a-z0-9_-]{0,62}$",parentSchema:schema36,data:key1,propertyName:key1};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/apps",schemaPath:"common.schema.json#/$defs/appName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema36.type,parentSchema:schema36,data:key1,propertyName:key1};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+var valid4 = _errs9 === errors;
+if(!valid4){
+const err8 = {instancePath:instancePath+"/apps",schemaPath:"#/properties/apps/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema109.properties.apps.propertyNames,parentSchema:schema109.properties.apps,data:data2};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+for(const key2 in data2){
+let data3 = data2[key2];
+if(typeof data3 === "string"){
+if(!pattern51.test(data3)){
+const err9 = {instancePath:instancePath+"/apps/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/versionRange/pattern",keyword:"pattern",params:{pattern: "^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$"},message:"must match pattern \""+"^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$"+"\"",schema:"^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$",parentSchema:schema112,data:data3};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/apps/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/versionRange/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema112.type,parentSchema:schema112,data:data3};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/apps",schemaPath:"#/properties/apps/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema109.properties.apps.type,parentSchema:schema109.properties.apps,data:data2};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.agent !== undefined){
+let data4 = data.agent;
+if(typeof data4 === "string"){
+if(!pattern51.test(data4)){
+const err12 = {instancePath:instancePath+"/agent",schemaPath:"#/$defs/versionRange/pattern",keyword:"pattern",params:{pattern: "^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$"},message:"must match pattern \""+"^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$"+"\"",schema:"^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$",parentSchema:schema112,data:data4};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/agent",schemaPath:"#/$defs/versionRange/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema112.type,parentSchema:schema112,data:data4};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema109.type,parentSchema:schema109,data};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+validate68.errors = vErrors;
+return errors === 0;
+}
+validate68.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
 
 function validate67(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate67.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'",schema:schema106.required,parentSchema:schema106,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.title === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "title"},message:"must have required property '"+"title"+"'",schema:schema106.required,parentSchema:schema106,data};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.body === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "body"},message:"must have required property '"+"body"+"'",schema:schema106.required,parentSchema:schema106,data};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.severity === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "severity"},message:"must have required property '"+"severity"+"'",schema:schema106.required,parentSchema:schema106,data};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data.expires === undefined){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "expires"},message:"must have required property '"+"expires"+"'",schema:schema106.required,parentSchema:schema106,data};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((((((key0 === "id") || (key0 === "title")) || (key0 === "body")) || (key0 === "severity")) || (key0 === "expires")) || (key0 === "target"))){
+const err5 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema106,data};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+let data0 = data.id;
+if(typeof data0 === "string"){
+if(!pattern5.test(data0)){
+const err6 = {instancePath:instancePath+"/id",schemaPath:"common.schema.json#/$defs/appName/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9_-]{0,62}$"},message:"must match pattern \""+"^[a-z0-9][a-z0-9_-]{0,62}$"+"\"",schema:"^[a-z0-9][a-z0-9_-]{0,62}$",parentSchema:schema36,data:data0};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/id",schemaPath:"common.schema.json#/$defs/appName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema36.type,parentSchema:schema36,data:data0};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.title !== undefined){
+let data1 = data.title;
+if(typeof data1 === "string"){
+if(func1(data1) > 200){
+const err8 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema106.properties.title,data:data1};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(func1(data1) < 1){
+const err9 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema106.properties.title,data:data1};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema106.properties.title.type,parentSchema:schema106.properties.title,data:data1};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.body !== undefined){
+let data2 = data.body;
+if(typeof data2 !== "string"){
+const err11 = {instancePath:instancePath+"/body",schemaPath:"#/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema106.properties.body.type,parentSchema:schema106.properties.body,data:data2};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.severity !== undefined){
+let data3 = data.severity;
+if(!(((data3 === "info") || (data3 === "warning")) || (data3 === "critical"))){
+const err12 = {instancePath:instancePath+"/severity",schemaPath:"#/properties/severity/enum",keyword:"enum",params:{allowedValues: schema106.properties.severity.enum},message:"must be equal to one of the allowed values",schema:schema106.properties.severity.enum,parentSchema:schema106.properties.severity,data:data3};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.expires !== undefined){
+let data4 = data.expires;
+if(typeof data4 === "string"){
+if(!(formats0.validate(data4))){
+const err13 = {instancePath:instancePath+"/expires",schemaPath:"common.schema.json#/$defs/dateTime/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\"",schema:"date-time",parentSchema:schema34,data:data4};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/expires",schemaPath:"common.schema.json#/$defs/dateTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.type,parentSchema:schema34,data:data4};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.target !== undefined){
+if(!(validate68(data.target, {instancePath:instancePath+"/target",parentData:data,parentDataProperty:"target",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate68.errors : vErrors.concat(validate68.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err15 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema106.type,parentSchema:schema106,data};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+validate67.errors = vErrors;
+return errors === 0;
+}
+validate67.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+
+function validate66(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://duck.dev/schemas/announcements.schema.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate66.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(Array.isArray(data)){
+const len0 = data.length;
+for(let i0=0; i0<len0; i0++){
+if(!(validate67(data[i0], {instancePath:instancePath+"/" + i0,parentData:data,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema105.type,parentSchema:schema105,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate66.errors = vErrors;
+return errors === 0;
+}
+validate66.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
+
+export const overlay = validate71;
+const schema114 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/overlay.schema.json","title":"Duck node overlay (/etc/duck/overlay.yaml)","description":"The node-local overlay an operator edits by hand or with duck pin/hold/schedule: it pins, holds, schedules and overrides what the group asks for on this node only. Every key is optional; an empty file changes nothing.","type":"object","additionalProperties":false,"properties":{"hold":{"description":"No version changes at all while the hold lasts, urgent releases included.","$ref":"#/$defs/hold"},"pin":{"description":"App -> version this node runs, whatever the group says. The key agent pins the Duck agent's own version (agents/<version>/agent.yaml): no app may be named agent.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"common.schema.json#/$defs/version"}},"approval":{"description":"auto: changes go ahead in the windows; manual: changes wait for duck upgrade.","enum":["manual","auto"]},"windows":{"description":"Maintenance windows for this node; they replace the group's windows.","type":"array","items":{"$ref":"common.schema.json#/$defs/window"}},"schedule":{"description":"App -> a one-shot upgrade at a given time, whatever the windows say.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"#/$defs/scheduleEntry"}},"compose":{"description":"App -> local compose overrides.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"#/$defs/composeOverride"}}},"$defs":{"hold":{"description":"A hold on version changes.","type":"object","additionalProperties":false,"required":["reason"],"properties":{"reason":{"description":"Why the node is held; shown in plans and reports.","type":"string","minLength":1},"until":{"description":"When the hold ends by itself: a date (the end of that day, node-local time) or a date-time. Held until unhold when absent.","type":"string","anyOf":[{"format":"date"},{"format":"date-time"}]}}},"scheduleEntry":{"description":"A one-shot upgrade.","type":"object","additionalProperties":false,"required":["at"],"properties":{"at":{"description":"When the upgrade starts, an RFC 3339 date-time.","$ref":"common.schema.json#/$defs/dateTime"}}},"composeOverride":{"description":"Local compose overrides of one app.","type":"object","additionalProperties":false,"properties":{"files":{"description":"Extra compose files applied after the release's own (paths on this node).","type":"array","items":{"type":"string","minLength":1}},"env":{"description":"Environment variables for compose interpolation. Values are strings: quote numbers (PORT: \"8081\").","type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}}}}},"examples":[{"hold":{"reason":"quarter-end freeze","until":"2026-12-31"},"pin":{"shop":"1.2.0"},"approval":"manual","windows":[{"days":["mon-fri"],"start":"23:00","duration":"4h"}],"schedule":{"shop":{"at":"2026-11-25T02:00:00+08:00"}},"compose":{"shop":{"files":["override.yaml"],"env":{"PORT":"8081"}}}}]};
+const schema115 = {"description":"A hold on version changes.","type":"object","additionalProperties":false,"required":["reason"],"properties":{"reason":{"description":"Why the node is held; shown in plans and reports.","type":"string","minLength":1},"until":{"description":"When the hold ends by itself: a date (the end of that day, node-local time) or a date-time. Held until unhold when absent.","type":"string","anyOf":[{"format":"date"},{"format":"date-time"}]}}};
+const schema124 = {"description":"Local compose overrides of one app.","type":"object","additionalProperties":false,"properties":{"files":{"description":"Extra compose files applied after the release's own (paths on this node).","type":"array","items":{"type":"string","minLength":1}},"env":{"description":"Environment variables for compose interpolation. Values are strings: quote numbers (PORT: \"8081\").","type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}}}};
+const formats30 = formats.fullFormats.date;
+const pattern61 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
+
+function validate72(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate72.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2639,17 +3090,17 @@ vErrors.push(err15);
 }
 errors++;
 }
-validate67.errors = vErrors;
+validate72.errors = vErrors;
 return errors === 0;
 }
-validate67.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate72.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema112 = {"description":"A one-shot upgrade.","type":"object","additionalProperties":false,"required":["at"],"properties":{"at":{"description":"When the upgrade starts, an RFC 3339 date-time.","$ref":"common.schema.json#/$defs/dateTime"}}};
+const schema121 = {"description":"A one-shot upgrade.","type":"object","additionalProperties":false,"required":["at"],"properties":{"at":{"description":"When the upgrade starts, an RFC 3339 date-time.","$ref":"common.schema.json#/$defs/dateTime"}}};
 
-function validate69(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate74(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate69.evaluated;
+const evaluated0 = validate74.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2658,7 +3109,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.at === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "at"},message:"must have required property '"+"at"+"'",schema:schema112.required,parentSchema:schema112,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "at"},message:"must have required property '"+"at"+"'",schema:schema121.required,parentSchema:schema121,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2669,7 +3120,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(key0 === "at")){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema112,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema121,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2706,7 +3157,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema112.type,parentSchema:schema112,data};
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema121.type,parentSchema:schema121,data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2715,17 +3166,17 @@ vErrors.push(err4);
 }
 errors++;
 }
-validate69.errors = vErrors;
+validate74.errors = vErrors;
 return errors === 0;
 }
-validate69.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate74.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate66(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate71(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://duck.dev/schemas/overlay.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate66.evaluated;
+const evaluated0 = validate71.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2735,7 +3186,7 @@ evaluated0.items = undefined;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((((((key0 === "hold") || (key0 === "pin")) || (key0 === "approval")) || (key0 === "windows")) || (key0 === "schedule")) || (key0 === "compose"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema105,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema114,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2749,7 +3200,7 @@ if(data.hold !== undefined){
 let data0 = data.hold;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 if(data0.reason === undefined){
-const err1 = {instancePath:instancePath+"/hold",schemaPath:"#/$defs/hold/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'",schema:schema106.required,parentSchema:schema106,data:data0};
+const err1 = {instancePath:instancePath+"/hold",schemaPath:"#/$defs/hold/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'",schema:schema115.required,parentSchema:schema115,data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2760,7 +3211,7 @@ errors++;
 }
 for(const key1 in data0){
 if(!((key1 === "reason") || (key1 === "until"))){
-const err2 = {instancePath:instancePath+"/hold",schemaPath:"#/$defs/hold/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema106,data:data0};
+const err2 = {instancePath:instancePath+"/hold",schemaPath:"#/$defs/hold/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema115,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2774,7 +3225,7 @@ if(data0.reason !== undefined){
 let data1 = data0.reason;
 if(typeof data1 === "string"){
 if(func1(data1) < 1){
-const err3 = {instancePath:instancePath+"/hold/reason",schemaPath:"#/$defs/hold/properties/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema106.properties.reason,data:data1};
+const err3 = {instancePath:instancePath+"/hold/reason",schemaPath:"#/$defs/hold/properties/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema115.properties.reason,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2785,7 +3236,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/hold/reason",schemaPath:"#/$defs/hold/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema106.properties.reason.type,parentSchema:schema106.properties.reason,data:data1};
+const err4 = {instancePath:instancePath+"/hold/reason",schemaPath:"#/$defs/hold/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema115.properties.reason.type,parentSchema:schema115.properties.reason,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2798,7 +3249,7 @@ errors++;
 if(data0.until !== undefined){
 let data2 = data0.until;
 if(typeof data2 !== "string"){
-const err5 = {instancePath:instancePath+"/hold/until",schemaPath:"#/$defs/hold/properties/until/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema106.properties.until.type,parentSchema:schema106.properties.until,data:data2};
+const err5 = {instancePath:instancePath+"/hold/until",schemaPath:"#/$defs/hold/properties/until/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema115.properties.until.type,parentSchema:schema115.properties.until,data:data2};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2811,8 +3262,8 @@ const _errs10 = errors;
 let valid3 = false;
 const _errs11 = errors;
 if(typeof data2 === "string"){
-if(!(formats28.validate(data2))){
-const err6 = {instancePath:instancePath+"/hold/until",schemaPath:"#/$defs/hold/properties/until/anyOf/0/format",keyword:"format",params:{format: "date"},message:"must match format \""+"date"+"\"",schema:"date",parentSchema:schema106.properties.until.anyOf[0],data:data2};
+if(!(formats30.validate(data2))){
+const err6 = {instancePath:instancePath+"/hold/until",schemaPath:"#/$defs/hold/properties/until/anyOf/0/format",keyword:"format",params:{format: "date"},message:"must match format \""+"date"+"\"",schema:"date",parentSchema:schema115.properties.until.anyOf[0],data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -2827,7 +3278,7 @@ valid3 = valid3 || _valid0;
 const _errs12 = errors;
 if(typeof data2 === "string"){
 if(!(formats0.validate(data2))){
-const err7 = {instancePath:instancePath+"/hold/until",schemaPath:"#/$defs/hold/properties/until/anyOf/1/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\"",schema:"date-time",parentSchema:schema106.properties.until.anyOf[1],data:data2};
+const err7 = {instancePath:instancePath+"/hold/until",schemaPath:"#/$defs/hold/properties/until/anyOf/1/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\"",schema:"date-time",parentSchema:schema115.properties.until.anyOf[1],data:data2};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -2840,7 +3291,7 @@ errors++;
 var _valid0 = _errs12 === errors;
 valid3 = valid3 || _valid0;
 if(!valid3){
-const err8 = {instancePath:instancePath+"/hold/until",schemaPath:"#/$defs/hold/properties/until/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema106.properties.until.anyOf,parentSchema:schema106.properties.until,data:data2};
+const err8 = {instancePath:instancePath+"/hold/until",schemaPath:"#/$defs/hold/properties/until/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema115.properties.until.anyOf,parentSchema:schema115.properties.until,data:data2};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -2863,7 +3314,7 @@ vErrors = null;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/hold",schemaPath:"#/$defs/hold/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema106.type,parentSchema:schema106,data:data0};
+const err9 = {instancePath:instancePath+"/hold",schemaPath:"#/$defs/hold/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema115.type,parentSchema:schema115,data:data0};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -2902,7 +3353,7 @@ errors++;
 }
 var valid4 = _errs15 === errors;
 if(!valid4){
-const err12 = {instancePath:instancePath+"/pin",schemaPath:"#/properties/pin/propertyNames",keyword:"propertyNames",params:{propertyName: key2},message:"property name must be valid",schema:schema105.properties.pin.propertyNames,parentSchema:schema105.properties.pin,data:data3};
+const err12 = {instancePath:instancePath+"/pin",schemaPath:"#/properties/pin/propertyNames",keyword:"propertyNames",params:{propertyName: key2},message:"property name must be valid",schema:schema114.properties.pin.propertyNames,parentSchema:schema114.properties.pin,data:data3};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -2939,7 +3390,7 @@ errors++;
 }
 }
 else {
-const err15 = {instancePath:instancePath+"/pin",schemaPath:"#/properties/pin/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema105.properties.pin.type,parentSchema:schema105.properties.pin,data:data3};
+const err15 = {instancePath:instancePath+"/pin",schemaPath:"#/properties/pin/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema114.properties.pin.type,parentSchema:schema114.properties.pin,data:data3};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -2952,7 +3403,7 @@ errors++;
 if(data.approval !== undefined){
 let data5 = data.approval;
 if(!((data5 === "manual") || (data5 === "auto"))){
-const err16 = {instancePath:instancePath+"/approval",schemaPath:"#/properties/approval/enum",keyword:"enum",params:{allowedValues: schema105.properties.approval.enum},message:"must be equal to one of the allowed values",schema:schema105.properties.approval.enum,parentSchema:schema105.properties.approval,data:data5};
+const err16 = {instancePath:instancePath+"/approval",schemaPath:"#/properties/approval/enum",keyword:"enum",params:{allowedValues: schema114.properties.approval.enum},message:"must be equal to one of the allowed values",schema:schema114.properties.approval.enum,parentSchema:schema114.properties.approval,data:data5};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -2967,14 +3418,14 @@ let data6 = data.windows;
 if(Array.isArray(data6)){
 const len0 = data6.length;
 for(let i0=0; i0<len0; i0++){
-if(!(validate67(data6[i0], {instancePath:instancePath+"/windows/" + i0,parentData:data6,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
+if(!(validate72(data6[i0], {instancePath:instancePath+"/windows/" + i0,parentData:data6,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate72.errors : vErrors.concat(validate72.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err17 = {instancePath:instancePath+"/windows",schemaPath:"#/properties/windows/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema105.properties.windows.type,parentSchema:schema105.properties.windows,data:data6};
+const err17 = {instancePath:instancePath+"/windows",schemaPath:"#/properties/windows/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema114.properties.windows.type,parentSchema:schema114.properties.windows,data:data6};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -3013,7 +3464,7 @@ errors++;
 }
 var valid10 = _errs28 === errors;
 if(!valid10){
-const err20 = {instancePath:instancePath+"/schedule",schemaPath:"#/properties/schedule/propertyNames",keyword:"propertyNames",params:{propertyName: key4},message:"property name must be valid",schema:schema105.properties.schedule.propertyNames,parentSchema:schema105.properties.schedule,data:data8};
+const err20 = {instancePath:instancePath+"/schedule",schemaPath:"#/properties/schedule/propertyNames",keyword:"propertyNames",params:{propertyName: key4},message:"property name must be valid",schema:schema114.properties.schedule.propertyNames,parentSchema:schema114.properties.schedule,data:data8};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -3024,14 +3475,14 @@ errors++;
 }
 }
 for(const key5 in data8){
-if(!(validate69(data8[key5], {instancePath:instancePath+"/schedule/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data8,parentDataProperty:key5,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate69.errors : vErrors.concat(validate69.errors);
+if(!(validate74(data8[key5], {instancePath:instancePath+"/schedule/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data8,parentDataProperty:key5,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err21 = {instancePath:instancePath+"/schedule",schemaPath:"#/properties/schedule/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema105.properties.schedule.type,parentSchema:schema105.properties.schedule,data:data8};
+const err21 = {instancePath:instancePath+"/schedule",schemaPath:"#/properties/schedule/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema114.properties.schedule.type,parentSchema:schema114.properties.schedule,data:data8};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -3070,7 +3521,7 @@ errors++;
 }
 var valid13 = _errs35 === errors;
 if(!valid13){
-const err24 = {instancePath:instancePath+"/compose",schemaPath:"#/properties/compose/propertyNames",keyword:"propertyNames",params:{propertyName: key6},message:"property name must be valid",schema:schema105.properties.compose.propertyNames,parentSchema:schema105.properties.compose,data:data10};
+const err24 = {instancePath:instancePath+"/compose",schemaPath:"#/properties/compose/propertyNames",keyword:"propertyNames",params:{propertyName: key6},message:"property name must be valid",schema:schema114.properties.compose.propertyNames,parentSchema:schema114.properties.compose,data:data10};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -3085,7 +3536,7 @@ let data11 = data10[key7];
 if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
 for(const key8 in data11){
 if(!((key8 === "files") || (key8 === "env"))){
-const err25 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/composeOverride/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema115,data:data11};
+const err25 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/composeOverride/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema124,data:data11};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -3103,7 +3554,7 @@ for(let i1=0; i1<len1; i1++){
 let data13 = data12[i1];
 if(typeof data13 === "string"){
 if(func1(data13) < 1){
-const err26 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/files/" + i1,schemaPath:"#/$defs/composeOverride/properties/files/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema115.properties.files.items,data:data13};
+const err26 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/files/" + i1,schemaPath:"#/$defs/composeOverride/properties/files/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema124.properties.files.items,data:data13};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -3114,7 +3565,7 @@ errors++;
 }
 }
 else {
-const err27 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/files/" + i1,schemaPath:"#/$defs/composeOverride/properties/files/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema115.properties.files.items.type,parentSchema:schema115.properties.files.items,data:data13};
+const err27 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/files/" + i1,schemaPath:"#/$defs/composeOverride/properties/files/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema124.properties.files.items.type,parentSchema:schema124.properties.files.items,data:data13};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -3126,7 +3577,7 @@ errors++;
 }
 }
 else {
-const err28 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/files",schemaPath:"#/$defs/composeOverride/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema115.properties.files.type,parentSchema:schema115.properties.files,data:data12};
+const err28 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/files",schemaPath:"#/$defs/composeOverride/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema124.properties.files.type,parentSchema:schema124.properties.files,data:data12};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -3142,8 +3593,8 @@ if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
 for(const key9 in data14){
 const _errs49 = errors;
 if(typeof key9 === "string"){
-if(!pattern56.test(key9)){
-const err29 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/$defs/composeOverride/properties/env/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema115.properties.env.propertyNames,data:key9,propertyName:key9};
+if(!pattern61.test(key9)){
+const err29 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/$defs/composeOverride/properties/env/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema124.properties.env.propertyNames,data:key9,propertyName:key9};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -3154,7 +3605,7 @@ errors++;
 }
 }
 else {
-const err30 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/$defs/composeOverride/properties/env/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema115.properties.env.propertyNames.type,parentSchema:schema115.properties.env.propertyNames,data:key9,propertyName:key9};
+const err30 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/$defs/composeOverride/properties/env/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema124.properties.env.propertyNames.type,parentSchema:schema124.properties.env.propertyNames,data:key9,propertyName:key9};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -3165,7 +3616,7 @@ errors++;
 }
 var valid20 = _errs49 === errors;
 if(!valid20){
-const err31 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/$defs/composeOverride/properties/env/propertyNames",keyword:"propertyNames",params:{propertyName: key9},message:"property name must be valid",schema:schema115.properties.env.propertyNames,parentSchema:schema115.properties.env,data:data14};
+const err31 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/$defs/composeOverride/properties/env/propertyNames",keyword:"propertyNames",params:{propertyName: key9},message:"property name must be valid",schema:schema124.properties.env.propertyNames,parentSchema:schema124.properties.env,data:data14};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -3178,7 +3629,7 @@ errors++;
 for(const key10 in data14){
 let data15 = data14[key10];
 if(typeof data15 !== "string"){
-const err32 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/composeOverride/properties/env/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema115.properties.env.additionalProperties.type,parentSchema:schema115.properties.env.additionalProperties,data:data15};
+const err32 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/composeOverride/properties/env/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema124.properties.env.additionalProperties.type,parentSchema:schema124.properties.env.additionalProperties,data:data15};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -3190,7 +3641,7 @@ errors++;
 }
 }
 else {
-const err33 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/$defs/composeOverride/properties/env/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema115.properties.env.type,parentSchema:schema115.properties.env,data:data14};
+const err33 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/$defs/composeOverride/properties/env/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema124.properties.env.type,parentSchema:schema124.properties.env,data:data14};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -3202,7 +3653,7 @@ errors++;
 }
 }
 else {
-const err34 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/composeOverride/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema115.type,parentSchema:schema115,data:data11};
+const err34 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/composeOverride/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema124.type,parentSchema:schema124,data:data11};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -3214,7 +3665,7 @@ errors++;
 }
 }
 else {
-const err35 = {instancePath:instancePath+"/compose",schemaPath:"#/properties/compose/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema105.properties.compose.type,parentSchema:schema105.properties.compose,data:data10};
+const err35 = {instancePath:instancePath+"/compose",schemaPath:"#/properties/compose/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema114.properties.compose.type,parentSchema:schema114.properties.compose,data:data10};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -3226,7 +3677,7 @@ errors++;
 }
 }
 else {
-const err36 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema105.type,parentSchema:schema105,data};
+const err36 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema114.type,parentSchema:schema114,data};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -3235,22 +3686,22 @@ vErrors.push(err36);
 }
 errors++;
 }
-validate66.errors = vErrors;
+validate71.errors = vErrors;
 return errors === 0;
 }
-validate66.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate71.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const agentConfig = validate71;
-const schema116 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/agent-config.schema.json","title":"Duck agent configuration (/etc/duck/agent.yaml)","description":"What the agent on a node follows (channel and group), the keys it trusts, and where it keeps its state. Installed with the agent.","type":"object","additionalProperties":false,"required":["channel","group","trust"],"properties":{"channel":{"description":"The release channel to follow.","$ref":"#/$defs/channelSource"},"group":{"description":"The group this node belongs to: the agent reads groups/<group>.yaml.","$ref":"common.schema.json#/$defs/appName"},"trust":{"description":"The agent's root of trust.","$ref":"#/$defs/trust"},"stateDir":{"description":"Where the agent keeps its state, releases and backups.","type":"string","minLength":1,"default":"/var/lib/duck"},"overlay":{"description":"The path of the node-local overlay file.","type":"string","minLength":1,"default":"/etc/duck/overlay.yaml"},"limits":{"description":"Size caps that protect the node from a hostile or broken channel.","$ref":"#/$defs/limits"},"controller":{"description":"The controller the agent reports to. Without it, the agent reports nowhere; nothing else changes.","$ref":"#/$defs/controller"},"agentId":{"description":"This node's stable id (rollout buckets, reports). Generated and kept in the state directory when absent.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},"apply":{"description":"How the agent applies releases on this node.","$ref":"#/$defs/apply"},"startSpread":{"description":"After duck run starts, its first channel fetch and its first report wait for this node's own offset within this window (at most the interval), so a fleet that boots together does not fetch at once. 0s: at once. duck run --once and operators' commands never wait. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"selfUpdate":{"description":"How the agent updates itself (duck self-update): where its builds live, how it restarts, how long a new build has to prove health.","$ref":"#/$defs/selfUpdate"}},"$defs":{"channelSource":{"description":"Where and how often to fetch the channel.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The channel repository: an http:// or https:// URL (git smart HTTP).","type":"string","pattern":"^https?://\\S+$"},"branch":{"description":"The branch to follow.","type":"string","pattern":"^[^\\s~^:?*\\[\\\\]+$","default":"main"},"interval":{"description":"How often to poll the channel (a jitter is added).","$ref":"common.schema.json#/$defs/duration","default":"60s"},"token":{"description":"A token for HTTP authentication to the channel. Prefer tokenFile, which keeps the secret out of this file.","type":"string","minLength":1},"tokenFile":{"description":"The path of a file holding the token (relative to this config file, or absolute).","type":"string","minLength":1}}},"trust":{"description":"The trusted OpenPGP public keys.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"keys":{"description":"Paths of ASCII-armored OpenPGP public keys (relative to this config file, or absolute). Each key is trusted by its full fingerprint.","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}},"limits":{"description":"Caps that protect the node from a hostile or broken channel: bytes, files per release, and how long one request to the channel may take.","type":"object","additionalProperties":false,"properties":{"maxFileBytes":{"description":"The largest single file the agent reads from the channel.","type":"integer","minimum":1},"maxFetchBytes":{"description":"The most the agent downloads in one fetch of the channel.","type":"integer","minimum":1},"maxReleaseFiles":{"description":"The most files one release may list in its release.yaml or hold in its directory (release.yaml aside).","type":"integer","minimum":1},"fetchTimeout":{"description":"The longest one request to the channel (ref discovery, pack download) may take, from sending it to its last byte; past it the request is cancelled and the poll fails with `fetch`. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"fetchIdleTimeout":{"description":"The longest a request to the channel may wait with no byte arriving (before the answer starts or within it); past it the request is cancelled and the poll fails with `fetch`. Default 60s.","$ref":"common.schema.json#/$defs/duration"}}},"controller":{"description":"The telemetry controller.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The controller's base URL.","$ref":"common.schema.json#/$defs/httpUrl"},"enrollToken":{"description":"The fleet enrollment token, exchanged once for this agent's own token. Prefer enrollTokenFile.","type":"string","minLength":1},"enrollTokenFile":{"description":"The path of a file holding the enrollment token (relative to this config file, or absolute).","type":"string","minLength":1},"interval":{"description":"How often the agent sends a status report when nothing happens (events are sent at once). Default 1m.","$ref":"common.schema.json#/$defs/duration"},"outboxLimit":{"description":"The most report events kept while the controller cannot be reached; past it the oldest are dropped and the drop is reported. Default 10000.","type":"integer","minimum":1}}},"apply":{"description":"Where app files live and how much history the agent keeps.","type":"object","additionalProperties":false,"properties":{"appsDir":{"description":"Per app: release directories, the data directory (DUCK_DATA_DIR) and the update-lock directory (DUCK_LOCK_DIR). Default: <stateDir>/apps.","type":"string","minLength":1},"backupsDir":{"description":"Where backups are written. Default: <stateDir>/backups.","type":"string","minLength":1},"keepBackups":{"description":"Backups kept per app; older ones are removed after a successful change. Default 3.","type":"integer","minimum":1},"keepReleases":{"description":"Release directories (and their images) kept per app, the running and the previous one included (those two are always kept). Default 2.","type":"integer","minimum":1},"maxLockDefer":{"description":"How long an app's update lock may defer a change before the operator must decide (duck upgrade --force). Default 1h.","$ref":"common.schema.json#/$defs/duration"},"minFreeBytes":{"description":"Free space a backup must leave on its file system; a change that would go below is refused before anything stops. Default 256 MiB.","type":"integer","minimum":0},"engineWait":{"description":"How long a Docker engine that does not answer is waited out once a change has stopped something (in the health wait, a rollback or a repair), retrying with backoff; the outage does not count against a release's health timeout. Before anything stopped, a change fails at once and is tried again later. Default 2m.","$ref":"common.schema.json#/$defs/duration"}}},"selfUpdate":{"description":"The agent's own builds and their switch.","type":"object","additionalProperties":false,"properties":{"serviceManager":{"description":"How the updater stops and starts the agent: systemd (the duck.service and duck-update.service units), detached (the agent's pid file; the updater in its own session), or auto: systemd when /run/systemd/system exists. Default auto.","enum":["auto","systemd","detached"],"default":"auto"},"buildsDir":{"description":"The directory holding one directory per agent version and the current symlink (relative to this config file, or absolute). Default /usr/lib/duck.","type":"string","minLength":1,"default":"/usr/lib/duck"},"healthTimeout":{"description":"How long a new build has to complete one full cycle (poll, verified channel, Docker ping) after the switch before the updater switches back. Default 5m.","$ref":"common.schema.json#/$defs/duration","default":"5m"}}}},"examples":[{"channel":{"url":"https://git.example.com/ops/releases.git","branch":"main","interval":"60s","tokenFile":"channel-token"},"group":"production","trust":{"keys":["keys/release-bot.asc","/etc/duck/keys/ops.asc"]},"stateDir":"/var/lib/duck","overlay":"/etc/duck/overlay.yaml","limits":{"maxFileBytes":10485760,"maxFetchBytes":536870912},"controller":{"url":"https://duck.example.com","enrollTokenFile":"/etc/duck/enroll-token"},"agentId":"node-sh-01","apply":{"appsDir":"/var/lib/duck/apps","keepBackups":3,"keepReleases":2,"maxLockDefer":"1h","minFreeBytes":268435456}}]};
-const schema120 = {"description":"The trusted OpenPGP public keys.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"keys":{"description":"Paths of ASCII-armored OpenPGP public keys (relative to this config file, or absolute). Each key is trusted by its full fingerprint.","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}};
-const schema117 = {"description":"Where and how often to fetch the channel.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The channel repository: an http:// or https:// URL (git smart HTTP).","type":"string","pattern":"^https?://\\S+$"},"branch":{"description":"The branch to follow.","type":"string","pattern":"^[^\\s~^:?*\\[\\\\]+$","default":"main"},"interval":{"description":"How often to poll the channel (a jitter is added).","$ref":"common.schema.json#/$defs/duration","default":"60s"},"token":{"description":"A token for HTTP authentication to the channel. Prefer tokenFile, which keeps the secret out of this file.","type":"string","minLength":1},"tokenFile":{"description":"The path of a file holding the token (relative to this config file, or absolute).","type":"string","minLength":1}}};
-const pattern57 = new RegExp("^https?://\\S+$", "u");
-const pattern58 = new RegExp("^[^\\s~^:?*\\[\\\\]+$", "u");
+export const agentConfig = validate76;
+const schema125 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/agent-config.schema.json","title":"Duck agent configuration (/etc/duck/agent.yaml)","description":"What the agent on a node follows (channel and group), the keys it trusts, and where it keeps its state. Installed with the agent.","type":"object","additionalProperties":false,"required":["channel","group","trust"],"properties":{"channel":{"description":"The release channel to follow.","$ref":"#/$defs/channelSource"},"group":{"description":"The group this node belongs to: the agent reads groups/<group>.yaml.","$ref":"common.schema.json#/$defs/appName"},"trust":{"description":"The agent's root of trust.","$ref":"#/$defs/trust"},"stateDir":{"description":"Where the agent keeps its state, releases and backups.","type":"string","minLength":1,"default":"/var/lib/duck"},"overlay":{"description":"The path of the node-local overlay file.","type":"string","minLength":1,"default":"/etc/duck/overlay.yaml"},"limits":{"description":"Size caps that protect the node from a hostile or broken channel.","$ref":"#/$defs/limits"},"controller":{"description":"The controller the agent reports to. Without it, the agent reports nowhere; nothing else changes.","$ref":"#/$defs/controller"},"agentId":{"description":"This node's stable id (rollout buckets, reports). Generated and kept in the state directory when absent.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},"apply":{"description":"How the agent applies releases on this node.","$ref":"#/$defs/apply"},"startSpread":{"description":"After duck run starts, its first channel fetch and its first report wait for this node's own offset within this window (at most the interval), so a fleet that boots together does not fetch at once. 0s: at once. duck run --once and operators' commands never wait. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"selfUpdate":{"description":"How the agent updates itself (duck self-update): where its builds live, how it restarts, how long a new build has to prove health.","$ref":"#/$defs/selfUpdate"}},"$defs":{"channelSource":{"description":"Where and how often to fetch the channel.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The channel repository: an http:// or https:// URL (git smart HTTP).","type":"string","pattern":"^https?://\\S+$"},"branch":{"description":"The branch to follow.","type":"string","pattern":"^[^\\s~^:?*\\[\\\\]+$","default":"main"},"interval":{"description":"How often to poll the channel (a jitter is added).","$ref":"common.schema.json#/$defs/duration","default":"60s"},"token":{"description":"A token for HTTP authentication to the channel. Prefer tokenFile, which keeps the secret out of this file.","type":"string","minLength":1},"tokenFile":{"description":"The path of a file holding the token (relative to this config file, or absolute).","type":"string","minLength":1}}},"trust":{"description":"The trusted OpenPGP public keys.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"keys":{"description":"Paths of ASCII-armored OpenPGP public keys (relative to this config file, or absolute). Each key is trusted by its full fingerprint.","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}},"limits":{"description":"Caps that protect the node from a hostile or broken channel: bytes, files per release, and how long one request to the channel may take.","type":"object","additionalProperties":false,"properties":{"maxFileBytes":{"description":"The largest single file the agent reads from the channel.","type":"integer","minimum":1},"maxFetchBytes":{"description":"The most the agent downloads in one fetch of the channel.","type":"integer","minimum":1},"maxReleaseFiles":{"description":"The most files one release may list in its release.yaml or hold in its directory (release.yaml aside).","type":"integer","minimum":1},"fetchTimeout":{"description":"The longest one request to the channel (ref discovery, pack download) may take, from sending it to its last byte; past it the request is cancelled and the poll fails with `fetch`. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"fetchIdleTimeout":{"description":"The longest a request to the channel may wait with no byte arriving (before the answer starts or within it); past it the request is cancelled and the poll fails with `fetch`. Default 60s.","$ref":"common.schema.json#/$defs/duration"}}},"controller":{"description":"The telemetry controller.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The controller's base URL.","$ref":"common.schema.json#/$defs/httpUrl"},"enrollToken":{"description":"The fleet enrollment token, exchanged once for this agent's own token. Prefer enrollTokenFile.","type":"string","minLength":1},"enrollTokenFile":{"description":"The path of a file holding the enrollment token (relative to this config file, or absolute).","type":"string","minLength":1},"interval":{"description":"How often the agent sends a status report when nothing happens (events are sent at once). Default 1m.","$ref":"common.schema.json#/$defs/duration"},"outboxLimit":{"description":"The most report events kept while the controller cannot be reached; past it the oldest are dropped and the drop is reported. Default 10000.","type":"integer","minimum":1}}},"apply":{"description":"Where app files live and how much history the agent keeps.","type":"object","additionalProperties":false,"properties":{"appsDir":{"description":"Per app: release directories, the data directory (DUCK_DATA_DIR) and the update-lock directory (DUCK_LOCK_DIR). Default: <stateDir>/apps.","type":"string","minLength":1},"backupsDir":{"description":"Where backups are written. Default: <stateDir>/backups.","type":"string","minLength":1},"keepBackups":{"description":"Backups kept per app; older ones are removed after a successful change. Default 3.","type":"integer","minimum":1},"keepReleases":{"description":"Release directories (and their images) kept per app, the running and the previous one included (those two are always kept). Default 2.","type":"integer","minimum":1},"maxLockDefer":{"description":"How long an app's update lock may defer a change before the operator must decide (duck upgrade --force). Default 1h.","$ref":"common.schema.json#/$defs/duration"},"minFreeBytes":{"description":"Free space a backup must leave on its file system; a change that would go below is refused before anything stops. Default 256 MiB.","type":"integer","minimum":0},"engineWait":{"description":"How long a Docker engine that does not answer is waited out once a change has stopped something (in the health wait, a rollback or a repair), retrying with backoff; the outage does not count against a release's health timeout. Before anything stopped, a change fails at once and is tried again later. Default 2m.","$ref":"common.schema.json#/$defs/duration"}}},"selfUpdate":{"description":"The agent's own builds and their switch.","type":"object","additionalProperties":false,"properties":{"serviceManager":{"description":"How the updater stops and starts the agent: systemd (the duck.service and duck-update.service units), detached (the agent's pid file; the updater in its own session), or auto: systemd when /run/systemd/system exists. Default auto.","enum":["auto","systemd","detached"],"default":"auto"},"buildsDir":{"description":"The directory holding one directory per agent version and the current symlink (relative to this config file, or absolute). Default /usr/lib/duck.","type":"string","minLength":1,"default":"/usr/lib/duck"},"healthTimeout":{"description":"How long a new build has to complete one full cycle (poll, verified channel, Docker ping) after the switch before the updater switches back. Default 5m.","$ref":"common.schema.json#/$defs/duration","default":"5m"}}}},"examples":[{"channel":{"url":"https://git.example.com/ops/releases.git","branch":"main","interval":"60s","tokenFile":"channel-token"},"group":"production","trust":{"keys":["keys/release-bot.asc","/etc/duck/keys/ops.asc"]},"stateDir":"/var/lib/duck","overlay":"/etc/duck/overlay.yaml","limits":{"maxFileBytes":10485760,"maxFetchBytes":536870912},"controller":{"url":"https://duck.example.com","enrollTokenFile":"/etc/duck/enroll-token"},"agentId":"node-sh-01","apply":{"appsDir":"/var/lib/duck/apps","keepBackups":3,"keepReleases":2,"maxLockDefer":"1h","minFreeBytes":268435456}}]};
+const schema129 = {"description":"The trusted OpenPGP public keys.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"keys":{"description":"Paths of ASCII-armored OpenPGP public keys (relative to this config file, or absolute). Each key is trusted by its full fingerprint.","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}};
+const schema126 = {"description":"Where and how often to fetch the channel.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The channel repository: an http:// or https:// URL (git smart HTTP).","type":"string","pattern":"^https?://\\S+$"},"branch":{"description":"The branch to follow.","type":"string","pattern":"^[^\\s~^:?*\\[\\\\]+$","default":"main"},"interval":{"description":"How often to poll the channel (a jitter is added).","$ref":"common.schema.json#/$defs/duration","default":"60s"},"token":{"description":"A token for HTTP authentication to the channel. Prefer tokenFile, which keeps the secret out of this file.","type":"string","minLength":1},"tokenFile":{"description":"The path of a file holding the token (relative to this config file, or absolute).","type":"string","minLength":1}}};
+const pattern62 = new RegExp("^https?://\\S+$", "u");
+const pattern63 = new RegExp("^[^\\s~^:?*\\[\\\\]+$", "u");
 
-function validate72(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate77(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate72.evaluated;
+const evaluated0 = validate77.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3259,7 +3710,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.url === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema117.required,parentSchema:schema117,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema126.required,parentSchema:schema126,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3270,7 +3721,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((((key0 === "url") || (key0 === "branch")) || (key0 === "interval")) || (key0 === "token")) || (key0 === "tokenFile"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema117,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema126,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3283,8 +3734,8 @@ errors++;
 if(data.url !== undefined){
 let data0 = data.url;
 if(typeof data0 === "string"){
-if(!pattern57.test(data0)){
-const err2 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://\\S+$"},message:"must match pattern \""+"^https?://\\S+$"+"\"",schema:"^https?://\\S+$",parentSchema:schema117.properties.url,data:data0};
+if(!pattern62.test(data0)){
+const err2 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://\\S+$"},message:"must match pattern \""+"^https?://\\S+$"+"\"",schema:"^https?://\\S+$",parentSchema:schema126.properties.url,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3295,7 +3746,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema117.properties.url.type,parentSchema:schema117.properties.url,data:data0};
+const err3 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema126.properties.url.type,parentSchema:schema126.properties.url,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3308,8 +3759,8 @@ errors++;
 if(data.branch !== undefined){
 let data1 = data.branch;
 if(typeof data1 === "string"){
-if(!pattern58.test(data1)){
-const err4 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/pattern",keyword:"pattern",params:{pattern: "^[^\\s~^:?*\\[\\\\]+$"},message:"must match pattern \""+"^[^\\s~^:?*\\[\\\\]+$"+"\"",schema:"^[^\\s~^:?*\\[\\\\]+$",parentSchema:schema117.properties.branch,data:data1};
+if(!pattern63.test(data1)){
+const err4 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/pattern",keyword:"pattern",params:{pattern: "^[^\\s~^:?*\\[\\\\]+$"},message:"must match pattern \""+"^[^\\s~^:?*\\[\\\\]+$"+"\"",schema:"^[^\\s~^:?*\\[\\\\]+$",parentSchema:schema126.properties.branch,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3320,7 +3771,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema117.properties.branch.type,parentSchema:schema117.properties.branch,data:data1};
+const err5 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema126.properties.branch.type,parentSchema:schema126.properties.branch,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3359,7 +3810,7 @@ if(data.token !== undefined){
 let data3 = data.token;
 if(typeof data3 === "string"){
 if(func1(data3) < 1){
-const err8 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema117.properties.token,data:data3};
+const err8 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema126.properties.token,data:data3};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -3370,7 +3821,7 @@ errors++;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema117.properties.token.type,parentSchema:schema117.properties.token,data:data3};
+const err9 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema126.properties.token.type,parentSchema:schema126.properties.token,data:data3};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -3384,7 +3835,7 @@ if(data.tokenFile !== undefined){
 let data4 = data.tokenFile;
 if(typeof data4 === "string"){
 if(func1(data4) < 1){
-const err10 = {instancePath:instancePath+"/tokenFile",schemaPath:"#/properties/tokenFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema117.properties.tokenFile,data:data4};
+const err10 = {instancePath:instancePath+"/tokenFile",schemaPath:"#/properties/tokenFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema126.properties.tokenFile,data:data4};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -3395,7 +3846,7 @@ errors++;
 }
 }
 else {
-const err11 = {instancePath:instancePath+"/tokenFile",schemaPath:"#/properties/tokenFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema117.properties.tokenFile.type,parentSchema:schema117.properties.tokenFile,data:data4};
+const err11 = {instancePath:instancePath+"/tokenFile",schemaPath:"#/properties/tokenFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema126.properties.tokenFile.type,parentSchema:schema126.properties.tokenFile,data:data4};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -3407,7 +3858,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema117.type,parentSchema:schema117,data};
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema126.type,parentSchema:schema126,data};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -3416,17 +3867,17 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate72.errors = vErrors;
+validate77.errors = vErrors;
 return errors === 0;
 }
-validate72.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate77.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema121 = {"description":"Caps that protect the node from a hostile or broken channel: bytes, files per release, and how long one request to the channel may take.","type":"object","additionalProperties":false,"properties":{"maxFileBytes":{"description":"The largest single file the agent reads from the channel.","type":"integer","minimum":1},"maxFetchBytes":{"description":"The most the agent downloads in one fetch of the channel.","type":"integer","minimum":1},"maxReleaseFiles":{"description":"The most files one release may list in its release.yaml or hold in its directory (release.yaml aside).","type":"integer","minimum":1},"fetchTimeout":{"description":"The longest one request to the channel (ref discovery, pack download) may take, from sending it to its last byte; past it the request is cancelled and the poll fails with `fetch`. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"fetchIdleTimeout":{"description":"The longest a request to the channel may wait with no byte arriving (before the answer starts or within it); past it the request is cancelled and the poll fails with `fetch`. Default 60s.","$ref":"common.schema.json#/$defs/duration"}}};
+const schema130 = {"description":"Caps that protect the node from a hostile or broken channel: bytes, files per release, and how long one request to the channel may take.","type":"object","additionalProperties":false,"properties":{"maxFileBytes":{"description":"The largest single file the agent reads from the channel.","type":"integer","minimum":1},"maxFetchBytes":{"description":"The most the agent downloads in one fetch of the channel.","type":"integer","minimum":1},"maxReleaseFiles":{"description":"The most files one release may list in its release.yaml or hold in its directory (release.yaml aside).","type":"integer","minimum":1},"fetchTimeout":{"description":"The longest one request to the channel (ref discovery, pack download) may take, from sending it to its last byte; past it the request is cancelled and the poll fails with `fetch`. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"fetchIdleTimeout":{"description":"The longest a request to the channel may wait with no byte arriving (before the answer starts or within it); past it the request is cancelled and the poll fails with `fetch`. Default 60s.","$ref":"common.schema.json#/$defs/duration"}}};
 
-function validate74(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate79(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate74.evaluated;
+const evaluated0 = validate79.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3436,7 +3887,7 @@ evaluated0.items = undefined;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(((((key0 === "maxFileBytes") || (key0 === "maxFetchBytes")) || (key0 === "maxReleaseFiles")) || (key0 === "fetchTimeout")) || (key0 === "fetchIdleTimeout"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema121,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema130,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3449,7 +3900,7 @@ errors++;
 if(data.maxFileBytes !== undefined){
 let data0 = data.maxFileBytes;
 if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-const err1 = {instancePath:instancePath+"/maxFileBytes",schemaPath:"#/properties/maxFileBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema121.properties.maxFileBytes.type,parentSchema:schema121.properties.maxFileBytes,data:data0};
+const err1 = {instancePath:instancePath+"/maxFileBytes",schemaPath:"#/properties/maxFileBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema130.properties.maxFileBytes.type,parentSchema:schema130.properties.maxFileBytes,data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3460,7 +3911,7 @@ errors++;
 }
 if((typeof data0 == "number") && (isFinite(data0))){
 if(data0 < 1 || isNaN(data0)){
-const err2 = {instancePath:instancePath+"/maxFileBytes",schemaPath:"#/properties/maxFileBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema121.properties.maxFileBytes,data:data0};
+const err2 = {instancePath:instancePath+"/maxFileBytes",schemaPath:"#/properties/maxFileBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema130.properties.maxFileBytes,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3474,7 +3925,7 @@ errors++;
 if(data.maxFetchBytes !== undefined){
 let data1 = data.maxFetchBytes;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err3 = {instancePath:instancePath+"/maxFetchBytes",schemaPath:"#/properties/maxFetchBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema121.properties.maxFetchBytes.type,parentSchema:schema121.properties.maxFetchBytes,data:data1};
+const err3 = {instancePath:instancePath+"/maxFetchBytes",schemaPath:"#/properties/maxFetchBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema130.properties.maxFetchBytes.type,parentSchema:schema130.properties.maxFetchBytes,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3485,7 +3936,7 @@ errors++;
 }
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-const err4 = {instancePath:instancePath+"/maxFetchBytes",schemaPath:"#/properties/maxFetchBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema121.properties.maxFetchBytes,data:data1};
+const err4 = {instancePath:instancePath+"/maxFetchBytes",schemaPath:"#/properties/maxFetchBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema130.properties.maxFetchBytes,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3499,7 +3950,7 @@ errors++;
 if(data.maxReleaseFiles !== undefined){
 let data2 = data.maxReleaseFiles;
 if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
-const err5 = {instancePath:instancePath+"/maxReleaseFiles",schemaPath:"#/properties/maxReleaseFiles/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema121.properties.maxReleaseFiles.type,parentSchema:schema121.properties.maxReleaseFiles,data:data2};
+const err5 = {instancePath:instancePath+"/maxReleaseFiles",schemaPath:"#/properties/maxReleaseFiles/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema130.properties.maxReleaseFiles.type,parentSchema:schema130.properties.maxReleaseFiles,data:data2};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3510,7 +3961,7 @@ errors++;
 }
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 < 1 || isNaN(data2)){
-const err6 = {instancePath:instancePath+"/maxReleaseFiles",schemaPath:"#/properties/maxReleaseFiles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema121.properties.maxReleaseFiles,data:data2};
+const err6 = {instancePath:instancePath+"/maxReleaseFiles",schemaPath:"#/properties/maxReleaseFiles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema130.properties.maxReleaseFiles,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3573,7 +4024,7 @@ errors++;
 }
 }
 else {
-const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema121.type,parentSchema:schema121,data};
+const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema130.type,parentSchema:schema130,data};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -3582,17 +4033,17 @@ vErrors.push(err11);
 }
 errors++;
 }
-validate74.errors = vErrors;
+validate79.errors = vErrors;
 return errors === 0;
 }
-validate74.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate79.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema124 = {"description":"The telemetry controller.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The controller's base URL.","$ref":"common.schema.json#/$defs/httpUrl"},"enrollToken":{"description":"The fleet enrollment token, exchanged once for this agent's own token. Prefer enrollTokenFile.","type":"string","minLength":1},"enrollTokenFile":{"description":"The path of a file holding the enrollment token (relative to this config file, or absolute).","type":"string","minLength":1},"interval":{"description":"How often the agent sends a status report when nothing happens (events are sent at once). Default 1m.","$ref":"common.schema.json#/$defs/duration"},"outboxLimit":{"description":"The most report events kept while the controller cannot be reached; past it the oldest are dropped and the drop is reported. Default 10000.","type":"integer","minimum":1}}};
+const schema133 = {"description":"The telemetry controller.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The controller's base URL.","$ref":"common.schema.json#/$defs/httpUrl"},"enrollToken":{"description":"The fleet enrollment token, exchanged once for this agent's own token. Prefer enrollTokenFile.","type":"string","minLength":1},"enrollTokenFile":{"description":"The path of a file holding the enrollment token (relative to this config file, or absolute).","type":"string","minLength":1},"interval":{"description":"How often the agent sends a status report when nothing happens (events are sent at once). Default 1m.","$ref":"common.schema.json#/$defs/duration"},"outboxLimit":{"description":"The most report events kept while the controller cannot be reached; past it the oldest are dropped and the drop is reported. Default 10000.","type":"integer","minimum":1}}};
 
-function validate76(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate81(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate76.evaluated;
+const evaluated0 = validate81.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3601,7 +4052,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.url === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema124.required,parentSchema:schema124,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema133.required,parentSchema:schema133,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3612,7 +4063,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((((key0 === "url") || (key0 === "enrollToken")) || (key0 === "enrollTokenFile")) || (key0 === "interval")) || (key0 === "outboxLimit"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema124,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema133,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3651,7 +4102,7 @@ if(data.enrollToken !== undefined){
 let data1 = data.enrollToken;
 if(typeof data1 === "string"){
 if(func1(data1) < 1){
-const err4 = {instancePath:instancePath+"/enrollToken",schemaPath:"#/properties/enrollToken/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema124.properties.enrollToken,data:data1};
+const err4 = {instancePath:instancePath+"/enrollToken",schemaPath:"#/properties/enrollToken/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema133.properties.enrollToken,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3662,7 +4113,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/enrollToken",schemaPath:"#/properties/enrollToken/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema124.properties.enrollToken.type,parentSchema:schema124.properties.enrollToken,data:data1};
+const err5 = {instancePath:instancePath+"/enrollToken",schemaPath:"#/properties/enrollToken/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema133.properties.enrollToken.type,parentSchema:schema133.properties.enrollToken,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3676,7 +4127,7 @@ if(data.enrollTokenFile !== undefined){
 let data2 = data.enrollTokenFile;
 if(typeof data2 === "string"){
 if(func1(data2) < 1){
-const err6 = {instancePath:instancePath+"/enrollTokenFile",schemaPath:"#/properties/enrollTokenFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema124.properties.enrollTokenFile,data:data2};
+const err6 = {instancePath:instancePath+"/enrollTokenFile",schemaPath:"#/properties/enrollTokenFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema133.properties.enrollTokenFile,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3687,7 +4138,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/enrollTokenFile",schemaPath:"#/properties/enrollTokenFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema124.properties.enrollTokenFile.type,parentSchema:schema124.properties.enrollTokenFile,data:data2};
+const err7 = {instancePath:instancePath+"/enrollTokenFile",schemaPath:"#/properties/enrollTokenFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema133.properties.enrollTokenFile.type,parentSchema:schema133.properties.enrollTokenFile,data:data2};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -3725,7 +4176,7 @@ errors++;
 if(data.outboxLimit !== undefined){
 let data4 = data.outboxLimit;
 if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-const err10 = {instancePath:instancePath+"/outboxLimit",schemaPath:"#/properties/outboxLimit/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema124.properties.outboxLimit.type,parentSchema:schema124.properties.outboxLimit,data:data4};
+const err10 = {instancePath:instancePath+"/outboxLimit",schemaPath:"#/properties/outboxLimit/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema133.properties.outboxLimit.type,parentSchema:schema133.properties.outboxLimit,data:data4};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -3736,7 +4187,7 @@ errors++;
 }
 if((typeof data4 == "number") && (isFinite(data4))){
 if(data4 < 1 || isNaN(data4)){
-const err11 = {instancePath:instancePath+"/outboxLimit",schemaPath:"#/properties/outboxLimit/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema124.properties.outboxLimit,data:data4};
+const err11 = {instancePath:instancePath+"/outboxLimit",schemaPath:"#/properties/outboxLimit/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema133.properties.outboxLimit,data:data4};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -3749,7 +4200,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema124.type,parentSchema:schema124,data};
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema133.type,parentSchema:schema133,data};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -3758,17 +4209,17 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate76.errors = vErrors;
+validate81.errors = vErrors;
 return errors === 0;
 }
-validate76.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate81.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema127 = {"description":"Where app files live and how much history the agent keeps.","type":"object","additionalProperties":false,"properties":{"appsDir":{"description":"Per app: release directories, the data directory (DUCK_DATA_DIR) and the update-lock directory (DUCK_LOCK_DIR). Default: <stateDir>/apps.","type":"string","minLength":1},"backupsDir":{"description":"Where backups are written. Default: <stateDir>/backups.","type":"string","minLength":1},"keepBackups":{"description":"Backups kept per app; older ones are removed after a successful change. Default 3.","type":"integer","minimum":1},"keepReleases":{"description":"Release directories (and their images) kept per app, the running and the previous one included (those two are always kept). Default 2.","type":"integer","minimum":1},"maxLockDefer":{"description":"How long an app's update lock may defer a change before the operator must decide (duck upgrade --force). Default 1h.","$ref":"common.schema.json#/$defs/duration"},"minFreeBytes":{"description":"Free space a backup must leave on its file system; a change that would go below is refused before anything stops. Default 256 MiB.","type":"integer","minimum":0},"engineWait":{"description":"How long a Docker engine that does not answer is waited out once a change has stopped something (in the health wait, a rollback or a repair), retrying with backoff; the outage does not count against a release's health timeout. Before anything stopped, a change fails at once and is tried again later. Default 2m.","$ref":"common.schema.json#/$defs/duration"}}};
+const schema136 = {"description":"Where app files live and how much history the agent keeps.","type":"object","additionalProperties":false,"properties":{"appsDir":{"description":"Per app: release directories, the data directory (DUCK_DATA_DIR) and the update-lock directory (DUCK_LOCK_DIR). Default: <stateDir>/apps.","type":"string","minLength":1},"backupsDir":{"description":"Where backups are written. Default: <stateDir>/backups.","type":"string","minLength":1},"keepBackups":{"description":"Backups kept per app; older ones are removed after a successful change. Default 3.","type":"integer","minimum":1},"keepReleases":{"description":"Release directories (and their images) kept per app, the running and the previous one included (those two are always kept). Default 2.","type":"integer","minimum":1},"maxLockDefer":{"description":"How long an app's update lock may defer a change before the operator must decide (duck upgrade --force). Default 1h.","$ref":"common.schema.json#/$defs/duration"},"minFreeBytes":{"description":"Free space a backup must leave on its file system; a change that would go below is refused before anything stops. Default 256 MiB.","type":"integer","minimum":0},"engineWait":{"description":"How long a Docker engine that does not answer is waited out once a change has stopped something (in the health wait, a rollback or a repair), retrying with backoff; the outage does not count against a release's health timeout. Before anything stopped, a change fails at once and is tried again later. Default 2m.","$ref":"common.schema.json#/$defs/duration"}}};
 
-function validate78(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate83(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate78.evaluated;
+const evaluated0 = validate83.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3778,7 +4229,7 @@ evaluated0.items = undefined;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(((((((key0 === "appsDir") || (key0 === "backupsDir")) || (key0 === "keepBackups")) || (key0 === "keepReleases")) || (key0 === "maxLockDefer")) || (key0 === "minFreeBytes")) || (key0 === "engineWait"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema127,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema136,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3792,7 +4243,7 @@ if(data.appsDir !== undefined){
 let data0 = data.appsDir;
 if(typeof data0 === "string"){
 if(func1(data0) < 1){
-const err1 = {instancePath:instancePath+"/appsDir",schemaPath:"#/properties/appsDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema127.properties.appsDir,data:data0};
+const err1 = {instancePath:instancePath+"/appsDir",schemaPath:"#/properties/appsDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema136.properties.appsDir,data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3803,7 +4254,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath:instancePath+"/appsDir",schemaPath:"#/properties/appsDir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema127.properties.appsDir.type,parentSchema:schema127.properties.appsDir,data:data0};
+const err2 = {instancePath:instancePath+"/appsDir",schemaPath:"#/properties/appsDir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema136.properties.appsDir.type,parentSchema:schema136.properties.appsDir,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3817,7 +4268,7 @@ if(data.backupsDir !== undefined){
 let data1 = data.backupsDir;
 if(typeof data1 === "string"){
 if(func1(data1) < 1){
-const err3 = {instancePath:instancePath+"/backupsDir",schemaPath:"#/properties/backupsDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema127.properties.backupsDir,data:data1};
+const err3 = {instancePath:instancePath+"/backupsDir",schemaPath:"#/properties/backupsDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema136.properties.backupsDir,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3828,7 +4279,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/backupsDir",schemaPath:"#/properties/backupsDir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema127.properties.backupsDir.type,parentSchema:schema127.properties.backupsDir,data:data1};
+const err4 = {instancePath:instancePath+"/backupsDir",schemaPath:"#/properties/backupsDir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema136.properties.backupsDir.type,parentSchema:schema136.properties.backupsDir,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3841,7 +4292,7 @@ errors++;
 if(data.keepBackups !== undefined){
 let data2 = data.keepBackups;
 if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
-const err5 = {instancePath:instancePath+"/keepBackups",schemaPath:"#/properties/keepBackups/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema127.properties.keepBackups.type,parentSchema:schema127.properties.keepBackups,data:data2};
+const err5 = {instancePath:instancePath+"/keepBackups",schemaPath:"#/properties/keepBackups/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema136.properties.keepBackups.type,parentSchema:schema136.properties.keepBackups,data:data2};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3852,7 +4303,7 @@ errors++;
 }
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 < 1 || isNaN(data2)){
-const err6 = {instancePath:instancePath+"/keepBackups",schemaPath:"#/properties/keepBackups/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema127.properties.keepBackups,data:data2};
+const err6 = {instancePath:instancePath+"/keepBackups",schemaPath:"#/properties/keepBackups/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema136.properties.keepBackups,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3866,7 +4317,7 @@ errors++;
 if(data.keepReleases !== undefined){
 let data3 = data.keepReleases;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-const err7 = {instancePath:instancePath+"/keepReleases",schemaPath:"#/properties/keepReleases/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema127.properties.keepReleases.type,parentSchema:schema127.properties.keepReleases,data:data3};
+const err7 = {instancePath:instancePath+"/keepReleases",schemaPath:"#/properties/keepReleases/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema136.properties.keepReleases.type,parentSchema:schema136.properties.keepReleases,data:data3};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -3877,7 +4328,7 @@ errors++;
 }
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 < 1 || isNaN(data3)){
-const err8 = {instancePath:instancePath+"/keepReleases",schemaPath:"#/properties/keepReleases/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema127.properties.keepReleases,data:data3};
+const err8 = {instancePath:instancePath+"/keepReleases",schemaPath:"#/properties/keepReleases/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema136.properties.keepReleases,data:data3};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -3916,7 +4367,7 @@ errors++;
 if(data.minFreeBytes !== undefined){
 let data5 = data.minFreeBytes;
 if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-const err11 = {instancePath:instancePath+"/minFreeBytes",schemaPath:"#/properties/minFreeBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema127.properties.minFreeBytes.type,parentSchema:schema127.properties.minFreeBytes,data:data5};
+const err11 = {instancePath:instancePath+"/minFreeBytes",schemaPath:"#/properties/minFreeBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema136.properties.minFreeBytes.type,parentSchema:schema136.properties.minFreeBytes,data:data5};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -3927,7 +4378,7 @@ errors++;
 }
 if((typeof data5 == "number") && (isFinite(data5))){
 if(data5 < 0 || isNaN(data5)){
-const err12 = {instancePath:instancePath+"/minFreeBytes",schemaPath:"#/properties/minFreeBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema127.properties.minFreeBytes,data:data5};
+const err12 = {instancePath:instancePath+"/minFreeBytes",schemaPath:"#/properties/minFreeBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema136.properties.minFreeBytes,data:data5};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -3965,7 +4416,7 @@ errors++;
 }
 }
 else {
-const err15 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema127.type,parentSchema:schema127,data};
+const err15 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema136.type,parentSchema:schema136,data};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -3974,17 +4425,17 @@ vErrors.push(err15);
 }
 errors++;
 }
-validate78.errors = vErrors;
+validate83.errors = vErrors;
 return errors === 0;
 }
-validate78.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate83.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema131 = {"description":"The agent's own builds and their switch.","type":"object","additionalProperties":false,"properties":{"serviceManager":{"description":"How the updater stops and starts the agent: systemd (the duck.service and duck-update.service units), detached (the agent's pid file; the updater in its own session), or auto: systemd when /run/systemd/system exists. Default auto.","enum":["auto","systemd","detached"],"default":"auto"},"buildsDir":{"description":"The directory holding one directory per agent version and the current symlink (relative to this config file, or absolute). Default /usr/lib/duck.","type":"string","minLength":1,"default":"/usr/lib/duck"},"healthTimeout":{"description":"How long a new build has to complete one full cycle (poll, verified channel, Docker ping) after the switch before the updater switches back. Default 5m.","$ref":"common.schema.json#/$defs/duration","default":"5m"}}};
+const schema140 = {"description":"The agent's own builds and their switch.","type":"object","additionalProperties":false,"properties":{"serviceManager":{"description":"How the updater stops and starts the agent: systemd (the duck.service and duck-update.service units), detached (the agent's pid file; the updater in its own session), or auto: systemd when /run/systemd/system exists. Default auto.","enum":["auto","systemd","detached"],"default":"auto"},"buildsDir":{"description":"The directory holding one directory per agent version and the current symlink (relative to this config file, or absolute). Default /usr/lib/duck.","type":"string","minLength":1,"default":"/usr/lib/duck"},"healthTimeout":{"description":"How long a new build has to complete one full cycle (poll, verified channel, Docker ping) after the switch before the updater switches back. Default 5m.","$ref":"common.schema.json#/$defs/duration","default":"5m"}}};
 
-function validate80(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate85(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate80.evaluated;
+const evaluated0 = validate85.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3994,7 +4445,7 @@ evaluated0.items = undefined;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(((key0 === "serviceManager") || (key0 === "buildsDir")) || (key0 === "healthTimeout"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema131,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema140,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -4007,7 +4458,7 @@ errors++;
 if(data.serviceManager !== undefined){
 let data0 = data.serviceManager;
 if(!(((data0 === "auto") || (data0 === "systemd")) || (data0 === "detached"))){
-const err1 = {instancePath:instancePath+"/serviceManager",schemaPath:"#/properties/serviceManager/enum",keyword:"enum",params:{allowedValues: schema131.properties.serviceManager.enum},message:"must be equal to one of the allowed values",schema:schema131.properties.serviceManager.enum,parentSchema:schema131.properties.serviceManager,data:data0};
+const err1 = {instancePath:instancePath+"/serviceManager",schemaPath:"#/properties/serviceManager/enum",keyword:"enum",params:{allowedValues: schema140.properties.serviceManager.enum},message:"must be equal to one of the allowed values",schema:schema140.properties.serviceManager.enum,parentSchema:schema140.properties.serviceManager,data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -4021,7 +4472,7 @@ if(data.buildsDir !== undefined){
 let data1 = data.buildsDir;
 if(typeof data1 === "string"){
 if(func1(data1) < 1){
-const err2 = {instancePath:instancePath+"/buildsDir",schemaPath:"#/properties/buildsDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema131.properties.buildsDir,data:data1};
+const err2 = {instancePath:instancePath+"/buildsDir",schemaPath:"#/properties/buildsDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema140.properties.buildsDir,data:data1};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -4032,7 +4483,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/buildsDir",schemaPath:"#/properties/buildsDir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema131.properties.buildsDir.type,parentSchema:schema131.properties.buildsDir,data:data1};
+const err3 = {instancePath:instancePath+"/buildsDir",schemaPath:"#/properties/buildsDir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema140.properties.buildsDir.type,parentSchema:schema140.properties.buildsDir,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4069,7 +4520,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema131.type,parentSchema:schema131,data};
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema140.type,parentSchema:schema140,data};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -4078,18 +4529,18 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate80.errors = vErrors;
+validate85.errors = vErrors;
 return errors === 0;
 }
-validate80.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate85.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 const pattern4 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$", "u");
 
-function validate71(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate76(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://duck.dev/schemas/agent-config.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate71.evaluated;
+const evaluated0 = validate76.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4098,7 +4549,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.channel === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "channel"},message:"must have required property '"+"channel"+"'",schema:schema116.required,parentSchema:schema116,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "channel"},message:"must have required property '"+"channel"+"'",schema:schema125.required,parentSchema:schema125,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -4108,7 +4559,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.group === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "group"},message:"must have required property '"+"group"+"'",schema:schema116.required,parentSchema:schema116,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "group"},message:"must have required property '"+"group"+"'",schema:schema125.required,parentSchema:schema125,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -4118,7 +4569,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.trust === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "trust"},message:"must have required property '"+"trust"+"'",schema:schema116.required,parentSchema:schema116,data};
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "trust"},message:"must have required property '"+"trust"+"'",schema:schema125.required,parentSchema:schema125,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -4128,8 +4579,8 @@ vErrors.push(err2);
 errors++;
 }
 for(const key0 in data){
-if(!(func13.call(schema116.properties, key0))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema116,data};
+if(!(func13.call(schema125.properties, key0))){
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema125,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4140,8 +4591,8 @@ errors++;
 }
 }
 if(data.channel !== undefined){
-if(!(validate72(data.channel, {instancePath:instancePath+"/channel",parentData:data,parentDataProperty:"channel",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate72.errors : vErrors.concat(validate72.errors);
+if(!(validate77(data.channel, {instancePath:instancePath+"/channel",parentData:data,parentDataProperty:"channel",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate77.errors : vErrors.concat(validate77.errors);
 errors = vErrors.length;
 }
 }
@@ -4174,7 +4625,7 @@ if(data.trust !== undefined){
 let data2 = data.trust;
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 if(data2.keys === undefined){
-const err6 = {instancePath:instancePath+"/trust",schemaPath:"#/$defs/trust/required",keyword:"required",params:{missingProperty: "keys"},message:"must have required property '"+"keys"+"'",schema:schema120.required,parentSchema:schema120,data:data2};
+const err6 = {instancePath:instancePath+"/trust",schemaPath:"#/$defs/trust/required",keyword:"required",params:{missingProperty: "keys"},message:"must have required property '"+"keys"+"'",schema:schema129.required,parentSchema:schema129,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -4185,7 +4636,7 @@ errors++;
 }
 for(const key1 in data2){
 if(!(key1 === "keys")){
-const err7 = {instancePath:instancePath+"/trust",schemaPath:"#/$defs/trust/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema120,data:data2};
+const err7 = {instancePath:instancePath+"/trust",schemaPath:"#/$defs/trust/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema129,data:data2};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -4199,7 +4650,7 @@ if(data2.keys !== undefined){
 let data3 = data2.keys;
 if(Array.isArray(data3)){
 if(data3.length < 1){
-const err8 = {instancePath:instancePath+"/trust/keys",schemaPath:"#/$defs/trust/properties/keys/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema120.properties.keys,data:data3};
+const err8 = {instancePath:instancePath+"/trust/keys",schemaPath:"#/$defs/trust/properties/keys/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema129.properties.keys,data:data3};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -4213,7 +4664,7 @@ for(let i0=0; i0<len0; i0++){
 let data4 = data3[i0];
 if(typeof data4 === "string"){
 if(func1(data4) < 1){
-const err9 = {instancePath:instancePath+"/trust/keys/" + i0,schemaPath:"#/$defs/trust/properties/keys/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema120.properties.keys.items,data:data4};
+const err9 = {instancePath:instancePath+"/trust/keys/" + i0,schemaPath:"#/$defs/trust/properties/keys/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema129.properties.keys.items,data:data4};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -4224,7 +4675,7 @@ errors++;
 }
 }
 else {
-const err10 = {instancePath:instancePath+"/trust/keys/" + i0,schemaPath:"#/$defs/trust/properties/keys/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema120.properties.keys.items.type,parentSchema:schema120.properties.keys.items,data:data4};
+const err10 = {instancePath:instancePath+"/trust/keys/" + i0,schemaPath:"#/$defs/trust/properties/keys/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema129.properties.keys.items.type,parentSchema:schema129.properties.keys.items,data:data4};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -4236,7 +4687,7 @@ errors++;
 }
 }
 else {
-const err11 = {instancePath:instancePath+"/trust/keys",schemaPath:"#/$defs/trust/properties/keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema120.properties.keys.type,parentSchema:schema120.properties.keys,data:data3};
+const err11 = {instancePath:instancePath+"/trust/keys",schemaPath:"#/$defs/trust/properties/keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema129.properties.keys.type,parentSchema:schema129.properties.keys,data:data3};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -4248,7 +4699,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath:instancePath+"/trust",schemaPath:"#/$defs/trust/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema120.type,parentSchema:schema120,data:data2};
+const err12 = {instancePath:instancePath+"/trust",schemaPath:"#/$defs/trust/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema129.type,parentSchema:schema129,data:data2};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -4262,7 +4713,7 @@ if(data.stateDir !== undefined){
 let data5 = data.stateDir;
 if(typeof data5 === "string"){
 if(func1(data5) < 1){
-const err13 = {instancePath:instancePath+"/stateDir",schemaPath:"#/properties/stateDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema116.properties.stateDir,data:data5};
+const err13 = {instancePath:instancePath+"/stateDir",schemaPath:"#/properties/stateDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema125.properties.stateDir,data:data5};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -4273,7 +4724,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/stateDir",schemaPath:"#/properties/stateDir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema116.properties.stateDir.type,parentSchema:schema116.properties.stateDir,data:data5};
+const err14 = {instancePath:instancePath+"/stateDir",schemaPath:"#/properties/stateDir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema125.properties.stateDir.type,parentSchema:schema125.properties.stateDir,data:data5};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -4287,7 +4738,7 @@ if(data.overlay !== undefined){
 let data6 = data.overlay;
 if(typeof data6 === "string"){
 if(func1(data6) < 1){
-const err15 = {instancePath:instancePath+"/overlay",schemaPath:"#/properties/overlay/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema116.properties.overlay,data:data6};
+const err15 = {instancePath:instancePath+"/overlay",schemaPath:"#/properties/overlay/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema125.properties.overlay,data:data6};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -4298,7 +4749,7 @@ errors++;
 }
 }
 else {
-const err16 = {instancePath:instancePath+"/overlay",schemaPath:"#/properties/overlay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema116.properties.overlay.type,parentSchema:schema116.properties.overlay,data:data6};
+const err16 = {instancePath:instancePath+"/overlay",schemaPath:"#/properties/overlay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema125.properties.overlay.type,parentSchema:schema125.properties.overlay,data:data6};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -4309,14 +4760,14 @@ errors++;
 }
 }
 if(data.limits !== undefined){
-if(!(validate74(data.limits, {instancePath:instancePath+"/limits",parentData:data,parentDataProperty:"limits",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
+if(!(validate79(data.limits, {instancePath:instancePath+"/limits",parentData:data,parentDataProperty:"limits",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate79.errors : vErrors.concat(validate79.errors);
 errors = vErrors.length;
 }
 }
 if(data.controller !== undefined){
-if(!(validate76(data.controller, {instancePath:instancePath+"/controller",parentData:data,parentDataProperty:"controller",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate76.errors : vErrors.concat(validate76.errors);
+if(!(validate81(data.controller, {instancePath:instancePath+"/controller",parentData:data,parentDataProperty:"controller",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate81.errors : vErrors.concat(validate81.errors);
 errors = vErrors.length;
 }
 }
@@ -4324,7 +4775,7 @@ if(data.agentId !== undefined){
 let data9 = data.agentId;
 if(typeof data9 === "string"){
 if(!pattern4.test(data9)){
-const err17 = {instancePath:instancePath+"/agentId",schemaPath:"#/properties/agentId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$",parentSchema:schema116.properties.agentId,data:data9};
+const err17 = {instancePath:instancePath+"/agentId",schemaPath:"#/properties/agentId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$",parentSchema:schema125.properties.agentId,data:data9};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -4335,7 +4786,7 @@ errors++;
 }
 }
 else {
-const err18 = {instancePath:instancePath+"/agentId",schemaPath:"#/properties/agentId/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema116.properties.agentId.type,parentSchema:schema116.properties.agentId,data:data9};
+const err18 = {instancePath:instancePath+"/agentId",schemaPath:"#/properties/agentId/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema125.properties.agentId.type,parentSchema:schema125.properties.agentId,data:data9};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -4346,8 +4797,8 @@ errors++;
 }
 }
 if(data.apply !== undefined){
-if(!(validate78(data.apply, {instancePath:instancePath+"/apply",parentData:data,parentDataProperty:"apply",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate78.errors : vErrors.concat(validate78.errors);
+if(!(validate83(data.apply, {instancePath:instancePath+"/apply",parentData:data,parentDataProperty:"apply",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate83.errors : vErrors.concat(validate83.errors);
 errors = vErrors.length;
 }
 }
@@ -4377,14 +4828,14 @@ errors++;
 }
 }
 if(data.selfUpdate !== undefined){
-if(!(validate80(data.selfUpdate, {instancePath:instancePath+"/selfUpdate",parentData:data,parentDataProperty:"selfUpdate",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate80.errors : vErrors.concat(validate80.errors);
+if(!(validate85(data.selfUpdate, {instancePath:instancePath+"/selfUpdate",parentData:data,parentDataProperty:"selfUpdate",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate85.errors : vErrors.concat(validate85.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err21 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema116.type,parentSchema:schema116,data};
+const err21 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema125.type,parentSchema:schema125,data};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -4393,10 +4844,10 @@ vErrors.push(err21);
 }
 errors++;
 }
-validate71.errors = vErrors;
+validate76.errors = vErrors;
 return errors === 0;
 }
-validate71.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate76.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const report = validate20;
 const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/report.schema.json","title":"Duck agent report","description":"POST /api/v1/reports: an agent's current status and the events since its last delivered report. Events carry ids, so a retried report never counts an event twice.","examples":[{"agentId":"3f1c2a9e-7b1d-4c55-9a43-0c8e5f2b6d11","sentAt":"2026-11-24T02:10:00Z","status":{"group":"production","held":false,"channel":{"commit":"4b825dc642cb6eb9a060e54bf8d69288fbee4904","committedAt":"2026-11-23T18:00:00Z","acceptedAt":"2026-11-24T02:00:05Z","lastCheckAt":"2026-11-24T02:10:00Z","stale":false,"refusal":null},"apps":[{"app":"shop","current":"1.3.0","desired":"1.3.0","decision":"none","reason":"1.3.0 runs","state":"running"}]},"events":[{"id":"0b6a3a5e-1f0e-4c1a-8f59-2d7c1b0e9a77","at":"2026-11-24T02:04:12Z","type":"upgrade","outcome":"applied","app":"shop","from":"1.2.0","to":"1.3.0","reason":"in window sat 02:00","commit":"4b825dc642cb6eb9a060e54bf8d69288fbee4904","ms":41230}]}],"type":"object","additionalProperties":false,"required":["agentId","sentAt","status","events"],"properties":{"agentId":{"description":"The agent's id, as enrolled.","$ref":"#/$defs/agentId"},"sentAt":{"description":"When the agent sent this report (its clock).","$ref":"common.schema.json#/$defs/dateTime"},"facts":{"description":"The node's facts, when they changed since enrollment (a new agent or Docker version).","$ref":"#/$defs/facts"},"status":{"description":"The agent's status now.","$ref":"#/$defs/status"},"events":{"description":"Events not yet delivered, oldest first.","type":"array","maxItems":1000,"items":{"$ref":"#/$defs/event"}}},"$defs":{"agentId":{"description":"An agent's stable id: a UUID it made once, or the agentId of its config.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},"facts":{"description":"What the controller shows of a node.","type":"object","additionalProperties":false,"required":["hostname","os","arch","agentVersion","group"],"properties":{"hostname":{"description":"The node's hostname.","type":"string","minLength":1,"maxLength":253},"os":{"description":"Operating system and release, e.g. 'linux 6.1.0-13-amd64 (Debian GNU/Linux 12)'.","type":"string","maxLength":200},"arch":{"description":"CPU architecture, as Node names it (x64, arm64).","type":"string","maxLength":32},"agentVersion":{"description":"The duck agent's version.","type":"string","maxLength":64},"docker":{"description":"The Docker engine's version; null when no engine answered.","type":["string","null"],"maxLength":64},"compose":{"description":"The compose in use, e.g. 'v1 1.29.2' or 'v2 2.29.1'; null when none was found.","type":["string","null"],"maxLength":64},"group":{"description":"The group the agent follows.","$ref":"common.schema.json#/$defs/appName"}}},"status":{"description":"The agent's current status.","type":"object","additionalProperties":false,"required":["group","channel","apps"],"properties":{"group":{"description":"The group the agent follows.","$ref":"common.schema.json#/$defs/appName"},"held":{"description":"Whether the operator holds every change on this node (duck hold).","type":"boolean"},"channel":{"description":"The release channel as this agent last saw it.","$ref":"#/$defs/channelStatus"},"apps":{"description":"Every app the group or the node knows, sorted by name.","type":"array","maxItems":500,"items":{"$ref":"#/$defs/appStatus"}},"agent":{"description":"The agent's own build and its self-update decision (DESIGN §4.7); older agents omit it.","$ref":"#/$defs/agentUpdateStatus"}}},"channelStatus":{"description":"The last accepted commit, its age and the last refusal.","type":"object","additionalProperties":false,"required":["commit","committedAt","stale","refusal"],"properties":{"commit":{"description":"The last accepted commit id; null before the first accept.","type":["string","null"],"pattern":"^[0-9a-f]{40,64}$"},"committedAt":{"description":"The committer time of that commit; its age is measured from it.","oneOf":[{"$ref":"common.schema.json#/$defs/dateTime"},{"type":"null"}]},"acceptedAt":{"description":"When the agent accepted it.","oneOf":[{"$ref":"common.schema.json#/$defs/dateTime"},{"type":"null"}]},"lastCheckAt":{"description":"When the agent last fetched the channel.","oneOf":[{"$ref":"common.schema.json#/$defs/dateTime"},{"type":"null"}]},"stale":{"description":"The accepted commit is older than channel.yaml's freshness.","type":"boolean"},"refusal":{"description":"The last refusal of the channel's tip, null when the tip was accepted.","oneOf":[{"type":"null"},{"$ref":"#/$defs/refusal"}]},"fetchFailure":{"description":"The last fetch failure, null when the last fetch worked. Apart from refusal: a fetched tip that was refused is a refusal.","oneOf":[{"type":"null"},{"$ref":"#/$defs/fetchFailure"}]}}},"refusal":{"description":"Why the channel's tip was refused.","type":"object","additionalProperties":false,"required":["reason","message","at"],"properties":{"reason":{"description":"The typed refusal reason (DESIGN §3).","type":"string","maxLength":64},"message":{"description":"The refusal in words.","type":"string","maxLength":2000},"tip":{"description":"The refused tip.","type":"string","maxLength":64},"at":{"description":"When it was refused.","$ref":"common.schema.json#/$defs/dateTime"}}},"appStatus":{"description":"One app on this node: what runs, what the channel wants, and the decision.","type":"object","additionalProperties":false,"required":["app","current","desired","decision","reason"],"properties":{"app":{"description":"The app.","$ref":"common.schema.json#/$defs/appName"},"current":{"description":"The version running here; null when none is installed.","oneOf":[{"$ref":"common.schema.json#/$defs/version"},{"type":"null"}]},"desired":{"description":"The version the channel and overlay want here; null when the app left the group.","oneOf":[{"$ref":"common.schema.json#/$defs/version"},{"type":"null"}]},"decision":{"description":"apply: a change is due; wait: a change waits (reason says for what); none: nothing to do.","enum":["apply","wait","none"]},"reason":{"description":"Why, in words.","type":"string","maxLength":2000},"state":{"description":"How the app is: running, stopped (by the operator), failed (a version failed here), orphaned (left the group), absent.","enum":["running","stopped","failed","orphaned","absent"]},"failedVersion":{"description":"The version that failed here, when one did.","$ref":"common.schema.json#/$defs/version"},"groupVersion":{"description":"The version the group file asks for, before the node's own pin; null when the app is not in the group.","oneOf":[{"$ref":"common.schema.json#/$defs/version"},{"type":"null"}]},"pinned":{"description":"The operator pinned this app's version in the overlay.","type":"boolean"},"waitingFor":{"description":"With decision wait: what the change waits for.","enum":["window","rollout","hold","approval","schedule","stopped","failed","backoff","clock","release"]},"until":{"description":"When the wait ends by itself, when it does.","oneOf":[{"$ref":"common.schema.json#/$defs/dateTime"},{"type":"null"}]},"backoff":{"description":"A back-off in force for this app.","$ref":"#/$defs/backoff"}}},"agentUpdateStatus":{"description":"The agent's running version, the version its group (or the overlay's pin) asks for, the decision, and the versions that failed on this node.","type":"object","additionalProperties":false,"required":["current","desired","decision","reason","failed"],"properties":{"current":{"description":"The running build's version.","$ref":"common.schema.json#/$defs/version"},"desired":{"description":"The version the group's agent.version or the overlay's pin asks for; null when neither asks one.","oneOf":[{"$ref":"common.schema.json#/$defs/version"},{"type":"null"}]},"decision":{"description":"apply: a self-update is due; wait: one waits (reason says for what); none: nothing to do.","enum":["apply","wait","none"]},"reason":{"description":"Why, in words.","type":"string","maxLength":2000},"failed":{"description":"Agent versions that failed on this node and are not tried again until their release changes or duck self-update --retry.","type":"array","maxItems":50,"items":{"$ref":"#/$defs/agentFailure"}}}},"agentFailure":{"description":"An agent version that failed on this node: refused before the switch, or switched back after it.","type":"object","additionalProperties":false,"required":["version","at","reason","step"],"properties":{"version":{"description":"The agent version that failed.","$ref":"common.schema.json#/$defs/version"},"at":{"description":"When it failed.","$ref":"common.schema.json#/$defs/dateTime"},"reason":{"description":"What went wrong, in words.","type":"string","maxLength":2000},"step":{"description":"The updater's step it failed at (download, stage, self-test, switch, restart, health-wait).","type":"string","maxLength":64}}},"event":{"description":"Something the agent did, once. The id makes a retried report idempotent.","type":"object","additionalProperties":false,"required":["id","at","type"],"properties":{"id":{"description":"A unique id (the history entry's UUID).","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},"at":{"description":"When it happened (agent clock).","$ref":"common.schema.json#/$defs/dateTime"},"type":{"description":"What happened. A change's result is in outcome: an upgrade that rolled back has type upgrade and outcome rolled-back. agent-update: the agent's own build changed or failed to (from and to are agent versions, no app).","enum":["install","upgrade","downgrade","reconfigure","restore","backup","retry","stopped","started","orphaned","purged","agent-update","channel-refused","events-dropped"]},"outcome":{"description":"The result of a change (install, upgrade, downgrade, reconfigure, restore) or of a self-update (agent-update: applied, rolled-back, failed before the switch, interrupted).","enum":["applied","rolled-back","rollback-failed","deferred","failed","interrupted"]},"app":{"description":"The app, when the event is about one.","$ref":"common.schema.json#/$defs/appName"},"from":{"description":"The version before.","oneOf":[{"$ref":"common.schema.json#/$defs/version"},{"type":"null"}]},"to":{"description":"The version after (the target, for a change that did not apply).","oneOf":[{"$ref":"common.schema.json#/$defs/version"},{"type":"null"}]},"reason":{"description":"Why, in words.","type":"string","maxLength":4000},"commit":{"description":"The accepted commit the change came from.","type":"string","maxLength":64},"ms":{"description":"How long it took.","type":"integer","minimum":0},"count":{"description":"events-dropped: how many events the outbox dropped past its cap.","type":"integer","minimum":1},"blame":{"description":"For a change that did not apply: release when the release itself failed (health, probes, start) and counts against its rollout; infrastructure when the node did (engine unreachable, no space, killed, download).","enum":["release","infrastructure"]}}},"fetchFailure":{"description":"The channel could not be fetched (network, deadline, server error, oversized download): the last accepted commit stays in force.","type":"object","additionalProperties":false,"required":["reason","message","since","at","failures","nextTryAt"],"properties":{"reason":{"description":"The typed reason: fetch (a download refused for what it holds is a refusal of its tip, not a fetch failure).","type":"string","maxLength":64},"message":{"description":"The failure in words, with its cause (HTTP status, deadline, connection error).","type":"string","maxLength":2000},"since":{"description":"The first failure of this run of failures.","$ref":"common.schema.json#/$defs/dateTime"},"at":{"description":"The latest failure.","$ref":"common.schema.json#/$defs/dateTime"},"failures":{"description":"Failed fetches in a row.","type":"integer","minimum":1},"nextTryAt":{"description":"When the agent fetches again.","$ref":"common.schema.json#/$defs/dateTime"}}},"backoff":{"description":"A change that failed without stopping anything (no space, engine unreachable, download failed) waits before it is tried again.","type":"object","additionalProperties":false,"required":["cause","failures","nextTryAt"],"properties":{"cause":{"description":"What failed, as a code (no-space, docker, fetch, io, ...).","type":"string","maxLength":64},"message":{"description":"The last failure in words.","type":"string","maxLength":2000},"failures":{"description":"Failures in a row for this cause.","type":"integer","minimum":1},"since":{"description":"The first failure of the run.","$ref":"common.schema.json#/$defs/dateTime"},"nextTryAt":{"description":"When the change is tried again.","$ref":"common.schema.json#/$defs/dateTime"}}}}};
@@ -7507,13 +7958,13 @@ return errors === 0;
 }
 validate20.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const register = validate82;
-const schema133 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/register.schema.json","title":"Duck agent enrollment","description":"POST /api/v1/agents/register with the fleet enrollment token: the agent's id and facts. The answer is {agentId, token}: the agent's own token, which the controller stores only as a hash.","examples":[{"agentId":"3f1c2a9e-7b1d-4c55-9a43-0c8e5f2b6d11","facts":{"hostname":"shop-sh-01","os":"linux 6.1.0-28-amd64 (Debian GNU/Linux 12 (bookworm))","arch":"x64","agentVersion":"0.1.0","docker":"20.10.24","compose":"v1 1.29.2","group":"production"}}],"type":"object","additionalProperties":false,"required":["agentId","facts"],"properties":{"agentId":{"description":"The agent's stable id.","$ref":"report.schema.json#/$defs/agentId"},"facts":{"description":"The node's facts.","$ref":"report.schema.json#/$defs/facts"}}};
+export const register = validate87;
+const schema142 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/register.schema.json","title":"Duck agent enrollment","description":"POST /api/v1/agents/register with the fleet enrollment token: the agent's id and facts. The answer is {agentId, token}: the agent's own token, which the controller stores only as a hash.","examples":[{"agentId":"3f1c2a9e-7b1d-4c55-9a43-0c8e5f2b6d11","facts":{"hostname":"shop-sh-01","os":"linux 6.1.0-28-amd64 (Debian GNU/Linux 12 (bookworm))","arch":"x64","agentVersion":"0.1.0","docker":"20.10.24","compose":"v1 1.29.2","group":"production"}}],"type":"object","additionalProperties":false,"required":["agentId","facts"],"properties":{"agentId":{"description":"The agent's stable id.","$ref":"report.schema.json#/$defs/agentId"},"facts":{"description":"The node's facts.","$ref":"report.schema.json#/$defs/facts"}}};
 
-function validate83(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate88(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate83.evaluated;
+const evaluated0 = validate88.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -7779,17 +8230,17 @@ vErrors.push(err21);
 }
 errors++;
 }
-validate83.errors = vErrors;
+validate88.errors = vErrors;
 return errors === 0;
 }
-validate83.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate88.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate82(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate87(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://duck.dev/schemas/register.schema.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate82.evaluated;
+const evaluated0 = validate87.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -7798,7 +8249,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.agentId === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agentId"},message:"must have required property '"+"agentId"+"'",schema:schema133.required,parentSchema:schema133,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agentId"},message:"must have required property '"+"agentId"+"'",schema:schema142.required,parentSchema:schema142,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -7808,7 +8259,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.facts === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "facts"},message:"must have required property '"+"facts"+"'",schema:schema133.required,parentSchema:schema133,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "facts"},message:"must have required property '"+"facts"+"'",schema:schema142.required,parentSchema:schema142,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -7819,7 +8270,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "agentId") || (key0 === "facts"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema133,data};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema142,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -7855,14 +8306,14 @@ errors++;
 }
 }
 if(data.facts !== undefined){
-if(!(validate83(data.facts, {instancePath:instancePath+"/facts",parentData:data,parentDataProperty:"facts",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate83.errors : vErrors.concat(validate83.errors);
+if(!(validate88(data.facts, {instancePath:instancePath+"/facts",parentData:data,parentDataProperty:"facts",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate88.errors : vErrors.concat(validate88.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema133.type,parentSchema:schema133,data};
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema142.type,parentSchema:schema142,data};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -7871,8 +8322,8 @@ vErrors.push(err5);
 }
 errors++;
 }
-validate82.errors = vErrors;
+validate87.errors = vErrors;
 return errors === 0;
 }
-validate82.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate87.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
