@@ -345,6 +345,8 @@ export interface AgentStatus {
   apps: AppStatus[];
   /** The agent's own build and its self-update decision; older agents omit it. */
   agent?: AgentUpdateStatus;
+  /** The ids of the announcements in force on the node; absent when none are (and from older agents). */
+  announcements?: string[];
 }
 
 /** An agent version that failed on this node: refused before the switch, or switched back after it. */

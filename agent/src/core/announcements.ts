@@ -13,7 +13,12 @@ export interface AnnouncementAudience {
 
 /** The announcements in force for `node` at `now`, in the file's order. */
 export function announcementsInForce(all: readonly Announcement[], node: AnnouncementAudience, now: Date): Announcement[] {
-  return all.filter((a) => Date.parse(a.expires) > now.getTime() && isTargeted(a, node));
+  return all.filter((a) => !isExpired(a, now) && isTargeted(a, node));
+}
+
+/** An announcement is over at its expiry: one that expires at `now` is no longer shown. */
+export function isExpired(a: Announcement, now: Date): boolean {
+  return Date.parse(a.expires) <= now.getTime();
 }
 
 /** Every key of the target must match; an app target matches when any one listed app is in its range. */
