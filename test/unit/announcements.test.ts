@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import type { Announcement } from '../../schemas/index.js';
 import { announcementsInForce } from '../../agent/src/core/announcements.js';
 import { parseVersionRange, satisfiesRange } from '../../agent/src/core/version-range.js';
+import { appendAnnouncement } from '../../agent/src/release/add-announcement.js';
 
 const now = new Date('2026-12-01T00:00:00Z');
 const node = { group: 'production', running: { shop: '1.4.0', blog: '0.9.1' }, agentVersion: '0.3.0' };
@@ -58,6 +59,20 @@ test('every key of a target must match', () => {
   const both = notice('both', { target: { groups: ['production'], apps: { shop: '>=1.0.0' }, agent: '<0.2.0' } });
   assert.equal(ids(announcementsInForce([both], node, now)), [], 'group and app match, the agent does not');
   assert.equal(ids(announcementsInForce([both], { ...node, agentVersion: '0.1.0' }, now)), ['both']);
+});
+
+test('appending to an empty file, or one of comments only, starts the list; comments and entries stay', () => {
+  const fresh = appendAnnouncement('', notice('a'));
+  assert.is(fresh, '- id: a\n  title: a\n  body: ""\n  severity: info\n  expires: 2026-12-31T00:00:00Z\n');
+  const commented = appendAnnouncement('# notices\n', notice('a'));
+  assert.match(commented, /^# notices\n\n?- id: a\n/);
+  const second = appendAnnouncement(`# notices\n${fresh.replace('- id: a', '- id: a # first')}`, notice('b', { target: { groups: ['production'] } }));
+  assert.ok(second.startsWith(`# notices\n${fresh.replace('- id: a', '- id: a # first')}- id: b\n`), second);
+});
+
+test('appending never reuses an id', () => {
+  const text = appendAnnouncement('', notice('a'));
+  assert.throws(() => appendAnnouncement(text, notice('a')), /an announcement with id a exists: ids are never reused/);
 });
 
 test.run();
