@@ -4,7 +4,7 @@ import type { ErrorObject } from 'ajv/dist/2020.js';
 import { DuckError, formatLocation } from './errors.js';
 import type { SourceLocator } from './problems.js';
 import { NO_SOURCE, toProblems } from './problems.js';
-import { agentConfigSchema, agentReleaseSchema, channelSchema, commonSchema, groupSchema, overlaySchema, registerSchema, releaseSchema, reportSchema } from './schema-files.js';
+import { agentConfigSchema, agentReleaseSchema, announcementsSchema, channelSchema, commonSchema, groupSchema, overlaySchema, registerSchema, releaseSchema, reportSchema, SCHEMAS } from './schema-files.js';
 import type * as T from './types.js';
 import type { SchemaName, SchemaProblem, SchemaTypes } from './types.js';
 // Compiled ahead of time (compile-validators.ts): ajv itself is not loaded at run time.
@@ -13,7 +13,7 @@ import { readYamlSource } from './yaml-source.js';
 
 export * from './types.js';
 export { PATTERN_WORDS } from './problems.js';
-export { agentConfigSchema, agentReleaseSchema, channelSchema, commonSchema, groupSchema, overlaySchema, registerSchema, releaseSchema, reportSchema };
+export { agentConfigSchema, agentReleaseSchema, announcementsSchema, channelSchema, commonSchema, groupSchema, overlaySchema, registerSchema, releaseSchema, reportSchema };
 export { SCHEMAS } from './schema-files.js';
 
 /** A generated validator: ajv's ValidateFunction without the compiler's own fields. */
@@ -30,6 +30,7 @@ const VALIDATORS: { readonly [N in SchemaName]: Validator<SchemaTypes[N]> } = {
   group: validator(generated.group),
   release: validator(generated.release),
   'agent-release': validator(generated.agentRelease),
+  announcements: validator(generated.announcements),
   overlay: validator(generated.overlay),
   'agent-config': validator(generated.agentConfig),
   report: validator(generated.report),
@@ -70,7 +71,12 @@ function check<N extends SchemaName>(name: N, value: unknown, file: string, loca
 export function parseYaml<N extends SchemaName>(name: N, text: string, file: string): SchemaTypes[N] {
   const source = readYamlSource(text);
   if (!source.ok) throw invalid(file, source.problems);
-  return check(name, source.value ?? {}, file, source.locator);
+  return check(name, source.value ?? emptyValueOf(name), file, source.locator);
+}
+
+/** What an empty file (or one of comments only) holds: an empty list where the schema's root is one. */
+function emptyValueOf(name: SchemaName): unknown {
+  return (SCHEMAS[name] as { type?: string }).type === 'array' ? [] : {};
 }
 
 /**
@@ -97,6 +103,8 @@ type _SchemasMatchTypes = [
   Assert<Same<Keys<typeof groupSchema.$defs.agentPin>, keyof T.AgentPin>>,
   Assert<Same<Keys<typeof agentReleaseSchema>, keyof T.AgentReleaseFile>>,
   Assert<Same<Keys<typeof agentReleaseSchema.$defs.artifact>, keyof T.AgentArtifactSpec>>,
+  Assert<Same<Keys<typeof announcementsSchema.$defs.announcement>, keyof T.Announcement>>,
+  Assert<Same<Keys<typeof announcementsSchema.$defs.target>, keyof T.AnnouncementTarget>>,
   Assert<Same<Keys<typeof releaseSchema>, keyof T.ReleaseFile>>,
   Assert<Same<Keys<typeof releaseSchema.$defs.image>, keyof T.ImageSpec>>,
   Assert<Same<Keys<typeof releaseSchema.$defs.archive>, keyof T.ImageArchive>>,

@@ -30,6 +30,8 @@ export const PATTERN_WORDS: Readonly<Record<string, string>> = {
     'must be a relative path inside its directory (no leading "/", no ".." or "." segment, no "//", no backslash)',
   '^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$': 'must be a day (mon, tue, wed, thu, fri, sat, sun) or a range of days like mon-fri',
   '^https?://[^\\s/?#]+[^\\s]*$': 'must be an http(s) URL',
+  '^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$':
+    'must be a version range like ">=1.2.0 <2.0.0" (comparators >=, >, <=, <, = separated by spaces)',
   '^\\S+$': 'must be an image reference without spaces',
   '^sha256:[a-f0-9]{64}$': 'must be an image id (sha256:<64 hex digits>)',
   '@sha256:[a-f0-9]{64}$': 'must be pinned by digest (name@sha256:<64 hex digits>) when the image has no id',

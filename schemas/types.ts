@@ -73,6 +73,32 @@ export interface AgentReleaseFile {
   artifacts: Record<string, AgentArtifactSpec>;
 }
 
+// announcements.yaml (the channel root)
+
+export type AnnouncementSeverity = 'info' | 'warning' | 'critical';
+
+/** Which nodes see a notice; every key given must match. */
+export interface AnnouncementTarget {
+  groups?: string[];
+  /** App -> version range (">=1.2.0 <2.0.0"). */
+  apps?: Record<string, string>;
+  /** A version range for the agent's own version. */
+  agent?: string;
+}
+
+export interface Announcement {
+  id: string;
+  title: string;
+  /** Markdown. */
+  body: string;
+  severity: AnnouncementSeverity;
+  /** RFC 3339. */
+  expires: string;
+  target?: AnnouncementTarget;
+}
+
+export type AnnouncementsFile = Announcement[];
+
 // releases/<app>/<version>/release.yaml
 
 export interface ImageArchive {
@@ -319,6 +345,8 @@ export interface AgentStatus {
   apps: AppStatus[];
   /** The agent's own build and its self-update decision; older agents omit it. */
   agent?: AgentUpdateStatus;
+  /** The ids of the announcements in force on the node; absent when none are (and from older agents). */
+  announcements?: string[];
 }
 
 /** An agent version that failed on this node: refused before the switch, or switched back after it. */
@@ -395,6 +423,7 @@ export interface SchemaTypes {
   group: GroupFile;
   release: ReleaseFile;
   'agent-release': AgentReleaseFile;
+  announcements: AnnouncementsFile;
   overlay: OverlayFile;
   'agent-config': AgentConfigFile;
   report: ReportMessage;
@@ -402,7 +431,7 @@ export interface SchemaTypes {
 }
 
 export type SchemaName = keyof SchemaTypes;
-export const SCHEMA_NAMES: readonly SchemaName[] = ['channel', 'group', 'release', 'agent-release', 'overlay', 'agent-config', 'report', 'register'];
+export const SCHEMA_NAMES: readonly SchemaName[] = ['channel', 'group', 'release', 'agent-release', 'announcements', 'overlay', 'agent-config', 'report', 'register'];
 
 /** One schema or YAML problem; line and column are 1-based and absent when there is no source text. */
 export interface SchemaProblem {

@@ -29,6 +29,7 @@ function outcome(o: { commit?: string; waits?: Wait[]; changes?: number; refused
     unreachable: null,
     waits: o.waits ?? [],
     stale: false,
+    announcements: [],
   };
 }
 

@@ -7,7 +7,7 @@ import { ChainRefusal } from '../channel/accept-chain.js';
 import { acceptTip, fetchChannel } from '../channel/accept-channel.js';
 import { acceptNeedsRecord, recordAccepted, recordFetchFailure, recordRefusal } from '../core/channel-record.js';
 import { nextPollAt, pollOffsetMs } from '../core/poll-schedule.js';
-import type { OverlayFile } from '../../../schemas/index.js';
+import type { Announcement, OverlayFile } from '../../../schemas/index.js';
 import type { Wait } from '../core/steps.js';
 import type { Logger, StateSnapshot } from '../ports.js';
 import type { Plan } from '../core/change.js';
@@ -16,6 +16,7 @@ import { acceptedFreshness, agentIdOf, clockRegressedAt, deployedCommits, planCh
 import type { NodeParts } from './wiring.js';
 import type { AgentDecision } from './agent-decision.js';
 import { decideAgentOnNode, runningBuild } from './agent-decision.js';
+import { announcementsOnNode } from './announcements.js';
 
 /**
  * One reconcile cycle (DESIGN §4.5), as Flux's reconcilers keep theirs: a named list of stages,
@@ -84,6 +85,8 @@ export interface CycleOutcome {
   readonly waits: readonly Wait[];
   /** The accepted commit is older than the channel's freshness (a warning, not a refusal). */
   readonly stale: boolean;
+  /** The channel's announcements in force on this node after this cycle's changes (DESIGN §4.10). */
+  readonly announcements: readonly Announcement[];
 }
 
 export interface CycleDeps {
@@ -132,7 +135,9 @@ export async function runCycle(deps: CycleDeps, opts: CycleOptions): Promise<Cyc
   const plan = kept?.plan ?? planStage(deps, resolve);
   if (!kept) keepDecisions(deps, accept, opts, resolve, plan);
   const apply = await applyStage(deps, plan, opts);
-  const outcome = summarize(deps, { fetch, accept, resolve, plan, apply });
+  // After the changes: a notice targets the versions the node runs now.
+  const { inForce: announcements } = await announcementsOnNode(deps.node, resolve.view);
+  const outcome = summarize(deps, { fetch, accept, resolve, plan, apply }, announcements);
   await deps.report?.(outcome);
   return outcome;
 }
@@ -297,7 +302,11 @@ async function applyStage(deps: CycleDeps, planned: PlanOutcome, opts: CycleOpti
   return { changes };
 }
 
-function summarize({ node }: CycleDeps, stages: Pick<CycleOutcome, 'fetch' | 'accept' | 'resolve' | 'plan' | 'apply'>): CycleOutcome {
+function summarize(
+  { node }: CycleDeps,
+  stages: Pick<CycleOutcome, 'fetch' | 'accept' | 'resolve' | 'plan' | 'apply'>,
+  announcements: readonly Announcement[],
+): CycleOutcome {
   const { accept, resolve, plan } = stages;
   const refusal = accept.status === 'refused' ? { reason: accept.error.code, message: accept.error.message } : null;
   const unreachable = accept.status === 'unreachable' ? { reason: accept.error.code, message: accept.error.message } : null;
@@ -310,5 +319,6 @@ function summarize({ node }: CycleDeps, stages: Pick<CycleOutcome, 'fetch' | 'ac
     unreachable,
     waits: plan.plan?.waits ?? [],
     stale,
+    announcements,
   };
 }

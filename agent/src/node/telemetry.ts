@@ -1,6 +1,7 @@
 import type { AgentStatus, NodeFacts } from '../../../schemas/index.js';
 import { DuckError } from '../../../schemas/errors.js';
 import type { ControllerEnrollment } from '../core/agent-state.js';
+import { isExpired } from '../core/announcements.js';
 import type { Logger } from '../ports.js';
 import type { EnrollmentDeps } from '../report/enrollment.js';
 import { ensureEnrolled as enrollWith } from '../report/enrollment.js';
@@ -36,10 +37,20 @@ export function statusOf(node: NodeParts, last: CycleOutcome | null): AgentStatu
   const group = node.config.group;
   const desired = last?.resolve.resolved?.desired ?? null;
   const agent = agentUpdateStatus(runningBuild().version, last?.resolve.agent ?? null, state.agentBuild.failed);
-  if (desired) return { ...agentStatus({ state, group, desired, stale: last!.stale }), agent };
+  const notices = announcementIds(last, node.clock());
+  if (desired) return { ...agentStatus({ state, group, desired, stale: last!.stale }), agent, ...notices };
   const undecided = last === null && state.channel.anchor ? 'not decided yet since the agent started' : undefined;
-  return { ...agentStatus({ state, group, desired: null, stale: last?.stale ?? false, ...(undecided ? { undecided } : {}) }), agent };
+  return { ...agentStatus({ state, group, desired: null, stale: last?.stale ?? false, ...(undecided ? { undecided } : {}) }), agent, ...notices };
 }
+
+/** The report's optional `announcements`: the ids still in force, within the schema's cap; absent when none. */
+function announcementIds(last: CycleOutcome | null, now: Date): { announcements?: string[] } {
+  const ids = (last?.announcements ?? []).filter((a) => !isExpired(a, now)).map((a) => a.id);
+  return ids.length ? { announcements: ids.slice(0, MAX_REPORTED_ANNOUNCEMENTS) } : {};
+}
+
+// report.schema.json's maxItems for status.announcements.
+const MAX_REPORTED_ANNOUNCEMENTS = 100;
 
 /** The daemon's reporter; null when the config has no controller section (nothing is reported). */
 export function nodeReporter(node: NodeParts, agentId: string, opts: { log: Logger; lastCycle: () => CycleOutcome | null; spread?: boolean }): Reporter | null {

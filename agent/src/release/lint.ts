@@ -7,10 +7,13 @@ import { DEFAULT_LIMITS } from '../core/limits.js';
 import { COMPOSE_FILE_NAMES } from '../apply/app-layout.js';
 import type { CommitTree } from '../channel/commit-tree.js';
 import { AGENT_RELEASE_FILE, agentReleasePath, readAgentReleaseIn } from '../channel/read-agent-release.js';
+import { ANNOUNCEMENTS_FILE, readAnnouncementsIn } from '../channel/read-announcements.js';
 import { readRelease } from '../channel/read-release.js';
 import { CHANNEL_FILE, readPolicy } from '../channel/trust-policy.js';
 import { AGENT_PIN } from '../core/overlay-pins.js';
 import { assertValidWindows } from '../core/window-spec.js';
+import type { ChannelNames } from './announcement-targets.js';
+import { channelNames, unknownTargets } from './announcement-targets.js';
 import { checkCompose, unlistedImages } from './compose-check.js';
 import { lintAgainstBase } from './lint-base.js';
 import type { LintProblem, TextOf } from './lint-problem.js';
@@ -90,6 +93,8 @@ export async function lintChannel(dir: string, opts: LintOptions = {}): Promise<
   }
   if (groupFiles.length === 0) problems.push(at('groups/', 'no group file: nodes read groups/<group>.yaml'));
 
+  if (files.includes(ANNOUNCEMENTS_FILE)) problems.push(...(await lintAnnouncements(tree, textOf, channelNames(files))));
+
   if (opts.base) problems.push(...(await lintAgainstBase(opts.base.repo, opts.base.ref, tree, textOf)));
   return { problems: problems.sort(byPosition), releases: releaseDirs.size, groups: groupFiles.length };
 }
@@ -163,5 +168,22 @@ async function lintGroup(tree: CommitTree, textOf: TextOf, file: string): Promis
     return problems;
   } catch (err) {
     return problemsOf(err, [file], textOf);
+  }
+}
+
+/** announcements.yaml: the schema (a required expiry, well-formed ranges), unique ids, and targets the channel has. */
+async function lintAnnouncements(tree: CommitTree, textOf: TextOf, names: ChannelNames): Promise<LintProblem[]> {
+  try {
+    const announcements = await readAnnouncementsIn(tree);
+    const problems: LintProblem[] = [];
+    for (const [i, a] of announcements.entries()) {
+      for (const { field, message } of unknownTargets(a, i, names)) {
+        const where = (await positionOf(textOf, ANNOUNCEMENTS_FILE, field)) ?? { line: 1, column: 1 };
+        problems.push({ file: ANNOUNCEMENTS_FILE, ...where, field, code: 'invalid', message });
+      }
+    }
+    return problems;
+  } catch (err) {
+    return problemsOf(err, [ANNOUNCEMENTS_FILE], textOf);
   }
 }

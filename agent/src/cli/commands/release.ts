@@ -18,5 +18,6 @@ export default defineCommand({
     verify: load('verify'),
     gate: load('gate'),
     agent: load('agent'),
+    announce: load('announce'),
   },
 });

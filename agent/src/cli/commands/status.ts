@@ -2,6 +2,7 @@ import { defineCommand } from 'citty';
 import { formatDuration } from '../../core/duration.js';
 import { acceptedFreshness, decide, readAcceptedLocally } from '../../node/decisions.js';
 import { agentStatusOnNode } from '../../node/agent-decision.js';
+import { announcementLine, announcementsOnNode } from '../../node/announcements.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { desiredJson, printDesired } from '../desired-output.js';
 import { openNode } from '../node-handle.js';
@@ -45,12 +46,16 @@ export default defineCommand({
     for (const [app, f] of Object.entries(state.failed)) out.line(`failed     ${app} ${f.version} at ${f.at}: ${f.reason}`);
     const { status: agent, lines } = await agentStatusOnNode(node, accepted);
     for (const line of lines) out.line(line);
+    const notices = await announcementsOnNode(node, accepted);
+    for (const a of notices.inForce) out.line(announcementLine(a));
+    if (notices.unreadable) out.line(`notices    unreadable: ${notices.unreadable}`);
+    const announcements = { inForce: notices.inForce, unreadable: notices.unreadable };
     if (!accepted) {
-      out.result({ ok: true, channel, group: node.config.group, agent, apps: [], failed: state.failed });
+      out.result({ ok: true, channel, group: node.config.group, agent, announcements, apps: [], failed: state.failed });
       return;
     }
     const decisions = await decide(node, accepted);
     printDesired(out, decisions, now, state);
-    out.result(() => ({ ok: true, channel, group: node.config.group, agent, failed: state.failed, ...desiredJson(decisions, state) }));
+    out.result(() => ({ ok: true, channel, group: node.config.group, agent, announcements, failed: state.failed, ...desiredJson(decisions, state) }));
   },
 });
