@@ -3,6 +3,8 @@ import { openNode } from '../node-handle.js';
 import { runDaemon } from '../../node/daemon.js';
 import { isClosedPipe } from '../closed-output.js';
 import { configArg } from '../common-args.js';
+import { serveConsole } from '../console-wiring.js';
+import { planListen } from '../../console/listen.js';
 import { createLogger } from '../logger.js';
 import { COMMAND_META } from './meta.js';
 
@@ -24,9 +26,17 @@ export default defineCommand({
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
     process.stdout.on('error', logClosed);
+    const log = createLogger(args['log-format']);
+    let consoleServer: Awaited<ReturnType<typeof serveConsole>> | null = null;
     try {
-      await runDaemon(node, { signal: controller.signal, log: createLogger(args['log-format']), once: args.once });
+      // agent.yaml console: served beside the loop, loopback only; its acts go through the same writer.
+      if (node.config.consolePort !== null && !args.once) {
+        consoleServer = await serveConsole(node, planListen({ port: node.config.consolePort }));
+        log('console', { url: consoleServer.origin });
+      }
+      await runDaemon(node, { signal: controller.signal, log, once: args.once });
     } finally {
+      await consoleServer?.close();
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
       process.stdout.off('error', logClosed);
