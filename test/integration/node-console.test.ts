@@ -57,6 +57,8 @@ function call(origin: string, path: string, opts: { method?: string; headers?: R
       });
     });
     req.on('error', reject);
+    // A server that never answers fails the test instead of hanging it.
+    req.setTimeout(30_000, () => req.destroy(new Error(`${opts.method ?? 'GET'} ${path}: no answer`)));
     req.end(payload);
   });
 }

@@ -3,7 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { toDuckError } from '../../../schemas/errors.js';
+import { DuckError, toDuckError } from '../../../schemas/errors.js';
 import { allowedHosts, checkRequest, cookieValue, SESSION_COOKIE, sessionCookie } from './guard.js';
 import type { ListenPlan } from './listen.js';
 import { hostHeader } from './listen.js';
@@ -78,9 +78,12 @@ export async function startConsole(plan: ListenPlan, deps: ConsoleDeps): Promise
 
   const server: Server = plan.tls ? createHttpsServer({ cert: await readFile(plan.tls.certFile), key: await readFile(plan.tls.keyFile) }, handler) : createHttpServer(handler);
   await new Promise<void>((ready, fail) => {
-    server.once('error', fail);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const why = err.code === 'EADDRINUSE' ? 'the port is in use (another duck console, or duck run with agent.yaml console.port?)' : err.message;
+      fail(new DuckError('io', `the console cannot listen on ${hostHeader(plan.host, plan.port)}: ${why}`, { field: 'console.port' }));
+    });
     server.listen(plan.port, plan.host, () => {
-      server.off('error', fail);
+      server.removeAllListeners('error');
       ready();
     });
   });

@@ -27,16 +27,19 @@ export default defineCommand({
     process.once('SIGINT', stop);
     process.stdout.on('error', logClosed);
     const log = createLogger(args['log-format']);
-    let consoleServer: Awaited<ReturnType<typeof serveConsole>> | null = null;
+    const { consolePort } = node.config;
+    // agent.yaml console: served beside the loop, loopback only; its acts go through the same writer.
+    const beside =
+      consolePort !== null && !args.once
+        ? async () => {
+            const server = await serveConsole(node, planListen({ port: consolePort }));
+            log('console', { url: server.origin });
+            return server;
+          }
+        : undefined;
     try {
-      // agent.yaml console: served beside the loop, loopback only; its acts go through the same writer.
-      if (node.config.consolePort !== null && !args.once) {
-        consoleServer = await serveConsole(node, planListen({ port: node.config.consolePort }));
-        log('console', { url: consoleServer.origin });
-      }
-      await runDaemon(node, { signal: controller.signal, log, once: args.once });
+      await runDaemon(node, { signal: controller.signal, log, once: args.once, beside });
     } finally {
-      await consoleServer?.close();
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
       process.stdout.off('error', logClosed);
