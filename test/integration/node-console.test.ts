@@ -28,7 +28,7 @@ interface Served {
 interface Ctx {
   host: ChannelHost;
   node: AgentNode;
-  served: Served;
+  served: Served | null;
 }
 
 interface Reply {
@@ -96,7 +96,15 @@ async function stopConsole(served: Served): Promise<void> {
   if (served.child.exitCode !== null) return;
   const exited = once(served.child, 'exit');
   served.child.kill('SIGTERM');
+  // A console that does not stop on SIGTERM fails the test instead of hanging the suite.
+  let killed = false;
+  const killer = setTimeout(() => {
+    killed = true;
+    served.child.kill('SIGKILL');
+  }, 20_000);
   await exited;
+  clearTimeout(killer);
+  assert.not.ok(killed, 'duck console stops on SIGTERM');
 }
 
 async function freePort(): Promise<number> {
@@ -114,12 +122,15 @@ Console.before(async (ctx) => {
   ctx.node = (await ctx.host.fresh()).node;
 });
 
-Console.before.each(async (ctx) => {
+/** `duck console --open --port 0` for this test (in the test, so a failure to start fails it). */
+async function opened(ctx: Ctx): Promise<Served> {
   ctx.served = await serveConsole(ctx.node, '--port', '0');
-});
+  return ctx.served;
+}
 
 Console.after.each(async (ctx) => {
-  await stopConsole(ctx.served);
+  if (ctx.served) await stopConsole(ctx.served);
+  ctx.served = null;
 });
 
 Console.after(async (ctx) => {
@@ -127,7 +138,7 @@ Console.after(async (ctx) => {
 });
 
 Console('the link logs in once: a session cookie, then the status duck status --json gives; the same link again is refused', async (ctx) => {
-  const { origin, token } = ctx.served;
+  const { origin, token } = await opened(ctx);
   assert.match(origin, /^http:\/\/127\.0\.0\.1:\d+$/);
   const tokenFile = await stat(join(ctx.node.stateDir, 'console', 'login-token.json'));
   assert.is(tokenFile.mode & 0o777, 0o600, 'the token is readable by its owner only');
@@ -146,7 +157,7 @@ Console('the link logs in once: a session cookie, then the status duck status --
 });
 
 Console('a wrong link is refused and leaves the real one usable; an expired one is refused', async (ctx) => {
-  const { origin, token } = ctx.served;
+  const { origin, token } = await opened(ctx);
   const wrong = await login(origin, `${token.slice(0, -2)}xx`);
   assert.is(wrong.status, 401);
   assert.is(wrong.body?.reason, 'wrong');
@@ -160,7 +171,7 @@ Console('a wrong link is refused and leaves the real one usable; an expired one 
 });
 
 Console('a foreign Host (DNS rebinding) and a foreign Origin (CSRF) are refused, and spend nothing', async (ctx) => {
-  const { origin, token } = ctx.served;
+  const { origin, token } = await opened(ctx);
   const port = new URL(origin).port;
   const rebound = await call(origin, '/', { headers: { host: `attacker.example:${port}` } });
   assert.is(rebound.status, 421);
@@ -177,7 +188,7 @@ Console('a foreign Host (DNS rebinding) and a foreign Origin (CSRF) are refused,
 });
 
 Console('no session, no API: 401; the page is served with a strict CSP', async (ctx) => {
-  const { origin } = ctx.served;
+  const { origin } = await opened(ctx);
   assert.is((await call(origin, '/api/status')).status, 401);
   assert.is((await call(origin, '/api/status', { headers: { cookie: 'duck_console=forged' } })).status, 401);
   assert.is((await call(origin, '/api/anything-else')).status, 401);
@@ -204,7 +215,6 @@ Console('a non-loopback address without TLS is refused, naming the flags', async
 });
 
 Console('duck run serves the console agent.yaml asks for; duck console --open logs in to it', async (ctx) => {
-  await stopConsole(ctx.served);
   const { node } = await ctx.host.fresh();
   const port = await freePort();
   await appendFile(node.configFile, `console:\n  port: ${port}\n`);

@@ -37,13 +37,15 @@ export default defineCommand({
       return;
     }
     const plan = planListen({ listen: args.listen, port, tlsCert: args['tls-cert'], tlsKey: args['tls-key'] });
-    const server = await serveConsole(node, plan);
-    process.stdout.write(`console at ${server.origin} (Ctrl-C to stop)\n`);
-    if (args.open) process.stdout.write(`${server.origin}/login#${await issueLoginToken(stateDir, node.clock())}\n`);
-    await new Promise<void>((stop) => {
+    // Listening for the signals before anything is printed: whoever reads the link may stop us at once.
+    const stopped = new Promise<void>((stop) => {
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
     });
+    const server = await serveConsole(node, plan);
+    process.stdout.write(`console at ${server.origin} (Ctrl-C to stop)\n`);
+    if (args.open) process.stdout.write(`${server.origin}/login#${await issueLoginToken(stateDir, node.clock())}\n`);
+    await stopped;
     await server.close();
   },
 });
