@@ -5,7 +5,8 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { appendFile, stat } from 'node:fs/promises';
-import { request } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -14,6 +15,7 @@ import { issueLoginToken, LOGIN_TOKEN_TTL_MS } from '../../agent/src/console/log
 import type { AgentNode } from '../../examples/harness/agent-node.js';
 import { DUCK_BIN } from '../../examples/harness/agent-node.js';
 import { startDaemon } from '../../examples/harness/daemon.js';
+import { run } from '../../examples/harness/tmp.js';
 import type { ChannelHost } from '../helpers/channel-builder.js';
 import { startChannelHost } from '../helpers/channel-builder.js';
 
@@ -43,7 +45,9 @@ function call(origin: string, path: string, opts: { method?: string; headers?: R
   const url = new URL(path, origin);
   const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: opts.method ?? 'GET', headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...opts.headers } }, (res) => {
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    // The TLS test's certificate is self-signed: what is checked is the console, not the chain.
+    const req = request(url, { method: opts.method ?? 'GET', rejectUnauthorized: false, headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...opts.headers } }, (res) => {
       let text = '';
       res.setEncoding('utf8').on('data', (c: string) => (text += c));
       res.on('end', () => {
@@ -83,7 +87,7 @@ async function serveConsole(node: AgentNode, ...args: string[]): Promise<Served>
   const link = await new Promise<string>((resolve, reject) => {
     child.stdout!.setEncoding('utf8').on('data', (c: string) => {
       out += c;
-      const found = /^(http:\/\/\S+\/login#\S+)$/m.exec(out);
+      const found = /^(https?:\/\/\S+\/login#\S+)$/m.exec(out);
       if (found) resolve(found[1]!);
     });
     child.once('exit', (code) => reject(new Error(`duck console exited ${code}: ${err}`)));
@@ -212,6 +216,21 @@ Console('a non-loopback address without TLS is refused, naming the flags', async
   const half = await ctx.node.duck('console', '--listen', '0.0.0.0', '--port', '0', '--tls-cert', join(ctx.node.dir, 'cert.pem'));
   assert.is(half.code, 2);
   assert.match(half.stderr, /both --tls-cert and --tls-key/);
+});
+
+Console('with --listen, a certificate and a key it serves HTTPS, and the session cookie is Secure', async (ctx) => {
+  const cert = join(ctx.node.dir, 'console-cert.pem');
+  const key = join(ctx.node.dir, 'console-key.pem');
+  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', key, '-out', cert]);
+  ctx.served = await serveConsole(ctx.node, '--listen', '127.0.0.1', '--port', '0', '--tls-cert', cert, '--tls-key', key);
+  const { origin, token } = ctx.served;
+  assert.match(origin, /^https:\/\/127\.0\.0\.1:\d+$/);
+  const plainOrigin = await login(origin, token, { origin: origin.replace('https:', 'http:') });
+  assert.is(plainOrigin.status, 403, 'an http: Origin is not the https: console');
+  const first = await login(origin, token);
+  assert.is(first.status, 200, first.text);
+  assert.ok((first.headers['set-cookie'] as string[])[0]!.includes('; Secure'));
+  assert.is((await call(origin, '/api/status', { headers: { cookie: sessionOf(first) } })).status, 200);
 });
 
 Console('duck run serves the console agent.yaml asks for; duck console --open logs in to it', async (ctx) => {
