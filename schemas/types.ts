@@ -245,6 +245,8 @@ export interface AgentConfigFile {
   overlay?: string;
   limits?: Limits;
   controller?: ControllerConfig;
+  /** The console `duck run` serves on 127.0.0.1 (DESIGN §4.9). */
+  console?: { port: number };
   agentId?: string;
   apply?: ApplySettings;
   /** "5m" when absent: the window a fleet that boots together spreads its first fetch and report over. */

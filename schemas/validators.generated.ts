@@ -3692,7 +3692,7 @@ return errors === 0;
 validate71.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const agentConfig = validate76;
-const schema126 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/agent-config.schema.json","title":"Duck agent configuration (/etc/duck/agent.yaml)","description":"What the agent on a node follows (channel and group), the keys it trusts, and where it keeps its state. Installed with the agent.","type":"object","additionalProperties":false,"required":["channel","group","trust"],"properties":{"channel":{"description":"The release channel to follow.","$ref":"#/$defs/channelSource"},"group":{"description":"The group this node belongs to: the agent reads groups/<group>.yaml.","$ref":"common.schema.json#/$defs/appName"},"trust":{"description":"The agent's root of trust.","$ref":"#/$defs/trust"},"stateDir":{"description":"Where the agent keeps its state, releases and backups.","type":"string","minLength":1,"default":"/var/lib/duck"},"overlay":{"description":"The path of the node-local overlay file.","type":"string","minLength":1,"default":"/etc/duck/overlay.yaml"},"limits":{"description":"Size caps that protect the node from a hostile or broken channel.","$ref":"#/$defs/limits"},"controller":{"description":"The controller the agent reports to. Without it, the agent reports nowhere; nothing else changes.","$ref":"#/$defs/controller"},"agentId":{"description":"This node's stable id (rollout buckets, reports). Generated and kept in the state directory when absent.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},"apply":{"description":"How the agent applies releases on this node.","$ref":"#/$defs/apply"},"startSpread":{"description":"After duck run starts, its first channel fetch and its first report wait for this node's own offset within this window (at most the interval), so a fleet that boots together does not fetch at once. 0s: at once. duck run --once and operators' commands never wait. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"selfUpdate":{"description":"How the agent updates itself (duck self-update): where its builds live, how it restarts, how long a new build has to prove health.","$ref":"#/$defs/selfUpdate"}},"$defs":{"channelSource":{"description":"Where and how often to fetch the channel.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The channel repository: an http:// or https:// URL (git smart HTTP).","type":"string","pattern":"^https?://\\S+$"},"branch":{"description":"The branch to follow.","type":"string","pattern":"^[^\\s~^:?*\\[\\\\]+$","default":"main"},"interval":{"description":"How often to poll the channel (a jitter is added).","$ref":"common.schema.json#/$defs/duration","default":"60s"},"token":{"description":"A token for HTTP authentication to the channel. Prefer tokenFile, which keeps the secret out of this file.","type":"string","minLength":1},"tokenFile":{"description":"The path of a file holding the token (relative to this config file, or absolute).","type":"string","minLength":1}}},"trust":{"description":"The trusted OpenPGP public keys.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"keys":{"description":"Paths of ASCII-armored OpenPGP public keys (relative to this config file, or absolute). Each key is trusted by its full fingerprint.","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}},"limits":{"description":"Caps that protect the node from a hostile or broken channel: bytes, files per release, and how long one request to the channel may take.","type":"object","additionalProperties":false,"properties":{"maxFileBytes":{"description":"The largest single file the agent reads from the channel.","type":"integer","minimum":1},"maxFetchBytes":{"description":"The most the agent downloads in one fetch of the channel.","type":"integer","minimum":1},"maxReleaseFiles":{"description":"The most files one release may list in its release.yaml or hold in its directory (release.yaml aside).","type":"integer","minimum":1},"fetchTimeout":{"description":"The longest one request to the channel (ref discovery, pack download) may take, from sending it to its last byte; past it the request is cancelled and the poll fails with `fetch`. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"fetchIdleTimeout":{"description":"The longest a request to the channel may wait with no byte arriving (before the answer starts or within it); past it the request is cancelled and the poll fails with `fetch`. Default 60s.","$ref":"common.schema.json#/$defs/duration"}}},"controller":{"description":"The telemetry controller.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The controller's base URL.","$ref":"common.schema.json#/$defs/httpUrl"},"enrollToken":{"description":"The fleet enrollment token, exchanged once for this agent's own token. Prefer enrollTokenFile.","type":"string","minLength":1},"enrollTokenFile":{"description":"The path of a file holding the enrollment token (relative to this config file, or absolute).","type":"string","minLength":1},"interval":{"description":"How often the agent sends a status report when nothing happens (events are sent at once). Default 1m.","$ref":"common.schema.json#/$defs/duration"},"outboxLimit":{"description":"The most report events kept while the controller cannot be reached; past it the oldest are dropped and the drop is reported. Default 10000.","type":"integer","minimum":1}}},"apply":{"description":"Where app files live and how much history the agent keeps.","type":"object","additionalProperties":false,"properties":{"appsDir":{"description":"Per app: release directories, the data directory (DUCK_DATA_DIR) and the update-lock directory (DUCK_LOCK_DIR). Default: <stateDir>/apps.","type":"string","minLength":1},"backupsDir":{"description":"Where backups are written. Default: <stateDir>/backups.","type":"string","minLength":1},"keepBackups":{"description":"Backups kept per app; older ones are removed after a successful change. Default 3.","type":"integer","minimum":1},"keepReleases":{"description":"Release directories (and their images) kept per app, the running and the previous one included (those two are always kept). Default 2.","type":"integer","minimum":1},"maxLockDefer":{"description":"How long an app's update lock may defer a change before the operator must decide (duck upgrade --force). Default 1h.","$ref":"common.schema.json#/$defs/duration"},"minFreeBytes":{"description":"Free space a backup must leave on its file system; a change that would go below is refused before anything stops. Default 256 MiB.","type":"integer","minimum":0},"engineWait":{"description":"How long a Docker engine that does not answer is waited out once a change has stopped something (in the health wait, a rollback or a repair), retrying with backoff; the outage does not count against a release's health timeout. Before anything stopped, a change fails at once and is tried again later. Default 2m.","$ref":"common.schema.json#/$defs/duration"}}},"selfUpdate":{"description":"The agent's own builds and their switch.","type":"object","additionalProperties":false,"properties":{"serviceManager":{"description":"How the updater stops and starts the agent: systemd (the duck.service and duck-update.service units), detached (the agent's pid file; the updater in its own session), or auto: systemd when /run/systemd/system exists. Default auto.","enum":["auto","systemd","detached"],"default":"auto"},"buildsDir":{"description":"The directory holding one directory per agent version and the current symlink (relative to this config file, or absolute). Default /usr/lib/duck.","type":"string","minLength":1,"default":"/usr/lib/duck"},"healthTimeout":{"description":"How long a new build has to complete one full cycle (poll, verified channel, Docker ping) after the switch before the updater switches back. Default 5m.","$ref":"common.schema.json#/$defs/duration","default":"5m"}}}},"examples":[{"channel":{"url":"https://git.example.com/ops/releases.git","branch":"main","interval":"60s","tokenFile":"channel-token"},"group":"production","trust":{"keys":["keys/release-bot.asc","/etc/duck/keys/ops.asc"]},"stateDir":"/var/lib/duck","overlay":"/etc/duck/overlay.yaml","limits":{"maxFileBytes":10485760,"maxFetchBytes":536870912},"controller":{"url":"https://duck.example.com","enrollTokenFile":"/etc/duck/enroll-token"},"agentId":"node-sh-01","apply":{"appsDir":"/var/lib/duck/apps","keepBackups":3,"keepReleases":2,"maxLockDefer":"1h","minFreeBytes":268435456}}]};
+const schema126 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/agent-config.schema.json","title":"Duck agent configuration (/etc/duck/agent.yaml)","description":"What the agent on a node follows (channel and group), the keys it trusts, and where it keeps its state. Installed with the agent.","type":"object","additionalProperties":false,"required":["channel","group","trust"],"properties":{"channel":{"description":"The release channel to follow.","$ref":"#/$defs/channelSource"},"group":{"description":"The group this node belongs to: the agent reads groups/<group>.yaml.","$ref":"common.schema.json#/$defs/appName"},"trust":{"description":"The agent's root of trust.","$ref":"#/$defs/trust"},"stateDir":{"description":"Where the agent keeps its state, releases and backups.","type":"string","minLength":1,"default":"/var/lib/duck"},"overlay":{"description":"The path of the node-local overlay file.","type":"string","minLength":1,"default":"/etc/duck/overlay.yaml"},"limits":{"description":"Size caps that protect the node from a hostile or broken channel.","$ref":"#/$defs/limits"},"console":{"description":"The node's console (DESIGN §4.9): `duck run` serves it on 127.0.0.1:<port>. Without it, only `duck console` serves one, while it runs.","type":"object","additionalProperties":false,"required":["port"],"properties":{"port":{"description":"The loopback TCP port the console listens on.","type":"integer","minimum":1,"maximum":65535}}},"controller":{"description":"The controller the agent reports to. Without it, the agent reports nowhere; nothing else changes.","$ref":"#/$defs/controller"},"agentId":{"description":"This node's stable id (rollout buckets, reports). Generated and kept in the state directory when absent.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},"apply":{"description":"How the agent applies releases on this node.","$ref":"#/$defs/apply"},"startSpread":{"description":"After duck run starts, its first channel fetch and its first report wait for this node's own offset within this window (at most the interval), so a fleet that boots together does not fetch at once. 0s: at once. duck run --once and operators' commands never wait. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"selfUpdate":{"description":"How the agent updates itself (duck self-update): where its builds live, how it restarts, how long a new build has to prove health.","$ref":"#/$defs/selfUpdate"}},"$defs":{"channelSource":{"description":"Where and how often to fetch the channel.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The channel repository: an http:// or https:// URL (git smart HTTP).","type":"string","pattern":"^https?://\\S+$"},"branch":{"description":"The branch to follow.","type":"string","pattern":"^[^\\s~^:?*\\[\\\\]+$","default":"main"},"interval":{"description":"How often to poll the channel (a jitter is added).","$ref":"common.schema.json#/$defs/duration","default":"60s"},"token":{"description":"A token for HTTP authentication to the channel. Prefer tokenFile, which keeps the secret out of this file.","type":"string","minLength":1},"tokenFile":{"description":"The path of a file holding the token (relative to this config file, or absolute).","type":"string","minLength":1}}},"trust":{"description":"The trusted OpenPGP public keys.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"keys":{"description":"Paths of ASCII-armored OpenPGP public keys (relative to this config file, or absolute). Each key is trusted by its full fingerprint.","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}},"limits":{"description":"Caps that protect the node from a hostile or broken channel: bytes, files per release, and how long one request to the channel may take.","type":"object","additionalProperties":false,"properties":{"maxFileBytes":{"description":"The largest single file the agent reads from the channel.","type":"integer","minimum":1},"maxFetchBytes":{"description":"The most the agent downloads in one fetch of the channel.","type":"integer","minimum":1},"maxReleaseFiles":{"description":"The most files one release may list in its release.yaml or hold in its directory (release.yaml aside).","type":"integer","minimum":1},"fetchTimeout":{"description":"The longest one request to the channel (ref discovery, pack download) may take, from sending it to its last byte; past it the request is cancelled and the poll fails with `fetch`. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"fetchIdleTimeout":{"description":"The longest a request to the channel may wait with no byte arriving (before the answer starts or within it); past it the request is cancelled and the poll fails with `fetch`. Default 60s.","$ref":"common.schema.json#/$defs/duration"}}},"controller":{"description":"The telemetry controller.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The controller's base URL.","$ref":"common.schema.json#/$defs/httpUrl"},"enrollToken":{"description":"The fleet enrollment token, exchanged once for this agent's own token. Prefer enrollTokenFile.","type":"string","minLength":1},"enrollTokenFile":{"description":"The path of a file holding the enrollment token (relative to this config file, or absolute).","type":"string","minLength":1},"interval":{"description":"How often the agent sends a status report when nothing happens (events are sent at once). Default 1m.","$ref":"common.schema.json#/$defs/duration"},"outboxLimit":{"description":"The most report events kept while the controller cannot be reached; past it the oldest are dropped and the drop is reported. Default 10000.","type":"integer","minimum":1}}},"apply":{"description":"Where app files live and how much history the agent keeps.","type":"object","additionalProperties":false,"properties":{"appsDir":{"description":"Per app: release directories, the data directory (DUCK_DATA_DIR) and the update-lock directory (DUCK_LOCK_DIR). Default: <stateDir>/apps.","type":"string","minLength":1},"backupsDir":{"description":"Where backups are written. Default: <stateDir>/backups.","type":"string","minLength":1},"keepBackups":{"description":"Backups kept per app; older ones are removed after a successful change. Default 3.","type":"integer","minimum":1},"keepReleases":{"description":"Release directories (and their images) kept per app, the running and the previous one included (those two are always kept). Default 2.","type":"integer","minimum":1},"maxLockDefer":{"description":"How long an app's update lock may defer a change before the operator must decide (duck upgrade --force). Default 1h.","$ref":"common.schema.json#/$defs/duration"},"minFreeBytes":{"description":"Free space a backup must leave on its file system; a change that would go below is refused before anything stops. Default 256 MiB.","type":"integer","minimum":0},"engineWait":{"description":"How long a Docker engine that does not answer is waited out once a change has stopped something (in the health wait, a rollback or a repair), retrying with backoff; the outage does not count against a release's health timeout. Before anything stopped, a change fails at once and is tried again later. Default 2m.","$ref":"common.schema.json#/$defs/duration"}}},"selfUpdate":{"description":"The agent's own builds and their switch.","type":"object","additionalProperties":false,"properties":{"serviceManager":{"description":"How the updater stops and starts the agent: systemd (the duck.service and duck-update.service units), detached (the agent's pid file; the updater in its own session), or auto: systemd when /run/systemd/system exists. Default auto.","enum":["auto","systemd","detached"],"default":"auto"},"buildsDir":{"description":"The directory holding one directory per agent version and the current symlink (relative to this config file, or absolute). Default /usr/lib/duck.","type":"string","minLength":1,"default":"/usr/lib/duck"},"healthTimeout":{"description":"How long a new build has to complete one full cycle (poll, verified channel, Docker ping) after the switch before the updater switches back. Default 5m.","$ref":"common.schema.json#/$defs/duration","default":"5m"}}}},"examples":[{"channel":{"url":"https://git.example.com/ops/releases.git","branch":"main","interval":"60s","tokenFile":"channel-token"},"group":"production","trust":{"keys":["keys/release-bot.asc","/etc/duck/keys/ops.asc"]},"stateDir":"/var/lib/duck","overlay":"/etc/duck/overlay.yaml","limits":{"maxFileBytes":10485760,"maxFetchBytes":536870912},"controller":{"url":"https://duck.example.com","enrollTokenFile":"/etc/duck/enroll-token"},"agentId":"node-sh-01","apply":{"appsDir":"/var/lib/duck/apps","keepBackups":3,"keepReleases":2,"maxLockDefer":"1h","minFreeBytes":268435456}}]};
 const schema130 = {"description":"The trusted OpenPGP public keys.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"keys":{"description":"Paths of ASCII-armored OpenPGP public keys (relative to this config file, or absolute). Each key is trusted by its full fingerprint.","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}};
 const schema127 = {"description":"Where and how often to fetch the channel.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The channel repository: an http:// or https:// URL (git smart HTTP).","type":"string","pattern":"^https?://\\S+$"},"branch":{"description":"The branch to follow.","type":"string","pattern":"^[^\\s~^:?*\\[\\\\]+$","default":"main"},"interval":{"description":"How often to poll the channel (a jitter is added).","$ref":"common.schema.json#/$defs/duration","default":"60s"},"token":{"description":"A token for HTTP authentication to the channel. Prefer tokenFile, which keeps the secret out of this file.","type":"string","minLength":1},"tokenFile":{"description":"The path of a file holding the token (relative to this config file, or absolute).","type":"string","minLength":1}}};
 const pattern63 = new RegExp("^https?://\\S+$", "u");
@@ -4765,17 +4765,11 @@ vErrors = vErrors === null ? validate79.errors : vErrors.concat(validate79.error
 errors = vErrors.length;
 }
 }
-if(data.controller !== undefined){
-if(!(validate81(data.controller, {instancePath:instancePath+"/controller",parentData:data,parentDataProperty:"controller",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate81.errors : vErrors.concat(validate81.errors);
-errors = vErrors.length;
-}
-}
-if(data.agentId !== undefined){
-let data9 = data.agentId;
-if(typeof data9 === "string"){
-if(!pattern4.test(data9)){
-const err17 = {instancePath:instancePath+"/agentId",schemaPath:"#/properties/agentId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$",parentSchema:schema126.properties.agentId,data:data9};
+if(data.console !== undefined){
+let data8 = data.console;
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+if(data8.port === undefined){
+const err17 = {instancePath:instancePath+"/console",schemaPath:"#/properties/console/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema126.properties.console.required,parentSchema:schema126.properties.console,data:data8};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -4784,14 +4778,92 @@ vErrors.push(err17);
 }
 errors++;
 }
-}
-else {
-const err18 = {instancePath:instancePath+"/agentId",schemaPath:"#/properties/agentId/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema126.properties.agentId.type,parentSchema:schema126.properties.agentId,data:data9};
+for(const key2 in data8){
+if(!(key2 === "port")){
+const err18 = {instancePath:instancePath+"/console",schemaPath:"#/properties/console/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema126.properties.console,data:data8};
 if(vErrors === null){
 vErrors = [err18];
 }
 else {
 vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data8.port !== undefined){
+let data9 = data8.port;
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+const err19 = {instancePath:instancePath+"/console/port",schemaPath:"#/properties/console/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema126.properties.console.properties.port.type,parentSchema:schema126.properties.console.properties.port,data:data9};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 > 65535 || isNaN(data9)){
+const err20 = {instancePath:instancePath+"/console/port",schemaPath:"#/properties/console/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema126.properties.console.properties.port,data:data9};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+if(data9 < 1 || isNaN(data9)){
+const err21 = {instancePath:instancePath+"/console/port",schemaPath:"#/properties/console/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema126.properties.console.properties.port,data:data9};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err22 = {instancePath:instancePath+"/console",schemaPath:"#/properties/console/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema126.properties.console.type,parentSchema:schema126.properties.console,data:data8};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+if(data.controller !== undefined){
+if(!(validate81(data.controller, {instancePath:instancePath+"/controller",parentData:data,parentDataProperty:"controller",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate81.errors : vErrors.concat(validate81.errors);
+errors = vErrors.length;
+}
+}
+if(data.agentId !== undefined){
+let data11 = data.agentId;
+if(typeof data11 === "string"){
+if(!pattern4.test(data11)){
+const err23 = {instancePath:instancePath+"/agentId",schemaPath:"#/properties/agentId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$",parentSchema:schema126.properties.agentId,data:data11};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+else {
+const err24 = {instancePath:instancePath+"/agentId",schemaPath:"#/properties/agentId/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema126.properties.agentId.type,parentSchema:schema126.properties.agentId,data:data11};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
 }
 errors++;
 }
@@ -4803,26 +4875,26 @@ errors = vErrors.length;
 }
 }
 if(data.startSpread !== undefined){
-let data11 = data.startSpread;
-if(typeof data11 === "string"){
-if(!pattern22.test(data11)){
-const err19 = {instancePath:instancePath+"/startSpread",schemaPath:"common.schema.json#/$defs/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(ms|s|m|h|d|w))+$"},message:"must match pattern \""+"^([0-9]+(ms|s|m|h|d|w))+$"+"\"",schema:"^([0-9]+(ms|s|m|h|d|w))+$",parentSchema:schema74,data:data11};
+let data13 = data.startSpread;
+if(typeof data13 === "string"){
+if(!pattern22.test(data13)){
+const err25 = {instancePath:instancePath+"/startSpread",schemaPath:"common.schema.json#/$defs/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(ms|s|m|h|d|w))+$"},message:"must match pattern \""+"^([0-9]+(ms|s|m|h|d|w))+$"+"\"",schema:"^([0-9]+(ms|s|m|h|d|w))+$",parentSchema:schema74,data:data13};
 if(vErrors === null){
-vErrors = [err19];
+vErrors = [err25];
 }
 else {
-vErrors.push(err19);
+vErrors.push(err25);
 }
 errors++;
 }
 }
 else {
-const err20 = {instancePath:instancePath+"/startSpread",schemaPath:"common.schema.json#/$defs/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema74.type,parentSchema:schema74,data:data11};
+const err26 = {instancePath:instancePath+"/startSpread",schemaPath:"common.schema.json#/$defs/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema74.type,parentSchema:schema74,data:data13};
 if(vErrors === null){
-vErrors = [err20];
+vErrors = [err26];
 }
 else {
-vErrors.push(err20);
+vErrors.push(err26);
 }
 errors++;
 }
@@ -4835,12 +4907,12 @@ errors = vErrors.length;
 }
 }
 else {
-const err21 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema126.type,parentSchema:schema126,data};
+const err27 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema126.type,parentSchema:schema126,data};
 if(vErrors === null){
-vErrors = [err21];
+vErrors = [err27];
 }
 else {
-vErrors.push(err21);
+vErrors.push(err27);
 }
 errors++;
 }

@@ -20,6 +20,7 @@ const COMMANDS: Record<string, keyof typeof COMMAND_META> = {
   unhold: 'unhold',
   schedule: 'schedule',
   run: 'run',
+  console: 'console',
   upgrade: 'upgrade',
   start: 'start',
   stop: 'stop',

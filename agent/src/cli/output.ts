@@ -35,6 +35,20 @@ export function createOutput(json: boolean): Output {
   };
 }
 
+/** An Output in --json mode that keeps its document instead of printing it (the console serves it). */
+export function capturedOutput(): { readonly out: Output; value(): unknown } {
+  let value: unknown = null;
+  const out: Output = {
+    json: true,
+    line: () => {},
+    result: (v) => {
+      value = typeof v === 'function' ? (v as () => unknown)() : v;
+    },
+    warn: () => {},
+  };
+  return { out, value: () => value };
+}
+
 export function failureJson(err: DuckError): Record<string, unknown> {
   return { ok: false, reason: err.code, message: err.message, ...(Object.keys(err.data).length ? { data: err.data } : {}) };
 }

@@ -31,6 +31,8 @@ export interface AgentConfig {
   readonly apply: ApplySettings;
   /** The telemetry controller; null when the config has no controller section (nothing is reported). */
   readonly controller: ControllerSettings | null;
+  /** agent.yaml console: the loopback port `duck run` serves the console on; null: no console in the daemon. */
+  readonly consolePort: number | null;
   /** The window the first fetch and report after start are spread over (agent.yaml startSpread). */
   readonly startSpreadMs: number;
   /** agent.yaml selfUpdate, with its defaults. */
@@ -92,6 +94,7 @@ export async function loadAgentConfig(file: string): Promise<AgentConfig> {
       engineWaitMs: parseDuration(raw.apply?.engineWait ?? '2m', { file, field: '/apply/engineWait' }),
     },
     controller: raw.controller ? controllerSettings(raw.controller, file) : null,
+    consolePort: raw.console?.port ?? null,
     startSpreadMs: raw.startSpread === undefined ? DEFAULT_START_SPREAD_MS : parseDuration(raw.startSpread, { file, field: '/startSpread' }),
     selfUpdate: {
       serviceManager: raw.selfUpdate?.serviceManager ?? 'auto',

@@ -25,6 +25,11 @@ export interface RunOptions {
   readonly log: Logger;
   /** One cycle, then return (tests and cron-style use). */
   readonly once?: boolean;
+  /**
+   * A service run beside the loop (the console), started once this process holds the writer, so
+   * whoever sees it can count on the daemon to carry out requests; closed when the loop ends.
+   */
+  readonly beside?: () => Promise<{ close(): Promise<void> }>;
 }
 
 /** `duck run --once` has one chance to report: a little longer than SIGTERM's last send. */
@@ -46,6 +51,7 @@ export async function runDaemon(node: NodeParts, opts: RunOptions): Promise<void
   let overlayWatch: OverlayWatch | null = null;
   let reporter: Reporter | null = null;
   let requestWatch: ReturnType<typeof watch> | null = null;
+  let beside: { close(): Promise<void> } | null = null;
   let wake: (() => void) | null = null;
   let pendingWake = false;
   let lastCycle: CycleOutcome | null = null;
@@ -61,6 +67,7 @@ export async function runDaemon(node: NodeParts, opts: RunOptions): Promise<void
     requestWatch = watch(queue, { depth: 0, ignoreInitial: true });
     requestWatch.on('add', poke);
     await new Promise<void>((ready) => requestWatch!.once('ready', ready));
+    if (opts.beside) beside = await opts.beside();
     const overlays = await watchOverlay(node.config.overlay, (_overlay, error) => {
       if (error) log('overlay-invalid', { file: node.config.overlay, message: error.message });
       else log('overlay-changed', { file: node.config.overlay });
@@ -128,6 +135,7 @@ export async function runDaemon(node: NodeParts, opts: RunOptions): Promise<void
     opts.signal.removeEventListener('abort', poke);
     await overlayWatch?.close();
     await requestWatch?.close();
+    await beside?.close();
     await writer.release();
     log('stop', {});
   }

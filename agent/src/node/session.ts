@@ -99,6 +99,12 @@ export async function perform(node: NodeParts, request: OperatorRequest, opts: {
   }
 }
 
+/** The pid of the running `duck run`, if one holds the state directory. */
+export async function daemonPid(stateDir: string): Promise<number | null> {
+  const holder = await instanceHolder(stateDir);
+  return holder && holder.what === DAEMON ? holder.pid : null;
+}
+
 /** The daemon's side: a refusal becomes an answer the waiting command turns back into the error. */
 export async function answerOf(run: () => Promise<RequestResult>): Promise<RequestResult> {
   try {

@@ -33,6 +33,11 @@ export const COMMAND_META = {
     description:
       'Schedule a one-shot upgrade of an app at a given time, whatever the windows say (--at), or cancel it (--cancel). Edits the overlay, comments kept; the app must be in the last accepted channel commit (exit 3 if not).',
   },
+  console: {
+    name: 'console',
+    description:
+      "Serve the node's console on 127.0.0.1 (or let the running duck run serve it, agent.yaml console.port); --open prints a one-time login link. Another address needs --listen with --tls-cert and --tls-key.",
+  },
   run: {
     name: 'run',
     description:

@@ -3,6 +3,8 @@ import { openNode } from '../node-handle.js';
 import { runDaemon } from '../../node/daemon.js';
 import { isClosedPipe } from '../closed-output.js';
 import { configArg } from '../common-args.js';
+import { serveConsole } from '../console-wiring.js';
+import { planListen } from '../../console/listen.js';
 import { createLogger } from '../logger.js';
 import { COMMAND_META } from './meta.js';
 
@@ -24,8 +26,19 @@ export default defineCommand({
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
     process.stdout.on('error', logClosed);
+    const log = createLogger(args['log-format']);
+    const { consolePort } = node.config;
+    // agent.yaml console: served beside the loop, loopback only; its acts go through the same writer.
+    const beside =
+      consolePort !== null && !args.once
+        ? async () => {
+            const server = await serveConsole(node, planListen({ port: consolePort }));
+            log('console', { url: server.origin });
+            return server;
+          }
+        : undefined;
     try {
-      await runDaemon(node, { signal: controller.signal, log: createLogger(args['log-format']), once: args.once });
+      await runDaemon(node, { signal: controller.signal, log, once: args.once, beside });
     } finally {
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);

@@ -1,0 +1,20 @@
+import type { ConsoleServer } from '../console/server.js';
+import type { ListenPlan } from '../console/listen.js';
+import type { NodeParts } from '../node/wiring.js';
+import { capturedOutput } from './output.js';
+
+/**
+ * The console wired to this node: its status is `duck status --json`'s own document. The console's
+ * code is imported here, on first use, so `duck run` without a console never loads it.
+ */
+export async function serveConsole(node: NodeParts, plan: ListenPlan): Promise<ConsoleServer> {
+  const [{ startConsole }, { printStatus }] = await Promise.all([import('../console/server.js'), import('./commands/status.js')]);
+  return startConsole(plan, {
+    stateDir: node.config.stateDir,
+    status: async () => {
+      const captured = capturedOutput();
+      await printStatus(node, captured.out);
+      return captured.value();
+    },
+  });
+}
