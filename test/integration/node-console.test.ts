@@ -108,6 +108,24 @@ Console('no session, no API: 401; the page is served with a strict CSP', async (
   assert.match(String(script.headers['content-type']), /^text\/javascript/);
 });
 
+Console('POST /api/acts carries an act out through the writer; a purge or an unknown field is refused naming the field', async (ctx) => {
+  const { origin, token } = await opened(ctx);
+  const cookie = sessionOf(await login(origin, token));
+  // This suite's channel has no branch yet: the writer's fetch fails, and the page gets its error.
+  const fetched = await call(origin, '/api/acts', { method: 'POST', headers: { cookie, origin }, body: { kind: 'fetch' } });
+  assert.is(fetched.status, 502, fetched.text);
+  assert.is(fetched.body?.code, 'fetch');
+  assert.match(String(fetched.body?.message), /has no branch "main"/);
+  const purge = await call(origin, '/api/acts', { method: 'POST', headers: { cookie, origin }, body: { kind: 'purge', app: 'shop' } });
+  assert.is(purge.status, 400);
+  assert.match(String(purge.body?.message), /kind must be one of/);
+  const noApp = await call(origin, '/api/acts', { method: 'POST', headers: { cookie, origin }, body: { kind: 'stop' } });
+  assert.is(noApp.status, 400);
+  assert.match(String(noApp.body?.message), /app must be a non-empty string/);
+  const notJson = await call(origin, '/api/acts', { method: 'POST', headers: { cookie, origin, 'content-type': 'application/json' }, body: undefined });
+  assert.is(notJson.status, 400, 'an empty body is no act');
+});
+
 Console('a non-loopback address without TLS is refused, naming the flags', async (ctx) => {
   for (const listen of ['0.0.0.0', '192.0.2.10']) {
     const refused = await ctx.node.duck('console', '--listen', listen, '--port', '0');

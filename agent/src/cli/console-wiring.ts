@@ -1,5 +1,6 @@
 import type { ConsoleServer } from '../console/server.js';
 import type { ListenPlan } from '../console/listen.js';
+import { perform } from '../node/session.js';
 import type { NodeParts } from '../node/wiring.js';
 import { capturedOutput } from './output.js';
 
@@ -9,7 +10,12 @@ import { capturedOutput } from './output.js';
  * never loads it.
  */
 export async function serveConsole(node: NodeParts, plan: ListenPlan): Promise<ConsoleServer> {
-  const [{ startConsole }, { statusRoutes }, { printStatus }] = await Promise.all([import('../console/server.js'), import('../console/routes-status.js'), import('./commands/status.js')]);
+  const [{ startConsole }, { statusRoutes }, { actRoutes }, { printStatus }] = await Promise.all([
+    import('../console/server.js'),
+    import('../console/routes-status.js'),
+    import('../console/routes-acts.js'),
+    import('./commands/status.js'),
+  ]);
   return startConsole(plan, {
     stateDir: node.config.stateDir,
     routes: [
@@ -20,6 +26,7 @@ export async function serveConsole(node: NodeParts, plan: ListenPlan): Promise<C
           return captured.value();
         },
       }),
+      ...actRoutes({ perform: (request) => perform(node, request, { log: () => undefined }) }),
     ],
   });
 }

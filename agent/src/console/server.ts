@@ -125,7 +125,7 @@ export async function startConsole(plan: ListenPlan, deps: ConsoleDeps): Promise
 }
 
 /** An operator's mistake is the page's to show, not a server fault. */
-const STATUS_OF_ERROR: Readonly<Partial<Record<string, number>>> = { usage: 400, config: 400, 'not-found': 404, locked: 409 };
+const STATUS_OF_ERROR: Readonly<Partial<Record<string, number>>> = { usage: 400, config: 400, 'not-found': 404, locked: 409, fetch: 502, docker: 502 };
 
 const LOGIN_REFUSALS: Readonly<Record<'wrong' | 'expired' | 'none', string>> = {
   wrong: 'this login link is not the current one: run duck console --open for a new one',

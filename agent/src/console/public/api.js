@@ -58,3 +58,11 @@ export function events(path, types, onEvent) {
   for (const type of types) source.addEventListener(type, (e) => onEvent(type, JSON.parse(e.data)));
   return () => source.close();
 }
+
+/**
+ * One operator act (`{ kind: 'start', app }`, `{ kind: 'restore', backupId }`…) through the node's
+ * one writer; answers `{ ok, lines, changes, error? }` as the CLI's --json does.
+ */
+export function act(request) {
+  return postJson('/api/acts', request);
+}
