@@ -137,6 +137,21 @@ async function current(ctx: Ctx): Promise<string> {
   return readlink(join(ctx.builds, 'current'));
 }
 
+SelfUpdate('a release file with a key agent.yaml does not have is refused, naming the file and the field', async (ctx) => {
+  const good = releaseYaml('0.8.0', { url: ctx.files.url('duck-0.8.0-linux-x64.tar.gz'), sha256: 'a'.repeat(64), size: 1 });
+  for (const [extra, field] of [
+    [good.replace('artifacts:', 'channel: beta\nartifacts:'), 'unknown key "channel"'],
+    [good.replace(/size: (\d+)/, 'size: $1, md5: abc'), `/artifacts/linux-${process.arch}: unknown key "md5"`],
+  ] as const) {
+    const file = join(ctx.work, 'agent-0.8.0-extra.yaml');
+    await writeFile(file, extra);
+    const result = await selfUpdate(ctx, ['--check', '--release-file', file]);
+    assert.is(result.code, 3, result.stdout.toString() + result.stderr);
+    assert.ok(result.stderr.includes(`${file}:`) && result.stderr.includes(field), result.stderr);
+  }
+  assert.is(await current(ctx), '0.1.0');
+});
+
 SelfUpdate('a sha256 mismatch is refused before anything is switched', async (ctx) => {
   const file = await publishBuild(ctx, '0.5.0', null, { wrongSha: true });
   const result = await selfUpdate(ctx, ['--yes', '--release-file', file]);
