@@ -6,6 +6,8 @@ import type { ConsoleRoute } from './routes.js';
 /** The most lines per container a log page may ask for at its start: the page keeps 5000 in all. */
 export const MAX_TAIL = 5000;
 export const DEFAULT_TAIL = 200;
+/** Log pages open at once: each is a compose process on the node, so a forgotten tab's reloads cannot pile them up. */
+export const MAX_LOG_STREAMS = 8;
 
 export interface LogFollowDeps {
   lines(lines: readonly string[]): void;
@@ -38,6 +40,7 @@ function ended(stream: EventStream, reason: string): void {
  * follow lives exactly as long as the request: a page that leaves closes it, and so the child.
  */
 export function serviceRoutes(deps: ServiceDeps): ConsoleRoute[] {
+  let open = 0;
   return [
     { method: 'GET', pattern: '/api/services', handle: async (call) => call.send(200, { apps: await deps.services() }) },
     {
@@ -45,20 +48,31 @@ export function serviceRoutes(deps: ServiceDeps): ConsoleRoute[] {
       pattern: '/api/apps/:app/logs/stream',
       handle: async (call) => {
         const tail = tailOf(call.query);
+        if (open >= MAX_LOG_STREAMS) throw new DuckError('locked', `${MAX_LOG_STREAMS} log pages are open already: close one first`);
         // Before any header: an unknown app or a compose that cannot start is a plain JSON error.
         let stream: EventStream | null = null;
         const early: string[][] = [];
         let endedEarly: string | null = null;
-        const follow = await deps.follow(call.params.app!, tail, {
-          lines: (lines) => (stream ? stream.send('lines', lines) : early.push([...lines])),
-          end: (reason) => {
-            if (!stream) endedEarly = reason;
-            else ended(stream, reason);
-          },
-        });
+        open++;
+        let follow: { stop(): void };
+        try {
+          follow = await deps.follow(call.params.app!, tail, {
+            lines: (lines) => (stream ? stream.send('lines', lines) : early.push([...lines])),
+            end: (reason) => {
+              if (!stream) endedEarly = reason;
+              else ended(stream, reason);
+            },
+          });
+        } catch (err) {
+          open--;
+          throw err;
+        }
         stream = openEventStream(call.res);
         for (const lines of early) stream.send('lines', lines);
-        stream.onClose(() => follow.stop());
+        stream.onClose(() => {
+          open--;
+          follow.stop();
+        });
         if (endedEarly !== null) ended(stream, endedEarly);
       },
     },
