@@ -66,3 +66,31 @@ export function events(path, types, onEvent) {
 export function act(request) {
   return postJson('/api/acts', request);
 }
+
+/** Per installed app its containers' state and health (`{ apps: [{ app, version, containers, … }] }`). */
+export function services() {
+  return getJson('/api/services');
+}
+
+/**
+ * An app's logs live from its last `tail` lines per container: `onLines(lines)` per batch,
+ * `onEnd(reason)` once when the follow ends by itself or the stream is cut. No reconnect: a new
+ * stream would start again from the tail and show its lines twice. Returns the close.
+ */
+export function logStream(app, tail, { onLines, onEnd }) {
+  const source = new EventSource(`/api/apps/${encodeURIComponent(app)}/logs/stream?tail=${tail}`, { withCredentials: true });
+  let closed = false;
+  const finish = (reason) => {
+    if (closed) return;
+    closed = true;
+    source.close();
+    onEnd(reason);
+  };
+  source.addEventListener('lines', (e) => onLines(JSON.parse(e.data)));
+  source.addEventListener('end', (e) => finish(JSON.parse(e.data).reason));
+  source.addEventListener('error', () => finish('the log stream was cut (the console stopped, or the session ended)'));
+  return () => {
+    closed = true;
+    source.close();
+  };
+}
