@@ -10,11 +10,13 @@ import { capturedOutput } from './output.js';
  * never loads it.
  */
 export async function serveConsole(node: NodeParts, plan: ListenPlan): Promise<ConsoleServer> {
-  const [{ startConsole }, { statusRoutes }, { actRoutes }, { printStatus }] = await Promise.all([
+  const [{ startConsole }, { statusRoutes }, { actRoutes }, { printStatus }, { overlayRoutes }, overlayReads] = await Promise.all([
     import('../console/server.js'),
     import('../console/routes-status.js'),
     import('../console/routes-acts.js'),
     import('./commands/status.js'),
+    import('../console/routes-overlay.js'),
+    import('./console-overlay.js'),
   ]);
   return startConsole(plan, {
     stateDir: node.config.stateDir,
@@ -27,6 +29,7 @@ export async function serveConsole(node: NodeParts, plan: ListenPlan): Promise<C
         },
       }),
       ...actRoutes({ perform: (request) => perform(node, request, { log: () => undefined }) }),
+      ...overlayRoutes(overlayReads.overlayDeps(node)),
     ],
   });
 }

@@ -3,6 +3,8 @@
 // an event stream). ctx: { api, navigate(hash), status() } — see README.md.
 export const PAGES = [
   { id: 'dashboard', title: 'Dashboard', load: () => import('./pages/dashboard.js') },
+  { id: 'app', title: 'Apps', load: () => import('./pages/app.js') },
+  { id: 'settings', title: 'Settings', load: () => import('./pages/settings.js') },
 ];
 
 export const DEFAULT_PAGE = 'dashboard';
