@@ -12,6 +12,7 @@ import { writeBasicChannel, writeGroup, writeRelease } from '../helpers/channel-
 import type { Served } from '../helpers/console.js';
 import { CONSOLE_VIEWPORTS, consoleScreenshot, openConsolePage, serveConsole, stopConsole } from '../helpers/console.js';
 import type { AgentNode } from '../../examples/harness/agent-node.js';
+import { failedVersion, readAgentState, writeAgentState } from '../helpers/agent-state.js';
 
 interface Ctx extends BrowserContextOf {
   host: ChannelHost;
@@ -139,6 +140,29 @@ test('the app page says the decision in plain words: waiting for the window Sat 
   assert.is(await textOf(page, '.reason'), shop.reason);
   assert.not.match(await textOf(page, 'main'), /null|undefined/, 'a panel left out leaves no text behind');
   assert.equal(ctx.pageProblems, []);
+});
+
+test('a failed version says so in plain words, and Retry lifts its quarantine through the one writer', async (ctx) => {
+  await stopConsole(ctx.served!);
+  const before = await readAgentState(ctx.node.stateDir);
+  const commit = before.channel.anchor!.commit;
+  try {
+    await writeAgentState(ctx.node.stateDir, { ...before, failed: { shop: failedVersion('1.1.0', { commit }) } });
+    ctx.served = await serveConsole(ctx.node, '--port', '0');
+    const page = await openApp(ctx, 'shop');
+    assert.is(shopOf(await status(ctx.node)).waitingFor, 'failed');
+    assert.match(await textOf(page, '.headline'), /^1\.1\.0 failed here; not retried until its release changes, Retry, or Upgrade now$/);
+    await page.click('.panel.retry button');
+    await page.locator('.panel.retry').waitFor({ state: 'detached' });
+    const shop = shopOf(await status(ctx.node));
+    assert.is(shop.waitingFor, 'window', 'no longer held back as failed: it waits for its window like any change');
+    assert.match(await textOf(page, '.headline'), /^Waiting for the maintenance window/);
+    assert.equal(ctx.pageProblems, []);
+  } finally {
+    await stopConsole(ctx.served!);
+    await writeAgentState(ctx.node.stateDir, before);
+    ctx.served = null;
+  }
 });
 
 test('pin from the page: the overlay has the pin and every original comment; unpin removes it', async (ctx) => {
