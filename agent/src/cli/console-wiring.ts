@@ -10,13 +10,15 @@ import { capturedOutput } from './output.js';
  * never loads it.
  */
 export async function serveConsole(node: NodeParts, plan: ListenPlan): Promise<ConsoleServer> {
-  const [{ startConsole }, { statusRoutes }, { actRoutes }, { printStatus }, { serviceRoutes }, { appServices, followAppLogs }] = await Promise.all([
+  const [{ startConsole }, { statusRoutes }, { actRoutes }, { printStatus }, { serviceRoutes }, { appServices, followAppLogs }, { overlayRoutes }, overlayReads] = await Promise.all([
     import('../console/server.js'),
     import('../console/routes-status.js'),
     import('../console/routes-acts.js'),
     import('./commands/status.js'),
     import('../console/routes-services.js'),
     import('../node/app-services.js'),
+    import('../console/routes-overlay.js'),
+    import('./console-overlay.js'),
   ]);
   return startConsole(plan, {
     stateDir: node.config.stateDir,
@@ -30,6 +32,7 @@ export async function serveConsole(node: NodeParts, plan: ListenPlan): Promise<C
       }),
       ...actRoutes({ perform: (request) => perform(node, request, { log: () => undefined }) }),
       ...serviceRoutes({ services: () => appServices(node), follow: (app, tail, sink) => followAppLogs(node, app, tail, sink) }),
+      ...overlayRoutes(overlayReads.overlayDeps(node)),
     ],
   });
 }

@@ -94,3 +94,13 @@ export function logStream(app, tail, { onLines, onEnd }) {
     source.close();
   };
 }
+
+/** The overlay's values (or why it is invalid), the node's zone, and agent.yaml's read-only settings. */
+export function overlay() {
+  return getJson('/api/overlay');
+}
+
+/** One overlay edit (`{ edit: 'pin', app, version }`, `{ edit: 'windows', windows }`…), comments kept. */
+export function editOverlay(edit) {
+  return postJson('/api/overlay', edit);
+}
