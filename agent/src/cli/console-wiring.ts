@@ -27,6 +27,7 @@ export async function serveConsole(node: NodeParts, plan: ListenPlan): Promise<C
         },
       }),
       ...actRoutes({ perform: (request) => perform(node, request, { log: () => undefined }) }),
+      ...(await (await import('./console-records.js')).recordRoutes(node)),
     ],
   });
 }

@@ -3,6 +3,9 @@
 // an event stream). ctx: { api, navigate(hash), status() } — see README.md.
 export const PAGES = [
   { id: 'dashboard', title: 'Dashboard', load: () => import('./pages/dashboard.js') },
+  { id: 'backups', title: 'Backups', load: () => import('./pages/backups.js') },
+  { id: 'history', title: 'History', load: () => import('./pages/history.js') },
+  { id: 'diagnostics', title: 'Diagnostics', load: () => import('./pages/diagnostics.js') },
 ];
 
 export const DEFAULT_PAGE = 'dashboard';
