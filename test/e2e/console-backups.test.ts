@@ -105,8 +105,12 @@ test('Restore: disabled until the app name is typed, then the restore runs and b
   const page = await openPage(ctx, 'Backups', '.backups-table');
   const app = ctx.s.app;
   const row = panelOf(page, app).locator('.backups-table tbody tr', { hasText: ctx.backupId });
-  await row.locator('button.restore-open').click();
+  // From the keyboard: Enter on the row's button opens the confirmation with the name field focused.
+  await row.locator('button.restore-open').focus();
+  await page.keyboard.press('Enter');
   const confirm = panelOf(page, app).locator('.restore-confirm');
+  await confirm.waitFor();
+  assert.ok(await page.evaluate('document.activeElement?.classList.contains("restore-name")'), 'the name field has the focus');
   const go = confirm.locator('button.restore-go');
   const name = confirm.getByLabel(`Type the app name (${app}) to confirm`);
   assert.ok(await go.isDisabled(), 'nothing typed: disabled');
