@@ -7,6 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
+import type { Test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AgentNode } from '../../examples/harness/agent-node.js';
 import { DUCK_BIN } from '../../examples/harness/agent-node.js';
@@ -124,3 +125,18 @@ export async function consoleScreenshot(page: Page, name: string): Promise<void>
 
 /** The widths every page is shown at in the screenshots: a desktop and a phone. */
 export const CONSOLE_VIEWPORTS = { desktop: { width: 1280, height: 900 }, narrow: { width: 390, height: 844 } } as const;
+
+/**
+ * A fresh `duck console` for each test of `it` (a login link works once), stopped after it; the
+ * page problems are cleared before each test.
+ */
+export function consolePerTest<T extends { served: Served | null; pageProblems: string[] }>(it: Test<T>, node: (ctx: T) => AgentNode): void {
+  it.before.each(async (ctx) => {
+    ctx.pageProblems.length = 0;
+    ctx.served = await serveConsole(node(ctx), '--port', '0');
+  });
+  it.after.each(async (ctx) => {
+    if (ctx.served) await stopConsole(ctx.served);
+    ctx.served = null;
+  });
+}

@@ -33,6 +33,7 @@ export async function serveConsole(node: NodeParts, plan: ListenPlan): Promise<C
       ...actRoutes({ perform: (request) => perform(node, request, { log: () => undefined }) }),
       ...serviceRoutes({ services: () => appServices(node), follow: (app, tail, sink) => followAppLogs(node, app, tail, sink) }),
       ...overlayRoutes(overlayReads.overlayDeps(node)),
+      ...(await (await import('./console-records.js')).recordRoutes(node)),
     ],
   });
 }
