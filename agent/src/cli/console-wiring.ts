@@ -3,6 +3,7 @@ import type { ListenPlan } from '../console/listen.js';
 import { perform } from '../node/session.js';
 import type { NodeParts } from '../node/wiring.js';
 import { capturedOutput } from './output.js';
+import { upgradeConsoleRoutes } from './console-upgrade.js';
 
 /**
  * The console wired to this node: each route module gets the node's reads and acts it needs (the
@@ -26,7 +27,8 @@ export async function serveConsole(node: NodeParts, plan: ListenPlan): Promise<C
           return captured.value();
         },
       }),
-      ...actRoutes({ perform: (request) => perform(node, request, { log: () => undefined }) }),
+      ...actRoutes({ perform: (request, onProgress) => perform(node, request, { log: () => undefined, ...(onProgress ? { onProgress } : {}) }) }),
+      ...upgradeConsoleRoutes(node),
     ],
   });
 }
