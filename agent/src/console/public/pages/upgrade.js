@@ -88,7 +88,7 @@ export async function render(main, ctx) {
   let close = null;
   const confirm = el('button', { class: 'primary confirm-upgrade', type: 'button' }, `Confirm: upgrade to ${offer.target}`);
   const cancel = el('a', { class: 'button', href: pageHash('dashboard') }, 'Cancel');
-  const actions = panel('Confirm', { class: 'panel upgrade-confirm' }, el('p', {}, `${app} stops for the switch; its data is backed up first and the change rolls back if the new version fails.`), el('div', { class: 'actions' }, confirm, cancel));
+  const actions = panel('Confirm', { class: 'panel upgrade-confirm' }, el('p', {}, `${app} moves to ${offer.target}: its data is backed up first, and the change rolls back if the new version does not turn healthy.`), el('div', { class: 'actions' }, confirm, cancel));
   progressArea.append(actions);
   confirm.addEventListener('click', async () => {
     confirm.disabled = true;
