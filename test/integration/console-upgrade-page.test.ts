@@ -11,7 +11,7 @@ import type { ChannelHost } from '../helpers/channel-builder.js';
 import { startChannelHost } from '../helpers/channel-builder.js';
 import { writeChannelYaml, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
 import type { Served } from '../helpers/console.js';
-import { openConsolePage, serveConsole, stopConsole } from '../helpers/console.js';
+import { openConsolePage, serveConsoleEachTest } from '../helpers/console.js';
 
 interface Ctx extends BrowserContextOf {
   host: ChannelHost;
@@ -40,15 +40,7 @@ const { it, test } = await browserSuite<Ctx>(
   async (ctx) => ctx.host?.close(),
 );
 
-it.before.each(async (ctx) => {
-  ctx.pageProblems.length = 0;
-  ctx.served = await serveConsole(ctx.node, '--port', '0');
-});
-
-it.after.each(async (ctx) => {
-  if (ctx.served) await stopConsole(ctx.served);
-  ctx.served = null;
-});
+serveConsoleEachTest(it);
 
 test('Upgrade now opens the versions and the release notes as text; Confirm is a button the keyboard reaches', async (ctx) => {
   const page = await openConsolePage(ctx.browser, ctx.served!, ctx.pageProblems);
