@@ -126,14 +126,18 @@ export async function consoleScreenshot(page: Page, name: string): Promise<void>
 /** The widths every page is shown at in the screenshots: a desktop and a phone. */
 export const CONSOLE_VIEWPORTS = { desktop: { width: 1280, height: 900 }, narrow: { width: 390, height: 844 } } as const;
 
-/**
- * A fresh `duck console` for each test of `it` (a login link works once), stopped after it; the
- * page problems are cleared before each test.
- */
-export function consolePerTest<T extends { served: Served | null; pageProblems: string[] }>(it: Test<T>, node: (ctx: T) => AgentNode): void {
+/** What a browser suite of the console keeps per test: the node and the `duck console` serving it. */
+export interface ConsoleSuiteContext {
+  node: AgentNode;
+  served: Served | null;
+  pageProblems: string[];
+}
+
+/** Each test of `it` gets a fresh `duck console --open --port 0` on `ctx.node` and no page problems yet. */
+export function serveConsoleEachTest<T extends ConsoleSuiteContext>(it: Test<T>): void {
   it.before.each(async (ctx) => {
     ctx.pageProblems.length = 0;
-    ctx.served = await serveConsole(node(ctx), '--port', '0');
+    ctx.served = await serveConsole(ctx.node, '--port', '0');
   });
   it.after.each(async (ctx) => {
     if (ctx.served) await stopConsole(ctx.served);

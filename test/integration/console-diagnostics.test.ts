@@ -13,7 +13,7 @@ import { makeOpenpgpKey } from '../../examples/harness/keys.js';
 import { removeTempDir } from '../../examples/harness/tmp.js';
 import { browserSuite, type BrowserContextOf } from '../helpers/browser.js';
 import type { Served } from '../helpers/console.js';
-import { CONSOLE_VIEWPORTS, consolePerTest, consoleScreenshot, openConsolePage } from '../helpers/console.js';
+import { CONSOLE_VIEWPORTS, consoleScreenshot, openConsolePage, serveConsoleEachTest } from '../helpers/console.js';
 import { adminJson, startTestController, type TestController } from '../helpers/controller.js';
 
 const CHANNEL_SECRET = 'chan-token-console-7d41e2';
@@ -46,7 +46,7 @@ const { it, test } = await browserSuite<Ctx>(
   },
 );
 
-consolePerTest(it, (ctx) => ctx.node);
+serveConsoleEachTest(it);
 
 async function openDiagnostics(ctx: Ctx): Promise<Page> {
   const page = await openConsolePage(ctx.browser, ctx.served!, ctx.pageProblems);

@@ -10,7 +10,7 @@ import type { ChannelHost } from '../helpers/channel-builder.js';
 import { startChannelHost } from '../helpers/channel-builder.js';
 import { writeBasicChannel, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
 import type { Served } from '../helpers/console.js';
-import { CONSOLE_VIEWPORTS, consolePerTest, consoleScreenshot, openConsolePage } from '../helpers/console.js';
+import { CONSOLE_VIEWPORTS, consoleScreenshot, openConsolePage, serveConsoleEachTest } from '../helpers/console.js';
 import type { AgentNode } from '../../examples/harness/agent-node.js';
 
 interface Ctx extends BrowserContextOf {
@@ -39,7 +39,7 @@ const { it, test } = await browserSuite<Ctx>(
   async (ctx) => ctx.host?.close(),
 );
 
-consolePerTest(it, (ctx) => ctx.node);
+serveConsoleEachTest(it);
 
 test('the link logs in and shows the dashboard: group, accepted commit, apps; screenshots at both widths', async (ctx) => {
   const page = await openConsolePage(ctx.browser, ctx.served!, ctx.pageProblems);

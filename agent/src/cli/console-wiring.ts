@@ -3,6 +3,7 @@ import type { ListenPlan } from '../console/listen.js';
 import { perform } from '../node/session.js';
 import type { NodeParts } from '../node/wiring.js';
 import { capturedOutput } from './output.js';
+import { upgradeConsoleRoutes } from './console-upgrade.js';
 
 /**
  * The console wired to this node: each route module gets the node's reads and acts it needs (the
@@ -30,10 +31,11 @@ export async function serveConsole(node: NodeParts, plan: ListenPlan): Promise<C
           return captured.value();
         },
       }),
-      ...actRoutes({ perform: (request) => perform(node, request, { log: () => undefined }) }),
+      ...actRoutes({ perform: (request, onProgress) => perform(node, request, { log: () => undefined, ...(onProgress ? { onProgress } : {}) }) }),
       ...serviceRoutes({ services: () => appServices(node), follow: (app, tail, sink) => followAppLogs(node, app, tail, sink) }),
       ...overlayRoutes(overlayReads.overlayDeps(node)),
       ...(await (await import('./console-records.js')).recordRoutes(node)),
+      ...upgradeConsoleRoutes(node),
     ],
   });
 }

@@ -127,3 +127,16 @@ export function diagnosticsPreview() {
 export function diagnosticsUpload(id) {
   return postJson(`/api/diagnostics/${encodeURIComponent(id)}/upload`);
 }
+
+/**
+ * One act followed live: answers `{ id }` at once; `/api/acts/<id>/events` then streams its step
+ * records (`step`) and its result (`done`), the same records `duck upgrade` prints.
+ */
+export function followAct(request) {
+  return postJson('/api/acts?follow=1', request);
+}
+
+/** What the upgrade confirmation shows for `app`: `{ current, target, decision, reason, notes }`. */
+export function upgradeOffer(app) {
+  return getJson(`/api/upgrades/${encodeURIComponent(app)}`);
+}
