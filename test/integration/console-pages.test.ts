@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core';
 import { createServer, type Server } from 'node:http';
 import * as assert from 'uvu/assert';
 import { browserSuite, openPage, type BrowserContextOf } from '../helpers/browser.js';
-import type { ChannelHost } from '../helpers/channel-builder.js';
+import type { Channel, ChannelHost } from '../helpers/channel-builder.js';
 import { startChannelHost } from '../helpers/channel-builder.js';
 import { writeBasicChannel, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
 import type { Served } from '../helpers/console.js';
@@ -15,6 +15,7 @@ import type { AgentNode } from '../../examples/harness/agent-node.js';
 
 interface Ctx extends BrowserContextOf {
   host: ChannelHost;
+  ch: Channel;
   node: AgentNode;
   served: Served | null;
 }
@@ -26,6 +27,7 @@ const { it, test } = await browserSuite<Ctx>(
   async (ctx) => {
     ctx.host = await startChannelHost('duck-console-pages-');
     const { ch, node } = await ctx.host.fresh();
+    ctx.ch = ch;
     await writeBasicChannel(ch, [ctx.host.rootKey]);
     await writeRelease(ch, 'shop', '1.1.0');
     await writeGroup(ch, 'production', { shop: '1.1.0' });
@@ -94,6 +96,22 @@ test("a foreign page's POST to the console is refused and does not spend the lin
   } finally {
     await new Promise<void>((done) => attacker.close(() => done()));
   }
+});
+
+test('a console beside another writer shows what that writer accepted since, not what it read at start', async (ctx) => {
+  const page = await openConsolePage(ctx.browser, ctx.served!, ctx.pageProblems);
+  await writeRelease(ctx.ch, 'shop', '1.2.0');
+  await writeGroup(ctx.ch, 'production', { shop: '1.2.0' });
+  const tip = await ctx.ch.commit('shop 1.2.0', ctx.host.rootKey);
+  await ctx.ch.publish();
+  // duck verify is the writer here (no duck run): it takes the lock, accepts the tip, writes the state.
+  const verified = await ctx.node.duck('verify');
+  assert.is(verified.code, 0, verified.stderr);
+  await page.reload();
+  await page.locator('.panel.node').waitFor();
+  assert.ok((await text(page, '.panel.node')).includes(tip.slice(0, 12)), 'the dashboard shows the commit duck verify accepted');
+  assert.ok((await page.locator('.apps-table').textContent())?.includes('1.2.0'));
+  assert.equal(ctx.pageProblems, []);
 });
 
 test('keyboard: the skip link, then the sidebar, are reachable with Tab', async (ctx) => {

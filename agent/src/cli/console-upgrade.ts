@@ -27,6 +27,6 @@ export async function upgradeOffer(node: NodeParts, app: string): Promise<Upgrad
 }
 
 /** The upgrade page's routes wired to this node. */
-export function upgradeConsoleRoutes(node: NodeParts): ConsoleRoute[] {
-  return upgradeRoutes({ offer: (app) => upgradeOffer(node, app) });
+export function upgradeConsoleRoutes(current: () => Promise<NodeParts>): ConsoleRoute[] {
+  return upgradeRoutes({ offer: async (app) => upgradeOffer(await current(), app) });
 }

@@ -5,12 +5,22 @@ import type { NodeParts } from '../node/wiring.js';
 import { capturedOutput } from './output.js';
 import { upgradeConsoleRoutes } from './console-upgrade.js';
 
+export interface ConsoleWiringOptions {
+  /**
+   * The node as its state file says now, for the reads. `duck run` serves the console from the
+   * writer, whose state is the live one; `duck console` beside a daemon must read the file again,
+   * or the pages would show the state this process started with.
+   */
+  readonly current?: () => Promise<NodeParts>;
+}
+
 /**
  * The console wired to this node: each route module gets the node's reads and acts it needs (the
  * console imports no node code). Imported here, on first use, so `duck run` without a console
  * never loads it.
  */
-export async function serveConsole(node: NodeParts, plan: ListenPlan): Promise<ConsoleServer> {
+export async function serveConsole(node: NodeParts, plan: ListenPlan, opts: ConsoleWiringOptions = {}): Promise<ConsoleServer> {
+  const current = opts.current ?? (async () => node);
   const [{ startConsole }, { statusRoutes }, { actRoutes }, { printStatus }, { serviceRoutes }, { appServices, followAppLogs }, { overlayRoutes }, overlayReads] = await Promise.all([
     import('../console/server.js'),
     import('../console/routes-status.js'),
@@ -27,7 +37,7 @@ export async function serveConsole(node: NodeParts, plan: ListenPlan): Promise<C
       ...statusRoutes({
         status: async () => {
           const captured = capturedOutput();
-          await printStatus(node, captured.out);
+          await printStatus(await current(), captured.out);
           return captured.value();
         },
       }),
@@ -35,7 +45,7 @@ export async function serveConsole(node: NodeParts, plan: ListenPlan): Promise<C
       ...serviceRoutes({ services: () => appServices(node), follow: (app, tail, sink) => followAppLogs(node, app, tail, sink) }),
       ...overlayRoutes(overlayReads.overlayDeps(node)),
       ...(await (await import('./console-records.js')).recordRoutes(node)),
-      ...upgradeConsoleRoutes(node),
+      ...upgradeConsoleRoutes(current),
     ],
   });
 }

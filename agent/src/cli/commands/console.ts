@@ -42,7 +42,8 @@ export default defineCommand({
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
     });
-    const server = await serveConsole(node, plan);
+    // A daemon may start, act and write while this console serves: each read opens the node afresh.
+    const server = await serveConsole(node, plan, { current: () => openNode(args.config) });
     process.stdout.write(`console at ${server.origin} (Ctrl-C to stop)\n`);
     if (args.open) process.stdout.write(`${server.origin}/login#${await issueLoginToken(stateDir, node.clock())}\n`);
     await stopped;
