@@ -93,6 +93,8 @@ test('Upgrade now on the dashboard: versions and notes, Confirm, the steps live,
   ctx.served = await serveConsole(ctx.s.node, '--port', '0');
   const page = await openConsolePage(ctx.browser, ctx.served, ctx.pageProblems, CONSOLE_VIEWPORTS.desktop);
   const row = page.locator('.apps-table tbody tr', { has: page.locator('.app-name', { hasText: ctx.s.app }) });
+  // The dashboard of a node running a real stack with an upgrade waiting: README's picture of the console.
+  await consoleScreenshot(page, 'console-dashboard-node-desktop.png');
   await row.getByRole('link', { name: `Upgrade ${ctx.s.app} now` }).click();
 
   await page.locator('.confirm-upgrade').waitFor();
