@@ -15,13 +15,14 @@ export default tseslint.config(
     },
   },
   {
-    // The dashboard's plain ES modules run in the browser, not in Node.
-    files: ['controller/src/dashboard/public/**/*.js'],
+    // The dashboard's and the console's plain ES modules run in the browser, not in Node.
+    files: ['controller/src/dashboard/public/**/*.js', 'agent/src/console/public/**/*.js'],
     languageOptions: {
       sourceType: 'module',
       globals: {
         window: 'readonly', document: 'readonly', location: 'readonly', fetch: 'readonly', Node: 'readonly',
         URLSearchParams: 'readonly', Intl: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly',
+        history: 'readonly', EventSource: 'readonly', Blob: 'readonly', URL: 'readonly',
       },
     },
   },

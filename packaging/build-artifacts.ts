@@ -51,7 +51,7 @@ const COMPONENTS: readonly Component[] = [
     description: 'Duck node agent and operator CLI',
     // `npm run build` made it: the same bundle the checkout's bin runs.
     bundle: (lib) => cpSync(join(ROOT, 'dist/agent/bundle'), lib, { recursive: true }),
-    files: ['releases-repo-template'],
+    files: ['releases-repo-template', 'agent/src/console/public'],
   },
   {
     name: 'duck-controller',

@@ -1,122 +1,23 @@
 // Issue 16 point 1: `duck console`, the node's local web console: login by a one-time link, the
 // Host and Origin checks, the session on every API route, and the address policy. Over real HTTP,
 // against the real CLI process (`duck console`, and `duck run` with agent.yaml console.port).
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { appendFile, stat } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { issueLoginToken, LOGIN_TOKEN_TTL_MS } from '../../agent/src/console/login-token.js';
 import type { AgentNode } from '../../examples/harness/agent-node.js';
-import { DUCK_BIN } from '../../examples/harness/agent-node.js';
 import { startDaemon } from '../../examples/harness/daemon.js';
 import { run } from '../../examples/harness/tmp.js';
 import type { ChannelHost } from '../helpers/channel-builder.js';
 import { startChannelHost } from '../helpers/channel-builder.js';
-
-interface Served {
-  readonly child: ChildProcess;
-  /** `http://127.0.0.1:<port>` */
-  readonly origin: string;
-  /** The token of the link `--open` printed. */
-  readonly token: string;
-}
+import type { Served } from '../helpers/console.js';
+import { call, freePort, login, serveConsole, sessionOf, stopConsole } from '../helpers/console.js';
 
 interface Ctx {
   host: ChannelHost;
   node: AgentNode;
   served: Served | null;
-}
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Record<string, unknown> | null;
-  text: string;
-}
-
-/** One request with the headers a test chooses (fetch would not let it forge `Host`). */
-function call(origin: string, path: string, opts: { method?: string; headers?: Record<string, string>; body?: unknown } = {}): Promise<Reply> {
-  const url = new URL(path, origin);
-  const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-  return new Promise((resolve, reject) => {
-    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    // The TLS test's certificate is self-signed: what is checked is the console, not the chain.
-    const req = request(url, { method: opts.method ?? 'GET', rejectUnauthorized: false, headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...opts.headers } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (c: string) => (text += c));
-      res.on('end', () => {
-        let body: Record<string, unknown> | null = null;
-        try {
-          body = JSON.parse(text) as Record<string, unknown>;
-        } catch {
-          body = null;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text });
-      });
-    });
-    req.on('error', reject);
-    // A server that never answers fails the test instead of hanging it.
-    req.setTimeout(30_000, () => req.destroy(new Error(`${opts.method ?? 'GET'} ${path}: no answer`)));
-    req.end(payload);
-  });
-}
-
-/** POST /api/login as the page does it: from the console's own origin. */
-function login(origin: string, token: string, headers: Record<string, string> = {}): Promise<Reply> {
-  return call(origin, '/api/login', { method: 'POST', headers: { origin, ...headers }, body: { token } });
-}
-
-function sessionOf(reply: Reply): string {
-  const cookie = (reply.headers['set-cookie'] as string[] | undefined)?.[0];
-  assert.ok(cookie, 'a session cookie is set');
-  return cookie.split(';')[0]!;
-}
-
-/** Runs `duck console --open` until it prints its login link. */
-async function serveConsole(node: AgentNode, ...args: string[]): Promise<Served> {
-  const child = spawn(process.execPath, [DUCK_BIN, 'console', '--open', ...args, '--config', node.configFile], { cwd: node.dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
-  const link = await new Promise<string>((resolve, reject) => {
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      out += c;
-      const found = /^(https?:\/\/\S+\/login#\S+)$/m.exec(out);
-      if (found) resolve(found[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`duck console exited ${code}: ${err}`)));
-  });
-  const url = new URL(link);
-  return { child, origin: url.origin, token: url.hash.slice(1) };
-}
-
-async function stopConsole(served: Served): Promise<void> {
-  if (served.child.exitCode !== null) return;
-  const exited = once(served.child, 'exit');
-  served.child.kill('SIGTERM');
-  // A console that does not stop on SIGTERM fails the test instead of hanging the suite.
-  let killed = false;
-  const killer = setTimeout(() => {
-    killed = true;
-    served.child.kill('SIGKILL');
-  }, 20_000);
-  await exited;
-  clearTimeout(killer);
-  assert.not.ok(killed, 'duck console stops on SIGTERM');
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
 }
 
 const Console = suite<Ctx>('duck console: the local server and its login', {} as Ctx);
@@ -201,10 +102,28 @@ Console('no session, no API: 401; the page is served with a strict CSP', async (
     assert.is(page.status, 200);
     assert.match(String(page.headers['content-type']), /^text\/html/);
     assert.match(String(page.headers['content-security-policy']), /default-src 'none'; script-src 'self'/);
-    assert.match(page.text, /<script type="module" src="\/console\.js"><\/script>/);
+    assert.match(page.text, /<script type="module" src="\/app\.js"><\/script>/);
   }
-  const script = await call(origin, '/console.js');
+  const script = await call(origin, '/app.js');
   assert.match(String(script.headers['content-type']), /^text\/javascript/);
+});
+
+Console('POST /api/acts carries an act out through the writer; a purge or an unknown field is refused naming the field', async (ctx) => {
+  const { origin, token } = await opened(ctx);
+  const cookie = sessionOf(await login(origin, token));
+  // This suite's channel has no branch yet: the writer's fetch fails, and the page gets its error.
+  const fetched = await call(origin, '/api/acts', { method: 'POST', headers: { cookie, origin }, body: { kind: 'fetch' } });
+  assert.is(fetched.status, 502, fetched.text);
+  assert.is(fetched.body?.code, 'fetch');
+  assert.match(String(fetched.body?.message), /has no branch "main"/);
+  const purge = await call(origin, '/api/acts', { method: 'POST', headers: { cookie, origin }, body: { kind: 'purge', app: 'shop' } });
+  assert.is(purge.status, 400);
+  assert.match(String(purge.body?.message), /kind must be one of/);
+  const noApp = await call(origin, '/api/acts', { method: 'POST', headers: { cookie, origin }, body: { kind: 'stop' } });
+  assert.is(noApp.status, 400);
+  assert.match(String(noApp.body?.message), /app must be a non-empty string/);
+  const notJson = await call(origin, '/api/acts', { method: 'POST', headers: { cookie, origin, 'content-type': 'application/json' }, body: undefined });
+  assert.is(notJson.status, 400, 'an empty body is no act');
 });
 
 Console('a non-loopback address without TLS is refused, naming the flags', async (ctx) => {

@@ -1,20 +1,32 @@
 import type { ConsoleServer } from '../console/server.js';
 import type { ListenPlan } from '../console/listen.js';
+import { perform } from '../node/session.js';
 import type { NodeParts } from '../node/wiring.js';
 import { capturedOutput } from './output.js';
 
 /**
- * The console wired to this node: its status is `duck status --json`'s own document. The console's
- * code is imported here, on first use, so `duck run` without a console never loads it.
+ * The console wired to this node: each route module gets the node's reads and acts it needs (the
+ * console imports no node code). Imported here, on first use, so `duck run` without a console
+ * never loads it.
  */
 export async function serveConsole(node: NodeParts, plan: ListenPlan): Promise<ConsoleServer> {
-  const [{ startConsole }, { printStatus }] = await Promise.all([import('../console/server.js'), import('./commands/status.js')]);
+  const [{ startConsole }, { statusRoutes }, { actRoutes }, { printStatus }] = await Promise.all([
+    import('../console/server.js'),
+    import('../console/routes-status.js'),
+    import('../console/routes-acts.js'),
+    import('./commands/status.js'),
+  ]);
   return startConsole(plan, {
     stateDir: node.config.stateDir,
-    status: async () => {
-      const captured = capturedOutput();
-      await printStatus(node, captured.out);
-      return captured.value();
-    },
+    routes: [
+      ...statusRoutes({
+        status: async () => {
+          const captured = capturedOutput();
+          await printStatus(node, captured.out);
+          return captured.value();
+        },
+      }),
+      ...actRoutes({ perform: (request) => perform(node, request, { log: () => undefined }) }),
+    ],
   });
 }

@@ -8,15 +8,20 @@ import { allowedHosts, checkRequest, cookieValue, SESSION_COOKIE, sessionCookie 
 import type { ListenPlan } from './listen.js';
 import { hostHeader } from './listen.js';
 import { redeemLoginToken } from './login-token.js';
-import { ASSETS } from './page.js';
+import type { Asset } from './assets.js';
+import { loadAssets } from './assets.js';
+import type { ConsoleRoute, RouteCall } from './routes.js';
+import { matchRoute } from './routes.js';
 import { ConsoleSessions, SESSION_TTL_MS } from './sessions.js';
 
 /** What the console reads and does on the node, handed in by its wiring (cli/): it imports no node code. */
 export interface ConsoleDeps {
   readonly stateDir: string;
-  /** What `duck status --json` says. */
-  readonly status: () => Promise<unknown>;
+  /** The API behind the session (`/api/...`), each route module wired to the node by cli/console-wiring. */
+  readonly routes: readonly ConsoleRoute[];
   readonly clock?: () => Date;
+  /** The page's files by URL path (default: `agent/src/console/public/`, read once at start). */
+  readonly assets?: ReadonlyMap<string, Asset>;
 }
 
 export interface ConsoleServer {
@@ -31,8 +36,8 @@ export interface ConsoleServer {
  */
 export const CONSOLE_CSP = ["default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self'", "connect-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'"].join('; ');
 
-/** A login body is a token; anything larger is not one. */
-const MAX_BODY_BYTES = 4096;
+/** A login token, an act's arguments or an overlay edit: nothing the console takes is larger. */
+const MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * The node's console (DESIGN §4.9) on node:http: the agent CLI is one bundle, and Koa with its
@@ -41,11 +46,15 @@ const MAX_BODY_BYTES = 4096;
  */
 export async function startConsole(plan: ListenPlan, deps: ConsoleDeps): Promise<ConsoleServer> {
   const clock = deps.clock ?? (() => new Date());
+  const assets = deps.assets ?? loadAssets();
   const sessions = new ConsoleSessions();
   const scheme = plan.tls ? 'https' : 'http';
   let hosts: ReadonlySet<string> = new Set();
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    serve(req, res).catch((err: unknown) => send(res, 500, { ok: false, message: toDuckError(err).message }));
+    serve(req, res).catch((err: unknown) => {
+      const e = toDuckError(err);
+      send(res, STATUS_OF_ERROR[e.code] ?? 500, { ok: false, code: e.code, message: e.message });
+    });
   };
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     res.setHeader('Content-Security-Policy', CONSOLE_CSP);
@@ -56,7 +65,7 @@ export async function startConsole(plan: ListenPlan, deps: ConsoleDeps): Promise
     const refusal = checkRequest({ method, host: req.headers.host, origin: req.headers.origin }, hosts, scheme);
     if (refusal) return send(res, refusal.status, { ok: false, message: refusal.message });
     const path = new URL(req.url ?? '/', 'http://console').pathname;
-    const asset = method === 'GET' ? ASSETS[path] : undefined;
+    const asset = method === 'GET' ? assets.get(path) : undefined;
     if (asset) {
       res.writeHead(200, { 'Content-Type': asset.type });
       res.end(asset.body);
@@ -65,8 +74,24 @@ export async function startConsole(plan: ListenPlan, deps: ConsoleDeps): Promise
     if (path === '/api/login' && method === 'POST') return login(req, res);
     if (!path.startsWith('/api/')) return send(res, 404, { ok: false, message: 'not found' });
     if (!sessions.valid(cookieValue(req.headers.cookie, SESSION_COOKIE), clock())) return send(res, 401, { ok: false, message: 'log in first: duck console --open prints a link' });
-    if (path === '/api/status' && method === 'GET') return send(res, 200, await deps.status());
-    return send(res, 404, { ok: false, message: 'not found' });
+    const found = matchRoute(deps.routes, method, path);
+    if (!found) return send(res, 404, { ok: false, message: 'not found' });
+    const call: RouteCall = {
+      req,
+      res,
+      params: found.params,
+      query: new URL(req.url ?? '/', 'http://console').searchParams,
+      json: async () => {
+        const text = await readBody(req);
+        try {
+          return text === '' ? {} : (JSON.parse(text) as unknown);
+        } catch {
+          throw new DuckError('usage', 'the request body is not JSON');
+        }
+      },
+      send: (status, body) => send(res, status, body),
+    };
+    return found.route.handle(call);
   };
   const login = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const token = tokenOf(await readBody(req));
@@ -99,6 +124,9 @@ export async function startConsole(plan: ListenPlan, deps: ConsoleDeps): Promise
   };
 }
 
+/** An operator's mistake is the page's to show, not a server fault. */
+const STATUS_OF_ERROR: Readonly<Partial<Record<string, number>>> = { usage: 400, config: 400, 'not-found': 404, locked: 409, fetch: 502, docker: 502 };
+
 const LOGIN_REFUSALS: Readonly<Record<'wrong' | 'expired' | 'none', string>> = {
   wrong: 'this login link is not the current one: run duck console --open for a new one',
   expired: 'this login link has expired: run duck console --open for a new one',
@@ -119,7 +147,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) return '';
+    if (size > MAX_BODY_BYTES) throw new DuckError('usage', `the request body is over ${MAX_BODY_BYTES / 1024} KiB`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');

@@ -1,0 +1,68 @@
+// The console's API as the pages use it. The session is an HttpOnly cookie the page never sees: a
+// 401 anywhere means "log in again" (the shell shows how). Writes are POSTs from this origin: the
+// server checks Origin on every one.
+
+export class LoggedOut extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'LoggedOut';
+  }
+}
+
+export class ApiError extends Error {
+  constructor(status, message, body) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.body = body;
+  }
+}
+
+async function answer(res, path) {
+  let body = null;
+  try {
+    body = await res.json();
+  } catch {
+    body = null;
+  }
+  if (res.status === 401) throw new LoggedOut(body?.message ?? 'log in first');
+  if (!res.ok) throw new ApiError(res.status, body?.message ?? `${path} answered ${res.status}`, body);
+  return body;
+}
+
+export async function getJson(path) {
+  return answer(await fetch(path, { credentials: 'same-origin', headers: { Accept: 'application/json' } }), path);
+}
+
+export async function postJson(path, body = {}) {
+  const res = await fetch(path, { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(body) });
+  return answer(res, path);
+}
+
+/** Exchanges the one-time link's token for the session cookie. */
+export function login(token) {
+  return postJson('/api/login', { token });
+}
+
+/** What `duck status --json` says about this node. */
+export function status() {
+  return getJson('/api/status');
+}
+
+/**
+ * Server-sent events from `path`: `onEvent(type, data)` for each event named in `types`; returns
+ * a function that closes the stream.
+ */
+export function events(path, types, onEvent) {
+  const source = new EventSource(path, { withCredentials: true });
+  for (const type of types) source.addEventListener(type, (e) => onEvent(type, JSON.parse(e.data)));
+  return () => source.close();
+}
+
+/**
+ * One operator act (`{ kind: 'start', app }`, `{ kind: 'restore', backupId }`…) through the node's
+ * one writer; answers `{ ok, lines, changes, error? }` as the CLI's --json does.
+ */
+export function act(request) {
+  return postJson('/api/acts', request);
+}

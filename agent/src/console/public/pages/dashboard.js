@@ -1,0 +1,41 @@
+// The dashboard: this node's channel, its agent, and per app the running and asked versions with
+// the decision and its reason, as `duck status` says them.
+import { el, panel, table } from '../dom.js';
+
+const EMPTY = '—';
+
+function appRows(apps) {
+  return apps.map((a) => [
+    el('span', { class: 'app-name' }, a.app),
+    el('span', { class: 'state', data: { state: a.state ?? 'unknown' } }, a.state ?? 'unknown'),
+    a.current ?? EMPTY,
+    a.desired ?? EMPTY,
+    el('span', { class: 'decision', data: { decision: a.decision } }, a.decision),
+    a.reason ?? EMPTY,
+  ]);
+}
+
+export async function render(main, { status }) {
+  const s = await status();
+  const accepted = s.channel.accepted;
+  main.append(
+    el('h1', {}, 'Dashboard'),
+    panel(
+      'This node',
+      { class: 'panel node' },
+      el(
+        'dl',
+        { class: 'facts' },
+        el('dt', {}, 'Group'),
+        el('dd', {}, s.group),
+        el('dt', {}, 'Channel'),
+        el('dd', {}, s.channel.url),
+        el('dt', {}, 'Accepted'),
+        el('dd', {}, accepted ? `${accepted.commit.slice(0, 12)} signed by ${accepted.signerName}, committed ${accepted.committedAt}` : 'nothing yet'),
+        el('dt', {}, 'Duck agent'),
+        el('dd', {}, s.agent?.running ?? EMPTY),
+      ),
+    ),
+    panel('Apps', { class: 'panel apps' }, s.apps.length === 0 ? el('p', {}, 'No apps yet.') : table(['App', 'State', 'Running', 'Asked', 'Decision', 'Why'], appRows(s.apps), { class: 'apps-table' })),
+  );
+}
