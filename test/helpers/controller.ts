@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { create } from 'tar';
 import { suite, type Test } from 'uvu';
 import type { AgentStatus, AgentUpdateStatus, AppStatus, ChangeOutcome, ChannelStatus, ControllerConfig, NodeFacts, ReportEvent, ReportMessage } from '../../schemas/index.js';
+import type { AnnouncementCount } from '../../controller/src/announcement-counts.js';
 import { startController, type RunningController, type StartOptions } from '../../controller/src/server.js';
 import type { AgentNode } from '../../examples/harness/agent-node.js';
 import { makeAgentNode } from '../../examples/harness/agent-node.js';
@@ -163,6 +164,11 @@ export async function reportingNode(
 }
 
 /** GET with the admin token; throws with the status and body on anything but 2xx. */
+/** GET /api/v1/announcements: per announcement id, the nodes that see it and that acknowledged it. */
+export async function announcementCountsOf(ctl: Pick<TestController, 'url' | 'adminToken'>): Promise<AnnouncementCount[]> {
+  return (await adminJson<{ announcements: AnnouncementCount[] }>(ctl, '/api/v1/announcements')).announcements;
+}
+
 export async function adminJson<T>(ctl: Pick<TestController, 'url' | 'adminToken'>, path: string): Promise<T> {
   const res = await fetch(`${ctl.url}${path}`, { headers: { authorization: `Bearer ${ctl.adminToken}` } });
   const text = await res.text();

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import type { AgentNode } from '../../examples/harness/agent-node.js';
 import { installedApp, readAgentState, writeAgentState } from '../helpers/agent-state.js';
 import type { TestController } from '../helpers/controller.js';
-import { adminJson, startTestController } from '../helpers/controller.js';
+import { announcementCountsOf, startTestController } from '../helpers/controller.js';
 import type { ChannelHost } from '../helpers/channel-builder.js';
 import { startChannelHost } from '../helpers/channel-builder.js';
 import { writeBasicChannel, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
@@ -166,10 +166,7 @@ Notices('the report carries the notices in force and those acknowledged; the con
   // The cycle's apply step finds shop 1.1.0 installed and nothing to change: no engine is needed.
   const run = await node.duck('run', '--once');
   assert.is(run.code, 0, run.stderr);
-  const { announcements } = await adminJson<{ announcements: Array<{ id: string; title: string | null; severity: string | null; seen: number; acknowledged: number }> }>(
-    ctx.ctl,
-    '/api/v1/announcements',
-  );
+  const announcements = await announcementCountsOf(ctx.ctl);
   assert.equal(announcements, [
     { id: 'everyone', title: 'maintenance of the registry on Saturday', severity: 'warning', seen: 1, acknowledged: 0 },
     { id: 'shop-1x', title: 'shop 1.x reaches its end of life', severity: 'critical', seen: 1, acknowledged: 1 },

@@ -3,7 +3,7 @@
 // per id, the nodes that have it in force and the nodes that acknowledged it.
 import * as assert from 'uvu/assert';
 import type { AnnouncementCount } from '../../controller/src/announcement-counts.js';
-import { adminJson, buildReport, controllerSuite, enrollAgent, postReport, reportAs } from '../helpers/controller.js';
+import { announcementCountsOf, buildReport, controllerSuite, enrollAgent, postReport, reportAs } from '../helpers/controller.js';
 
 const test = controllerSuite('controller announcements', { each: true });
 
@@ -17,7 +17,7 @@ test('GET /api/v1/announcements counts per id the nodes that see it and the node
   await reportAs(ctl, 'n-4', {});
   // An agent from before acknowledgements sends the id alone: it counts, with no title of its own.
   await reportAs(ctl, 'n-5', { announcements: ['registry-maint', 'old-only'] });
-  const { announcements } = await adminJson<{ announcements: AnnouncementCount[] }>(ctl, '/api/v1/announcements');
+  const announcements = await announcementCountsOf(ctl);
   assert.equal(announcements, [
     { id: 'old-only', title: null, severity: null, seen: 1, acknowledged: 0 },
     { id: 'registry-maint', title: MAINT.title, severity: 'warning', seen: 3, acknowledged: 1 },
@@ -27,11 +27,9 @@ test('GET /api/v1/announcements counts per id the nodes that see it and the node
 
 test("each node counts once, as its latest report says: an acknowledgement arrives, a notice leaves the node's reports", async ({ ctl }) => {
   await reportAs(ctl, 'n-1', { announcements: [EOL, EOL, MAINT] });
-  let counts = await adminJson<{ announcements: AnnouncementCount[] }>(ctl, '/api/v1/announcements');
-  assert.equal(counts.announcements.map((a) => [a.id, a.seen, a.acknowledged]), [['registry-maint', 1, 0], ['shop-eol', 1, 0]]);
+  assert.equal((await announcementCountsOf(ctl)).map((a) => [a.id, a.seen, a.acknowledged]), [['registry-maint', 1, 0], ['shop-eol', 1, 0]]);
   await reportAs(ctl, 'n-1', { announcements: [EOL], acknowledged: ['shop-eol'] });
-  counts = await adminJson<{ announcements: AnnouncementCount[] }>(ctl, '/api/v1/announcements');
-  assert.equal(counts.announcements.map((a) => [a.id, a.seen, a.acknowledged]), [['shop-eol', 1, 1]]);
+  assert.equal((await announcementCountsOf(ctl)).map((a) => [a.id, a.seen, a.acknowledged]), [['shop-eol', 1, 1]]);
 });
 
 test('the read-only token reads the counts; no token is refused', async ({ ctl }) => {

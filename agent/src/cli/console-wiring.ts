@@ -1,5 +1,6 @@
 import type { ConsoleServer } from '../console/server.js';
 import type { ListenPlan } from '../console/listen.js';
+import { noticesOnNode } from '../node/announcements.js';
 import { perform } from '../node/session.js';
 import type { NodeParts } from '../node/wiring.js';
 import { capturedOutput } from './output.js';
@@ -10,10 +11,11 @@ import { capturedOutput } from './output.js';
  * never loads it.
  */
 export async function serveConsole(node: NodeParts, plan: ListenPlan): Promise<ConsoleServer> {
-  const [{ startConsole }, { statusRoutes }, { actRoutes }, { printStatus }] = await Promise.all([
+  const [{ startConsole }, { statusRoutes }, { actRoutes }, { announcementRoutes }, { printStatus }] = await Promise.all([
     import('../console/server.js'),
     import('../console/routes-status.js'),
     import('../console/routes-acts.js'),
+    import('../console/routes-announcements.js'),
     import('./commands/status.js'),
   ]);
   return startConsole(plan, {
@@ -27,6 +29,13 @@ export async function serveConsole(node: NodeParts, plan: ListenPlan): Promise<C
         },
       }),
       ...actRoutes({ perform: (request) => perform(node, request, { log: () => undefined }) }),
+      ...announcementRoutes({
+        inForce: () => noticesOnNode(node),
+        acknowledge: async (id) => {
+          const result = await perform(node, { kind: 'acknowledge', id }, { log: () => undefined });
+          return result.data!.acknowledged as { id: string; at: string };
+        },
+      }),
     ],
   });
 }

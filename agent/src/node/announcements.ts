@@ -31,6 +31,13 @@ export async function announcementsOnNode(node: NodeParts, view: AcceptedView | 
   return { all, inForce: announcementsInForce(all, audience, node.clock()), unreadable: null };
 }
 
+/** The notices in force here, each with when its operator acknowledged it: `duck announcements` and the console's banner. */
+export async function noticesOnNode(node: NodeParts): Promise<{ announcements: Array<Announcement & { acknowledgedAt: string | null }>; unreadable: string | null }> {
+  const notices = await announcementsOnNode(node, await readAcceptedLocally(node));
+  const acknowledged = node.state.read().acknowledged;
+  return { announcements: notices.inForce.map((a) => ({ ...a, acknowledgedAt: acknowledged[a.id] ?? null })), unreadable: notices.unreadable };
+}
+
 /** `duck status`'s line for one notice, marked when the operator acknowledged it. */
 export function announcementLine(a: Announcement, acknowledgedAt?: string): string {
   const mark = acknowledgedAt ? `, acknowledged ${acknowledgedAt}` : '';

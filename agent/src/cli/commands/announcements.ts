@@ -1,8 +1,7 @@
 import { defineCommand } from 'citty';
 import type { Announcement } from '../../../../schemas/index.js';
 import { DuckError } from '../../../../schemas/errors.js';
-import { readAcceptedLocally } from '../../node/decisions.js';
-import { announcementsOnNode } from '../../node/announcements.js';
+import { noticesOnNode } from '../../node/announcements.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { openNode } from '../node-handle.js';
 import { createOutput } from '../output.js';
@@ -27,24 +26,19 @@ export default defineCommand({
       await runRequest(node, { kind: 'acknowledge', id: args.id }, out);
       return;
     }
-    const notices = await announcementsOnNode(node, await readAcceptedLocally(node));
-    const acknowledged = node.state.read().acknowledged;
-    if (notices.unreadable) out.line(`notices unreadable: ${notices.unreadable}`);
-    else if (notices.inForce.length === 0) out.line('no announcements in force on this node');
-    for (const a of notices.inForce) {
-      out.line(noticeLine(a, acknowledged[a.id]));
+    const { announcements, unreadable } = await noticesOnNode(node);
+    if (unreadable) out.line(`notices unreadable: ${unreadable}`);
+    else if (announcements.length === 0) out.line('no announcements in force on this node');
+    for (const a of announcements) {
+      out.line(noticeLine(a));
       for (const line of a.body.trimEnd().split('\n')) if (line) out.line(`    ${line}`);
     }
-    out.result({
-      ok: true,
-      unreadable: notices.unreadable,
-      announcements: notices.inForce.map((a) => ({ ...a, acknowledgedAt: acknowledged[a.id] ?? null })),
-    });
+    out.result({ ok: true, unreadable, announcements });
   },
 });
 
 /** One notice with its mark: unread until acknowledged. */
-function noticeLine(a: Announcement, acknowledgedAt: string | undefined): string {
-  const mark = acknowledgedAt ? `acknowledged ${acknowledgedAt}` : 'unread';
+function noticeLine(a: Announcement & { acknowledgedAt: string | null }): string {
+  const mark = a.acknowledgedAt ? `acknowledged ${a.acknowledgedAt}` : 'unread';
   return `${a.id}  [${a.severity}] ${a.title}  (until ${a.expires}; ${mark})`;
 }
