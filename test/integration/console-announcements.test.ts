@@ -2,12 +2,13 @@
 // real controller over HTTP: an announcement published in the signed channel shows in the
 // console's banner (its Markdown rendered, raw HTML and unsafe links not), a critical one stays
 // until acknowledged with the keyboard-reachable button, an info one is dismissed for the session,
-// and once the node reports, the controller counts the notice seen 1, acknowledged 1.
+// and once the node reports, the controller counts the notice seen 1, acknowledged 1 (its API and
+// its dashboard's Announcements panel).
 import type { Page } from 'playwright-core';
 import * as assert from 'uvu/assert';
 import type { AgentNode } from '../../examples/harness/agent-node.js';
 import { installedApp, readAgentState, writeAgentState } from '../helpers/agent-state.js';
-import { browserSuite, type BrowserContextOf } from '../helpers/browser.js';
+import { artifactPath, browserSuite, signIn, type BrowserContextOf } from '../helpers/browser.js';
 import type { ChannelHost } from '../helpers/channel-builder.js';
 import { startChannelHost } from '../helpers/channel-builder.js';
 import { writeBasicChannel, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
@@ -119,6 +120,12 @@ test('the banner shows the notices; the critical one stays until acknowledged fr
     { id: 'registry-maint', title: 'registry maintenance on Saturday', severity: 'info', seen: 1, acknowledged: 0 },
     { id: 'shop-eol', title: 'shop 1.x reaches its end of life', severity: 'critical', seen: 1, acknowledged: 1 },
   ]);
+  // The controller's dashboard shows the same counts in its Announcements panel.
+  const dashboard = await signIn(ctx.browser, ctx.ctl, ctx.pageProblems);
+  const row = dashboard.locator('.announcements-panel tr[data-announcement="shop-eol"]');
+  await row.waitFor();
+  assert.equal(await row.locator('td').allTextContents(), ['shop-eol', 'shop 1.x reaches its end of life', 'critical', '1', '1']);
+  await dashboard.locator('.announcements-panel').screenshot({ path: await artifactPath('dashboard-announcements-panel.png') });
   assert.equal(ctx.pageProblems, []);
   await stopConsole(ctx.served);
   ctx.served = null;
