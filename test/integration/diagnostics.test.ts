@@ -39,7 +39,10 @@ Diag('duck run --once enrolls and reports; a second run keeps the id and token a
   assert.not.match(second.stdout, / enrolled /, second.stdout);
   assert.match(second.stdout, / report-sent /, second.stdout + second.stderr);
   assert.equal((await readAgentState(node.stateDir)).controller, enrolled);
-  await adminJson(ctx.ctl, `/api/v1/agents/${enrolled.agentId}`);
+  // The facts name the running build's version (schemas/build-info: the package.json above it).
+  const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const detail = await adminJson<{ agent: { agentVersion: string } }>(ctx.ctl, `/api/v1/agents/${enrolled.agentId}`);
+  assert.is(detail.agent.agentVersion, version);
 });
 
 Diag('duck diagnostics --upload --yes uploads a bundle the controller lists and serves byte-identical, with no secret of the config in it', async (ctx) => {

@@ -76,8 +76,18 @@ Stage('a release file with a bad field names the file and the field', async (ctx
   const file = join(ctx.dir, 'agent.yaml');
   await writeFile(file, 'version: 0.2.0\nartifacts:\n  linux-x64: { url: "http://h/x.tar.gz", sha256: ABC, size: 3 }\n');
   const err = await rejection(readReleaseFile(file));
-  assert.match(err.message, new RegExp(`${file}: /artifacts/linux-x64/sha256: must be 64 lower-case hex digits`));
+  // The agent-release schema's message, as the channel's reader gives it, with the line and column.
+  assert.match(err.message, new RegExp(`${file}:3:\\d+: /artifacts/linux-x64/sha256: must be sha256 hex`));
   assert.is(err.data.field, '/artifacts/linux-x64/sha256');
+});
+
+Stage('a release file with a key agent.yaml does not have is refused, naming the file and the key', async (ctx) => {
+  const file = join(ctx.dir, 'agent.yaml');
+  await writeFile(file, 'version: 0.2.0\nartifacts:\n  linux-x64: { url: "http://h/x.tar.gz", sha256: "' + 'a'.repeat(64) + '", size: 3, md5: abc }\n');
+  const err = await rejection(readReleaseFile(file));
+  assert.match(err.message, new RegExp(`${file}:3:\\d+: /artifacts/linux-x64: unknown key "md5"`));
+  assert.is(err.data.file, file);
+  assert.is(err.data.field, '/artifacts/linux-x64');
 });
 
 Stage('a journal of a later format is not acted on', async (ctx) => {

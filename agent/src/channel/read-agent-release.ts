@@ -53,16 +53,26 @@ export async function readAgentReleaseIn(tree: CommitTree, version: string, aske
       commit: tree.commit,
     });
   }
-  const bytes = await tree.readFile(file);
-  const release = parseYaml('agent-release', new TextDecoder().decode(bytes), file);
+  const release = parseAgentRelease(await tree.readFile(file), file, tree.commit);
   if (release.version !== version) {
     throw new DuckError('invalid', `${file}: /version: names ${release.version} but lives in ${dir}`, { file, field: '/version' });
   }
+  return release;
+}
+
+/**
+ * An agent.yaml's bytes as a release, checked against the agent-release schema — the one check of
+ * the format, for the channel's files and `duck self-update --release-file` alike. `commit` is
+ * where it was read ('' for a file outside the channel).
+ * @throws DuckError 'invalid' naming `file` and the field
+ */
+export function parseAgentRelease(bytes: Uint8Array, file: string, commit: string): AgentRelease {
+  const release = parseYaml('agent-release', new TextDecoder().decode(bytes), file);
   return {
-    version,
+    version: release.version,
     notes: release.notes ?? '',
     artifacts: release.artifacts,
     digest: createHash('sha256').update(bytes).digest('hex'),
-    commit: tree.commit,
+    commit,
   };
 }

@@ -3,6 +3,7 @@
 // ping; once per process, build and accepted commit — and, as the state's writer, folds in what an
 // updater that ended left in its journal.
 import { toDuckError } from '../../../schemas/errors.js';
+import type { UpdateJournal } from '../core/agent-update.js';
 import { foldUpdateOutcome, heartbeatNeedsRecord } from '../core/agent-update.js';
 import type { Logger } from '../ports.js';
 import { isAlive } from '../adapters/instance-lock.js';
@@ -32,15 +33,21 @@ export async function heartbeat(node: NodeParts, outcome: CycleOutcome, polled: 
   });
 }
 
-/** Folds an ended self-update's outcome into agentBuild.failed (once: folding again changes nothing). */
-export async function foldSelfUpdate(node: NodeParts, log: Logger): Promise<void> {
-  let journal;
+/**
+ * The updater's journal as one daemon cycle sees it: read once, for the fold before the cycle and
+ * the updater's start after it. An unreadable journal is logged and counts as none.
+ */
+export async function cycleJournal(node: NodeParts, log: Logger): Promise<UpdateJournal | null> {
   try {
-    journal = await readJournal(node.config.stateDir);
+    return await readJournal(node.config.stateDir);
   } catch (err) {
     log('self-update-journal-unreadable', { message: toDuckError(err).message });
-    return;
+    return null;
   }
+}
+
+/** Folds an ended self-update's outcome into agentBuild.failed (once: folding again changes nothing). */
+export async function foldSelfUpdate(node: NodeParts, journal: UpdateJournal | null, log: Logger): Promise<void> {
   if (journal === null || journal.outcome === 'running') return;
   const limit = node.config.controller?.outboxLimit ?? null;
   const event = limit !== null && node.state.read().agentBuild.reportedUpdate !== journal.id ? eventOfUpdate(journal) : null;
@@ -87,12 +94,12 @@ export interface UpdaterStarts {
  * inside the windows, not held, not failed here): the updater, started through the service manager
  * outside this daemon's service, as `duck self-update --yes` — it stops and replaces this process.
  * Nothing starts while an update is in flight, and an updater that never wrote its journal is
- * started again only after a grace period.
+ * started again only after a grace period. `journal` is the cycle's one read, from its start: an
+ * updater someone else started since then holds the updater's lock, and the one started here exits.
  */
-export async function startDueUpdate(node: NodeParts, outcome: CycleOutcome, starts: UpdaterStarts, log: Logger): Promise<void> {
+export async function startDueUpdate(node: NodeParts, outcome: CycleOutcome, journal: UpdateJournal | null, starts: UpdaterStarts, log: Logger): Promise<void> {
   const agent = outcome.resolve.agent;
   if (agent?.decision !== 'apply' || agent.release === null || agent.target === null) return;
-  const journal = await readJournal(node.config.stateDir).catch(() => null);
   if (journal !== null && journal.outcome === 'running') return;
   const now = Date.now();
   if (starts.last && starts.last.to === agent.target && now - starts.last.at < UPDATER_START_GRACE_MS && (journal === null || Date.parse(journal.startedAt) < starts.last.at)) return;

@@ -14,7 +14,7 @@ import type { CycleOutcome } from './cycle.js';
 import { decisionReuse, runCycle } from './cycle.js';
 import { cycleLogger } from './cycle-log.js';
 import type { UpdaterStarts } from './agent-build.js';
-import { foldSelfUpdate, heartbeat, resumeInterruptedUpdate, startDueUpdate } from './agent-build.js';
+import { cycleJournal, foldSelfUpdate, heartbeat, resumeInterruptedUpdate, startDueUpdate } from './agent-build.js';
 import type { Writer } from './session.js';
 import { answerOf, openWriter } from './session.js';
 import { nodeReporter } from './telemetry.js';
@@ -106,12 +106,13 @@ export async function runDaemon(node: NodeParts, opts: RunOptions): Promise<void
       try {
         const overlay = overlays.current();
         const env = () => writer.env({ overlay, log, signal: opts.signal });
-        await foldSelfUpdate(node, log);
+        const journal = await cycleJournal(node, log);
+        await foldSelfUpdate(node, journal, log);
         const outcome = await runCycle({ node, log, overlay, env, report, reuse }, { fetch });
         waits = outcome.waits;
         logCycle(outcome);
         await heartbeat(node, outcome, fetch, log);
-        if (!opts.once) await startDueUpdate(node, outcome, updaterStarts, log);
+        if (!opts.once) await startDueUpdate(node, outcome, journal, updaterStarts, log);
       } catch (err) {
         const e = toDuckError(err);
         log('cycle-failed', { code: e.code, message: e.message });

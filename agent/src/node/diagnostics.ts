@@ -7,7 +7,7 @@ import type { Bundle } from '../diagnostics/bundle.js';
 import { buildBundle, defaultArchiveName } from '../diagnostics/bundle.js';
 import type { DiagnosticsAnswer } from '../ports.js';
 import { currentEnrollment } from '../report/enrollment.js';
-import { duckVersion } from '../report/facts.js';
+import { runningBuild } from './agent-decision.js';
 import { agentIdOf } from './decisions.js';
 import type { NodeParts } from './wiring.js';
 
@@ -33,7 +33,7 @@ export function buildNodeBundle(node: NodeParts, archive: string): Promise<Bundl
         .sort()
         .map((app) => ({ app, project: appLayout(config.apply.appsDir, app).project })),
       composeVersion: () => node.composeVersion(),
-      duckVersion,
+      duckVersion: async () => runningBuild().version,
     },
     archive,
   );

@@ -13,9 +13,10 @@ import { openCommitTree } from '../channel/commit-tree.js';
 import type { ReleaseContent } from '../channel/read-release.js';
 import { readRelease } from '../channel/read-release.js';
 import type { TrustedKey } from '../channel/signature.js';
-import { composeVersionOf, dockerVersionOf, duckVersion, nodeFacts } from '../report/facts.js';
+import { composeVersionOf, dockerVersionOf, nodeFacts } from '../report/facts.js';
 import type { ChannelTransport, Clock, ComposeRuntime, ControllerClient, DockerEngine, Faults, Logger, StateStore } from '../ports.js';
 import { NO_FAULTS } from '../ports.js';
+import { runningBuild } from './agent-decision.js';
 import type { AgentConfig } from './config.js';
 import { loadAgentConfig, loadAgentKeys } from './config.js';
 
@@ -78,7 +79,7 @@ export async function wireNode(opts: NodeOptions): Promise<NodeParts> {
     maxFetchBytes: config.limits.maxFetchBytes,
     maxObjectBytes: config.limits.maxFileBytes,
     deadlines: config.fetchDeadlines,
-    version: duckVersion,
+    version: async () => runningBuild().version,
   });
   const docker = createDockerCli();
   const backups = createBackupStore(config.apply.backupsDir, { minFreeBytes: config.apply.minFreeBytes, now: clock });
@@ -96,7 +97,7 @@ export async function wireNode(opts: NodeOptions): Promise<NodeParts> {
       return createComposeCli(info);
     }),
     controller: config.controller ? createControllerClient(config.controller.url) : null,
-    facts: () => nodeFacts(config.group, { dockerVersion: () => dockerVersionOf(docker), composeVersion: () => composeVersionOf(detectCompose) }),
+    facts: () => nodeFacts(config.group, runningBuild().version, { dockerVersion: () => dockerVersionOf(docker), composeVersion: () => composeVersionOf(detectCompose) }),
     composeVersion: () => composeVersionOf(detectCompose),
     readRelease: async (app, version, commit) => {
       const objects = transport.objects;

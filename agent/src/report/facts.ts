@@ -1,8 +1,6 @@
 // The node's facts for enrollment and reports: what the controller shows of a node.
 import { readFile } from 'node:fs/promises';
 import { arch, hostname, release, type } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { NodeFacts } from '../../../schemas/index.js';
 import type { ComposeInfo, DockerEngine } from '../ports.js';
 
@@ -15,8 +13,9 @@ export interface EngineProbes {
   composeVersion(): Promise<string | null>;
 }
 
-export async function nodeFacts(group: string, probes: EngineProbes): Promise<NodeFacts> {
-  const [pretty, agentVersion, docker, compose] = await Promise.all([osPrettyName(), duckVersion(), probes.dockerVersion(), probes.composeVersion()]);
+/** `agentVersion`: the running build's (schemas/build-info, read once by node/). */
+export async function nodeFacts(group: string, agentVersion: string, probes: EngineProbes): Promise<NodeFacts> {
+  const [pretty, docker, compose] = await Promise.all([osPrettyName(), probes.dockerVersion(), probes.composeVersion()]);
   return {
     hostname: hostname().slice(0, 253) || 'unknown',
     os: `${type().toLowerCase()} ${release()}${pretty ? ` (${pretty})` : ''}`.slice(0, 200),
@@ -33,17 +32,6 @@ export async function osPrettyName(file = '/etc/os-release'): Promise<string | n
   const text = await readFile(file, 'utf8').catch(() => '');
   const match = /^PRETTY_NAME=(.*)$/m.exec(text);
   return match ? match[1]!.trim().replace(/^(["'])(.*)\1$/, '$2') : null;
-}
-
-/** The duck package's version: package.json is found upward from this module, in src and in dist alike. */
-export async function duckVersion(): Promise<string> {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const pkg = (await readFile(join(dir, 'package.json'), 'utf8').then(JSON.parse, () => null)) as { name?: string; version?: string } | null;
-    if (pkg?.name === 'duck' && pkg.version) return pkg.version;
-    dir = dirname(dir);
-  }
-  return 'unknown';
 }
 
 /** The engine's version, or null when no engine answers. */
