@@ -11,12 +11,16 @@ import { capturedOutput } from './output.js';
  * never loads it.
  */
 export async function serveConsole(node: NodeParts, plan: ListenPlan): Promise<ConsoleServer> {
-  const [{ startConsole }, { statusRoutes }, { actRoutes }, { announcementRoutes }, { printStatus }] = await Promise.all([
+  const [{ startConsole }, { statusRoutes }, { actRoutes }, { announcementRoutes }, { printStatus }, { serviceRoutes }, { appServices, followAppLogs }, { overlayRoutes }, overlayReads] = await Promise.all([
     import('../console/server.js'),
     import('../console/routes-status.js'),
     import('../console/routes-acts.js'),
     import('../console/routes-announcements.js'),
     import('./commands/status.js'),
+    import('../console/routes-services.js'),
+    import('../node/app-services.js'),
+    import('../console/routes-overlay.js'),
+    import('./console-overlay.js'),
   ]);
   return startConsole(plan, {
     stateDir: node.config.stateDir,
@@ -36,6 +40,8 @@ export async function serveConsole(node: NodeParts, plan: ListenPlan): Promise<C
           return result.data!.acknowledged as { id: string; at: string };
         },
       }),
+      ...serviceRoutes({ services: () => appServices(node), follow: (app, tail, sink) => followAppLogs(node, app, tail, sink) }),
+      ...overlayRoutes(overlayReads.overlayDeps(node)),
     ],
   });
 }

@@ -22,6 +22,9 @@ export function parseOverlayDocument(text: string): Document.Parsed {
 
 // ---- edits: each returns what it replaced or removed, so a command can say "was …" ----
 
+/** One edit of the overlay's document, as `editOverlay` applies it (it may run more than once). */
+export type OverlayEdit = (doc: Document) => void;
+
 /** Pins `app` to `version`; an existing pin keeps its node (comment, quoting) and gets the new value. */
 export function setPin(doc: Document, app: string, version: string): string | undefined {
   const previous = scalarAt(doc, ['pin', app]);
@@ -65,6 +68,27 @@ export function setSchedule(doc: Document, app: string, at: string): string | un
 /** Cancels the scheduled upgrade of `app`, and the `schedule` map when it becomes empty. */
 export function removeSchedule(doc: Document, app: string): string | undefined {
   return removeEntry(doc, 'schedule', app, (node) => (isMap(node) ? scalarText(node.get('at', true)) : undefined));
+}
+
+/**
+ * Sets `approval` or `windows` (the console's settings page); null removes the key, so the default
+ * (auto) or the group's windows apply again. An existing key keeps its comments; a scalar keeps its
+ * node. Returns whether the key was there before.
+ */
+export function setOverlayKey(doc: Document, key: 'approval' | 'windows', value: unknown): boolean {
+  const had = isMap(doc.contents) && doc.contents.has(key);
+  if (value === null) deleteTopKey(doc, key);
+  else if (isScalar(doc.get(key, true)) && (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')) doc.set(key, value);
+  else doc.set(key, doc.createNode(value));
+  return had;
+}
+
+/** Sets the local compose overrides of `app` (null removes them, and `compose` when it becomes empty). */
+export function setCompose(doc: Document, app: string, override: Record<string, unknown> | null): boolean {
+  if (override === null) return removeEntry(doc, 'compose', app, () => 'removed') !== undefined;
+  const had = doc.hasIn(['compose', app]);
+  doc.setIn(['compose', app], doc.createNode(override));
+  return had;
 }
 
 function scalarText(node: unknown): string | undefined {

@@ -4,8 +4,8 @@ import { configPath, loadAgentConfig } from '../../node/config.js';
 import { editOverlayFile } from '../../node/overlay.js';
 import type { Hold } from '../../../../schemas/index.js';
 import { DuckError } from '../../../../schemas/errors.js';
-import { isCalendarDate, parseInstant, setHold } from '../../core/overlay-edits.js';
-import { holdEnd } from '../../core/windows.js';
+import { setHold } from '../../core/overlay-edits.js';
+import { holdUntilProblem } from '../../core/overlay-times.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { createOutput } from '../output.js';
 import { COMMAND_META } from './meta.js';
@@ -43,14 +43,10 @@ export default defineCommand({
 });
 
 function checkUntil(until: string, now: Date): void {
-  if (!isCalendarDate(until) && parseInstant(until) === null) {
-    throw new DuckError('usage', `--until "${until}" is not a date like 2026-12-31 or a date-time with an offset like 2026-12-31T18:00:00+01:00`);
-  }
-  // A bare date is read in the node's zone, as the agent reads it (holdEnd).
+  // node/decisions' nodeZone would load the resolve stage for one line.
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-  if (holdEnd(until, zone).getTime() <= now.getTime()) {
-    throw new DuckError('usage', `--until ${until} is already past (now ${now.toISOString()}): such a hold would hold nothing`);
-  }
+  const problem = holdUntilProblem('--until', until, now, zone);
+  if (problem) throw new DuckError('usage', problem);
 }
 
 function operatorName(): string {

@@ -4,6 +4,7 @@ import { requireInAcceptedCommit } from '../../node/readings.js';
 import { formatDuration } from '../../core/duration.js';
 import { DuckError } from '../../../../schemas/errors.js';
 import { invalidName, parseInstant, removeSchedule, setSchedule } from '../../core/overlay-edits.js';
+import { scheduleAtProblem } from '../../core/overlay-times.js';
 import { configArg, jsonArg } from '../common-args.js';
 import { openNode } from '../node-handle.js';
 import { createOutput } from '../output.js';
@@ -60,19 +61,7 @@ export default defineCommand({
 
 /** The instant of --at; usage errors (exit 2) for a malformed, offset-less or past time. */
 function checkAt(at: string, now: Date): Date {
-  const when = parseInstant(at);
-  if (when === null) {
-    // Without an offset the same text means different instants on nodes in different zones.
-    const noOffset = /^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/.test(at);
-    throw new DuckError(
-      'usage',
-      noOffset
-        ? `--at "${at}" has no offset: add one, as in ${at.length === 10 ? `${at}T02:00:00` : at.replace(' ', 'T')}+08:00 or …Z for UTC`
-        : `--at "${at}" is not an RFC 3339 date-time like 2026-11-25T02:00:00+08:00`,
-    );
-  }
-  if (when.getTime() <= now.getTime()) {
-    throw new DuckError('usage', `--at ${at} is in the past (now ${now.toISOString()}): a scheduled upgrade runs once, at a time to come`);
-  }
-  return when;
+  const problem = scheduleAtProblem('--at', at, now);
+  if (problem) throw new DuckError('usage', problem);
+  return parseInstant(at) as Date;
 }

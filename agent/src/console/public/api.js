@@ -76,3 +76,41 @@ export function announcements() {
 export function acknowledge(id) {
   return postJson(`/api/announcements/${encodeURIComponent(id)}/ack`);
 }
+
+/** Per installed app its containers' state and health (`{ apps: [{ app, version, containers, … }] }`). */
+export function services() {
+  return getJson('/api/services');
+}
+
+/**
+ * An app's logs live from its last `tail` lines per container: `onLines(lines)` per batch,
+ * `onEnd(reason)` once when the follow ends by itself or the stream is cut. No reconnect: a new
+ * stream would start again from the tail and show its lines twice. Returns the close.
+ */
+export function logStream(app, tail, { onLines, onEnd }) {
+  const source = new EventSource(`/api/apps/${encodeURIComponent(app)}/logs/stream?tail=${tail}`, { withCredentials: true });
+  let closed = false;
+  const finish = (reason) => {
+    if (closed) return;
+    closed = true;
+    source.close();
+    onEnd(reason);
+  };
+  source.addEventListener('lines', (e) => onLines(JSON.parse(e.data)));
+  source.addEventListener('end', (e) => finish(JSON.parse(e.data).reason));
+  source.addEventListener('error', () => finish('the log stream was cut (the console stopped, or the session ended)'));
+  return () => {
+    closed = true;
+    source.close();
+  };
+}
+
+/** The overlay's values (or why it is invalid), the node's zone, and agent.yaml's read-only settings. */
+export function overlay() {
+  return getJson('/api/overlay');
+}
+
+/** One overlay edit (`{ edit: 'pin', app, version }`, `{ edit: 'windows', windows }`…), comments kept. */
+export function editOverlay(edit) {
+  return postJson('/api/overlay', edit);
+}

@@ -3,6 +3,10 @@
 // an event stream). ctx: { api, navigate(hash), status() } — see README.md.
 export const PAGES = [
   { id: 'dashboard', title: 'Dashboard', load: () => import('./pages/dashboard.js') },
+  { id: 'app', title: 'Apps', load: () => import('./pages/app.js') },
+  { id: 'services', title: 'Services', load: () => import('./pages/services.js') },
+  { id: 'logs', title: 'Logs', load: () => import('./pages/logs.js') },
+  { id: 'settings', title: 'Settings', load: () => import('./pages/settings.js') },
 ];
 
 export const DEFAULT_PAGE = 'dashboard';

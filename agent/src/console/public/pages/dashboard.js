@@ -1,12 +1,13 @@
 // The dashboard: this node's channel, its agent, and per app the running and asked versions with
 // the decision and its reason, as `duck status` says them.
 import { el, panel, table } from '../dom.js';
+import { pageHash } from '../routes.js';
 
 const EMPTY = '—';
 
 function appRows(apps) {
   return apps.map((a) => [
-    el('span', { class: 'app-name' }, a.app),
+    el('a', { class: 'app-name', href: pageHash('app', a.app) }, a.app),
     el('span', { class: 'state', data: { state: a.state ?? 'unknown' } }, a.state ?? 'unknown'),
     a.current ?? EMPTY,
     a.desired ?? EMPTY,
