@@ -4,16 +4,18 @@
 // until acknowledged with the keyboard-reachable button, an info one is dismissed for the session,
 // and once the node reports, the controller counts the notice seen 1, acknowledged 1 (its API and
 // its dashboard's Announcements panel).
+import { appendFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import * as assert from 'uvu/assert';
 import type { AgentNode } from '../../examples/harness/agent-node.js';
+import { startDaemon } from '../../examples/harness/daemon.js';
 import { installedApp, readAgentState, writeAgentState } from '../helpers/agent-state.js';
 import { artifactPath, browserSuite, signIn, type BrowserContextOf } from '../helpers/browser.js';
 import type { ChannelHost } from '../helpers/channel-builder.js';
 import { startChannelHost } from '../helpers/channel-builder.js';
 import { writeBasicChannel, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
 import type { Served } from '../helpers/console.js';
-import { call, consoleScreenshot, login, openConsolePage, serveConsole, sessionOf, stopConsole } from '../helpers/console.js';
+import { call, consoleScreenshot, freePort, login, openConsolePage, serveConsole, sessionOf, stopConsole } from '../helpers/console.js';
 import type { TestController } from '../helpers/controller.js';
 import { announcementCountsOf, startTestController } from '../helpers/controller.js';
 
@@ -149,6 +151,28 @@ test('the console API: an unknown id is a 404 naming it, and no session reads no
   assert.match(String(unknown.body?.message), /no announcement no-such/);
   await stopConsole(ctx.served);
   ctx.served = null;
+});
+
+test('with duck run serving the console, the acknowledgement is handed to the daemon, the one writer', async (ctx) => {
+  const port = await freePort();
+  await appendFile(ctx.node.configFile, `console:\n  port: ${port}\n`);
+  const daemon = startDaemon(ctx.node);
+  try {
+    await daemon.waitFor((e) => e.event === 'console', 'the console served');
+    const opened = await ctx.node.duck('console', '--open');
+    assert.is(opened.code, 0, opened.stderr);
+    const link = new URL(opened.stdout.trim());
+    const cookie = sessionOf(await login(link.origin, link.hash.slice(1)));
+    const acked = await call(link.origin, '/api/announcements/registry-maint/ack', { method: 'POST', headers: { cookie, origin: link.origin } });
+    assert.is(acked.status, 200, acked.text);
+    const done = await daemon.waitFor((e) => e.event === 'request-done' && e.kind === 'acknowledge', 'the daemon carried the acknowledgement out');
+    assert.is(done.ok, true);
+    const listed = await call(link.origin, '/api/announcements', { headers: { cookie } });
+    const notices = (listed.body as { announcements: Array<{ id: string; acknowledgedAt: string | null }> }).announcements;
+    assert.equal(notices.map((n) => [n.id, n.acknowledgedAt !== null]), [['shop-eol', true], ['registry-maint', true]]);
+  } finally {
+    await daemon.stop();
+  }
 });
 
 it.run();
