@@ -7,6 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
+import type { Test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AgentNode } from '../../examples/harness/agent-node.js';
 import { DUCK_BIN } from '../../examples/harness/agent-node.js';
@@ -124,3 +125,22 @@ export async function consoleScreenshot(page: Page, name: string): Promise<void>
 
 /** The widths every page is shown at in the screenshots: a desktop and a phone. */
 export const CONSOLE_VIEWPORTS = { desktop: { width: 1280, height: 900 }, narrow: { width: 390, height: 844 } } as const;
+
+/** What a browser suite of the console keeps per test: the node and the `duck console` serving it. */
+export interface ConsoleSuiteContext {
+  node: AgentNode;
+  served: Served | null;
+  pageProblems: string[];
+}
+
+/** Each test of `it` gets a fresh `duck console --open --port 0` on `ctx.node` and no page problems yet. */
+export function serveConsoleEachTest<T extends ConsoleSuiteContext>(it: Test<T>): void {
+  it.before.each(async (ctx) => {
+    ctx.pageProblems.length = 0;
+    ctx.served = await serveConsole(ctx.node, '--port', '0');
+  });
+  it.after.each(async (ctx) => {
+    if (ctx.served) await stopConsole(ctx.served);
+    ctx.served = null;
+  });
+}

@@ -10,7 +10,7 @@ import type { ChannelHost } from '../helpers/channel-builder.js';
 import { startChannelHost } from '../helpers/channel-builder.js';
 import { writeBasicChannel, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
 import type { Served } from '../helpers/console.js';
-import { CONSOLE_VIEWPORTS, consoleScreenshot, openConsolePage, serveConsole, stopConsole } from '../helpers/console.js';
+import { CONSOLE_VIEWPORTS, consoleScreenshot, openConsolePage, serveConsoleEachTest } from '../helpers/console.js';
 import type { AgentNode } from '../../examples/harness/agent-node.js';
 
 interface Ctx extends BrowserContextOf {
@@ -39,15 +39,7 @@ const { it, test } = await browserSuite<Ctx>(
   async (ctx) => ctx.host?.close(),
 );
 
-it.before.each(async (ctx) => {
-  ctx.pageProblems.length = 0;
-  ctx.served = await serveConsole(ctx.node, '--port', '0');
-});
-
-it.after.each(async (ctx) => {
-  if (ctx.served) await stopConsole(ctx.served);
-  ctx.served = null;
-});
+serveConsoleEachTest(it);
 
 test('the link logs in and shows the dashboard: group, accepted commit, apps; screenshots at both widths', async (ctx) => {
   const page = await openConsolePage(ctx.browser, ctx.served!, ctx.pageProblems);

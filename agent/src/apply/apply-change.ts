@@ -49,7 +49,8 @@ export async function applyChange(env: ApplyEnv, change: PlannedChange): Promise
     migrations: change.migrations,
   };
   await saveJournal(env, journal);
-  env.log('change', { app: journal.app, kind: change.kind, from: journal.from, to: journal.to, trigger: journal.trigger, reason: journal.reason });
+  // The steps' kinds: what a waiting operator's progress counts against (core/request-progress).
+  env.log('change', { app: journal.app, kind: change.kind, from: journal.from, to: journal.to, trigger: journal.trigger, reason: journal.reason, steps: journal.steps.map((s) => s.kind) });
   if (change.kind === 'repair') return runRepair(env, journal);
   return CHANGE_RULES[change.kind].switches ? runSwitch(env, journal, 0) : runInPlace(env, journal, 0);
 }

@@ -4,6 +4,7 @@ import { noticesOnNode } from '../node/announcements.js';
 import { perform } from '../node/session.js';
 import type { NodeParts } from '../node/wiring.js';
 import { capturedOutput } from './output.js';
+import { upgradeConsoleRoutes } from './console-upgrade.js';
 
 /**
  * The console wired to this node: each route module gets the node's reads and acts it needs (the
@@ -32,7 +33,7 @@ export async function serveConsole(node: NodeParts, plan: ListenPlan): Promise<C
           return captured.value();
         },
       }),
-      ...actRoutes({ perform: (request) => perform(node, request, { log: () => undefined }) }),
+      ...actRoutes({ perform: (request, onProgress) => perform(node, request, { log: () => undefined, ...(onProgress ? { onProgress } : {}) }) }),
       ...announcementRoutes({
         inForce: () => noticesOnNode(node),
         acknowledge: async (id) => {
@@ -42,6 +43,8 @@ export async function serveConsole(node: NodeParts, plan: ListenPlan): Promise<C
       }),
       ...serviceRoutes({ services: () => appServices(node), follow: (app, tail, sink) => followAppLogs(node, app, tail, sink) }),
       ...overlayRoutes(overlayReads.overlayDeps(node)),
+      ...(await (await import('./console-records.js')).recordRoutes(node)),
+      ...upgradeConsoleRoutes(node),
     ],
   });
 }

@@ -1,7 +1,7 @@
 import type { OperatorRequest, RequestResult } from '../core/operator-request.js';
 import { perform } from '../node/session.js';
 import type { NodeParts } from '../node/wiring.js';
-import { createLogger } from './logger.js';
+import { createLogger, textLogLine } from './logger.js';
 import { openNode } from './node-handle.js';
 import type { Output } from './output.js';
 
@@ -19,7 +19,8 @@ export async function runRequest(node: NodeParts, request: OperatorRequest, out:
 
 /**
  * The request through the writer session, with step lines on stderr (so --json keeps stdout one
- * document). `handedOff` says the daemon did it: what this process read of the state is old then.
+ * document): this process's log, or, when duck run does it, the steps it logs as they come.
+ * `handedOff` says the daemon did it: what this process read of the state is old then.
  */
 export async function performFromCli(node: NodeParts, request: OperatorRequest, opts: { quiet?: boolean } = {}): Promise<{ result: RequestResult; handedOff: boolean }> {
   let handedOff = false;
@@ -29,6 +30,14 @@ export async function performFromCli(node: NodeParts, request: OperatorRequest, 
       handedOff = true;
       process.stderr.write(`duck run (pid ${pid}) holds this node's state: handed the request to it; waiting for it to finish\n`);
     },
+    ...(opts.quiet
+      ? {}
+      : {
+          onProgress: (record) => {
+            // In process, the log above printed it already.
+            if (handedOff) process.stderr.write(textLogLine(record.at, record.event, record.fields));
+          },
+        }),
   });
   return { result, handedOff };
 }

@@ -2,7 +2,7 @@ import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { create } from 'tar';
-import { redactText } from './redact.js';
+import { REDACTED, redactText } from './redact.js';
 import type { DiagnosticsInput, Gathered } from './sources.js';
 import { gatherAgentLog, gatherConfig, gatherDocker, gatherOs, gatherState, gatherVersions } from './sources.js';
 
@@ -10,6 +10,8 @@ export interface BundleFile {
   /** The path inside the archive. */
   readonly path: string;
   readonly bytes: number;
+  /** How many values were cut out of it (`[redacted]`): what an operator checks before sending it. */
+  readonly redactions: number;
 }
 
 export interface Bundle {
@@ -53,7 +55,7 @@ export async function buildBundle(input: DiagnosticsInput, archive: string): Pro
       const target = join(work, root, g.path);
       await mkdir(dirname(target), { recursive: true });
       await writeFile(target, body, { mode: 0o600 });
-      files.push({ path: `${root}/${g.path}`, bytes: Buffer.byteLength(body) });
+      files.push({ path: `${root}/${g.path}`, bytes: Buffer.byteLength(body), redactions: body.split(REDACTED).length - 1 });
     }
     await mkdir(dirname(archive), { recursive: true });
     // portable: no uid, gid or user names of this node in the archive headers.

@@ -6,7 +6,7 @@ import { toDuckError } from '../../../schemas/errors.js';
 import { DAEMON } from '../adapters/instance-lock.js';
 import type { OverlayWatch } from '../adapters/overlay-file.js';
 import { watchOverlay } from '../adapters/overlay-file.js';
-import { answerRequest, clearStaleAnswers, requestsDir, takeRequests } from '../adapters/request-queue.js';
+import { answerRequest, clearStaleAnswers, progressAppender, requestsDir, takeRequests } from '../adapters/request-queue.js';
 import { earliestUntil, nextPollAt, pollOffsetMs, firstPollAt } from '../core/poll-schedule.js';
 import type { Logger } from '../ports.js';
 import type { Reporter } from '../report/reporter.js';
@@ -16,7 +16,7 @@ import { cycleLogger } from './cycle-log.js';
 import type { UpdaterStarts } from './agent-build.js';
 import { cycleJournal, foldSelfUpdate, heartbeat, resumeInterruptedUpdate, startDueUpdate } from './agent-build.js';
 import type { Writer } from './session.js';
-import { answerOf, openWriter } from './session.js';
+import { answerOf, openWriter, withProgress } from './session.js';
 import { nodeReporter } from './telemetry.js';
 import type { NodeParts } from './wiring.js';
 
@@ -160,12 +160,18 @@ async function queueReport(reporter: Reporter, log: Logger): Promise<void> {
   }
 }
 
-/** Operators' requests, oldest first, each answered (a refusal included) before the next. */
+/**
+ * Operators' requests, oldest first, each answered (a refusal included) before the next. The steps
+ * logged while one is carried out also go to its progress file, for the command that waits.
+ */
 async function serveRequests(node: NodeParts, writer: Writer, overlay: OverlayFile, opts: RunOptions, report: (o: CycleOutcome) => Promise<void>): Promise<void> {
   for (const { id, request } of await takeRequests(node.config.stateDir)) {
     opts.log('request', { id, ...request });
-    const result = await answerOf(() => writer.carryOut(request, { overlay, log: opts.log, signal: opts.signal, report }));
+    const progress = progressAppender(node.config.stateDir, id);
+    const log = withProgress(opts.log, progress.add);
+    const result = await answerOf(() => writer.carryOut(request, { overlay, log, signal: opts.signal, report }));
     opts.log('request-done', { id, kind: request.kind, ok: result.ok, error: result.error?.message ?? null });
+    await progress.flushed();
     await answerRequest(node.config.stateDir, id, result);
   }
 }

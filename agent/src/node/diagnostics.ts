@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { basename, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { DuckError } from '../../../schemas/errors.js';
 import { appLayout } from '../apply/app-layout.js';
 import type { Bundle } from '../diagnostics/bundle.js';
@@ -16,6 +16,14 @@ import type { NodeParts } from './wiring.js';
 /** Where the archive goes unless the operator says: a timestamped file in the current directory. */
 export function defaultArchive(node: NodeParts): string {
   return resolve(defaultArchiveName(hostname(), node.clock()));
+}
+
+/**
+ * Where the console's bundles go: under the state directory (owner-only, like the state they copy),
+ * since the console's working directory may be anywhere, `/` under systemd.
+ */
+export function stateArchive(node: NodeParts): string {
+  return join(node.config.stateDir, 'diagnostics', defaultArchiveName(hostname(), node.clock()));
 }
 
 export function buildNodeBundle(node: NodeParts, archive: string): Promise<Bundle> {

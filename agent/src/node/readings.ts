@@ -1,5 +1,6 @@
 import { dirname } from 'node:path';
 import { loadOverlay } from '../adapters/overlay-file.js';
+import { openStateStore } from '../adapters/state-lowdb.js';
 import type { AppLayout } from '../apply/app-layout.js';
 import { appLayout } from '../apply/app-layout.js';
 import type { BackupRecord, BrokenBackup, PartialLeftover } from '../apply/backup-store.js';
@@ -8,7 +9,7 @@ import { parseCommitObject } from '../channel/commit-object.js';
 import { openCommitTree } from '../channel/commit-tree.js';
 import { agentReleasePath } from '../channel/read-agent-release.js';
 import { AGENT_PIN } from '../core/overlay-pins.js';
-import type { ComposeRuntime, ComposeTarget } from '../ports.js';
+import type { ComposeRuntime, ComposeTarget, StateSnapshot } from '../ports.js';
 import { DuckError } from '../../../schemas/errors.js';
 import { installedOrThrow } from './acts.js';
 import type { NodeParts } from './wiring.js';
@@ -34,6 +35,14 @@ export async function appHandle(node: NodeParts, app: string): Promise<AppHandle
   const layout = appLayout(node.config.apply.appsDir, app);
   const target = composeTarget(layout, installed.version, overlay.compose?.[app], dirname(node.config.overlay));
   return { app, version: installed.version, layout, target, runtime: await node.runtime() };
+}
+
+/**
+ * The state as the writer last wrote it, read from the file: a reader that runs for long beside
+ * `duck run` (the console on a port of its own) would otherwise keep the snapshot it started with.
+ */
+export async function writtenState(node: NodeParts): Promise<StateSnapshot> {
+  return (await openStateStore(node.config.stateDir)).read();
 }
 
 export function listBackups(node: NodeParts, app?: string): Promise<{ backups: BackupRecord[]; broken: BrokenBackup[] }> {

@@ -8,6 +8,8 @@ import { recoverChange } from '../apply/apply-change.js';
 import type { ApplyEnv, ApplyServices } from '../apply/apply-env.js';
 import type { JournalEntry } from '../core/agent-state.js';
 import type { OperatorRequest, RequestResult } from '../core/operator-request.js';
+import type { ProgressRecord } from '../core/request-progress.js';
+import { progressRecordOf } from '../core/request-progress.js';
 import type { OverlayFile } from '../../../schemas/index.js';
 import type { Logger } from '../ports.js';
 import { carryOut } from './acts.js';
@@ -81,22 +83,47 @@ export async function openWriter(node: NodeParts, what: string, log: Logger): Pr
   }
 }
 
+export interface PerformOptions {
+  readonly log: Logger;
+  readonly onHandOff?: (pid: number) => void;
+  /**
+   * The request's step records as the writer logs them: from the daemon's progress file when it
+   * was handed to duck run, from this process's Logger otherwise (the same records either way).
+   */
+  readonly onProgress?: (record: ProgressRecord) => void;
+}
+
 /**
  * Carries out an operator's request: in this process when nothing holds the state directory, or
  * by handing it to the running `duck run`. Another command holding the lock is an error naming it.
  */
-export async function perform(node: NodeParts, request: OperatorRequest, opts: { log: Logger; onHandOff?: (pid: number) => void }): Promise<RequestResult> {
+export async function perform(node: NodeParts, request: OperatorRequest, opts: PerformOptions): Promise<RequestResult> {
   const { stateDir } = node.config;
   const holder = await instanceHolder(stateDir);
   if (holder && holder.what === DAEMON) {
-    return throwIfFailed(await submitRequest(stateDir, holder.pid, request, () => opts.onHandOff?.(holder.pid)));
+    return throwIfFailed(
+      await submitRequest(stateDir, holder.pid, request, {
+        onQueued: () => opts.onHandOff?.(holder.pid),
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      }),
+    );
   }
-  const writer = await openWriter(node, `duck ${request.kind}`, opts.log);
+  const log = opts.onProgress ? withProgress(opts.log, opts.onProgress) : opts.log;
+  const writer = await openWriter(node, `duck ${request.kind}`, log);
   try {
-    return await writer.carryOut(request, { overlay: await loadOverlay(node.config.overlay), log: opts.log });
+    return await writer.carryOut(request, { overlay: await loadOverlay(node.config.overlay), log });
   } finally {
     await writer.release();
   }
+}
+
+/** `log`, and each step record of what it logs passed to `onRecord` (the daemon's progress file, a waiting page). */
+export function withProgress(log: Logger, onRecord: (record: ProgressRecord) => void): Logger {
+  return (event, fields) => {
+    log(event, fields);
+    const record = progressRecordOf(event, fields, new Date());
+    if (record) onRecord(record);
+  };
 }
 
 /** The pid of the running `duck run`, if one holds the state directory. */

@@ -25,7 +25,7 @@ export default defineCommand({
     const bundle = await buildNodeBundle(node, archive);
     const width = Math.max(...bundle.files.map((f) => f.path.length));
     out.line(`files in ${archive}:`);
-    for (const f of bundle.files) out.line(`  ${f.path.padEnd(width)}  ${String(f.bytes).padStart(9)} bytes`);
+    for (const f of bundle.files) out.line(`  ${f.path.padEnd(width)}  ${String(f.bytes).padStart(9)} bytes${f.redactions > 0 ? `, ${f.redactions} redacted` : ''}`);
     out.line(`archive ${archive}: ${bundle.files.length} files, ${bundle.bytes} bytes`);
     const result = { ok: true, archive, bytes: bundle.bytes, files: bundle.files, uploaded: null as unknown };
     if (!args.upload) {

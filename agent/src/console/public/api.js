@@ -114,3 +114,39 @@ export function overlay() {
 export function editOverlay(edit) {
   return postJson('/api/overlay', edit);
 }
+
+/** The backup store per app, as `duck backups` lists it. */
+export function backups() {
+  return getJson('/api/backups');
+}
+
+/** The node's history, newest first: `{ limit, app }` (app '' or absent: every app). */
+export function history({ limit, app } = {}) {
+  const query = new URLSearchParams();
+  if (limit) query.set('limit', String(limit));
+  if (app) query.set('app', app);
+  return getJson(`/api/history?${query}`);
+}
+
+/** Builds the diagnostics bundle on the node and answers what it holds; nothing is sent. */
+export function diagnosticsPreview() {
+  return postJson('/api/diagnostics');
+}
+
+/** Sends the bundle the preview built (by its id) to the controller. */
+export function diagnosticsUpload(id) {
+  return postJson(`/api/diagnostics/${encodeURIComponent(id)}/upload`);
+}
+
+/**
+ * One act followed live: answers `{ id }` at once; `/api/acts/<id>/events` then streams its step
+ * records (`step`) and its result (`done`), the same records `duck upgrade` prints.
+ */
+export function followAct(request) {
+  return postJson('/api/acts?follow=1', request);
+}
+
+/** What the upgrade confirmation shows for `app`: `{ current, target, decision, reason, notes }`. */
+export function upgradeOffer(app) {
+  return getJson(`/api/upgrades/${encodeURIComponent(app)}`);
+}

@@ -3,9 +3,13 @@
 // an event stream). ctx: { api, navigate(hash), status() } — see README.md.
 export const PAGES = [
   { id: 'dashboard', title: 'Dashboard', load: () => import('./pages/dashboard.js') },
+  { id: 'upgrade', title: 'Upgrade', load: () => import('./pages/upgrade.js') },
   { id: 'app', title: 'Apps', load: () => import('./pages/app.js') },
   { id: 'services', title: 'Services', load: () => import('./pages/services.js') },
   { id: 'logs', title: 'Logs', load: () => import('./pages/logs.js') },
+  { id: 'backups', title: 'Backups', load: () => import('./pages/backups.js') },
+  { id: 'history', title: 'History', load: () => import('./pages/history.js') },
+  { id: 'diagnostics', title: 'Diagnostics', load: () => import('./pages/diagnostics.js') },
   { id: 'settings', title: 'Settings', load: () => import('./pages/settings.js') },
 ];
 

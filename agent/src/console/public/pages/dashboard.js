@@ -13,7 +13,14 @@ function appRows(apps) {
     a.desired ?? EMPTY,
     el('span', { class: 'decision', data: { decision: a.decision } }, a.decision),
     a.reason ?? EMPTY,
+    upgradeNow(a),
   ]);
+}
+
+/** An app whose asked version is not what runs gets the upgrade page's link (pages/upgrade.js). */
+function upgradeNow(a) {
+  if (!a.desired || a.desired === a.current) return '';
+  return el('a', { class: 'button upgrade-now', href: pageHash('upgrade', a.app), 'aria-label': `Upgrade ${a.app} now` }, 'Upgrade now');
 }
 
 export async function render(main, { status }) {
@@ -37,6 +44,6 @@ export async function render(main, { status }) {
         el('dd', {}, s.agent?.running ?? EMPTY),
       ),
     ),
-    panel('Apps', { class: 'panel apps' }, s.apps.length === 0 ? el('p', {}, 'No apps yet.') : table(['App', 'State', 'Running', 'Asked', 'Decision', 'Why'], appRows(s.apps), { class: 'apps-table' })),
+    panel('Apps', { class: 'panel apps' }, s.apps.length === 0 ? el('p', {}, 'No apps yet.') : table(['App', 'State', 'Running', 'Asked', 'Decision', 'Why', 'Act'], appRows(s.apps), { class: 'apps-table' })),
   );
 }
