@@ -23,6 +23,7 @@ export default tseslint.config(
         window: 'readonly', document: 'readonly', location: 'readonly', fetch: 'readonly', Node: 'readonly',
         URLSearchParams: 'readonly', Intl: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly',
         history: 'readonly', EventSource: 'readonly', Blob: 'readonly', URL: 'readonly',
+        DOMParser: 'readonly', sessionStorage: 'readonly',
       },
     },
   },

@@ -124,6 +124,7 @@ type _SchemasMatchTypes = [
   Assert<Same<Keys<typeof reportSchema>, keyof T.ReportMessage>>,
   Assert<Same<Keys<typeof reportSchema.$defs.facts>, keyof T.NodeFacts>>,
   Assert<Same<Keys<typeof reportSchema.$defs.status>, keyof T.AgentStatus>>,
+  Assert<Same<Keys<typeof reportSchema.$defs.announcementSeen>, keyof T.AnnouncementSeen>>,
   Assert<Same<Keys<typeof reportSchema.$defs.channelStatus>, keyof T.ChannelStatus>>,
   Assert<Same<Keys<typeof reportSchema.$defs.refusal>, keyof T.ChannelRefusalStatus>>,
   Assert<Same<Keys<typeof reportSchema.$defs.appStatus>, keyof T.AppStatus>>,

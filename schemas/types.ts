@@ -347,8 +347,17 @@ export interface AgentStatus {
   apps: AppStatus[];
   /** The agent's own build and its self-update decision; older agents omit it. */
   agent?: AgentUpdateStatus;
-  /** The ids of the announcements in force on the node; absent when none are (and from older agents). */
-  announcements?: string[];
+  /** The announcements in force on the node (an id alone from agents before acknowledgements); absent when none are (and from older agents). */
+  announcements?: Array<string | AnnouncementSeen>;
+  /** The ids of those the operator acknowledged; absent when none are. */
+  acknowledged?: string[];
+}
+
+/** An announcement in force on a node, as its report names it. */
+export interface AnnouncementSeen {
+  id: string;
+  title: string;
+  severity: AnnouncementSeverity;
 }
 
 /** An agent version that failed on this node: refused before the switch, or switched back after it. */

@@ -10,6 +10,7 @@ import { hashToken } from './tokens.js';
 import { diagnosticsRoutes } from './routes/diagnostics.js';
 import { enrollRoutes } from './routes/enroll.js';
 import { healthRoutes } from './routes/health.js';
+import { announcementRoutes } from './routes/announcements.js';
 import { readRoutes } from './routes/read.js';
 import { reportRoutes } from './routes/reports.js';
 import { rolloutRoutes } from './routes/rollouts.js';
@@ -32,6 +33,7 @@ export function createApp(deps: AppDeps): Koa {
   diagnosticsRoutes(router, deps, auth);
   readRoutes(router, deps, auth);
   rolloutRoutes(router, deps, auth);
+  announcementRoutes(router, deps, auth);
   sessionRoutes(router, deps);
   healthRoutes(router, deps);
   app.use(errorBodies(deps.log));

@@ -8,7 +8,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { create } from 'tar';
 import { suite, type Test } from 'uvu';
-import type { AgentUpdateStatus, AppStatus, ChangeOutcome, ChannelStatus, ControllerConfig, NodeFacts, ReportEvent, ReportMessage } from '../../schemas/index.js';
+import type { AgentStatus, AgentUpdateStatus, AppStatus, ChangeOutcome, ChannelStatus, ControllerConfig, NodeFacts, ReportEvent, ReportMessage } from '../../schemas/index.js';
+import type { AnnouncementCount } from '../../controller/src/announcement-counts.js';
 import { startController, type RunningController, type StartOptions } from '../../controller/src/server.js';
 import type { AgentNode } from '../../examples/harness/agent-node.js';
 import { makeAgentNode } from '../../examples/harness/agent-node.js';
@@ -163,6 +164,11 @@ export async function reportingNode(
 }
 
 /** GET with the admin token; throws with the status and body on anything but 2xx. */
+/** GET /api/v1/announcements: per announcement id, the nodes that see it and that acknowledged it. */
+export async function announcementCountsOf(ctl: Pick<TestController, 'url' | 'adminToken'>): Promise<AnnouncementCount[]> {
+  return (await adminJson<{ announcements: AnnouncementCount[] }>(ctl, '/api/v1/announcements')).announcements;
+}
+
 export async function adminJson<T>(ctl: Pick<TestController, 'url' | 'adminToken'>, path: string): Promise<T> {
   const res = await fetch(`${ctl.url}${path}`, { headers: { authorization: `Bearer ${ctl.adminToken}` } });
   const text = await res.text();
@@ -198,6 +204,9 @@ export interface ReportShape {
   sentAt?: string;
   /** status.agent: the agent's own build and its self-update decision. */
   agent?: AgentUpdateStatus;
+  /** status.announcements and status.acknowledged: the notices in force on the node and those acknowledged. */
+  announcements?: AgentStatus['announcements'];
+  acknowledged?: string[];
 }
 
 export function buildReport(agentId: string, shape: ReportShape = {}): ReportMessage {
@@ -210,6 +219,8 @@ export function buildReport(agentId: string, shape: ReportShape = {}): ReportMes
       channel: { commit: 'a'.repeat(40), committedAt: '2026-01-01T00:00:00Z', stale: false, refusal: null, ...shape.channel },
       apps: shape.apps ?? [buildApp('shop', '1.0.0')],
       ...(shape.agent ? { agent: shape.agent } : {}),
+      ...(shape.announcements ? { announcements: shape.announcements } : {}),
+      ...(shape.acknowledged ? { acknowledged: shape.acknowledged } : {}),
     },
     events: shape.events ?? [],
   };

@@ -45,10 +45,11 @@ serveConsoleEachTest(it);
 
 test('the link logs in and shows the dashboard: group, accepted commit, apps; screenshots at both widths', async (ctx) => {
   const page = await openConsolePage(ctx.browser, ctx.served!, ctx.pageProblems);
-  const status = (await ctx.node.duck('status', '--json')).json as { group: string; channel: { accepted: { commit: string } }; apps: Array<{ app: string }> };
+  const status = (await ctx.node.duck('status', '--json')).json as { group: string; channel: { accepted: { commit: string } }; agent: { current: string }; apps: Array<{ app: string }> };
   assert.is(await page.evaluate('location.href'), `${ctx.served!.origin}/`, 'the token left the address bar');
   assert.ok((await text(page, '.panel.node')).includes(status.group));
   assert.ok((await text(page, '.panel.node')).includes(status.channel.accepted.commit.slice(0, 12)));
+  assert.is(await text(page, '.panel.node .agent-version'), status.agent.current, "the agent's own version");
   const apps = await page.locator('.apps-table tbody .app-name').allTextContents();
   assert.equal(apps, status.apps.map((a) => a.app));
   await consoleScreenshot(page, 'console-dashboard-desktop.png');

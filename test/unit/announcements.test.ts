@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Announcement } from '../../schemas/index.js';
-import { announcementsInForce } from '../../agent/src/core/announcements.js';
+import { acknowledgeRefusal, acknowledgementsAfter, announcementsInForce } from '../../agent/src/core/announcements.js';
+import { announcementCounts } from '../../controller/src/announcement-counts.js';
 import { parseVersionRange, satisfiesRange } from '../../agent/src/core/version-range.js';
 import { appendAnnouncement } from '../../agent/src/release/add-announcement.js';
 
@@ -73,6 +74,40 @@ test('appending to an empty file, or one of comments only, starts the list; comm
 test('appending never reuses an id', () => {
   const text = appendAnnouncement('', notice('a'));
   assert.throws(() => appendAnnouncement(text, notice('a')), /an announcement with id a exists: ids are never reused/);
+});
+
+test('an acknowledgement is refused for an id the file lacks, one expired, one aimed at other nodes', () => {
+  const all = [notice('here'), notice('over', { expires: '2026-11-01T00:00:00Z' }), notice('staging', { target: { groups: ['staging'] } })];
+  const inForce = announcementsInForce(all, node, now);
+  assert.is(acknowledgeRefusal(all, inForce, 'here', now), null);
+  assert.match(acknowledgeRefusal(all, inForce, 'gone', now) ?? '', /^no announcement gone in the accepted channel commit/);
+  assert.match(acknowledgeRefusal(all, inForce, 'over', now) ?? '', /^announcement over expired at 2026-11-01T00:00:00Z/);
+  assert.match(acknowledgeRefusal(all, inForce, 'staging', now) ?? '', /^announcement staging is not for this node/);
+});
+
+test('acknowledgements keep only ids still in the file, and the first time of each', () => {
+  const file = new Set(['a', 'b']);
+  const first = acknowledgementsAfter({ gone: 't0', a: 't1' }, file, 'b', 't2');
+  assert.equal(first, { a: 't1', b: 't2' });
+  assert.equal(acknowledgementsAfter(first, file, 'a', 't3'), { a: 't1', b: 't2' }, 'a second acknowledgement keeps the first time');
+});
+
+test('the controller counts each node once per id, the newest report naming the title', () => {
+  const seen = (id: string, title: string) => ({ id, title, severity: 'info' as const });
+  const agent = (at: string, announcements: Array<string | ReturnType<typeof seen>>, acknowledged?: string[]) => ({
+    lastSeenAt: at,
+    status: { group: 'g', channel: { commit: 'c', committedAt: at, stale: false, refusal: null }, apps: [], announcements, ...(acknowledged ? { acknowledged } : {}) },
+  });
+  const counts = announcementCounts([
+    agent('2026-12-01T00:00:00Z', [seen('a', 'old title'), seen('a', 'old title')], ['a']),
+    agent('2026-12-02T00:00:00Z', [seen('a', 'new title'), 'b']),
+    agent('2026-11-30T00:00:00Z', ['a'], ['a', 'not-in-force']),
+    { lastSeenAt: null, status: null },
+  ]);
+  assert.equal(counts, [
+    { id: 'a', title: 'new title', severity: 'info', seen: 3, acknowledged: 2 },
+    { id: 'b', title: null, severity: null, seen: 1, acknowledged: 0 },
+  ]);
 });
 
 test.run();

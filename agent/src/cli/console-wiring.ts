@@ -1,5 +1,6 @@
 import type { ConsoleServer } from '../console/server.js';
 import type { ListenPlan } from '../console/listen.js';
+import { noticesOnNode } from '../node/announcements.js';
 import { perform } from '../node/session.js';
 import type { NodeParts } from '../node/wiring.js';
 import { capturedOutput } from './output.js';
@@ -21,10 +22,11 @@ export interface ConsoleWiringOptions {
  */
 export async function serveConsole(node: NodeParts, plan: ListenPlan, opts: ConsoleWiringOptions = {}): Promise<ConsoleServer> {
   const current = opts.current ?? (async () => node);
-  const [{ startConsole }, { statusRoutes }, { actRoutes }, { printStatus }, { serviceRoutes }, { appServices, followAppLogs }, { overlayRoutes }, overlayReads] = await Promise.all([
+  const [{ startConsole }, { statusRoutes }, { actRoutes }, { announcementRoutes }, { printStatus }, { serviceRoutes }, { appServices, followAppLogs }, { overlayRoutes }, overlayReads] = await Promise.all([
     import('../console/server.js'),
     import('../console/routes-status.js'),
     import('../console/routes-acts.js'),
+    import('../console/routes-announcements.js'),
     import('./commands/status.js'),
     import('../console/routes-services.js'),
     import('../node/app-services.js'),
@@ -42,7 +44,14 @@ export async function serveConsole(node: NodeParts, plan: ListenPlan, opts: Cons
         },
       }),
       ...actRoutes({ perform: (request, onProgress) => perform(node, request, { log: () => undefined, ...(onProgress ? { onProgress } : {}) }) }),
-      ...serviceRoutes({ services: () => appServices(node), follow: (app, tail, sink) => followAppLogs(node, app, tail, sink) }),
+      ...announcementRoutes({
+        inForce: async () => noticesOnNode(await current()),
+        acknowledge: async (id) => {
+          const result = await perform(node, { kind: 'acknowledge', id }, { log: () => undefined });
+          return result.data!.acknowledged as { id: string; at: string };
+        },
+      }),
+      ...serviceRoutes({ services: async () => appServices(await current()), follow: async (app, tail, sink) => followAppLogs(await current(), app, tail, sink) }),
       ...overlayRoutes(overlayReads.overlayDeps(node)),
       ...(await (await import('./console-records.js')).recordRoutes(node)),
       ...upgradeConsoleRoutes(current),

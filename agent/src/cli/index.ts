@@ -14,6 +14,7 @@ const COMMANDS: Record<string, keyof typeof COMMAND_META> = {
   check: 'check',
   'check-update': 'check',
   status: 'status',
+  announcements: 'announcements',
   pin: 'pin',
   unpin: 'unpin',
   hold: 'hold',

@@ -201,6 +201,11 @@ export interface AgentState {
   outbox: ReportOutbox;
   /** The agent's own builds (DESIGN §4.7): failed versions and the daemon's heartbeat. */
   agentBuild: AgentBuildState;
+  /**
+   * Announcement id -> when the operator acknowledged it (DESIGN §4.10). Only ids still in the
+   * accepted announcements file are kept. A state written before it has none: reading fills `{}`.
+   */
+  acknowledged: Record<string, string>;
 }
 
 export interface ControllerEnrollment {
@@ -243,6 +248,7 @@ export function emptyAgentState(): AgentState {
     controller: null,
     outbox: emptyOutbox(),
     agentBuild: emptyAgentBuildState(),
+    acknowledged: {},
   };
 }
 

@@ -36,3 +36,27 @@ function isTargeted(a: Announcement, node: AnnouncementAudience): boolean {
   if (target.agent !== undefined && !satisfiesRange(node.agentVersion, target.agent)) return false;
   return true;
 }
+
+/** Why `id` cannot be acknowledged on this node now (unknown, expired, aimed elsewhere), or null when it can. */
+export function acknowledgeRefusal(all: readonly Announcement[], inForce: readonly Announcement[], id: string, now: Date): string | null {
+  const notice = all.find((a) => a.id === id);
+  if (!notice) return `no announcement ${id} in the accepted channel commit (duck announcements lists the ones in force)`;
+  if (isExpired(notice, now)) return `announcement ${id} expired at ${notice.expires}: there is nothing left to acknowledge`;
+  if (!inForce.some((a) => a.id === id)) return `announcement ${id} is not for this node (its target does not match it)`;
+  return null;
+}
+
+/**
+ * The acknowledgements kept once `id` is acknowledged at `at`: only ids still in the channel's
+ * announcements file survive, so the record never grows past the file however long the node lives.
+ * A second acknowledgement keeps the first time.
+ */
+export function acknowledgementsAfter(
+  acknowledged: Readonly<Record<string, string>>,
+  fileIds: ReadonlySet<string>,
+  id: string,
+  at: string,
+): Record<string, string> {
+  const kept = Object.fromEntries(Object.entries(acknowledged).filter(([known]) => fileIds.has(known)));
+  return { ...kept, [id]: kept[id] ?? at };
+}

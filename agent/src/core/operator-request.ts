@@ -19,6 +19,8 @@ export type OperatorRequest =
   | { kind: 'backup'; app: string }
   | { kind: 'restore'; backupId: string }
   | { kind: 'purge'; app: string }
+  /** Record that the operator read an announcement in force on this node (duck announcements ack, the console). */
+  | { kind: 'acknowledge'; id: string }
   /** Enroll with the controller now (duck diagnostics --upload before the daemon did). */
   | { kind: 'enroll' };
 

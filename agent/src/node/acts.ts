@@ -13,6 +13,7 @@ import type { InstalledApp } from '../core/agent-state.js';
 import type { PlannedChange } from '../core/change.js';
 import type { ChangeSummary, OperatorRequest, RequestResult } from '../core/operator-request.js';
 import type { CycleDeps, CycleOutcome } from './cycle.js';
+import { acknowledge } from './announcements.js';
 import { checkChannel, runCycle } from './cycle.js';
 import { appConfigHash, decide, readAcceptedLocally } from './decisions.js';
 import type { Logger } from '../ports.js';
@@ -52,6 +53,8 @@ export async function carryOut(ctx: ActContext, request: OperatorRequest): Promi
       return restore(ctx, request.backupId);
     case 'purge':
       return purge(ctx, request.app);
+    case 'acknowledge':
+      return acknowledge(ctx.node, request.id);
     case 'enroll':
       throw new DuckError('internal', 'enrolling is the writer session\'s, not an act');
   }

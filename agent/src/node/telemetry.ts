@@ -37,16 +37,22 @@ export function statusOf(node: NodeParts, last: CycleOutcome | null): AgentStatu
   const group = node.config.group;
   const desired = last?.resolve.resolved?.desired ?? null;
   const agent = agentUpdateStatus(runningBuild().version, last?.resolve.agent ?? null, state.agentBuild.failed);
-  const notices = announcementIds(last, node.clock());
+  const notices = announcementsReported(last, state.acknowledged, node.clock());
   if (desired) return { ...agentStatus({ state, group, desired, stale: last!.stale }), agent, ...notices };
   const undecided = last === null && state.channel.anchor ? 'not decided yet since the agent started' : undefined;
   return { ...agentStatus({ state, group, desired: null, stale: last?.stale ?? false, ...(undecided ? { undecided } : {}) }), agent, ...notices };
 }
 
-/** The report's optional `announcements`: the ids still in force, within the schema's cap; absent when none. */
-function announcementIds(last: CycleOutcome | null, now: Date): { announcements?: string[] } {
-  const ids = (last?.announcements ?? []).filter((a) => !isExpired(a, now)).map((a) => a.id);
-  return ids.length ? { announcements: ids.slice(0, MAX_REPORTED_ANNOUNCEMENTS) } : {};
+/**
+ * The report's optional `announcements` (each in force, with its title and severity for the
+ * controller's dashboard) and `acknowledged` (the ids of those the operator acknowledged), within
+ * the schema's cap; each absent when empty.
+ */
+function announcementsReported(last: CycleOutcome | null, acknowledged: Readonly<Record<string, string>>, now: Date): Pick<AgentStatus, 'announcements' | 'acknowledged'> {
+  const inForce = (last?.announcements ?? []).filter((a) => !isExpired(a, now)).slice(0, MAX_REPORTED_ANNOUNCEMENTS);
+  const seen = inForce.map((a) => ({ id: a.id, title: a.title, severity: a.severity }));
+  const acked = inForce.filter((a) => acknowledged[a.id] !== undefined).map((a) => a.id);
+  return { ...(seen.length ? { announcements: seen } : {}), ...(acked.length ? { acknowledged: acked } : {}) };
 }
 
 // report.schema.json's maxItems for status.announcements.

@@ -33,6 +33,11 @@ export const COMMAND_META = {
     description:
       'Schedule a one-shot upgrade of an app at a given time, whatever the windows say (--at), or cancel it (--cancel). Edits the overlay, comments kept; the app must be in the last accepted channel commit (exit 3 if not).',
   },
+  announcements: {
+    name: 'announcements',
+    description:
+      "List the channel's announcements in force on this node, each marked unread or acknowledged (from the local state, no fetch); `duck announcements ack <id>` acknowledges one, and the next report tells the controller. With duck run running, it records the acknowledgement.",
+  },
   console: {
     name: 'console',
     description:

@@ -53,9 +53,10 @@ export async function printStatus(node: NodeParts, out: Output): Promise<void> {
   const { status: agent, lines } = await agentStatusOnNode(node, accepted);
   for (const line of lines) out.line(line);
   const notices = await announcementsOnNode(node, accepted);
-  for (const a of notices.inForce) out.line(announcementLine(a));
+  for (const a of notices.inForce) out.line(announcementLine(a, state.acknowledged[a.id]));
   if (notices.unreadable) out.line(`notices    unreadable: ${notices.unreadable}`);
-  const announcements = { inForce: notices.inForce, unreadable: notices.unreadable };
+  const inForce = notices.inForce.map((a) => ({ ...a, acknowledgedAt: state.acknowledged[a.id] ?? null }));
+  const announcements = { inForce, unreadable: notices.unreadable };
   if (!accepted) {
     out.result({ ok: true, channel, group: node.config.group, agent, announcements, apps: [], failed: state.failed });
     return;

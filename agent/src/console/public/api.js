@@ -67,6 +67,16 @@ export function act(request) {
   return postJson('/api/acts', request);
 }
 
+/** The channel's notices in force on this node, each body as safe HTML, with when it was acknowledged. */
+export function announcements() {
+  return getJson('/api/announcements');
+}
+
+/** Acknowledges a notice through the node's one writer; answers `{ ok, acknowledged: { id, at } }`. */
+export function acknowledge(id) {
+  return postJson(`/api/announcements/${encodeURIComponent(id)}/ack`);
+}
+
 /** Per installed app its containers' state and health (`{ apps: [{ app, version, containers, … }] }`). */
 export function services() {
   return getJson('/api/services');

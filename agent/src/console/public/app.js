@@ -1,5 +1,6 @@
 // The console's shell: the login link's exchange, the sidebar, and the hash routes. A page is a
 // module (routes.js) rendered into <main>; leaving it calls what its render returned.
+import { createBanner } from './announcements.js';
 import * as api from './api.js';
 import { el } from './dom.js';
 import { PAGES, pageHash, parseHash } from './routes.js';
@@ -36,6 +37,9 @@ function renderNav(currentId) {
   );
 }
 
+// The announcements' banner (announcements.js) above every page, read again on each page shown.
+const banner = createBanner(byId('announcements'), { api, showMessage: (text, kind) => showMessage(text, kind) });
+
 const ctx = {
   api,
   navigate: (hash) => {
@@ -53,6 +57,7 @@ async function route() {
   leave = null;
   showMessage('');
   renderNav(page.id);
+  banner.refresh();
   document.title = `Duck console · ${page.title}`;
   try {
     const module = await page.load();

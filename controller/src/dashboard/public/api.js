@@ -79,3 +79,8 @@ export async function signIn(token) {
 export async function signOut() {
   await fetch('/api/v1/session', { method: 'DELETE', credentials: 'same-origin' });
 }
+
+/** Per channel announcement: nodes that have it in force (seen) and that acknowledged it. */
+export function announcements() {
+  return getJson('/api/v1/announcements');
+}

@@ -82,7 +82,7 @@ async function renderRoute(route, isCurrent) {
   }
   const filterKey = JSON.stringify(route.filters);
   if (filterKey !== pagedFilters) [agentPages, pagedFilters] = [1, filterKey];
-  const [fleet, agents, { rollouts }] = await Promise.all([api.fleet(), api.agents(route.filters, agentPages), api.rollouts()]);
+  const [fleet, agents, { rollouts }, { announcements }] = await Promise.all([api.fleet(), api.agents(route.filters, agentPages), api.rollouts(), api.announcements()]);
   if (!isCurrent()) return;
   const fresh = overview === null;
   if (fresh) {
@@ -92,7 +92,7 @@ async function renderRoute(route, isCurrent) {
     };
     overview = createOverview((filters) => (location.hash = filterHref(filters)), showMore);
   }
-  overview.update({ fleet, agents, rollouts, filters: route.filters, now: Date.now() });
+  overview.update({ fleet, agents, rollouts, announcements, filters: route.filters, now: Date.now() });
   show(route, fresh ? overview.node : null, 'Duck · fleet');
 }
 

@@ -2,6 +2,7 @@
 // (repeats folded), versions and rollout per group and app, outcomes per version, and the agents
 // table.
 import { createAgentsPanel } from './agents-table.js';
+import { announcementsTable } from './announcements.js';
 import { outcomeBadge } from './badges.js';
 import { el, panel, table } from './dom.js';
 import { STATES, STATE_LABELS, ago, dateTime, percent, plural } from './format.js';
@@ -153,6 +154,7 @@ export function createOverview(onFilter, onMore) {
   const versionsBody = el('div', { class: 'groups' });
   const failuresBody = el('div');
   const outcomesBody = el('div');
+  const announcementsBody = el('div');
   const agents = createAgentsPanel(onFilter, onMore);
   const node = el(
     'div',
@@ -166,16 +168,18 @@ export function createOverview(onFilter, onMore) {
       panel('Recent failures', { class: 'card panel failures-panel' }, failuresBody),
     ),
     panel('Outcomes per version', { class: 'card panel outcomes-panel' }, outcomesBody),
+    panel('Announcements', { class: 'card panel announcements-panel' }, announcementsBody),
     agents.node,
   );
 
-  function update({ fleet, agents: list, rollouts = [], filters, now }) {
+  function update({ fleet, agents: list, rollouts = [], announcements = [], filters, now }) {
     tiles.replaceChildren(...stateTiles(fleet));
     alerts.hidden = fleet.alerts.length === 0;
     alertsBody.replaceChildren(alertsList(fleet.alerts));
     versionsBody.replaceChildren(...renderVersions(fleet.groups, rollouts));
     failuresBody.replaceChildren(failuresList(fleet.recentFailures, now));
     outcomesBody.replaceChildren(outcomesTable(fleet.outcomes));
+    announcementsBody.replaceChildren(announcementsTable(announcements));
     agents.update(fleet, list, filters, now);
   }
 

@@ -23,6 +23,13 @@ function upgradeNow(a) {
   return el('a', { class: 'button upgrade-now', href: pageHash('upgrade', a.app), 'aria-label': `Upgrade ${a.app} now` }, 'Upgrade now');
 }
 
+/** The agent's own build: what runs, and what the channel asks with why it waits. */
+function agentLine(agent) {
+  if (!agent) return EMPTY;
+  if (!agent.desired || agent.desired === agent.current) return agent.current;
+  return `${agent.current}; ${agent.desired} asked: ${agent.reason}`;
+}
+
 export async function render(main, { status }) {
   const s = await status();
   const accepted = s.channel.accepted;
@@ -41,7 +48,7 @@ export async function render(main, { status }) {
         el('dt', {}, 'Accepted'),
         el('dd', {}, accepted ? `${accepted.commit.slice(0, 12)} signed by ${accepted.signerName}, committed ${accepted.committedAt}` : 'nothing yet'),
         el('dt', {}, 'Duck agent'),
-        el('dd', {}, s.agent?.running ?? EMPTY),
+        el('dd', { class: 'agent-version' }, agentLine(s.agent)),
       ),
     ),
     panel('Apps', { class: 'panel apps' }, s.apps.length === 0 ? el('p', {}, 'No apps yet.') : table(['App', 'State', 'Running', 'Asked', 'Decision', 'Why', 'Act'], appRows(s.apps), { class: 'apps-table' })),
