@@ -136,6 +136,14 @@ test('Upgrade now on the dashboard: versions and notes, Confirm, the steps live,
   assert.is(events.at(-1)!.event, 'done');
   ctx.pageRecords = events.filter((e) => e.event === 'step').map((e) => e.data as { event: string; fields: Record<string, unknown> });
   assert.is(await page.locator('.step-log li').count(), ctx.pageRecords.length, 'the page shows every record');
+  // Back on the dashboard: the upgrade is the recent activity, and no update is offered any more.
+  await page.setViewportSize(CONSOLE_VIEWPORTS.desktop);
+  await page.goto(`${ctx.served.origin}/#/dashboard`);
+  const latest = page.locator('.recent-activity tbody tr').first();
+  await latest.waitFor();
+  assert.ok((await latest.textContent())?.includes('1.0.0 → 1.1.0'), (await latest.textContent()) ?? '');
+  assert.is(await latest.locator('.outcome').getAttribute('data-outcome'), 'applied');
+  assert.is(await page.locator('.upgrade-now').count(), 0);
   assert.equal(ctx.pageProblems, []);
   await stopConsole(ctx.served);
   ctx.served = null;

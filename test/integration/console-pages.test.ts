@@ -52,6 +52,13 @@ test('the link logs in and shows the dashboard: group, accepted commit, apps; sc
   assert.is(await text(page, '.panel.node .agent-version'), status.agent.current, "the agent's own version");
   const apps = await page.locator('.apps-table tbody .app-name').allTextContents();
   assert.equal(apps, status.apps.map((a) => a.app));
+  assert.match(await text(page, '.recent-activity'), /Nothing yet/);
+  // The update notice: Upgrade now, or Schedule on the app's page.
+  await page.getByRole('link', { name: 'Schedule the upgrade of shop' }).click();
+  await page.locator('main h1', { hasText: 'shop' }).waitFor();
+  assert.is(await page.evaluate('location.hash'), '#/app/shop');
+  await page.goBack();
+  await page.locator('.apps-table').waitFor();
   await consoleScreenshot(page, 'console-dashboard-desktop.png');
   await page.setViewportSize(CONSOLE_VIEWPORTS.narrow);
   await consoleScreenshot(page, 'console-dashboard-narrow.png');

@@ -7,7 +7,8 @@ import { stackedTable } from '../stacked-table.js';
 const LIMIT = 200;
 const EMPTY = '—';
 
-function rows(entries) {
+/** One row per entry: when, app, outcome, versions, why (the dashboard's recent activity shows the same). */
+export function historyRows(entries) {
   return entries.map((h) => [
     el('time', { datetime: h.at }, formatTime(h.at)),
     el('span', { class: 'app-name' }, h.app),
@@ -27,7 +28,7 @@ export async function render(main, ctx) {
     if (answer.history.length === 0) return list.replaceChildren(el('p', {}, 'No history yet: the agent has changed nothing on this node.'));
     list.replaceChildren(
       el('p', { class: 'history-count' }, `${count} entr${answer.total === 1 ? 'y' : 'ies'}, newest first.`),
-      stackedTable(['When', 'App', 'Outcome', 'Versions', 'Why'], rows(answer.history), { class: 'history-table' }),
+      stackedTable(['When', 'App', 'Outcome', 'Versions', 'Why'], historyRows(answer.history), { class: 'history-table' }),
     );
   };
   filter.addEventListener('change', async () => {
