@@ -16,6 +16,7 @@ import type { ChannelNames } from './announcement-targets.js';
 import { channelNames, unknownTargets } from './announcement-targets.js';
 import { checkCompose, unlistedImages } from './compose-check.js';
 import { lintAgainstBase } from './lint-base.js';
+import { lintThresholds } from './lint-thresholds.js';
 import type { LintProblem, TextOf } from './lint-problem.js';
 import { byPosition, positionOf, problemsOf } from './lint-problem.js';
 import type { LocalRepo } from './local-repo.js';
@@ -96,6 +97,7 @@ export async function lintChannel(dir: string, opts: LintOptions = {}): Promise<
   if (files.includes(ANNOUNCEMENTS_FILE)) problems.push(...(await lintAnnouncements(tree, textOf, channelNames(files))));
 
   if (opts.base) problems.push(...(await lintAgainstBase(opts.base.repo, opts.base.ref, tree, textOf)));
+  if (opts.base) problems.push(...(await lintThresholds(opts.base.repo, opts.base.ref, textOf)));
   return { problems: problems.sort(byPosition), releases: releaseDirs.size, groups: groupFiles.length };
 }
 
