@@ -250,6 +250,9 @@ Thresholds('duck release lint --base says which rule the change touches, who sig
   await approve(ch, change, ctx.bob);
   const after = await duckCli(ch.workDir, ['release', 'lint', '--base', base]);
   assert.not.ok(after.stdout.includes('/thresholds/0'), after.stdout);
+  assert.ok(after.stdout.includes('threshold met: groups/production.yaml: 2 needed, signed by alice, bob'), after.stdout);
+  const json = await duckCli(ch.workDir, ['release', 'lint', '--base', base, '--json']);
+  assert.equal(json.json?.thresholds, [{ paths: ['groups/production.yaml'], count: 2, signers: ['alice', 'bob'], missing: 0 }]);
 });
 
 /** One certificate with a signing subkey: `subkey` signs with the subkey, `primary` (subkey stripped) with the primary key. */

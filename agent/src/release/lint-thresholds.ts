@@ -11,16 +11,28 @@ import type { LintProblem, TextOf } from './lint-problem.js';
 import { positionOf } from './lint-problem.js';
 import type { LocalRepo } from './local-repo.js';
 
-/** A problem for each rule HEAD's change touches that lacks signatures: who signed, how many are missing. */
-export async function lintThresholds(repo: LocalRepo, ref: string, textOf: TextOf, now = new Date()): Promise<LintProblem[]> {
+/** Each rule HEAD's change touches: who signed and how many are missing (0 when met). */
+export interface ThresholdStanding {
+  readonly paths: readonly string[];
+  readonly count: number;
+  readonly signers: readonly string[];
+  readonly missing: number;
+}
+
+/**
+ * A problem for each rule HEAD's change touches that lacks signatures (who signed, how many are
+ * missing), and where every touched rule stands.
+ */
+export async function lintThresholds(repo: LocalRepo, ref: string, textOf: TextOf, now = new Date()): Promise<{ problems: LintProblem[]; standing: ThresholdStanding[] }> {
+  const none = { problems: [], standing: [] };
   const head = await repo.head();
   const base = await repo.resolveCommit(ref);
-  if (head === null || head === base) return [];
+  if (head === null || head === base) return none;
   const baseTree = await repo.treeAt(base);
   const headTree = await repo.treeAt(head);
   // An unreadable policy is the main lint's problem; with none at the base there is nothing to count.
   const before = await readPolicy(baseTree, []).catch(() => null);
-  if (!before) return [];
+  if (!before) return none;
   const after = await readPolicy(headTree, []).catch(() => null);
   const history = repoHistory(repo, now);
   const next = after && after.identity !== before.identity ? after : null;
@@ -38,7 +50,8 @@ export async function lintThresholds(repo: LocalRepo, ref: string, textOf: TextO
     const where = (await positionOf(textOf, CHANNEL_FILE, field)) ?? { line: 1, column: 1 };
     problems.push({ file: CHANNEL_FILE, ...where, field, code: 'threshold-unmet', message: `${unmetMessage(head, tally)}, counted since ${ref}` });
   }
-  return problems;
+  const standing = tallies.map((t) => ({ paths: t.rule.paths, count: t.rule.count, signers: t.counted, missing: t.missing }));
+  return { problems, standing };
 }
 
 function repoHistory(repo: LocalRepo, now: Date): CommitHistory {
