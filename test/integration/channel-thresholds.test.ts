@@ -10,6 +10,7 @@ import type { GpgTestKey, OpenpgpTestKey, TestKey } from '../../examples/harness
 import { makeGpgKey, makeOpenpgpKey, stopGpgAgent, testEmail } from '../../examples/harness/keys.js';
 import type { Channel, ChannelHost, Signer } from '../helpers/channel-builder.js';
 import { startChannelHost } from '../helpers/channel-builder.js';
+import { readAgentState } from '../helpers/agent-state.js';
 import { writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
 import { duckCli, writeKeyFile } from '../helpers/release-cli.js';
 
@@ -104,8 +105,8 @@ Thresholds('refuses a production change signed by one of alice, bob, carol with 
   }
   const data = r.json.data as Record<string, unknown>;
   assert.equal([data.file, data.field, data.commit], ['channel.yaml', '/thresholds/0', change]);
-  assert.is((await verify(node)).json.reason, 'threshold-unmet', 'the refused tip changed nothing');
-  assert.is(base.length, 40);
+  assert.is((await verify(node)).json.reason, 'threshold-unmet');
+  assert.is((await readAgentState(node.stateDir)).channel.anchor?.commit, base, 'the refused tip changed nothing');
 });
 
 Thresholds('accepts the change once a second key of the rule signs an approve commit on top of it, and reports who counted', async (ctx) => {
@@ -205,6 +206,8 @@ Thresholds("rotates channel.yaml only with the old policy's threshold (old keys)
   assert.is(r.code, 0, r.stderr);
   assert.is(r.json.commit, tip);
   assert.is(r.json.channelVersion, 2);
+  const passedOver = r.json.passedOver as Array<{ commit: string; reason: string }>;
+  assert.is(passedOver.find((p) => p.commit === rotation)?.reason, 'threshold-unmet', 'the rotation alone, an intermediate commit, is passed over');
   assert.equal(r.json.thresholds, [
     { paths: ['channel.yaml'], count: 2, signers: ['alice', 'bob'] },
     { paths: ['channel.yaml'], count: 2, signers: ['alice', 'erin'] },
