@@ -155,4 +155,14 @@ Count('follows every parent: a merged branch carries its author and approval; co
   assert.equal(await countAt(commits, 'M', 'dave'), [{ counted: ['alice', 'bob'], missing: 0 }]);
 });
 
+Count('a commit before the point, reached again through a merge, does not count', async () => {
+  const commits = {
+    O: { files: { [PROD]: 'v2' }, parents: [], by: 'carol' },
+    A: { ...A, parents: ['O'] },
+    X: { files: { [PROD]: 'v2' }, parents: ['A'], by: 'alice' },
+    M: { files: { [PROD]: 'v2' }, parents: ['X', 'O'], by: 'dave' },
+  };
+  assert.equal(await countAt(commits, 'M', 'dave'), [{ counted: ['alice'], missing: 1 }]);
+});
+
 Count.run();

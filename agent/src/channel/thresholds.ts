@@ -124,19 +124,26 @@ function lazyRange(history: CommitHistory, tip: string, point: string): () => Pr
 }
 
 async function commitsBetween(history: CommitHistory, tip: string, point: string): Promise<string[]> {
-  const before = await reachable(history, [point], new Set());
-  const inRange = await reachable(history, (await history.read(tip)).parents, before);
-  return [...inRange];
+  const { seen, reachedRoot } = await reachable(history, (await history.read(tip)).parents, point);
+  // A commit the point also reaches would lead this walk on past the point, down to a root commit:
+  // reaching none, every commit seen is in the range, and the point's history need not be read.
+  if (!reachedRoot) return [...seen];
+  const before = (await reachable(history, [point], null)).seen;
+  return [...seen].filter((oid) => !before.has(oid));
 }
 
-async function reachable(history: CommitHistory, from: readonly string[], stop: ReadonlySet<string>): Promise<Set<string>> {
+/** Every commit reachable from `from` over all parents, not going past `stop`. */
+async function reachable(history: CommitHistory, from: readonly string[], stop: string | null): Promise<{ seen: Set<string>; reachedRoot: boolean }> {
   const seen = new Set<string>();
-  const queue = from.filter((oid) => !stop.has(oid));
+  let reachedRoot = false;
+  const queue = [...from];
   while (queue.length > 0) {
     const oid = queue.pop()!;
-    if (seen.has(oid) || stop.has(oid)) continue;
+    if (seen.has(oid) || oid === stop) continue;
     seen.add(oid);
-    queue.push(...(await history.read(oid)).parents);
+    const { parents } = await history.read(oid);
+    if (parents.length === 0) reachedRoot = true;
+    queue.push(...parents);
   }
-  return seen;
+  return { seen, reachedRoot };
 }
