@@ -33,6 +33,16 @@ export interface ChannelFile {
   /** A duration ("7d"): older accepted commits make the channel stale. */
   freshness?: string;
   description?: string;
+  /** k-of-n rules: changes to these paths need `count` distinct signers (DESIGN §3). */
+  thresholds?: ChannelThreshold[];
+}
+
+export interface ChannelThreshold {
+  /** Files, or directory prefixes ending in '/'; `channel.yaml` means the trust policy. */
+  paths: string[];
+  count: number;
+  /** Signer names; every channel.yaml signer when absent. */
+  signers?: string[];
 }
 
 // groups/<group>.yaml

@@ -12,6 +12,7 @@ import type { DeployedCommit } from './running-floor.js';
 import type { ChannelContent } from './read-release.js';
 import { readChannelContent } from './read-release.js';
 import type { TrustedKey } from './signature.js';
+import type { ThresholdMet } from './thresholds.js';
 import { verifiedCommitsOf } from './verified-content.js';
 
 /** What the channel code needs: the clone, the root of trust, and what the node already knows. */
@@ -51,6 +52,8 @@ export interface AcceptedChannel {
   readonly tree: CommitTree;
   readonly passedOver: readonly PassedOver[];
   readonly walked: number;
+  /** What counted for each k-of-n rule the accepted tip touched (none when nothing was walked). */
+  readonly thresholds: readonly ThresholdMet[];
   /** Signature facts the walk learned: the caller keeps them with the state. */
   readonly learned: Readonly<Record<string, VerifiedSignatureFact>>;
 }
@@ -122,7 +125,7 @@ async function acceptFrom(input: AcceptInput, tip: string, fetched: boolean): Pr
       commits.set(`${tip} ${verifiedKey}`, known);
     }
     const { stale, freshnessMs } = channelFreshness(known.content.channel.freshness, known.committedAt, now);
-    return { anchor: previous, changed: false, fetched, stale, freshnessMs, content: known.content, tree: known.tree, passedOver: [], walked: 0, learned: {} };
+    return { anchor: previous, changed: false, fetched, stale, freshnessMs, content: known.content, tree: known.tree, passedOver: [], walked: 0, thresholds: [], learned: {} };
   }
   const chain = await acceptChain({
     objects: transport.objects,
@@ -156,7 +159,7 @@ async function acceptFrom(input: AcceptInput, tip: string, fetched: boolean): Pr
         };
   const { stale, freshnessMs } = channelFreshness(content.channel.freshness, accepted.committedAt, now);
   commits.set(`${accepted.commit} ${verifiedKey}`, { content, tree: chain.accepted.tree, committedAt: accepted.committedAt });
-  return { anchor, changed, fetched, stale, freshnessMs, content, tree: chain.accepted.tree, passedOver: chain.passedOver, walked: chain.walked, learned: chain.learned };
+  return { anchor, changed, fetched, stale, freshnessMs, content, tree: chain.accepted.tree, passedOver: chain.passedOver, walked: chain.walked, thresholds: accepted.thresholds, learned: chain.learned };
 }
 
 /** The accepted commit's content, read from the clone without a walk. */

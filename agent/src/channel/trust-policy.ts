@@ -3,6 +3,7 @@ import { DuckError } from '../../../schemas/errors.js';
 import type { TrustedKey } from './signature.js';
 import { fingerprintOf, readPublicKey } from './signature.js';
 import type { CommitTree } from './commit-tree.js';
+import { thresholdRulesOf } from './threshold-rules.js';
 
 export const CHANNEL_FILE = 'channel.yaml';
 
@@ -33,6 +34,8 @@ export async function policyIdentity(tree: CommitTree, channel: ChannelFile | nu
 /** Reads the policy a commit would put in force; throws `invalid` or `unsafe-path` when it cannot. */
 export async function readPolicy(tree: CommitTree, agentKeys: readonly TrustedKey[]): Promise<TrustPolicy> {
   const channel = await tree.readYaml('channel', CHANNEL_FILE);
+  // Checked here, where the policy is read, so lint and the walk refuse a bad rule alike.
+  thresholdRulesOf(channel);
   const channelKeys: TrustedKey[] = [];
   for (const [index, signer] of channel.signers.entries()) {
     const text = new TextDecoder().decode(await tree.readFile(signer.key, `/signers/${index}/key`));

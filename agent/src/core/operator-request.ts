@@ -47,6 +47,8 @@ export interface FetchedChannelData {
   readonly group: string;
   readonly groupFile: string;
   readonly passedOver: ReadonlyArray<{ readonly commit: string; readonly reason: string; readonly message: string }>;
+  /** What counted for each k-of-n rule the accepted tip touched. */
+  readonly thresholds?: ReadonlyArray<{ readonly paths: readonly string[]; readonly count: number; readonly signers: readonly string[] }>;
 }
 
 /** The answer: lines for a person, changes for scripts, and the error when it failed. */

@@ -16,6 +16,8 @@ import type { ChannelNames } from './announcement-targets.js';
 import { channelNames, unknownTargets } from './announcement-targets.js';
 import { checkCompose, unlistedImages } from './compose-check.js';
 import { lintAgainstBase } from './lint-base.js';
+import type { ThresholdStanding } from './lint-thresholds.js';
+import { lintThresholds } from './lint-thresholds.js';
 import type { LintProblem, TextOf } from './lint-problem.js';
 import { byPosition, positionOf, problemsOf } from './lint-problem.js';
 import type { LocalRepo } from './local-repo.js';
@@ -25,6 +27,8 @@ export interface LintResult {
   readonly problems: LintProblem[];
   readonly releases: number;
   readonly groups: number;
+  /** With a base: each k-of-n rule the change touches, who signed it and how many are missing. */
+  readonly thresholds: readonly ThresholdStanding[];
 }
 
 export interface LintOptions {
@@ -96,7 +100,9 @@ export async function lintChannel(dir: string, opts: LintOptions = {}): Promise<
   if (files.includes(ANNOUNCEMENTS_FILE)) problems.push(...(await lintAnnouncements(tree, textOf, channelNames(files))));
 
   if (opts.base) problems.push(...(await lintAgainstBase(opts.base.repo, opts.base.ref, tree, textOf)));
-  return { problems: problems.sort(byPosition), releases: releaseDirs.size, groups: groupFiles.length };
+  const thresholds = opts.base ? await lintThresholds(opts.base.repo, opts.base.ref, textOf) : { problems: [], standing: [] };
+  problems.push(...thresholds.problems);
+  return { problems: problems.sort(byPosition), releases: releaseDirs.size, groups: groupFiles.length, thresholds: thresholds.standing };
 }
 
 async function lintRelease(tree: CommitTree, textOf: TextOf, files: readonly string[], dir: string, app: string, version: string): Promise<LintProblem[]> {

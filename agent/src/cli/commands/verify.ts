@@ -42,6 +42,7 @@ export function acceptedJson(a: FetchedChannelData): Record<string, unknown> {
     stale: a.stale,
     ...(a.stale ? { warnings: [{ reason: 'stale' satisfies WarningCode, message: staleMessage(a) }] } : {}),
     passedOver: a.passedOver,
+    thresholds: a.thresholds ?? [],
   };
 }
 
@@ -52,6 +53,7 @@ export function printAccepted(out: Output, a: FetchedChannelData, now: Date): vo
   out.line(`  committed  ${a.committedAt} (${age} ago)`);
   out.line(`  channel    version ${a.channelVersion}, group ${a.group}`);
   for (const p of a.passedOver) out.line(`  passed over ${shortOid(p.commit)}: ${p.reason}`);
+  for (const t of a.thresholds ?? []) out.line(`  threshold  ${t.paths.join(', ')}: ${t.count} needed, signed by ${t.signers.join(', ')}`);
   if (a.stale) out.warn(`stale: ${staleMessage(a)}`);
 }
 
