@@ -1,5 +1,7 @@
 // Promotion-only keys (DESIGN §3, channel.yaml `scope: promote`) through the real `duck verify`
 // CLI against a real git smart-HTTP server, with commits signed at test time by openpgp.js.
+import { appendFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
@@ -10,6 +12,8 @@ import { readAgentState } from '../helpers/agent-state.js';
 import type { Channel, ChannelHost } from '../helpers/channel-builder.js';
 import { startChannelHost } from '../helpers/channel-builder.js';
 import { writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
+import { duckCli, writeKeyFile } from '../helpers/release-cli.js';
+import { makeTempDir, removeTempDir } from '../../examples/harness/tmp.js';
 
 interface Ctx {
   host: ChannelHost;
@@ -223,3 +227,62 @@ Scope('on a first run, content new since the root-signed policy commit is out of
 });
 
 Scope.run();
+
+// The release tools: keygen prints a promote-only entry, lint checks the floor, promote --scope
+// promote writes only what such a key may sign.
+const Tools = suite<{ root: string; keyFile: string; count: number }>('release tools for promotion-only keys', { root: '', keyFile: '', count: 0 });
+
+Tools.before(async (ctx) => {
+  ctx.root = await makeTempDir('duck-scope-tools-');
+  ctx.keyFile = await writeKeyFile(ctx.root, await makeOpenpgpKey('release-bot'));
+});
+Tools.after(async (ctx) => removeTempDir(ctx.root));
+
+/** A channel fresh from the template (hello 1.0.0 and 1.1.0; production on 1.0.0, urgent: false) with `floor`. */
+async function templateChannel(ctx: { root: string; keyFile: string; count: number }, floor: Record<string, string>): Promise<string> {
+  const dir = join(ctx.root, `channel-${++ctx.count}`);
+  const r = await duckCli(ctx.root, ['release', 'init', dir, '--key', ctx.keyFile]);
+  assert.is(r.code, 0, r.stderr);
+  await appendFile(join(dir, 'channel.yaml'), stringify({ promotion: { floor } }));
+  return dir;
+}
+
+Tools('keygen --promote prints the channel.yaml entry with scope: promote', async (ctx) => {
+  const r = await duckCli(ctx.root, ['release', 'keygen', 'promote-bot', '--promote', '--output', join(ctx.root, 'promote-bot.key')]);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, / {2}- name: promote-bot\n {4}key: keys\/promote-bot\.asc .*\n {4}scope: promote\n/);
+  const json = await duckCli(ctx.root, ['release', 'keygen', 'promote-bot-2', '--promote', '--output', join(ctx.root, 'promote-bot-2.key'), '--json']);
+  assert.equal((json.json as { signerEntry: unknown }).signerEntry, { name: 'promote-bot-2', key: 'keys/promote-bot-2.asc', scope: 'promote' });
+});
+
+Tools('lint refuses a promotion floor naming an unknown app or an unpublished version', async (ctx) => {
+  const dir = await templateChannel(ctx, { hello: '1.0.0' });
+  const clean = await duckCli(dir, ['release', 'lint']);
+  assert.is(clean.code, 0, clean.stdout);
+  const bad = await templateChannel(ctx, { hello: '9.9.9', shopp: '1.0.0' });
+  const r = await duckCli(bad, ['release', 'lint']);
+  assert.is(r.code, 3);
+  assert.match(r.stdout, /^channel\.yaml:\d+:\d+: \/promotion\/floor\/hello: hello 9\.9\.9 is not published/m);
+  assert.match(r.stdout, /^channel\.yaml:\d+:\d+: \/promotion\/floor\/shopp: no app shopp is published/m);
+});
+
+Tools('promote --scope promote refuses a version below the floor and urgent, and leaves urgent as it is', async (ctx) => {
+  const dir = await templateChannel(ctx, { hello: '1.1.0' });
+  const group = join(dir, 'groups', 'production.yaml');
+  const before = await readFile(group, 'utf8');
+  const low = await duckCli(dir, ['release', 'promote', 'production', 'hello@1.0.0', '--scope', 'promote']);
+  assert.is(low.code, 2, low.stderr);
+  assert.match(low.stderr, /groups\/production\.yaml: \/apps\/hello: 1\.0\.0 is below the promotion floor 1\.1\.0/);
+  const urgent = await duckCli(dir, ['release', 'promote', 'production', 'hello@1.1.0', '--scope', 'promote', '--urgent']);
+  assert.is(urgent.code, 2, urgent.stderr);
+  assert.match(urgent.stderr, /\/urgent: a promotion-only key may not set urgent/);
+  assert.is(await readFile(group, 'utf8'), before, 'nothing written');
+
+  await appendFile(join(dir, 'groups', 'canary.yaml'), 'urgent: true\n');
+  const ok = await duckCli(dir, ['release', 'promote', 'canary', 'hello@1.1.0', '--scope', 'promote']);
+  assert.is(ok.code, 0, ok.stderr);
+  assert.match(ok.stderr, /urgent stays true/);
+  assert.match(await readFile(join(dir, 'groups', 'canary.yaml'), 'utf8'), /^urgent: true$/m);
+});
+
+Tools.run();
