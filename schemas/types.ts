@@ -24,7 +24,11 @@ export interface ChannelSigner {
   name: string;
   /** Path of an armored OpenPGP public key inside the channel repository. */
   key: string;
+  /** `promote`: may only move groups among versions already published (default `all`). */
+  scope?: SignerScope;
 }
+
+export type SignerScope = 'all' | 'promote';
 
 export interface ChannelFile {
   /** Grows with every change of the trust policy. */
@@ -32,6 +36,8 @@ export interface ChannelFile {
   signers: ChannelSigner[];
   /** A duration ("7d"): older accepted commits make the channel stale. */
   freshness?: string;
+  /** What promotion-only signers may not go below. */
+  promotion?: { floor?: Record<string, string> };
   description?: string;
   /** k-of-n rules: changes to these paths need `count` distinct signers (DESIGN §3). */
   thresholds?: ChannelThreshold[];

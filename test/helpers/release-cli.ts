@@ -33,7 +33,7 @@ export async function writeKeyFile(dir: string, key: OpenpgpTestKey): Promise<st
 
 export async function trustedKey(key: TestKey): Promise<TrustedKey> {
   const pub = await readPublicKey(key.armoredPublicKey, key.name);
-  return { fingerprint: fingerprintOf(pub), name: key.name, source: 'agent', key: pub };
+  return { fingerprint: fingerprintOf(pub), name: key.name, source: 'agent', scope: 'all', key: pub };
 }
 
 /** The agent's verdict on the channel's HEAD, walking from the first commit with `roots` trusted. */

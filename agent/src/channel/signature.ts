@@ -1,5 +1,6 @@
 import type * as openpgp from 'openpgp';
 import { DuckError } from '../../../schemas/errors.js';
+import type { SignerScope } from '../../../schemas/index.js';
 
 /** A key trusted under a policy: identified by its full primary-key fingerprint, never a short id. */
 export interface TrustedKey {
@@ -7,6 +8,8 @@ export interface TrustedKey {
   readonly name: string;
   /** Where the key came from: the agent's own config, or a channel.yaml signer entry. */
   readonly source: 'agent' | 'channel';
+  /** What the key's commits may change (channel.yaml `scope`); the agent's own keys are always `all`. */
+  readonly scope: SignerScope;
   readonly key: openpgp.PublicKey;
 }
 

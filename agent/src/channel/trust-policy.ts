@@ -40,7 +40,7 @@ export async function readPolicy(tree: CommitTree, agentKeys: readonly TrustedKe
   for (const [index, signer] of channel.signers.entries()) {
     const text = new TextDecoder().decode(await tree.readFile(signer.key, `/signers/${index}/key`));
     const key = await readPublicKey(text, signer.key);
-    channelKeys.push({ fingerprint: fingerprintOf(key), name: signer.name, source: 'channel', key });
+    channelKeys.push({ fingerprint: fingerprintOf(key), name: signer.name, source: 'channel', scope: signer.scope ?? 'all', key });
   }
   const seen = new Set(agentKeys.map((k) => k.fingerprint));
   const keys = [...agentKeys, ...channelKeys.filter((k) => !seen.has(k.fingerprint) && seen.add(k.fingerprint))];

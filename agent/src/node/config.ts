@@ -127,7 +127,7 @@ export async function loadAgentKeys(config: AgentConfig): Promise<TrustedKey[]> 
     } catch (err) {
       throw new DuckError('config', `${config.file}: /trust/keys/${index}: ${(err as Error).message}`, { file: config.file, field: `/trust/keys/${index}` });
     }
-    keys.push({ fingerprint: fingerprintOf(key), name: basename(file).replace(/\.(asc|pgp|gpg)$/, ''), source: 'agent', key });
+    keys.push({ fingerprint: fingerprintOf(key), name: basename(file).replace(/\.(asc|pgp|gpg)$/, ''), source: 'agent', scope: 'all', key });
   }
   return keys;
 }

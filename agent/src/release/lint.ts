@@ -16,6 +16,7 @@ import type { ChannelNames } from './announcement-targets.js';
 import { channelNames, unknownTargets } from './announcement-targets.js';
 import { checkCompose, unlistedImages } from './compose-check.js';
 import { lintAgainstBase } from './lint-base.js';
+import { lintPromotionFloor } from './lint-promotion.js';
 import type { ThresholdStanding } from './lint-thresholds.js';
 import { lintThresholds } from './lint-thresholds.js';
 import type { LintProblem, TextOf } from './lint-problem.js';
@@ -55,7 +56,9 @@ export async function lintChannel(dir: string, opts: LintOptions = {}): Promise<
   for (const link of links) problems.push(at(link, 'a symbolic link: agents refuse links in a channel (commit the file itself)', 'unsafe-path'));
 
   if (!files.includes(CHANNEL_FILE)) problems.push(at(CHANNEL_FILE, 'missing: a channel needs its trust policy'));
-  else await readPolicy(tree, []).catch(async (err: unknown) => problems.push(...(await problemsOf(err, [CHANNEL_FILE], textOf))));
+  const policy = !files.includes(CHANNEL_FILE)
+    ? null
+    : await readPolicy(tree, []).catch(async (err: unknown) => void problems.push(...(await problemsOf(err, [CHANNEL_FILE], textOf))));
 
   const releaseDirs = new Map<string, { app: string; version: string }>();
   for (const file of files.filter((f) => f.startsWith('releases/'))) {
@@ -73,6 +76,7 @@ export async function lintChannel(dir: string, opts: LintOptions = {}): Promise<
   for (const [releaseDir, { app, version }] of releaseDirs) {
     problems.push(...(await lintRelease(tree, textOf, files, releaseDir, app, version)));
   }
+  if (policy?.channel) problems.push(...(await lintPromotionFloor(policy.channel, releaseDirs.values(), textOf)));
 
   const agentVersions = new Set<string>();
   for (const file of files.filter((f) => f.startsWith('agents/'))) {

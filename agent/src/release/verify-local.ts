@@ -49,7 +49,7 @@ async function keysFromFiles(files: readonly string[]): Promise<TrustedKey[]> {
       throw new DuckError('config', `${file}: cannot read the trusted key (${err.code ?? err.message})`, { file });
     });
     const key = await readPublicKey(text, file);
-    keys.push({ fingerprint: fingerprintOf(key), name: file, source: 'agent', key });
+    keys.push({ fingerprint: fingerprintOf(key), name: file, source: 'agent', scope: 'all', key });
   }
   return keys;
 }
@@ -65,5 +65,5 @@ async function firstCommitSigners(repo: LocalRepo, tip: string): Promise<Trusted
   if (policy.keys.length === 0) {
     throw new DuckError('config', `the first commit ${oid.slice(0, 12)} lists no signers in channel.yaml: name the root keys with --trust-key`, { commit: oid });
   }
-  return policy.keys.map((k) => ({ ...k, source: 'agent' as const }));
+  return policy.keys.map((k) => ({ ...k, source: 'agent' as const, scope: 'all' as const }));
 }
