@@ -156,6 +156,8 @@ export interface ChannelPointer {
 export interface PointerMemory {
   gitAskedAt: number;
   fallbackAt: number | null;
+  /** This process's place in [0, 1) within the safety net's spread (core/pointer-policy). */
+  readonly spread: number;
 }
 
 /** Fetching the channel: one ref request when nothing moved, a pack download otherwise. */

@@ -16,6 +16,7 @@ import { startChannelHost } from '../helpers/channel-builder.js';
 import { publishBasicChannel, writeGroup } from '../helpers/channel-fixtures.js';
 import type { FileServer } from '../helpers/file-server.js';
 import { startFileServer } from '../helpers/file-server.js';
+import { startGitServer } from '../../examples/harness/git-http-server.js';
 
 interface Ctx {
   host: ChannelHost;
@@ -191,6 +192,31 @@ Pointer('a primary git URL that is down: the mirror serves and the commit is acc
   assert.ok(c.gitRequests() > 0, 'the mirror was asked');
 });
 
+Pointer('a mirror with its own tokenFile is sent its own token, not the primary one', async (ctx) => {
+  const c = await pointed(ctx);
+  const oid = await publishBasicChannel(c.ch, ctx.host.rootKey);
+  const mirror = await startGitServer({ root: ctx.host.root, token: 'mirror-secret' });
+  const down = await answering(503, {});
+  try {
+    await writeFile(join(c.node.dir, 'mirror-token'), 'mirror-secret\n');
+    await editConfig(c.node, (config) => {
+      config.channel.url = down.url;
+      config.channel.token = 'primary-secret';
+      config.channel.mirrors = [{ url: mirror.url(`${c.name}.git`), tokenFile: 'mirror-token' }];
+      delete config.channel.pointer;
+    });
+    const r = await verify(c.node);
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.json.commit, oid);
+    assert.is(down.hits(), 1, 'the primary was asked first');
+    assert.ok(mirror.requests.length > 0);
+    assert.ok(mirror.requests.every((q) => q.status === 200), 'the mirror accepted every request: it was sent its own token');
+  } finally {
+    await mirror.close();
+    await down.close();
+  }
+});
+
 Pointer('a 429 with Retry-After: 120 from the git host: the fetch failure is retried 120 s later', async (ctx) => {
   const c = await pointed(ctx);
   await publishBasicChannel(c.ch, ctx.host.rootKey);
@@ -207,6 +233,7 @@ Pointer('a 429 with Retry-After: 120 from the git host: the fetch failure is ret
     const failure = await fetchFailureOf(c.node);
     assert.ok(failure);
     assert.is(Date.parse(failure.nextTryAt) - Date.parse(failure.at), 120_000);
+    assert.is((r.json.data as { nextTryAt: string }).nextTryAt, failure.nextTryAt, 'duck verify --json says when it tries again');
   } finally {
     await busy.close();
   }

@@ -107,7 +107,7 @@ async function readPointer(
   }
   const held = named !== null && (named === previous?.commit || named === (await transport.localTip())) && (await transport.objects.has(named));
   const { memory } = pointer;
-  const verdict = pointerVerdict({ now, named, held, gitAskedAt: memory.gitAskedAt, fallbackAt: memory.fallbackAt });
+  const verdict = pointerVerdict({ now, named, held, gitAskedAt: memory.gitAskedAt, fallbackAt: memory.fallbackAt, spread: memory.spread });
   if (verdict.ask === 'none') return { held: named! };
   if (verdict.ask === 'wait') {
     const at = new Date(verdict.until).toISOString();

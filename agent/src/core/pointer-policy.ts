@@ -9,7 +9,9 @@ export const POINTER_FALLBACK_MS = 10 * 60_000;
 
 /**
  * The git host is asked at least this often whatever the pointer says: a pointer that lies
- * ("nothing new") delays a node by at most this, and freshness shows the delay meanwhile.
+ * ("nothing new") delays a node by at most this, and freshness shows the delay meanwhile. Each
+ * process asks between half of it and all of it after its last ask (its own `spread`), so a fleet
+ * that fetched one release together does not come back to the git host together an hour later.
  */
 export const POINTER_SAFETY_NET_MS = 60 * 60_000;
 
@@ -23,6 +25,8 @@ export interface PointerInput {
   readonly gitAskedAt: number;
   /** When this process last fell back to the git host for a failed pointer, or null. */
   readonly fallbackAt: number | null;
+  /** This process's place in [0, 1) within the safety net's spread. */
+  readonly spread: number;
 }
 
 export type PointerVerdict =
@@ -39,7 +43,12 @@ export function pointerVerdict(input: PointerInput): PointerVerdict {
     return now >= due ? { ask: 'git', why: 'fallback' } : { ask: 'wait', until: due };
   }
   if (!input.held) return { ask: 'git', why: 'moved' };
-  return now - input.gitAskedAt >= POINTER_SAFETY_NET_MS ? { ask: 'git', why: 'safety-net' } : { ask: 'none' };
+  return now >= safetyNetDue(input.gitAskedAt, input.spread) ? { ask: 'git', why: 'safety-net' } : { ask: 'none' };
+}
+
+/** When the safety net's ask is due: between half an hour and an hour after the last ask. */
+export function safetyNetDue(gitAskedAt: number, spread: number): number {
+  return gitAskedAt + Math.floor(POINTER_SAFETY_NET_MS * (0.5 + Math.min(Math.max(spread, 0), 1) / 2));
 }
 
 /** A commit id as a pointer file holds it: 40 (SHA-1) or 64 (SHA-256) lowercase hex digits, alone. */

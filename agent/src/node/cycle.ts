@@ -232,6 +232,8 @@ async function recordUnreachable({ node, log }: Pick<CycleDeps, 'node' | 'log'>,
     }),
   );
   const after = await node.state.update((s) => void recordFetchFailure(s, { code: error.code, message: error.message }, now, nextTryAt));
+  // duck verify / duck check --json print the error: with it, when the channel is tried again.
+  error.data.nextTryAt ??= nextTryAt.toISOString();
   if (!before || before.reason !== error.code || before.message !== error.message) {
     log('channel-unreachable', { reason: error.code, message: error.message, failures: after.channel.fetchFailure?.failures ?? 1, nextTryAt: nextTryAt.toISOString() });
   }
