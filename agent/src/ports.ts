@@ -158,6 +158,8 @@ export interface PointerMemory {
   fallbackAt: number | null;
   /** This process's place in [0, 1) within the safety net's spread (core/pointer-policy). */
   readonly spread: number;
+  /** A commit the pointer named that no git source had: named again, it counts as a failed pointer. */
+  unconfirmed: string | null;
 }
 
 /** Fetching the channel: one ref request when nothing moved, a pack download otherwise. */

@@ -59,7 +59,7 @@ export function openChannelPointer(opts: { url: string; deadlines: FetchDeadline
       throw fail(detail, {}, err);
     }
   };
-  return { url: opts.url, read, memory: { gitAskedAt: (opts.now ?? Date.now)(), fallbackAt: null, spread: Math.random() } };
+  return { url: opts.url, read, memory: { gitAskedAt: (opts.now ?? Date.now)(), fallbackAt: null, spread: Math.random(), unconfirmed: null } };
 }
 
 function header(value: string | string[] | undefined): string | undefined {

@@ -70,6 +70,12 @@ export async function fetchChannel(transport: ChannelTransport, previous: Accept
   const pointed = transport.pointer ? await readPointer(transport, transport.pointer, previous, now) : null;
   if (pointed?.held) return { tip: pointed.held, fetched: false };
   const tip = await transport.remoteTip(pointed?.named ?? undefined);
+  // A pointer naming what no source has (ahead of every mirror, or lying) must not send the node to
+  // git at every poll: until it names another commit, it is a failed pointer, bounded like one.
+  if (transport.pointer && pointed?.named !== undefined && tip !== pointed.named) {
+    transport.pointer.memory.unconfirmed = pointed.named;
+    transport.pointer.memory.fallbackAt = now;
+  }
   const anchorMissing = async (): Promise<boolean> => previous !== null && !(await transport.objects.has(previous.commit));
   // A download refused (too-large) is a refusal of this tip.
   const fetchTip = (): Promise<string> => transport.fetch().catch((err: unknown) => {
@@ -107,6 +113,10 @@ async function readPointer(
   }
   const held = named !== null && (named === previous?.commit || named === (await transport.localTip())) && (await transport.objects.has(named));
   const { memory } = pointer;
+  if (named !== null && !held && named === memory.unconfirmed) {
+    failure = new DuckError('fetch', `the tip pointer ${pointer.url} names ${named.slice(0, 12)}, which is not the tip of any git source of the channel`, { url: pointer.url, field: '/channel/pointer' });
+    named = null;
+  }
   const verdict = pointerVerdict({ now, named, held, gitAskedAt: memory.gitAskedAt, fallbackAt: memory.fallbackAt, spread: memory.spread });
   if (verdict.ask === 'none') return { held: named! };
   if (verdict.ask === 'wait') {
