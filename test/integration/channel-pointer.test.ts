@@ -16,6 +16,7 @@ import { startChannelHost } from '../helpers/channel-builder.js';
 import { publishBasicChannel, writeGroup } from '../helpers/channel-fixtures.js';
 import type { FileServer } from '../helpers/file-server.js';
 import { startFileServer } from '../helpers/file-server.js';
+import { startDaemon } from '../../examples/harness/daemon.js';
 import { startGitServer } from '../../examples/harness/git-http-server.js';
 
 interface Ctx {
@@ -91,6 +92,21 @@ async function fetchFailureOf(node: AgentNode): Promise<FetchFailureJson | null>
   return ((r.json?.channel as { fetchFailure: FetchFailureJson | null }).fetchFailure ?? null);
 }
 
+/** A pointer as a CDN serves it: an ETag, and 304 to a request that sends it back. */
+async function etagPointer(id: string): Promise<{ url: string; seen: { conditional: boolean; status: number }[]; close(): Promise<void> }> {
+  const seen: { conditional: boolean; status: number }[] = [];
+  const tag = `"${id.slice(0, 16)}"`;
+  const server: Server = createServer((req, res) => {
+    const conditional = req.headers['if-none-match'] === tag;
+    seen.push({ conditional, status: conditional ? 304 : 200 });
+    if (conditional) res.writeHead(304, { ETag: tag }).end();
+    else res.writeHead(200, { 'Content-Type': 'text/plain', ETag: tag }).end(`${id}\n`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/tip`, seen, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
 /** An HTTP server answering every request with `status` and `headers`: a throttling git host. */
 async function answering(status: number, headers: Record<string, string>): Promise<{ url: string; hits: () => number; close(): Promise<void> }> {
   let hits = 0;
@@ -118,6 +134,37 @@ Pointer('a pointer naming the accepted commit: duck verify makes no request to t
   assert.is(r.json.commit, oid);
   assert.is(c.gitRequests(), 0, 'no ref request, no pack request');
   assert.is(ctx.files.requestsFor(c.pointer).at(-1)?.status, 200);
+});
+
+Pointer('duck run polls the pointer conditionally (a 304 each time it is unchanged) and never the git host', async (ctx) => {
+  const c = await pointed(ctx);
+  await publishBasicChannel(c.ch, ctx.host.rootKey);
+  // No app to run: the daemon only polls (this machine's Docker has no say in it).
+  await writeGroup(c.ch, 'production', {});
+  const oid = await c.ch.commit('no apps', ctx.host.rootKey);
+  await c.ch.publish();
+  const pointer = await etagPointer(oid);
+  try {
+    await editConfig(c.node, (config) => {
+      config.channel.pointer = pointer.url;
+      config.channel.interval = '1s';
+    });
+    assert.is((await verify(c.node)).code, 0);
+    ctx.host.server.resetLog();
+    pointer.seen.length = 0;
+    const daemon = startDaemon(c.node);
+    try {
+      await daemon.waitFor((e) => e.event === 'start', 'the daemon started');
+      for (let waited = 0; pointer.seen.length < 4 && waited < 60_000; waited += 250) await new Promise((resolve) => setTimeout(resolve, 250));
+    } finally {
+      await daemon.stop();
+    }
+    assert.ok(pointer.seen.length >= 4, `the daemon read the pointer ${pointer.seen.length} times: ${JSON.stringify(daemon.events.slice(-5))} ${daemon.stderr()}`);
+    assert.equal(pointer.seen.slice(1), pointer.seen.slice(1).map(() => ({ conditional: true, status: 304 })));
+    assert.is(c.gitRequests(), 0, 'the git host was not asked while the pointer stood still');
+  } finally {
+    await pointer.close();
+  }
 });
 
 Pointer('a pointer that moved: one fetch, and the new commit is accepted', async (ctx) => {
