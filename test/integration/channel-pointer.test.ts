@@ -167,6 +167,24 @@ Pointer('duck run polls the pointer conditionally (a 304 each time it is unchang
   }
 });
 
+Pointer('a pointer behind a redirect (a Pages site on its own domain) is followed', async (ctx) => {
+  const c = await pointed(ctx);
+  const oid = await publishBasicChannel(c.ch, ctx.host.rootKey);
+  await c.setPointer(oid);
+  assert.is((await verify(c.node)).code, 0);
+  const moved = await answering(301, { Location: ctx.files.url(c.pointer) });
+  try {
+    await editConfig(c.node, (config) => (config.channel.pointer = moved.url));
+    ctx.host.server.resetLog();
+    const r = await verify(c.node);
+    assert.is(r.code, 0, r.stderr);
+    assert.is(moved.hits(), 1);
+    assert.is(c.gitRequests(), 0, 'the pointer was read through the redirect');
+  } finally {
+    await moved.close();
+  }
+});
+
 Pointer('a pointer that moved: one fetch, and the new commit is accepted', async (ctx) => {
   const c = await pointed(ctx);
   const first = await publishBasicChannel(c.ch, ctx.host.rootKey);

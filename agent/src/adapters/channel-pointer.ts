@@ -2,6 +2,7 @@ import { DuckError, toDuckError } from '../../../schemas/errors.js';
 import type { FetchDeadlines } from '../core/limits.js';
 import { parsePointer } from '../core/pointer-policy.js';
 import type { ChannelPointer } from '../ports.js';
+import type { ChannelResponse } from './channel-http.js';
 import { channelHttp, collectBody } from './channel-http.js';
 
 /** A pointer is one commit id: anything past this is not one (and not worth reading). */
@@ -16,7 +17,7 @@ interface Validators {
 /**
  * agent.yaml channel.pointer over plain HTTP(S) (DESIGN §4.5): a conditional GET — the last
  * answer's ETag and Last-Modified sent back, so a CDN answers 304 with no body — capped at 1 KiB
- * and under the channel's deadlines. No token is sent: the pointer is public and untrusted.
+ * and under the channel's deadlines, redirects followed as a Pages site needs. No token is sent: the pointer is public and untrusted.
  * Every failure (network, status, size, content) is a transient `fetch`, with the status and any
  * Retry-After in its data: the fetch stage falls back to git and the cycle times the next try.
  */
@@ -34,7 +35,7 @@ export function openChannelPointer(opts: { url: string; deadlines: FetchDeadline
     try {
       return await op.run(
         (async () => {
-          const res = await op.http.request({ method: 'GET', url: opts.url, headers });
+          const res = await followRedirects((url) => op.http.request({ method: 'GET', url, headers }), opts.url);
           if (res.statusCode === 304 && last) {
             res.discard();
             return last.id;
@@ -60,6 +61,28 @@ export function openChannelPointer(opts: { url: string; deadlines: FetchDeadline
     }
   };
   return { url: opts.url, read, memory: { gitAskedAt: (opts.now ?? Date.now)(), fallbackAt: null, spread: Math.random(), unconfirmed: null } };
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+
+/**
+ * Pages sites redirect (github.io to a custom domain, http to https): followed up to five hops,
+ * never from https down to http.
+ */
+async function followRedirects(get: (url: string) => Promise<ChannelResponse>, url: string): Promise<ChannelResponse> {
+  let at = url;
+  for (let hop = 0; ; hop++) {
+    const res = await get(at);
+    const location = res.headers.location;
+    if (!REDIRECTS.has(res.statusCode) || !location) return res;
+    res.discard();
+    const next = new URL(location, at);
+    if (hop === MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+    if (new URL(at).protocol === 'https:' && next.protocol !== 'https:') throw new Error(`a redirect from https to ${next.protocol}//${next.host} is refused`);
+    if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new Error(`a redirect to a ${next.protocol} URL is refused`);
+    at = next.toString();
+  }
 }
 
 function header(value: string | string[] | undefined): string | undefined {
