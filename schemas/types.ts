@@ -224,6 +224,15 @@ export interface ChannelSource {
   interval?: string;
   token?: string;
   tokenFile?: string;
+  /** The tip pointer's URL (DESIGN §4.5). */
+  pointer?: string;
+  /** Mirrors tried in order after url: a URL (no token) or one with its own token file. */
+  mirrors?: (string | ChannelMirror)[];
+}
+
+export interface ChannelMirror {
+  url: string;
+  tokenFile?: string;
 }
 
 export interface TrustConfig {

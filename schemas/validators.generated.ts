@@ -4000,9 +4000,9 @@ return errors === 0;
 validate73.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const agentConfig = validate78;
-const schema132 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/agent-config.schema.json","title":"Duck agent configuration (/etc/duck/agent.yaml)","description":"What the agent on a node follows (channel and group), the keys it trusts, and where it keeps its state. Installed with the agent.","type":"object","additionalProperties":false,"required":["channel","group","trust"],"properties":{"channel":{"description":"The release channel to follow.","$ref":"#/$defs/channelSource"},"group":{"description":"The group this node belongs to: the agent reads groups/<group>.yaml.","$ref":"common.schema.json#/$defs/appName"},"trust":{"description":"The agent's root of trust.","$ref":"#/$defs/trust"},"stateDir":{"description":"Where the agent keeps its state, releases and backups.","type":"string","minLength":1,"default":"/var/lib/duck"},"overlay":{"description":"The path of the node-local overlay file.","type":"string","minLength":1,"default":"/etc/duck/overlay.yaml"},"limits":{"description":"Size caps that protect the node from a hostile or broken channel.","$ref":"#/$defs/limits"},"console":{"description":"The node's console (DESIGN §4.9): `duck run` serves it on 127.0.0.1:<port>. Without it, only `duck console` serves one, while it runs.","type":"object","additionalProperties":false,"required":["port"],"properties":{"port":{"description":"The loopback TCP port the console listens on.","type":"integer","minimum":1,"maximum":65535}}},"controller":{"description":"The controller the agent reports to. Without it, the agent reports nowhere; nothing else changes.","$ref":"#/$defs/controller"},"agentId":{"description":"This node's stable id (rollout buckets, reports). Generated and kept in the state directory when absent.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},"apply":{"description":"How the agent applies releases on this node.","$ref":"#/$defs/apply"},"startSpread":{"description":"After duck run starts, its first channel fetch and its first report wait for this node's own offset within this window (at most the interval), so a fleet that boots together does not fetch at once. 0s: at once. duck run --once and operators' commands never wait. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"selfUpdate":{"description":"How the agent updates itself (duck self-update): where its builds live, how it restarts, how long a new build has to prove health.","$ref":"#/$defs/selfUpdate"}},"$defs":{"channelSource":{"description":"Where and how often to fetch the channel.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The channel repository: an http:// or https:// URL (git smart HTTP).","type":"string","pattern":"^https?://\\S+$"},"branch":{"description":"The branch to follow.","type":"string","pattern":"^[^\\s~^:?*\\[\\\\]+$","default":"main"},"interval":{"description":"How often to poll the channel (a jitter is added).","$ref":"common.schema.json#/$defs/duration","default":"60s"},"token":{"description":"A token for HTTP authentication to the channel. Prefer tokenFile, which keeps the secret out of this file.","type":"string","minLength":1},"tokenFile":{"description":"The path of a file holding the token (relative to this config file, or absolute).","type":"string","minLength":1}}},"trust":{"description":"The trusted OpenPGP public keys.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"keys":{"description":"Paths of ASCII-armored OpenPGP public keys (relative to this config file, or absolute). Each key is trusted by its full fingerprint.","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}},"limits":{"description":"Caps that protect the node from a hostile or broken channel: bytes, files per release, and how long one request to the channel may take.","type":"object","additionalProperties":false,"properties":{"maxFileBytes":{"description":"The largest single file the agent reads from the channel.","type":"integer","minimum":1},"maxFetchBytes":{"description":"The most the agent downloads in one fetch of the channel.","type":"integer","minimum":1},"maxReleaseFiles":{"description":"The most files one release may list in its release.yaml or hold in its directory (release.yaml aside).","type":"integer","minimum":1},"fetchTimeout":{"description":"The longest one request to the channel (ref discovery, pack download) may take, from sending it to its last byte; past it the request is cancelled and the poll fails with `fetch`. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"fetchIdleTimeout":{"description":"The longest a request to the channel may wait with no byte arriving (before the answer starts or within it); past it the request is cancelled and the poll fails with `fetch`. Default 60s.","$ref":"common.schema.json#/$defs/duration"}}},"controller":{"description":"The telemetry controller.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The controller's base URL.","$ref":"common.schema.json#/$defs/httpUrl"},"enrollToken":{"description":"The fleet enrollment token, exchanged once for this agent's own token. Prefer enrollTokenFile.","type":"string","minLength":1},"enrollTokenFile":{"description":"The path of a file holding the enrollment token (relative to this config file, or absolute).","type":"string","minLength":1},"interval":{"description":"How often the agent sends a status report when nothing happens (events are sent at once). Default 1m.","$ref":"common.schema.json#/$defs/duration"},"outboxLimit":{"description":"The most report events kept while the controller cannot be reached; past it the oldest are dropped and the drop is reported. Default 10000.","type":"integer","minimum":1}}},"apply":{"description":"Where app files live and how much history the agent keeps.","type":"object","additionalProperties":false,"properties":{"appsDir":{"description":"Per app: release directories, the data directory (DUCK_DATA_DIR) and the update-lock directory (DUCK_LOCK_DIR). Default: <stateDir>/apps.","type":"string","minLength":1},"backupsDir":{"description":"Where backups are written. Default: <stateDir>/backups.","type":"string","minLength":1},"keepBackups":{"description":"Backups kept per app; older ones are removed after a successful change. Default 3.","type":"integer","minimum":1},"keepReleases":{"description":"Release directories (and their images) kept per app, the running and the previous one included (those two are always kept). Default 2.","type":"integer","minimum":1},"maxLockDefer":{"description":"How long an app's update lock may defer a change before the operator must decide (duck upgrade --force). Default 1h.","$ref":"common.schema.json#/$defs/duration"},"minFreeBytes":{"description":"Free space a backup must leave on its file system; a change that would go below is refused before anything stops. Default 256 MiB.","type":"integer","minimum":0},"engineWait":{"description":"How long a Docker engine that does not answer is waited out once a change has stopped something (in the health wait, a rollback or a repair), retrying with backoff; the outage does not count against a release's health timeout. Before anything stopped, a change fails at once and is tried again later. Default 2m.","$ref":"common.schema.json#/$defs/duration"}}},"selfUpdate":{"description":"The agent's own builds and their switch.","type":"object","additionalProperties":false,"properties":{"serviceManager":{"description":"How the updater stops and starts the agent: systemd (the duck.service and duck-update.service units), detached (the agent's pid file; the updater in its own session), or auto: systemd when /run/systemd/system exists. Default auto.","enum":["auto","systemd","detached"],"default":"auto"},"buildsDir":{"description":"The directory holding one directory per agent version and the current symlink (relative to this config file, or absolute). Default /usr/lib/duck.","type":"string","minLength":1,"default":"/usr/lib/duck"},"healthTimeout":{"description":"How long a new build has to complete one full cycle (poll, verified channel, Docker ping) after the switch before the updater switches back. Default 5m.","$ref":"common.schema.json#/$defs/duration","default":"5m"}}}},"examples":[{"channel":{"url":"https://git.example.com/ops/releases.git","branch":"main","interval":"60s","tokenFile":"channel-token"},"group":"production","trust":{"keys":["keys/release-bot.asc","/etc/duck/keys/ops.asc"]},"stateDir":"/var/lib/duck","overlay":"/etc/duck/overlay.yaml","limits":{"maxFileBytes":10485760,"maxFetchBytes":536870912},"controller":{"url":"https://duck.example.com","enrollTokenFile":"/etc/duck/enroll-token"},"agentId":"node-sh-01","apply":{"appsDir":"/var/lib/duck/apps","keepBackups":3,"keepReleases":2,"maxLockDefer":"1h","minFreeBytes":268435456}}]};
+const schema132 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/agent-config.schema.json","title":"Duck agent configuration (/etc/duck/agent.yaml)","description":"What the agent on a node follows (channel and group), the keys it trusts, and where it keeps its state. Installed with the agent.","type":"object","additionalProperties":false,"required":["channel","group","trust"],"properties":{"channel":{"description":"The release channel to follow.","$ref":"#/$defs/channelSource"},"group":{"description":"The group this node belongs to: the agent reads groups/<group>.yaml.","$ref":"common.schema.json#/$defs/appName"},"trust":{"description":"The agent's root of trust.","$ref":"#/$defs/trust"},"stateDir":{"description":"Where the agent keeps its state, releases and backups.","type":"string","minLength":1,"default":"/var/lib/duck"},"overlay":{"description":"The path of the node-local overlay file.","type":"string","minLength":1,"default":"/etc/duck/overlay.yaml"},"limits":{"description":"Size caps that protect the node from a hostile or broken channel.","$ref":"#/$defs/limits"},"console":{"description":"The node's console (DESIGN §4.9): `duck run` serves it on 127.0.0.1:<port>. Without it, only `duck console` serves one, while it runs.","type":"object","additionalProperties":false,"required":["port"],"properties":{"port":{"description":"The loopback TCP port the console listens on.","type":"integer","minimum":1,"maximum":65535}}},"controller":{"description":"The controller the agent reports to. Without it, the agent reports nowhere; nothing else changes.","$ref":"#/$defs/controller"},"agentId":{"description":"This node's stable id (rollout buckets, reports). Generated and kept in the state directory when absent.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},"apply":{"description":"How the agent applies releases on this node.","$ref":"#/$defs/apply"},"startSpread":{"description":"After duck run starts, its first channel fetch and its first report wait for this node's own offset within this window (at most the interval), so a fleet that boots together does not fetch at once. 0s: at once. duck run --once and operators' commands never wait. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"selfUpdate":{"description":"How the agent updates itself (duck self-update): where its builds live, how it restarts, how long a new build has to prove health.","$ref":"#/$defs/selfUpdate"}},"$defs":{"channelSource":{"description":"Where and how often to fetch the channel.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The channel repository: an http:// or https:// URL (git smart HTTP). The token (token, tokenFile) goes to this URL only.","type":"string","pattern":"^https?://\\S+$"},"branch":{"description":"The branch to follow.","type":"string","pattern":"^[^\\s~^:?*\\[\\\\]+$","default":"main"},"interval":{"description":"How often to poll the channel (a jitter is added).","$ref":"common.schema.json#/$defs/duration","default":"60s"},"token":{"description":"A token for HTTP authentication to the channel. Prefer tokenFile, which keeps the secret out of this file.","type":"string","minLength":1},"tokenFile":{"description":"The path of a file holding the token (relative to this config file, or absolute).","type":"string","minLength":1},"pointer":{"description":"A small static file (any HTTPS server or CDN) holding the channel's tip commit id, published by the channel's CI (DESIGN §4.5). Each poll GETs it, conditionally (If-None-Match, If-Modified-Since), up to 1 KiB: when it names the commit the node already has, the git host gets no request at all. Untrusted: it only says whether to look, and a lying pointer can only delay (freshness shows it). An unreadable or malformed pointer falls back to the git ref request at most every 10 minutes; the git host is asked at least once an hour whatever the pointer says. Sent no token.","type":"string","pattern":"^https?://\\S+$"},"mirrors":{"description":"Other git URLs serving the same channel, tried in order after url when a request fails (connection error, 5xx, 429) or when one does not have the tip the pointer names. Untrusted like url: the same signature and history rules hold whatever serves the commits. An entry is a URL (sent no token) or {url, tokenFile} with its own token.","type":"array","items":{"oneOf":[{"type":"string","pattern":"^https?://\\S+$"},{"type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The mirror's git URL.","type":"string","pattern":"^https?://\\S+$"},"tokenFile":{"description":"A file holding this mirror's token (relative to this config file, or absolute); sent to this mirror only.","type":"string","minLength":1}}}]}}}},"trust":{"description":"The trusted OpenPGP public keys.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"keys":{"description":"Paths of ASCII-armored OpenPGP public keys (relative to this config file, or absolute). Each key is trusted by its full fingerprint.","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}},"limits":{"description":"Caps that protect the node from a hostile or broken channel: bytes, files per release, and how long one request to the channel may take.","type":"object","additionalProperties":false,"properties":{"maxFileBytes":{"description":"The largest single file the agent reads from the channel.","type":"integer","minimum":1},"maxFetchBytes":{"description":"The most the agent downloads in one fetch of the channel.","type":"integer","minimum":1},"maxReleaseFiles":{"description":"The most files one release may list in its release.yaml or hold in its directory (release.yaml aside).","type":"integer","minimum":1},"fetchTimeout":{"description":"The longest one request to the channel (ref discovery, pack download) may take, from sending it to its last byte; past it the request is cancelled and the poll fails with `fetch`. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"fetchIdleTimeout":{"description":"The longest a request to the channel may wait with no byte arriving (before the answer starts or within it); past it the request is cancelled and the poll fails with `fetch`. Default 60s.","$ref":"common.schema.json#/$defs/duration"}}},"controller":{"description":"The telemetry controller.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The controller's base URL.","$ref":"common.schema.json#/$defs/httpUrl"},"enrollToken":{"description":"The fleet enrollment token, exchanged once for this agent's own token. Prefer enrollTokenFile.","type":"string","minLength":1},"enrollTokenFile":{"description":"The path of a file holding the enrollment token (relative to this config file, or absolute).","type":"string","minLength":1},"interval":{"description":"How often the agent sends a status report when nothing happens (events are sent at once). Default 1m.","$ref":"common.schema.json#/$defs/duration"},"outboxLimit":{"description":"The most report events kept while the controller cannot be reached; past it the oldest are dropped and the drop is reported. Default 10000.","type":"integer","minimum":1}}},"apply":{"description":"Where app files live and how much history the agent keeps.","type":"object","additionalProperties":false,"properties":{"appsDir":{"description":"Per app: release directories, the data directory (DUCK_DATA_DIR) and the update-lock directory (DUCK_LOCK_DIR). Default: <stateDir>/apps.","type":"string","minLength":1},"backupsDir":{"description":"Where backups are written. Default: <stateDir>/backups.","type":"string","minLength":1},"keepBackups":{"description":"Backups kept per app; older ones are removed after a successful change. Default 3.","type":"integer","minimum":1},"keepReleases":{"description":"Release directories (and their images) kept per app, the running and the previous one included (those two are always kept). Default 2.","type":"integer","minimum":1},"maxLockDefer":{"description":"How long an app's update lock may defer a change before the operator must decide (duck upgrade --force). Default 1h.","$ref":"common.schema.json#/$defs/duration"},"minFreeBytes":{"description":"Free space a backup must leave on its file system; a change that would go below is refused before anything stops. Default 256 MiB.","type":"integer","minimum":0},"engineWait":{"description":"How long a Docker engine that does not answer is waited out once a change has stopped something (in the health wait, a rollback or a repair), retrying with backoff; the outage does not count against a release's health timeout. Before anything stopped, a change fails at once and is tried again later. Default 2m.","$ref":"common.schema.json#/$defs/duration"}}},"selfUpdate":{"description":"The agent's own builds and their switch.","type":"object","additionalProperties":false,"properties":{"serviceManager":{"description":"How the updater stops and starts the agent: systemd (the duck.service and duck-update.service units), detached (the agent's pid file; the updater in its own session), or auto: systemd when /run/systemd/system exists. Default auto.","enum":["auto","systemd","detached"],"default":"auto"},"buildsDir":{"description":"The directory holding one directory per agent version and the current symlink (relative to this config file, or absolute). Default /usr/lib/duck.","type":"string","minLength":1,"default":"/usr/lib/duck"},"healthTimeout":{"description":"How long a new build has to complete one full cycle (poll, verified channel, Docker ping) after the switch before the updater switches back. Default 5m.","$ref":"common.schema.json#/$defs/duration","default":"5m"}}}},"examples":[{"channel":{"url":"https://git.example.com/ops/releases.git","branch":"main","interval":"60s","tokenFile":"channel-token"},"group":"production","trust":{"keys":["keys/release-bot.asc","/etc/duck/keys/ops.asc"]},"stateDir":"/var/lib/duck","overlay":"/etc/duck/overlay.yaml","limits":{"maxFileBytes":10485760,"maxFetchBytes":536870912},"controller":{"url":"https://duck.example.com","enrollTokenFile":"/etc/duck/enroll-token"},"agentId":"node-sh-01","apply":{"appsDir":"/var/lib/duck/apps","keepBackups":3,"keepReleases":2,"maxLockDefer":"1h","minFreeBytes":268435456}}]};
 const schema136 = {"description":"The trusted OpenPGP public keys.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"keys":{"description":"Paths of ASCII-armored OpenPGP public keys (relative to this config file, or absolute). Each key is trusted by its full fingerprint.","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}};
-const schema133 = {"description":"Where and how often to fetch the channel.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The channel repository: an http:// or https:// URL (git smart HTTP).","type":"string","pattern":"^https?://\\S+$"},"branch":{"description":"The branch to follow.","type":"string","pattern":"^[^\\s~^:?*\\[\\\\]+$","default":"main"},"interval":{"description":"How often to poll the channel (a jitter is added).","$ref":"common.schema.json#/$defs/duration","default":"60s"},"token":{"description":"A token for HTTP authentication to the channel. Prefer tokenFile, which keeps the secret out of this file.","type":"string","minLength":1},"tokenFile":{"description":"The path of a file holding the token (relative to this config file, or absolute).","type":"string","minLength":1}}};
+const schema133 = {"description":"Where and how often to fetch the channel.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The channel repository: an http:// or https:// URL (git smart HTTP). The token (token, tokenFile) goes to this URL only.","type":"string","pattern":"^https?://\\S+$"},"branch":{"description":"The branch to follow.","type":"string","pattern":"^[^\\s~^:?*\\[\\\\]+$","default":"main"},"interval":{"description":"How often to poll the channel (a jitter is added).","$ref":"common.schema.json#/$defs/duration","default":"60s"},"token":{"description":"A token for HTTP authentication to the channel. Prefer tokenFile, which keeps the secret out of this file.","type":"string","minLength":1},"tokenFile":{"description":"The path of a file holding the token (relative to this config file, or absolute).","type":"string","minLength":1},"pointer":{"description":"A small static file (any HTTPS server or CDN) holding the channel's tip commit id, published by the channel's CI (DESIGN §4.5). Each poll GETs it, conditionally (If-None-Match, If-Modified-Since), up to 1 KiB: when it names the commit the node already has, the git host gets no request at all. Untrusted: it only says whether to look, and a lying pointer can only delay (freshness shows it). An unreadable or malformed pointer falls back to the git ref request at most every 10 minutes; the git host is asked at least once an hour whatever the pointer says. Sent no token.","type":"string","pattern":"^https?://\\S+$"},"mirrors":{"description":"Other git URLs serving the same channel, tried in order after url when a request fails (connection error, 5xx, 429) or when one does not have the tip the pointer names. Untrusted like url: the same signature and history rules hold whatever serves the commits. An entry is a URL (sent no token) or {url, tokenFile} with its own token.","type":"array","items":{"oneOf":[{"type":"string","pattern":"^https?://\\S+$"},{"type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The mirror's git URL.","type":"string","pattern":"^https?://\\S+$"},"tokenFile":{"description":"A file holding this mirror's token (relative to this config file, or absolute); sent to this mirror only.","type":"string","minLength":1}}}]}}}};
 const pattern68 = new RegExp("^https?://\\S+$", "u");
 const pattern69 = new RegExp("^[^\\s~^:?*\\[\\\\]+$", "u");
 
@@ -4028,7 +4028,7 @@ vErrors.push(err0);
 errors++;
 }
 for(const key0 in data){
-if(!(((((key0 === "url") || (key0 === "branch")) || (key0 === "interval")) || (key0 === "token")) || (key0 === "tokenFile"))){
+if(!(((((((key0 === "url") || (key0 === "branch")) || (key0 === "interval")) || (key0 === "token")) || (key0 === "tokenFile")) || (key0 === "pointer")) || (key0 === "mirrors"))){
 const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema133,data};
 if(vErrors === null){
 vErrors = [err1];
@@ -4164,14 +4164,206 @@ vErrors.push(err11);
 errors++;
 }
 }
-}
-else {
-const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema133.type,parentSchema:schema133,data};
+if(data.pointer !== undefined){
+let data5 = data.pointer;
+if(typeof data5 === "string"){
+if(!pattern68.test(data5)){
+const err12 = {instancePath:instancePath+"/pointer",schemaPath:"#/properties/pointer/pattern",keyword:"pattern",params:{pattern: "^https?://\\S+$"},message:"must match pattern \""+"^https?://\\S+$"+"\"",schema:"^https?://\\S+$",parentSchema:schema133.properties.pointer,data:data5};
 if(vErrors === null){
 vErrors = [err12];
 }
 else {
 vErrors.push(err12);
+}
+errors++;
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/pointer",schemaPath:"#/properties/pointer/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema133.properties.pointer.type,parentSchema:schema133.properties.pointer,data:data5};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data.mirrors !== undefined){
+let data6 = data.mirrors;
+if(Array.isArray(data6)){
+const len0 = data6.length;
+for(let i0=0; i0<len0; i0++){
+let data7 = data6[i0];
+const _errs18 = errors;
+let valid4 = false;
+let passing0 = null;
+const _errs19 = errors;
+if(typeof data7 === "string"){
+if(!pattern68.test(data7)){
+const err14 = {instancePath:instancePath+"/mirrors/" + i0,schemaPath:"#/properties/mirrors/items/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^https?://\\S+$"},message:"must match pattern \""+"^https?://\\S+$"+"\"",schema:"^https?://\\S+$",parentSchema:schema133.properties.mirrors.items.oneOf[0],data:data7};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/mirrors/" + i0,schemaPath:"#/properties/mirrors/items/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema133.properties.mirrors.items.oneOf[0].type,parentSchema:schema133.properties.mirrors.items.oneOf[0],data:data7};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+var _valid0 = _errs19 === errors;
+if(_valid0){
+valid4 = true;
+passing0 = 0;
+}
+const _errs21 = errors;
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+if(data7.url === undefined){
+const err16 = {instancePath:instancePath+"/mirrors/" + i0,schemaPath:"#/properties/mirrors/items/oneOf/1/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema133.properties.mirrors.items.oneOf[1].required,parentSchema:schema133.properties.mirrors.items.oneOf[1],data:data7};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+for(const key1 in data7){
+if(!((key1 === "url") || (key1 === "tokenFile"))){
+const err17 = {instancePath:instancePath+"/mirrors/" + i0,schemaPath:"#/properties/mirrors/items/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema133.properties.mirrors.items.oneOf[1],data:data7};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+if(data7.url !== undefined){
+let data8 = data7.url;
+if(typeof data8 === "string"){
+if(!pattern68.test(data8)){
+const err18 = {instancePath:instancePath+"/mirrors/" + i0+"/url",schemaPath:"#/properties/mirrors/items/oneOf/1/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://\\S+$"},message:"must match pattern \""+"^https?://\\S+$"+"\"",schema:"^https?://\\S+$",parentSchema:schema133.properties.mirrors.items.oneOf[1].properties.url,data:data8};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+else {
+const err19 = {instancePath:instancePath+"/mirrors/" + i0+"/url",schemaPath:"#/properties/mirrors/items/oneOf/1/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema133.properties.mirrors.items.oneOf[1].properties.url.type,parentSchema:schema133.properties.mirrors.items.oneOf[1].properties.url,data:data8};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+if(data7.tokenFile !== undefined){
+let data9 = data7.tokenFile;
+if(typeof data9 === "string"){
+if(func1(data9) < 1){
+const err20 = {instancePath:instancePath+"/mirrors/" + i0+"/tokenFile",schemaPath:"#/properties/mirrors/items/oneOf/1/properties/tokenFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema133.properties.mirrors.items.oneOf[1].properties.tokenFile,data:data9};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+else {
+const err21 = {instancePath:instancePath+"/mirrors/" + i0+"/tokenFile",schemaPath:"#/properties/mirrors/items/oneOf/1/properties/tokenFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema133.properties.mirrors.items.oneOf[1].properties.tokenFile.type,parentSchema:schema133.properties.mirrors.items.oneOf[1].properties.tokenFile,data:data9};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+}
+else {
+const err22 = {instancePath:instancePath+"/mirrors/" + i0,schemaPath:"#/properties/mirrors/items/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema133.properties.mirrors.items.oneOf[1].type,parentSchema:schema133.properties.mirrors.items.oneOf[1],data:data7};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+var _valid0 = _errs21 === errors;
+if(_valid0 && valid4){
+valid4 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid4 = true;
+passing0 = 1;
+}
+}
+if(!valid4){
+const err23 = {instancePath:instancePath+"/mirrors/" + i0,schemaPath:"#/properties/mirrors/items/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf",schema:schema133.properties.mirrors.items.oneOf,parentSchema:schema133.properties.mirrors.items,data:data7};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+else {
+errors = _errs18;
+if(vErrors !== null){
+if(_errs18){
+vErrors.length = _errs18;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err24 = {instancePath:instancePath+"/mirrors",schemaPath:"#/properties/mirrors/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema133.properties.mirrors.type,parentSchema:schema133.properties.mirrors,data:data6};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+}
+else {
+const err25 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema133.type,parentSchema:schema133,data};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
 }
 errors++;
 }

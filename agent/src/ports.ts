@@ -141,10 +141,39 @@ export interface GitObjects {
   sizeOf(oid: string): Promise<{ readonly type: string; readonly size: number }>;
 }
 
+/**
+ * The channel's tip pointer (DESIGN §4.5): a small untrusted file naming the tip commit, read
+ * before any git request. `memory` is the fetch stage's, kept for the process.
+ */
+export interface ChannelPointer {
+  readonly url: string;
+  /** The commit id the pointer names; a DuckError `fetch` when it cannot be read or is malformed. */
+  read(): Promise<string>;
+  readonly memory: PointerMemory;
+}
+
+/** When this process last asked the git host, and last fell back to it for a failed pointer (ms). */
+export interface PointerMemory {
+  gitAskedAt: number;
+  fallbackAt: number | null;
+  /** This process's place in [0, 1) within the safety net's spread (core/pointer-policy). */
+  readonly spread: number;
+  /** A commit the pointer named that no git source had: named again, it counts as a failed pointer. */
+  unconfirmed: string | null;
+}
+
 /** Fetching the channel: one ref request when nothing moved, a pack download otherwise. */
 export interface ChannelTransport {
-  /** The branch tip the server advertises: a single ref-advertisement request. */
-  remoteTip(): Promise<string>;
+  /**
+   * The branch tip the server advertises: a single ref-advertisement request (to a mirror when
+   * the one before fails). With `want` (the pointer's id), a server whose tip differs is passed
+   * over for the next that has it.
+   */
+  remoteTip(want?: string): Promise<string>;
+  /** The branch tip of the local clone, or null (no request). */
+  localTip(): Promise<string | null>;
+  /** agent.yaml channel.pointer, or null. */
+  readonly pointer: ChannelPointer | null;
   /** Downloads what the local clone lacks up to the tip; returns the fetched tip. */
   fetch(): Promise<string>;
   /** Forgets the local clone so the next fetch starts from nothing (a broken clone is never trusted). */

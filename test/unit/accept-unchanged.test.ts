@@ -33,7 +33,7 @@ test('an unchanged tip reads nothing from the clone again; a new tip is walked a
     [`releases/shop/${shop}/release.yaml`]: stringify({ app: 'shop', version: shop, files: { 'compose.yaml': sha256(`v ${shop}`) } }),
   });
   const first = await signedCommit(repo, repo.files(files('1.0.0')), null, privateKey, 'shop 1.0.0');
-  const transport = { remoteTip: async () => first, fetch: async () => first, reset: async () => undefined, objects: repo.port };
+  const transport = { remoteTip: async () => first, localTip: async () => first, pointer: null, fetch: async () => first, reset: async () => undefined, objects: repo.port };
   const input: AcceptInput = {
     transport,
     agentKeys: async () => [{ fingerprint: fingerprintOf(publicKey), name: 'release-bot', source: 'agent', scope: 'all', key: publicKey }],

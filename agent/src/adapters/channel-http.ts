@@ -203,9 +203,11 @@ function withUserInfo(url: string, username: string, password: string): string {
   return parsed.toString().replace(/\/$/, url.endsWith('/') ? '/' : '');
 }
 
-/** A status other than 200, as a plain error with `data.statusCode`: the caller words it. */
+/** A status other than 200, as a plain error with `data.statusCode` (and `retryAfter` when sent): the caller words it. */
 export function httpError(res: ChannelResponse): Error {
-  return Object.assign(new Error(`HTTP Error: ${res.statusCode} ${res.statusMessage}`), { code: 'HttpError', data: { statusCode: res.statusCode } });
+  const retryAfter = res.headers['retry-after'];
+  const data = { statusCode: res.statusCode, ...(typeof retryAfter === 'string' ? { retryAfter } : {}) };
+  return Object.assign(new Error(`HTTP Error: ${res.statusCode} ${res.statusMessage}`), { code: 'HttpError', data });
 }
 
 export async function collectBody(body: AsyncIterable<Uint8Array>): Promise<Buffer> {

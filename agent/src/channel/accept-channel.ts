@@ -2,7 +2,8 @@ import { DuckError, toDuckError } from '../../../schemas/errors.js';
 import type { TreeLimits } from '../core/limits.js';
 import type { AcceptedAnchor, VerifiedSignatureFact } from '../core/agent-state.js';
 import { parseDuration } from '../core/duration.js';
-import type { ChannelTransport } from '../ports.js';
+import { pointerVerdict } from '../core/pointer-policy.js';
+import type { ChannelPointer, ChannelTransport } from '../ports.js';
 import type { PassedOver } from './accept-chain.js';
 import { acceptChain, ChainRefusal } from './accept-chain.js';
 import { parseCommitObject } from './commit-object.js';
@@ -38,6 +39,8 @@ export interface AcceptInput {
 export interface FetchedChannel {
   readonly tip: string;
   readonly fetched: boolean;
+  /** The pointer could not be read: the git host answered instead (a fetch problem all the same). */
+  readonly pointerFailure?: DuckError;
 }
 
 export interface AcceptedChannel {
@@ -65,11 +68,20 @@ export interface AcceptedChannel {
 export const CLOCK_TOLERANCE_MS = 2 * 60_000;
 
 /**
- * DESIGN §4.5: one ref request; a pack only when the tip is not in the local clone. A clone that
+ * DESIGN §4.5: with a tip pointer, no git request at all while it names what the node holds;
+ * otherwise one ref request, and a pack only when the tip is not in the local clone. A clone that
  * lost the anchor is broken: it is fetched again from nothing, never trusted as it is.
  */
-export async function fetchChannel(transport: ChannelTransport, previous: AcceptedAnchor | null): Promise<FetchedChannel> {
-  const tip = await transport.remoteTip();
+export async function fetchChannel(transport: ChannelTransport, previous: AcceptedAnchor | null, now: number = Date.now()): Promise<FetchedChannel> {
+  const pointed = transport.pointer ? await readPointer(transport, transport.pointer, previous, now) : null;
+  if (pointed?.held) return { tip: pointed.held, fetched: false };
+  const tip = await transport.remoteTip(pointed?.named ?? undefined);
+  // A pointer naming what no source has (ahead of every mirror, or lying) must not send the node to
+  // git at every poll: until it names another commit, it is a failed pointer, bounded like one.
+  if (transport.pointer && pointed?.named !== undefined && tip !== pointed.named) {
+    transport.pointer.memory.unconfirmed = pointed.named;
+    transport.pointer.memory.fallbackAt = now;
+  }
   const anchorMissing = async (): Promise<boolean> => previous !== null && !(await transport.objects.has(previous.commit));
   // A download refused (too-large) is a refusal of this tip.
   const fetchTip = (): Promise<string> => transport.fetch().catch((err: unknown) => {
@@ -84,7 +96,42 @@ export async function fetchChannel(transport: ChannelTransport, previous: Accept
     await transport.reset();
     await fetchTip();
   }
-  return { tip, fetched };
+  return { tip, fetched, ...(pointed?.failure ? { pointerFailure: pointed.failure } : {}) };
+}
+
+/**
+ * The pointer's answer, and what it asks of the git host (core/pointer-policy): `held` when no
+ * git request is needed; a failure falls back to git, or — when the last fallback was recent —
+ * is this poll's fetch failure, saying when the git host is asked instead.
+ */
+async function readPointer(
+  transport: ChannelTransport,
+  pointer: ChannelPointer,
+  previous: AcceptedAnchor | null,
+  now: number,
+): Promise<{ held?: string; named?: string; failure?: DuckError }> {
+  let named: string | null = null;
+  let failure: DuckError | null = null;
+  try {
+    named = await pointer.read();
+  } catch (err) {
+    failure = toDuckError(err);
+  }
+  const held = named !== null && (named === previous?.commit || named === (await transport.localTip())) && (await transport.objects.has(named));
+  const { memory } = pointer;
+  if (named !== null && !held && named === memory.unconfirmed) {
+    failure = new DuckError('fetch', `the tip pointer ${pointer.url} names ${named.slice(0, 12)}, which is not the tip of any git source of the channel`, { url: pointer.url, field: '/channel/pointer' });
+    named = null;
+  }
+  const verdict = pointerVerdict({ now, named, held, gitAskedAt: memory.gitAskedAt, fallbackAt: memory.fallbackAt, spread: memory.spread });
+  if (verdict.ask === 'none') return { held: named! };
+  if (verdict.ask === 'wait') {
+    const at = new Date(verdict.until).toISOString();
+    throw new DuckError('fetch', `${failure!.message}; the git host is asked instead at ${at}`, { ...failure!.data, gitAt: at }, 'transient', { cause: failure });
+  }
+  if (verdict.why === 'fallback') memory.fallbackAt = now;
+  memory.gitAskedAt = now;
+  return { ...(named !== null ? { named } : {}), ...(failure ? { failure } : {}) };
 }
 
 /**

@@ -13,7 +13,8 @@ export function reportOffsetMs(agentId: string, intervalMs: number): number {
   return stableOffsetMs('report', agentId, intervalMs);
 }
 
-function stableOffsetMs(purpose: string, agentId: string, intervalMs: number): number {
+/** A stable offset in [0, intervalMs) for this purpose and id: the fleet spreads without coordination. */
+export function stableOffsetMs(purpose: string, agentId: string, intervalMs: number): number {
   const digest = createHash('sha256').update(`${purpose}\0${agentId}`).digest();
   return digest.readUInt32BE(0) % Math.max(1, intervalMs);
 }

@@ -20,6 +20,10 @@ export interface AgentConfig {
     readonly branch: string;
     readonly intervalMs: number;
     readonly token: string | undefined;
+    /** The tip pointer's URL (agent.yaml channel.pointer), or null. */
+    readonly pointer: string | null;
+    /** Tried in order after url; each with its own token, or none. */
+    readonly mirrors: readonly ChannelSourceUrl[];
   };
   readonly group: string;
   readonly trustKeyFiles: readonly string[];
@@ -40,6 +44,12 @@ export interface AgentConfig {
   readonly raw: AgentConfigFile;
 }
 
+/** One git URL of the channel and the token that goes to it alone. */
+export interface ChannelSourceUrl {
+  readonly url: string;
+  readonly token: string | undefined;
+}
+
 export interface SelfUpdateConfig {
   readonly serviceManager: 'auto' | 'systemd' | 'detached';
   readonly buildsDir: string;
@@ -56,6 +66,17 @@ export interface ControllerSettings {
 }
 
 export const DEFAULT_OUTBOX_LIMIT = 10_000;
+
+// A mirror's token is its own: the primary's never goes to another host.
+async function mirrorsOf(mirrors: NonNullable<AgentConfigFile['channel']['mirrors']>, base: string): Promise<ChannelSourceUrl[]> {
+  return Promise.all(
+    mirrors.map(async (m, i) => {
+      if (typeof m === 'string') return { url: m, token: undefined };
+      const token = m.tokenFile ? (await readText(resolve(base, m.tokenFile), `channel.mirrors[${i}].tokenFile`)).trim() : undefined;
+      return { url: m.url, token };
+    }),
+  );
+}
 
 /** --config beats DUCK_CONFIG beats the default, as operators expect from other daemons. */
 export function configPath(flag: string | undefined, env: NodeJS.ProcessEnv): string {
@@ -77,6 +98,8 @@ export async function loadAgentConfig(file: string): Promise<AgentConfig> {
       branch: raw.channel.branch ?? 'main',
       intervalMs: parseDuration(raw.channel.interval ?? '60s', { file, field: '/channel/interval' }),
       token,
+      pointer: raw.channel.pointer ?? null,
+      mirrors: await mirrorsOf(raw.channel.mirrors ?? [], base),
     },
     group: raw.group,
     trustKeyFiles: raw.trust.keys.map((k) => resolve(base, k)),

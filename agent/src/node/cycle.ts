@@ -6,6 +6,8 @@ import type { AcceptedChannel, FetchedChannel } from '../channel/accept-channel.
 import { ChainRefusal } from '../channel/accept-chain.js';
 import { acceptTip, fetchChannel } from '../channel/accept-channel.js';
 import { acceptNeedsRecord, recordAccepted, recordFetchFailure, recordRefusal } from '../core/channel-record.js';
+import type { FetchThrottle } from '../core/fetch-retry.js';
+import { fetchRetryAt, THROTTLE_STATUSES } from '../core/fetch-retry.js';
 import { nextPollAt, pollOffsetMs } from '../core/poll-schedule.js';
 import type { Announcement, OverlayFile } from '../../../schemas/index.js';
 import type { Wait } from '../core/steps.js';
@@ -156,7 +158,7 @@ export async function checkChannel(deps: Pick<CycleDeps, 'node' | 'log'>, opts: 
 async function fetchStage({ node }: Pick<CycleDeps, 'node'>, opts: CycleOptions): Promise<FetchOutcome> {
   if (!opts.fetch) return { status: 'skipped' };
   try {
-    const channel = await fetchChannel(node.transport, node.state.read().channel.anchor);
+    const channel = await fetchChannel(node.transport, node.state.read().channel.anchor, node.clock().getTime());
     return { status: channel.fetched ? 'fetched' : 'unchanged', channel };
   } catch (err) {
     return { status: 'failed', error: toDuckError(err) };
@@ -195,6 +197,8 @@ async function acceptStage({ node, log }: Pick<CycleDeps, 'node' | 'log'>, fetch
     if (acceptNeedsRecord(node.state.read(), accepted.anchor, accepted.learned, now)) {
       await node.state.update((s) => recordAccepted(s, accepted.anchor, accepted.learned, now));
     }
+    // The git host answered for a pointer that could not be read: shown like any fetch problem.
+    if (fetch.channel.pointerFailure) await recordUnreachable({ node, log }, fetch.channel.pointerFailure, now);
     return { status: 'accepted', accepted };
   } catch (err) {
     const error = toDuckError(err);
@@ -217,12 +221,30 @@ async function recordUnreachable({ node, log }: Pick<CycleDeps, 'node' | 'log'>,
   const before = node.state.read().channel.fetchFailure ?? null;
   const interval = node.config.channel.intervalMs;
   const agentId = agentIdOf(node.config, node.state.read()) ?? '';
-  const nextTryAt = new Date(nextPollAt(now.getTime(), interval, pollOffsetMs(agentId, interval)));
+  const nextTryAt = new Date(
+    fetchRetryAt({
+      now: now.getTime(),
+      nextPoll: nextPollAt(now.getTime(), interval, pollOffsetMs(agentId, interval)),
+      intervalMs: interval,
+      failures: (before?.failures ?? 0) + 1,
+      throttle: throttleOf(error),
+      agentId,
+    }),
+  );
   const after = await node.state.update((s) => void recordFetchFailure(s, { code: error.code, message: error.message }, now, nextTryAt));
+  // duck verify / duck check --json print the error: with it, when the channel is tried again.
+  error.data.nextTryAt ??= nextTryAt.toISOString();
   if (!before || before.reason !== error.code || before.message !== error.message) {
     log('channel-unreachable', { reason: error.code, message: error.message, failures: after.channel.fetchFailure?.failures ?? 1, nextTryAt: nextTryAt.toISOString() });
   }
   return { status: 'unreachable', error };
+}
+
+/** A 429 or 503 from the pointer, a ref request or a pack request: its retry time honours Retry-After. */
+function throttleOf(error: DuckError): FetchThrottle | null {
+  const { status, retryAfter } = error.data;
+  if (typeof status !== 'number' || !THROTTLE_STATUSES.has(status)) return null;
+  return { status, ...(typeof retryAfter === 'string' ? { retryAfter } : {}) };
 }
 
 /** resolve() on the accepted commit; a node entering a rollout stays in (DESIGN §4.1). */

@@ -117,7 +117,8 @@ export async function runDaemon(node: NodeParts, opts: RunOptions): Promise<void
         const e = toDuckError(err);
         log('cycle-failed', { code: e.code, message: e.message });
       }
-      if (fetch) nextPoll = nextPollAt(Date.now(), intervalMs, offset);
+      // A throttled channel (429, Retry-After) sets a later retry time: the next poll waits for it.
+      if (fetch) nextPoll = Math.max(nextPollAt(Date.now(), intervalMs, offset), Date.parse(node.state.read().channel.fetchFailure?.nextTryAt ?? '') || 0);
       if (opts.once) break;
       if (pendingWake) continue;
       const until = Math.min(nextPoll, earliestUntil(waits.map((w) => w.until), Date.now()) ?? Infinity);

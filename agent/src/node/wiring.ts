@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path';
 import type { NodeFacts, OverlayFile } from '../../../schemas/index.js';
 import { createControllerClient } from '../adapters/controller-client.js';
 import { createDockerCli } from '../adapters/docker-cli.js';
+import { openChannelPointer } from '../adapters/channel-pointer.js';
 import { openGitChannel } from '../adapters/git-channel.js';
 import { openStateStore } from '../adapters/state-lowdb.js';
 import type { ApplyEnv, ApplyServices } from '../apply/apply-env.js';
@@ -76,6 +77,8 @@ export async function wireNode(opts: NodeOptions): Promise<NodeParts> {
     branch: config.channel.branch,
     gitdir: join(config.stateDir, 'channel.git'),
     token: config.channel.token,
+    mirrors: config.channel.mirrors,
+    pointer: config.channel.pointer ? openChannelPointer({ url: config.channel.pointer, deadlines: config.fetchDeadlines, now: () => clock().getTime() }) : null,
     maxFetchBytes: config.limits.maxFetchBytes,
     maxObjectBytes: config.limits.maxFileBytes,
     deadlines: config.fetchDeadlines,

@@ -52,6 +52,8 @@ channel:
   branch: ${v.branch}
   interval: 60s      # how often to poll; a poll with nothing new is one small ref request
   # token: ...       # or tokenFile: /etc/duck/channel-token (kept out of this file)
+  # pointer: https://ops.github.io/releases/tip   # the tip pointer the channel's CI publishes: no git request while it is unchanged
+  # mirrors: [https://mirror.example.com/ops/releases.git]   # tried in order when url fails; {url, tokenFile} for one with its own token
 
 group: ${v.group}    # which groups/<group>.yaml of the channel this node follows
 
