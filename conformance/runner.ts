@@ -114,7 +114,8 @@ async function runCase(bench: Bench, client: Client, c: ConformanceCase, index: 
 function judge(c: ConformanceCase, verified: ClientCall, before: string | null, after: string | null, labels: ReadonlyMap<string, string>): Partial<CaseResult> {
   const e = c.expect;
   const json = verified.json;
-  const fail = (problem: string): Partial<CaseResult> => ({ passed: false, problem: `${problem} (exit ${verified.code}, ${verified.stdout.trim().slice(0, 300) || 'no output'})` });
+  const said = typeof json === 'string' ? json : JSON.stringify({ ok: json.ok, commit: json.commit, reason: json.reason, warnings: json.warnings });
+  const fail = (problem: string): Partial<CaseResult> => ({ passed: false, problem: `${problem} (exit ${verified.code}, ${said})` });
   if (verified.code !== e.exit) return fail(`exit ${verified.code}, expected ${e.exit}${e.reason ? ` (${e.reason})` : ''}`);
   if (typeof json === 'string') return fail(`verify --json printed ${json}`);
   if (e.reason !== undefined && json.reason !== e.reason) return fail(`reason ${String(json.reason)}, expected ${e.reason}`);
