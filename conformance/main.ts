@@ -16,7 +16,7 @@ async function main(): Promise<number> {
         client: { type: 'string' },
         only: { type: 'string' },
         concurrency: { type: 'string', default: '3' },
-        timeout: { type: 'string', default: '4' },
+        timeout: { type: 'string', default: '6' },
         json: { type: 'boolean', default: false },
         list: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },

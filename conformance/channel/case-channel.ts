@@ -24,7 +24,10 @@ export interface CaseChannel {
   revert(oid: string, key: OpenpgpTestKey): Promise<string>;
   /** Moves the branch back to `oid` (a later publish must force). */
   resetTo(oid: string): Promise<void>;
-  publish(opts?: { force?: boolean }): Promise<void>;
+  /** Pushes the work repository's branch to the served one's `ref` (default: the branch itself). */
+  publish(opts?: { force?: boolean; ref?: string }): Promise<void>;
+  /** Points the served branch at `oid` (already pushed): a tip moved in one step, without a push. */
+  setServedTip(oid: string): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -98,8 +101,11 @@ export async function createCaseChannel(serverRoot: string, name: string): Promi
     resetTo: async (oid) => {
       await git(['reset', '--hard', '--quiet', oid]);
     },
-    publish: async ({ force = false } = {}) => {
-      await git(['push', '--quiet', ...(force ? ['--force'] : []), 'origin', 'main:main']);
+    publish: async ({ force = false, ref = 'refs/heads/main' } = {}) => {
+      await git(['push', '--quiet', ...(force ? ['--force'] : []), 'origin', `main:${ref}`]);
+    },
+    setServedTip: async (oid) => {
+      await git(['--git-dir', bareDir, 'update-ref', 'refs/heads/main', oid]);
     },
     dispose: () => removeTempDir(workDir),
   };
