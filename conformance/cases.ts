@@ -1,0 +1,142 @@
+// The suite's cases, each a record: a channel history the client first accepts, what is published
+// after it, how the server behaves and where the clock stands, then what the client must answer.
+// A new rule is a new record here; the runner (runner.ts) needs no change for one.
+import type { HostileMode } from './server/hostile-git-server.js';
+import type { Edit, KeyName } from './channel/content.js';
+
+/** One step of a channel's history; `as` labels a commit for later steps and expectations. */
+export type Step =
+  | { readonly as: string; readonly edits?: readonly Edit[]; readonly sign: KeyName | 'unsigned' | { readonly signatureOf: string } }
+  | { readonly as: string; readonly revert: string; readonly sign: KeyName }
+  | { readonly resetTo: string };
+
+/** How the server answers this case's repository (DESIGN §3: every fetch is bounded and checked). */
+export interface ServerBehaviour {
+  readonly mode?: HostileMode;
+  /** A mirror serving another history in the channel's place, built from these steps. */
+  readonly rewrittenHistory?: readonly Step[];
+  /** Published once the client has asked for the refs, before its download is answered. */
+  readonly moveTipBeforePack?: readonly Step[];
+}
+
+export interface ConformanceCase {
+  /** Unique, kebab-case: what the runner prints and `--only` matches. */
+  readonly name: string;
+  /** The typed reason (or `accept`) the case is about: the README's table groups cases by it. */
+  readonly covers: string;
+  /** Published, then verified: the client must accept its last commit. Empty: a first run. */
+  readonly accepted: readonly Step[];
+  /** Published after that, before the verify the case checks. */
+  readonly then: readonly Step[];
+  readonly server?: ServerBehaviour;
+  /** The clock of the checked verify, in hours from the real time (the accepted steps run at 0). */
+  readonly clockHours?: number;
+  readonly expect: {
+    readonly exit: 0 | 1 | 3;
+    /** The typed reason of a refusal or a failure. */
+    readonly reason?: string;
+    /** The label of the commit accepted; a list when either is right. */
+    readonly commit?: string | readonly string[];
+    /** A warning the accept must carry (`stale`). */
+    readonly warning?: string;
+  };
+}
+
+// The channel every case starts from: the bot key vouched for by the trusted root, shop 1.0.0.
+const BASE: Step = {
+  as: 'base',
+  sign: 'root',
+  edits: [{ channelYaml: { version: 1, signers: ['bot'] } }, { release: { app: 'shop', version: '1.0.0' } }, { group: { shop: '1.0.0' } }],
+};
+/** BASE with channel.yaml `freshness: 1h`: stale once the clock is an hour past the commit. */
+const FRESH_BASE: Step = {
+  as: 'base',
+  sign: 'root',
+  edits: [{ channelYaml: { version: 1, signers: ['bot'], freshness: '1h' } }, { release: { app: 'shop', version: '1.0.0' } }, { group: { shop: '1.0.0' } }],
+};
+const NEXT_EDITS: readonly Edit[] = [{ release: { app: 'shop', version: '1.1.0' } }, { group: { shop: '1.1.0' } }];
+const NEXT: Step = { as: 'next', sign: 'bot', edits: NEXT_EDITS };
+/** A release the client should refuse, signed by a trusted key, with `release` changed. */
+const releaseWith = (release: Extract<Edit, { release: unknown }>['release'], more: readonly Edit[] = []): Step => ({
+  as: 'bad',
+  sign: 'bot',
+  edits: [{ release }, { group: { [release.app]: release.version } }, ...more],
+});
+const refused = (reason: string) => ({ exit: 3, reason }) as const;
+const unreachable = { exit: 1, reason: 'fetch' } as const;
+
+/** Larger than any client should read by default (Duck's limit is 16 MiB a file). */
+export const OVERSIZED_FILE_BYTES = 24 * 1024 * 1024;
+
+export const CASES: readonly ConformanceCase[] = [
+  // Happy paths.
+  { name: 'accept-first', covers: 'accept', accepted: [], then: [BASE], expect: { exit: 0, commit: 'base' } },
+  { name: 'accept-advance', covers: 'accept', accepted: [BASE], then: [NEXT], expect: { exit: 0, commit: 'next' } },
+  {
+    name: 'accept-revert-moves-forward',
+    covers: 'accept',
+    accepted: [BASE, NEXT],
+    then: [{ as: 'reverted', revert: 'next', sign: 'bot' }],
+    expect: { exit: 0, commit: 'reverted' },
+  },
+  { name: 'accept-huge-advertisement', covers: 'accept', accepted: [BASE], then: [NEXT], server: { mode: 'huge-refs' }, expect: { exit: 0, commit: 'next' } },
+  {
+    name: 'accept-tip-moves-during-fetch',
+    covers: 'accept',
+    accepted: [BASE],
+    then: [NEXT],
+    server: { moveTipBeforePack: [{ as: 'moved', sign: 'bot', edits: [{ release: { app: 'shop', version: '1.2.0' } }, { group: { shop: '1.2.0' } }] }] },
+    expect: { exit: 0, commit: ['next', 'moved'] },
+  },
+  { name: 'stale-warns-and-accepts', covers: 'stale', accepted: [FRESH_BASE], then: [], clockHours: 3, expect: { exit: 0, commit: 'base', warning: 'stale' } },
+
+  // Signatures and trust (DESIGN §3).
+  { name: 'unsigned-tip', covers: 'unsigned', accepted: [BASE], then: [{ ...NEXT, sign: 'unsigned' }], expect: refused('unsigned') },
+  { name: 'untrusted-signer', covers: 'untrusted-signer', accepted: [BASE], then: [{ ...NEXT, sign: 'stranger' }], expect: refused('untrusted-signer') },
+  {
+    name: 'untrusted-signer-vouches-for-itself',
+    covers: 'untrusted-signer',
+    accepted: [BASE],
+    then: [{ as: 'intruder', sign: 'stranger', edits: [{ channelYaml: { version: 2, signers: ['bot', 'stranger'] } }] }],
+    expect: refused('untrusted-signer'),
+  },
+  // A first run: the tip lists `bot` and is signed by it, but no commit the root key signed vouches for it.
+  { name: 'untrusted-signer-first-run', covers: 'untrusted-signer', accepted: [], then: [{ ...BASE, sign: 'bot' }], expect: refused('untrusted-signer') },
+  { name: 'bad-signature-moved', covers: 'bad-signature', accepted: [BASE], then: [{ ...NEXT, sign: { signatureOf: 'base' } }], expect: refused('bad-signature') },
+  {
+    name: 'trust-rollback-same-version',
+    covers: 'trust-rollback',
+    accepted: [BASE],
+    then: [{ as: 'same', sign: 'bot', edits: [{ channelYaml: { version: 1, signers: ['bot', 'stranger'] } }] }],
+    expect: refused('trust-rollback'),
+  },
+  { name: 'history-rewritten-force-push', covers: 'history-rewritten', accepted: [BASE, NEXT], then: [{ resetTo: 'base' }], expect: refused('history-rewritten') },
+  {
+    name: 'history-rewritten-by-mirror',
+    covers: 'history-rewritten',
+    accepted: [BASE, NEXT],
+    then: [],
+    server: { rewrittenHistory: [{ ...BASE, as: 'other-root' }, { ...NEXT, as: 'other-next', edits: [{ release: { app: 'shop', version: '9.0.0' } }, { group: { shop: '9.0.0' } }] }] },
+    expect: refused('history-rewritten'),
+  },
+
+  // The content of a signed commit (DESIGN §2).
+  { name: 'invalid-group', covers: 'invalid', accepted: [BASE], then: [{ as: 'bad', sign: 'bot', edits: [{ write: { path: 'groups/production.yaml', content: 'apps: 5\n' } }] }], expect: refused('invalid') },
+  { name: 'unsafe-path-symlink', covers: 'unsafe-path', accepted: [BASE], then: [releaseWith({ app: 'shop', version: '1.1.0' }, [{ symlink: { path: 'releases/shop/1.1.0/passwd', target: '/etc/passwd' } }])], expect: refused('unsafe-path') },
+  { name: 'too-large-file', covers: 'too-large', accepted: [BASE], then: [releaseWith({ app: 'shop', version: '1.1.0', bigFileBytes: OVERSIZED_FILE_BYTES })], expect: refused('too-large') },
+  { name: 'digest-mismatch', covers: 'digest-mismatch', accepted: [BASE], then: [releaseWith({ app: 'shop', version: '1.1.0', corrupt: 'digest' })], expect: refused('digest-mismatch') },
+
+  // The clock (the runner's fake clock: a day behind the time the client already saw).
+  { name: 'clock-regressed', covers: 'clock-regressed', accepted: [BASE], then: [NEXT], clockHours: -24, expect: refused('clock-regressed') },
+
+  // A hostile or broken server: nothing is accepted, and the last accepted commit stays.
+  { name: 'fetch-silent-refs', covers: 'fetch', accepted: [BASE], then: [NEXT], server: { mode: 'silent-refs' }, expect: unreachable },
+  { name: 'fetch-trickled-pack', covers: 'fetch', accepted: [BASE], then: [NEXT], server: { mode: 'trickle-pack' }, expect: unreachable },
+  { name: 'fetch-truncated-pack', covers: 'fetch', accepted: [BASE], then: [NEXT], server: { mode: 'half-pack' }, expect: unreachable },
+  { name: 'fetch-error-side-band', covers: 'fetch', accepted: [BASE], then: [NEXT], server: { mode: 'error-pack' }, expect: unreachable },
+  { name: 'fetch-login-page', covers: 'fetch', accepted: [BASE], then: [NEXT], server: { mode: 'login-pack' }, expect: unreachable },
+
+  // Later (issue 17): SSH signatures (`bad-signature`, `untrusted-signer` with an `ssh` signer),
+  // `threshold-unmet` (channel.yaml `thresholds`) and `out-of-scope` (a `scope: promote` key) are
+  // records here once their edits exist: an Edit for the channel.yaml fields and a KeyName kind.
+];

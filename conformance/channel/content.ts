@@ -1,0 +1,56 @@
+// What a case writes into its channel's work tree (DESIGN §2): channel.yaml and its signer keys,
+// releases whose release.yaml lists each file's sha256 (or a wrong one), the group file, and raw
+// files or links for the cases that break a rule on purpose.
+import { createHash } from 'node:crypto';
+import { stringify } from 'yaml';
+import type { OpenpgpTestKey } from '../../examples/harness/keys.js';
+import type { CaseChannel } from './case-channel.js';
+
+/** The keys a case names: `root` is the one the client trusts at init; the others it must learn. */
+export type KeyName = 'root' | 'bot' | 'stranger';
+export type CaseKeys = Readonly<Record<KeyName, OpenpgpTestKey>>;
+
+/** One change to the work tree. The group is always `production`, the one every client follows. */
+export type Edit =
+  | { readonly channelYaml: { readonly version: number; readonly signers: readonly KeyName[]; readonly freshness?: string } }
+  | {
+      readonly release: {
+        readonly app: string;
+        readonly version: string;
+        /** `digest`: release.yaml lists a wrong sha256 for compose.yaml. */
+        readonly corrupt?: 'digest';
+        /** One more file of this many zero bytes (cheap to send: it packs to almost nothing). */
+        readonly bigFileBytes?: number;
+      };
+    }
+  | { readonly group: Readonly<Record<string, string>> }
+  | { readonly write: { readonly path: string; readonly content: string } }
+  | { readonly symlink: { readonly path: string; readonly target: string } };
+
+const COMPOSE = 'services:\n  web:\n    image: duck-example/hello:1.0.0\n';
+
+const sha256 = (content: string | Uint8Array): string => createHash('sha256').update(content).digest('hex');
+
+export async function applyEdit(ch: CaseChannel, keys: CaseKeys, edit: Edit): Promise<void> {
+  if ('channelYaml' in edit) {
+    const { version, signers, freshness } = edit.channelYaml;
+    for (const name of signers) await ch.write(`keys/${name}.asc`, keys[name].armoredPublicKey);
+    const doc = { version, signers: signers.map((name) => ({ name, key: `keys/${name}.asc` })), ...(freshness ? { freshness } : {}) };
+    return ch.write('channel.yaml', stringify(doc));
+  }
+  if ('release' in edit) {
+    const { app, version, corrupt, bigFileBytes } = edit.release;
+    const dir = `releases/${app}/${version}`;
+    const files: Record<string, string | Uint8Array> = { 'compose.yaml': COMPOSE, ...(bigFileBytes ? { 'big.bin': new Uint8Array(bigFileBytes) } : {}) };
+    const digests: Record<string, string> = {};
+    for (const [path, content] of Object.entries(files)) {
+      await ch.write(`${dir}/${path}`, content);
+      digests[path] = sha256(content);
+    }
+    if (corrupt === 'digest') digests['compose.yaml'] = sha256('something else');
+    return ch.write(`${dir}/release.yaml`, stringify({ app, version, notes: `${app} ${version}`, files: digests }));
+  }
+  if ('group' in edit) return ch.write('groups/production.yaml', stringify({ apps: edit.group }));
+  if ('write' in edit) return ch.write(edit.write.path, edit.write.content);
+  return ch.symlink(edit.symlink.path, edit.symlink.target);
+}
