@@ -101,12 +101,24 @@ Ssh('accepts a channel with an OpenPGP signer and an inline (allowed_signers sty
   assert.is(r.json.commit, oid);
   assert.equal(r.json.signer, { name: 'alice', fingerprint: ctx.ed25519.fingerprint });
 
-  // The publisher's own checks read the same channel.yaml.
-  const lint = await duckCli(ch.workDir, ['release', 'lint', '--json']);
-  assert.is(lint.code, 0, lint.stdout + lint.stderr);
+  // The publisher's own checks read the same channel.yaml: `release verify` walks it as a node
+  // does, and lint finds nothing to say about it (the fixture's releases list no images, which
+  // lint reports on their own files).
   const local = await duckCli(ch.workDir, ['release', 'verify', '--json']);
   assert.is(local.code, 0, local.stdout + local.stderr);
+  assert.equal(local.json?.signer, { name: 'alice', fingerprint: ctx.ed25519.fingerprint, source: 'agent' });
+  assert.equal(await lintProblemsAt(ch, 'channel.yaml'), []);
+  await ch.write('channel.yaml', stringify({ version: 2, signers: [{ name: 'alice', ssh: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA alice' }] }));
+  const broken = await lintProblemsAt(ch, 'channel.yaml');
+  assert.is(broken.length, 1, JSON.stringify(broken));
+  assert.match(broken[0]!, /^4:10 \/signers\/0\/ssh: not an OpenSSH public key \(the public key is truncated\)/);
 });
+
+async function lintProblemsAt(ch: Channel, file: string): Promise<string[]> {
+  const lint = await duckCli(ch.workDir, ['release', 'lint', '--json']);
+  const problems = (lint.json?.problems ?? []) as Array<{ file: string; line: number; column: number; field: string; message: string }>;
+  return problems.filter((p) => p.file === file).map((p) => `${p.line}:${p.column} ${p.field}: ${p.message}`);
+}
 
 Ssh('refuses a commit signed by an SSH key no policy lists with untrusted-signer naming its fingerprint', async (ctx) => {
   const { ch, node } = await ctx.host.fresh();

@@ -1,7 +1,7 @@
 // The sshsig parser's strictness (PROTOCOL.sshsig) and the verification over the exact signed
 // bytes, with signatures built here from Node key pairs; real ssh-keygen signatures are checked
 // through `duck verify` in test/integration/channel-ssh.test.ts.
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -39,6 +39,8 @@ interface Made {
   keyBlob: Buffer;
   sigType: string;
   signRaw(data: Buffer): Buffer;
+  /** After the signature in the signature field: a security key's flags and counter. */
+  trailer?: Buffer;
 }
 
 function ed25519(): Made {
@@ -77,7 +79,7 @@ function blobOf(made: Made, o: { magic?: string; version?: number; namespace?: s
   const hash = o.hash ?? 'sha512';
   const fake = { namespace, reserved: Buffer.alloc(0), hashAlgorithm: hash === 'sha256' ? 'sha256' : 'sha512' } as SshSignature;
   const sigRaw = made.signRaw(signedData(fake, o.payload ?? PAYLOAD));
-  const sigField = Buffer.concat([str(made.sigType), str(sigRaw), o.innerTrailing ?? Buffer.alloc(0)]);
+  const sigField = Buffer.concat([str(made.sigType), str(sigRaw), made.trailer ?? Buffer.alloc(0), o.innerTrailing ?? Buffer.alloc(0)]);
   return Buffer.concat([
     Buffer.from(o.magic ?? 'SSHSIG'),
     u32(o.version ?? 1),
@@ -143,6 +145,41 @@ test('a signature naming one key type cannot pass for another', () => {
   throwsWith(() => verifySshSignature(parseSshSignature(armor(blobOf(other))), PAYLOAD), /cannot make a ecdsa-sha2-nistp256 signature/);
 });
 
+/**
+ * A FIDO security key as the authenticator signs (PROTOCOL.u2f): over SHA-256 of the application,
+ * the flags, the counter and SHA-256 of the sshsig data; the flags and counter follow the signature.
+ */
+function securityKey(type: string, made: Made, flags: number, counter = 7): Made {
+  const application = 'ssh:';
+  const sha = (b: string | Buffer) => createHash('sha256').update(b).digest();
+  return {
+    // The plain key's blob with the sk- type in front and the application after.
+    keyBlob: Buffer.concat([str(type), made.keyBlob.subarray(4 + made.keyBlob.readUInt32BE(0)), str(application)]),
+    sigType: type,
+    signRaw: (d) => made.signRaw(Buffer.concat([sha(application), Buffer.from([flags]), u32(counter), sha(d)])),
+    trailer: Buffer.concat([Buffer.from([flags]), u32(counter)]),
+  };
+}
+
+const skEd25519 = (flags = 1): Made => securityKey('sk-ssh-ed25519@openssh.com', ed25519(), flags);
+
+test('verifies sk-ssh-ed25519 and sk-ecdsa-sha2-nistp256 security-key signatures that assert user presence', () => {
+  for (const made of [skEd25519(), securityKey('sk-ecdsa-sha2-nistp256@openssh.com', ecdsaP256(), 0x05)]) {
+    const sig = parseSshSignature(armor(blobOf(made)));
+    assert.is(sig.securityKey?.counter, 7);
+    verifySshSignature(sig, PAYLOAD);
+    throwsWith(() => verifySshSignature(sig, Buffer.concat([PAYLOAD, Buffer.from(' ')])), /does not match/);
+  }
+  const untouched = parseSshSignature(armor(blobOf(skEd25519(0))));
+  throwsWith(() => verifySshSignature(untouched, PAYLOAD), /did not assert user presence/);
+  // The counter is signed over: one changed after signing does not verify.
+  const made = skEd25519();
+  const blob = blobOf(made);
+  blob.writeUInt8(blob.readUInt8(blob.length - 1) ^ 1, blob.length - 1);
+  throwsWith(() => verifySshSignature(parseSshSignature(armor(blob)), PAYLOAD), /does not match/);
+  throwsWith(() => parseSshSignature(armor(blobOf({ ...made, trailer: Buffer.from([1]) }))), /truncated/);
+});
+
 test('reads OpenSSH public key lines: fingerprint of the blob, type checked, sk- and weak RSA refused by name', () => {
   const made = ed25519();
   const line = `ssh-ed25519 ${made.keyBlob.toString('base64')} alice@laptop`;
@@ -152,8 +189,10 @@ test('reads OpenSSH public key lines: fingerprint of the blob, type checked, sk-
   assert.is(parseSshPublicKeyLine(`ssh-ed25519 ${made.keyBlob.toString('base64')} bob`).fingerprint, key.fingerprint, 'identity by key, not comment');
   throwsWith(() => parseSshPublicKeyLine(line.replace('ssh-ed25519 ', 'ssh-rsa ')), /says ssh-rsa but its key is ssh-ed25519/);
   throwsWith(() => parseSshPublicKeyLine(`${line}\n${line}`), /found 2/);
-  const sk = Buffer.concat([str('sk-ssh-ed25519@openssh.com'), str(Buffer.alloc(32)), str('ssh:')]);
-  throwsWith(() => parseSshPublicKeyLine(`sk-ssh-ed25519@openssh.com ${sk.toString('base64')}`), /sk-ssh-ed25519@openssh.com \(security-key\) keys are not supported/);
+  const sk = parseSshPublicKeyLine(`sk-ssh-ed25519@openssh.com ${skEd25519().keyBlob.toString('base64')} yubikey`);
+  assert.is(sk.application, 'ssh:');
+  const ed448 = Buffer.concat([str('sk-ssh-ed448@openssh.com'), str(Buffer.alloc(57)), str('ssh:')]);
+  throwsWith(() => parseSshPublicKeyLine(`sk-ssh-ed448@openssh.com ${ed448.toString('base64')}`), /sk-ssh-ed448@openssh.com security keys are not supported/);
   const weak = rsa('rsa-sha2-512', 1024);
   throwsWith(() => parseSshPublicKeyLine(`ssh-rsa ${weak.keyBlob.toString('base64')}`), /1024 bits/);
 });

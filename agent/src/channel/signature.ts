@@ -71,12 +71,13 @@ export async function readTrustedKey(text: string, file: string, name: string, s
 }
 
 /** An SSH key from one OpenSSH public key line (a `.pub` file, or channel.yaml's inline `ssh`). */
-export function sshTrustedKey(line: string, file: string, name: string, source: TrustedKey['source']): SshTrustedKey {
+export function sshTrustedKey(line: string, file: string, name: string, source: TrustedKey['source'], field?: string): SshTrustedKey {
   let key: SshPublicKey;
   try {
     key = parseSshPublicKeyLine(line);
   } catch (err) {
-    throw new DuckError('invalid', `${file}: not an OpenSSH public key (${(err as Error).message})`, { file });
+    const where = field ? `${file}: ${field}` : file;
+    throw new DuckError('invalid', `${where}: not an OpenSSH public key (${(err as Error).message})`, { file, ...(field ? { field } : {}) });
   }
   return { kind: 'ssh', fingerprint: key.fingerprint, name, source, key };
 }

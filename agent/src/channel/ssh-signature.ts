@@ -1,7 +1,9 @@
 // SSH commit signatures (`git config gpg.format ssh`): OpenSSH's sshsig format (PROTOCOL.sshsig),
 // parsed strictly and verified with Node's crypto alone. Key types as git and ssh-keygen support
-// them: ssh-ed25519, ecdsa-sha2-nistp256/384/521, and ssh-rsa keys with rsa-sha2-256/512
-// signatures. SHA-1 `ssh-rsa` signatures and the security-key (`sk-`) types are refused by name.
+// them: ssh-ed25519, ecdsa-sha2-nistp256/384/521, ssh-rsa keys with rsa-sha2-256/512 signatures
+// (SHA-1 `ssh-rsa` signatures are refused by name), and the FIDO security-key types
+// sk-ssh-ed25519@openssh.com and sk-ecdsa-sha2-nistp256@openssh.com (PROTOCOL.u2f), whose
+// signatures must assert user presence, as `ssh-keygen -Y verify` demands by default.
 import type { KeyObject } from 'node:crypto';
 import { createHash, createPublicKey, verify } from 'node:crypto';
 
@@ -13,6 +15,11 @@ export const GIT_NAMESPACE = 'git';
 const HASHES = new Set(['sha256', 'sha512']);
 // Below this an RSA key is weak by today's standards; ssh-keygen's default is 3072.
 const MIN_RSA_BITS = 2048;
+
+const SK_ED25519 = 'sk-ssh-ed25519@openssh.com';
+const SK_ECDSA = 'sk-ecdsa-sha2-nistp256@openssh.com';
+// The authenticator's flag that someone touched it when it signed.
+const USER_PRESENT = 0x01;
 
 const CURVES = {
   'ecdsa-sha2-nistp256': { curve: 'nistp256', jwk: 'P-256', hash: 'sha256', bytes: 32 },
@@ -30,6 +37,8 @@ export interface SshPublicKey {
   readonly fingerprint: string;
   readonly comment: string;
   readonly keyObject: KeyObject;
+  /** Security keys only: the FIDO application the key is bound to (usually "ssh:"), signed over. */
+  readonly application?: string;
 }
 
 /** The fields of one sshsig blob; `signedData` is what the signature covers, given the payload. */
@@ -41,6 +50,8 @@ export interface SshSignature {
   readonly hashAlgorithm: 'sha256' | 'sha512';
   readonly signatureType: string;
   readonly signature: Buffer;
+  /** Security-key signatures only: the authenticator's flags and signature counter, signed over. */
+  readonly securityKey?: { readonly flags: number; readonly counter: number };
 }
 
 export function sshFingerprint(blob: Uint8Array): string {
@@ -86,9 +97,10 @@ export function parseSshSignature(armored: string): SshSignature {
   const s = new Reader(signatureBlob, 'signature field');
   const signatureType = s.string().toString('utf8');
   const signature = s.string();
-  if (signatureType.startsWith('sk-')) throw new Error(`${signatureType} (security-key) signatures are not supported`);
+  const securityKey = signatureType.startsWith('sk-') ? { flags: s.bytes(1)[0]!, counter: s.uint32() } : undefined;
   s.end();
-  return { publicKey: { ...parseKeyBlob(keyBlob), comment: '' }, namespace, reserved, hashAlgorithm: hashAlgorithm as 'sha256' | 'sha512', signatureType, signature };
+  const publicKey = { ...parseKeyBlob(keyBlob), comment: '' };
+  return { publicKey, namespace, reserved, hashAlgorithm: hashAlgorithm as 'sha256' | 'sha512', signatureType, signature, ...(securityKey ? { securityKey } : {}) };
 }
 
 /** The bytes an sshsig signature covers: the magic, the namespace, reserved, the hash name and H(payload). */
@@ -103,23 +115,34 @@ export function signedData(sig: SshSignature, payload: Uint8Array): Buffer {
  */
 export function verifySshSignature(sig: SshSignature, payload: Uint8Array): void {
   const key = sig.publicKey;
-  const data = signedData(sig, payload);
+  expectSignatureType(sig, key.type === 'ssh-rsa' ? ['rsa-sha2-256', 'rsa-sha2-512'] : [key.type]);
+  const data = key.application === undefined ? signedData(sig, payload) : authenticatorData(sig, signedData(sig, payload));
   let ok: boolean;
-  if (key.type === 'ssh-ed25519') {
-    expectSignatureType(sig, ['ssh-ed25519']);
+  if (key.type === 'ssh-ed25519' || key.type === SK_ED25519) {
     ok = verify(null, data, key.keyObject, sig.signature);
   } else if (key.type === 'ssh-rsa') {
-    // The key type is ssh-rsa whatever the hash; the signature type names the hash. Plain
-    // `ssh-rsa` there means SHA-1, which git refuses too.
-    expectSignatureType(sig, ['rsa-sha2-256', 'rsa-sha2-512']);
+    // The key type is ssh-rsa whatever the hash; the signature type names the hash (expected
+    // above: plain `ssh-rsa` there means SHA-1, which git refuses too).
     ok = verify(sig.signatureType === 'rsa-sha2-256' ? 'sha256' : 'sha512', data, key.keyObject, sig.signature);
   } else {
-    const curve = CURVES[key.type as EcdsaType];
-    expectSignatureType(sig, [key.type]);
+    const curve = CURVES[key.type === SK_ECDSA ? 'ecdsa-sha2-nistp256' : (key.type as EcdsaType)];
     const rs = ecdsaSignature(sig.signature, curve.bytes);
     ok = verify(curve.hash, data, { key: key.keyObject, dsaEncoding: 'ieee-p1363' }, rs);
   }
   if (!ok) throw new Error('the signature does not match the signed bytes');
+}
+
+/**
+ * What a security key signs (PROTOCOL.u2f): SHA-256 of its application, its flags and counter,
+ * and SHA-256 of the data. Without the user-presence flag nobody touched the key: refused.
+ */
+function authenticatorData(sig: SshSignature, data: Buffer): Buffer {
+  const sk = sig.securityKey!;
+  if ((sk.flags & USER_PRESENT) === 0) throw new Error('the security key did not assert user presence (no touch)');
+  const counter = Buffer.alloc(4);
+  counter.writeUInt32BE(sk.counter);
+  const sha256 = (bytes: string | Buffer): Buffer => createHash('sha256').update(bytes).digest();
+  return Buffer.concat([sha256(sig.publicKey.application!), Buffer.from([sk.flags]), counter, sha256(data)]);
 }
 
 function expectSignatureType(sig: SshSignature, allowed: readonly string[]): void {
@@ -133,7 +156,7 @@ function parseKeyBlob(blob: Buffer): Omit<SshPublicKey, 'comment'> {
   const r = new Reader(blob, 'public key');
   const type = r.string().toString('utf8');
   let jwk: Record<string, string>;
-  if (type === 'ssh-ed25519') {
+  if (type === 'ssh-ed25519' || type === SK_ED25519) {
     const x = r.string();
     if (x.length !== 32) throw new Error(`an ed25519 key of ${x.length} bytes (32 expected)`);
     jwk = { kty: 'OKP', crv: 'Ed25519', x: b64url(x) };
@@ -143,18 +166,19 @@ function parseKeyBlob(blob: Buffer): Omit<SshPublicKey, 'comment'> {
     const bits = n.length * 8 - Math.clz32(n[0] ?? 0) + 24;
     if (bits < MIN_RSA_BITS) throw new Error(`an RSA key of ${bits} bits (at least ${MIN_RSA_BITS} expected)`);
     jwk = { kty: 'RSA', n: b64url(n), e: b64url(e) };
-  } else if (type in CURVES) {
-    const curve = CURVES[type as EcdsaType];
+  } else if (type in CURVES || type === SK_ECDSA) {
+    const curve = CURVES[type === SK_ECDSA ? 'ecdsa-sha2-nistp256' : (type as EcdsaType)];
     const name = r.string().toString('utf8');
     if (name !== curve.curve) throw new Error(`a ${type} key on curve ${name}`);
     const q = r.string();
     if (q.length !== 1 + 2 * curve.bytes || q[0] !== 0x04) throw new Error(`a ${type} point that is not an uncompressed ${curve.jwk} point`);
     jwk = { kty: 'EC', crv: curve.jwk, x: b64url(q.subarray(1, 1 + curve.bytes)), y: b64url(q.subarray(1 + curve.bytes)) };
   } else if (type.startsWith('sk-')) {
-    throw new Error(`${type} (security-key) keys are not supported: sign with an ed25519, ECDSA or RSA key`);
+    throw new Error(`${type} security keys are not supported (${SK_ED25519} and ${SK_ECDSA} are)`);
   } else {
-    throw new Error(`key type "${type}" is not supported (ssh-ed25519, ecdsa-sha2-nistp256/384/521, ssh-rsa)`);
+    throw new Error(`key type "${type}" is not supported (ssh-ed25519, ecdsa-sha2-nistp256/384/521, ssh-rsa and their sk- security-key forms)`);
   }
+  const application = type.startsWith('sk-') ? r.string().toString('utf8') : undefined;
   r.end();
   let keyObject: KeyObject;
   try {
@@ -162,7 +186,7 @@ function parseKeyBlob(blob: Buffer): Omit<SshPublicKey, 'comment'> {
   } catch (err) {
     throw new Error(`an invalid ${type} key (${(err as Error).message})`);
   }
-  return { type, blob, fingerprint: sshFingerprint(blob), keyObject };
+  return { type, blob, fingerprint: sshFingerprint(blob), keyObject, ...(application !== undefined ? { application } : {}) };
 }
 
 /** An SSH ECDSA signature (mpint r, mpint s) as the fixed-width r||s Node takes. */

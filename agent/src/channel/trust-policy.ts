@@ -47,7 +47,7 @@ export async function readPolicy(tree: CommitTree, agentKeys: readonly TrustedKe
 /** A channel.yaml signer's key: a key file in the channel (OpenPGP or OpenSSH), or an inline OpenSSH key. */
 async function signerKey(tree: CommitTree, signer: ChannelSigner, index: number): Promise<TrustedKey> {
   // The schema holds a signer to exactly one of key and ssh.
-  if (signer.key === undefined) return sshTrustedKey(signer.ssh ?? '', `${CHANNEL_FILE} /signers/${index}/ssh`, signer.name, 'channel');
+  if (signer.key === undefined) return sshTrustedKey(signer.ssh ?? '', CHANNEL_FILE, signer.name, 'channel', `/signers/${index}/ssh`);
   const text = new TextDecoder().decode(await tree.readFile(signer.key, `/signers/${index}/key`));
   return readTrustedKey(text, signer.key, signer.name, 'channel');
 }
