@@ -2,13 +2,13 @@
 // against a real git smart-HTTP server: commits signed by real `git commit -S` with keys made by
 // ssh-keygen at test time, the fingerprints checked against ssh-keygen's own.
 import { chmod, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
 import type { AgentNode } from '../../examples/harness/agent-node.js';
 import { makeAgentNode } from '../../examples/harness/agent-node.js';
-import type { SshTestKey } from '../../examples/harness/keys.js';
+import type { SshKeyType, SshTestKey } from '../../examples/harness/keys.js';
 import { makeOpenpgpKey, makeSshKey } from '../../examples/harness/keys.js';
 import { makeTempDir, removeTempDir, run } from '../../examples/harness/tmp.js';
 import type { Channel, ChannelHost } from '../helpers/channel-builder.js';
@@ -28,16 +28,25 @@ const Ssh = suite<Ctx>('channel ssh signatures', {} as Ctx);
 
 Ssh.before(async (ctx) => {
   ctx.host = await startChannelHost('duck-ssh-');
-  ctx.ed25519 = await makeSshKey('alice', 'ed25519');
-  ctx.rsa = await makeSshKey('bob', 'rsa');
-  ctx.ecdsa = await makeSshKey('carol', 'ecdsa-p256');
+  ctx.ed25519 = await sshKey('alice', 'ed25519');
+  ctx.rsa = await sshKey('bob', 'rsa');
+  ctx.ecdsa = await sshKey('carol', 'ecdsa-p256');
   ctx.scratch = await makeTempDir('duck-ssh-scratch-');
 });
 
 Ssh.after(async (ctx) => {
   await ctx.host.close();
-  await removeTempDir(ctx.scratch);
+  for (const dir of [ctx.scratch, ...keyDirs]) await removeTempDir(dir);
 });
+
+const keyDirs: string[] = [];
+
+/** makeSshKey, its directory removed after the suite. */
+async function sshKey(name: string, type?: SshKeyType): Promise<SshTestKey> {
+  const key = await makeSshKey(name, type);
+  keyDirs.push(dirname(key.privateKeyFile));
+  return key;
+}
 
 async function verify(node: AgentNode) {
   const r = await node.duck('verify', '--json');
@@ -122,7 +131,7 @@ async function lintProblemsAt(ch: Channel, file: string): Promise<string[]> {
 
 Ssh('refuses a commit signed by an SSH key no policy lists with untrusted-signer naming its fingerprint', async (ctx) => {
   const { ch, node } = await ctx.host.fresh();
-  const stranger = await makeSshKey('stranger');
+  const stranger = await sshKey('stranger');
   // The stranger's comment (its e-mail) is alice's: identity is by key, never by comment.
   const impostor = { ...stranger, name: 'alice' };
   await writeBasicChannel(ch, [ctx.ed25519]);
