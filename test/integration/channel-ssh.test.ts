@@ -76,8 +76,9 @@ Ssh('accepts commits git signed with ed25519, RSA and ECDSA P-256 SSH keys and r
     assert.is(r.json.commit, oid);
     assert.equal(r.json.signer, { name: key.name, fingerprint: key.fingerprint });
   }
-  const status = await node.duck('status');
-  assert.ok(status.stdout.includes(ctx.ecdsa.fingerprint), status.stdout);
+  const status = await node.duck('status', '--json');
+  const accepted = (status.json as { channel: { accepted: { signerName: string; signerFingerprint: string } } }).channel.accepted;
+  assert.equal([accepted.signerName, accepted.signerFingerprint], [ctx.ecdsa.name, ctx.ecdsa.fingerprint]);
 });
 
 Ssh('accepts a channel with an OpenPGP signer and an inline (allowed_signers style) SSH signer', async (ctx) => {
