@@ -22,13 +22,19 @@ export function agentOnlyPolicy(agentKeys: readonly TrustedKey[]): TrustPolicy {
   return { keys: agentKeys, channelVersion: 0, identity: 'none', channel: null };
 }
 
+/**
+ * The key files channel.yaml names. An inline `ssh` key is part of channel.yaml's own bytes, so
+ * only `key` entries name files of their own.
+ */
+export function signerKeyFiles(channel: ChannelFile | null): string[] {
+  return (channel?.signers ?? []).flatMap((s) => (s.key === undefined ? [] : [s.key]));
+}
+
 /** The blob ids of channel.yaml and of every key file it names: cheap to compute per commit. */
 export async function policyIdentity(tree: CommitTree, channel: ChannelFile | null): Promise<string> {
   const channelBlob = await tree.blobId(CHANNEL_FILE);
   if (channelBlob === null) return 'none';
-  // An inline `ssh` key is part of channel.yaml's own bytes; only key files need their blob ids.
-  const keyFiles = (channel?.signers ?? []).flatMap((s) => (s.key === undefined ? [] : [s.key]));
-  const keyBlobs = await Promise.all(keyFiles.map(async (file) => `${file}=${await tree.blobId(file)}`));
+  const keyBlobs = await Promise.all(signerKeyFiles(channel).map(async (file) => `${file}=${await tree.blobId(file)}`));
   return [channelBlob, ...keyBlobs].join(';');
 }
 
