@@ -14,6 +14,8 @@ export const REFUSAL_CODES = [
   'too-large',
   'digest-mismatch',
   'clock-regressed',
+  'out-of-scope',
+  'threshold-unmet',
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 

@@ -97,6 +97,7 @@ type Assert<T extends true> = T;
 type _SchemasMatchTypes = [
   Assert<Same<Keys<typeof channelSchema>, keyof T.ChannelFile>>,
   Assert<Same<Keys<typeof channelSchema.$defs.signer>, keyof T.ChannelSigner>>,
+  Assert<Same<Keys<typeof channelSchema.$defs.threshold>, keyof T.ChannelThreshold>>,
   Assert<Same<Keys<typeof commonSchema.$defs.window>, keyof T.Window>>,
   Assert<Same<Keys<typeof groupSchema>, keyof T.GroupFile>>,
   Assert<Same<Keys<typeof groupSchema.$defs.rolloutStep>, keyof T.RolloutStep>>,

@@ -28,6 +28,8 @@ export const PATTERN_WORDS: Readonly<Record<string, string>> = {
   '^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$': 'must be a version like 1.3.0 (letters, digits, . + _ -)',
   '^(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/)$':
     'must be a relative path inside its directory (no leading "/", no ".." or "." segment, no "//", no backslash)',
+  '^(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+$':
+    'must be a relative path, or a directory prefix ending in "/" (no leading "/", no ".." or "." segment, no "//", no backslash)',
   '^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$': 'must be a day (mon, tue, wed, thu, fri, sat, sun) or a range of days like mon-fri',
   '^https?://[^\\s/?#]+[^\\s]*$': 'must be an http(s) URL',
   '^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$':

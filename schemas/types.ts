@@ -26,7 +26,11 @@ export interface ChannelSigner {
   key?: string;
   /** An inline OpenSSH public key line (`ssh-ed25519 AAAA… comment`), as in git's allowed_signers. */
   ssh?: string;
+  /** `promote`: may only move groups among versions already published (default `all`). */
+  scope?: SignerScope;
 }
+
+export type SignerScope = 'all' | 'promote';
 
 export interface ChannelFile {
   /** Grows with every change of the trust policy. */
@@ -34,7 +38,19 @@ export interface ChannelFile {
   signers: ChannelSigner[];
   /** A duration ("7d"): older accepted commits make the channel stale. */
   freshness?: string;
+  /** What promotion-only signers may not go below. */
+  promotion?: { floor?: Record<string, string> };
   description?: string;
+  /** k-of-n rules: changes to these paths need `count` distinct signers (DESIGN §3). */
+  thresholds?: ChannelThreshold[];
+}
+
+export interface ChannelThreshold {
+  /** Files, or directory prefixes ending in '/'; `channel.yaml` means the trust policy. */
+  paths: string[];
+  count: number;
+  /** Signer names; every channel.yaml signer when absent. */
+  signers?: string[];
 }
 
 // groups/<group>.yaml

@@ -4,9 +4,12 @@ import ucs2length from 'ajv/dist/runtime/ucs2length.js';
 import formats from 'ajv-formats/dist/formats.js';
 
 export const channel = validate44;
-const schema74 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/channel.schema.json","title":"Duck channel.yaml","description":"The trust policy of a release channel, at the root of the channel repository. A commit signed by a key trusted under the policy in force becomes accepted, and then its channel.yaml signers (plus the agent's own keys) become the policy in force.","type":"object","additionalProperties":false,"required":["version","signers"],"properties":{"version":{"description":"The policy version. It must grow with every change to this file or to a signer's key file; an agent refuses a commit whose policy changed without a greater version (trust-rollback).","type":"integer","minimum":1},"signers":{"description":"The keys whose signatures make a commit a release, besides the agent's own trusted keys: OpenPGP keys (commits signed with GnuPG or openpgp.js) and SSH keys (git config gpg.format ssh). A signer is identified by its key (an OpenPGP key's full fingerprint, an SSH key's SHA256 fingerprint), never by name, email or comment.","type":"array","items":{"$ref":"#/$defs/signer"}},"freshness":{"description":"How old the accepted commit may be before the channel is reported stale (e.g. 7d), so that a withheld security release does not go unnoticed. No limit when absent.","$ref":"common.schema.json#/$defs/duration"},"description":{"description":"Free text for people: what this channel is for.","type":"string"}},"$defs":{"signer":{"description":"One trusted signer: its key as a file in the channel (key) or inline (ssh), exactly one of the two.","type":"object","additionalProperties":false,"required":["name"],"oneOf":[{"required":["key"]},{"required":["ssh"]}],"properties":{"name":{"description":"A label for people (shown in reports); trust never depends on it.","type":"string","minLength":1},"key":{"description":"The path, inside the channel repository, of the signer's public key file: an ASCII-armored OpenPGP public key (e.g. keys/release-bot.asc) or one OpenSSH public key line (e.g. keys/alice.pub), told apart by content. Relative, no '..' segment, no leading '/'.","$ref":"common.schema.json#/$defs/relativePath"},"ssh":{"description":"The signer's OpenSSH public key inline, as in git's allowed_signers: \"ssh-ed25519 AAAA... alice@laptop\" (ssh-ed25519, ecdsa-sha2-nistp256/384/521, ssh-rsa, sk-ssh-ed25519@openssh.com or sk-ecdsa-sha2-nistp256@openssh.com). The key is trusted by its SHA256 fingerprint, as ssh-keygen -l prints it; the comment is for people. For commits signed with git config gpg.format ssh.","type":"string","pattern":"^(ssh-|ecdsa-sha2-|sk-)\\S+ [A-Za-z0-9+/]+={0,2}( .*)?$"}}}},"examples":[{"version":3,"signers":[{"name":"release-bot","key":"keys/release-bot.asc"},{"name":"alice","key":"keys/alice.asc"},{"name":"bob","ssh":"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM4uJMgulp2AAiT3rLE89TQzTweYwfoXjAnwg2GVSMff bob@laptop"}],"freshness":"7d","description":"Production releases of the shop stack."}]};
+const schema74 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/channel.schema.json","title":"Duck channel.yaml","description":"The trust policy of a release channel, at the root of the channel repository. A commit signed by a key trusted under the policy in force becomes accepted, and then its channel.yaml signers (plus the agent's own keys) become the policy in force.","type":"object","additionalProperties":false,"required":["version","signers"],"properties":{"version":{"description":"The policy version. It must grow with every change to this file or to a signer's key file; an agent refuses a commit whose policy changed without a greater version (trust-rollback).","type":"integer","minimum":1},"signers":{"description":"The keys whose signatures make a commit a release, besides the agent's own trusted keys: OpenPGP keys (commits signed with GnuPG or openpgp.js) and SSH keys (git config gpg.format ssh). A signer is identified by its key (an OpenPGP key's full fingerprint, an SSH key's SHA256 fingerprint), never by name, email or comment.","type":"array","items":{"$ref":"#/$defs/signer"}},"freshness":{"description":"How old the accepted commit may be before the channel is reported stale (e.g. 7d), so that a withheld security release does not go unnoticed. No limit when absent.","$ref":"common.schema.json#/$defs/duration"},"promotion":{"description":"Limits on what promotion-only signers (scope: promote) may do.","type":"object","additionalProperties":false,"properties":{"floor":{"description":"App -> the lowest version a promotion-only signer may set in a group file; a commit of theirs that sets an app below its floor is refused (out-of-scope). Full-scope signers are not bound by it.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"common.schema.json#/$defs/version"}}}},"description":{"description":"Free text for people: what this channel is for.","type":"string"},"thresholds":{"description":"k-of-n rules (the two-person rule): a change to one of a rule's paths is accepted only when `count` distinct signers of the rule signed it, the commit's own signer plus signed approvals in the history since the last accepted point (an empty commit `approve <commit id>`, made by `duck release approve`). Each key counts once; the agent's own root keys never count.","type":"array","items":{"$ref":"#/$defs/threshold"}}},"$defs":{"threshold":{"description":"One k-of-n rule. The path `channel.yaml` means the trust policy itself (channel.yaml and the key files it names): a change of it needs this rule of the old policy counted with the old keys and the rule of the new channel.yaml counted with the new keys.","type":"object","additionalProperties":false,"required":["paths","count"],"properties":{"paths":{"description":"Files (groups/production.yaml) or directory prefixes ending in '/' (releases/) this rule guards.","type":"array","minItems":1,"items":{"type":"string","pattern":"^(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+$"}},"count":{"description":"How many distinct signers of the rule must have signed the change; at most the number of signers.","type":"integer","minimum":1},"signers":{"description":"Names of channel.yaml signers who count toward this rule; every signer when absent.","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}},"signer":{"description":"One trusted signer: its key as a file in the channel (key) or inline (ssh), exactly one of the two.","type":"object","additionalProperties":false,"required":["name"],"oneOf":[{"required":["key"]},{"required":["ssh"]}],"properties":{"name":{"description":"A label for people (shown in reports), unique in the file; trust never depends on it, and thresholds name signers by it.","type":"string","minLength":1},"key":{"description":"The path, inside the channel repository, of the signer's public key file: an ASCII-armored OpenPGP public key (e.g. keys/release-bot.asc) or one OpenSSH public key line (e.g. keys/alice.pub), told apart by content. Relative, no '..' segment, no leading '/'.","$ref":"common.schema.json#/$defs/relativePath"},"ssh":{"description":"The signer's OpenSSH public key inline, as in git's allowed_signers: \"ssh-ed25519 AAAA... alice@laptop\" (ssh-ed25519, ecdsa-sha2-nistp256/384/521, ssh-rsa, sk-ssh-ed25519@openssh.com or sk-ecdsa-sha2-nistp256@openssh.com). The key is trusted by its SHA256 fingerprint, as ssh-keygen -l prints it; the comment is for people. For commits signed with git config gpg.format ssh.","type":"string","pattern":"^(ssh-|ecdsa-sha2-|sk-)\\S+ [A-Za-z0-9+/]+={0,2}( .*)?$"},"scope":{"description":"What this signer's commits may change. all (the default): anything. promote: only the app versions, rollout and agent version of existing groups/*.yaml files, among versions already published by a full-scope signer and not below promotion.floor; any other change is refused (out-of-scope). The agent's own keys are always all.","enum":["all","promote"]}}}},"examples":[{"version":3,"signers":[{"name":"release-bot","key":"keys/release-bot.asc"},{"name":"alice","key":"keys/alice.asc"},{"name":"bob","ssh":"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM4uJMgulp2AAiT3rLE89TQzTweYwfoXjAnwg2GVSMff bob@laptop"},{"name":"promote-bot","key":"keys/promote-bot.asc","scope":"promote"}],"promotion":{"floor":{"shop":"1.2.0"}},"freshness":"7d","description":"Production releases of the shop stack.","thresholds":[{"paths":["groups/production.yaml","channel.yaml"],"count":2}]}]};
 const schema77 = {"description":"A duration: one or more number+unit parts, units ms, s, m, h, d, w (e.g. 30s, 90m, 7d, 1h30m).","type":"string","pattern":"^([0-9]+(ms|s|m|h|d|w))+$","examples":["7d"]};
-const schema75 = {"description":"One trusted signer: its key as a file in the channel (key) or inline (ssh), exactly one of the two.","type":"object","additionalProperties":false,"required":["name"],"oneOf":[{"required":["key"]},{"required":["ssh"]}],"properties":{"name":{"description":"A label for people (shown in reports); trust never depends on it.","type":"string","minLength":1},"key":{"description":"The path, inside the channel repository, of the signer's public key file: an ASCII-armored OpenPGP public key (e.g. keys/release-bot.asc) or one OpenSSH public key line (e.g. keys/alice.pub), told apart by content. Relative, no '..' segment, no leading '/'.","$ref":"common.schema.json#/$defs/relativePath"},"ssh":{"description":"The signer's OpenSSH public key inline, as in git's allowed_signers: \"ssh-ed25519 AAAA... alice@laptop\" (ssh-ed25519, ecdsa-sha2-nistp256/384/521, ssh-rsa, sk-ssh-ed25519@openssh.com or sk-ecdsa-sha2-nistp256@openssh.com). The key is trusted by its SHA256 fingerprint, as ssh-keygen -l prints it; the comment is for people. For commits signed with git config gpg.format ssh.","type":"string","pattern":"^(ssh-|ecdsa-sha2-|sk-)\\S+ [A-Za-z0-9+/]+={0,2}( .*)?$"}}};
+const schema36 = {"description":"An app (or group) name: lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 63 characters. It names a directory and a compose project.","type":"string","pattern":"^[a-z0-9][a-z0-9_-]{0,62}$","examples":["shop"]};
+const schema51 = {"description":"A release version: letters, digits, '.', '+', '_' and '-', starting with a letter or digit, at most 64 characters. Quote it in YAML when it looks like a number (\"1.10\").","type":"string","pattern":"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$","examples":["1.3.0"]};
+const schema80 = {"description":"One k-of-n rule. The path `channel.yaml` means the trust policy itself (channel.yaml and the key files it names): a change of it needs this rule of the old policy counted with the old keys and the rule of the new channel.yaml counted with the new keys.","type":"object","additionalProperties":false,"required":["paths","count"],"properties":{"paths":{"description":"Files (groups/production.yaml) or directory prefixes ending in '/' (releases/) this rule guards.","type":"array","minItems":1,"items":{"type":"string","pattern":"^(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+$"}},"count":{"description":"How many distinct signers of the rule must have signed the change; at most the number of signers.","type":"integer","minimum":1},"signers":{"description":"Names of channel.yaml signers who count toward this rule; every signer when absent.","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}};
+const schema75 = {"description":"One trusted signer: its key as a file in the channel (key) or inline (ssh), exactly one of the two.","type":"object","additionalProperties":false,"required":["name"],"oneOf":[{"required":["key"]},{"required":["ssh"]}],"properties":{"name":{"description":"A label for people (shown in reports), unique in the file; trust never depends on it, and thresholds name signers by it.","type":"string","minLength":1},"key":{"description":"The path, inside the channel repository, of the signer's public key file: an ASCII-armored OpenPGP public key (e.g. keys/release-bot.asc) or one OpenSSH public key line (e.g. keys/alice.pub), told apart by content. Relative, no '..' segment, no leading '/'.","$ref":"common.schema.json#/$defs/relativePath"},"ssh":{"description":"The signer's OpenSSH public key inline, as in git's allowed_signers: \"ssh-ed25519 AAAA... alice@laptop\" (ssh-ed25519, ecdsa-sha2-nistp256/384/521, ssh-rsa, sk-ssh-ed25519@openssh.com or sk-ecdsa-sha2-nistp256@openssh.com). The key is trusted by its SHA256 fingerprint, as ssh-keygen -l prints it; the comment is for people. For commits signed with git config gpg.format ssh.","type":"string","pattern":"^(ssh-|ecdsa-sha2-|sk-)\\S+ [A-Za-z0-9+/]+={0,2}( .*)?$"},"scope":{"description":"What this signer's commits may change. all (the default): anything. promote: only the app versions, rollout and agent version of existing groups/*.yaml files, among versions already published by a full-scope signer and not below promotion.floor; any other change is refused (out-of-scope). The agent's own keys are always all.","enum":["all","promote"]}}};
 const schema76 = {"description":"A relative path with '/' separators that stays inside its base directory: not absolute, no '..' or '.' segment, no empty segment, no backslash, no control character.","type":"string","pattern":"^(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/)$","examples":["config/nginx.conf"]};
 const func1 = ucs2length.default;
 const pattern23 = new RegExp("^(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/)$", "u");
@@ -100,7 +103,7 @@ vErrors.push(err3);
 errors++;
 }
 for(const key0 in data){
-if(!(((key0 === "name") || (key0 === "key")) || (key0 === "ssh"))){
+if(!((((key0 === "name") || (key0 === "key")) || (key0 === "ssh")) || (key0 === "scope"))){
 const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema75,data};
 if(vErrors === null){
 vErrors = [err4];
@@ -186,14 +189,27 @@ vErrors.push(err10);
 errors++;
 }
 }
-}
-else {
-const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema75.type,parentSchema:schema75,data};
+if(data.scope !== undefined){
+let data3 = data.scope;
+if(!((data3 === "all") || (data3 === "promote"))){
+const err11 = {instancePath:instancePath+"/scope",schemaPath:"#/properties/scope/enum",keyword:"enum",params:{allowedValues: schema75.properties.scope.enum},message:"must be equal to one of the allowed values",schema:schema75.properties.scope.enum,parentSchema:schema75.properties.scope,data:data3};
 if(vErrors === null){
 vErrors = [err11];
 }
 else {
 vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+else {
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema75.type,parentSchema:schema75,data};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
 }
 errors++;
 }
@@ -203,6 +219,9 @@ return errors === 0;
 validate45.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 const pattern25 = new RegExp("^([0-9]+(ms|s|m|h|d|w))+$", "u");
+const pattern5 = new RegExp("^[a-z0-9][a-z0-9_-]{0,62}$", "u");
+const pattern9 = new RegExp("^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$", "u");
+const pattern28 = new RegExp("^(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+$", "u");
 
 function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://duck.dev/schemas/channel.schema.json" */;
@@ -237,7 +256,7 @@ vErrors.push(err1);
 errors++;
 }
 for(const key0 in data){
-if(!((((key0 === "version") || (key0 === "signers")) || (key0 === "freshness")) || (key0 === "description"))){
+if(!((((((key0 === "version") || (key0 === "signers")) || (key0 === "freshness")) || (key0 === "promotion")) || (key0 === "description")) || (key0 === "thresholds"))){
 const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema74,data};
 if(vErrors === null){
 vErrors = [err2];
@@ -320,10 +339,12 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data.description !== undefined){
-let data4 = data.description;
-if(typeof data4 !== "string"){
-const err8 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema74.properties.description.type,parentSchema:schema74.properties.description,data:data4};
+if(data.promotion !== undefined){
+let data4 = data.promotion;
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+for(const key1 in data4){
+if(!(key1 === "floor")){
+const err8 = {instancePath:instancePath+"/promotion",schemaPath:"#/properties/promotion/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema74.properties.promotion,data:data4};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -333,14 +354,305 @@ vErrors.push(err8);
 errors++;
 }
 }
-}
-else {
-const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema74.type,parentSchema:schema74,data};
+if(data4.floor !== undefined){
+let data5 = data4.floor;
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+for(const key2 in data5){
+const _errs15 = errors;
+if(typeof key2 === "string"){
+if(!pattern5.test(key2)){
+const err9 = {instancePath:instancePath+"/promotion/floor",schemaPath:"common.schema.json#/$defs/appName/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9_-]{0,62}$"},message:"must match pattern \""+"^[a-z0-9][a-z0-9_-]{0,62}$"+"\"",schema:"^[a-z0-9][a-z0-9_-]{0,62}$",parentSchema:schema36,data:key2,propertyName:key2};
 if(vErrors === null){
 vErrors = [err9];
 }
 else {
 vErrors.push(err9);
+}
+errors++;
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/promotion/floor",schemaPath:"common.schema.json#/$defs/appName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema36.type,parentSchema:schema36,data:key2,propertyName:key2};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+var valid5 = _errs15 === errors;
+if(!valid5){
+const err11 = {instancePath:instancePath+"/promotion/floor",schemaPath:"#/properties/promotion/properties/floor/propertyNames",keyword:"propertyNames",params:{propertyName: key2},message:"property name must be valid",schema:schema74.properties.promotion.properties.floor.propertyNames,parentSchema:schema74.properties.promotion.properties.floor,data:data5};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+for(const key3 in data5){
+let data6 = data5[key3];
+if(typeof data6 === "string"){
+if(!pattern9.test(data6)){
+const err12 = {instancePath:instancePath+"/promotion/floor/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"common.schema.json#/$defs/version/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$"},message:"must match pattern \""+"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$"+"\"",schema:"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$",parentSchema:schema51,data:data6};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/promotion/floor/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"common.schema.json#/$defs/version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.type,parentSchema:schema51,data:data6};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/promotion/floor",schemaPath:"#/properties/promotion/properties/floor/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema74.properties.promotion.properties.floor.type,parentSchema:schema74.properties.promotion.properties.floor,data:data5};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/promotion",schemaPath:"#/properties/promotion/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema74.properties.promotion.type,parentSchema:schema74.properties.promotion,data:data4};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.description !== undefined){
+let data7 = data.description;
+if(typeof data7 !== "string"){
+const err16 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema74.properties.description.type,parentSchema:schema74.properties.description,data:data7};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+if(data.thresholds !== undefined){
+let data8 = data.thresholds;
+if(Array.isArray(data8)){
+const len1 = data8.length;
+for(let i1=0; i1<len1; i1++){
+let data9 = data8[i1];
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
+if(data9.paths === undefined){
+const err17 = {instancePath:instancePath+"/thresholds/" + i1,schemaPath:"#/$defs/threshold/required",keyword:"required",params:{missingProperty: "paths"},message:"must have required property '"+"paths"+"'",schema:schema80.required,parentSchema:schema80,data:data9};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+if(data9.count === undefined){
+const err18 = {instancePath:instancePath+"/thresholds/" + i1,schemaPath:"#/$defs/threshold/required",keyword:"required",params:{missingProperty: "count"},message:"must have required property '"+"count"+"'",schema:schema80.required,parentSchema:schema80,data:data9};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+for(const key4 in data9){
+if(!(((key4 === "paths") || (key4 === "count")) || (key4 === "signers"))){
+const err19 = {instancePath:instancePath+"/thresholds/" + i1,schemaPath:"#/$defs/threshold/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema80,data:data9};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+if(data9.paths !== undefined){
+let data10 = data9.paths;
+if(Array.isArray(data10)){
+if(data10.length < 1){
+const err20 = {instancePath:instancePath+"/thresholds/" + i1+"/paths",schemaPath:"#/$defs/threshold/properties/paths/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema80.properties.paths,data:data10};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+const len2 = data10.length;
+for(let i2=0; i2<len2; i2++){
+let data11 = data10[i2];
+if(typeof data11 === "string"){
+if(!pattern28.test(data11)){
+const err21 = {instancePath:instancePath+"/thresholds/" + i1+"/paths/" + i2,schemaPath:"#/$defs/threshold/properties/paths/items/pattern",keyword:"pattern",params:{pattern: "^(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+$"},message:"must match pattern \""+"^(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+$"+"\"",schema:"^(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+$",parentSchema:schema80.properties.paths.items,data:data11};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+else {
+const err22 = {instancePath:instancePath+"/thresholds/" + i1+"/paths/" + i2,schemaPath:"#/$defs/threshold/properties/paths/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema80.properties.paths.items.type,parentSchema:schema80.properties.paths.items,data:data11};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+}
+else {
+const err23 = {instancePath:instancePath+"/thresholds/" + i1+"/paths",schemaPath:"#/$defs/threshold/properties/paths/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema80.properties.paths.type,parentSchema:schema80.properties.paths,data:data10};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+if(data9.count !== undefined){
+let data12 = data9.count;
+if(!(((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12))) && (isFinite(data12)))){
+const err24 = {instancePath:instancePath+"/thresholds/" + i1+"/count",schemaPath:"#/$defs/threshold/properties/count/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema80.properties.count.type,parentSchema:schema80.properties.count,data:data12};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+if((typeof data12 == "number") && (isFinite(data12))){
+if(data12 < 1 || isNaN(data12)){
+const err25 = {instancePath:instancePath+"/thresholds/" + i1+"/count",schemaPath:"#/$defs/threshold/properties/count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema80.properties.count,data:data12};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+}
+if(data9.signers !== undefined){
+let data13 = data9.signers;
+if(Array.isArray(data13)){
+if(data13.length < 1){
+const err26 = {instancePath:instancePath+"/thresholds/" + i1+"/signers",schemaPath:"#/$defs/threshold/properties/signers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema80.properties.signers,data:data13};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+const len3 = data13.length;
+for(let i3=0; i3<len3; i3++){
+let data14 = data13[i3];
+if(typeof data14 === "string"){
+if(func1(data14) < 1){
+const err27 = {instancePath:instancePath+"/thresholds/" + i1+"/signers/" + i3,schemaPath:"#/$defs/threshold/properties/signers/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema80.properties.signers.items,data:data14};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+else {
+const err28 = {instancePath:instancePath+"/thresholds/" + i1+"/signers/" + i3,schemaPath:"#/$defs/threshold/properties/signers/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema80.properties.signers.items.type,parentSchema:schema80.properties.signers.items,data:data14};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+}
+else {
+const err29 = {instancePath:instancePath+"/thresholds/" + i1+"/signers",schemaPath:"#/$defs/threshold/properties/signers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema80.properties.signers.type,parentSchema:schema80.properties.signers,data:data13};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+}
+else {
+const err30 = {instancePath:instancePath+"/thresholds/" + i1,schemaPath:"#/$defs/threshold/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema80.type,parentSchema:schema80,data:data9};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+}
+}
+else {
+const err31 = {instancePath:instancePath+"/thresholds",schemaPath:"#/properties/thresholds/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema74.properties.thresholds.type,parentSchema:schema74.properties.thresholds,data:data8};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+}
+else {
+const err32 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema74.type,parentSchema:schema74,data};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
 }
 errors++;
 }
@@ -350,16 +662,12 @@ return errors === 0;
 validate44.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const group = validate47;
-const schema78 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/group.schema.json","title":"Duck group manifest (groups/<group>.yaml)","description":"What a group of nodes runs, and when: the version of each app, the maintenance windows, an optional staged rollout and the agent version.","type":"object","additionalProperties":false,"required":["apps"],"properties":{"apps":{"description":"App name -> version. The files of each release live in releases/<app>/<version>/ and must exist.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"common.schema.json#/$defs/version"}},"windows":{"description":"When automatic changes may start. Without windows, changes may start at any time. A node's overlay may replace them.","type":"array","items":{"$ref":"common.schema.json#/$defs/window"}},"rollout":{"description":"A staged rollout by deterministic node buckets: from each step's time on, nodes whose bucket (0..99) is below its percent take the new versions. Lowering the percent pauses the rollout; it never downgrades a node.","type":"array","items":{"$ref":"#/$defs/rolloutStep"}},"urgent":{"description":"true for a security release that may start outside the windows. A node's hold still applies.","type":"boolean"},"agent":{"description":"The version of the Duck agent this group should run (self-update); agents/<version>/agent.yaml publishes it.","$ref":"#/$defs/agentPin"},"description":{"description":"Free text for people: what this group is.","type":"string"}},"$defs":{"rolloutStep":{"description":"One step of a staged rollout.","type":"object","additionalProperties":false,"required":["percent","at"],"properties":{"percent":{"description":"The share of nodes (by bucket) that take the new versions from this step's time on.","type":"integer","minimum":0,"maximum":100},"at":{"description":"When this step starts, an RFC 3339 date-time.","$ref":"common.schema.json#/$defs/dateTime"}}},"agentPin":{"description":"The agent build a group should run: agents/<version>/agent.yaml must exist, and binds the artifacts' URLs, sha256 and sizes.","type":"object","additionalProperties":false,"required":["version"],"properties":{"version":{"description":"The agent version, published in agents/<version>/agent.yaml.","$ref":"common.schema.json#/$defs/version"}}}},"examples":[{"apps":{"shop":"1.3.0","billing":"2.0.1"},"windows":[{"days":["sat","sun"],"start":"02:00","duration":"3h","timezone":"Asia/Shanghai"}],"rollout":[{"percent":10,"at":"2026-11-24T02:00:00Z"},{"percent":100,"at":"2026-11-26T02:00:00Z"}],"urgent":false,"agent":{"version":"0.3.0"},"description":"Production nodes in the Shanghai data centre."}]};
-const schema36 = {"description":"An app (or group) name: lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 63 characters. It names a directory and a compose project.","type":"string","pattern":"^[a-z0-9][a-z0-9_-]{0,62}$","examples":["shop"]};
-const schema51 = {"description":"A release version: letters, digits, '.', '+', '_' and '-', starting with a letter or digit, at most 64 characters. Quote it in YAML when it looks like a number (\"1.10\").","type":"string","pattern":"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$","examples":["1.3.0"]};
-const pattern5 = new RegExp("^[a-z0-9][a-z0-9_-]{0,62}$", "u");
-const pattern9 = new RegExp("^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$", "u");
-const schema81 = {"description":"A maintenance window: when automatic changes may start. A window belongs to the day it starts (fri 23:00 for 2h still counts on saturday 00:30).","type":"object","additionalProperties":false,"required":["days","start","duration"],"properties":{"days":{"description":"The days the window starts on: a list of days or day ranges (mon, sat, mon-fri), or a single one.","type":["string","array"],"pattern":"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$","minItems":1,"items":{"$ref":"#/$defs/daySpec"}},"start":{"description":"The local start time, HH:MM on a 24-hour clock. Quote it in YAML (\"02:00\").","type":"string","pattern":"^([01][0-9]|2[0-3]):[0-5][0-9]$"},"duration":{"description":"How long the window stays open: hours and/or minutes, e.g. 3h, 90m, 1h30m.","type":"string","pattern":"^([0-9]+h([0-9]+m)?|[0-9]+m)$"},"timezone":{"description":"An IANA time zone name (Asia/Shanghai, Europe/Berlin, UTC). Without it, the node's local time zone. An unknown zone is a configuration error, never a silent UTC (checked by the agent, not by this schema).","type":"string","minLength":1}},"examples":[{"days":["sat","sun"],"start":"02:00","duration":"3h","timezone":"Asia/Shanghai"}]};
-const schema82 = {"description":"A day (mon, tue, wed, thu, fri, sat, sun) or an inclusive range of days (mon-fri; fri-mon wraps over the weekend).","type":"string","pattern":"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$","examples":["mon-fri"]};
-const pattern28 = new RegExp("^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$", "u");
-const pattern30 = new RegExp("^([01][0-9]|2[0-3]):[0-5][0-9]$", "u");
-const pattern31 = new RegExp("^([0-9]+h([0-9]+m)?|[0-9]+m)$", "u");
+const schema81 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/group.schema.json","title":"Duck group manifest (groups/<group>.yaml)","description":"What a group of nodes runs, and when: the version of each app, the maintenance windows, an optional staged rollout and the agent version.","type":"object","additionalProperties":false,"required":["apps"],"properties":{"apps":{"description":"App name -> version. The files of each release live in releases/<app>/<version>/ and must exist.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"common.schema.json#/$defs/version"}},"windows":{"description":"When automatic changes may start. Without windows, changes may start at any time. A node's overlay may replace them.","type":"array","items":{"$ref":"common.schema.json#/$defs/window"}},"rollout":{"description":"A staged rollout by deterministic node buckets: from each step's time on, nodes whose bucket (0..99) is below its percent take the new versions. Lowering the percent pauses the rollout; it never downgrades a node.","type":"array","items":{"$ref":"#/$defs/rolloutStep"}},"urgent":{"description":"true for a security release that may start outside the windows. A node's hold still applies.","type":"boolean"},"agent":{"description":"The version of the Duck agent this group should run (self-update); agents/<version>/agent.yaml publishes it.","$ref":"#/$defs/agentPin"},"description":{"description":"Free text for people: what this group is.","type":"string"}},"$defs":{"rolloutStep":{"description":"One step of a staged rollout.","type":"object","additionalProperties":false,"required":["percent","at"],"properties":{"percent":{"description":"The share of nodes (by bucket) that take the new versions from this step's time on.","type":"integer","minimum":0,"maximum":100},"at":{"description":"When this step starts, an RFC 3339 date-time.","$ref":"common.schema.json#/$defs/dateTime"}}},"agentPin":{"description":"The agent build a group should run: agents/<version>/agent.yaml must exist, and binds the artifacts' URLs, sha256 and sizes.","type":"object","additionalProperties":false,"required":["version"],"properties":{"version":{"description":"The agent version, published in agents/<version>/agent.yaml.","$ref":"common.schema.json#/$defs/version"}}}},"examples":[{"apps":{"shop":"1.3.0","billing":"2.0.1"},"windows":[{"days":["sat","sun"],"start":"02:00","duration":"3h","timezone":"Asia/Shanghai"}],"rollout":[{"percent":10,"at":"2026-11-24T02:00:00Z"},{"percent":100,"at":"2026-11-26T02:00:00Z"}],"urgent":false,"agent":{"version":"0.3.0"},"description":"Production nodes in the Shanghai data centre."}]};
+const schema84 = {"description":"A maintenance window: when automatic changes may start. A window belongs to the day it starts (fri 23:00 for 2h still counts on saturday 00:30).","type":"object","additionalProperties":false,"required":["days","start","duration"],"properties":{"days":{"description":"The days the window starts on: a list of days or day ranges (mon, sat, mon-fri), or a single one.","type":["string","array"],"pattern":"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$","minItems":1,"items":{"$ref":"#/$defs/daySpec"}},"start":{"description":"The local start time, HH:MM on a 24-hour clock. Quote it in YAML (\"02:00\").","type":"string","pattern":"^([01][0-9]|2[0-3]):[0-5][0-9]$"},"duration":{"description":"How long the window stays open: hours and/or minutes, e.g. 3h, 90m, 1h30m.","type":"string","pattern":"^([0-9]+h([0-9]+m)?|[0-9]+m)$"},"timezone":{"description":"An IANA time zone name (Asia/Shanghai, Europe/Berlin, UTC). Without it, the node's local time zone. An unknown zone is a configuration error, never a silent UTC (checked by the agent, not by this schema).","type":"string","minLength":1}},"examples":[{"days":["sat","sun"],"start":"02:00","duration":"3h","timezone":"Asia/Shanghai"}]};
+const schema85 = {"description":"A day (mon, tue, wed, thu, fri, sat, sun) or an inclusive range of days (mon-fri; fri-mon wraps over the weekend).","type":"string","pattern":"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$","examples":["mon-fri"]};
+const pattern31 = new RegExp("^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$", "u");
+const pattern33 = new RegExp("^([01][0-9]|2[0-3]):[0-5][0-9]$", "u");
+const pattern34 = new RegExp("^([0-9]+h([0-9]+m)?|[0-9]+m)$", "u");
 
 function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -373,7 +681,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.days === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "days"},message:"must have required property '"+"days"+"'",schema:schema81.required,parentSchema:schema81,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "days"},message:"must have required property '"+"days"+"'",schema:schema84.required,parentSchema:schema84,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -383,7 +691,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.start === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "start"},message:"must have required property '"+"start"+"'",schema:schema81.required,parentSchema:schema81,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "start"},message:"must have required property '"+"start"+"'",schema:schema84.required,parentSchema:schema84,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -393,7 +701,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.duration === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "duration"},message:"must have required property '"+"duration"+"'",schema:schema81.required,parentSchema:schema81,data};
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "duration"},message:"must have required property '"+"duration"+"'",schema:schema84.required,parentSchema:schema84,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -404,7 +712,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((((key0 === "days") || (key0 === "start")) || (key0 === "duration")) || (key0 === "timezone"))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema81,data};
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema84,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -417,7 +725,7 @@ errors++;
 if(data.days !== undefined){
 let data0 = data.days;
 if((typeof data0 !== "string") && (!(Array.isArray(data0)))){
-const err4 = {instancePath:instancePath+"/days",schemaPath:"#/properties/days/type",keyword:"type",params:{type: schema81.properties.days.type},message:"must be string,array",schema:schema81.properties.days.type,parentSchema:schema81.properties.days,data:data0};
+const err4 = {instancePath:instancePath+"/days",schemaPath:"#/properties/days/type",keyword:"type",params:{type: schema84.properties.days.type},message:"must be string,array",schema:schema84.properties.days.type,parentSchema:schema84.properties.days,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -427,8 +735,8 @@ vErrors.push(err4);
 errors++;
 }
 if(typeof data0 === "string"){
-if(!pattern28.test(data0)){
-const err5 = {instancePath:instancePath+"/days",schemaPath:"#/properties/days/pattern",keyword:"pattern",params:{pattern: "^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$"},message:"must match pattern \""+"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$"+"\"",schema:"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$",parentSchema:schema81.properties.days,data:data0};
+if(!pattern31.test(data0)){
+const err5 = {instancePath:instancePath+"/days",schemaPath:"#/properties/days/pattern",keyword:"pattern",params:{pattern: "^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$"},message:"must match pattern \""+"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$"+"\"",schema:"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$",parentSchema:schema84.properties.days,data:data0};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -440,7 +748,7 @@ errors++;
 }
 if(Array.isArray(data0)){
 if(data0.length < 1){
-const err6 = {instancePath:instancePath+"/days",schemaPath:"#/properties/days/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema81.properties.days,data:data0};
+const err6 = {instancePath:instancePath+"/days",schemaPath:"#/properties/days/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema84.properties.days,data:data0};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -453,8 +761,8 @@ const len0 = data0.length;
 for(let i0=0; i0<len0; i0++){
 let data1 = data0[i0];
 if(typeof data1 === "string"){
-if(!pattern28.test(data1)){
-const err7 = {instancePath:instancePath+"/days/" + i0,schemaPath:"#/$defs/daySpec/pattern",keyword:"pattern",params:{pattern: "^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$"},message:"must match pattern \""+"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$"+"\"",schema:"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$",parentSchema:schema82,data:data1};
+if(!pattern31.test(data1)){
+const err7 = {instancePath:instancePath+"/days/" + i0,schemaPath:"#/$defs/daySpec/pattern",keyword:"pattern",params:{pattern: "^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$"},message:"must match pattern \""+"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$"+"\"",schema:"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$",parentSchema:schema85,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -465,7 +773,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/days/" + i0,schemaPath:"#/$defs/daySpec/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema82.type,parentSchema:schema82,data:data1};
+const err8 = {instancePath:instancePath+"/days/" + i0,schemaPath:"#/$defs/daySpec/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema85.type,parentSchema:schema85,data:data1};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -480,8 +788,8 @@ errors++;
 if(data.start !== undefined){
 let data2 = data.start;
 if(typeof data2 === "string"){
-if(!pattern30.test(data2)){
-const err9 = {instancePath:instancePath+"/start",schemaPath:"#/properties/start/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-3]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-3]):[0-5][0-9]$",parentSchema:schema81.properties.start,data:data2};
+if(!pattern33.test(data2)){
+const err9 = {instancePath:instancePath+"/start",schemaPath:"#/properties/start/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-3]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-3]):[0-5][0-9]$",parentSchema:schema84.properties.start,data:data2};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -492,7 +800,7 @@ errors++;
 }
 }
 else {
-const err10 = {instancePath:instancePath+"/start",schemaPath:"#/properties/start/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema81.properties.start.type,parentSchema:schema81.properties.start,data:data2};
+const err10 = {instancePath:instancePath+"/start",schemaPath:"#/properties/start/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema84.properties.start.type,parentSchema:schema84.properties.start,data:data2};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -505,8 +813,8 @@ errors++;
 if(data.duration !== undefined){
 let data3 = data.duration;
 if(typeof data3 === "string"){
-if(!pattern31.test(data3)){
-const err11 = {instancePath:instancePath+"/duration",schemaPath:"#/properties/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+h([0-9]+m)?|[0-9]+m)$"},message:"must match pattern \""+"^([0-9]+h([0-9]+m)?|[0-9]+m)$"+"\"",schema:"^([0-9]+h([0-9]+m)?|[0-9]+m)$",parentSchema:schema81.properties.duration,data:data3};
+if(!pattern34.test(data3)){
+const err11 = {instancePath:instancePath+"/duration",schemaPath:"#/properties/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+h([0-9]+m)?|[0-9]+m)$"},message:"must match pattern \""+"^([0-9]+h([0-9]+m)?|[0-9]+m)$"+"\"",schema:"^([0-9]+h([0-9]+m)?|[0-9]+m)$",parentSchema:schema84.properties.duration,data:data3};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -517,7 +825,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath:instancePath+"/duration",schemaPath:"#/properties/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema81.properties.duration.type,parentSchema:schema81.properties.duration,data:data3};
+const err12 = {instancePath:instancePath+"/duration",schemaPath:"#/properties/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema84.properties.duration.type,parentSchema:schema84.properties.duration,data:data3};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -531,7 +839,7 @@ if(data.timezone !== undefined){
 let data4 = data.timezone;
 if(typeof data4 === "string"){
 if(func1(data4) < 1){
-const err13 = {instancePath:instancePath+"/timezone",schemaPath:"#/properties/timezone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema81.properties.timezone,data:data4};
+const err13 = {instancePath:instancePath+"/timezone",schemaPath:"#/properties/timezone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema84.properties.timezone,data:data4};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -542,7 +850,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/timezone",schemaPath:"#/properties/timezone/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema81.properties.timezone.type,parentSchema:schema81.properties.timezone,data:data4};
+const err14 = {instancePath:instancePath+"/timezone",schemaPath:"#/properties/timezone/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema84.properties.timezone.type,parentSchema:schema84.properties.timezone,data:data4};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -554,7 +862,7 @@ errors++;
 }
 }
 else {
-const err15 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema81.type,parentSchema:schema81,data};
+const err15 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema84.type,parentSchema:schema84,data};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -568,7 +876,7 @@ return errors === 0;
 }
 validate48.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema83 = {"description":"One step of a staged rollout.","type":"object","additionalProperties":false,"required":["percent","at"],"properties":{"percent":{"description":"The share of nodes (by bucket) that take the new versions from this step's time on.","type":"integer","minimum":0,"maximum":100},"at":{"description":"When this step starts, an RFC 3339 date-time.","$ref":"common.schema.json#/$defs/dateTime"}}};
+const schema86 = {"description":"One step of a staged rollout.","type":"object","additionalProperties":false,"required":["percent","at"],"properties":{"percent":{"description":"The share of nodes (by bucket) that take the new versions from this step's time on.","type":"integer","minimum":0,"maximum":100},"at":{"description":"When this step starts, an RFC 3339 date-time.","$ref":"common.schema.json#/$defs/dateTime"}}};
 const schema34 = {"description":"An RFC 3339 date-time with a time zone offset, e.g. 2026-11-24T02:00:00Z or 2026-11-25T02:00:00+08:00.","type":"string","format":"date-time","examples":["2026-11-24T02:00:00Z"]};
 const formats0 = formats.fullFormats["date-time"];
 
@@ -584,7 +892,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.percent === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "percent"},message:"must have required property '"+"percent"+"'",schema:schema83.required,parentSchema:schema83,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "percent"},message:"must have required property '"+"percent"+"'",schema:schema86.required,parentSchema:schema86,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -594,7 +902,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.at === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "at"},message:"must have required property '"+"at"+"'",schema:schema83.required,parentSchema:schema83,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "at"},message:"must have required property '"+"at"+"'",schema:schema86.required,parentSchema:schema86,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -605,7 +913,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "percent") || (key0 === "at"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema83,data};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema86,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -618,7 +926,7 @@ errors++;
 if(data.percent !== undefined){
 let data0 = data.percent;
 if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-const err3 = {instancePath:instancePath+"/percent",schemaPath:"#/properties/percent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema83.properties.percent.type,parentSchema:schema83.properties.percent,data:data0};
+const err3 = {instancePath:instancePath+"/percent",schemaPath:"#/properties/percent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema86.properties.percent.type,parentSchema:schema86.properties.percent,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -629,7 +937,7 @@ errors++;
 }
 if((typeof data0 == "number") && (isFinite(data0))){
 if(data0 > 100 || isNaN(data0)){
-const err4 = {instancePath:instancePath+"/percent",schemaPath:"#/properties/percent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema83.properties.percent,data:data0};
+const err4 = {instancePath:instancePath+"/percent",schemaPath:"#/properties/percent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema86.properties.percent,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -639,7 +947,7 @@ vErrors.push(err4);
 errors++;
 }
 if(data0 < 0 || isNaN(data0)){
-const err5 = {instancePath:instancePath+"/percent",schemaPath:"#/properties/percent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema83.properties.percent,data:data0};
+const err5 = {instancePath:instancePath+"/percent",schemaPath:"#/properties/percent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema86.properties.percent,data:data0};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -677,7 +985,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema83.type,parentSchema:schema83,data};
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema86.type,parentSchema:schema86,data};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -691,7 +999,7 @@ return errors === 0;
 }
 validate50.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema85 = {"description":"The agent build a group should run: agents/<version>/agent.yaml must exist, and binds the artifacts' URLs, sha256 and sizes.","type":"object","additionalProperties":false,"required":["version"],"properties":{"version":{"description":"The agent version, published in agents/<version>/agent.yaml.","$ref":"common.schema.json#/$defs/version"}}};
+const schema88 = {"description":"The agent build a group should run: agents/<version>/agent.yaml must exist, and binds the artifacts' URLs, sha256 and sizes.","type":"object","additionalProperties":false,"required":["version"],"properties":{"version":{"description":"The agent version, published in agents/<version>/agent.yaml.","$ref":"common.schema.json#/$defs/version"}}};
 
 function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -705,7 +1013,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.version === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'",schema:schema85.required,parentSchema:schema85,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'",schema:schema88.required,parentSchema:schema88,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -716,7 +1024,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(key0 === "version")){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema85,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema88,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -753,7 +1061,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema85.type,parentSchema:schema85,data};
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema88.type,parentSchema:schema88,data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -781,7 +1089,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.apps === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "apps"},message:"must have required property '"+"apps"+"'",schema:schema78.required,parentSchema:schema78,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "apps"},message:"must have required property '"+"apps"+"'",schema:schema81.required,parentSchema:schema81,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -792,7 +1100,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((((((key0 === "apps") || (key0 === "windows")) || (key0 === "rollout")) || (key0 === "urgent")) || (key0 === "agent")) || (key0 === "description"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema78,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema81,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -831,7 +1139,7 @@ errors++;
 }
 var valid1 = _errs4 === errors;
 if(!valid1){
-const err4 = {instancePath:instancePath+"/apps",schemaPath:"#/properties/apps/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema78.properties.apps.propertyNames,parentSchema:schema78.properties.apps,data:data0};
+const err4 = {instancePath:instancePath+"/apps",schemaPath:"#/properties/apps/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema81.properties.apps.propertyNames,parentSchema:schema81.properties.apps,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -868,7 +1176,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/apps",schemaPath:"#/properties/apps/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema78.properties.apps.type,parentSchema:schema78.properties.apps,data:data0};
+const err7 = {instancePath:instancePath+"/apps",schemaPath:"#/properties/apps/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema81.properties.apps.type,parentSchema:schema81.properties.apps,data:data0};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -890,7 +1198,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/windows",schemaPath:"#/properties/windows/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema78.properties.windows.type,parentSchema:schema78.properties.windows,data:data2};
+const err8 = {instancePath:instancePath+"/windows",schemaPath:"#/properties/windows/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema81.properties.windows.type,parentSchema:schema81.properties.windows,data:data2};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -912,7 +1220,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/rollout",schemaPath:"#/properties/rollout/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema78.properties.rollout.type,parentSchema:schema78.properties.rollout,data:data4};
+const err9 = {instancePath:instancePath+"/rollout",schemaPath:"#/properties/rollout/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema81.properties.rollout.type,parentSchema:schema81.properties.rollout,data:data4};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -925,7 +1233,7 @@ errors++;
 if(data.urgent !== undefined){
 let data6 = data.urgent;
 if(typeof data6 !== "boolean"){
-const err10 = {instancePath:instancePath+"/urgent",schemaPath:"#/properties/urgent/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema78.properties.urgent.type,parentSchema:schema78.properties.urgent,data:data6};
+const err10 = {instancePath:instancePath+"/urgent",schemaPath:"#/properties/urgent/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema81.properties.urgent.type,parentSchema:schema81.properties.urgent,data:data6};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -944,7 +1252,7 @@ errors = vErrors.length;
 if(data.description !== undefined){
 let data8 = data.description;
 if(typeof data8 !== "string"){
-const err11 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema78.properties.description.type,parentSchema:schema78.properties.description,data:data8};
+const err11 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema81.properties.description.type,parentSchema:schema81.properties.description,data:data8};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -956,7 +1264,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema78.type,parentSchema:schema78,data};
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema81.type,parentSchema:schema81,data};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -971,16 +1279,16 @@ return errors === 0;
 validate47.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const release = validate54;
-const schema87 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/release.schema.json","title":"Duck release (releases/<app>/<version>/release.yaml)","description":"One published release of one app: its images, health probes, data to back up, migrations, and the sha256 of every file of the release. Immutable once merged.","type":"object","additionalProperties":false,"required":["app","version","files"],"properties":{"app":{"description":"The app this release belongs to; must equal the <app> directory.","$ref":"common.schema.json#/$defs/appName"},"version":{"description":"The version of this release; must equal the <version> directory.","$ref":"common.schema.json#/$defs/version"},"notes":{"description":"Release notes for people.","type":"string"},"images":{"description":"Every image the compose file uses. Each is pinned by digest in its ref, or carries the image id checked after it is loaded.","type":"array","default":[],"items":{"$ref":"#/$defs/image"}},"health":{"description":"How the agent decides that the new version is healthy, on top of the compose healthchecks.","$ref":"#/$defs/health"},"backup":{"description":"What the agent backs up before it stops the old version.","$ref":"#/$defs/backup"},"migrations":{"description":"Whether this version's data migrations can be undone. Leaving an irreversible version for an older one restores the backup taken when it was installed (after backing up the current data).","enum":["reversible","irreversible"],"default":"reversible"},"retries":{"description":"How many times the agent retries a failed upgrade to this release before it marks the release failed on the node (default 0: no automatic retry).","type":"integer","minimum":0},"files":{"description":"Relative path -> sha256 of every file of the release directory except release.yaml itself; each is checked when it is read.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/relativePath","not":{"const":"release.yaml"}},"additionalProperties":{"$ref":"common.schema.json#/$defs/sha256hex"}}},"$defs":{"image":{"description":"One image of the release.","type":"object","additionalProperties":false,"required":["ref"],"properties":{"ref":{"description":"The image reference exactly as the compose file uses it, pinned by digest (repo@sha256:<64 hex>) unless the image carries an id.","type":"string","pattern":"^\\S+$"},"id":{"description":"The image id (sha256:<64 hex>), checked after docker load.","type":"string","pattern":"^sha256:[a-f0-9]{64}$"},"archive":{"description":"An image archive (docker save) for nodes without registry access, loaded with docker load.","$ref":"#/$defs/archive"}},"if":{"not":{"required":["id"]}},"then":{"properties":{"ref":{"description":"Without an id, the ref must be pinned by digest.","type":"string","pattern":"@sha256:[a-f0-9]{64}$"}}}},"archive":{"description":"Where to download an image archive, and how to check it.","type":"object","additionalProperties":false,"required":["url","sha256","size"],"properties":{"url":{"description":"An http(s) URL, or a path relative to the release directory.","type":"string","pattern":"^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$"},"sha256":{"description":"The sha256 of the archive, checked while it is streamed.","$ref":"common.schema.json#/$defs/sha256hex"},"size":{"description":"The size of the archive in bytes; the download stops beyond it.","type":"integer","minimum":0}}},"health":{"description":"Health checks of the new version.","type":"object","additionalProperties":false,"properties":{"timeout":{"description":"How long the new version may take to become healthy before it is rolled back.","$ref":"common.schema.json#/$defs/duration"},"probes":{"description":"Probes that must all pass.","type":"array","items":{"$ref":"#/$defs/probe"}}}},"probe":{"description":"One health probe: exactly one of http, tcp or command.","type":"object","additionalProperties":false,"properties":{"http":{"description":"An http(s) URL that must answer with the expected status.","$ref":"common.schema.json#/$defs/httpUrl"},"status":{"description":"The HTTP status the http probe expects.","type":"integer","minimum":100,"maximum":599,"default":200},"tcp":{"description":"host:port that must accept a TCP connection ([::1]:8080 for IPv6).","type":"string","pattern":"^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$"},"command":{"description":"A command (argv) run in the named service's container that must exit 0.","type":"array","minItems":1,"items":{"type":"string"}},"service":{"description":"The compose service the command runs in.","$ref":"#/$defs/composeName"},"timeout":{"description":"How long one attempt of this probe may take.","$ref":"common.schema.json#/$defs/duration"}},"oneOf":[{"required":["http"]},{"required":["tcp"]},{"required":["command"]}],"dependentRequired":{"command":["service"],"service":["command"],"status":["http"]}},"backup":{"description":"Data to back up before the stop-and-switch.","type":"object","additionalProperties":false,"properties":{"paths":{"description":"Paths relative to the app's data directory.","type":"array","items":{"$ref":"common.schema.json#/$defs/relativePath"}},"volumes":{"description":"Named compose volumes.","type":"array","items":{"$ref":"#/$defs/composeName"}}}},"composeName":{"description":"A compose service or volume name.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"}},"examples":[{"app":"shop","version":"1.3.0","notes":"Faster checkout; adds the orders.status index.","images":[{"ref":"registry.example.com/shop/web@sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"},{"ref":"shop/worker:1.3.0","id":"sha256:fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9","archive":{"url":"https://downloads.example.com/shop/1.3.0/worker.tar","sha256":"fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9","size":10485760}}],"health":{"timeout":"2m","probes":[{"http":"http://127.0.0.1:8080/healthz","status":200,"timeout":"5s"},{"tcp":"127.0.0.1:5432"},{"command":["pg_isready","-U","shop"],"service":"db","timeout":"10s"}]},"backup":{"paths":["uploads","db/dump"],"volumes":["pgdata"]},"migrations":"irreversible","retries":1,"files":{"compose.yaml":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824","config/nginx.conf":"486ea46224d1bb4fb680f34f7c9ad96a8f24ec88be73ea8e5a6c65260e9cb8a7"}}]};
-const schema92 = {"description":"A sha256 digest as 64 lowercase hex digits.","type":"string","pattern":"^[a-f0-9]{64}$","examples":["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]};
+const schema90 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/release.schema.json","title":"Duck release (releases/<app>/<version>/release.yaml)","description":"One published release of one app: its images, health probes, data to back up, migrations, and the sha256 of every file of the release. Immutable once merged.","type":"object","additionalProperties":false,"required":["app","version","files"],"properties":{"app":{"description":"The app this release belongs to; must equal the <app> directory.","$ref":"common.schema.json#/$defs/appName"},"version":{"description":"The version of this release; must equal the <version> directory.","$ref":"common.schema.json#/$defs/version"},"notes":{"description":"Release notes for people.","type":"string"},"images":{"description":"Every image the compose file uses. Each is pinned by digest in its ref, or carries the image id checked after it is loaded.","type":"array","default":[],"items":{"$ref":"#/$defs/image"}},"health":{"description":"How the agent decides that the new version is healthy, on top of the compose healthchecks.","$ref":"#/$defs/health"},"backup":{"description":"What the agent backs up before it stops the old version.","$ref":"#/$defs/backup"},"migrations":{"description":"Whether this version's data migrations can be undone. Leaving an irreversible version for an older one restores the backup taken when it was installed (after backing up the current data).","enum":["reversible","irreversible"],"default":"reversible"},"retries":{"description":"How many times the agent retries a failed upgrade to this release before it marks the release failed on the node (default 0: no automatic retry).","type":"integer","minimum":0},"files":{"description":"Relative path -> sha256 of every file of the release directory except release.yaml itself; each is checked when it is read.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/relativePath","not":{"const":"release.yaml"}},"additionalProperties":{"$ref":"common.schema.json#/$defs/sha256hex"}}},"$defs":{"image":{"description":"One image of the release.","type":"object","additionalProperties":false,"required":["ref"],"properties":{"ref":{"description":"The image reference exactly as the compose file uses it, pinned by digest (repo@sha256:<64 hex>) unless the image carries an id.","type":"string","pattern":"^\\S+$"},"id":{"description":"The image id (sha256:<64 hex>), checked after docker load.","type":"string","pattern":"^sha256:[a-f0-9]{64}$"},"archive":{"description":"An image archive (docker save) for nodes without registry access, loaded with docker load.","$ref":"#/$defs/archive"}},"if":{"not":{"required":["id"]}},"then":{"properties":{"ref":{"description":"Without an id, the ref must be pinned by digest.","type":"string","pattern":"@sha256:[a-f0-9]{64}$"}}}},"archive":{"description":"Where to download an image archive, and how to check it.","type":"object","additionalProperties":false,"required":["url","sha256","size"],"properties":{"url":{"description":"An http(s) URL, or a path relative to the release directory.","type":"string","pattern":"^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$"},"sha256":{"description":"The sha256 of the archive, checked while it is streamed.","$ref":"common.schema.json#/$defs/sha256hex"},"size":{"description":"The size of the archive in bytes; the download stops beyond it.","type":"integer","minimum":0}}},"health":{"description":"Health checks of the new version.","type":"object","additionalProperties":false,"properties":{"timeout":{"description":"How long the new version may take to become healthy before it is rolled back.","$ref":"common.schema.json#/$defs/duration"},"probes":{"description":"Probes that must all pass.","type":"array","items":{"$ref":"#/$defs/probe"}}}},"probe":{"description":"One health probe: exactly one of http, tcp or command.","type":"object","additionalProperties":false,"properties":{"http":{"description":"An http(s) URL that must answer with the expected status.","$ref":"common.schema.json#/$defs/httpUrl"},"status":{"description":"The HTTP status the http probe expects.","type":"integer","minimum":100,"maximum":599,"default":200},"tcp":{"description":"host:port that must accept a TCP connection ([::1]:8080 for IPv6).","type":"string","pattern":"^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$"},"command":{"description":"A command (argv) run in the named service's container that must exit 0.","type":"array","minItems":1,"items":{"type":"string"}},"service":{"description":"The compose service the command runs in.","$ref":"#/$defs/composeName"},"timeout":{"description":"How long one attempt of this probe may take.","$ref":"common.schema.json#/$defs/duration"}},"oneOf":[{"required":["http"]},{"required":["tcp"]},{"required":["command"]}],"dependentRequired":{"command":["service"],"service":["command"],"status":["http"]}},"backup":{"description":"Data to back up before the stop-and-switch.","type":"object","additionalProperties":false,"properties":{"paths":{"description":"Paths relative to the app's data directory.","type":"array","items":{"$ref":"common.schema.json#/$defs/relativePath"}},"volumes":{"description":"Named compose volumes.","type":"array","items":{"$ref":"#/$defs/composeName"}}}},"composeName":{"description":"A compose service or volume name.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"}},"examples":[{"app":"shop","version":"1.3.0","notes":"Faster checkout; adds the orders.status index.","images":[{"ref":"registry.example.com/shop/web@sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"},{"ref":"shop/worker:1.3.0","id":"sha256:fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9","archive":{"url":"https://downloads.example.com/shop/1.3.0/worker.tar","sha256":"fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9","size":10485760}}],"health":{"timeout":"2m","probes":[{"http":"http://127.0.0.1:8080/healthz","status":200,"timeout":"5s"},{"tcp":"127.0.0.1:5432"},{"command":["pg_isready","-U","shop"],"service":"db","timeout":"10s"}]},"backup":{"paths":["uploads","db/dump"],"volumes":["pgdata"]},"migrations":"irreversible","retries":1,"files":{"compose.yaml":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824","config/nginx.conf":"486ea46224d1bb4fb680f34f7c9ad96a8f24ec88be73ea8e5a6c65260e9cb8a7"}}]};
+const schema95 = {"description":"A sha256 digest as 64 lowercase hex digits.","type":"string","pattern":"^[a-f0-9]{64}$","examples":["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]};
 const func13 = Object.prototype.hasOwnProperty;
-const pattern39 = new RegExp("^[a-f0-9]{64}$", "u");
-const schema90 = {"description":"One image of the release.","type":"object","additionalProperties":false,"required":["ref"],"properties":{"ref":{"description":"The image reference exactly as the compose file uses it, pinned by digest (repo@sha256:<64 hex>) unless the image carries an id.","type":"string","pattern":"^\\S+$"},"id":{"description":"The image id (sha256:<64 hex>), checked after docker load.","type":"string","pattern":"^sha256:[a-f0-9]{64}$"},"archive":{"description":"An image archive (docker save) for nodes without registry access, loaded with docker load.","$ref":"#/$defs/archive"}},"if":{"not":{"required":["id"]}},"then":{"properties":{"ref":{"description":"Without an id, the ref must be pinned by digest.","type":"string","pattern":"@sha256:[a-f0-9]{64}$"}}}};
-const pattern35 = new RegExp("@sha256:[a-f0-9]{64}$", "u");
-const pattern36 = new RegExp("^\\S+$", "u");
-const pattern37 = new RegExp("^sha256:[a-f0-9]{64}$", "u");
-const schema91 = {"description":"Where to download an image archive, and how to check it.","type":"object","additionalProperties":false,"required":["url","sha256","size"],"properties":{"url":{"description":"An http(s) URL, or a path relative to the release directory.","type":"string","pattern":"^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$"},"sha256":{"description":"The sha256 of the archive, checked while it is streamed.","$ref":"common.schema.json#/$defs/sha256hex"},"size":{"description":"The size of the archive in bytes; the download stops beyond it.","type":"integer","minimum":0}}};
-const pattern38 = new RegExp("^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$", "u");
+const pattern42 = new RegExp("^[a-f0-9]{64}$", "u");
+const schema93 = {"description":"One image of the release.","type":"object","additionalProperties":false,"required":["ref"],"properties":{"ref":{"description":"The image reference exactly as the compose file uses it, pinned by digest (repo@sha256:<64 hex>) unless the image carries an id.","type":"string","pattern":"^\\S+$"},"id":{"description":"The image id (sha256:<64 hex>), checked after docker load.","type":"string","pattern":"^sha256:[a-f0-9]{64}$"},"archive":{"description":"An image archive (docker save) for nodes without registry access, loaded with docker load.","$ref":"#/$defs/archive"}},"if":{"not":{"required":["id"]}},"then":{"properties":{"ref":{"description":"Without an id, the ref must be pinned by digest.","type":"string","pattern":"@sha256:[a-f0-9]{64}$"}}}};
+const pattern38 = new RegExp("@sha256:[a-f0-9]{64}$", "u");
+const pattern39 = new RegExp("^\\S+$", "u");
+const pattern40 = new RegExp("^sha256:[a-f0-9]{64}$", "u");
+const schema94 = {"description":"Where to download an image archive, and how to check it.","type":"object","additionalProperties":false,"required":["url","sha256","size"],"properties":{"url":{"description":"An http(s) URL, or a path relative to the release directory.","type":"string","pattern":"^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$"},"sha256":{"description":"The sha256 of the archive, checked while it is streamed.","$ref":"common.schema.json#/$defs/sha256hex"},"size":{"description":"The size of the archive in bytes; the download stops beyond it.","type":"integer","minimum":0}}};
+const pattern41 = new RegExp("^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$", "u");
 
 function validate56(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -994,7 +1302,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.url === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema91.required,parentSchema:schema91,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema94.required,parentSchema:schema94,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1004,7 +1312,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.sha256 === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "sha256"},message:"must have required property '"+"sha256"+"'",schema:schema91.required,parentSchema:schema91,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "sha256"},message:"must have required property '"+"sha256"+"'",schema:schema94.required,parentSchema:schema94,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1014,7 +1322,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.size === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'",schema:schema91.required,parentSchema:schema91,data};
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'",schema:schema94.required,parentSchema:schema94,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1025,7 +1333,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((key0 === "url") || (key0 === "sha256")) || (key0 === "size"))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema91,data};
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema94,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1038,8 +1346,8 @@ errors++;
 if(data.url !== undefined){
 let data0 = data.url;
 if(typeof data0 === "string"){
-if(!pattern38.test(data0)){
-const err4 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/pattern",keyword:"pattern",params:{pattern: "^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$"},message:"must match pattern \""+"^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$"+"\"",schema:"^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$",parentSchema:schema91.properties.url,data:data0};
+if(!pattern41.test(data0)){
+const err4 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/pattern",keyword:"pattern",params:{pattern: "^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$"},message:"must match pattern \""+"^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$"+"\"",schema:"^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$",parentSchema:schema94.properties.url,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1050,7 +1358,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema91.properties.url.type,parentSchema:schema91.properties.url,data:data0};
+const err5 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema94.properties.url.type,parentSchema:schema94.properties.url,data:data0};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1063,8 +1371,8 @@ errors++;
 if(data.sha256 !== undefined){
 let data1 = data.sha256;
 if(typeof data1 === "string"){
-if(!pattern39.test(data1)){
-const err6 = {instancePath:instancePath+"/sha256",schemaPath:"common.schema.json#/$defs/sha256hex/pattern",keyword:"pattern",params:{pattern: "^[a-f0-9]{64}$"},message:"must match pattern \""+"^[a-f0-9]{64}$"+"\"",schema:"^[a-f0-9]{64}$",parentSchema:schema92,data:data1};
+if(!pattern42.test(data1)){
+const err6 = {instancePath:instancePath+"/sha256",schemaPath:"common.schema.json#/$defs/sha256hex/pattern",keyword:"pattern",params:{pattern: "^[a-f0-9]{64}$"},message:"must match pattern \""+"^[a-f0-9]{64}$"+"\"",schema:"^[a-f0-9]{64}$",parentSchema:schema95,data:data1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1075,7 +1383,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/sha256",schemaPath:"common.schema.json#/$defs/sha256hex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema92.type,parentSchema:schema92,data:data1};
+const err7 = {instancePath:instancePath+"/sha256",schemaPath:"common.schema.json#/$defs/sha256hex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema95.type,parentSchema:schema95,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1088,7 +1396,7 @@ errors++;
 if(data.size !== undefined){
 let data2 = data.size;
 if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
-const err8 = {instancePath:instancePath+"/size",schemaPath:"#/properties/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema91.properties.size.type,parentSchema:schema91.properties.size,data:data2};
+const err8 = {instancePath:instancePath+"/size",schemaPath:"#/properties/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema94.properties.size.type,parentSchema:schema94.properties.size,data:data2};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1099,7 +1407,7 @@ errors++;
 }
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 < 0 || isNaN(data2)){
-const err9 = {instancePath:instancePath+"/size",schemaPath:"#/properties/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema91.properties.size,data:data2};
+const err9 = {instancePath:instancePath+"/size",schemaPath:"#/properties/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema94.properties.size,data:data2};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1112,7 +1420,7 @@ errors++;
 }
 }
 else {
-const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema91.type,parentSchema:schema91,data};
+const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema94.type,parentSchema:schema94,data};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1193,8 +1501,8 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.ref !== undefined){
 let data0 = data.ref;
 if(typeof data0 === "string"){
-if(!pattern35.test(data0)){
-const err2 = {instancePath:instancePath+"/ref",schemaPath:"#/then/properties/ref/pattern",keyword:"pattern",params:{pattern: "@sha256:[a-f0-9]{64}$"},message:"must match pattern \""+"@sha256:[a-f0-9]{64}$"+"\"",schema:"@sha256:[a-f0-9]{64}$",parentSchema:schema90.then.properties.ref,data:data0};
+if(!pattern38.test(data0)){
+const err2 = {instancePath:instancePath+"/ref",schemaPath:"#/then/properties/ref/pattern",keyword:"pattern",params:{pattern: "@sha256:[a-f0-9]{64}$"},message:"must match pattern \""+"@sha256:[a-f0-9]{64}$"+"\"",schema:"@sha256:[a-f0-9]{64}$",parentSchema:schema93.then.properties.ref,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1205,7 +1513,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/ref",schemaPath:"#/then/properties/ref/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema90.then.properties.ref.type,parentSchema:schema90.then.properties.ref,data:data0};
+const err3 = {instancePath:instancePath+"/ref",schemaPath:"#/then/properties/ref/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema93.then.properties.ref.type,parentSchema:schema93.then.properties.ref,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1224,7 +1532,7 @@ props0.ref = true;
 }
 }
 if(!valid0){
-const err4 = {instancePath,schemaPath:"#/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema90.if,parentSchema:schema90,data};
+const err4 = {instancePath,schemaPath:"#/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema93.if,parentSchema:schema93,data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1235,7 +1543,7 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.ref === undefined){
-const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ref"},message:"must have required property '"+"ref"+"'",schema:schema90.required,parentSchema:schema90,data};
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ref"},message:"must have required property '"+"ref"+"'",schema:schema93.required,parentSchema:schema93,data};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1246,7 +1554,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((key0 === "ref") || (key0 === "id")) || (key0 === "archive"))){
-const err6 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema90,data};
+const err6 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema93,data};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1259,8 +1567,8 @@ errors++;
 if(data.ref !== undefined){
 let data1 = data.ref;
 if(typeof data1 === "string"){
-if(!pattern36.test(data1)){
-const err7 = {instancePath:instancePath+"/ref",schemaPath:"#/properties/ref/pattern",keyword:"pattern",params:{pattern: "^\\S+$"},message:"must match pattern \""+"^\\S+$"+"\"",schema:"^\\S+$",parentSchema:schema90.properties.ref,data:data1};
+if(!pattern39.test(data1)){
+const err7 = {instancePath:instancePath+"/ref",schemaPath:"#/properties/ref/pattern",keyword:"pattern",params:{pattern: "^\\S+$"},message:"must match pattern \""+"^\\S+$"+"\"",schema:"^\\S+$",parentSchema:schema93.properties.ref,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1271,7 +1579,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/ref",schemaPath:"#/properties/ref/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema90.properties.ref.type,parentSchema:schema90.properties.ref,data:data1};
+const err8 = {instancePath:instancePath+"/ref",schemaPath:"#/properties/ref/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema93.properties.ref.type,parentSchema:schema93.properties.ref,data:data1};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1284,8 +1592,8 @@ errors++;
 if(data.id !== undefined){
 let data2 = data.id;
 if(typeof data2 === "string"){
-if(!pattern37.test(data2)){
-const err9 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^sha256:[a-f0-9]{64}$"},message:"must match pattern \""+"^sha256:[a-f0-9]{64}$"+"\"",schema:"^sha256:[a-f0-9]{64}$",parentSchema:schema90.properties.id,data:data2};
+if(!pattern40.test(data2)){
+const err9 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^sha256:[a-f0-9]{64}$"},message:"must match pattern \""+"^sha256:[a-f0-9]{64}$"+"\"",schema:"^sha256:[a-f0-9]{64}$",parentSchema:schema93.properties.id,data:data2};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1296,7 +1604,7 @@ errors++;
 }
 }
 else {
-const err10 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema90.properties.id.type,parentSchema:schema90.properties.id,data:data2};
+const err10 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema93.properties.id.type,parentSchema:schema93.properties.id,data:data2};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1314,7 +1622,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema90.type,parentSchema:schema90,data};
+const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema93.type,parentSchema:schema93,data};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1328,13 +1636,13 @@ return errors === 0;
 }
 validate55.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema93 = {"description":"Health checks of the new version.","type":"object","additionalProperties":false,"properties":{"timeout":{"description":"How long the new version may take to become healthy before it is rolled back.","$ref":"common.schema.json#/$defs/duration"},"probes":{"description":"Probes that must all pass.","type":"array","items":{"$ref":"#/$defs/probe"}}}};
-const schema95 = {"description":"One health probe: exactly one of http, tcp or command.","type":"object","additionalProperties":false,"properties":{"http":{"description":"An http(s) URL that must answer with the expected status.","$ref":"common.schema.json#/$defs/httpUrl"},"status":{"description":"The HTTP status the http probe expects.","type":"integer","minimum":100,"maximum":599,"default":200},"tcp":{"description":"host:port that must accept a TCP connection ([::1]:8080 for IPv6).","type":"string","pattern":"^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$"},"command":{"description":"A command (argv) run in the named service's container that must exit 0.","type":"array","minItems":1,"items":{"type":"string"}},"service":{"description":"The compose service the command runs in.","$ref":"#/$defs/composeName"},"timeout":{"description":"How long one attempt of this probe may take.","$ref":"common.schema.json#/$defs/duration"}},"oneOf":[{"required":["http"]},{"required":["tcp"]},{"required":["command"]}],"dependentRequired":{"command":["service"],"service":["command"],"status":["http"]}};
-const schema96 = {"description":"An absolute http:// or https:// URL.","type":"string","pattern":"^https?://[^\\s/?#]+[^\\s]*$","examples":["https://downloads.example.com/duck/0.3.0/duck-linux-amd64"]};
-const schema97 = {"description":"A compose service or volume name.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"};
-const pattern41 = new RegExp("^https?://[^\\s/?#]+[^\\s]*$", "u");
-const pattern42 = new RegExp("^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$", "u");
-const pattern43 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*$", "u");
+const schema96 = {"description":"Health checks of the new version.","type":"object","additionalProperties":false,"properties":{"timeout":{"description":"How long the new version may take to become healthy before it is rolled back.","$ref":"common.schema.json#/$defs/duration"},"probes":{"description":"Probes that must all pass.","type":"array","items":{"$ref":"#/$defs/probe"}}}};
+const schema98 = {"description":"One health probe: exactly one of http, tcp or command.","type":"object","additionalProperties":false,"properties":{"http":{"description":"An http(s) URL that must answer with the expected status.","$ref":"common.schema.json#/$defs/httpUrl"},"status":{"description":"The HTTP status the http probe expects.","type":"integer","minimum":100,"maximum":599,"default":200},"tcp":{"description":"host:port that must accept a TCP connection ([::1]:8080 for IPv6).","type":"string","pattern":"^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$"},"command":{"description":"A command (argv) run in the named service's container that must exit 0.","type":"array","minItems":1,"items":{"type":"string"}},"service":{"description":"The compose service the command runs in.","$ref":"#/$defs/composeName"},"timeout":{"description":"How long one attempt of this probe may take.","$ref":"common.schema.json#/$defs/duration"}},"oneOf":[{"required":["http"]},{"required":["tcp"]},{"required":["command"]}],"dependentRequired":{"command":["service"],"service":["command"],"status":["http"]}};
+const schema99 = {"description":"An absolute http:// or https:// URL.","type":"string","pattern":"^https?://[^\\s/?#]+[^\\s]*$","examples":["https://downloads.example.com/duck/0.3.0/duck-linux-amd64"]};
+const schema100 = {"description":"A compose service or volume name.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"};
+const pattern44 = new RegExp("^https?://[^\\s/?#]+[^\\s]*$", "u");
+const pattern45 = new RegExp("^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$", "u");
+const pattern46 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*$", "u");
 
 function validate60(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -1352,7 +1660,7 @@ let passing0 = null;
 const _errs2 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.http === undefined){
-const err0 = {instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: "http"},message:"must have required property '"+"http"+"'",schema:schema95.oneOf[0].required,parentSchema:schema95.oneOf[0],data};
+const err0 = {instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: "http"},message:"must have required property '"+"http"+"'",schema:schema98.oneOf[0].required,parentSchema:schema98.oneOf[0],data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1370,7 +1678,7 @@ passing0 = 0;
 const _errs3 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.tcp === undefined){
-const err1 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "tcp"},message:"must have required property '"+"tcp"+"'",schema:schema95.oneOf[1].required,parentSchema:schema95.oneOf[1],data};
+const err1 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "tcp"},message:"must have required property '"+"tcp"+"'",schema:schema98.oneOf[1].required,parentSchema:schema98.oneOf[1],data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1393,7 +1701,7 @@ passing0 = 1;
 const _errs4 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.command === undefined){
-const err2 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'",schema:schema95.oneOf[2].required,parentSchema:schema95.oneOf[2],data};
+const err2 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'",schema:schema98.oneOf[2].required,parentSchema:schema98.oneOf[2],data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1416,7 +1724,7 @@ passing0 = 2;
 }
 }
 if(!valid0){
-const err3 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf",schema:schema95.oneOf,parentSchema:schema95,data};
+const err3 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf",schema:schema98.oneOf,parentSchema:schema98,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1439,7 +1747,7 @@ vErrors = null;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((((((key0 === "http") || (key0 === "status")) || (key0 === "tcp")) || (key0 === "command")) || (key0 === "service")) || (key0 === "timeout"))){
-const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema95,data};
+const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema98,data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1452,8 +1760,8 @@ errors++;
 if(data.http !== undefined){
 let data0 = data.http;
 if(typeof data0 === "string"){
-if(!pattern41.test(data0)){
-const err5 = {instancePath:instancePath+"/http",schemaPath:"common.schema.json#/$defs/httpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+[^\\s]*$"},message:"must match pattern \""+"^https?://[^\\s/?#]+[^\\s]*$"+"\"",schema:"^https?://[^\\s/?#]+[^\\s]*$",parentSchema:schema96,data:data0};
+if(!pattern44.test(data0)){
+const err5 = {instancePath:instancePath+"/http",schemaPath:"common.schema.json#/$defs/httpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+[^\\s]*$"},message:"must match pattern \""+"^https?://[^\\s/?#]+[^\\s]*$"+"\"",schema:"^https?://[^\\s/?#]+[^\\s]*$",parentSchema:schema99,data:data0};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1464,7 +1772,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/http",schemaPath:"common.schema.json#/$defs/httpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema96.type,parentSchema:schema96,data:data0};
+const err6 = {instancePath:instancePath+"/http",schemaPath:"common.schema.json#/$defs/httpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema99.type,parentSchema:schema99,data:data0};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1477,7 +1785,7 @@ errors++;
 if(data.status !== undefined){
 let data1 = data.status;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err7 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema95.properties.status.type,parentSchema:schema95.properties.status,data:data1};
+const err7 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema98.properties.status.type,parentSchema:schema98.properties.status,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1488,7 +1796,7 @@ errors++;
 }
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 > 599 || isNaN(data1)){
-const err8 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema95.properties.status,data:data1};
+const err8 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema98.properties.status,data:data1};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1498,7 +1806,7 @@ vErrors.push(err8);
 errors++;
 }
 if(data1 < 100 || isNaN(data1)){
-const err9 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema95.properties.status,data:data1};
+const err9 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema98.properties.status,data:data1};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1512,8 +1820,8 @@ errors++;
 if(data.tcp !== undefined){
 let data2 = data.tcp;
 if(typeof data2 === "string"){
-if(!pattern42.test(data2)){
-const err10 = {instancePath:instancePath+"/tcp",schemaPath:"#/properties/tcp/pattern",keyword:"pattern",params:{pattern: "^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$"},message:"must match pattern \""+"^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$"+"\"",schema:"^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$",parentSchema:schema95.properties.tcp,data:data2};
+if(!pattern45.test(data2)){
+const err10 = {instancePath:instancePath+"/tcp",schemaPath:"#/properties/tcp/pattern",keyword:"pattern",params:{pattern: "^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$"},message:"must match pattern \""+"^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$"+"\"",schema:"^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$",parentSchema:schema98.properties.tcp,data:data2};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1524,7 +1832,7 @@ errors++;
 }
 }
 else {
-const err11 = {instancePath:instancePath+"/tcp",schemaPath:"#/properties/tcp/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema95.properties.tcp.type,parentSchema:schema95.properties.tcp,data:data2};
+const err11 = {instancePath:instancePath+"/tcp",schemaPath:"#/properties/tcp/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema98.properties.tcp.type,parentSchema:schema98.properties.tcp,data:data2};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1538,7 +1846,7 @@ if(data.command !== undefined){
 let data3 = data.command;
 if(Array.isArray(data3)){
 if(data3.length < 1){
-const err12 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema95.properties.command,data:data3};
+const err12 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema98.properties.command,data:data3};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1551,7 +1859,7 @@ const len0 = data3.length;
 for(let i0=0; i0<len0; i0++){
 let data4 = data3[i0];
 if(typeof data4 !== "string"){
-const err13 = {instancePath:instancePath+"/command/" + i0,schemaPath:"#/properties/command/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema95.properties.command.items.type,parentSchema:schema95.properties.command.items,data:data4};
+const err13 = {instancePath:instancePath+"/command/" + i0,schemaPath:"#/properties/command/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema98.properties.command.items.type,parentSchema:schema98.properties.command.items,data:data4};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1563,7 +1871,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema95.properties.command.type,parentSchema:schema95.properties.command,data:data3};
+const err14 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema98.properties.command.type,parentSchema:schema98.properties.command,data:data3};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -1576,8 +1884,8 @@ errors++;
 if(data.service !== undefined){
 let data5 = data.service;
 if(typeof data5 === "string"){
-if(!pattern43.test(data5)){
-const err15 = {instancePath:instancePath+"/service",schemaPath:"#/$defs/composeName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema97,data:data5};
+if(!pattern46.test(data5)){
+const err15 = {instancePath:instancePath+"/service",schemaPath:"#/$defs/composeName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema100,data:data5};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -1588,7 +1896,7 @@ errors++;
 }
 }
 else {
-const err16 = {instancePath:instancePath+"/service",schemaPath:"#/$defs/composeName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema97.type,parentSchema:schema97,data:data5};
+const err16 = {instancePath:instancePath+"/service",schemaPath:"#/$defs/composeName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema100.type,parentSchema:schema100,data:data5};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -1628,7 +1936,7 @@ if(data.service === undefined){
 const err19 = {instancePath,schemaPath:"#/dependentRequired",keyword:"dependentRequired",params:{property: "command",
     missingProperty: "service",
     depsCount: 1,
-    deps: "service"},message:"must have property service when property command is present",schema:schema95.dependentRequired,parentSchema:schema95,data};
+    deps: "service"},message:"must have property service when property command is present",schema:schema98.dependentRequired,parentSchema:schema98,data};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -1643,7 +1951,7 @@ if(data.command === undefined){
 const err20 = {instancePath,schemaPath:"#/dependentRequired",keyword:"dependentRequired",params:{property: "service",
     missingProperty: "command",
     depsCount: 1,
-    deps: "command"},message:"must have property command when property service is present",schema:schema95.dependentRequired,parentSchema:schema95,data};
+    deps: "command"},message:"must have property command when property service is present",schema:schema98.dependentRequired,parentSchema:schema98,data};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -1658,7 +1966,7 @@ if(data.http === undefined){
 const err21 = {instancePath,schemaPath:"#/dependentRequired",keyword:"dependentRequired",params:{property: "status",
     missingProperty: "http",
     depsCount: 1,
-    deps: "http"},message:"must have property http when property status is present",schema:schema95.dependentRequired,parentSchema:schema95,data};
+    deps: "http"},message:"must have property http when property status is present",schema:schema98.dependentRequired,parentSchema:schema98,data};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -1670,7 +1978,7 @@ errors++;
 }
 }
 else {
-const err22 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema95.type,parentSchema:schema95,data};
+const err22 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema98.type,parentSchema:schema98,data};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -1698,7 +2006,7 @@ evaluated0.items = undefined;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((key0 === "timeout") || (key0 === "probes"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema93,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema96,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1745,7 +2053,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/probes",schemaPath:"#/properties/probes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema93.properties.probes.type,parentSchema:schema93.properties.probes,data:data1};
+const err3 = {instancePath:instancePath+"/probes",schemaPath:"#/properties/probes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema96.properties.probes.type,parentSchema:schema96.properties.probes,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1757,7 +2065,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema93.type,parentSchema:schema93,data};
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema96.type,parentSchema:schema96,data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1771,7 +2079,7 @@ return errors === 0;
 }
 validate59.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema99 = {"description":"Data to back up before the stop-and-switch.","type":"object","additionalProperties":false,"properties":{"paths":{"description":"Paths relative to the app's data directory.","type":"array","items":{"$ref":"common.schema.json#/$defs/relativePath"}},"volumes":{"description":"Named compose volumes.","type":"array","items":{"$ref":"#/$defs/composeName"}}}};
+const schema102 = {"description":"Data to back up before the stop-and-switch.","type":"object","additionalProperties":false,"properties":{"paths":{"description":"Paths relative to the app's data directory.","type":"array","items":{"$ref":"common.schema.json#/$defs/relativePath"}},"volumes":{"description":"Named compose volumes.","type":"array","items":{"$ref":"#/$defs/composeName"}}}};
 
 function validate63(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -1786,7 +2094,7 @@ evaluated0.items = undefined;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((key0 === "paths") || (key0 === "volumes"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema99,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema102,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1827,7 +2135,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/paths",schemaPath:"#/properties/paths/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema99.properties.paths.type,parentSchema:schema99.properties.paths,data:data0};
+const err3 = {instancePath:instancePath+"/paths",schemaPath:"#/properties/paths/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema102.properties.paths.type,parentSchema:schema102.properties.paths,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1844,8 +2152,8 @@ const len1 = data2.length;
 for(let i1=0; i1<len1; i1++){
 let data3 = data2[i1];
 if(typeof data3 === "string"){
-if(!pattern43.test(data3)){
-const err4 = {instancePath:instancePath+"/volumes/" + i1,schemaPath:"#/$defs/composeName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema97,data:data3};
+if(!pattern46.test(data3)){
+const err4 = {instancePath:instancePath+"/volumes/" + i1,schemaPath:"#/$defs/composeName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema100,data:data3};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1856,7 +2164,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/volumes/" + i1,schemaPath:"#/$defs/composeName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema97.type,parentSchema:schema97,data:data3};
+const err5 = {instancePath:instancePath+"/volumes/" + i1,schemaPath:"#/$defs/composeName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema100.type,parentSchema:schema100,data:data3};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1868,7 +2176,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/volumes",schemaPath:"#/properties/volumes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema99.properties.volumes.type,parentSchema:schema99.properties.volumes,data:data2};
+const err6 = {instancePath:instancePath+"/volumes",schemaPath:"#/properties/volumes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema102.properties.volumes.type,parentSchema:schema102.properties.volumes,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1880,7 +2188,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema99.type,parentSchema:schema99,data};
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema102.type,parentSchema:schema102,data};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1908,7 +2216,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.app === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "app"},message:"must have required property '"+"app"+"'",schema:schema87.required,parentSchema:schema87,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "app"},message:"must have required property '"+"app"+"'",schema:schema90.required,parentSchema:schema90,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1918,7 +2226,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.version === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'",schema:schema87.required,parentSchema:schema87,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'",schema:schema90.required,parentSchema:schema90,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1928,7 +2236,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.files === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "files"},message:"must have required property '"+"files"+"'",schema:schema87.required,parentSchema:schema87,data};
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "files"},message:"must have required property '"+"files"+"'",schema:schema90.required,parentSchema:schema90,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1938,8 +2246,8 @@ vErrors.push(err2);
 errors++;
 }
 for(const key0 in data){
-if(!(func13.call(schema87.properties, key0))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema87,data};
+if(!(func13.call(schema90.properties, key0))){
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema90,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2002,7 +2310,7 @@ errors++;
 if(data.notes !== undefined){
 let data2 = data.notes;
 if(typeof data2 !== "string"){
-const err8 = {instancePath:instancePath+"/notes",schemaPath:"#/properties/notes/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema87.properties.notes.type,parentSchema:schema87.properties.notes,data:data2};
+const err8 = {instancePath:instancePath+"/notes",schemaPath:"#/properties/notes/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema90.properties.notes.type,parentSchema:schema90.properties.notes,data:data2};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -2024,7 +2332,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/images",schemaPath:"#/properties/images/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema87.properties.images.type,parentSchema:schema87.properties.images,data:data3};
+const err9 = {instancePath:instancePath+"/images",schemaPath:"#/properties/images/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema90.properties.images.type,parentSchema:schema90.properties.images,data:data3};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -2049,7 +2357,7 @@ errors = vErrors.length;
 if(data.migrations !== undefined){
 let data7 = data.migrations;
 if(!((data7 === "reversible") || (data7 === "irreversible"))){
-const err10 = {instancePath:instancePath+"/migrations",schemaPath:"#/properties/migrations/enum",keyword:"enum",params:{allowedValues: schema87.properties.migrations.enum},message:"must be equal to one of the allowed values",schema:schema87.properties.migrations.enum,parentSchema:schema87.properties.migrations,data:data7};
+const err10 = {instancePath:instancePath+"/migrations",schemaPath:"#/properties/migrations/enum",keyword:"enum",params:{allowedValues: schema90.properties.migrations.enum},message:"must be equal to one of the allowed values",schema:schema90.properties.migrations.enum,parentSchema:schema90.properties.migrations,data:data7};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -2062,7 +2370,7 @@ errors++;
 if(data.retries !== undefined){
 let data8 = data.retries;
 if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
-const err11 = {instancePath:instancePath+"/retries",schemaPath:"#/properties/retries/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema87.properties.retries.type,parentSchema:schema87.properties.retries,data:data8};
+const err11 = {instancePath:instancePath+"/retries",schemaPath:"#/properties/retries/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema90.properties.retries.type,parentSchema:schema90.properties.retries,data:data8};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -2073,7 +2381,7 @@ errors++;
 }
 if((typeof data8 == "number") && (isFinite(data8))){
 if(data8 < 0 || isNaN(data8)){
-const err12 = {instancePath:instancePath+"/retries",schemaPath:"#/properties/retries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema87.properties.retries,data:data8};
+const err12 = {instancePath:instancePath+"/retries",schemaPath:"#/properties/retries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema90.properties.retries,data:data8};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -2125,7 +2433,7 @@ errors++;
 }
 var valid7 = _errs24 === errors;
 if(valid7){
-const err16 = {instancePath:instancePath+"/files",schemaPath:"#/properties/files/propertyNames/not",keyword:"not",params:{},message:"must NOT be valid",schema:schema87.properties.files.propertyNames.not,parentSchema:schema87.properties.files.propertyNames,data:key1,propertyName:key1};
+const err16 = {instancePath:instancePath+"/files",schemaPath:"#/properties/files/propertyNames/not",keyword:"not",params:{},message:"must NOT be valid",schema:schema90.properties.files.propertyNames.not,parentSchema:schema90.properties.files.propertyNames,data:key1,propertyName:key1};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -2147,7 +2455,7 @@ vErrors = null;
 }
 var valid5 = _errs20 === errors;
 if(!valid5){
-const err17 = {instancePath:instancePath+"/files",schemaPath:"#/properties/files/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema87.properties.files.propertyNames,parentSchema:schema87.properties.files,data:data9};
+const err17 = {instancePath:instancePath+"/files",schemaPath:"#/properties/files/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema90.properties.files.propertyNames,parentSchema:schema90.properties.files,data:data9};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -2160,8 +2468,8 @@ errors++;
 for(const key2 in data9){
 let data10 = data9[key2];
 if(typeof data10 === "string"){
-if(!pattern39.test(data10)){
-const err18 = {instancePath:instancePath+"/files/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"common.schema.json#/$defs/sha256hex/pattern",keyword:"pattern",params:{pattern: "^[a-f0-9]{64}$"},message:"must match pattern \""+"^[a-f0-9]{64}$"+"\"",schema:"^[a-f0-9]{64}$",parentSchema:schema92,data:data10};
+if(!pattern42.test(data10)){
+const err18 = {instancePath:instancePath+"/files/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"common.schema.json#/$defs/sha256hex/pattern",keyword:"pattern",params:{pattern: "^[a-f0-9]{64}$"},message:"must match pattern \""+"^[a-f0-9]{64}$"+"\"",schema:"^[a-f0-9]{64}$",parentSchema:schema95,data:data10};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -2172,7 +2480,7 @@ errors++;
 }
 }
 else {
-const err19 = {instancePath:instancePath+"/files/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"common.schema.json#/$defs/sha256hex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema92.type,parentSchema:schema92,data:data10};
+const err19 = {instancePath:instancePath+"/files/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"common.schema.json#/$defs/sha256hex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema95.type,parentSchema:schema95,data:data10};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -2184,7 +2492,7 @@ errors++;
 }
 }
 else {
-const err20 = {instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema87.properties.files.type,parentSchema:schema87.properties.files,data:data9};
+const err20 = {instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema90.properties.files.type,parentSchema:schema90.properties.files,data:data9};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -2196,7 +2504,7 @@ errors++;
 }
 }
 else {
-const err21 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema87.type,parentSchema:schema87,data};
+const err21 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema90.type,parentSchema:schema90,data};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -2211,8 +2519,8 @@ return errors === 0;
 validate54.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const agentRelease = validate65;
-const schema104 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/agent-release.schema.json","title":"Duck agent release (agents/<version>/agent.yaml)","description":"One published build of the Duck agent: per platform, where its tarball lives and the sha256 and size that bind it. The tarballs live outside git on any HTTP(S) server; the signed commit binds their hashes, so that server need not be trusted. Immutable once merged.","type":"object","additionalProperties":false,"required":["version","artifacts"],"properties":{"version":{"description":"The agent version of this release; must equal the <version> directory.","$ref":"common.schema.json#/$defs/version"},"notes":{"description":"Release notes for people (Markdown), shown before an update.","type":"string"},"artifacts":{"description":"Platform (linux-x64, linux-arm64) -> the build's tarball for it; at least one.","type":"object","minProperties":1,"propertyNames":{"enum":["linux-x64","linux-arm64"]},"additionalProperties":{"$ref":"#/$defs/artifact"}}},"$defs":{"artifact":{"description":"One platform's build: a duck-<version>-<platform>.tar.gz tarball.","type":"object","additionalProperties":false,"required":["url","sha256","size"],"properties":{"url":{"description":"Where the tarball is downloaded from.","$ref":"common.schema.json#/$defs/httpUrl"},"sha256":{"description":"The sha256 of the whole tarball, checked while it downloads.","$ref":"common.schema.json#/$defs/sha256hex"},"size":{"description":"The tarball's exact size in bytes: the download stops past it.","type":"integer","minimum":1}}}},"examples":[{"version":"0.2.0","notes":"Agent releases in the channel.\n","artifacts":{"linux-x64":{"url":"https://downloads.example.com/duck/duck-0.2.0-linux-x64.tar.gz","sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","size":48123456}}}]};
-const schema106 = {"description":"One platform's build: a duck-<version>-<platform>.tar.gz tarball.","type":"object","additionalProperties":false,"required":["url","sha256","size"],"properties":{"url":{"description":"Where the tarball is downloaded from.","$ref":"common.schema.json#/$defs/httpUrl"},"sha256":{"description":"The sha256 of the whole tarball, checked while it downloads.","$ref":"common.schema.json#/$defs/sha256hex"},"size":{"description":"The tarball's exact size in bytes: the download stops past it.","type":"integer","minimum":1}}};
+const schema107 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/agent-release.schema.json","title":"Duck agent release (agents/<version>/agent.yaml)","description":"One published build of the Duck agent: per platform, where its tarball lives and the sha256 and size that bind it. The tarballs live outside git on any HTTP(S) server; the signed commit binds their hashes, so that server need not be trusted. Immutable once merged.","type":"object","additionalProperties":false,"required":["version","artifacts"],"properties":{"version":{"description":"The agent version of this release; must equal the <version> directory.","$ref":"common.schema.json#/$defs/version"},"notes":{"description":"Release notes for people (Markdown), shown before an update.","type":"string"},"artifacts":{"description":"Platform (linux-x64, linux-arm64) -> the build's tarball for it; at least one.","type":"object","minProperties":1,"propertyNames":{"enum":["linux-x64","linux-arm64"]},"additionalProperties":{"$ref":"#/$defs/artifact"}}},"$defs":{"artifact":{"description":"One platform's build: a duck-<version>-<platform>.tar.gz tarball.","type":"object","additionalProperties":false,"required":["url","sha256","size"],"properties":{"url":{"description":"Where the tarball is downloaded from.","$ref":"common.schema.json#/$defs/httpUrl"},"sha256":{"description":"The sha256 of the whole tarball, checked while it downloads.","$ref":"common.schema.json#/$defs/sha256hex"},"size":{"description":"The tarball's exact size in bytes: the download stops past it.","type":"integer","minimum":1}}}},"examples":[{"version":"0.2.0","notes":"Agent releases in the channel.\n","artifacts":{"linux-x64":{"url":"https://downloads.example.com/duck/duck-0.2.0-linux-x64.tar.gz","sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","size":48123456}}}]};
+const schema109 = {"description":"One platform's build: a duck-<version>-<platform>.tar.gz tarball.","type":"object","additionalProperties":false,"required":["url","sha256","size"],"properties":{"url":{"description":"Where the tarball is downloaded from.","$ref":"common.schema.json#/$defs/httpUrl"},"sha256":{"description":"The sha256 of the whole tarball, checked while it downloads.","$ref":"common.schema.json#/$defs/sha256hex"},"size":{"description":"The tarball's exact size in bytes: the download stops past it.","type":"integer","minimum":1}}};
 
 function validate66(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2226,7 +2534,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.url === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema106.required,parentSchema:schema106,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema109.required,parentSchema:schema109,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2236,7 +2544,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.sha256 === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "sha256"},message:"must have required property '"+"sha256"+"'",schema:schema106.required,parentSchema:schema106,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "sha256"},message:"must have required property '"+"sha256"+"'",schema:schema109.required,parentSchema:schema109,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2246,7 +2554,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.size === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'",schema:schema106.required,parentSchema:schema106,data};
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'",schema:schema109.required,parentSchema:schema109,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2257,7 +2565,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((key0 === "url") || (key0 === "sha256")) || (key0 === "size"))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema106,data};
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema109,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2270,8 +2578,8 @@ errors++;
 if(data.url !== undefined){
 let data0 = data.url;
 if(typeof data0 === "string"){
-if(!pattern41.test(data0)){
-const err4 = {instancePath:instancePath+"/url",schemaPath:"common.schema.json#/$defs/httpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+[^\\s]*$"},message:"must match pattern \""+"^https?://[^\\s/?#]+[^\\s]*$"+"\"",schema:"^https?://[^\\s/?#]+[^\\s]*$",parentSchema:schema96,data:data0};
+if(!pattern44.test(data0)){
+const err4 = {instancePath:instancePath+"/url",schemaPath:"common.schema.json#/$defs/httpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+[^\\s]*$"},message:"must match pattern \""+"^https?://[^\\s/?#]+[^\\s]*$"+"\"",schema:"^https?://[^\\s/?#]+[^\\s]*$",parentSchema:schema99,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2282,7 +2590,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/url",schemaPath:"common.schema.json#/$defs/httpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema96.type,parentSchema:schema96,data:data0};
+const err5 = {instancePath:instancePath+"/url",schemaPath:"common.schema.json#/$defs/httpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema99.type,parentSchema:schema99,data:data0};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2295,8 +2603,8 @@ errors++;
 if(data.sha256 !== undefined){
 let data1 = data.sha256;
 if(typeof data1 === "string"){
-if(!pattern39.test(data1)){
-const err6 = {instancePath:instancePath+"/sha256",schemaPath:"common.schema.json#/$defs/sha256hex/pattern",keyword:"pattern",params:{pattern: "^[a-f0-9]{64}$"},message:"must match pattern \""+"^[a-f0-9]{64}$"+"\"",schema:"^[a-f0-9]{64}$",parentSchema:schema92,data:data1};
+if(!pattern42.test(data1)){
+const err6 = {instancePath:instancePath+"/sha256",schemaPath:"common.schema.json#/$defs/sha256hex/pattern",keyword:"pattern",params:{pattern: "^[a-f0-9]{64}$"},message:"must match pattern \""+"^[a-f0-9]{64}$"+"\"",schema:"^[a-f0-9]{64}$",parentSchema:schema95,data:data1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -2307,7 +2615,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/sha256",schemaPath:"common.schema.json#/$defs/sha256hex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema92.type,parentSchema:schema92,data:data1};
+const err7 = {instancePath:instancePath+"/sha256",schemaPath:"common.schema.json#/$defs/sha256hex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema95.type,parentSchema:schema95,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -2320,7 +2628,7 @@ errors++;
 if(data.size !== undefined){
 let data2 = data.size;
 if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
-const err8 = {instancePath:instancePath+"/size",schemaPath:"#/properties/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema106.properties.size.type,parentSchema:schema106.properties.size,data:data2};
+const err8 = {instancePath:instancePath+"/size",schemaPath:"#/properties/size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema109.properties.size.type,parentSchema:schema109.properties.size,data:data2};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -2331,7 +2639,7 @@ errors++;
 }
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 < 1 || isNaN(data2)){
-const err9 = {instancePath:instancePath+"/size",schemaPath:"#/properties/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema106.properties.size,data:data2};
+const err9 = {instancePath:instancePath+"/size",schemaPath:"#/properties/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema109.properties.size,data:data2};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -2344,7 +2652,7 @@ errors++;
 }
 }
 else {
-const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema106.type,parentSchema:schema106,data};
+const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema109.type,parentSchema:schema109,data};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -2372,7 +2680,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.version === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'",schema:schema104.required,parentSchema:schema104,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'",schema:schema107.required,parentSchema:schema107,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2382,7 +2690,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.artifacts === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "artifacts"},message:"must have required property '"+"artifacts"+"'",schema:schema104.required,parentSchema:schema104,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "artifacts"},message:"must have required property '"+"artifacts"+"'",schema:schema107.required,parentSchema:schema107,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2393,7 +2701,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((key0 === "version") || (key0 === "notes")) || (key0 === "artifacts"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema104,data};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema107,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2431,7 +2739,7 @@ errors++;
 if(data.notes !== undefined){
 let data1 = data.notes;
 if(typeof data1 !== "string"){
-const err5 = {instancePath:instancePath+"/notes",schemaPath:"#/properties/notes/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema104.properties.notes.type,parentSchema:schema104.properties.notes,data:data1};
+const err5 = {instancePath:instancePath+"/notes",schemaPath:"#/properties/notes/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema107.properties.notes.type,parentSchema:schema107.properties.notes,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2445,7 +2753,7 @@ if(data.artifacts !== undefined){
 let data2 = data.artifacts;
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 if(Object.keys(data2).length < 1){
-const err6 = {instancePath:instancePath+"/artifacts",schemaPath:"#/properties/artifacts/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema104.properties.artifacts,data:data2};
+const err6 = {instancePath:instancePath+"/artifacts",schemaPath:"#/properties/artifacts/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema107.properties.artifacts,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -2457,7 +2765,7 @@ errors++;
 for(const key1 in data2){
 const _errs9 = errors;
 if(!((key1 === "linux-x64") || (key1 === "linux-arm64"))){
-const err7 = {instancePath:instancePath+"/artifacts",schemaPath:"#/properties/artifacts/propertyNames/enum",keyword:"enum",params:{allowedValues: schema104.properties.artifacts.propertyNames.enum},message:"must be equal to one of the allowed values",schema:schema104.properties.artifacts.propertyNames.enum,parentSchema:schema104.properties.artifacts.propertyNames,data:key1,propertyName:key1};
+const err7 = {instancePath:instancePath+"/artifacts",schemaPath:"#/properties/artifacts/propertyNames/enum",keyword:"enum",params:{allowedValues: schema107.properties.artifacts.propertyNames.enum},message:"must be equal to one of the allowed values",schema:schema107.properties.artifacts.propertyNames.enum,parentSchema:schema107.properties.artifacts.propertyNames,data:key1,propertyName:key1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -2468,7 +2776,7 @@ errors++;
 }
 var valid2 = _errs9 === errors;
 if(!valid2){
-const err8 = {instancePath:instancePath+"/artifacts",schemaPath:"#/properties/artifacts/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema104.properties.artifacts.propertyNames,parentSchema:schema104.properties.artifacts,data:data2};
+const err8 = {instancePath:instancePath+"/artifacts",schemaPath:"#/properties/artifacts/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema107.properties.artifacts.propertyNames,parentSchema:schema107.properties.artifacts,data:data2};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -2486,7 +2794,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/artifacts",schemaPath:"#/properties/artifacts/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema104.properties.artifacts.type,parentSchema:schema104.properties.artifacts,data:data2};
+const err9 = {instancePath:instancePath+"/artifacts",schemaPath:"#/properties/artifacts/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema107.properties.artifacts.type,parentSchema:schema107.properties.artifacts,data:data2};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -2498,7 +2806,7 @@ errors++;
 }
 }
 else {
-const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema104.type,parentSchema:schema104,data};
+const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema107.type,parentSchema:schema107,data};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -2513,11 +2821,11 @@ return errors === 0;
 validate65.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const announcements = validate68;
-const schema109 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/announcements.schema.json","title":"Duck announcements (announcements.yaml at the channel root)","description":"Notices for the operators of the nodes, signed with the rest of the channel. Each has a required expiry and may target groups, apps by running version and the agent by version; `duck status` shows the ones in force on a node. Optional: a channel without the file has no announcements.","type":"array","items":{"$ref":"#/$defs/announcement"},"$defs":{"announcement":{"description":"One notice.","type":"object","additionalProperties":false,"required":["id","title","body","severity","expires"],"properties":{"id":{"description":"Unique in the file; what a node reports as seen or acknowledged.","$ref":"common.schema.json#/$defs/appName"},"title":{"description":"One line, shown by `duck status`.","type":"string","minLength":1,"maxLength":200},"body":{"description":"The text for people, Markdown (rendered without raw HTML).","type":"string"},"severity":{"description":"info, warning or critical.","enum":["info","warning","critical"]},"expires":{"description":"When the notice stops being shown, an RFC 3339 date-time; required so no notice stays forever.","$ref":"common.schema.json#/$defs/dateTime"},"target":{"description":"Which nodes see it; every key given must match (absent: every node).","$ref":"#/$defs/target"}}},"target":{"description":"Every key given must match a node for the notice to be in force there.","type":"object","additionalProperties":false,"properties":{"groups":{"description":"The node's group is one of these.","type":"array","minItems":1,"items":{"$ref":"common.schema.json#/$defs/appName"}},"apps":{"description":"App -> version range: the node runs at least one of these apps at a version in its range.","type":"object","minProperties":1,"propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"#/$defs/versionRange"}},"agent":{"description":"The node's agent version is in this range.","$ref":"#/$defs/versionRange"}}},"versionRange":{"description":"Space-separated comparators that must all hold, each an operator (>=, >, <=, <, =; none means =) and a version, e.g. \">=1.2.0 <2.0.0\". Versions compare part by part, numbers as numbers.","type":"string","pattern":"^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$","examples":[">=1.2.0 <2.0.0"]}},"examples":[[{"id":"shop-db-migration","title":"shop 2.0 migrates its database: take a backup first","body":"shop **2.0.0** rewrites its tables. Run `duck backup shop` before the window.\n","severity":"warning","expires":"2026-12-31T00:00:00Z","target":{"groups":["production"],"apps":{"shop":">=1.2.0 <2.0.0"},"agent":">=0.2.0"}}]]};
-const schema110 = {"description":"One notice.","type":"object","additionalProperties":false,"required":["id","title","body","severity","expires"],"properties":{"id":{"description":"Unique in the file; what a node reports as seen or acknowledged.","$ref":"common.schema.json#/$defs/appName"},"title":{"description":"One line, shown by `duck status`.","type":"string","minLength":1,"maxLength":200},"body":{"description":"The text for people, Markdown (rendered without raw HTML).","type":"string"},"severity":{"description":"info, warning or critical.","enum":["info","warning","critical"]},"expires":{"description":"When the notice stops being shown, an RFC 3339 date-time; required so no notice stays forever.","$ref":"common.schema.json#/$defs/dateTime"},"target":{"description":"Which nodes see it; every key given must match (absent: every node).","$ref":"#/$defs/target"}}};
-const schema113 = {"description":"Every key given must match a node for the notice to be in force there.","type":"object","additionalProperties":false,"properties":{"groups":{"description":"The node's group is one of these.","type":"array","minItems":1,"items":{"$ref":"common.schema.json#/$defs/appName"}},"apps":{"description":"App -> version range: the node runs at least one of these apps at a version in its range.","type":"object","minProperties":1,"propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"#/$defs/versionRange"}},"agent":{"description":"The node's agent version is in this range.","$ref":"#/$defs/versionRange"}}};
-const schema116 = {"description":"Space-separated comparators that must all hold, each an operator (>=, >, <=, <, =; none means =) and a version, e.g. \">=1.2.0 <2.0.0\". Versions compare part by part, numbers as numbers.","type":"string","pattern":"^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$","examples":[">=1.2.0 <2.0.0"]};
-const pattern55 = new RegExp("^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$", "u");
+const schema112 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/announcements.schema.json","title":"Duck announcements (announcements.yaml at the channel root)","description":"Notices for the operators of the nodes, signed with the rest of the channel. Each has a required expiry and may target groups, apps by running version and the agent by version; `duck status` shows the ones in force on a node. Optional: a channel without the file has no announcements.","type":"array","items":{"$ref":"#/$defs/announcement"},"$defs":{"announcement":{"description":"One notice.","type":"object","additionalProperties":false,"required":["id","title","body","severity","expires"],"properties":{"id":{"description":"Unique in the file; what a node reports as seen or acknowledged.","$ref":"common.schema.json#/$defs/appName"},"title":{"description":"One line, shown by `duck status`.","type":"string","minLength":1,"maxLength":200},"body":{"description":"The text for people, Markdown (rendered without raw HTML).","type":"string"},"severity":{"description":"info, warning or critical.","enum":["info","warning","critical"]},"expires":{"description":"When the notice stops being shown, an RFC 3339 date-time; required so no notice stays forever.","$ref":"common.schema.json#/$defs/dateTime"},"target":{"description":"Which nodes see it; every key given must match (absent: every node).","$ref":"#/$defs/target"}}},"target":{"description":"Every key given must match a node for the notice to be in force there.","type":"object","additionalProperties":false,"properties":{"groups":{"description":"The node's group is one of these.","type":"array","minItems":1,"items":{"$ref":"common.schema.json#/$defs/appName"}},"apps":{"description":"App -> version range: the node runs at least one of these apps at a version in its range.","type":"object","minProperties":1,"propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"#/$defs/versionRange"}},"agent":{"description":"The node's agent version is in this range.","$ref":"#/$defs/versionRange"}}},"versionRange":{"description":"Space-separated comparators that must all hold, each an operator (>=, >, <=, <, =; none means =) and a version, e.g. \">=1.2.0 <2.0.0\". Versions compare part by part, numbers as numbers.","type":"string","pattern":"^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$","examples":[">=1.2.0 <2.0.0"]}},"examples":[[{"id":"shop-db-migration","title":"shop 2.0 migrates its database: take a backup first","body":"shop **2.0.0** rewrites its tables. Run `duck backup shop` before the window.\n","severity":"warning","expires":"2026-12-31T00:00:00Z","target":{"groups":["production"],"apps":{"shop":">=1.2.0 <2.0.0"},"agent":">=0.2.0"}}]]};
+const schema113 = {"description":"One notice.","type":"object","additionalProperties":false,"required":["id","title","body","severity","expires"],"properties":{"id":{"description":"Unique in the file; what a node reports as seen or acknowledged.","$ref":"common.schema.json#/$defs/appName"},"title":{"description":"One line, shown by `duck status`.","type":"string","minLength":1,"maxLength":200},"body":{"description":"The text for people, Markdown (rendered without raw HTML).","type":"string"},"severity":{"description":"info, warning or critical.","enum":["info","warning","critical"]},"expires":{"description":"When the notice stops being shown, an RFC 3339 date-time; required so no notice stays forever.","$ref":"common.schema.json#/$defs/dateTime"},"target":{"description":"Which nodes see it; every key given must match (absent: every node).","$ref":"#/$defs/target"}}};
+const schema116 = {"description":"Every key given must match a node for the notice to be in force there.","type":"object","additionalProperties":false,"properties":{"groups":{"description":"The node's group is one of these.","type":"array","minItems":1,"items":{"$ref":"common.schema.json#/$defs/appName"}},"apps":{"description":"App -> version range: the node runs at least one of these apps at a version in its range.","type":"object","minProperties":1,"propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"#/$defs/versionRange"}},"agent":{"description":"The node's agent version is in this range.","$ref":"#/$defs/versionRange"}}};
+const schema119 = {"description":"Space-separated comparators that must all hold, each an operator (>=, >, <=, <, =; none means =) and a version, e.g. \">=1.2.0 <2.0.0\". Versions compare part by part, numbers as numbers.","type":"string","pattern":"^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$","examples":[">=1.2.0 <2.0.0"]};
+const pattern58 = new RegExp("^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$", "u");
 
 function validate70(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2532,7 +2840,7 @@ evaluated0.items = undefined;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(((key0 === "groups") || (key0 === "apps")) || (key0 === "agent"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema113,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema116,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2546,7 +2854,7 @@ if(data.groups !== undefined){
 let data0 = data.groups;
 if(Array.isArray(data0)){
 if(data0.length < 1){
-const err1 = {instancePath:instancePath+"/groups",schemaPath:"#/properties/groups/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema113.properties.groups,data:data0};
+const err1 = {instancePath:instancePath+"/groups",schemaPath:"#/properties/groups/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema116.properties.groups,data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2583,7 +2891,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/groups",schemaPath:"#/properties/groups/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema113.properties.groups.type,parentSchema:schema113.properties.groups,data:data0};
+const err4 = {instancePath:instancePath+"/groups",schemaPath:"#/properties/groups/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema116.properties.groups.type,parentSchema:schema116.properties.groups,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2597,7 +2905,7 @@ if(data.apps !== undefined){
 let data2 = data.apps;
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 if(Object.keys(data2).length < 1){
-const err5 = {instancePath:instancePath+"/apps",schemaPath:"#/properties/apps/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema113.properties.apps,data:data2};
+const err5 = {instancePath:instancePath+"/apps",schemaPath:"#/properties/apps/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema116.properties.apps,data:data2};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2632,7 +2940,7 @@ errors++;
 }
 var valid4 = _errs9 === errors;
 if(!valid4){
-const err8 = {instancePath:instancePath+"/apps",schemaPath:"#/properties/apps/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema113.properties.apps.propertyNames,parentSchema:schema113.properties.apps,data:data2};
+const err8 = {instancePath:instancePath+"/apps",schemaPath:"#/properties/apps/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema116.properties.apps.propertyNames,parentSchema:schema116.properties.apps,data:data2};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -2645,8 +2953,8 @@ errors++;
 for(const key2 in data2){
 let data3 = data2[key2];
 if(typeof data3 === "string"){
-if(!pattern55.test(data3)){
-const err9 = {instancePath:instancePath+"/apps/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/versionRange/pattern",keyword:"pattern",params:{pattern: "^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$"},message:"must match pattern \""+"^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$"+"\"",schema:"^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$",parentSchema:schema116,data:data3};
+if(!pattern58.test(data3)){
+const err9 = {instancePath:instancePath+"/apps/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/versionRange/pattern",keyword:"pattern",params:{pattern: "^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$"},message:"must match pattern \""+"^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$"+"\"",schema:"^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$",parentSchema:schema119,data:data3};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -2657,7 +2965,7 @@ errors++;
 }
 }
 else {
-const err10 = {instancePath:instancePath+"/apps/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/versionRange/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema116.type,parentSchema:schema116,data:data3};
+const err10 = {instancePath:instancePath+"/apps/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/versionRange/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema119.type,parentSchema:schema119,data:data3};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -2669,7 +2977,7 @@ errors++;
 }
 }
 else {
-const err11 = {instancePath:instancePath+"/apps",schemaPath:"#/properties/apps/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema113.properties.apps.type,parentSchema:schema113.properties.apps,data:data2};
+const err11 = {instancePath:instancePath+"/apps",schemaPath:"#/properties/apps/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema116.properties.apps.type,parentSchema:schema116.properties.apps,data:data2};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -2682,8 +2990,8 @@ errors++;
 if(data.agent !== undefined){
 let data4 = data.agent;
 if(typeof data4 === "string"){
-if(!pattern55.test(data4)){
-const err12 = {instancePath:instancePath+"/agent",schemaPath:"#/$defs/versionRange/pattern",keyword:"pattern",params:{pattern: "^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$"},message:"must match pattern \""+"^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$"+"\"",schema:"^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$",parentSchema:schema116,data:data4};
+if(!pattern58.test(data4)){
+const err12 = {instancePath:instancePath+"/agent",schemaPath:"#/$defs/versionRange/pattern",keyword:"pattern",params:{pattern: "^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$"},message:"must match pattern \""+"^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$"+"\"",schema:"^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$",parentSchema:schema119,data:data4};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -2694,7 +3002,7 @@ errors++;
 }
 }
 else {
-const err13 = {instancePath:instancePath+"/agent",schemaPath:"#/$defs/versionRange/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema116.type,parentSchema:schema116,data:data4};
+const err13 = {instancePath:instancePath+"/agent",schemaPath:"#/$defs/versionRange/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema119.type,parentSchema:schema119,data:data4};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -2706,7 +3014,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema113.type,parentSchema:schema113,data};
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema116.type,parentSchema:schema116,data};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -2733,7 +3041,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.id === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'",schema:schema110.required,parentSchema:schema110,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'",schema:schema113.required,parentSchema:schema113,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2743,7 +3051,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.title === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "title"},message:"must have required property '"+"title"+"'",schema:schema110.required,parentSchema:schema110,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "title"},message:"must have required property '"+"title"+"'",schema:schema113.required,parentSchema:schema113,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2753,7 +3061,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.body === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "body"},message:"must have required property '"+"body"+"'",schema:schema110.required,parentSchema:schema110,data};
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "body"},message:"must have required property '"+"body"+"'",schema:schema113.required,parentSchema:schema113,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2763,7 +3071,7 @@ vErrors.push(err2);
 errors++;
 }
 if(data.severity === undefined){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "severity"},message:"must have required property '"+"severity"+"'",schema:schema110.required,parentSchema:schema110,data};
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "severity"},message:"must have required property '"+"severity"+"'",schema:schema113.required,parentSchema:schema113,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2773,7 +3081,7 @@ vErrors.push(err3);
 errors++;
 }
 if(data.expires === undefined){
-const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "expires"},message:"must have required property '"+"expires"+"'",schema:schema110.required,parentSchema:schema110,data};
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "expires"},message:"must have required property '"+"expires"+"'",schema:schema113.required,parentSchema:schema113,data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2784,7 +3092,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((((((key0 === "id") || (key0 === "title")) || (key0 === "body")) || (key0 === "severity")) || (key0 === "expires")) || (key0 === "target"))){
-const err5 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema110,data};
+const err5 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema113,data};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2823,7 +3131,7 @@ if(data.title !== undefined){
 let data1 = data.title;
 if(typeof data1 === "string"){
 if(func1(data1) > 200){
-const err8 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema110.properties.title,data:data1};
+const err8 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema113.properties.title,data:data1};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -2833,7 +3141,7 @@ vErrors.push(err8);
 errors++;
 }
 if(func1(data1) < 1){
-const err9 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema110.properties.title,data:data1};
+const err9 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema113.properties.title,data:data1};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -2844,7 +3152,7 @@ errors++;
 }
 }
 else {
-const err10 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema110.properties.title.type,parentSchema:schema110.properties.title,data:data1};
+const err10 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema113.properties.title.type,parentSchema:schema113.properties.title,data:data1};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -2857,7 +3165,7 @@ errors++;
 if(data.body !== undefined){
 let data2 = data.body;
 if(typeof data2 !== "string"){
-const err11 = {instancePath:instancePath+"/body",schemaPath:"#/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema110.properties.body.type,parentSchema:schema110.properties.body,data:data2};
+const err11 = {instancePath:instancePath+"/body",schemaPath:"#/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema113.properties.body.type,parentSchema:schema113.properties.body,data:data2};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -2870,7 +3178,7 @@ errors++;
 if(data.severity !== undefined){
 let data3 = data.severity;
 if(!(((data3 === "info") || (data3 === "warning")) || (data3 === "critical"))){
-const err12 = {instancePath:instancePath+"/severity",schemaPath:"#/properties/severity/enum",keyword:"enum",params:{allowedValues: schema110.properties.severity.enum},message:"must be equal to one of the allowed values",schema:schema110.properties.severity.enum,parentSchema:schema110.properties.severity,data:data3};
+const err12 = {instancePath:instancePath+"/severity",schemaPath:"#/properties/severity/enum",keyword:"enum",params:{allowedValues: schema113.properties.severity.enum},message:"must be equal to one of the allowed values",schema:schema113.properties.severity.enum,parentSchema:schema113.properties.severity,data:data3};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -2913,7 +3221,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err15 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema110.type,parentSchema:schema110,data};
+const err15 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema113.type,parentSchema:schema113,data};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -2949,7 +3257,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema109.type,parentSchema:schema109,data};
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema112.type,parentSchema:schema112,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2964,11 +3272,11 @@ return errors === 0;
 validate68.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
 
 export const overlay = validate73;
-const schema118 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/overlay.schema.json","title":"Duck node overlay (/etc/duck/overlay.yaml)","description":"The node-local overlay an operator edits by hand or with duck pin/hold/schedule: it pins, holds, schedules and overrides what the group asks for on this node only. Every key is optional; an empty file changes nothing.","type":"object","additionalProperties":false,"properties":{"hold":{"description":"No version changes at all while the hold lasts, urgent releases included.","$ref":"#/$defs/hold"},"pin":{"description":"App -> version this node runs, whatever the group says. The key agent pins the Duck agent's own version (agents/<version>/agent.yaml): no app may be named agent.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"common.schema.json#/$defs/version"}},"approval":{"description":"auto: changes go ahead in the windows; manual: changes wait for duck upgrade.","enum":["manual","auto"]},"windows":{"description":"Maintenance windows for this node; they replace the group's windows.","type":"array","items":{"$ref":"common.schema.json#/$defs/window"}},"schedule":{"description":"App -> a one-shot upgrade at a given time, whatever the windows say.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"#/$defs/scheduleEntry"}},"compose":{"description":"App -> local compose overrides.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"#/$defs/composeOverride"}}},"$defs":{"hold":{"description":"A hold on version changes.","type":"object","additionalProperties":false,"required":["reason"],"properties":{"reason":{"description":"Why the node is held; shown in plans and reports.","type":"string","minLength":1},"until":{"description":"When the hold ends by itself: a date (the end of that day, node-local time) or a date-time. Held until unhold when absent.","type":"string","anyOf":[{"format":"date"},{"format":"date-time"}]}}},"scheduleEntry":{"description":"A one-shot upgrade.","type":"object","additionalProperties":false,"required":["at"],"properties":{"at":{"description":"When the upgrade starts, an RFC 3339 date-time.","$ref":"common.schema.json#/$defs/dateTime"}}},"composeOverride":{"description":"Local compose overrides of one app.","type":"object","additionalProperties":false,"properties":{"files":{"description":"Extra compose files applied after the release's own (paths on this node).","type":"array","items":{"type":"string","minLength":1}},"env":{"description":"Environment variables for compose interpolation. Values are strings: quote numbers (PORT: \"8081\").","type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}}}}},"examples":[{"hold":{"reason":"quarter-end freeze","until":"2026-12-31"},"pin":{"shop":"1.2.0"},"approval":"manual","windows":[{"days":["mon-fri"],"start":"23:00","duration":"4h"}],"schedule":{"shop":{"at":"2026-11-25T02:00:00+08:00"}},"compose":{"shop":{"files":["override.yaml"],"env":{"PORT":"8081"}}}}]};
-const schema119 = {"description":"A hold on version changes.","type":"object","additionalProperties":false,"required":["reason"],"properties":{"reason":{"description":"Why the node is held; shown in plans and reports.","type":"string","minLength":1},"until":{"description":"When the hold ends by itself: a date (the end of that day, node-local time) or a date-time. Held until unhold when absent.","type":"string","anyOf":[{"format":"date"},{"format":"date-time"}]}}};
-const schema128 = {"description":"Local compose overrides of one app.","type":"object","additionalProperties":false,"properties":{"files":{"description":"Extra compose files applied after the release's own (paths on this node).","type":"array","items":{"type":"string","minLength":1}},"env":{"description":"Environment variables for compose interpolation. Values are strings: quote numbers (PORT: \"8081\").","type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}}}};
+const schema121 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/overlay.schema.json","title":"Duck node overlay (/etc/duck/overlay.yaml)","description":"The node-local overlay an operator edits by hand or with duck pin/hold/schedule: it pins, holds, schedules and overrides what the group asks for on this node only. Every key is optional; an empty file changes nothing.","type":"object","additionalProperties":false,"properties":{"hold":{"description":"No version changes at all while the hold lasts, urgent releases included.","$ref":"#/$defs/hold"},"pin":{"description":"App -> version this node runs, whatever the group says. The key agent pins the Duck agent's own version (agents/<version>/agent.yaml): no app may be named agent.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"common.schema.json#/$defs/version"}},"approval":{"description":"auto: changes go ahead in the windows; manual: changes wait for duck upgrade.","enum":["manual","auto"]},"windows":{"description":"Maintenance windows for this node; they replace the group's windows.","type":"array","items":{"$ref":"common.schema.json#/$defs/window"}},"schedule":{"description":"App -> a one-shot upgrade at a given time, whatever the windows say.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"#/$defs/scheduleEntry"}},"compose":{"description":"App -> local compose overrides.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"#/$defs/composeOverride"}}},"$defs":{"hold":{"description":"A hold on version changes.","type":"object","additionalProperties":false,"required":["reason"],"properties":{"reason":{"description":"Why the node is held; shown in plans and reports.","type":"string","minLength":1},"until":{"description":"When the hold ends by itself: a date (the end of that day, node-local time) or a date-time. Held until unhold when absent.","type":"string","anyOf":[{"format":"date"},{"format":"date-time"}]}}},"scheduleEntry":{"description":"A one-shot upgrade.","type":"object","additionalProperties":false,"required":["at"],"properties":{"at":{"description":"When the upgrade starts, an RFC 3339 date-time.","$ref":"common.schema.json#/$defs/dateTime"}}},"composeOverride":{"description":"Local compose overrides of one app.","type":"object","additionalProperties":false,"properties":{"files":{"description":"Extra compose files applied after the release's own (paths on this node).","type":"array","items":{"type":"string","minLength":1}},"env":{"description":"Environment variables for compose interpolation. Values are strings: quote numbers (PORT: \"8081\").","type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}}}}},"examples":[{"hold":{"reason":"quarter-end freeze","until":"2026-12-31"},"pin":{"shop":"1.2.0"},"approval":"manual","windows":[{"days":["mon-fri"],"start":"23:00","duration":"4h"}],"schedule":{"shop":{"at":"2026-11-25T02:00:00+08:00"}},"compose":{"shop":{"files":["override.yaml"],"env":{"PORT":"8081"}}}}]};
+const schema122 = {"description":"A hold on version changes.","type":"object","additionalProperties":false,"required":["reason"],"properties":{"reason":{"description":"Why the node is held; shown in plans and reports.","type":"string","minLength":1},"until":{"description":"When the hold ends by itself: a date (the end of that day, node-local time) or a date-time. Held until unhold when absent.","type":"string","anyOf":[{"format":"date"},{"format":"date-time"}]}}};
+const schema131 = {"description":"Local compose overrides of one app.","type":"object","additionalProperties":false,"properties":{"files":{"description":"Extra compose files applied after the release's own (paths on this node).","type":"array","items":{"type":"string","minLength":1}},"env":{"description":"Environment variables for compose interpolation. Values are strings: quote numbers (PORT: \"8081\").","type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}}}};
 const formats30 = formats.fullFormats.date;
-const pattern65 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
+const pattern68 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
 
 function validate74(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2982,7 +3290,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.days === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "days"},message:"must have required property '"+"days"+"'",schema:schema81.required,parentSchema:schema81,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "days"},message:"must have required property '"+"days"+"'",schema:schema84.required,parentSchema:schema84,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2992,7 +3300,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.start === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "start"},message:"must have required property '"+"start"+"'",schema:schema81.required,parentSchema:schema81,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "start"},message:"must have required property '"+"start"+"'",schema:schema84.required,parentSchema:schema84,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3002,7 +3310,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.duration === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "duration"},message:"must have required property '"+"duration"+"'",schema:schema81.required,parentSchema:schema81,data};
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "duration"},message:"must have required property '"+"duration"+"'",schema:schema84.required,parentSchema:schema84,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3013,7 +3321,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((((key0 === "days") || (key0 === "start")) || (key0 === "duration")) || (key0 === "timezone"))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema81,data};
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema84,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3026,7 +3334,7 @@ errors++;
 if(data.days !== undefined){
 let data0 = data.days;
 if((typeof data0 !== "string") && (!(Array.isArray(data0)))){
-const err4 = {instancePath:instancePath+"/days",schemaPath:"#/properties/days/type",keyword:"type",params:{type: schema81.properties.days.type},message:"must be string,array",schema:schema81.properties.days.type,parentSchema:schema81.properties.days,data:data0};
+const err4 = {instancePath:instancePath+"/days",schemaPath:"#/properties/days/type",keyword:"type",params:{type: schema84.properties.days.type},message:"must be string,array",schema:schema84.properties.days.type,parentSchema:schema84.properties.days,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3036,8 +3344,8 @@ vErrors.push(err4);
 errors++;
 }
 if(typeof data0 === "string"){
-if(!pattern28.test(data0)){
-const err5 = {instancePath:instancePath+"/days",schemaPath:"#/properties/days/pattern",keyword:"pattern",params:{pattern: "^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$"},message:"must match pattern \""+"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$"+"\"",schema:"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$",parentSchema:schema81.properties.days,data:data0};
+if(!pattern31.test(data0)){
+const err5 = {instancePath:instancePath+"/days",schemaPath:"#/properties/days/pattern",keyword:"pattern",params:{pattern: "^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$"},message:"must match pattern \""+"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$"+"\"",schema:"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$",parentSchema:schema84.properties.days,data:data0};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3049,7 +3357,7 @@ errors++;
 }
 if(Array.isArray(data0)){
 if(data0.length < 1){
-const err6 = {instancePath:instancePath+"/days",schemaPath:"#/properties/days/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema81.properties.days,data:data0};
+const err6 = {instancePath:instancePath+"/days",schemaPath:"#/properties/days/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema84.properties.days,data:data0};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3062,8 +3370,8 @@ const len0 = data0.length;
 for(let i0=0; i0<len0; i0++){
 let data1 = data0[i0];
 if(typeof data1 === "string"){
-if(!pattern28.test(data1)){
-const err7 = {instancePath:instancePath+"/days/" + i0,schemaPath:"#/$defs/daySpec/pattern",keyword:"pattern",params:{pattern: "^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$"},message:"must match pattern \""+"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$"+"\"",schema:"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$",parentSchema:schema82,data:data1};
+if(!pattern31.test(data1)){
+const err7 = {instancePath:instancePath+"/days/" + i0,schemaPath:"#/$defs/daySpec/pattern",keyword:"pattern",params:{pattern: "^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$"},message:"must match pattern \""+"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$"+"\"",schema:"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$",parentSchema:schema85,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -3074,7 +3382,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/days/" + i0,schemaPath:"#/$defs/daySpec/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema82.type,parentSchema:schema82,data:data1};
+const err8 = {instancePath:instancePath+"/days/" + i0,schemaPath:"#/$defs/daySpec/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema85.type,parentSchema:schema85,data:data1};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -3089,8 +3397,8 @@ errors++;
 if(data.start !== undefined){
 let data2 = data.start;
 if(typeof data2 === "string"){
-if(!pattern30.test(data2)){
-const err9 = {instancePath:instancePath+"/start",schemaPath:"#/properties/start/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-3]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-3]):[0-5][0-9]$",parentSchema:schema81.properties.start,data:data2};
+if(!pattern33.test(data2)){
+const err9 = {instancePath:instancePath+"/start",schemaPath:"#/properties/start/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-3]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-3]):[0-5][0-9]$",parentSchema:schema84.properties.start,data:data2};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -3101,7 +3409,7 @@ errors++;
 }
 }
 else {
-const err10 = {instancePath:instancePath+"/start",schemaPath:"#/properties/start/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema81.properties.start.type,parentSchema:schema81.properties.start,data:data2};
+const err10 = {instancePath:instancePath+"/start",schemaPath:"#/properties/start/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema84.properties.start.type,parentSchema:schema84.properties.start,data:data2};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -3114,8 +3422,8 @@ errors++;
 if(data.duration !== undefined){
 let data3 = data.duration;
 if(typeof data3 === "string"){
-if(!pattern31.test(data3)){
-const err11 = {instancePath:instancePath+"/duration",schemaPath:"#/properties/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+h([0-9]+m)?|[0-9]+m)$"},message:"must match pattern \""+"^([0-9]+h([0-9]+m)?|[0-9]+m)$"+"\"",schema:"^([0-9]+h([0-9]+m)?|[0-9]+m)$",parentSchema:schema81.properties.duration,data:data3};
+if(!pattern34.test(data3)){
+const err11 = {instancePath:instancePath+"/duration",schemaPath:"#/properties/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+h([0-9]+m)?|[0-9]+m)$"},message:"must match pattern \""+"^([0-9]+h([0-9]+m)?|[0-9]+m)$"+"\"",schema:"^([0-9]+h([0-9]+m)?|[0-9]+m)$",parentSchema:schema84.properties.duration,data:data3};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -3126,7 +3434,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath:instancePath+"/duration",schemaPath:"#/properties/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema81.properties.duration.type,parentSchema:schema81.properties.duration,data:data3};
+const err12 = {instancePath:instancePath+"/duration",schemaPath:"#/properties/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema84.properties.duration.type,parentSchema:schema84.properties.duration,data:data3};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -3140,7 +3448,7 @@ if(data.timezone !== undefined){
 let data4 = data.timezone;
 if(typeof data4 === "string"){
 if(func1(data4) < 1){
-const err13 = {instancePath:instancePath+"/timezone",schemaPath:"#/properties/timezone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema81.properties.timezone,data:data4};
+const err13 = {instancePath:instancePath+"/timezone",schemaPath:"#/properties/timezone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema84.properties.timezone,data:data4};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -3151,7 +3459,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/timezone",schemaPath:"#/properties/timezone/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema81.properties.timezone.type,parentSchema:schema81.properties.timezone,data:data4};
+const err14 = {instancePath:instancePath+"/timezone",schemaPath:"#/properties/timezone/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema84.properties.timezone.type,parentSchema:schema84.properties.timezone,data:data4};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -3163,7 +3471,7 @@ errors++;
 }
 }
 else {
-const err15 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema81.type,parentSchema:schema81,data};
+const err15 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema84.type,parentSchema:schema84,data};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -3177,7 +3485,7 @@ return errors === 0;
 }
 validate74.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema125 = {"description":"A one-shot upgrade.","type":"object","additionalProperties":false,"required":["at"],"properties":{"at":{"description":"When the upgrade starts, an RFC 3339 date-time.","$ref":"common.schema.json#/$defs/dateTime"}}};
+const schema128 = {"description":"A one-shot upgrade.","type":"object","additionalProperties":false,"required":["at"],"properties":{"at":{"description":"When the upgrade starts, an RFC 3339 date-time.","$ref":"common.schema.json#/$defs/dateTime"}}};
 
 function validate76(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -3191,7 +3499,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.at === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "at"},message:"must have required property '"+"at"+"'",schema:schema125.required,parentSchema:schema125,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "at"},message:"must have required property '"+"at"+"'",schema:schema128.required,parentSchema:schema128,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3202,7 +3510,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(key0 === "at")){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema125,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema128,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3239,7 +3547,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema125.type,parentSchema:schema125,data};
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema128.type,parentSchema:schema128,data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3268,7 +3576,7 @@ evaluated0.items = undefined;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((((((key0 === "hold") || (key0 === "pin")) || (key0 === "approval")) || (key0 === "windows")) || (key0 === "schedule")) || (key0 === "compose"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema118,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema121,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3282,7 +3590,7 @@ if(data.hold !== undefined){
 let data0 = data.hold;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 if(data0.reason === undefined){
-const err1 = {instancePath:instancePath+"/hold",schemaPath:"#/$defs/hold/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'",schema:schema119.required,parentSchema:schema119,data:data0};
+const err1 = {instancePath:instancePath+"/hold",schemaPath:"#/$defs/hold/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'",schema:schema122.required,parentSchema:schema122,data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3293,7 +3601,7 @@ errors++;
 }
 for(const key1 in data0){
 if(!((key1 === "reason") || (key1 === "until"))){
-const err2 = {instancePath:instancePath+"/hold",schemaPath:"#/$defs/hold/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema119,data:data0};
+const err2 = {instancePath:instancePath+"/hold",schemaPath:"#/$defs/hold/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema122,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3307,7 +3615,7 @@ if(data0.reason !== undefined){
 let data1 = data0.reason;
 if(typeof data1 === "string"){
 if(func1(data1) < 1){
-const err3 = {instancePath:instancePath+"/hold/reason",schemaPath:"#/$defs/hold/properties/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema119.properties.reason,data:data1};
+const err3 = {instancePath:instancePath+"/hold/reason",schemaPath:"#/$defs/hold/properties/reason/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema122.properties.reason,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3318,7 +3626,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/hold/reason",schemaPath:"#/$defs/hold/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema119.properties.reason.type,parentSchema:schema119.properties.reason,data:data1};
+const err4 = {instancePath:instancePath+"/hold/reason",schemaPath:"#/$defs/hold/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema122.properties.reason.type,parentSchema:schema122.properties.reason,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3331,7 +3639,7 @@ errors++;
 if(data0.until !== undefined){
 let data2 = data0.until;
 if(typeof data2 !== "string"){
-const err5 = {instancePath:instancePath+"/hold/until",schemaPath:"#/$defs/hold/properties/until/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema119.properties.until.type,parentSchema:schema119.properties.until,data:data2};
+const err5 = {instancePath:instancePath+"/hold/until",schemaPath:"#/$defs/hold/properties/until/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema122.properties.until.type,parentSchema:schema122.properties.until,data:data2};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3345,7 +3653,7 @@ let valid3 = false;
 const _errs11 = errors;
 if(typeof data2 === "string"){
 if(!(formats30.validate(data2))){
-const err6 = {instancePath:instancePath+"/hold/until",schemaPath:"#/$defs/hold/properties/until/anyOf/0/format",keyword:"format",params:{format: "date"},message:"must match format \""+"date"+"\"",schema:"date",parentSchema:schema119.properties.until.anyOf[0],data:data2};
+const err6 = {instancePath:instancePath+"/hold/until",schemaPath:"#/$defs/hold/properties/until/anyOf/0/format",keyword:"format",params:{format: "date"},message:"must match format \""+"date"+"\"",schema:"date",parentSchema:schema122.properties.until.anyOf[0],data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3360,7 +3668,7 @@ valid3 = valid3 || _valid0;
 const _errs12 = errors;
 if(typeof data2 === "string"){
 if(!(formats0.validate(data2))){
-const err7 = {instancePath:instancePath+"/hold/until",schemaPath:"#/$defs/hold/properties/until/anyOf/1/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\"",schema:"date-time",parentSchema:schema119.properties.until.anyOf[1],data:data2};
+const err7 = {instancePath:instancePath+"/hold/until",schemaPath:"#/$defs/hold/properties/until/anyOf/1/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\"",schema:"date-time",parentSchema:schema122.properties.until.anyOf[1],data:data2};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -3373,7 +3681,7 @@ errors++;
 var _valid0 = _errs12 === errors;
 valid3 = valid3 || _valid0;
 if(!valid3){
-const err8 = {instancePath:instancePath+"/hold/until",schemaPath:"#/$defs/hold/properties/until/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema119.properties.until.anyOf,parentSchema:schema119.properties.until,data:data2};
+const err8 = {instancePath:instancePath+"/hold/until",schemaPath:"#/$defs/hold/properties/until/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema122.properties.until.anyOf,parentSchema:schema122.properties.until,data:data2};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -3396,7 +3704,7 @@ vErrors = null;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/hold",schemaPath:"#/$defs/hold/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema119.type,parentSchema:schema119,data:data0};
+const err9 = {instancePath:instancePath+"/hold",schemaPath:"#/$defs/hold/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema122.type,parentSchema:schema122,data:data0};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -3435,7 +3743,7 @@ errors++;
 }
 var valid4 = _errs15 === errors;
 if(!valid4){
-const err12 = {instancePath:instancePath+"/pin",schemaPath:"#/properties/pin/propertyNames",keyword:"propertyNames",params:{propertyName: key2},message:"property name must be valid",schema:schema118.properties.pin.propertyNames,parentSchema:schema118.properties.pin,data:data3};
+const err12 = {instancePath:instancePath+"/pin",schemaPath:"#/properties/pin/propertyNames",keyword:"propertyNames",params:{propertyName: key2},message:"property name must be valid",schema:schema121.properties.pin.propertyNames,parentSchema:schema121.properties.pin,data:data3};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -3472,7 +3780,7 @@ errors++;
 }
 }
 else {
-const err15 = {instancePath:instancePath+"/pin",schemaPath:"#/properties/pin/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema118.properties.pin.type,parentSchema:schema118.properties.pin,data:data3};
+const err15 = {instancePath:instancePath+"/pin",schemaPath:"#/properties/pin/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema121.properties.pin.type,parentSchema:schema121.properties.pin,data:data3};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -3485,7 +3793,7 @@ errors++;
 if(data.approval !== undefined){
 let data5 = data.approval;
 if(!((data5 === "manual") || (data5 === "auto"))){
-const err16 = {instancePath:instancePath+"/approval",schemaPath:"#/properties/approval/enum",keyword:"enum",params:{allowedValues: schema118.properties.approval.enum},message:"must be equal to one of the allowed values",schema:schema118.properties.approval.enum,parentSchema:schema118.properties.approval,data:data5};
+const err16 = {instancePath:instancePath+"/approval",schemaPath:"#/properties/approval/enum",keyword:"enum",params:{allowedValues: schema121.properties.approval.enum},message:"must be equal to one of the allowed values",schema:schema121.properties.approval.enum,parentSchema:schema121.properties.approval,data:data5};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -3507,7 +3815,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err17 = {instancePath:instancePath+"/windows",schemaPath:"#/properties/windows/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema118.properties.windows.type,parentSchema:schema118.properties.windows,data:data6};
+const err17 = {instancePath:instancePath+"/windows",schemaPath:"#/properties/windows/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema121.properties.windows.type,parentSchema:schema121.properties.windows,data:data6};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -3546,7 +3854,7 @@ errors++;
 }
 var valid10 = _errs28 === errors;
 if(!valid10){
-const err20 = {instancePath:instancePath+"/schedule",schemaPath:"#/properties/schedule/propertyNames",keyword:"propertyNames",params:{propertyName: key4},message:"property name must be valid",schema:schema118.properties.schedule.propertyNames,parentSchema:schema118.properties.schedule,data:data8};
+const err20 = {instancePath:instancePath+"/schedule",schemaPath:"#/properties/schedule/propertyNames",keyword:"propertyNames",params:{propertyName: key4},message:"property name must be valid",schema:schema121.properties.schedule.propertyNames,parentSchema:schema121.properties.schedule,data:data8};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -3564,7 +3872,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err21 = {instancePath:instancePath+"/schedule",schemaPath:"#/properties/schedule/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema118.properties.schedule.type,parentSchema:schema118.properties.schedule,data:data8};
+const err21 = {instancePath:instancePath+"/schedule",schemaPath:"#/properties/schedule/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema121.properties.schedule.type,parentSchema:schema121.properties.schedule,data:data8};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -3603,7 +3911,7 @@ errors++;
 }
 var valid13 = _errs35 === errors;
 if(!valid13){
-const err24 = {instancePath:instancePath+"/compose",schemaPath:"#/properties/compose/propertyNames",keyword:"propertyNames",params:{propertyName: key6},message:"property name must be valid",schema:schema118.properties.compose.propertyNames,parentSchema:schema118.properties.compose,data:data10};
+const err24 = {instancePath:instancePath+"/compose",schemaPath:"#/properties/compose/propertyNames",keyword:"propertyNames",params:{propertyName: key6},message:"property name must be valid",schema:schema121.properties.compose.propertyNames,parentSchema:schema121.properties.compose,data:data10};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -3618,7 +3926,7 @@ let data11 = data10[key7];
 if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
 for(const key8 in data11){
 if(!((key8 === "files") || (key8 === "env"))){
-const err25 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/composeOverride/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema128,data:data11};
+const err25 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/composeOverride/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema131,data:data11};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -3636,7 +3944,7 @@ for(let i1=0; i1<len1; i1++){
 let data13 = data12[i1];
 if(typeof data13 === "string"){
 if(func1(data13) < 1){
-const err26 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/files/" + i1,schemaPath:"#/$defs/composeOverride/properties/files/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema128.properties.files.items,data:data13};
+const err26 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/files/" + i1,schemaPath:"#/$defs/composeOverride/properties/files/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema131.properties.files.items,data:data13};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -3647,7 +3955,7 @@ errors++;
 }
 }
 else {
-const err27 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/files/" + i1,schemaPath:"#/$defs/composeOverride/properties/files/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema128.properties.files.items.type,parentSchema:schema128.properties.files.items,data:data13};
+const err27 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/files/" + i1,schemaPath:"#/$defs/composeOverride/properties/files/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema131.properties.files.items.type,parentSchema:schema131.properties.files.items,data:data13};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -3659,7 +3967,7 @@ errors++;
 }
 }
 else {
-const err28 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/files",schemaPath:"#/$defs/composeOverride/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema128.properties.files.type,parentSchema:schema128.properties.files,data:data12};
+const err28 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/files",schemaPath:"#/$defs/composeOverride/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema131.properties.files.type,parentSchema:schema131.properties.files,data:data12};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -3675,8 +3983,8 @@ if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
 for(const key9 in data14){
 const _errs49 = errors;
 if(typeof key9 === "string"){
-if(!pattern65.test(key9)){
-const err29 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/$defs/composeOverride/properties/env/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema128.properties.env.propertyNames,data:key9,propertyName:key9};
+if(!pattern68.test(key9)){
+const err29 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/$defs/composeOverride/properties/env/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema131.properties.env.propertyNames,data:key9,propertyName:key9};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -3687,7 +3995,7 @@ errors++;
 }
 }
 else {
-const err30 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/$defs/composeOverride/properties/env/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema128.properties.env.propertyNames.type,parentSchema:schema128.properties.env.propertyNames,data:key9,propertyName:key9};
+const err30 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/$defs/composeOverride/properties/env/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema131.properties.env.propertyNames.type,parentSchema:schema131.properties.env.propertyNames,data:key9,propertyName:key9};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -3698,7 +4006,7 @@ errors++;
 }
 var valid20 = _errs49 === errors;
 if(!valid20){
-const err31 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/$defs/composeOverride/properties/env/propertyNames",keyword:"propertyNames",params:{propertyName: key9},message:"property name must be valid",schema:schema128.properties.env.propertyNames,parentSchema:schema128.properties.env,data:data14};
+const err31 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/$defs/composeOverride/properties/env/propertyNames",keyword:"propertyNames",params:{propertyName: key9},message:"property name must be valid",schema:schema131.properties.env.propertyNames,parentSchema:schema131.properties.env,data:data14};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -3711,7 +4019,7 @@ errors++;
 for(const key10 in data14){
 let data15 = data14[key10];
 if(typeof data15 !== "string"){
-const err32 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/composeOverride/properties/env/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema128.properties.env.additionalProperties.type,parentSchema:schema128.properties.env.additionalProperties,data:data15};
+const err32 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/composeOverride/properties/env/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema131.properties.env.additionalProperties.type,parentSchema:schema131.properties.env.additionalProperties,data:data15};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -3723,7 +4031,7 @@ errors++;
 }
 }
 else {
-const err33 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/$defs/composeOverride/properties/env/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema128.properties.env.type,parentSchema:schema128.properties.env,data:data14};
+const err33 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/$defs/composeOverride/properties/env/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema131.properties.env.type,parentSchema:schema131.properties.env,data:data14};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -3735,7 +4043,7 @@ errors++;
 }
 }
 else {
-const err34 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/composeOverride/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema128.type,parentSchema:schema128,data:data11};
+const err34 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/composeOverride/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema131.type,parentSchema:schema131,data:data11};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -3747,7 +4055,7 @@ errors++;
 }
 }
 else {
-const err35 = {instancePath:instancePath+"/compose",schemaPath:"#/properties/compose/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema118.properties.compose.type,parentSchema:schema118.properties.compose,data:data10};
+const err35 = {instancePath:instancePath+"/compose",schemaPath:"#/properties/compose/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema121.properties.compose.type,parentSchema:schema121.properties.compose,data:data10};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -3759,7 +4067,7 @@ errors++;
 }
 }
 else {
-const err36 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema118.type,parentSchema:schema118,data};
+const err36 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema121.type,parentSchema:schema121,data};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -3774,11 +4082,11 @@ return errors === 0;
 validate73.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const agentConfig = validate78;
-const schema129 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/agent-config.schema.json","title":"Duck agent configuration (/etc/duck/agent.yaml)","description":"What the agent on a node follows (channel and group), the keys it trusts, and where it keeps its state. Installed with the agent.","type":"object","additionalProperties":false,"required":["channel","group","trust"],"properties":{"channel":{"description":"The release channel to follow.","$ref":"#/$defs/channelSource"},"group":{"description":"The group this node belongs to: the agent reads groups/<group>.yaml.","$ref":"common.schema.json#/$defs/appName"},"trust":{"description":"The agent's root of trust.","$ref":"#/$defs/trust"},"stateDir":{"description":"Where the agent keeps its state, releases and backups.","type":"string","minLength":1,"default":"/var/lib/duck"},"overlay":{"description":"The path of the node-local overlay file.","type":"string","minLength":1,"default":"/etc/duck/overlay.yaml"},"limits":{"description":"Size caps that protect the node from a hostile or broken channel.","$ref":"#/$defs/limits"},"console":{"description":"The node's console (DESIGN §4.9): `duck run` serves it on 127.0.0.1:<port>. Without it, only `duck console` serves one, while it runs.","type":"object","additionalProperties":false,"required":["port"],"properties":{"port":{"description":"The loopback TCP port the console listens on.","type":"integer","minimum":1,"maximum":65535}}},"controller":{"description":"The controller the agent reports to. Without it, the agent reports nowhere; nothing else changes.","$ref":"#/$defs/controller"},"agentId":{"description":"This node's stable id (rollout buckets, reports). Generated and kept in the state directory when absent.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},"apply":{"description":"How the agent applies releases on this node.","$ref":"#/$defs/apply"},"startSpread":{"description":"After duck run starts, its first channel fetch and its first report wait for this node's own offset within this window (at most the interval), so a fleet that boots together does not fetch at once. 0s: at once. duck run --once and operators' commands never wait. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"selfUpdate":{"description":"How the agent updates itself (duck self-update): where its builds live, how it restarts, how long a new build has to prove health.","$ref":"#/$defs/selfUpdate"}},"$defs":{"channelSource":{"description":"Where and how often to fetch the channel.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The channel repository: an http:// or https:// URL (git smart HTTP).","type":"string","pattern":"^https?://\\S+$"},"branch":{"description":"The branch to follow.","type":"string","pattern":"^[^\\s~^:?*\\[\\\\]+$","default":"main"},"interval":{"description":"How often to poll the channel (a jitter is added).","$ref":"common.schema.json#/$defs/duration","default":"60s"},"token":{"description":"A token for HTTP authentication to the channel. Prefer tokenFile, which keeps the secret out of this file.","type":"string","minLength":1},"tokenFile":{"description":"The path of a file holding the token (relative to this config file, or absolute).","type":"string","minLength":1}}},"trust":{"description":"The trusted public keys: OpenPGP and SSH.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"keys":{"description":"Paths of public key files (relative to this config file, or absolute), told apart by content: an ASCII-armored OpenPGP public key (trusted by its full fingerprint) or one OpenSSH public key line, a .pub file (trusted by its SHA256 fingerprint, for commits signed with git config gpg.format ssh).","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}},"limits":{"description":"Caps that protect the node from a hostile or broken channel: bytes, files per release, and how long one request to the channel may take.","type":"object","additionalProperties":false,"properties":{"maxFileBytes":{"description":"The largest single file the agent reads from the channel.","type":"integer","minimum":1},"maxFetchBytes":{"description":"The most the agent downloads in one fetch of the channel.","type":"integer","minimum":1},"maxReleaseFiles":{"description":"The most files one release may list in its release.yaml or hold in its directory (release.yaml aside).","type":"integer","minimum":1},"fetchTimeout":{"description":"The longest one request to the channel (ref discovery, pack download) may take, from sending it to its last byte; past it the request is cancelled and the poll fails with `fetch`. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"fetchIdleTimeout":{"description":"The longest a request to the channel may wait with no byte arriving (before the answer starts or within it); past it the request is cancelled and the poll fails with `fetch`. Default 60s.","$ref":"common.schema.json#/$defs/duration"}}},"controller":{"description":"The telemetry controller.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The controller's base URL.","$ref":"common.schema.json#/$defs/httpUrl"},"enrollToken":{"description":"The fleet enrollment token, exchanged once for this agent's own token. Prefer enrollTokenFile.","type":"string","minLength":1},"enrollTokenFile":{"description":"The path of a file holding the enrollment token (relative to this config file, or absolute).","type":"string","minLength":1},"interval":{"description":"How often the agent sends a status report when nothing happens (events are sent at once). Default 1m.","$ref":"common.schema.json#/$defs/duration"},"outboxLimit":{"description":"The most report events kept while the controller cannot be reached; past it the oldest are dropped and the drop is reported. Default 10000.","type":"integer","minimum":1}}},"apply":{"description":"Where app files live and how much history the agent keeps.","type":"object","additionalProperties":false,"properties":{"appsDir":{"description":"Per app: release directories, the data directory (DUCK_DATA_DIR) and the update-lock directory (DUCK_LOCK_DIR). Default: <stateDir>/apps.","type":"string","minLength":1},"backupsDir":{"description":"Where backups are written. Default: <stateDir>/backups.","type":"string","minLength":1},"keepBackups":{"description":"Backups kept per app; older ones are removed after a successful change. Default 3.","type":"integer","minimum":1},"keepReleases":{"description":"Release directories (and their images) kept per app, the running and the previous one included (those two are always kept). Default 2.","type":"integer","minimum":1},"maxLockDefer":{"description":"How long an app's update lock may defer a change before the operator must decide (duck upgrade --force). Default 1h.","$ref":"common.schema.json#/$defs/duration"},"minFreeBytes":{"description":"Free space a backup must leave on its file system; a change that would go below is refused before anything stops. Default 256 MiB.","type":"integer","minimum":0},"engineWait":{"description":"How long a Docker engine that does not answer is waited out once a change has stopped something (in the health wait, a rollback or a repair), retrying with backoff; the outage does not count against a release's health timeout. Before anything stopped, a change fails at once and is tried again later. Default 2m.","$ref":"common.schema.json#/$defs/duration"}}},"selfUpdate":{"description":"The agent's own builds and their switch.","type":"object","additionalProperties":false,"properties":{"serviceManager":{"description":"How the updater stops and starts the agent: systemd (the duck.service and duck-update.service units), detached (the agent's pid file; the updater in its own session), or auto: systemd when /run/systemd/system exists. Default auto.","enum":["auto","systemd","detached"],"default":"auto"},"buildsDir":{"description":"The directory holding one directory per agent version and the current symlink (relative to this config file, or absolute). Default /usr/lib/duck.","type":"string","minLength":1,"default":"/usr/lib/duck"},"healthTimeout":{"description":"How long a new build has to complete one full cycle (poll, verified channel, Docker ping) after the switch before the updater switches back. Default 5m.","$ref":"common.schema.json#/$defs/duration","default":"5m"}}}},"examples":[{"channel":{"url":"https://git.example.com/ops/releases.git","branch":"main","interval":"60s","tokenFile":"channel-token"},"group":"production","trust":{"keys":["keys/release-bot.asc","/etc/duck/keys/ops.asc"]},"stateDir":"/var/lib/duck","overlay":"/etc/duck/overlay.yaml","limits":{"maxFileBytes":10485760,"maxFetchBytes":536870912},"controller":{"url":"https://duck.example.com","enrollTokenFile":"/etc/duck/enroll-token"},"agentId":"node-sh-01","apply":{"appsDir":"/var/lib/duck/apps","keepBackups":3,"keepReleases":2,"maxLockDefer":"1h","minFreeBytes":268435456}}]};
-const schema133 = {"description":"The trusted public keys: OpenPGP and SSH.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"keys":{"description":"Paths of public key files (relative to this config file, or absolute), told apart by content: an ASCII-armored OpenPGP public key (trusted by its full fingerprint) or one OpenSSH public key line, a .pub file (trusted by its SHA256 fingerprint, for commits signed with git config gpg.format ssh).","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}};
-const schema130 = {"description":"Where and how often to fetch the channel.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The channel repository: an http:// or https:// URL (git smart HTTP).","type":"string","pattern":"^https?://\\S+$"},"branch":{"description":"The branch to follow.","type":"string","pattern":"^[^\\s~^:?*\\[\\\\]+$","default":"main"},"interval":{"description":"How often to poll the channel (a jitter is added).","$ref":"common.schema.json#/$defs/duration","default":"60s"},"token":{"description":"A token for HTTP authentication to the channel. Prefer tokenFile, which keeps the secret out of this file.","type":"string","minLength":1},"tokenFile":{"description":"The path of a file holding the token (relative to this config file, or absolute).","type":"string","minLength":1}}};
-const pattern66 = new RegExp("^https?://\\S+$", "u");
-const pattern67 = new RegExp("^[^\\s~^:?*\\[\\\\]+$", "u");
+const schema132 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/agent-config.schema.json","title":"Duck agent configuration (/etc/duck/agent.yaml)","description":"What the agent on a node follows (channel and group), the keys it trusts, and where it keeps its state. Installed with the agent.","type":"object","additionalProperties":false,"required":["channel","group","trust"],"properties":{"channel":{"description":"The release channel to follow.","$ref":"#/$defs/channelSource"},"group":{"description":"The group this node belongs to: the agent reads groups/<group>.yaml.","$ref":"common.schema.json#/$defs/appName"},"trust":{"description":"The agent's root of trust.","$ref":"#/$defs/trust"},"stateDir":{"description":"Where the agent keeps its state, releases and backups.","type":"string","minLength":1,"default":"/var/lib/duck"},"overlay":{"description":"The path of the node-local overlay file.","type":"string","minLength":1,"default":"/etc/duck/overlay.yaml"},"limits":{"description":"Size caps that protect the node from a hostile or broken channel.","$ref":"#/$defs/limits"},"console":{"description":"The node's console (DESIGN §4.9): `duck run` serves it on 127.0.0.1:<port>. Without it, only `duck console` serves one, while it runs.","type":"object","additionalProperties":false,"required":["port"],"properties":{"port":{"description":"The loopback TCP port the console listens on.","type":"integer","minimum":1,"maximum":65535}}},"controller":{"description":"The controller the agent reports to. Without it, the agent reports nowhere; nothing else changes.","$ref":"#/$defs/controller"},"agentId":{"description":"This node's stable id (rollout buckets, reports). Generated and kept in the state directory when absent.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},"apply":{"description":"How the agent applies releases on this node.","$ref":"#/$defs/apply"},"startSpread":{"description":"After duck run starts, its first channel fetch and its first report wait for this node's own offset within this window (at most the interval), so a fleet that boots together does not fetch at once. 0s: at once. duck run --once and operators' commands never wait. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"selfUpdate":{"description":"How the agent updates itself (duck self-update): where its builds live, how it restarts, how long a new build has to prove health.","$ref":"#/$defs/selfUpdate"}},"$defs":{"channelSource":{"description":"Where and how often to fetch the channel.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The channel repository: an http:// or https:// URL (git smart HTTP).","type":"string","pattern":"^https?://\\S+$"},"branch":{"description":"The branch to follow.","type":"string","pattern":"^[^\\s~^:?*\\[\\\\]+$","default":"main"},"interval":{"description":"How often to poll the channel (a jitter is added).","$ref":"common.schema.json#/$defs/duration","default":"60s"},"token":{"description":"A token for HTTP authentication to the channel. Prefer tokenFile, which keeps the secret out of this file.","type":"string","minLength":1},"tokenFile":{"description":"The path of a file holding the token (relative to this config file, or absolute).","type":"string","minLength":1}}},"trust":{"description":"The trusted public keys: OpenPGP and SSH.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"keys":{"description":"Paths of public key files (relative to this config file, or absolute), told apart by content: an ASCII-armored OpenPGP public key (trusted by its full fingerprint) or one OpenSSH public key line, a .pub file (trusted by its SHA256 fingerprint, for commits signed with git config gpg.format ssh).","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}},"limits":{"description":"Caps that protect the node from a hostile or broken channel: bytes, files per release, and how long one request to the channel may take.","type":"object","additionalProperties":false,"properties":{"maxFileBytes":{"description":"The largest single file the agent reads from the channel.","type":"integer","minimum":1},"maxFetchBytes":{"description":"The most the agent downloads in one fetch of the channel.","type":"integer","minimum":1},"maxReleaseFiles":{"description":"The most files one release may list in its release.yaml or hold in its directory (release.yaml aside).","type":"integer","minimum":1},"fetchTimeout":{"description":"The longest one request to the channel (ref discovery, pack download) may take, from sending it to its last byte; past it the request is cancelled and the poll fails with `fetch`. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"fetchIdleTimeout":{"description":"The longest a request to the channel may wait with no byte arriving (before the answer starts or within it); past it the request is cancelled and the poll fails with `fetch`. Default 60s.","$ref":"common.schema.json#/$defs/duration"}}},"controller":{"description":"The telemetry controller.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The controller's base URL.","$ref":"common.schema.json#/$defs/httpUrl"},"enrollToken":{"description":"The fleet enrollment token, exchanged once for this agent's own token. Prefer enrollTokenFile.","type":"string","minLength":1},"enrollTokenFile":{"description":"The path of a file holding the enrollment token (relative to this config file, or absolute).","type":"string","minLength":1},"interval":{"description":"How often the agent sends a status report when nothing happens (events are sent at once). Default 1m.","$ref":"common.schema.json#/$defs/duration"},"outboxLimit":{"description":"The most report events kept while the controller cannot be reached; past it the oldest are dropped and the drop is reported. Default 10000.","type":"integer","minimum":1}}},"apply":{"description":"Where app files live and how much history the agent keeps.","type":"object","additionalProperties":false,"properties":{"appsDir":{"description":"Per app: release directories, the data directory (DUCK_DATA_DIR) and the update-lock directory (DUCK_LOCK_DIR). Default: <stateDir>/apps.","type":"string","minLength":1},"backupsDir":{"description":"Where backups are written. Default: <stateDir>/backups.","type":"string","minLength":1},"keepBackups":{"description":"Backups kept per app; older ones are removed after a successful change. Default 3.","type":"integer","minimum":1},"keepReleases":{"description":"Release directories (and their images) kept per app, the running and the previous one included (those two are always kept). Default 2.","type":"integer","minimum":1},"maxLockDefer":{"description":"How long an app's update lock may defer a change before the operator must decide (duck upgrade --force). Default 1h.","$ref":"common.schema.json#/$defs/duration"},"minFreeBytes":{"description":"Free space a backup must leave on its file system; a change that would go below is refused before anything stops. Default 256 MiB.","type":"integer","minimum":0},"engineWait":{"description":"How long a Docker engine that does not answer is waited out once a change has stopped something (in the health wait, a rollback or a repair), retrying with backoff; the outage does not count against a release's health timeout. Before anything stopped, a change fails at once and is tried again later. Default 2m.","$ref":"common.schema.json#/$defs/duration"}}},"selfUpdate":{"description":"The agent's own builds and their switch.","type":"object","additionalProperties":false,"properties":{"serviceManager":{"description":"How the updater stops and starts the agent: systemd (the duck.service and duck-update.service units), detached (the agent's pid file; the updater in its own session), or auto: systemd when /run/systemd/system exists. Default auto.","enum":["auto","systemd","detached"],"default":"auto"},"buildsDir":{"description":"The directory holding one directory per agent version and the current symlink (relative to this config file, or absolute). Default /usr/lib/duck.","type":"string","minLength":1,"default":"/usr/lib/duck"},"healthTimeout":{"description":"How long a new build has to complete one full cycle (poll, verified channel, Docker ping) after the switch before the updater switches back. Default 5m.","$ref":"common.schema.json#/$defs/duration","default":"5m"}}}},"examples":[{"channel":{"url":"https://git.example.com/ops/releases.git","branch":"main","interval":"60s","tokenFile":"channel-token"},"group":"production","trust":{"keys":["keys/release-bot.asc","/etc/duck/keys/ops.asc"]},"stateDir":"/var/lib/duck","overlay":"/etc/duck/overlay.yaml","limits":{"maxFileBytes":10485760,"maxFetchBytes":536870912},"controller":{"url":"https://duck.example.com","enrollTokenFile":"/etc/duck/enroll-token"},"agentId":"node-sh-01","apply":{"appsDir":"/var/lib/duck/apps","keepBackups":3,"keepReleases":2,"maxLockDefer":"1h","minFreeBytes":268435456}}]};
+const schema136 = {"description":"The trusted public keys: OpenPGP and SSH.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"keys":{"description":"Paths of public key files (relative to this config file, or absolute), told apart by content: an ASCII-armored OpenPGP public key (trusted by its full fingerprint) or one OpenSSH public key line, a .pub file (trusted by its SHA256 fingerprint, for commits signed with git config gpg.format ssh).","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}};
+const schema133 = {"description":"Where and how often to fetch the channel.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The channel repository: an http:// or https:// URL (git smart HTTP).","type":"string","pattern":"^https?://\\S+$"},"branch":{"description":"The branch to follow.","type":"string","pattern":"^[^\\s~^:?*\\[\\\\]+$","default":"main"},"interval":{"description":"How often to poll the channel (a jitter is added).","$ref":"common.schema.json#/$defs/duration","default":"60s"},"token":{"description":"A token for HTTP authentication to the channel. Prefer tokenFile, which keeps the secret out of this file.","type":"string","minLength":1},"tokenFile":{"description":"The path of a file holding the token (relative to this config file, or absolute).","type":"string","minLength":1}}};
+const pattern69 = new RegExp("^https?://\\S+$", "u");
+const pattern70 = new RegExp("^[^\\s~^:?*\\[\\\\]+$", "u");
 
 function validate79(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -3792,7 +4100,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.url === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema130.required,parentSchema:schema130,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema133.required,parentSchema:schema133,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3803,7 +4111,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((((key0 === "url") || (key0 === "branch")) || (key0 === "interval")) || (key0 === "token")) || (key0 === "tokenFile"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema130,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema133,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3816,8 +4124,8 @@ errors++;
 if(data.url !== undefined){
 let data0 = data.url;
 if(typeof data0 === "string"){
-if(!pattern66.test(data0)){
-const err2 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://\\S+$"},message:"must match pattern \""+"^https?://\\S+$"+"\"",schema:"^https?://\\S+$",parentSchema:schema130.properties.url,data:data0};
+if(!pattern69.test(data0)){
+const err2 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://\\S+$"},message:"must match pattern \""+"^https?://\\S+$"+"\"",schema:"^https?://\\S+$",parentSchema:schema133.properties.url,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3828,7 +4136,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema130.properties.url.type,parentSchema:schema130.properties.url,data:data0};
+const err3 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema133.properties.url.type,parentSchema:schema133.properties.url,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3841,8 +4149,8 @@ errors++;
 if(data.branch !== undefined){
 let data1 = data.branch;
 if(typeof data1 === "string"){
-if(!pattern67.test(data1)){
-const err4 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/pattern",keyword:"pattern",params:{pattern: "^[^\\s~^:?*\\[\\\\]+$"},message:"must match pattern \""+"^[^\\s~^:?*\\[\\\\]+$"+"\"",schema:"^[^\\s~^:?*\\[\\\\]+$",parentSchema:schema130.properties.branch,data:data1};
+if(!pattern70.test(data1)){
+const err4 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/pattern",keyword:"pattern",params:{pattern: "^[^\\s~^:?*\\[\\\\]+$"},message:"must match pattern \""+"^[^\\s~^:?*\\[\\\\]+$"+"\"",schema:"^[^\\s~^:?*\\[\\\\]+$",parentSchema:schema133.properties.branch,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3853,7 +4161,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema130.properties.branch.type,parentSchema:schema130.properties.branch,data:data1};
+const err5 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema133.properties.branch.type,parentSchema:schema133.properties.branch,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3892,7 +4200,7 @@ if(data.token !== undefined){
 let data3 = data.token;
 if(typeof data3 === "string"){
 if(func1(data3) < 1){
-const err8 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema130.properties.token,data:data3};
+const err8 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema133.properties.token,data:data3};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -3903,7 +4211,7 @@ errors++;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema130.properties.token.type,parentSchema:schema130.properties.token,data:data3};
+const err9 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema133.properties.token.type,parentSchema:schema133.properties.token,data:data3};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -3917,7 +4225,7 @@ if(data.tokenFile !== undefined){
 let data4 = data.tokenFile;
 if(typeof data4 === "string"){
 if(func1(data4) < 1){
-const err10 = {instancePath:instancePath+"/tokenFile",schemaPath:"#/properties/tokenFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema130.properties.tokenFile,data:data4};
+const err10 = {instancePath:instancePath+"/tokenFile",schemaPath:"#/properties/tokenFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema133.properties.tokenFile,data:data4};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -3928,7 +4236,7 @@ errors++;
 }
 }
 else {
-const err11 = {instancePath:instancePath+"/tokenFile",schemaPath:"#/properties/tokenFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema130.properties.tokenFile.type,parentSchema:schema130.properties.tokenFile,data:data4};
+const err11 = {instancePath:instancePath+"/tokenFile",schemaPath:"#/properties/tokenFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema133.properties.tokenFile.type,parentSchema:schema133.properties.tokenFile,data:data4};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -3940,7 +4248,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema130.type,parentSchema:schema130,data};
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema133.type,parentSchema:schema133,data};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -3954,7 +4262,7 @@ return errors === 0;
 }
 validate79.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema134 = {"description":"Caps that protect the node from a hostile or broken channel: bytes, files per release, and how long one request to the channel may take.","type":"object","additionalProperties":false,"properties":{"maxFileBytes":{"description":"The largest single file the agent reads from the channel.","type":"integer","minimum":1},"maxFetchBytes":{"description":"The most the agent downloads in one fetch of the channel.","type":"integer","minimum":1},"maxReleaseFiles":{"description":"The most files one release may list in its release.yaml or hold in its directory (release.yaml aside).","type":"integer","minimum":1},"fetchTimeout":{"description":"The longest one request to the channel (ref discovery, pack download) may take, from sending it to its last byte; past it the request is cancelled and the poll fails with `fetch`. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"fetchIdleTimeout":{"description":"The longest a request to the channel may wait with no byte arriving (before the answer starts or within it); past it the request is cancelled and the poll fails with `fetch`. Default 60s.","$ref":"common.schema.json#/$defs/duration"}}};
+const schema137 = {"description":"Caps that protect the node from a hostile or broken channel: bytes, files per release, and how long one request to the channel may take.","type":"object","additionalProperties":false,"properties":{"maxFileBytes":{"description":"The largest single file the agent reads from the channel.","type":"integer","minimum":1},"maxFetchBytes":{"description":"The most the agent downloads in one fetch of the channel.","type":"integer","minimum":1},"maxReleaseFiles":{"description":"The most files one release may list in its release.yaml or hold in its directory (release.yaml aside).","type":"integer","minimum":1},"fetchTimeout":{"description":"The longest one request to the channel (ref discovery, pack download) may take, from sending it to its last byte; past it the request is cancelled and the poll fails with `fetch`. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"fetchIdleTimeout":{"description":"The longest a request to the channel may wait with no byte arriving (before the answer starts or within it); past it the request is cancelled and the poll fails with `fetch`. Default 60s.","$ref":"common.schema.json#/$defs/duration"}}};
 
 function validate81(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -3969,7 +4277,7 @@ evaluated0.items = undefined;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(((((key0 === "maxFileBytes") || (key0 === "maxFetchBytes")) || (key0 === "maxReleaseFiles")) || (key0 === "fetchTimeout")) || (key0 === "fetchIdleTimeout"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema134,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema137,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3982,7 +4290,7 @@ errors++;
 if(data.maxFileBytes !== undefined){
 let data0 = data.maxFileBytes;
 if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-const err1 = {instancePath:instancePath+"/maxFileBytes",schemaPath:"#/properties/maxFileBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema134.properties.maxFileBytes.type,parentSchema:schema134.properties.maxFileBytes,data:data0};
+const err1 = {instancePath:instancePath+"/maxFileBytes",schemaPath:"#/properties/maxFileBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema137.properties.maxFileBytes.type,parentSchema:schema137.properties.maxFileBytes,data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3993,7 +4301,7 @@ errors++;
 }
 if((typeof data0 == "number") && (isFinite(data0))){
 if(data0 < 1 || isNaN(data0)){
-const err2 = {instancePath:instancePath+"/maxFileBytes",schemaPath:"#/properties/maxFileBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema134.properties.maxFileBytes,data:data0};
+const err2 = {instancePath:instancePath+"/maxFileBytes",schemaPath:"#/properties/maxFileBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema137.properties.maxFileBytes,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -4007,7 +4315,7 @@ errors++;
 if(data.maxFetchBytes !== undefined){
 let data1 = data.maxFetchBytes;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err3 = {instancePath:instancePath+"/maxFetchBytes",schemaPath:"#/properties/maxFetchBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema134.properties.maxFetchBytes.type,parentSchema:schema134.properties.maxFetchBytes,data:data1};
+const err3 = {instancePath:instancePath+"/maxFetchBytes",schemaPath:"#/properties/maxFetchBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema137.properties.maxFetchBytes.type,parentSchema:schema137.properties.maxFetchBytes,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4018,7 +4326,7 @@ errors++;
 }
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-const err4 = {instancePath:instancePath+"/maxFetchBytes",schemaPath:"#/properties/maxFetchBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema134.properties.maxFetchBytes,data:data1};
+const err4 = {instancePath:instancePath+"/maxFetchBytes",schemaPath:"#/properties/maxFetchBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema137.properties.maxFetchBytes,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -4032,7 +4340,7 @@ errors++;
 if(data.maxReleaseFiles !== undefined){
 let data2 = data.maxReleaseFiles;
 if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
-const err5 = {instancePath:instancePath+"/maxReleaseFiles",schemaPath:"#/properties/maxReleaseFiles/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema134.properties.maxReleaseFiles.type,parentSchema:schema134.properties.maxReleaseFiles,data:data2};
+const err5 = {instancePath:instancePath+"/maxReleaseFiles",schemaPath:"#/properties/maxReleaseFiles/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema137.properties.maxReleaseFiles.type,parentSchema:schema137.properties.maxReleaseFiles,data:data2};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -4043,7 +4351,7 @@ errors++;
 }
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 < 1 || isNaN(data2)){
-const err6 = {instancePath:instancePath+"/maxReleaseFiles",schemaPath:"#/properties/maxReleaseFiles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema134.properties.maxReleaseFiles,data:data2};
+const err6 = {instancePath:instancePath+"/maxReleaseFiles",schemaPath:"#/properties/maxReleaseFiles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema137.properties.maxReleaseFiles,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -4106,7 +4414,7 @@ errors++;
 }
 }
 else {
-const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema134.type,parentSchema:schema134,data};
+const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema137.type,parentSchema:schema137,data};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -4120,7 +4428,7 @@ return errors === 0;
 }
 validate81.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema137 = {"description":"The telemetry controller.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The controller's base URL.","$ref":"common.schema.json#/$defs/httpUrl"},"enrollToken":{"description":"The fleet enrollment token, exchanged once for this agent's own token. Prefer enrollTokenFile.","type":"string","minLength":1},"enrollTokenFile":{"description":"The path of a file holding the enrollment token (relative to this config file, or absolute).","type":"string","minLength":1},"interval":{"description":"How often the agent sends a status report when nothing happens (events are sent at once). Default 1m.","$ref":"common.schema.json#/$defs/duration"},"outboxLimit":{"description":"The most report events kept while the controller cannot be reached; past it the oldest are dropped and the drop is reported. Default 10000.","type":"integer","minimum":1}}};
+const schema140 = {"description":"The telemetry controller.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The controller's base URL.","$ref":"common.schema.json#/$defs/httpUrl"},"enrollToken":{"description":"The fleet enrollment token, exchanged once for this agent's own token. Prefer enrollTokenFile.","type":"string","minLength":1},"enrollTokenFile":{"description":"The path of a file holding the enrollment token (relative to this config file, or absolute).","type":"string","minLength":1},"interval":{"description":"How often the agent sends a status report when nothing happens (events are sent at once). Default 1m.","$ref":"common.schema.json#/$defs/duration"},"outboxLimit":{"description":"The most report events kept while the controller cannot be reached; past it the oldest are dropped and the drop is reported. Default 10000.","type":"integer","minimum":1}}};
 
 function validate83(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -4134,7 +4442,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.url === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema137.required,parentSchema:schema137,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema140.required,parentSchema:schema140,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -4145,7 +4453,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((((key0 === "url") || (key0 === "enrollToken")) || (key0 === "enrollTokenFile")) || (key0 === "interval")) || (key0 === "outboxLimit"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema137,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema140,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -4158,8 +4466,8 @@ errors++;
 if(data.url !== undefined){
 let data0 = data.url;
 if(typeof data0 === "string"){
-if(!pattern41.test(data0)){
-const err2 = {instancePath:instancePath+"/url",schemaPath:"common.schema.json#/$defs/httpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+[^\\s]*$"},message:"must match pattern \""+"^https?://[^\\s/?#]+[^\\s]*$"+"\"",schema:"^https?://[^\\s/?#]+[^\\s]*$",parentSchema:schema96,data:data0};
+if(!pattern44.test(data0)){
+const err2 = {instancePath:instancePath+"/url",schemaPath:"common.schema.json#/$defs/httpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+[^\\s]*$"},message:"must match pattern \""+"^https?://[^\\s/?#]+[^\\s]*$"+"\"",schema:"^https?://[^\\s/?#]+[^\\s]*$",parentSchema:schema99,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -4170,7 +4478,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/url",schemaPath:"common.schema.json#/$defs/httpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema96.type,parentSchema:schema96,data:data0};
+const err3 = {instancePath:instancePath+"/url",schemaPath:"common.schema.json#/$defs/httpUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema99.type,parentSchema:schema99,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4184,7 +4492,7 @@ if(data.enrollToken !== undefined){
 let data1 = data.enrollToken;
 if(typeof data1 === "string"){
 if(func1(data1) < 1){
-const err4 = {instancePath:instancePath+"/enrollToken",schemaPath:"#/properties/enrollToken/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema137.properties.enrollToken,data:data1};
+const err4 = {instancePath:instancePath+"/enrollToken",schemaPath:"#/properties/enrollToken/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema140.properties.enrollToken,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -4195,7 +4503,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/enrollToken",schemaPath:"#/properties/enrollToken/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema137.properties.enrollToken.type,parentSchema:schema137.properties.enrollToken,data:data1};
+const err5 = {instancePath:instancePath+"/enrollToken",schemaPath:"#/properties/enrollToken/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema140.properties.enrollToken.type,parentSchema:schema140.properties.enrollToken,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -4209,7 +4517,7 @@ if(data.enrollTokenFile !== undefined){
 let data2 = data.enrollTokenFile;
 if(typeof data2 === "string"){
 if(func1(data2) < 1){
-const err6 = {instancePath:instancePath+"/enrollTokenFile",schemaPath:"#/properties/enrollTokenFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema137.properties.enrollTokenFile,data:data2};
+const err6 = {instancePath:instancePath+"/enrollTokenFile",schemaPath:"#/properties/enrollTokenFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema140.properties.enrollTokenFile,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -4220,7 +4528,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/enrollTokenFile",schemaPath:"#/properties/enrollTokenFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema137.properties.enrollTokenFile.type,parentSchema:schema137.properties.enrollTokenFile,data:data2};
+const err7 = {instancePath:instancePath+"/enrollTokenFile",schemaPath:"#/properties/enrollTokenFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema140.properties.enrollTokenFile.type,parentSchema:schema140.properties.enrollTokenFile,data:data2};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -4258,7 +4566,7 @@ errors++;
 if(data.outboxLimit !== undefined){
 let data4 = data.outboxLimit;
 if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-const err10 = {instancePath:instancePath+"/outboxLimit",schemaPath:"#/properties/outboxLimit/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema137.properties.outboxLimit.type,parentSchema:schema137.properties.outboxLimit,data:data4};
+const err10 = {instancePath:instancePath+"/outboxLimit",schemaPath:"#/properties/outboxLimit/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema140.properties.outboxLimit.type,parentSchema:schema140.properties.outboxLimit,data:data4};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -4269,7 +4577,7 @@ errors++;
 }
 if((typeof data4 == "number") && (isFinite(data4))){
 if(data4 < 1 || isNaN(data4)){
-const err11 = {instancePath:instancePath+"/outboxLimit",schemaPath:"#/properties/outboxLimit/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema137.properties.outboxLimit,data:data4};
+const err11 = {instancePath:instancePath+"/outboxLimit",schemaPath:"#/properties/outboxLimit/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema140.properties.outboxLimit,data:data4};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -4282,7 +4590,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema137.type,parentSchema:schema137,data};
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema140.type,parentSchema:schema140,data};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -4296,7 +4604,7 @@ return errors === 0;
 }
 validate83.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema140 = {"description":"Where app files live and how much history the agent keeps.","type":"object","additionalProperties":false,"properties":{"appsDir":{"description":"Per app: release directories, the data directory (DUCK_DATA_DIR) and the update-lock directory (DUCK_LOCK_DIR). Default: <stateDir>/apps.","type":"string","minLength":1},"backupsDir":{"description":"Where backups are written. Default: <stateDir>/backups.","type":"string","minLength":1},"keepBackups":{"description":"Backups kept per app; older ones are removed after a successful change. Default 3.","type":"integer","minimum":1},"keepReleases":{"description":"Release directories (and their images) kept per app, the running and the previous one included (those two are always kept). Default 2.","type":"integer","minimum":1},"maxLockDefer":{"description":"How long an app's update lock may defer a change before the operator must decide (duck upgrade --force). Default 1h.","$ref":"common.schema.json#/$defs/duration"},"minFreeBytes":{"description":"Free space a backup must leave on its file system; a change that would go below is refused before anything stops. Default 256 MiB.","type":"integer","minimum":0},"engineWait":{"description":"How long a Docker engine that does not answer is waited out once a change has stopped something (in the health wait, a rollback or a repair), retrying with backoff; the outage does not count against a release's health timeout. Before anything stopped, a change fails at once and is tried again later. Default 2m.","$ref":"common.schema.json#/$defs/duration"}}};
+const schema143 = {"description":"Where app files live and how much history the agent keeps.","type":"object","additionalProperties":false,"properties":{"appsDir":{"description":"Per app: release directories, the data directory (DUCK_DATA_DIR) and the update-lock directory (DUCK_LOCK_DIR). Default: <stateDir>/apps.","type":"string","minLength":1},"backupsDir":{"description":"Where backups are written. Default: <stateDir>/backups.","type":"string","minLength":1},"keepBackups":{"description":"Backups kept per app; older ones are removed after a successful change. Default 3.","type":"integer","minimum":1},"keepReleases":{"description":"Release directories (and their images) kept per app, the running and the previous one included (those two are always kept). Default 2.","type":"integer","minimum":1},"maxLockDefer":{"description":"How long an app's update lock may defer a change before the operator must decide (duck upgrade --force). Default 1h.","$ref":"common.schema.json#/$defs/duration"},"minFreeBytes":{"description":"Free space a backup must leave on its file system; a change that would go below is refused before anything stops. Default 256 MiB.","type":"integer","minimum":0},"engineWait":{"description":"How long a Docker engine that does not answer is waited out once a change has stopped something (in the health wait, a rollback or a repair), retrying with backoff; the outage does not count against a release's health timeout. Before anything stopped, a change fails at once and is tried again later. Default 2m.","$ref":"common.schema.json#/$defs/duration"}}};
 
 function validate85(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -4311,7 +4619,7 @@ evaluated0.items = undefined;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(((((((key0 === "appsDir") || (key0 === "backupsDir")) || (key0 === "keepBackups")) || (key0 === "keepReleases")) || (key0 === "maxLockDefer")) || (key0 === "minFreeBytes")) || (key0 === "engineWait"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema140,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema143,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -4325,7 +4633,7 @@ if(data.appsDir !== undefined){
 let data0 = data.appsDir;
 if(typeof data0 === "string"){
 if(func1(data0) < 1){
-const err1 = {instancePath:instancePath+"/appsDir",schemaPath:"#/properties/appsDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema140.properties.appsDir,data:data0};
+const err1 = {instancePath:instancePath+"/appsDir",schemaPath:"#/properties/appsDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema143.properties.appsDir,data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -4336,7 +4644,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath:instancePath+"/appsDir",schemaPath:"#/properties/appsDir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema140.properties.appsDir.type,parentSchema:schema140.properties.appsDir,data:data0};
+const err2 = {instancePath:instancePath+"/appsDir",schemaPath:"#/properties/appsDir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema143.properties.appsDir.type,parentSchema:schema143.properties.appsDir,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -4350,7 +4658,7 @@ if(data.backupsDir !== undefined){
 let data1 = data.backupsDir;
 if(typeof data1 === "string"){
 if(func1(data1) < 1){
-const err3 = {instancePath:instancePath+"/backupsDir",schemaPath:"#/properties/backupsDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema140.properties.backupsDir,data:data1};
+const err3 = {instancePath:instancePath+"/backupsDir",schemaPath:"#/properties/backupsDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema143.properties.backupsDir,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4361,7 +4669,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/backupsDir",schemaPath:"#/properties/backupsDir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema140.properties.backupsDir.type,parentSchema:schema140.properties.backupsDir,data:data1};
+const err4 = {instancePath:instancePath+"/backupsDir",schemaPath:"#/properties/backupsDir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema143.properties.backupsDir.type,parentSchema:schema143.properties.backupsDir,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -4374,7 +4682,7 @@ errors++;
 if(data.keepBackups !== undefined){
 let data2 = data.keepBackups;
 if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
-const err5 = {instancePath:instancePath+"/keepBackups",schemaPath:"#/properties/keepBackups/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema140.properties.keepBackups.type,parentSchema:schema140.properties.keepBackups,data:data2};
+const err5 = {instancePath:instancePath+"/keepBackups",schemaPath:"#/properties/keepBackups/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema143.properties.keepBackups.type,parentSchema:schema143.properties.keepBackups,data:data2};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -4385,7 +4693,7 @@ errors++;
 }
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 < 1 || isNaN(data2)){
-const err6 = {instancePath:instancePath+"/keepBackups",schemaPath:"#/properties/keepBackups/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema140.properties.keepBackups,data:data2};
+const err6 = {instancePath:instancePath+"/keepBackups",schemaPath:"#/properties/keepBackups/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema143.properties.keepBackups,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -4399,7 +4707,7 @@ errors++;
 if(data.keepReleases !== undefined){
 let data3 = data.keepReleases;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-const err7 = {instancePath:instancePath+"/keepReleases",schemaPath:"#/properties/keepReleases/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema140.properties.keepReleases.type,parentSchema:schema140.properties.keepReleases,data:data3};
+const err7 = {instancePath:instancePath+"/keepReleases",schemaPath:"#/properties/keepReleases/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema143.properties.keepReleases.type,parentSchema:schema143.properties.keepReleases,data:data3};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -4410,7 +4718,7 @@ errors++;
 }
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 < 1 || isNaN(data3)){
-const err8 = {instancePath:instancePath+"/keepReleases",schemaPath:"#/properties/keepReleases/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema140.properties.keepReleases,data:data3};
+const err8 = {instancePath:instancePath+"/keepReleases",schemaPath:"#/properties/keepReleases/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema143.properties.keepReleases,data:data3};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -4449,7 +4757,7 @@ errors++;
 if(data.minFreeBytes !== undefined){
 let data5 = data.minFreeBytes;
 if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-const err11 = {instancePath:instancePath+"/minFreeBytes",schemaPath:"#/properties/minFreeBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema140.properties.minFreeBytes.type,parentSchema:schema140.properties.minFreeBytes,data:data5};
+const err11 = {instancePath:instancePath+"/minFreeBytes",schemaPath:"#/properties/minFreeBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema143.properties.minFreeBytes.type,parentSchema:schema143.properties.minFreeBytes,data:data5};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -4460,7 +4768,7 @@ errors++;
 }
 if((typeof data5 == "number") && (isFinite(data5))){
 if(data5 < 0 || isNaN(data5)){
-const err12 = {instancePath:instancePath+"/minFreeBytes",schemaPath:"#/properties/minFreeBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema140.properties.minFreeBytes,data:data5};
+const err12 = {instancePath:instancePath+"/minFreeBytes",schemaPath:"#/properties/minFreeBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema143.properties.minFreeBytes,data:data5};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -4498,7 +4806,7 @@ errors++;
 }
 }
 else {
-const err15 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema140.type,parentSchema:schema140,data};
+const err15 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema143.type,parentSchema:schema143,data};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -4512,7 +4820,7 @@ return errors === 0;
 }
 validate85.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema144 = {"description":"The agent's own builds and their switch.","type":"object","additionalProperties":false,"properties":{"serviceManager":{"description":"How the updater stops and starts the agent: systemd (the duck.service and duck-update.service units), detached (the agent's pid file; the updater in its own session), or auto: systemd when /run/systemd/system exists. Default auto.","enum":["auto","systemd","detached"],"default":"auto"},"buildsDir":{"description":"The directory holding one directory per agent version and the current symlink (relative to this config file, or absolute). Default /usr/lib/duck.","type":"string","minLength":1,"default":"/usr/lib/duck"},"healthTimeout":{"description":"How long a new build has to complete one full cycle (poll, verified channel, Docker ping) after the switch before the updater switches back. Default 5m.","$ref":"common.schema.json#/$defs/duration","default":"5m"}}};
+const schema147 = {"description":"The agent's own builds and their switch.","type":"object","additionalProperties":false,"properties":{"serviceManager":{"description":"How the updater stops and starts the agent: systemd (the duck.service and duck-update.service units), detached (the agent's pid file; the updater in its own session), or auto: systemd when /run/systemd/system exists. Default auto.","enum":["auto","systemd","detached"],"default":"auto"},"buildsDir":{"description":"The directory holding one directory per agent version and the current symlink (relative to this config file, or absolute). Default /usr/lib/duck.","type":"string","minLength":1,"default":"/usr/lib/duck"},"healthTimeout":{"description":"How long a new build has to complete one full cycle (poll, verified channel, Docker ping) after the switch before the updater switches back. Default 5m.","$ref":"common.schema.json#/$defs/duration","default":"5m"}}};
 
 function validate87(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -4527,7 +4835,7 @@ evaluated0.items = undefined;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(((key0 === "serviceManager") || (key0 === "buildsDir")) || (key0 === "healthTimeout"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema144,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema147,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -4540,7 +4848,7 @@ errors++;
 if(data.serviceManager !== undefined){
 let data0 = data.serviceManager;
 if(!(((data0 === "auto") || (data0 === "systemd")) || (data0 === "detached"))){
-const err1 = {instancePath:instancePath+"/serviceManager",schemaPath:"#/properties/serviceManager/enum",keyword:"enum",params:{allowedValues: schema144.properties.serviceManager.enum},message:"must be equal to one of the allowed values",schema:schema144.properties.serviceManager.enum,parentSchema:schema144.properties.serviceManager,data:data0};
+const err1 = {instancePath:instancePath+"/serviceManager",schemaPath:"#/properties/serviceManager/enum",keyword:"enum",params:{allowedValues: schema147.properties.serviceManager.enum},message:"must be equal to one of the allowed values",schema:schema147.properties.serviceManager.enum,parentSchema:schema147.properties.serviceManager,data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -4554,7 +4862,7 @@ if(data.buildsDir !== undefined){
 let data1 = data.buildsDir;
 if(typeof data1 === "string"){
 if(func1(data1) < 1){
-const err2 = {instancePath:instancePath+"/buildsDir",schemaPath:"#/properties/buildsDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema144.properties.buildsDir,data:data1};
+const err2 = {instancePath:instancePath+"/buildsDir",schemaPath:"#/properties/buildsDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema147.properties.buildsDir,data:data1};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -4565,7 +4873,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/buildsDir",schemaPath:"#/properties/buildsDir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema144.properties.buildsDir.type,parentSchema:schema144.properties.buildsDir,data:data1};
+const err3 = {instancePath:instancePath+"/buildsDir",schemaPath:"#/properties/buildsDir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema147.properties.buildsDir.type,parentSchema:schema147.properties.buildsDir,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4602,7 +4910,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema144.type,parentSchema:schema144,data};
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema147.type,parentSchema:schema147,data};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -4631,7 +4939,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.channel === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "channel"},message:"must have required property '"+"channel"+"'",schema:schema129.required,parentSchema:schema129,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "channel"},message:"must have required property '"+"channel"+"'",schema:schema132.required,parentSchema:schema132,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -4641,7 +4949,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.group === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "group"},message:"must have required property '"+"group"+"'",schema:schema129.required,parentSchema:schema129,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "group"},message:"must have required property '"+"group"+"'",schema:schema132.required,parentSchema:schema132,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -4651,7 +4959,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.trust === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "trust"},message:"must have required property '"+"trust"+"'",schema:schema129.required,parentSchema:schema129,data};
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "trust"},message:"must have required property '"+"trust"+"'",schema:schema132.required,parentSchema:schema132,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -4661,8 +4969,8 @@ vErrors.push(err2);
 errors++;
 }
 for(const key0 in data){
-if(!(func13.call(schema129.properties, key0))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema129,data};
+if(!(func13.call(schema132.properties, key0))){
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema132,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4707,7 +5015,7 @@ if(data.trust !== undefined){
 let data2 = data.trust;
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 if(data2.keys === undefined){
-const err6 = {instancePath:instancePath+"/trust",schemaPath:"#/$defs/trust/required",keyword:"required",params:{missingProperty: "keys"},message:"must have required property '"+"keys"+"'",schema:schema133.required,parentSchema:schema133,data:data2};
+const err6 = {instancePath:instancePath+"/trust",schemaPath:"#/$defs/trust/required",keyword:"required",params:{missingProperty: "keys"},message:"must have required property '"+"keys"+"'",schema:schema136.required,parentSchema:schema136,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -4718,7 +5026,7 @@ errors++;
 }
 for(const key1 in data2){
 if(!(key1 === "keys")){
-const err7 = {instancePath:instancePath+"/trust",schemaPath:"#/$defs/trust/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema133,data:data2};
+const err7 = {instancePath:instancePath+"/trust",schemaPath:"#/$defs/trust/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema136,data:data2};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -4732,7 +5040,7 @@ if(data2.keys !== undefined){
 let data3 = data2.keys;
 if(Array.isArray(data3)){
 if(data3.length < 1){
-const err8 = {instancePath:instancePath+"/trust/keys",schemaPath:"#/$defs/trust/properties/keys/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema133.properties.keys,data:data3};
+const err8 = {instancePath:instancePath+"/trust/keys",schemaPath:"#/$defs/trust/properties/keys/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema136.properties.keys,data:data3};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -4746,7 +5054,7 @@ for(let i0=0; i0<len0; i0++){
 let data4 = data3[i0];
 if(typeof data4 === "string"){
 if(func1(data4) < 1){
-const err9 = {instancePath:instancePath+"/trust/keys/" + i0,schemaPath:"#/$defs/trust/properties/keys/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema133.properties.keys.items,data:data4};
+const err9 = {instancePath:instancePath+"/trust/keys/" + i0,schemaPath:"#/$defs/trust/properties/keys/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema136.properties.keys.items,data:data4};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -4757,7 +5065,7 @@ errors++;
 }
 }
 else {
-const err10 = {instancePath:instancePath+"/trust/keys/" + i0,schemaPath:"#/$defs/trust/properties/keys/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema133.properties.keys.items.type,parentSchema:schema133.properties.keys.items,data:data4};
+const err10 = {instancePath:instancePath+"/trust/keys/" + i0,schemaPath:"#/$defs/trust/properties/keys/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema136.properties.keys.items.type,parentSchema:schema136.properties.keys.items,data:data4};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -4769,7 +5077,7 @@ errors++;
 }
 }
 else {
-const err11 = {instancePath:instancePath+"/trust/keys",schemaPath:"#/$defs/trust/properties/keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema133.properties.keys.type,parentSchema:schema133.properties.keys,data:data3};
+const err11 = {instancePath:instancePath+"/trust/keys",schemaPath:"#/$defs/trust/properties/keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema136.properties.keys.type,parentSchema:schema136.properties.keys,data:data3};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -4781,7 +5089,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath:instancePath+"/trust",schemaPath:"#/$defs/trust/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema133.type,parentSchema:schema133,data:data2};
+const err12 = {instancePath:instancePath+"/trust",schemaPath:"#/$defs/trust/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema136.type,parentSchema:schema136,data:data2};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -4795,7 +5103,7 @@ if(data.stateDir !== undefined){
 let data5 = data.stateDir;
 if(typeof data5 === "string"){
 if(func1(data5) < 1){
-const err13 = {instancePath:instancePath+"/stateDir",schemaPath:"#/properties/stateDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema129.properties.stateDir,data:data5};
+const err13 = {instancePath:instancePath+"/stateDir",schemaPath:"#/properties/stateDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema132.properties.stateDir,data:data5};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -4806,7 +5114,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/stateDir",schemaPath:"#/properties/stateDir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema129.properties.stateDir.type,parentSchema:schema129.properties.stateDir,data:data5};
+const err14 = {instancePath:instancePath+"/stateDir",schemaPath:"#/properties/stateDir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema132.properties.stateDir.type,parentSchema:schema132.properties.stateDir,data:data5};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -4820,7 +5128,7 @@ if(data.overlay !== undefined){
 let data6 = data.overlay;
 if(typeof data6 === "string"){
 if(func1(data6) < 1){
-const err15 = {instancePath:instancePath+"/overlay",schemaPath:"#/properties/overlay/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema129.properties.overlay,data:data6};
+const err15 = {instancePath:instancePath+"/overlay",schemaPath:"#/properties/overlay/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema132.properties.overlay,data:data6};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -4831,7 +5139,7 @@ errors++;
 }
 }
 else {
-const err16 = {instancePath:instancePath+"/overlay",schemaPath:"#/properties/overlay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema129.properties.overlay.type,parentSchema:schema129.properties.overlay,data:data6};
+const err16 = {instancePath:instancePath+"/overlay",schemaPath:"#/properties/overlay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema132.properties.overlay.type,parentSchema:schema132.properties.overlay,data:data6};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -4851,7 +5159,7 @@ if(data.console !== undefined){
 let data8 = data.console;
 if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
 if(data8.port === undefined){
-const err17 = {instancePath:instancePath+"/console",schemaPath:"#/properties/console/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema129.properties.console.required,parentSchema:schema129.properties.console,data:data8};
+const err17 = {instancePath:instancePath+"/console",schemaPath:"#/properties/console/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema132.properties.console.required,parentSchema:schema132.properties.console,data:data8};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -4862,7 +5170,7 @@ errors++;
 }
 for(const key2 in data8){
 if(!(key2 === "port")){
-const err18 = {instancePath:instancePath+"/console",schemaPath:"#/properties/console/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema129.properties.console,data:data8};
+const err18 = {instancePath:instancePath+"/console",schemaPath:"#/properties/console/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema132.properties.console,data:data8};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -4875,7 +5183,7 @@ errors++;
 if(data8.port !== undefined){
 let data9 = data8.port;
 if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
-const err19 = {instancePath:instancePath+"/console/port",schemaPath:"#/properties/console/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema129.properties.console.properties.port.type,parentSchema:schema129.properties.console.properties.port,data:data9};
+const err19 = {instancePath:instancePath+"/console/port",schemaPath:"#/properties/console/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema132.properties.console.properties.port.type,parentSchema:schema132.properties.console.properties.port,data:data9};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -4886,7 +5194,7 @@ errors++;
 }
 if((typeof data9 == "number") && (isFinite(data9))){
 if(data9 > 65535 || isNaN(data9)){
-const err20 = {instancePath:instancePath+"/console/port",schemaPath:"#/properties/console/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema129.properties.console.properties.port,data:data9};
+const err20 = {instancePath:instancePath+"/console/port",schemaPath:"#/properties/console/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema132.properties.console.properties.port,data:data9};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -4896,7 +5204,7 @@ vErrors.push(err20);
 errors++;
 }
 if(data9 < 1 || isNaN(data9)){
-const err21 = {instancePath:instancePath+"/console/port",schemaPath:"#/properties/console/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema129.properties.console.properties.port,data:data9};
+const err21 = {instancePath:instancePath+"/console/port",schemaPath:"#/properties/console/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema132.properties.console.properties.port,data:data9};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -4909,7 +5217,7 @@ errors++;
 }
 }
 else {
-const err22 = {instancePath:instancePath+"/console",schemaPath:"#/properties/console/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema129.properties.console.type,parentSchema:schema129.properties.console,data:data8};
+const err22 = {instancePath:instancePath+"/console",schemaPath:"#/properties/console/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema132.properties.console.type,parentSchema:schema132.properties.console,data:data8};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -4929,7 +5237,7 @@ if(data.agentId !== undefined){
 let data11 = data.agentId;
 if(typeof data11 === "string"){
 if(!pattern4.test(data11)){
-const err23 = {instancePath:instancePath+"/agentId",schemaPath:"#/properties/agentId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$",parentSchema:schema129.properties.agentId,data:data11};
+const err23 = {instancePath:instancePath+"/agentId",schemaPath:"#/properties/agentId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$",parentSchema:schema132.properties.agentId,data:data11};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -4940,7 +5248,7 @@ errors++;
 }
 }
 else {
-const err24 = {instancePath:instancePath+"/agentId",schemaPath:"#/properties/agentId/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema129.properties.agentId.type,parentSchema:schema129.properties.agentId,data:data11};
+const err24 = {instancePath:instancePath+"/agentId",schemaPath:"#/properties/agentId/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema132.properties.agentId.type,parentSchema:schema132.properties.agentId,data:data11};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -4989,7 +5297,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err27 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema129.type,parentSchema:schema129,data};
+const err27 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema132.type,parentSchema:schema132,data};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -8392,7 +8700,7 @@ return errors === 0;
 validate20.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const register = validate89;
-const schema146 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/register.schema.json","title":"Duck agent enrollment","description":"POST /api/v1/agents/register with the fleet enrollment token: the agent's id and facts. The answer is {agentId, token}: the agent's own token, which the controller stores only as a hash.","examples":[{"agentId":"3f1c2a9e-7b1d-4c55-9a43-0c8e5f2b6d11","facts":{"hostname":"shop-sh-01","os":"linux 6.1.0-28-amd64 (Debian GNU/Linux 12 (bookworm))","arch":"x64","agentVersion":"0.1.0","docker":"20.10.24","compose":"v1 1.29.2","group":"production"}}],"type":"object","additionalProperties":false,"required":["agentId","facts"],"properties":{"agentId":{"description":"The agent's stable id.","$ref":"report.schema.json#/$defs/agentId"},"facts":{"description":"The node's facts.","$ref":"report.schema.json#/$defs/facts"}}};
+const schema149 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/register.schema.json","title":"Duck agent enrollment","description":"POST /api/v1/agents/register with the fleet enrollment token: the agent's id and facts. The answer is {agentId, token}: the agent's own token, which the controller stores only as a hash.","examples":[{"agentId":"3f1c2a9e-7b1d-4c55-9a43-0c8e5f2b6d11","facts":{"hostname":"shop-sh-01","os":"linux 6.1.0-28-amd64 (Debian GNU/Linux 12 (bookworm))","arch":"x64","agentVersion":"0.1.0","docker":"20.10.24","compose":"v1 1.29.2","group":"production"}}],"type":"object","additionalProperties":false,"required":["agentId","facts"],"properties":{"agentId":{"description":"The agent's stable id.","$ref":"report.schema.json#/$defs/agentId"},"facts":{"description":"The node's facts.","$ref":"report.schema.json#/$defs/facts"}}};
 
 function validate90(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -8682,7 +8990,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.agentId === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agentId"},message:"must have required property '"+"agentId"+"'",schema:schema146.required,parentSchema:schema146,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "agentId"},message:"must have required property '"+"agentId"+"'",schema:schema149.required,parentSchema:schema149,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -8692,7 +9000,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.facts === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "facts"},message:"must have required property '"+"facts"+"'",schema:schema146.required,parentSchema:schema146,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "facts"},message:"must have required property '"+"facts"+"'",schema:schema149.required,parentSchema:schema149,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -8703,7 +9011,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "agentId") || (key0 === "facts"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema146,data};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema149,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -8746,7 +9054,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema146.type,parentSchema:schema146,data};
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema149.type,parentSchema:schema149,data};
 if(vErrors === null){
 vErrors = [err5];
 }

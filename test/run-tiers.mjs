@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * Runs the uvu test tiers (DESIGN §6) one after another, each in its own process:
+ * Runs the uvu test tiers (DESIGN §6), each in its own process: unit first, then integration beside
+ * e2e when both are asked (DUCK_TIERS_SERIAL=1: one after the other):
  *
  *   node test/run-tiers.mjs [unit] [integration] [e2e]      (default: all three)
  *
@@ -23,7 +24,8 @@ const ARTIFACTS = join(ROOT, 'test-artifacts');
 /** A tier still running after this is killed and failed; DUCK_TIER_TIMEOUT_MS overrides. */
 const TIER_TIMEOUT_MS = {
   unit: 10 * 60_000,
-  integration: 20 * 60_000,
+  // It runs beside the e2e lanes in a full run: more wall time than it takes alone.
+  integration: 30 * 60_000,
   e2e: 45 * 60_000,
 };
 /** uvu printed its summary; a process still alive this long after holds an open handle. */
@@ -178,8 +180,8 @@ function counts(result) {
   return `${result.passed} passed, ${result.failed} failed${skipped}`;
 }
 
-/** Runs one tier, or says why it did not run. */
-async function tierResult(tier) {
+/** Runs one tier, or says why it did not run; a `label` prefixes its lines (a tier beside another). */
+async function tierResult(tier, { label = null } = {}) {
   const files = testFiles(join(ROOT, 'test', tier));
   if (files.length === 0) {
     const note = `no test files in test/${tier}`;
@@ -204,7 +206,7 @@ async function tierResult(tier) {
     say(docker.detail);
     return runE2eLanes(files);
   }
-  return runTier(tier);
+  return runTier(tier, { label });
 }
 
 /**
@@ -244,22 +246,44 @@ async function main() {
   const tiers = asked.length > 0 ? TIERS.filter((t) => asked.includes(t)) : TIERS;
   mkdirSync(ARTIFACTS, { recursive: true });
 
+  const results = new Map();
+  for (const tier of tiers) {
+    if (results.has(tier)) continue;
+    if (tier === 'integration' && alongsideE2e(tiers)) {
+      // The integration tier is CPU work while the e2e lanes mostly wait on the engine: together
+      // they take about the e2e tier's time instead of the sum of both (DUCK_TIERS_SERIAL=1: one
+      // after the other).
+      say(`\n── integration (test/integration, lines marked [integration]) beside e2e (test/e2e) ${'─'.repeat(10)}`);
+      const [integration, e2e] = await Promise.all([tierResult('integration', { label: '[integration] ' }), tierResult('e2e')]);
+      results.set('integration', integration).set('e2e', e2e);
+      for (const t of ['integration', 'e2e']) say(tierLine(t, results.get(t)));
+      continue;
+    }
+    say(`\n── ${tier} (test/${tier}) ${'─'.repeat(50)}`);
+    results.set(tier, await tierResult(tier));
+    say(tierLine(tier, results.get(tier)));
+  }
   const total = { passed: 0, failed: 0, skipped: 0 };
   const lines = [];
   for (const tier of tiers) {
-    say(`\n── ${tier} (test/${tier}) ${'─'.repeat(50)}`);
-    const result = await tierResult(tier);
+    const result = results.get(tier);
     total.passed += result.passed;
     total.failed += result.failed;
     total.skipped += result.skipped;
-    const line = `${tier}: ${counts(result)}${result.notes.length > 0 ? ` (${result.notes.join('; ')})` : ''}`;
-    lines.push(line);
-    say(line);
+    lines.push(tierLine(tier, result));
   }
   say(`\n${'─'.repeat(60)}`);
   for (const line of lines) say(line);
   say(counts(total));
   process.exitCode = total.failed > 0 ? 1 : 0;
+}
+
+function tierLine(tier, result) {
+  return `${tier}: ${counts(result)}${result.notes.length > 0 ? ` (${result.notes.join('; ')})` : ''}`;
+}
+
+function alongsideE2e(tiers) {
+  return tiers.includes('e2e') && process.env.DUCK_TIERS_SERIAL !== '1';
 }
 
 for (const signal of ['SIGINT', 'SIGTERM']) {

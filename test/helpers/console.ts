@@ -12,6 +12,9 @@ import * as assert from 'uvu/assert';
 import type { AgentNode } from '../../examples/harness/agent-node.js';
 import { DUCK_BIN } from '../../examples/harness/agent-node.js';
 import { artifactPath, openPage } from './browser.js';
+import type { Channel, ChannelHost } from './channel-builder.js';
+import { startChannelHost } from './channel-builder.js';
+import { writeChannelYaml, writeGroup, writeRelease } from './channel-fixtures.js';
 
 export interface Served {
   readonly child: ChildProcess;
@@ -143,4 +146,28 @@ export function serveConsoleEachTest<T extends ConsoleSuiteContext>(it: Test<T>)
     if (ctx.served) await stopConsole(ctx.served);
     ctx.served = null;
   });
+}
+
+export interface ShopNode {
+  readonly host: ChannelHost;
+  readonly ch: Channel;
+  readonly node: AgentNode;
+}
+
+/**
+ * What the console's page suites start from: a channel with shop 1.1.0 in production (its release
+ * notes as given), published, and a node that has verified it — so the dashboard has a commit and
+ * an app to show, with no engine.
+ */
+export async function verifiedShopNode(prefix: string, opts: { notes?: string } = {}): Promise<ShopNode> {
+  const host = await startChannelHost(prefix);
+  const { ch, node } = await host.fresh();
+  await writeChannelYaml(ch, { version: 1, signers: [host.rootKey] });
+  await writeRelease(ch, 'shop', '1.1.0', undefined, opts.notes === undefined ? undefined : { notes: opts.notes });
+  await writeGroup(ch, 'production', { shop: '1.1.0' });
+  await ch.commit('shop 1.1.0', host.rootKey);
+  await ch.publish();
+  const verified = await node.duck('verify');
+  if (verified.code !== 0) throw new Error(`duck verify: ${verified.stderr}`);
+  return { host, ch, node };
 }

@@ -7,10 +7,9 @@ import { createServer, type Server } from 'node:http';
 import * as assert from 'uvu/assert';
 import { browserSuite, openPage, type BrowserContextOf } from '../helpers/browser.js';
 import type { Channel, ChannelHost } from '../helpers/channel-builder.js';
-import { startChannelHost } from '../helpers/channel-builder.js';
-import { writeBasicChannel, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
+import { writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
 import type { Served } from '../helpers/console.js';
-import { CONSOLE_VIEWPORTS, consoleScreenshot, openConsolePage, serveConsoleEachTest } from '../helpers/console.js';
+import { CONSOLE_VIEWPORTS, consoleScreenshot, openConsolePage, serveConsoleEachTest, verifiedShopNode } from '../helpers/console.js';
 import type { AgentNode } from '../../examples/harness/agent-node.js';
 
 interface Ctx extends BrowserContextOf {
@@ -25,18 +24,8 @@ const text = async (page: Page, selector: string): Promise<string> => ((await pa
 const { it, test } = await browserSuite<Ctx>(
   'console: login and the shell in Chromium',
   async (ctx) => {
-    ctx.host = await startChannelHost('duck-console-pages-');
-    const { ch, node } = await ctx.host.fresh();
-    ctx.ch = ch;
-    await writeBasicChannel(ch, [ctx.host.rootKey]);
-    await writeRelease(ch, 'shop', '1.1.0');
-    await writeGroup(ch, 'production', { shop: '1.1.0' });
-    await ch.commit('shop 1.1.0', ctx.host.rootKey);
-    await ch.publish();
-    ctx.node = node;
     // The node has accepted the channel, so the dashboard has a commit and apps to show.
-    const verified = await ctx.node.duck('verify');
-    if (verified.code !== 0) throw new Error(`duck verify: ${verified.stderr}`);
+    ({ host: ctx.host, ch: ctx.ch, node: ctx.node } = await verifiedShopNode('duck-console-pages-'));
   },
   async (ctx) => ctx.host?.close(),
 );

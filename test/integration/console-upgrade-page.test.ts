@@ -8,10 +8,8 @@ import * as assert from 'uvu/assert';
 import type { AgentNode } from '../../examples/harness/agent-node.js';
 import { browserSuite, type BrowserContextOf } from '../helpers/browser.js';
 import type { ChannelHost } from '../helpers/channel-builder.js';
-import { startChannelHost } from '../helpers/channel-builder.js';
-import { writeChannelYaml, writeGroup, writeRelease } from '../helpers/channel-fixtures.js';
 import type { Served } from '../helpers/console.js';
-import { openConsolePage, serveConsoleEachTest } from '../helpers/console.js';
+import { openConsolePage, serveConsoleEachTest, verifiedShopNode } from '../helpers/console.js';
 
 interface Ctx extends BrowserContextOf {
   host: ChannelHost;
@@ -26,16 +24,7 @@ const text = async (page: Page, selector: string): Promise<string> => ((await pa
 const { it, test } = await browserSuite<Ctx>(
   'console: the upgrade confirmation in Chromium',
   async (ctx) => {
-    ctx.host = await startChannelHost('duck-console-upgrade-');
-    const { ch, node } = await ctx.host.fresh();
-    await writeChannelYaml(ch, { version: 1, signers: [ctx.host.rootKey] });
-    await writeRelease(ch, 'shop', '1.1.0', undefined, { notes: NOTES });
-    await writeGroup(ch, 'production', { shop: '1.1.0' });
-    await ch.commit('shop 1.1.0', ctx.host.rootKey);
-    await ch.publish();
-    ctx.node = node;
-    const verified = await ctx.node.duck('verify');
-    if (verified.code !== 0) throw new Error(`duck verify: ${verified.stderr}`);
+    ({ host: ctx.host, node: ctx.node } = await verifiedShopNode('duck-console-upgrade-', { notes: NOTES }));
   },
   async (ctx) => ctx.host?.close(),
 );

@@ -10,6 +10,10 @@ import type { DeployedCommit } from './running-floor.js';
 import { floorRefusal } from './running-floor.js';
 import type { TrustedKey } from './signature.js';
 import { assertKeyUsableAt, verifyDetached } from './signature.js';
+import type { ScopeRange, ScopeVerdict } from './signer-scope.js';
+import { checkSignerScope } from './signer-scope.js';
+import type { CommitHistory, PolicyPoint, ThresholdMet } from './thresholds.js';
+import { assertThresholds } from './thresholds.js';
 import type { TrustPolicy } from './trust-policy.js';
 import { agentOnlyPolicy, assertVersionGrows, policyIdentity, readPolicy } from './trust-policy.js';
 
@@ -38,10 +42,14 @@ export interface ChainInput {
 export interface AcceptedCommit {
   readonly commit: string;
   readonly signer: { readonly fingerprint: string; readonly name: string; readonly source: 'agent' | 'channel' };
+  /** The signer's scope; for a promotion, the commit its change was checked against (null when unchecked). */
+  readonly scope: ScopeVerdict | null;
   readonly signedAt: Date | null;
   readonly committedAt: Date;
   readonly policy: TrustPolicy;
   readonly tree: CommitTree;
+  /** What counted for each k-of-n rule the commit touched (none when the walk checked nothing). */
+  readonly thresholds: readonly ThresholdMet[];
 }
 
 export interface PassedOver {
@@ -103,14 +111,20 @@ async function walk(input: ChainInput, learned: Record<string, VerifiedEntry>): 
 
   let policy = agentOnlyPolicy(input.agentKeys);
   let accepted: AcceptedCommit | null = null;
+  // The last accepted point thresholds count from (thresholds.ts); none before any channel.yaml.
+  let point: PolicyPoint | null = null;
   if (input.anchor !== null) {
     const anchor = { oid: input.anchor, object: parseCommitObject(await input.objects.readCommitRaw(input.anchor), input.anchor) };
     policy = await policyAt(treeOf(anchor), input.agentKeys);
-    if (chain.length === 0) accepted = acceptedFrom(anchor, treeOf(anchor), policy, null, null);
+    point = { commit: anchor.oid, tree: treeOf(anchor), policy };
+    if (chain.length === 0) accepted = acceptedFrom(anchor, treeOf(anchor), policy, null, null, null, []);
   }
 
   const passedOver: PassedOver[] = [];
   const facts: SignatureFacts = { known: (oid) => learned[oid] ?? input.verified(oid), learn: (oid, entry) => void (learned[oid] = entry) };
+  // The last accepted point: the anchor (-1), or the index of the last policy change accepted.
+  let lastAccepted = -1;
+  const history = commitHistory(input, treeOf, facts);
   for (const [index, oid] of chain.entries()) {
     const isTip = index === chain.length - 1;
     // Read again here rather than kept from the walk down: only the ids of the history are held.
@@ -122,13 +136,25 @@ async function walk(input: ChainInput, learned: Record<string, VerifiedEntry>): 
       const identity = await policyIdentity(tree, policy.channel);
       if (identity === policy.identity && !isTip) continue;
       const verified = await checkSignature(commit, policy, input, facts);
+      const scope = await checkSignerScope({
+        commit: oid,
+        tree,
+        signer: verified.signer,
+        lastAccepted: lastAccepted < 0 ? input.anchor : chain[lastAccepted]!,
+        policy,
+        range: scopeRange(input, chain.slice(lastAccepted + 1, index), policy, facts),
+      });
       let next = policy;
       if (identity !== policy.identity) {
         next = await readPolicy(tree, input.agentKeys);
         assertVersionGrows(policy, next, commit.oid);
+        lastAccepted = index;
       }
+      const changesPolicy = next !== policy;
+      const met = await assertThresholds({ commit: oid, tree, signer: verified.signer, point, next: changesPolicy ? next : null, history });
       policy = next;
-      if (isTip) accepted = acceptedFrom(commit, tree, policy, verified.signer, verified.signedAt);
+      if (changesPolicy) point = { commit: oid, tree, policy };
+      if (isTip) accepted = acceptedFrom(commit, tree, policy, verified.signer, verified.signedAt, scope, met);
     } catch (err) {
       const refusal = toDuckError(err);
       if (isTip || !refusal.isRefusal) throw refusal;
@@ -149,14 +175,55 @@ function acceptedFrom(
   policy: TrustPolicy,
   signer: TrustedKey | null,
   signedAt: Date | null,
+  scope: ScopeVerdict | null,
+  thresholds: readonly ThresholdMet[],
 ): AcceptedCommit {
   return {
     commit: commit.oid,
     signer: signer ? { fingerprint: signer.fingerprint, name: signer.name, source: signer.source } : { fingerprint: '', name: '', source: 'channel' },
+    scope,
     signedAt,
     committedAt: new Date(commit.object.committedAt * 1000),
     policy,
     tree,
+    thresholds,
+  };
+}
+
+/** The range's commits for thresholds.ts, signatures checked through the walk's facts (never twice). */
+function commitHistory(input: ChainInput, treeOf: (c: ChainCommit) => CommitTree, facts: SignatureFacts): CommitHistory {
+  const read = async (oid: string): Promise<ChainCommit> => ({ oid, object: parseCommitObject(await input.objects.readCommitRaw(oid), oid) });
+  return {
+    read: async (oid) => {
+      const commit = await read(oid);
+      return { parents: commit.object.parents, message: commit.object.message, tree: treeOf(commit) };
+    },
+    signer: async (oid, policy) => {
+      try {
+        return (await checkSignature(await read(oid), policy, input, facts)).signer;
+      } catch (err) {
+        if (toDuckError(err).isRefusal) return null;
+        throw err;
+      }
+    },
+  };
+}
+
+/** What a scope check may read of the range: other commits' trees, and their signers under `policy`. */
+function scopeRange(input: ChainInput, between: readonly string[], policy: TrustPolicy, facts: SignatureFacts): ScopeRange {
+  const commitAt = async (oid: string): Promise<ChainCommit> => ({ oid, object: parseCommitObject(await input.objects.readCommitRaw(oid), oid) });
+  return {
+    objects: input.objects,
+    between,
+    tree: async (oid) => openCommitTree(input.objects, oid, (await commitAt(oid)).object.tree, input.limits),
+    signer: async (oid) => {
+      try {
+        return (await checkSignature(await commitAt(oid), policy, input, facts)).signer;
+      } catch (err) {
+        if (toDuckError(err).isRefusal) return null;
+        throw err;
+      }
+    },
   };
 }
 

@@ -12,6 +12,8 @@ import type { DeployedCommit } from './running-floor.js';
 import type { ChannelContent } from './read-release.js';
 import { readChannelContent } from './read-release.js';
 import type { TrustedKey } from './signature.js';
+import type { ScopeVerdict } from './signer-scope.js';
+import type { ThresholdMet } from './thresholds.js';
 import { verifiedCommitsOf } from './verified-content.js';
 
 /** What the channel code needs: the clone, the root of trust, and what the node already knows. */
@@ -50,7 +52,11 @@ export interface AcceptedChannel {
   /** The accepted commit's tree, to read further releases (an overlay pin) by object id. */
   readonly tree: CommitTree;
   readonly passedOver: readonly PassedOver[];
+  /** The accepted signer's scope and a promotion's base, when this check verified a new commit. */
+  readonly scope: ScopeVerdict | null;
   readonly walked: number;
+  /** What counted for each k-of-n rule the accepted tip touched (none when nothing was walked). */
+  readonly thresholds: readonly ThresholdMet[];
   /** Signature facts the walk learned: the caller keeps them with the state. */
   readonly learned: Readonly<Record<string, VerifiedSignatureFact>>;
 }
@@ -122,7 +128,7 @@ async function acceptFrom(input: AcceptInput, tip: string, fetched: boolean): Pr
       commits.set(`${tip} ${verifiedKey}`, known);
     }
     const { stale, freshnessMs } = channelFreshness(known.content.channel.freshness, known.committedAt, now);
-    return { anchor: previous, changed: false, fetched, stale, freshnessMs, content: known.content, tree: known.tree, passedOver: [], walked: 0, learned: {} };
+    return { anchor: previous, changed: false, fetched, stale, freshnessMs, content: known.content, tree: known.tree, passedOver: [], scope: null, walked: 0, thresholds: [], learned: {} };
   }
   const chain = await acceptChain({
     objects: transport.objects,
@@ -156,7 +162,7 @@ async function acceptFrom(input: AcceptInput, tip: string, fetched: boolean): Pr
         };
   const { stale, freshnessMs } = channelFreshness(content.channel.freshness, accepted.committedAt, now);
   commits.set(`${accepted.commit} ${verifiedKey}`, { content, tree: chain.accepted.tree, committedAt: accepted.committedAt });
-  return { anchor, changed, fetched, stale, freshnessMs, content, tree: chain.accepted.tree, passedOver: chain.passedOver, walked: chain.walked, learned: chain.learned };
+  return { anchor, changed, fetched, stale, freshnessMs, content, tree: chain.accepted.tree, passedOver: chain.passedOver, scope: changed ? accepted.scope : null, walked: chain.walked, thresholds: accepted.thresholds, learned: chain.learned };
 }
 
 /** The accepted commit's content, read from the clone without a walk. */

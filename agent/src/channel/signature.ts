@@ -1,5 +1,6 @@
 import type * as openpgp from 'openpgp';
 import { DuckError } from '../../../schemas/errors.js';
+import type { SignerScope } from '../../../schemas/index.js';
 import type { SshPublicKey } from './ssh-signature.js';
 import { GIT_NAMESPACE, looksLikeSshPublicKey, parseSshPublicKeyLine, parseSshSignature, SSH_ARMOR_BEGIN, verifySshSignature } from './ssh-signature.js';
 
@@ -12,6 +13,8 @@ interface TrustedKeyBase {
   readonly name: string;
   /** Where the key came from: the agent's own config, or a channel.yaml signer entry. */
   readonly source: 'agent' | 'channel';
+  /** What the key's commits may change (channel.yaml `scope`); the agent's own keys are always `all`. */
+  readonly scope: SignerScope;
 }
 
 export interface OpenpgpTrustedKey extends TrustedKeyBase {
@@ -65,7 +68,7 @@ export function fingerprintOf(key: openpgp.Key): string {
 export async function readTrustedKey(text: string, file: string, name: string, source: TrustedKey['source']): Promise<TrustedKey> {
   if (!looksLikeSshPublicKey(text)) {
     const key = await readPublicKey(text, file);
-    return { kind: 'openpgp', fingerprint: fingerprintOf(key), name, source, key };
+    return { kind: 'openpgp', fingerprint: fingerprintOf(key), name, source, scope: 'all', key };
   }
   return sshTrustedKey(text, file, name, source);
 }
@@ -79,7 +82,7 @@ export function sshTrustedKey(line: string, file: string, name: string, source: 
     const where = field ? `${file}: ${field}` : file;
     throw new DuckError('invalid', `${where}: not an OpenSSH public key (${(err as Error).message})`, { file, ...(field ? { field } : {}) });
   }
-  return { kind: 'ssh', fingerprint: key.fingerprint, name, source, key };
+  return { kind: 'ssh', fingerprint: key.fingerprint, name, source, scope: 'all', key };
 }
 
 /**

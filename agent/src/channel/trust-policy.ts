@@ -3,6 +3,7 @@ import { DuckError } from '../../../schemas/errors.js';
 import type { TrustedKey } from './signature.js';
 import { readTrustedKey, sshTrustedKey } from './signature.js';
 import type { CommitTree } from './commit-tree.js';
+import { thresholdRulesOf } from './threshold-rules.js';
 
 export const CHANNEL_FILE = 'channel.yaml';
 
@@ -41,6 +42,8 @@ export async function policyIdentity(tree: CommitTree, channel: ChannelFile | nu
 /** Reads the policy a commit would put in force; throws `invalid` or `unsafe-path` when it cannot. */
 export async function readPolicy(tree: CommitTree, agentKeys: readonly TrustedKey[]): Promise<TrustPolicy> {
   const channel = await tree.readYaml('channel', CHANNEL_FILE);
+  // Checked here, where the policy is read, so lint and the walk refuse a bad rule alike.
+  thresholdRulesOf(channel);
   const channelKeys: TrustedKey[] = [];
   for (const [index, signer] of channel.signers.entries()) {
     channelKeys.push(await signerKey(tree, signer, index));
@@ -53,9 +56,9 @@ export async function readPolicy(tree: CommitTree, agentKeys: readonly TrustedKe
 /** A channel.yaml signer's key: a key file in the channel (OpenPGP or OpenSSH), or an inline OpenSSH key. */
 async function signerKey(tree: CommitTree, signer: ChannelSigner, index: number): Promise<TrustedKey> {
   // The schema holds a signer to exactly one of key and ssh.
-  if (signer.key === undefined) return sshTrustedKey(signer.ssh ?? '', CHANNEL_FILE, signer.name, 'channel', `/signers/${index}/ssh`);
+  if (signer.key === undefined) return { ...sshTrustedKey(signer.ssh ?? '', CHANNEL_FILE, signer.name, 'channel', `/signers/${index}/ssh`), scope: signer.scope ?? 'all' };
   const text = new TextDecoder().decode(await tree.readFile(signer.key, `/signers/${index}/key`));
-  return readTrustedKey(text, signer.key, signer.name, 'channel');
+  return { ...(await readTrustedKey(text, signer.key, signer.name, 'channel')), scope: signer.scope ?? 'all' };
 }
 
 export function assertVersionGrows(previous: TrustPolicy, next: TrustPolicy, commit: string): void {

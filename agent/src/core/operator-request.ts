@@ -47,6 +47,12 @@ export interface FetchedChannelData {
   readonly group: string;
   readonly groupFile: string;
   readonly passedOver: ReadonlyArray<{ readonly commit: string; readonly reason: string; readonly message: string }>;
+  /** The accepted signer's channel.yaml scope (all | promote), when this check verified a new commit. */
+  readonly signerScope?: string;
+  /** For a promotion: the commit whose content it was checked against. */
+  readonly promotionBase?: string | null;
+  /** What counted for each k-of-n rule the accepted tip touched. */
+  readonly thresholds?: ReadonlyArray<{ readonly paths: readonly string[]; readonly count: number; readonly signers: readonly string[] }>;
 }
 
 /** The answer: lines for a person, changes for scripts, and the error when it failed. */

@@ -82,6 +82,8 @@ async function fetchNow(ctx: ActContext, allowReset: boolean): Promise<RequestRe
         group: accepted.content.groupName,
         groupFile: accepted.content.groupFile,
         passedOver: accepted.passedOver,
+        ...(accepted.scope ? { signerScope: accepted.scope.scope, promotionBase: accepted.scope.base } : {}),
+        thresholds: accepted.thresholds,
       },
     },
   };

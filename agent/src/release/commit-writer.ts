@@ -36,10 +36,13 @@ export async function commitIdentity(dir: string, key: SigningKey | null, env: N
   return { name, email };
 }
 
-/** Stages everything and commits, signed with `key` when given (else unsigned). Returns the commit id. */
-export async function commitAll(repo: LocalRepo, message: string, key: SigningKey | null, env: NodeJS.ProcessEnv): Promise<string> {
-  await repo.stageAll();
-  if ((await repo.head()) !== null && (await repo.trackedChanges()).length === 0) {
+/**
+ * Stages everything and commits, signed with `key` when given (else unsigned). Returns the commit id.
+ * `empty`: commit HEAD's tree as it is, staging nothing (an approval, `duck release approve`).
+ */
+export async function commitAll(repo: LocalRepo, message: string, key: SigningKey | null, env: NodeJS.ProcessEnv, opts: { empty?: boolean } = {}): Promise<string> {
+  if (!opts.empty) await repo.stageAll();
+  if (!opts.empty && (await repo.head()) !== null && (await repo.trackedChanges()).length === 0) {
     throw new DuckError('usage', `${repo.dir}: nothing to commit (no change since HEAD)`);
   }
   const identity = await commitIdentity(repo.dir, key, env);
@@ -92,11 +95,11 @@ export function withSignature(payload: Uint8Array, armored: string): Uint8Array 
   return Buffer.concat([bytes.subarray(0, end + 1), header, bytes.subarray(end + 1)]);
 }
 
-/** `git add -A && git commit -S -m message` with the person's own GnuPG setup. */
-export async function commitWithGnupg(dir: string, message: string, env: NodeJS.ProcessEnv): Promise<string> {
+/** `git add -A && git commit -S -m message` with the person's own GnuPG setup; `empty` stages nothing. */
+export async function commitWithGnupg(dir: string, message: string, env: NodeJS.ProcessEnv, opts: { empty?: boolean } = {}): Promise<string> {
   try {
-    await run('git', ['add', '-A'], { cwd: dir, env });
-    await run('git', ['commit', '--quiet', '-S', '-m', message], { cwd: dir, env });
+    if (!opts.empty) await run('git', ['add', '-A'], { cwd: dir, env });
+    await run('git', ['commit', '--quiet', '-S', ...(opts.empty ? ['--allow-empty'] : []), '-m', message], { cwd: dir, env });
     return (await run('git', ['rev-parse', 'HEAD'], { cwd: dir, env })).stdout.trim();
   } catch (err) {
     const e = err as { stderr?: string; stdout?: string; message: string };

@@ -4,6 +4,7 @@
 import { isMap, isScalar, Scalar, stringify } from 'yaml';
 import type { RolloutStep } from '../../../schemas/index.js';
 import { parseDuration } from '../core/duration.js';
+import { compareVersions } from '../core/plan.js';
 import { DuckError } from '../../../schemas/errors.js';
 import { editYamlText, parseInstant, parseOverlayDocument } from '../core/overlay-edits.js';
 
@@ -12,6 +13,8 @@ export interface Promotion {
   readonly version: string;
   readonly rollout?: readonly RolloutStep[] | undefined;
   readonly urgent: boolean;
+  /** A promotion-only signer's change (`--scope promote`): `urgent` is not theirs to set or clear. */
+  readonly keepUrgent?: boolean;
 }
 
 export interface PromotionResult {
@@ -72,13 +75,34 @@ export function promoteInGroup(text: string, promotion: Promotion): PromotionRes
       doc.set('rollout', node);
     }
     if (promotion.urgent) doc.set('urgent', true);
-    else if (doc.get('urgent') === true) {
+    else if (doc.get('urgent') === true && !promotion.keepUrgent) {
       // A flag left from the last security release would let this one skip the windows too.
       doc.set('urgent', false);
       urgentCleared = true;
     }
   });
   return { text: result.text, previous, urgentCleared };
+}
+
+/**
+ * What `--scope promote` may write (DESIGN §3, promotion-only keys): an app version at or above
+ * channel.yaml's promotion floor, never the `urgent` flag. Agents refuse anything else as
+ * out-of-scope; this says so before the commit is made.
+ */
+export function assertPromotionInScope(promotion: Promotion, floor: Readonly<Record<string, string>>, groupFile: string): void {
+  if (promotion.urgent) {
+    throw new DuckError('usage', `${groupFile}: /urgent: a promotion-only key may not set urgent (agents refuse it as out-of-scope); a full-scope signer marks security releases`, {
+      file: groupFile,
+      field: '/urgent',
+    });
+  }
+  const bound = floor[promotion.app];
+  if (bound !== undefined && compareVersions(promotion.version, bound) < 0) {
+    throw new DuckError('usage', `${groupFile}: /apps/${promotion.app}: ${promotion.version} is below the promotion floor ${bound} (channel.yaml /promotion/floor/${promotion.app})`, {
+      file: groupFile,
+      field: `/apps/${promotion.app}`,
+    });
+  }
 }
 
 function spliceScalar(text: string, node: Scalar, path: readonly string[], value: string): string | null {

@@ -16,6 +16,9 @@ import type { ChannelNames } from './announcement-targets.js';
 import { channelNames, unknownTargets } from './announcement-targets.js';
 import { checkCompose, unlistedImages } from './compose-check.js';
 import { lintAgainstBase } from './lint-base.js';
+import { lintPromotionFloor } from './lint-promotion.js';
+import type { ThresholdStanding } from './lint-thresholds.js';
+import { lintThresholds } from './lint-thresholds.js';
 import type { LintProblem, TextOf } from './lint-problem.js';
 import { byPosition, positionOf, problemsOf } from './lint-problem.js';
 import type { LocalRepo } from './local-repo.js';
@@ -25,6 +28,8 @@ export interface LintResult {
   readonly problems: LintProblem[];
   readonly releases: number;
   readonly groups: number;
+  /** With a base: each k-of-n rule the change touches, who signed it and how many are missing. */
+  readonly thresholds: readonly ThresholdStanding[];
 }
 
 export interface LintOptions {
@@ -51,7 +56,9 @@ export async function lintChannel(dir: string, opts: LintOptions = {}): Promise<
   for (const link of links) problems.push(at(link, 'a symbolic link: agents refuse links in a channel (commit the file itself)', 'unsafe-path'));
 
   if (!files.includes(CHANNEL_FILE)) problems.push(at(CHANNEL_FILE, 'missing: a channel needs its trust policy'));
-  else await readPolicy(tree, []).catch(async (err: unknown) => problems.push(...(await problemsOf(err, [CHANNEL_FILE], textOf))));
+  const policy = !files.includes(CHANNEL_FILE)
+    ? null
+    : await readPolicy(tree, []).catch(async (err: unknown) => void problems.push(...(await problemsOf(err, [CHANNEL_FILE], textOf))));
 
   const releaseDirs = new Map<string, { app: string; version: string }>();
   for (const file of files.filter((f) => f.startsWith('releases/'))) {
@@ -69,6 +76,7 @@ export async function lintChannel(dir: string, opts: LintOptions = {}): Promise<
   for (const [releaseDir, { app, version }] of releaseDirs) {
     problems.push(...(await lintRelease(tree, textOf, files, releaseDir, app, version)));
   }
+  if (policy?.channel) problems.push(...(await lintPromotionFloor(policy.channel, releaseDirs.values(), textOf)));
 
   const agentVersions = new Set<string>();
   for (const file of files.filter((f) => f.startsWith('agents/'))) {
@@ -96,7 +104,9 @@ export async function lintChannel(dir: string, opts: LintOptions = {}): Promise<
   if (files.includes(ANNOUNCEMENTS_FILE)) problems.push(...(await lintAnnouncements(tree, textOf, channelNames(files))));
 
   if (opts.base) problems.push(...(await lintAgainstBase(opts.base.repo, opts.base.ref, tree, textOf)));
-  return { problems: problems.sort(byPosition), releases: releaseDirs.size, groups: groupFiles.length };
+  const thresholds = opts.base ? await lintThresholds(opts.base.repo, opts.base.ref, textOf) : { problems: [], standing: [] };
+  problems.push(...thresholds.problems);
+  return { problems: problems.sort(byPosition), releases: releaseDirs.size, groups: groupFiles.length, thresholds: thresholds.standing };
 }
 
 async function lintRelease(tree: CommitTree, textOf: TextOf, files: readonly string[], dir: string, app: string, version: string): Promise<LintProblem[]> {

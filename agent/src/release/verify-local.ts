@@ -64,5 +64,5 @@ async function firstCommitSigners(repo: LocalRepo, tip: string): Promise<Trusted
   if (policy.keys.length === 0) {
     throw new DuckError('config', `the first commit ${oid.slice(0, 12)} lists no signers in channel.yaml: name the root keys with --trust-key`, { commit: oid });
   }
-  return policy.keys.map((k) => ({ ...k, source: 'agent' as const }));
+  return policy.keys.map((k) => ({ ...k, source: 'agent' as const, scope: 'all' as const }));
 }

@@ -96,5 +96,5 @@ export const COMMAND_META = {
     description:
       "Build a .tar.gz of this node's diagnostics (config and overlay with secrets redacted, state summary, history, versions, OS and Docker facts, compose and agent logs) and list every file in it. --upload sends it to the controller, only after you say yes.",
   },
-  release: { name: 'release', description: 'Publish to a release channel: keygen, init, add, promote, lint, commit, sign, verify; gate a promotion on a rollout; agent add, set: the agent builds; announce: a notice for the nodes' },
+  release: { name: 'release', description: 'Publish to a release channel: keygen, init, add, promote, lint, commit, sign, approve (the two-person rule), verify; gate a promotion on a rollout; agent add, set: the agent builds; announce: a notice for the nodes' },
 } as const;

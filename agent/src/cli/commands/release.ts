@@ -15,6 +15,7 @@ export default defineCommand({
     lint: load('lint'),
     commit: load('commit'),
     sign: load('sign'),
+    approve: load('approve'),
     verify: load('verify'),
     gate: load('gate'),
     agent: load('agent'),

@@ -42,16 +42,19 @@ export function acceptedJson(a: FetchedChannelData): Record<string, unknown> {
     stale: a.stale,
     ...(a.stale ? { warnings: [{ reason: 'stale' satisfies WarningCode, message: staleMessage(a) }] } : {}),
     passedOver: a.passedOver,
+    ...(a.signerScope ? { signerScope: a.signerScope, promotionBase: a.promotionBase ?? null } : {}),
+    thresholds: a.thresholds ?? [],
   };
 }
 
 export function printAccepted(out: Output, a: FetchedChannelData, now: Date): void {
   const age = formatDuration(now.getTime() - Date.parse(a.committedAt));
   out.line(`accepted ${shortOid(a.commit)} ${a.changed ? '(new)' : '(unchanged)'}`);
-  out.line(`  signed by  ${a.signer.name} ${a.signer.fingerprint}`);
+  out.line(`  signed by  ${a.signer.name} ${a.signer.fingerprint}${a.signerScope === 'promote' ? ` (promotion checked against ${shortOid(a.promotionBase ?? '')})` : ''}`);
   out.line(`  committed  ${a.committedAt} (${age} ago)`);
   out.line(`  channel    version ${a.channelVersion}, group ${a.group}`);
   for (const p of a.passedOver) out.line(`  passed over ${shortOid(p.commit)}: ${p.reason}`);
+  for (const t of a.thresholds ?? []) out.line(`  threshold  ${t.paths.join(', ')}: ${t.count} needed, signed by ${t.signers.join(', ')}`);
   if (a.stale) out.warn(`stale: ${staleMessage(a)}`);
 }
 

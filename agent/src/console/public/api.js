@@ -51,11 +51,18 @@ export function status() {
 
 /**
  * Server-sent events from `path`: `onEvent(type, data)` for each event named in `types`; returns
- * a function that closes the stream.
+ * a function that closes the stream. With `onError`, a cut stream is closed and `onError()` called
+ * once; without it, EventSource reconnects by itself (with Last-Event-ID, so nothing repeats).
  */
-export function events(path, types, onEvent) {
+export function events(path, types, onEvent, onError) {
   const source = new EventSource(path, { withCredentials: true });
   for (const type of types) source.addEventListener(type, (e) => onEvent(type, JSON.parse(e.data)));
+  if (onError) {
+    source.addEventListener('error', () => {
+      source.close();
+      onError();
+    });
+  }
   return () => source.close();
 }
 
@@ -88,20 +95,20 @@ export function services() {
  * stream would start again from the tail and show its lines twice. Returns the close.
  */
 export function logStream(app, tail, { onLines, onEnd }) {
-  const source = new EventSource(`/api/apps/${encodeURIComponent(app)}/logs/stream?tail=${tail}`, { withCredentials: true });
   let closed = false;
   const finish = (reason) => {
     if (closed) return;
     closed = true;
-    source.close();
+    close();
     onEnd(reason);
   };
-  source.addEventListener('lines', (e) => onLines(JSON.parse(e.data)));
-  source.addEventListener('end', (e) => finish(JSON.parse(e.data).reason));
-  source.addEventListener('error', () => finish('the log stream was cut (the console stopped, or the session ended)'));
+  const path = `/api/apps/${encodeURIComponent(app)}/logs/stream?tail=${tail}`;
+  const close = events(path, ['lines', 'end'], (type, data) => (type === 'lines' ? onLines(data) : finish(data.reason)), () =>
+    finish('the log stream was cut (the console stopped, or the session ended)'),
+  );
   return () => {
     closed = true;
-    source.close();
+    close();
   };
 }
 

@@ -18,6 +18,10 @@ export default defineCommand({
     public: { type: 'string', description: 'where to write the armored public key (default: <name>.asc beside --output)', valueHint: 'file' },
     email: { type: 'string', description: "an e-mail address for the key's user id (commit identities use it)", valueHint: 'address' },
     'passphrase-env': { type: 'string', description: 'protect the key with the passphrase held in this environment variable', valueHint: 'VAR' },
+    promote: {
+      type: 'boolean',
+      description: 'a promotion-only key (channel.yaml scope: promote), e.g. for a CI bot: it may move groups among published versions, never publish content or change signers',
+    },
     ...jsonArg,
   },
   async run({ args }) {
@@ -31,15 +35,16 @@ export default defineCommand({
     const publicFile = resolve(args.public ?? join(dirname(privateFile), `${args.name}.asc`));
     const key = await generateSigningKey({ name: args.name, email: args.email, passphrase });
     await writeKeyPair(key, { privateFile, publicFile });
-    const entry = `  - name: ${args.name}\n    key: keys/${args.name}.asc     # fingerprint ${key.fingerprint}`;
+    const scope = args.promote === true ? 'promote' : undefined;
+    const entry = `  - name: ${args.name}\n    key: keys/${args.name}.asc     # fingerprint ${key.fingerprint}${scope ? `\n    scope: ${scope}` : ''}`;
     out.line(`private key  ${privateFile} (mode 0600${passphrase ? ', passphrase-protected' : ''}): keep it secret, out of the channel repository; in CI, its text is $${SIGNING_KEY_ENV}`);
     out.line(`public key   ${publicFile}`);
     out.line(`fingerprint  ${key.fingerprint}`);
     out.line('');
-    out.line(`a new channel: duck release init <dir> --key ${privateFile}${passphrase ? ` --passphrase-env ${variable}` : ''} (it lists this key as the first signer)`);
+    if (!scope) out.line(`a new channel: duck release init <dir> --key ${privateFile}${passphrase ? ` --passphrase-env ${variable}` : ''} (it lists this key as the first signer)`);
     out.line(`an existing channel: copy ${basename(publicFile)} to keys/${args.name}.asc, add under signers in channel.yaml, raise its version, and sign that commit with a key trusted now:`);
     out.line(entry);
     out.line(`nodes that should trust it from the start: duck init --trust-key ${publicFile}`);
-    out.result({ ok: true, name: args.name, fingerprint: key.fingerprint, privateKey: privateFile, publicKey: publicFile, signerEntry: { name: args.name, key: `keys/${args.name}.asc` } });
+    out.result({ ok: true, name: args.name, fingerprint: key.fingerprint, privateKey: privateFile, publicKey: publicFile, signerEntry: { name: args.name, key: `keys/${args.name}.asc`, ...(scope ? { scope } : {}) } });
   },
 });

@@ -24,10 +24,11 @@ export default defineCommand({
     const base = args.base !== undefined ? { repo: await openLocalRepo(dir), ref: args.base } : undefined;
     const result = await lintChannel(dir, base ? { base } : {});
     for (const problem of result.problems) out.line(formatProblem(problem));
+    for (const t of result.thresholds.filter((r) => r.missing === 0)) out.line(`threshold met: ${t.paths.join(', ')}: ${t.count} needed, signed by ${t.signers.join(', ')}`);
     const summary = `${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${result.releases} releases and ${result.groups} groups${base ? `, compared with ${args.base}` : ''}`;
     if (!args.json) process.stderr.write(`${result.problems.length === 0 ? 'ok: ' : ''}${summary}\n`);
     const ok = result.problems.length === 0;
-    out.result({ ok, ...(ok ? {} : { reason: 'invalid' }), problems: result.problems, releases: result.releases, groups: result.groups, ...(base ? { base: args.base } : {}) });
+    out.result({ ok, ...(ok ? {} : { reason: 'invalid' }), problems: result.problems, releases: result.releases, groups: result.groups, ...(base ? { base: args.base, thresholds: result.thresholds } : {}) });
     if (result.problems.length > 0) process.exitCode = EXIT.refused;
   },
 });

@@ -6,7 +6,7 @@ import { parseYaml } from '../../../../../schemas/index.js';
 import { DuckError } from '../../../../../schemas/errors.js';
 import { invalidName } from '../../../core/overlay-edits.js';
 import { AGENT_PIN } from '../../../core/overlay-pins.js';
-import { parseRollout, promoteInGroup } from '../../../release/group-promotion.js';
+import { assertPromotionInScope, parseRollout, promoteInGroup } from '../../../release/group-promotion.js';
 import { channelArg } from '../../release-args.js';
 import { jsonArg } from '../../common-args.js';
 import { createOutput } from '../../output.js';
@@ -22,6 +22,12 @@ export default defineCommand({
     release: { type: 'positional', description: '<app>@<version>', required: true },
     rollout: { type: 'string', description: 'staged rollout steps, e.g. 10%@now,50%@+24h,100%@+72h (or RFC 3339 times)', valueHint: 'steps' },
     urgent: { type: 'boolean', description: 'a security release: may start outside the windows (never through a hold)', default: false },
+    scope: {
+      type: 'string',
+      description: "promote: write only what a promotion-only key (channel.yaml scope: promote) may sign: not below channel.yaml's promotion floor, urgent left as it is",
+      valueHint: 'all|promote',
+      default: 'all',
+    },
     ...channelArg,
     ...jsonArg,
   },
@@ -43,15 +49,22 @@ export default defineCommand({
         file: `releases/${app}/${version}/release.yaml`,
       });
     }
+    if (args.scope !== 'all' && args.scope !== 'promote') throw new DuckError('usage', `--scope ${args.scope}: expected all or promote`);
     const rollout = args.rollout !== undefined ? parseRollout(args.rollout, new Date()) : undefined;
-    const result = promoteInGroup(await readFile(path, 'utf8'), { app, version, rollout, urgent: args.urgent });
+    const promotion = { app, version, rollout, urgent: args.urgent, keepUrgent: args.scope === 'promote' };
+    if (args.scope === 'promote') {
+      const policy = parseYaml('channel', await readFile(join(channel, 'channel.yaml'), 'utf8'), 'channel.yaml');
+      assertPromotionInScope(promotion, policy.promotion?.floor ?? {}, groupFile);
+    }
+    const result = promoteInGroup(await readFile(path, 'utf8'), promotion);
     // Never write a group file agents would refuse.
-    parseYaml('group', result.text, groupFile);
+    const written = parseYaml('group', result.text, groupFile);
     const temp = `${path}.${process.pid}.tmp`;
     await writeFile(temp, result.text);
     await rename(temp, path);
     out.line(`${groupFile}: ${app} ${result.previous ? `${result.previous} -> ` : ''}${version}${args.urgent ? ' (urgent)' : ''}`);
     for (const step of rollout ?? []) out.line(`  rollout ${String(step.percent).padStart(3)}% from ${step.at}`);
+    if (promotion.keepUrgent && written.urgent === true) out.warn(`${groupFile}: urgent stays true, as a promotion-only key may not clear it: this promotion may start outside the windows`);
     if (result.urgentCleared) out.warn(`${groupFile}: urgent was true and is now false: this promotion waits for the windows (pass --urgent to keep it)`);
     out.result({ ok: true, group: args.group, file: groupFile, app, version, previous: result.previous ?? null, rollout: rollout ?? null, urgent: args.urgent });
   },
