@@ -12,6 +12,7 @@ import { benchCliStartup } from './cli-startup.js';
 import { benchControllerReports } from './controller-reports.js';
 import { benchDaemonMemory, benchDaemonPoll } from './daemon-idle.js';
 import { benchSelfUpdate } from './self-update.js';
+import { benchSignatureVerify } from './signature-verify.js';
 import { numberFlag, shapeFromArgs } from './generate-channel.js';
 
 /** One timed run; with what the git server logged for it when the group measures transfer. */
@@ -115,6 +116,7 @@ const GROUPS: BenchGroup[] = [
   { name: 'artifact-forms', run: () => benchArtifactStartup() },
   { name: 'artifact-memory', run: () => benchArtifactMemory() },
   { name: 'self-update', run: () => benchSelfUpdate() },
+  { name: 'signature-verify', run: () => benchSignatureVerify() },
   {
     name: 'daemon-memory',
     run: () =>

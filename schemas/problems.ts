@@ -45,6 +45,7 @@ export const PATTERN_WORDS: Readonly<Record<string, string>> = {
   '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$': 'must be an id of letters, digits, . _ : - (at most 128 characters)',
   '^https?://\\S+$': 'must be an http:// or https:// URL (git smart HTTP)',
   '^[^\\s~^:?*\\[\\\\]+$': 'must be a git branch name',
+  '^(ssh-|ecdsa-sha2-|sk-)\\S+ [A-Za-z0-9+/]+={0,2}( .*)?$': 'must be an OpenSSH public key line like "ssh-ed25519 AAAA… alice@laptop"',
   '^[0-9a-f]{40,64}$': 'must be a git commit id (40 or 64 lowercase hex digits)',
 };
 

@@ -22,8 +22,10 @@ export interface Window {
 
 export interface ChannelSigner {
   name: string;
-  /** Path of an armored OpenPGP public key inside the channel repository. */
-  key: string;
+  /** Path of a public key file inside the channel repository: armored OpenPGP or one OpenSSH key line. Exactly one of key and ssh. */
+  key?: string;
+  /** An inline OpenSSH public key line (`ssh-ed25519 AAAA… comment`), as in git's allowed_signers. */
+  ssh?: string;
   /** `promote`: may only move groups among versions already published (default `all`). */
   scope?: SignerScope;
 }

@@ -4,15 +4,16 @@ import ucs2length from 'ajv/dist/runtime/ucs2length.js';
 import formats from 'ajv-formats/dist/formats.js';
 
 export const channel = validate44;
-const schema74 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/channel.schema.json","title":"Duck channel.yaml","description":"The trust policy of a release channel, at the root of the channel repository. A commit signed by a key trusted under the policy in force becomes accepted, and then its channel.yaml signers (plus the agent's own keys) become the policy in force.","type":"object","additionalProperties":false,"required":["version","signers"],"properties":{"version":{"description":"The policy version. It must grow with every change to this file or to a signer's key file; an agent refuses a commit whose policy changed without a greater version (trust-rollback).","type":"integer","minimum":1},"signers":{"description":"The keys whose signatures make a commit a release, besides the agent's own trusted keys. A signer is identified by the full fingerprint of its key, never by name or email.","type":"array","items":{"$ref":"#/$defs/signer"}},"freshness":{"description":"How old the accepted commit may be before the channel is reported stale (e.g. 7d), so that a withheld security release does not go unnoticed. No limit when absent.","$ref":"common.schema.json#/$defs/duration"},"promotion":{"description":"Limits on what promotion-only signers (scope: promote) may do.","type":"object","additionalProperties":false,"properties":{"floor":{"description":"App -> the lowest version a promotion-only signer may set in a group file; a commit of theirs that sets an app below its floor is refused (out-of-scope). Full-scope signers are not bound by it.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"common.schema.json#/$defs/version"}}}},"description":{"description":"Free text for people: what this channel is for.","type":"string"},"thresholds":{"description":"k-of-n rules (the two-person rule): a change to one of a rule's paths is accepted only when `count` distinct signers of the rule signed it, the commit's own signer plus signed approvals in the history since the last accepted point (an empty commit `approve <commit id>`, made by `duck release approve`). Each key counts once; the agent's own root keys never count.","type":"array","items":{"$ref":"#/$defs/threshold"}}},"$defs":{"threshold":{"description":"One k-of-n rule. The path `channel.yaml` means the trust policy itself (channel.yaml and the key files it names): a change of it needs this rule of the old policy counted with the old keys and the rule of the new channel.yaml counted with the new keys.","type":"object","additionalProperties":false,"required":["paths","count"],"properties":{"paths":{"description":"Files (groups/production.yaml) or directory prefixes ending in '/' (releases/) this rule guards.","type":"array","minItems":1,"items":{"type":"string","pattern":"^(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+$"}},"count":{"description":"How many distinct signers of the rule must have signed the change; at most the number of signers.","type":"integer","minimum":1},"signers":{"description":"Names of channel.yaml signers who count toward this rule; every signer when absent.","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}},"signer":{"description":"One trusted signer.","type":"object","additionalProperties":false,"required":["name","key"],"properties":{"name":{"description":"A label for people (shown in reports), unique in the file; trust never depends on it, and thresholds name signers by it.","type":"string","minLength":1},"key":{"description":"The path, inside the channel repository, of the signer's ASCII-armored OpenPGP public key (e.g. keys/release-bot.asc). Relative, no '..' segment, no leading '/'.","$ref":"common.schema.json#/$defs/relativePath"},"scope":{"description":"What this signer's commits may change. all (the default): anything. promote: only the app versions, rollout and agent version of existing groups/*.yaml files, among versions already published by a full-scope signer and not below promotion.floor; any other change is refused (out-of-scope). The agent's own keys are always all.","enum":["all","promote"]}}}},"examples":[{"version":3,"signers":[{"name":"release-bot","key":"keys/release-bot.asc"},{"name":"promote-bot","key":"keys/promote-bot.asc","scope":"promote"}],"promotion":{"floor":{"shop":"1.2.0"}},"freshness":"7d","description":"Production releases of the shop stack.","thresholds":[{"paths":["groups/production.yaml","channel.yaml"],"count":2}]}]};
+const schema74 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/channel.schema.json","title":"Duck channel.yaml","description":"The trust policy of a release channel, at the root of the channel repository. A commit signed by a key trusted under the policy in force becomes accepted, and then its channel.yaml signers (plus the agent's own keys) become the policy in force.","type":"object","additionalProperties":false,"required":["version","signers"],"properties":{"version":{"description":"The policy version. It must grow with every change to this file or to a signer's key file; an agent refuses a commit whose policy changed without a greater version (trust-rollback).","type":"integer","minimum":1},"signers":{"description":"The keys whose signatures make a commit a release, besides the agent's own trusted keys: OpenPGP keys (commits signed with GnuPG or openpgp.js) and SSH keys (git config gpg.format ssh). A signer is identified by its key (an OpenPGP key's full fingerprint, an SSH key's SHA256 fingerprint), never by name, email or comment.","type":"array","items":{"$ref":"#/$defs/signer"}},"freshness":{"description":"How old the accepted commit may be before the channel is reported stale (e.g. 7d), so that a withheld security release does not go unnoticed. No limit when absent.","$ref":"common.schema.json#/$defs/duration"},"promotion":{"description":"Limits on what promotion-only signers (scope: promote) may do.","type":"object","additionalProperties":false,"properties":{"floor":{"description":"App -> the lowest version a promotion-only signer may set in a group file; a commit of theirs that sets an app below its floor is refused (out-of-scope). Full-scope signers are not bound by it.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"common.schema.json#/$defs/version"}}}},"description":{"description":"Free text for people: what this channel is for.","type":"string"},"thresholds":{"description":"k-of-n rules (the two-person rule): a change to one of a rule's paths is accepted only when `count` distinct signers of the rule signed it, the commit's own signer plus signed approvals in the history since the last accepted point (an empty commit `approve <commit id>`, made by `duck release approve`). Each key counts once; the agent's own root keys never count.","type":"array","items":{"$ref":"#/$defs/threshold"}}},"$defs":{"threshold":{"description":"One k-of-n rule. The path `channel.yaml` means the trust policy itself (channel.yaml and the key files it names): a change of it needs this rule of the old policy counted with the old keys and the rule of the new channel.yaml counted with the new keys.","type":"object","additionalProperties":false,"required":["paths","count"],"properties":{"paths":{"description":"Files (groups/production.yaml) or directory prefixes ending in '/' (releases/) this rule guards.","type":"array","minItems":1,"items":{"type":"string","pattern":"^(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+$"}},"count":{"description":"How many distinct signers of the rule must have signed the change; at most the number of signers.","type":"integer","minimum":1},"signers":{"description":"Names of channel.yaml signers who count toward this rule; every signer when absent.","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}},"signer":{"description":"One trusted signer: its key as a file in the channel (key) or inline (ssh), exactly one of the two.","type":"object","additionalProperties":false,"required":["name"],"oneOf":[{"required":["key"]},{"required":["ssh"]}],"properties":{"name":{"description":"A label for people (shown in reports), unique in the file; trust never depends on it, and thresholds name signers by it.","type":"string","minLength":1},"key":{"description":"The path, inside the channel repository, of the signer's public key file: an ASCII-armored OpenPGP public key (e.g. keys/release-bot.asc) or one OpenSSH public key line (e.g. keys/alice.pub), told apart by content. Relative, no '..' segment, no leading '/'.","$ref":"common.schema.json#/$defs/relativePath"},"ssh":{"description":"The signer's OpenSSH public key inline, as in git's allowed_signers: \"ssh-ed25519 AAAA... alice@laptop\" (ssh-ed25519, ecdsa-sha2-nistp256/384/521, ssh-rsa, sk-ssh-ed25519@openssh.com or sk-ecdsa-sha2-nistp256@openssh.com). The key is trusted by its SHA256 fingerprint, as ssh-keygen -l prints it; the comment is for people. For commits signed with git config gpg.format ssh.","type":"string","pattern":"^(ssh-|ecdsa-sha2-|sk-)\\S+ [A-Za-z0-9+/]+={0,2}( .*)?$"},"scope":{"description":"What this signer's commits may change. all (the default): anything. promote: only the app versions, rollout and agent version of existing groups/*.yaml files, among versions already published by a full-scope signer and not below promotion.floor; any other change is refused (out-of-scope). The agent's own keys are always all.","enum":["all","promote"]}}}},"examples":[{"version":3,"signers":[{"name":"release-bot","key":"keys/release-bot.asc"},{"name":"alice","key":"keys/alice.asc"},{"name":"bob","ssh":"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM4uJMgulp2AAiT3rLE89TQzTweYwfoXjAnwg2GVSMff bob@laptop"},{"name":"promote-bot","key":"keys/promote-bot.asc","scope":"promote"}],"promotion":{"floor":{"shop":"1.2.0"}},"freshness":"7d","description":"Production releases of the shop stack.","thresholds":[{"paths":["groups/production.yaml","channel.yaml"],"count":2}]}]};
 const schema77 = {"description":"A duration: one or more number+unit parts, units ms, s, m, h, d, w (e.g. 30s, 90m, 7d, 1h30m).","type":"string","pattern":"^([0-9]+(ms|s|m|h|d|w))+$","examples":["7d"]};
 const schema36 = {"description":"An app (or group) name: lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 63 characters. It names a directory and a compose project.","type":"string","pattern":"^[a-z0-9][a-z0-9_-]{0,62}$","examples":["shop"]};
 const schema51 = {"description":"A release version: letters, digits, '.', '+', '_' and '-', starting with a letter or digit, at most 64 characters. Quote it in YAML when it looks like a number (\"1.10\").","type":"string","pattern":"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$","examples":["1.3.0"]};
 const schema80 = {"description":"One k-of-n rule. The path `channel.yaml` means the trust policy itself (channel.yaml and the key files it names): a change of it needs this rule of the old policy counted with the old keys and the rule of the new channel.yaml counted with the new keys.","type":"object","additionalProperties":false,"required":["paths","count"],"properties":{"paths":{"description":"Files (groups/production.yaml) or directory prefixes ending in '/' (releases/) this rule guards.","type":"array","minItems":1,"items":{"type":"string","pattern":"^(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+$"}},"count":{"description":"How many distinct signers of the rule must have signed the change; at most the number of signers.","type":"integer","minimum":1},"signers":{"description":"Names of channel.yaml signers who count toward this rule; every signer when absent.","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}};
-const schema75 = {"description":"One trusted signer.","type":"object","additionalProperties":false,"required":["name","key"],"properties":{"name":{"description":"A label for people (shown in reports), unique in the file; trust never depends on it, and thresholds name signers by it.","type":"string","minLength":1},"key":{"description":"The path, inside the channel repository, of the signer's ASCII-armored OpenPGP public key (e.g. keys/release-bot.asc). Relative, no '..' segment, no leading '/'.","$ref":"common.schema.json#/$defs/relativePath"},"scope":{"description":"What this signer's commits may change. all (the default): anything. promote: only the app versions, rollout and agent version of existing groups/*.yaml files, among versions already published by a full-scope signer and not below promotion.floor; any other change is refused (out-of-scope). The agent's own keys are always all.","enum":["all","promote"]}}};
+const schema75 = {"description":"One trusted signer: its key as a file in the channel (key) or inline (ssh), exactly one of the two.","type":"object","additionalProperties":false,"required":["name"],"oneOf":[{"required":["key"]},{"required":["ssh"]}],"properties":{"name":{"description":"A label for people (shown in reports), unique in the file; trust never depends on it, and thresholds name signers by it.","type":"string","minLength":1},"key":{"description":"The path, inside the channel repository, of the signer's public key file: an ASCII-armored OpenPGP public key (e.g. keys/release-bot.asc) or one OpenSSH public key line (e.g. keys/alice.pub), told apart by content. Relative, no '..' segment, no leading '/'.","$ref":"common.schema.json#/$defs/relativePath"},"ssh":{"description":"The signer's OpenSSH public key inline, as in git's allowed_signers: \"ssh-ed25519 AAAA... alice@laptop\" (ssh-ed25519, ecdsa-sha2-nistp256/384/521, ssh-rsa, sk-ssh-ed25519@openssh.com or sk-ecdsa-sha2-nistp256@openssh.com). The key is trusted by its SHA256 fingerprint, as ssh-keygen -l prints it; the comment is for people. For commits signed with git config gpg.format ssh.","type":"string","pattern":"^(ssh-|ecdsa-sha2-|sk-)\\S+ [A-Za-z0-9+/]+={0,2}( .*)?$"},"scope":{"description":"What this signer's commits may change. all (the default): anything. promote: only the app versions, rollout and agent version of existing groups/*.yaml files, among versions already published by a full-scope signer and not below promotion.floor; any other change is refused (out-of-scope). The agent's own keys are always all.","enum":["all","promote"]}}};
 const schema76 = {"description":"A relative path with '/' separators that stays inside its base directory: not absolute, no '..' or '.' segment, no empty segment, no backslash, no control character.","type":"string","pattern":"^(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/)$","examples":["config/nginx.conf"]};
 const func1 = ucs2length.default;
 const pattern23 = new RegExp("^(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/)$", "u");
+const pattern24 = new RegExp("^(ssh-|ecdsa-sha2-|sk-)\\S+ [A-Za-z0-9+/]+={0,2}( .*)?$", "u");
 
 function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -24,9 +25,13 @@ evaluated0.props = undefined;
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
+const _errs1 = errors;
+let valid0 = false;
+let passing0 = null;
+const _errs2 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.name === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema75.required,parentSchema:schema75,data};
+if(data.key === undefined){
+const err0 = {instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema75.oneOf[0].required,parentSchema:schema75.oneOf[0],data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -35,8 +40,16 @@ vErrors.push(err0);
 }
 errors++;
 }
-if(data.key === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema75.required,parentSchema:schema75,data};
+}
+var _valid0 = _errs2 === errors;
+if(_valid0){
+valid0 = true;
+passing0 = 0;
+}
+const _errs3 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.ssh === undefined){
+const err1 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "ssh"},message:"must have required property '"+"ssh"+"'",schema:schema75.oneOf[1].required,parentSchema:schema75.oneOf[1],data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -45,9 +58,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-for(const key0 in data){
-if(!(((key0 === "name") || (key0 === "key")) || (key0 === "scope"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema75,data};
+}
+var _valid0 = _errs3 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 1;
+}
+}
+if(!valid0){
+const err2 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf",schema:schema75.oneOf,parentSchema:schema75,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -56,12 +80,20 @@ vErrors.push(err2);
 }
 errors++;
 }
+else {
+errors = _errs1;
+if(vErrors !== null){
+if(_errs1){
+vErrors.length = _errs1;
 }
-if(data.name !== undefined){
-let data0 = data.name;
-if(typeof data0 === "string"){
-if(func1(data0) < 1){
-const err3 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema75.properties.name,data:data0};
+else {
+vErrors = null;
+}
+}
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.name === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema75.required,parentSchema:schema75,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -70,9 +102,9 @@ vErrors.push(err3);
 }
 errors++;
 }
-}
-else {
-const err4 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema75.properties.name.type,parentSchema:schema75.properties.name,data:data0};
+for(const key0 in data){
+if(!((((key0 === "name") || (key0 === "key")) || (key0 === "ssh")) || (key0 === "scope"))){
+const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema75,data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -82,11 +114,11 @@ vErrors.push(err4);
 errors++;
 }
 }
-if(data.key !== undefined){
-let data1 = data.key;
-if(typeof data1 === "string"){
-if(!pattern23.test(data1)){
-const err5 = {instancePath:instancePath+"/key",schemaPath:"common.schema.json#/$defs/relativePath/pattern",keyword:"pattern",params:{pattern: "^(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/)$"},message:"must match pattern \""+"^(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/)$"+"\"",schema:"^(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/)$",parentSchema:schema76,data:data1};
+if(data.name !== undefined){
+let data0 = data.name;
+if(typeof data0 === "string"){
+if(func1(data0) < 1){
+const err5 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema75.properties.name,data:data0};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -97,7 +129,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/key",schemaPath:"common.schema.json#/$defs/relativePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.type,parentSchema:schema76,data:data1};
+const err6 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema75.properties.name.type,parentSchema:schema75.properties.name,data:data0};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -107,10 +139,11 @@ vErrors.push(err6);
 errors++;
 }
 }
-if(data.scope !== undefined){
-let data2 = data.scope;
-if(!((data2 === "all") || (data2 === "promote"))){
-const err7 = {instancePath:instancePath+"/scope",schemaPath:"#/properties/scope/enum",keyword:"enum",params:{allowedValues: schema75.properties.scope.enum},message:"must be equal to one of the allowed values",schema:schema75.properties.scope.enum,parentSchema:schema75.properties.scope,data:data2};
+if(data.key !== undefined){
+let data1 = data.key;
+if(typeof data1 === "string"){
+if(!pattern23.test(data1)){
+const err7 = {instancePath:instancePath+"/key",schemaPath:"common.schema.json#/$defs/relativePath/pattern",keyword:"pattern",params:{pattern: "^(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/)$"},message:"must match pattern \""+"^(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/)$"+"\"",schema:"^(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/)$",parentSchema:schema76,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -120,9 +153,8 @@ vErrors.push(err7);
 errors++;
 }
 }
-}
 else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema75.type,parentSchema:schema75,data};
+const err8 = {instancePath:instancePath+"/key",schemaPath:"common.schema.json#/$defs/relativePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.type,parentSchema:schema76,data:data1};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -131,15 +163,65 @@ vErrors.push(err8);
 }
 errors++;
 }
+}
+if(data.ssh !== undefined){
+let data2 = data.ssh;
+if(typeof data2 === "string"){
+if(!pattern24.test(data2)){
+const err9 = {instancePath:instancePath+"/ssh",schemaPath:"#/properties/ssh/pattern",keyword:"pattern",params:{pattern: "^(ssh-|ecdsa-sha2-|sk-)\\S+ [A-Za-z0-9+/]+={0,2}( .*)?$"},message:"must match pattern \""+"^(ssh-|ecdsa-sha2-|sk-)\\S+ [A-Za-z0-9+/]+={0,2}( .*)?$"+"\"",schema:"^(ssh-|ecdsa-sha2-|sk-)\\S+ [A-Za-z0-9+/]+={0,2}( .*)?$",parentSchema:schema75.properties.ssh,data:data2};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/ssh",schemaPath:"#/properties/ssh/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema75.properties.ssh.type,parentSchema:schema75.properties.ssh,data:data2};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.scope !== undefined){
+let data3 = data.scope;
+if(!((data3 === "all") || (data3 === "promote"))){
+const err11 = {instancePath:instancePath+"/scope",schemaPath:"#/properties/scope/enum",keyword:"enum",params:{allowedValues: schema75.properties.scope.enum},message:"must be equal to one of the allowed values",schema:schema75.properties.scope.enum,parentSchema:schema75.properties.scope,data:data3};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+else {
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema75.type,parentSchema:schema75,data};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
 validate45.errors = vErrors;
 return errors === 0;
 }
 validate45.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const pattern24 = new RegExp("^([0-9]+(ms|s|m|h|d|w))+$", "u");
+const pattern25 = new RegExp("^([0-9]+(ms|s|m|h|d|w))+$", "u");
 const pattern5 = new RegExp("^[a-z0-9][a-z0-9_-]{0,62}$", "u");
 const pattern9 = new RegExp("^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$", "u");
-const pattern27 = new RegExp("^(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+$", "u");
+const pattern28 = new RegExp("^(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+$", "u");
 
 function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://duck.dev/schemas/channel.schema.json" */;
@@ -235,7 +317,7 @@ errors++;
 if(data.freshness !== undefined){
 let data3 = data.freshness;
 if(typeof data3 === "string"){
-if(!pattern24.test(data3)){
+if(!pattern25.test(data3)){
 const err6 = {instancePath:instancePath+"/freshness",schemaPath:"common.schema.json#/$defs/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(ms|s|m|h|d|w))+$"},message:"must match pattern \""+"^([0-9]+(ms|s|m|h|d|w))+$"+"\"",schema:"^([0-9]+(ms|s|m|h|d|w))+$",parentSchema:schema77,data:data3};
 if(vErrors === null){
 vErrors = [err6];
@@ -429,7 +511,7 @@ const len2 = data10.length;
 for(let i2=0; i2<len2; i2++){
 let data11 = data10[i2];
 if(typeof data11 === "string"){
-if(!pattern27.test(data11)){
+if(!pattern28.test(data11)){
 const err21 = {instancePath:instancePath+"/thresholds/" + i1+"/paths/" + i2,schemaPath:"#/$defs/threshold/properties/paths/items/pattern",keyword:"pattern",params:{pattern: "^(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+$"},message:"must match pattern \""+"^(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+$"+"\"",schema:"^(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+$",parentSchema:schema80.properties.paths.items,data:data11};
 if(vErrors === null){
 vErrors = [err21];
@@ -583,9 +665,9 @@ export const group = validate47;
 const schema81 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/group.schema.json","title":"Duck group manifest (groups/<group>.yaml)","description":"What a group of nodes runs, and when: the version of each app, the maintenance windows, an optional staged rollout and the agent version.","type":"object","additionalProperties":false,"required":["apps"],"properties":{"apps":{"description":"App name -> version. The files of each release live in releases/<app>/<version>/ and must exist.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"common.schema.json#/$defs/version"}},"windows":{"description":"When automatic changes may start. Without windows, changes may start at any time. A node's overlay may replace them.","type":"array","items":{"$ref":"common.schema.json#/$defs/window"}},"rollout":{"description":"A staged rollout by deterministic node buckets: from each step's time on, nodes whose bucket (0..99) is below its percent take the new versions. Lowering the percent pauses the rollout; it never downgrades a node.","type":"array","items":{"$ref":"#/$defs/rolloutStep"}},"urgent":{"description":"true for a security release that may start outside the windows. A node's hold still applies.","type":"boolean"},"agent":{"description":"The version of the Duck agent this group should run (self-update); agents/<version>/agent.yaml publishes it.","$ref":"#/$defs/agentPin"},"description":{"description":"Free text for people: what this group is.","type":"string"}},"$defs":{"rolloutStep":{"description":"One step of a staged rollout.","type":"object","additionalProperties":false,"required":["percent","at"],"properties":{"percent":{"description":"The share of nodes (by bucket) that take the new versions from this step's time on.","type":"integer","minimum":0,"maximum":100},"at":{"description":"When this step starts, an RFC 3339 date-time.","$ref":"common.schema.json#/$defs/dateTime"}}},"agentPin":{"description":"The agent build a group should run: agents/<version>/agent.yaml must exist, and binds the artifacts' URLs, sha256 and sizes.","type":"object","additionalProperties":false,"required":["version"],"properties":{"version":{"description":"The agent version, published in agents/<version>/agent.yaml.","$ref":"common.schema.json#/$defs/version"}}}},"examples":[{"apps":{"shop":"1.3.0","billing":"2.0.1"},"windows":[{"days":["sat","sun"],"start":"02:00","duration":"3h","timezone":"Asia/Shanghai"}],"rollout":[{"percent":10,"at":"2026-11-24T02:00:00Z"},{"percent":100,"at":"2026-11-26T02:00:00Z"}],"urgent":false,"agent":{"version":"0.3.0"},"description":"Production nodes in the Shanghai data centre."}]};
 const schema84 = {"description":"A maintenance window: when automatic changes may start. A window belongs to the day it starts (fri 23:00 for 2h still counts on saturday 00:30).","type":"object","additionalProperties":false,"required":["days","start","duration"],"properties":{"days":{"description":"The days the window starts on: a list of days or day ranges (mon, sat, mon-fri), or a single one.","type":["string","array"],"pattern":"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$","minItems":1,"items":{"$ref":"#/$defs/daySpec"}},"start":{"description":"The local start time, HH:MM on a 24-hour clock. Quote it in YAML (\"02:00\").","type":"string","pattern":"^([01][0-9]|2[0-3]):[0-5][0-9]$"},"duration":{"description":"How long the window stays open: hours and/or minutes, e.g. 3h, 90m, 1h30m.","type":"string","pattern":"^([0-9]+h([0-9]+m)?|[0-9]+m)$"},"timezone":{"description":"An IANA time zone name (Asia/Shanghai, Europe/Berlin, UTC). Without it, the node's local time zone. An unknown zone is a configuration error, never a silent UTC (checked by the agent, not by this schema).","type":"string","minLength":1}},"examples":[{"days":["sat","sun"],"start":"02:00","duration":"3h","timezone":"Asia/Shanghai"}]};
 const schema85 = {"description":"A day (mon, tue, wed, thu, fri, sat, sun) or an inclusive range of days (mon-fri; fri-mon wraps over the weekend).","type":"string","pattern":"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$","examples":["mon-fri"]};
-const pattern30 = new RegExp("^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$", "u");
-const pattern32 = new RegExp("^([01][0-9]|2[0-3]):[0-5][0-9]$", "u");
-const pattern33 = new RegExp("^([0-9]+h([0-9]+m)?|[0-9]+m)$", "u");
+const pattern31 = new RegExp("^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$", "u");
+const pattern33 = new RegExp("^([01][0-9]|2[0-3]):[0-5][0-9]$", "u");
+const pattern34 = new RegExp("^([0-9]+h([0-9]+m)?|[0-9]+m)$", "u");
 
 function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -653,7 +735,7 @@ vErrors.push(err4);
 errors++;
 }
 if(typeof data0 === "string"){
-if(!pattern30.test(data0)){
+if(!pattern31.test(data0)){
 const err5 = {instancePath:instancePath+"/days",schemaPath:"#/properties/days/pattern",keyword:"pattern",params:{pattern: "^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$"},message:"must match pattern \""+"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$"+"\"",schema:"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$",parentSchema:schema84.properties.days,data:data0};
 if(vErrors === null){
 vErrors = [err5];
@@ -679,7 +761,7 @@ const len0 = data0.length;
 for(let i0=0; i0<len0; i0++){
 let data1 = data0[i0];
 if(typeof data1 === "string"){
-if(!pattern30.test(data1)){
+if(!pattern31.test(data1)){
 const err7 = {instancePath:instancePath+"/days/" + i0,schemaPath:"#/$defs/daySpec/pattern",keyword:"pattern",params:{pattern: "^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$"},message:"must match pattern \""+"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$"+"\"",schema:"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$",parentSchema:schema85,data:data1};
 if(vErrors === null){
 vErrors = [err7];
@@ -706,7 +788,7 @@ errors++;
 if(data.start !== undefined){
 let data2 = data.start;
 if(typeof data2 === "string"){
-if(!pattern32.test(data2)){
+if(!pattern33.test(data2)){
 const err9 = {instancePath:instancePath+"/start",schemaPath:"#/properties/start/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-3]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-3]):[0-5][0-9]$",parentSchema:schema84.properties.start,data:data2};
 if(vErrors === null){
 vErrors = [err9];
@@ -731,7 +813,7 @@ errors++;
 if(data.duration !== undefined){
 let data3 = data.duration;
 if(typeof data3 === "string"){
-if(!pattern33.test(data3)){
+if(!pattern34.test(data3)){
 const err11 = {instancePath:instancePath+"/duration",schemaPath:"#/properties/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+h([0-9]+m)?|[0-9]+m)$"},message:"must match pattern \""+"^([0-9]+h([0-9]+m)?|[0-9]+m)$"+"\"",schema:"^([0-9]+h([0-9]+m)?|[0-9]+m)$",parentSchema:schema84.properties.duration,data:data3};
 if(vErrors === null){
 vErrors = [err11];
@@ -1200,13 +1282,13 @@ export const release = validate54;
 const schema90 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/release.schema.json","title":"Duck release (releases/<app>/<version>/release.yaml)","description":"One published release of one app: its images, health probes, data to back up, migrations, and the sha256 of every file of the release. Immutable once merged.","type":"object","additionalProperties":false,"required":["app","version","files"],"properties":{"app":{"description":"The app this release belongs to; must equal the <app> directory.","$ref":"common.schema.json#/$defs/appName"},"version":{"description":"The version of this release; must equal the <version> directory.","$ref":"common.schema.json#/$defs/version"},"notes":{"description":"Release notes for people.","type":"string"},"images":{"description":"Every image the compose file uses. Each is pinned by digest in its ref, or carries the image id checked after it is loaded.","type":"array","default":[],"items":{"$ref":"#/$defs/image"}},"health":{"description":"How the agent decides that the new version is healthy, on top of the compose healthchecks.","$ref":"#/$defs/health"},"backup":{"description":"What the agent backs up before it stops the old version.","$ref":"#/$defs/backup"},"migrations":{"description":"Whether this version's data migrations can be undone. Leaving an irreversible version for an older one restores the backup taken when it was installed (after backing up the current data).","enum":["reversible","irreversible"],"default":"reversible"},"retries":{"description":"How many times the agent retries a failed upgrade to this release before it marks the release failed on the node (default 0: no automatic retry).","type":"integer","minimum":0},"files":{"description":"Relative path -> sha256 of every file of the release directory except release.yaml itself; each is checked when it is read.","type":"object","propertyNames":{"$ref":"common.schema.json#/$defs/relativePath","not":{"const":"release.yaml"}},"additionalProperties":{"$ref":"common.schema.json#/$defs/sha256hex"}}},"$defs":{"image":{"description":"One image of the release.","type":"object","additionalProperties":false,"required":["ref"],"properties":{"ref":{"description":"The image reference exactly as the compose file uses it, pinned by digest (repo@sha256:<64 hex>) unless the image carries an id.","type":"string","pattern":"^\\S+$"},"id":{"description":"The image id (sha256:<64 hex>), checked after docker load.","type":"string","pattern":"^sha256:[a-f0-9]{64}$"},"archive":{"description":"An image archive (docker save) for nodes without registry access, loaded with docker load.","$ref":"#/$defs/archive"}},"if":{"not":{"required":["id"]}},"then":{"properties":{"ref":{"description":"Without an id, the ref must be pinned by digest.","type":"string","pattern":"@sha256:[a-f0-9]{64}$"}}}},"archive":{"description":"Where to download an image archive, and how to check it.","type":"object","additionalProperties":false,"required":["url","sha256","size"],"properties":{"url":{"description":"An http(s) URL, or a path relative to the release directory.","type":"string","pattern":"^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$"},"sha256":{"description":"The sha256 of the archive, checked while it is streamed.","$ref":"common.schema.json#/$defs/sha256hex"},"size":{"description":"The size of the archive in bytes; the download stops beyond it.","type":"integer","minimum":0}}},"health":{"description":"Health checks of the new version.","type":"object","additionalProperties":false,"properties":{"timeout":{"description":"How long the new version may take to become healthy before it is rolled back.","$ref":"common.schema.json#/$defs/duration"},"probes":{"description":"Probes that must all pass.","type":"array","items":{"$ref":"#/$defs/probe"}}}},"probe":{"description":"One health probe: exactly one of http, tcp or command.","type":"object","additionalProperties":false,"properties":{"http":{"description":"An http(s) URL that must answer with the expected status.","$ref":"common.schema.json#/$defs/httpUrl"},"status":{"description":"The HTTP status the http probe expects.","type":"integer","minimum":100,"maximum":599,"default":200},"tcp":{"description":"host:port that must accept a TCP connection ([::1]:8080 for IPv6).","type":"string","pattern":"^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$"},"command":{"description":"A command (argv) run in the named service's container that must exit 0.","type":"array","minItems":1,"items":{"type":"string"}},"service":{"description":"The compose service the command runs in.","$ref":"#/$defs/composeName"},"timeout":{"description":"How long one attempt of this probe may take.","$ref":"common.schema.json#/$defs/duration"}},"oneOf":[{"required":["http"]},{"required":["tcp"]},{"required":["command"]}],"dependentRequired":{"command":["service"],"service":["command"],"status":["http"]}},"backup":{"description":"Data to back up before the stop-and-switch.","type":"object","additionalProperties":false,"properties":{"paths":{"description":"Paths relative to the app's data directory.","type":"array","items":{"$ref":"common.schema.json#/$defs/relativePath"}},"volumes":{"description":"Named compose volumes.","type":"array","items":{"$ref":"#/$defs/composeName"}}}},"composeName":{"description":"A compose service or volume name.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"}},"examples":[{"app":"shop","version":"1.3.0","notes":"Faster checkout; adds the orders.status index.","images":[{"ref":"registry.example.com/shop/web@sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"},{"ref":"shop/worker:1.3.0","id":"sha256:fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9","archive":{"url":"https://downloads.example.com/shop/1.3.0/worker.tar","sha256":"fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9","size":10485760}}],"health":{"timeout":"2m","probes":[{"http":"http://127.0.0.1:8080/healthz","status":200,"timeout":"5s"},{"tcp":"127.0.0.1:5432"},{"command":["pg_isready","-U","shop"],"service":"db","timeout":"10s"}]},"backup":{"paths":["uploads","db/dump"],"volumes":["pgdata"]},"migrations":"irreversible","retries":1,"files":{"compose.yaml":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824","config/nginx.conf":"486ea46224d1bb4fb680f34f7c9ad96a8f24ec88be73ea8e5a6c65260e9cb8a7"}}]};
 const schema95 = {"description":"A sha256 digest as 64 lowercase hex digits.","type":"string","pattern":"^[a-f0-9]{64}$","examples":["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]};
 const func13 = Object.prototype.hasOwnProperty;
-const pattern41 = new RegExp("^[a-f0-9]{64}$", "u");
+const pattern42 = new RegExp("^[a-f0-9]{64}$", "u");
 const schema93 = {"description":"One image of the release.","type":"object","additionalProperties":false,"required":["ref"],"properties":{"ref":{"description":"The image reference exactly as the compose file uses it, pinned by digest (repo@sha256:<64 hex>) unless the image carries an id.","type":"string","pattern":"^\\S+$"},"id":{"description":"The image id (sha256:<64 hex>), checked after docker load.","type":"string","pattern":"^sha256:[a-f0-9]{64}$"},"archive":{"description":"An image archive (docker save) for nodes without registry access, loaded with docker load.","$ref":"#/$defs/archive"}},"if":{"not":{"required":["id"]}},"then":{"properties":{"ref":{"description":"Without an id, the ref must be pinned by digest.","type":"string","pattern":"@sha256:[a-f0-9]{64}$"}}}};
-const pattern37 = new RegExp("@sha256:[a-f0-9]{64}$", "u");
-const pattern38 = new RegExp("^\\S+$", "u");
-const pattern39 = new RegExp("^sha256:[a-f0-9]{64}$", "u");
+const pattern38 = new RegExp("@sha256:[a-f0-9]{64}$", "u");
+const pattern39 = new RegExp("^\\S+$", "u");
+const pattern40 = new RegExp("^sha256:[a-f0-9]{64}$", "u");
 const schema94 = {"description":"Where to download an image archive, and how to check it.","type":"object","additionalProperties":false,"required":["url","sha256","size"],"properties":{"url":{"description":"An http(s) URL, or a path relative to the release directory.","type":"string","pattern":"^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$"},"sha256":{"description":"The sha256 of the archive, checked while it is streamed.","$ref":"common.schema.json#/$defs/sha256hex"},"size":{"description":"The size of the archive in bytes; the download stops beyond it.","type":"integer","minimum":0}}};
-const pattern40 = new RegExp("^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$", "u");
+const pattern41 = new RegExp("^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$", "u");
 
 function validate56(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -1264,7 +1346,7 @@ errors++;
 if(data.url !== undefined){
 let data0 = data.url;
 if(typeof data0 === "string"){
-if(!pattern40.test(data0)){
+if(!pattern41.test(data0)){
 const err4 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/pattern",keyword:"pattern",params:{pattern: "^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$"},message:"must match pattern \""+"^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$"+"\"",schema:"^(?:https?://\\S+|(?!/)(?!.*//)(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\\\]+(?<!/))$",parentSchema:schema94.properties.url,data:data0};
 if(vErrors === null){
 vErrors = [err4];
@@ -1289,7 +1371,7 @@ errors++;
 if(data.sha256 !== undefined){
 let data1 = data.sha256;
 if(typeof data1 === "string"){
-if(!pattern41.test(data1)){
+if(!pattern42.test(data1)){
 const err6 = {instancePath:instancePath+"/sha256",schemaPath:"common.schema.json#/$defs/sha256hex/pattern",keyword:"pattern",params:{pattern: "^[a-f0-9]{64}$"},message:"must match pattern \""+"^[a-f0-9]{64}$"+"\"",schema:"^[a-f0-9]{64}$",parentSchema:schema95,data:data1};
 if(vErrors === null){
 vErrors = [err6];
@@ -1419,7 +1501,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.ref !== undefined){
 let data0 = data.ref;
 if(typeof data0 === "string"){
-if(!pattern37.test(data0)){
+if(!pattern38.test(data0)){
 const err2 = {instancePath:instancePath+"/ref",schemaPath:"#/then/properties/ref/pattern",keyword:"pattern",params:{pattern: "@sha256:[a-f0-9]{64}$"},message:"must match pattern \""+"@sha256:[a-f0-9]{64}$"+"\"",schema:"@sha256:[a-f0-9]{64}$",parentSchema:schema93.then.properties.ref,data:data0};
 if(vErrors === null){
 vErrors = [err2];
@@ -1485,7 +1567,7 @@ errors++;
 if(data.ref !== undefined){
 let data1 = data.ref;
 if(typeof data1 === "string"){
-if(!pattern38.test(data1)){
+if(!pattern39.test(data1)){
 const err7 = {instancePath:instancePath+"/ref",schemaPath:"#/properties/ref/pattern",keyword:"pattern",params:{pattern: "^\\S+$"},message:"must match pattern \""+"^\\S+$"+"\"",schema:"^\\S+$",parentSchema:schema93.properties.ref,data:data1};
 if(vErrors === null){
 vErrors = [err7];
@@ -1510,7 +1592,7 @@ errors++;
 if(data.id !== undefined){
 let data2 = data.id;
 if(typeof data2 === "string"){
-if(!pattern39.test(data2)){
+if(!pattern40.test(data2)){
 const err9 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^sha256:[a-f0-9]{64}$"},message:"must match pattern \""+"^sha256:[a-f0-9]{64}$"+"\"",schema:"^sha256:[a-f0-9]{64}$",parentSchema:schema93.properties.id,data:data2};
 if(vErrors === null){
 vErrors = [err9];
@@ -1558,9 +1640,9 @@ const schema96 = {"description":"Health checks of the new version.","type":"obje
 const schema98 = {"description":"One health probe: exactly one of http, tcp or command.","type":"object","additionalProperties":false,"properties":{"http":{"description":"An http(s) URL that must answer with the expected status.","$ref":"common.schema.json#/$defs/httpUrl"},"status":{"description":"The HTTP status the http probe expects.","type":"integer","minimum":100,"maximum":599,"default":200},"tcp":{"description":"host:port that must accept a TCP connection ([::1]:8080 for IPv6).","type":"string","pattern":"^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$"},"command":{"description":"A command (argv) run in the named service's container that must exit 0.","type":"array","minItems":1,"items":{"type":"string"}},"service":{"description":"The compose service the command runs in.","$ref":"#/$defs/composeName"},"timeout":{"description":"How long one attempt of this probe may take.","$ref":"common.schema.json#/$defs/duration"}},"oneOf":[{"required":["http"]},{"required":["tcp"]},{"required":["command"]}],"dependentRequired":{"command":["service"],"service":["command"],"status":["http"]}};
 const schema99 = {"description":"An absolute http:// or https:// URL.","type":"string","pattern":"^https?://[^\\s/?#]+[^\\s]*$","examples":["https://downloads.example.com/duck/0.3.0/duck-linux-amd64"]};
 const schema100 = {"description":"A compose service or volume name.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$"};
-const pattern43 = new RegExp("^https?://[^\\s/?#]+[^\\s]*$", "u");
-const pattern44 = new RegExp("^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$", "u");
-const pattern45 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*$", "u");
+const pattern44 = new RegExp("^https?://[^\\s/?#]+[^\\s]*$", "u");
+const pattern45 = new RegExp("^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$", "u");
+const pattern46 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*$", "u");
 
 function validate60(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -1678,7 +1760,7 @@ errors++;
 if(data.http !== undefined){
 let data0 = data.http;
 if(typeof data0 === "string"){
-if(!pattern43.test(data0)){
+if(!pattern44.test(data0)){
 const err5 = {instancePath:instancePath+"/http",schemaPath:"common.schema.json#/$defs/httpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+[^\\s]*$"},message:"must match pattern \""+"^https?://[^\\s/?#]+[^\\s]*$"+"\"",schema:"^https?://[^\\s/?#]+[^\\s]*$",parentSchema:schema99,data:data0};
 if(vErrors === null){
 vErrors = [err5];
@@ -1738,7 +1820,7 @@ errors++;
 if(data.tcp !== undefined){
 let data2 = data.tcp;
 if(typeof data2 === "string"){
-if(!pattern44.test(data2)){
+if(!pattern45.test(data2)){
 const err10 = {instancePath:instancePath+"/tcp",schemaPath:"#/properties/tcp/pattern",keyword:"pattern",params:{pattern: "^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$"},message:"must match pattern \""+"^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$"+"\"",schema:"^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$",parentSchema:schema98.properties.tcp,data:data2};
 if(vErrors === null){
 vErrors = [err10];
@@ -1802,7 +1884,7 @@ errors++;
 if(data.service !== undefined){
 let data5 = data.service;
 if(typeof data5 === "string"){
-if(!pattern45.test(data5)){
+if(!pattern46.test(data5)){
 const err15 = {instancePath:instancePath+"/service",schemaPath:"#/$defs/composeName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema100,data:data5};
 if(vErrors === null){
 vErrors = [err15];
@@ -1827,7 +1909,7 @@ errors++;
 if(data.timeout !== undefined){
 let data6 = data.timeout;
 if(typeof data6 === "string"){
-if(!pattern24.test(data6)){
+if(!pattern25.test(data6)){
 const err17 = {instancePath:instancePath+"/timeout",schemaPath:"common.schema.json#/$defs/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(ms|s|m|h|d|w))+$"},message:"must match pattern \""+"^([0-9]+(ms|s|m|h|d|w))+$"+"\"",schema:"^([0-9]+(ms|s|m|h|d|w))+$",parentSchema:schema77,data:data6};
 if(vErrors === null){
 vErrors = [err17];
@@ -1937,7 +2019,7 @@ errors++;
 if(data.timeout !== undefined){
 let data0 = data.timeout;
 if(typeof data0 === "string"){
-if(!pattern24.test(data0)){
+if(!pattern25.test(data0)){
 const err1 = {instancePath:instancePath+"/timeout",schemaPath:"common.schema.json#/$defs/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(ms|s|m|h|d|w))+$"},message:"must match pattern \""+"^([0-9]+(ms|s|m|h|d|w))+$"+"\"",schema:"^([0-9]+(ms|s|m|h|d|w))+$",parentSchema:schema77,data:data0};
 if(vErrors === null){
 vErrors = [err1];
@@ -2070,7 +2152,7 @@ const len1 = data2.length;
 for(let i1=0; i1<len1; i1++){
 let data3 = data2[i1];
 if(typeof data3 === "string"){
-if(!pattern45.test(data3)){
+if(!pattern46.test(data3)){
 const err4 = {instancePath:instancePath+"/volumes/" + i1,schemaPath:"#/$defs/composeName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema100,data:data3};
 if(vErrors === null){
 vErrors = [err4];
@@ -2386,7 +2468,7 @@ errors++;
 for(const key2 in data9){
 let data10 = data9[key2];
 if(typeof data10 === "string"){
-if(!pattern41.test(data10)){
+if(!pattern42.test(data10)){
 const err18 = {instancePath:instancePath+"/files/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"common.schema.json#/$defs/sha256hex/pattern",keyword:"pattern",params:{pattern: "^[a-f0-9]{64}$"},message:"must match pattern \""+"^[a-f0-9]{64}$"+"\"",schema:"^[a-f0-9]{64}$",parentSchema:schema95,data:data10};
 if(vErrors === null){
 vErrors = [err18];
@@ -2496,7 +2578,7 @@ errors++;
 if(data.url !== undefined){
 let data0 = data.url;
 if(typeof data0 === "string"){
-if(!pattern43.test(data0)){
+if(!pattern44.test(data0)){
 const err4 = {instancePath:instancePath+"/url",schemaPath:"common.schema.json#/$defs/httpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+[^\\s]*$"},message:"must match pattern \""+"^https?://[^\\s/?#]+[^\\s]*$"+"\"",schema:"^https?://[^\\s/?#]+[^\\s]*$",parentSchema:schema99,data:data0};
 if(vErrors === null){
 vErrors = [err4];
@@ -2521,7 +2603,7 @@ errors++;
 if(data.sha256 !== undefined){
 let data1 = data.sha256;
 if(typeof data1 === "string"){
-if(!pattern41.test(data1)){
+if(!pattern42.test(data1)){
 const err6 = {instancePath:instancePath+"/sha256",schemaPath:"common.schema.json#/$defs/sha256hex/pattern",keyword:"pattern",params:{pattern: "^[a-f0-9]{64}$"},message:"must match pattern \""+"^[a-f0-9]{64}$"+"\"",schema:"^[a-f0-9]{64}$",parentSchema:schema95,data:data1};
 if(vErrors === null){
 vErrors = [err6];
@@ -2743,7 +2825,7 @@ const schema112 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id
 const schema113 = {"description":"One notice.","type":"object","additionalProperties":false,"required":["id","title","body","severity","expires"],"properties":{"id":{"description":"Unique in the file; what a node reports as seen or acknowledged.","$ref":"common.schema.json#/$defs/appName"},"title":{"description":"One line, shown by `duck status`.","type":"string","minLength":1,"maxLength":200},"body":{"description":"The text for people, Markdown (rendered without raw HTML).","type":"string"},"severity":{"description":"info, warning or critical.","enum":["info","warning","critical"]},"expires":{"description":"When the notice stops being shown, an RFC 3339 date-time; required so no notice stays forever.","$ref":"common.schema.json#/$defs/dateTime"},"target":{"description":"Which nodes see it; every key given must match (absent: every node).","$ref":"#/$defs/target"}}};
 const schema116 = {"description":"Every key given must match a node for the notice to be in force there.","type":"object","additionalProperties":false,"properties":{"groups":{"description":"The node's group is one of these.","type":"array","minItems":1,"items":{"$ref":"common.schema.json#/$defs/appName"}},"apps":{"description":"App -> version range: the node runs at least one of these apps at a version in its range.","type":"object","minProperties":1,"propertyNames":{"$ref":"common.schema.json#/$defs/appName"},"additionalProperties":{"$ref":"#/$defs/versionRange"}},"agent":{"description":"The node's agent version is in this range.","$ref":"#/$defs/versionRange"}}};
 const schema119 = {"description":"Space-separated comparators that must all hold, each an operator (>=, >, <=, <, =; none means =) and a version, e.g. \">=1.2.0 <2.0.0\". Versions compare part by part, numbers as numbers.","type":"string","pattern":"^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$","examples":[">=1.2.0 <2.0.0"]};
-const pattern57 = new RegExp("^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$", "u");
+const pattern58 = new RegExp("^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$", "u");
 
 function validate70(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2871,7 +2953,7 @@ errors++;
 for(const key2 in data2){
 let data3 = data2[key2];
 if(typeof data3 === "string"){
-if(!pattern57.test(data3)){
+if(!pattern58.test(data3)){
 const err9 = {instancePath:instancePath+"/apps/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/versionRange/pattern",keyword:"pattern",params:{pattern: "^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$"},message:"must match pattern \""+"^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$"+"\"",schema:"^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$",parentSchema:schema119,data:data3};
 if(vErrors === null){
 vErrors = [err9];
@@ -2908,7 +2990,7 @@ errors++;
 if(data.agent !== undefined){
 let data4 = data.agent;
 if(typeof data4 === "string"){
-if(!pattern57.test(data4)){
+if(!pattern58.test(data4)){
 const err12 = {instancePath:instancePath+"/agent",schemaPath:"#/$defs/versionRange/pattern",keyword:"pattern",params:{pattern: "^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$"},message:"must match pattern \""+"^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$"+"\"",schema:"^(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}(?: +(?:>=|<=|>|<|=)?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63})*$",parentSchema:schema119,data:data4};
 if(vErrors === null){
 vErrors = [err12];
@@ -3194,7 +3276,7 @@ const schema121 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id
 const schema122 = {"description":"A hold on version changes.","type":"object","additionalProperties":false,"required":["reason"],"properties":{"reason":{"description":"Why the node is held; shown in plans and reports.","type":"string","minLength":1},"until":{"description":"When the hold ends by itself: a date (the end of that day, node-local time) or a date-time. Held until unhold when absent.","type":"string","anyOf":[{"format":"date"},{"format":"date-time"}]}}};
 const schema131 = {"description":"Local compose overrides of one app.","type":"object","additionalProperties":false,"properties":{"files":{"description":"Extra compose files applied after the release's own (paths on this node).","type":"array","items":{"type":"string","minLength":1}},"env":{"description":"Environment variables for compose interpolation. Values are strings: quote numbers (PORT: \"8081\").","type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}}}};
 const formats30 = formats.fullFormats.date;
-const pattern67 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
+const pattern68 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
 
 function validate74(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -3262,7 +3344,7 @@ vErrors.push(err4);
 errors++;
 }
 if(typeof data0 === "string"){
-if(!pattern30.test(data0)){
+if(!pattern31.test(data0)){
 const err5 = {instancePath:instancePath+"/days",schemaPath:"#/properties/days/pattern",keyword:"pattern",params:{pattern: "^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$"},message:"must match pattern \""+"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$"+"\"",schema:"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$",parentSchema:schema84.properties.days,data:data0};
 if(vErrors === null){
 vErrors = [err5];
@@ -3288,7 +3370,7 @@ const len0 = data0.length;
 for(let i0=0; i0<len0; i0++){
 let data1 = data0[i0];
 if(typeof data1 === "string"){
-if(!pattern30.test(data1)){
+if(!pattern31.test(data1)){
 const err7 = {instancePath:instancePath+"/days/" + i0,schemaPath:"#/$defs/daySpec/pattern",keyword:"pattern",params:{pattern: "^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$"},message:"must match pattern \""+"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$"+"\"",schema:"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$",parentSchema:schema85,data:data1};
 if(vErrors === null){
 vErrors = [err7];
@@ -3315,7 +3397,7 @@ errors++;
 if(data.start !== undefined){
 let data2 = data.start;
 if(typeof data2 === "string"){
-if(!pattern32.test(data2)){
+if(!pattern33.test(data2)){
 const err9 = {instancePath:instancePath+"/start",schemaPath:"#/properties/start/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-3]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-3]):[0-5][0-9]$",parentSchema:schema84.properties.start,data:data2};
 if(vErrors === null){
 vErrors = [err9];
@@ -3340,7 +3422,7 @@ errors++;
 if(data.duration !== undefined){
 let data3 = data.duration;
 if(typeof data3 === "string"){
-if(!pattern33.test(data3)){
+if(!pattern34.test(data3)){
 const err11 = {instancePath:instancePath+"/duration",schemaPath:"#/properties/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+h([0-9]+m)?|[0-9]+m)$"},message:"must match pattern \""+"^([0-9]+h([0-9]+m)?|[0-9]+m)$"+"\"",schema:"^([0-9]+h([0-9]+m)?|[0-9]+m)$",parentSchema:schema84.properties.duration,data:data3};
 if(vErrors === null){
 vErrors = [err11];
@@ -3901,7 +3983,7 @@ if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
 for(const key9 in data14){
 const _errs49 = errors;
 if(typeof key9 === "string"){
-if(!pattern67.test(key9)){
+if(!pattern68.test(key9)){
 const err29 = {instancePath:instancePath+"/compose/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/$defs/composeOverride/properties/env/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema131.properties.env.propertyNames,data:key9,propertyName:key9};
 if(vErrors === null){
 vErrors = [err29];
@@ -4000,11 +4082,11 @@ return errors === 0;
 validate73.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const agentConfig = validate78;
-const schema132 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/agent-config.schema.json","title":"Duck agent configuration (/etc/duck/agent.yaml)","description":"What the agent on a node follows (channel and group), the keys it trusts, and where it keeps its state. Installed with the agent.","type":"object","additionalProperties":false,"required":["channel","group","trust"],"properties":{"channel":{"description":"The release channel to follow.","$ref":"#/$defs/channelSource"},"group":{"description":"The group this node belongs to: the agent reads groups/<group>.yaml.","$ref":"common.schema.json#/$defs/appName"},"trust":{"description":"The agent's root of trust.","$ref":"#/$defs/trust"},"stateDir":{"description":"Where the agent keeps its state, releases and backups.","type":"string","minLength":1,"default":"/var/lib/duck"},"overlay":{"description":"The path of the node-local overlay file.","type":"string","minLength":1,"default":"/etc/duck/overlay.yaml"},"limits":{"description":"Size caps that protect the node from a hostile or broken channel.","$ref":"#/$defs/limits"},"console":{"description":"The node's console (DESIGN §4.9): `duck run` serves it on 127.0.0.1:<port>. Without it, only `duck console` serves one, while it runs.","type":"object","additionalProperties":false,"required":["port"],"properties":{"port":{"description":"The loopback TCP port the console listens on.","type":"integer","minimum":1,"maximum":65535}}},"controller":{"description":"The controller the agent reports to. Without it, the agent reports nowhere; nothing else changes.","$ref":"#/$defs/controller"},"agentId":{"description":"This node's stable id (rollout buckets, reports). Generated and kept in the state directory when absent.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},"apply":{"description":"How the agent applies releases on this node.","$ref":"#/$defs/apply"},"startSpread":{"description":"After duck run starts, its first channel fetch and its first report wait for this node's own offset within this window (at most the interval), so a fleet that boots together does not fetch at once. 0s: at once. duck run --once and operators' commands never wait. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"selfUpdate":{"description":"How the agent updates itself (duck self-update): where its builds live, how it restarts, how long a new build has to prove health.","$ref":"#/$defs/selfUpdate"}},"$defs":{"channelSource":{"description":"Where and how often to fetch the channel.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The channel repository: an http:// or https:// URL (git smart HTTP). The token (token, tokenFile) goes to this URL only.","type":"string","pattern":"^https?://\\S+$"},"branch":{"description":"The branch to follow.","type":"string","pattern":"^[^\\s~^:?*\\[\\\\]+$","default":"main"},"interval":{"description":"How often to poll the channel (a jitter is added).","$ref":"common.schema.json#/$defs/duration","default":"60s"},"token":{"description":"A token for HTTP authentication to the channel. Prefer tokenFile, which keeps the secret out of this file.","type":"string","minLength":1},"tokenFile":{"description":"The path of a file holding the token (relative to this config file, or absolute).","type":"string","minLength":1},"pointer":{"description":"A small static file (any HTTPS server or CDN) holding the channel's tip commit id, published by the channel's CI (DESIGN §4.5). Each poll GETs it, conditionally (If-None-Match, If-Modified-Since), up to 1 KiB: when it names the commit the node already has, the git host gets no request at all. Untrusted: it only says whether to look, and a lying pointer can only delay (freshness shows it). An unreadable or malformed pointer falls back to the git ref request at most every 10 minutes; the git host is asked at least once an hour whatever the pointer says. Sent no token.","type":"string","pattern":"^https?://\\S+$"},"mirrors":{"description":"Other git URLs serving the same channel, tried in order after url when a request fails (connection error, 5xx, 429) or when one does not have the tip the pointer names. Untrusted like url: the same signature and history rules hold whatever serves the commits. An entry is a URL (sent no token) or {url, tokenFile} with its own token.","type":"array","items":{"oneOf":[{"type":"string","pattern":"^https?://\\S+$"},{"type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The mirror's git URL.","type":"string","pattern":"^https?://\\S+$"},"tokenFile":{"description":"A file holding this mirror's token (relative to this config file, or absolute); sent to this mirror only.","type":"string","minLength":1}}}]}}}},"trust":{"description":"The trusted OpenPGP public keys.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"keys":{"description":"Paths of ASCII-armored OpenPGP public keys (relative to this config file, or absolute). Each key is trusted by its full fingerprint.","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}},"limits":{"description":"Caps that protect the node from a hostile or broken channel: bytes, files per release, and how long one request to the channel may take.","type":"object","additionalProperties":false,"properties":{"maxFileBytes":{"description":"The largest single file the agent reads from the channel.","type":"integer","minimum":1},"maxFetchBytes":{"description":"The most the agent downloads in one fetch of the channel.","type":"integer","minimum":1},"maxReleaseFiles":{"description":"The most files one release may list in its release.yaml or hold in its directory (release.yaml aside).","type":"integer","minimum":1},"fetchTimeout":{"description":"The longest one request to the channel (ref discovery, pack download) may take, from sending it to its last byte; past it the request is cancelled and the poll fails with `fetch`. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"fetchIdleTimeout":{"description":"The longest a request to the channel may wait with no byte arriving (before the answer starts or within it); past it the request is cancelled and the poll fails with `fetch`. Default 60s.","$ref":"common.schema.json#/$defs/duration"}}},"controller":{"description":"The telemetry controller.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The controller's base URL.","$ref":"common.schema.json#/$defs/httpUrl"},"enrollToken":{"description":"The fleet enrollment token, exchanged once for this agent's own token. Prefer enrollTokenFile.","type":"string","minLength":1},"enrollTokenFile":{"description":"The path of a file holding the enrollment token (relative to this config file, or absolute).","type":"string","minLength":1},"interval":{"description":"How often the agent sends a status report when nothing happens (events are sent at once). Default 1m.","$ref":"common.schema.json#/$defs/duration"},"outboxLimit":{"description":"The most report events kept while the controller cannot be reached; past it the oldest are dropped and the drop is reported. Default 10000.","type":"integer","minimum":1}}},"apply":{"description":"Where app files live and how much history the agent keeps.","type":"object","additionalProperties":false,"properties":{"appsDir":{"description":"Per app: release directories, the data directory (DUCK_DATA_DIR) and the update-lock directory (DUCK_LOCK_DIR). Default: <stateDir>/apps.","type":"string","minLength":1},"backupsDir":{"description":"Where backups are written. Default: <stateDir>/backups.","type":"string","minLength":1},"keepBackups":{"description":"Backups kept per app; older ones are removed after a successful change. Default 3.","type":"integer","minimum":1},"keepReleases":{"description":"Release directories (and their images) kept per app, the running and the previous one included (those two are always kept). Default 2.","type":"integer","minimum":1},"maxLockDefer":{"description":"How long an app's update lock may defer a change before the operator must decide (duck upgrade --force). Default 1h.","$ref":"common.schema.json#/$defs/duration"},"minFreeBytes":{"description":"Free space a backup must leave on its file system; a change that would go below is refused before anything stops. Default 256 MiB.","type":"integer","minimum":0},"engineWait":{"description":"How long a Docker engine that does not answer is waited out once a change has stopped something (in the health wait, a rollback or a repair), retrying with backoff; the outage does not count against a release's health timeout. Before anything stopped, a change fails at once and is tried again later. Default 2m.","$ref":"common.schema.json#/$defs/duration"}}},"selfUpdate":{"description":"The agent's own builds and their switch.","type":"object","additionalProperties":false,"properties":{"serviceManager":{"description":"How the updater stops and starts the agent: systemd (the duck.service and duck-update.service units), detached (the agent's pid file; the updater in its own session), or auto: systemd when /run/systemd/system exists. Default auto.","enum":["auto","systemd","detached"],"default":"auto"},"buildsDir":{"description":"The directory holding one directory per agent version and the current symlink (relative to this config file, or absolute). Default /usr/lib/duck.","type":"string","minLength":1,"default":"/usr/lib/duck"},"healthTimeout":{"description":"How long a new build has to complete one full cycle (poll, verified channel, Docker ping) after the switch before the updater switches back. Default 5m.","$ref":"common.schema.json#/$defs/duration","default":"5m"}}}},"examples":[{"channel":{"url":"https://git.example.com/ops/releases.git","branch":"main","interval":"60s","tokenFile":"channel-token"},"group":"production","trust":{"keys":["keys/release-bot.asc","/etc/duck/keys/ops.asc"]},"stateDir":"/var/lib/duck","overlay":"/etc/duck/overlay.yaml","limits":{"maxFileBytes":10485760,"maxFetchBytes":536870912},"controller":{"url":"https://duck.example.com","enrollTokenFile":"/etc/duck/enroll-token"},"agentId":"node-sh-01","apply":{"appsDir":"/var/lib/duck/apps","keepBackups":3,"keepReleases":2,"maxLockDefer":"1h","minFreeBytes":268435456}}]};
-const schema136 = {"description":"The trusted OpenPGP public keys.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"keys":{"description":"Paths of ASCII-armored OpenPGP public keys (relative to this config file, or absolute). Each key is trusted by its full fingerprint.","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}};
+const schema132 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://duck.dev/schemas/agent-config.schema.json","title":"Duck agent configuration (/etc/duck/agent.yaml)","description":"What the agent on a node follows (channel and group), the keys it trusts, and where it keeps its state. Installed with the agent.","type":"object","additionalProperties":false,"required":["channel","group","trust"],"properties":{"channel":{"description":"The release channel to follow.","$ref":"#/$defs/channelSource"},"group":{"description":"The group this node belongs to: the agent reads groups/<group>.yaml.","$ref":"common.schema.json#/$defs/appName"},"trust":{"description":"The agent's root of trust.","$ref":"#/$defs/trust"},"stateDir":{"description":"Where the agent keeps its state, releases and backups.","type":"string","minLength":1,"default":"/var/lib/duck"},"overlay":{"description":"The path of the node-local overlay file.","type":"string","minLength":1,"default":"/etc/duck/overlay.yaml"},"limits":{"description":"Size caps that protect the node from a hostile or broken channel.","$ref":"#/$defs/limits"},"console":{"description":"The node's console (DESIGN §4.9): `duck run` serves it on 127.0.0.1:<port>. Without it, only `duck console` serves one, while it runs.","type":"object","additionalProperties":false,"required":["port"],"properties":{"port":{"description":"The loopback TCP port the console listens on.","type":"integer","minimum":1,"maximum":65535}}},"controller":{"description":"The controller the agent reports to. Without it, the agent reports nowhere; nothing else changes.","$ref":"#/$defs/controller"},"agentId":{"description":"This node's stable id (rollout buckets, reports). Generated and kept in the state directory when absent.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},"apply":{"description":"How the agent applies releases on this node.","$ref":"#/$defs/apply"},"startSpread":{"description":"After duck run starts, its first channel fetch and its first report wait for this node's own offset within this window (at most the interval), so a fleet that boots together does not fetch at once. 0s: at once. duck run --once and operators' commands never wait. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"selfUpdate":{"description":"How the agent updates itself (duck self-update): where its builds live, how it restarts, how long a new build has to prove health.","$ref":"#/$defs/selfUpdate"}},"$defs":{"channelSource":{"description":"Where and how often to fetch the channel.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The channel repository: an http:// or https:// URL (git smart HTTP). The token (token, tokenFile) goes to this URL only.","type":"string","pattern":"^https?://\\S+$"},"branch":{"description":"The branch to follow.","type":"string","pattern":"^[^\\s~^:?*\\[\\\\]+$","default":"main"},"interval":{"description":"How often to poll the channel (a jitter is added).","$ref":"common.schema.json#/$defs/duration","default":"60s"},"token":{"description":"A token for HTTP authentication to the channel. Prefer tokenFile, which keeps the secret out of this file.","type":"string","minLength":1},"tokenFile":{"description":"The path of a file holding the token (relative to this config file, or absolute).","type":"string","minLength":1},"pointer":{"description":"A small static file (any HTTPS server or CDN) holding the channel's tip commit id, published by the channel's CI (DESIGN §4.5). Each poll GETs it, conditionally (If-None-Match, If-Modified-Since), up to 1 KiB: when it names the commit the node already has, the git host gets no request at all. Untrusted: it only says whether to look, and a lying pointer can only delay (freshness shows it). An unreadable or malformed pointer falls back to the git ref request at most every 10 minutes; the git host is asked at least once an hour whatever the pointer says. Sent no token.","type":"string","pattern":"^https?://\\S+$"},"mirrors":{"description":"Other git URLs serving the same channel, tried in order after url when a request fails (connection error, 5xx, 429) or when one does not have the tip the pointer names. Untrusted like url: the same signature and history rules hold whatever serves the commits. An entry is a URL (sent no token) or {url, tokenFile} with its own token.","type":"array","items":{"oneOf":[{"type":"string","pattern":"^https?://\\S+$"},{"type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The mirror's git URL.","type":"string","pattern":"^https?://\\S+$"},"tokenFile":{"description":"A file holding this mirror's token (relative to this config file, or absolute); sent to this mirror only.","type":"string","minLength":1}}}]}}}},"trust":{"description":"The trusted public keys: OpenPGP and SSH.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"keys":{"description":"Paths of public key files (relative to this config file, or absolute), told apart by content: an ASCII-armored OpenPGP public key (trusted by its full fingerprint) or one OpenSSH public key line, a .pub file (trusted by its SHA256 fingerprint, for commits signed with git config gpg.format ssh).","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}},"limits":{"description":"Caps that protect the node from a hostile or broken channel: bytes, files per release, and how long one request to the channel may take.","type":"object","additionalProperties":false,"properties":{"maxFileBytes":{"description":"The largest single file the agent reads from the channel.","type":"integer","minimum":1},"maxFetchBytes":{"description":"The most the agent downloads in one fetch of the channel.","type":"integer","minimum":1},"maxReleaseFiles":{"description":"The most files one release may list in its release.yaml or hold in its directory (release.yaml aside).","type":"integer","minimum":1},"fetchTimeout":{"description":"The longest one request to the channel (ref discovery, pack download) may take, from sending it to its last byte; past it the request is cancelled and the poll fails with `fetch`. Default 5m.","$ref":"common.schema.json#/$defs/duration"},"fetchIdleTimeout":{"description":"The longest a request to the channel may wait with no byte arriving (before the answer starts or within it); past it the request is cancelled and the poll fails with `fetch`. Default 60s.","$ref":"common.schema.json#/$defs/duration"}}},"controller":{"description":"The telemetry controller.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The controller's base URL.","$ref":"common.schema.json#/$defs/httpUrl"},"enrollToken":{"description":"The fleet enrollment token, exchanged once for this agent's own token. Prefer enrollTokenFile.","type":"string","minLength":1},"enrollTokenFile":{"description":"The path of a file holding the enrollment token (relative to this config file, or absolute).","type":"string","minLength":1},"interval":{"description":"How often the agent sends a status report when nothing happens (events are sent at once). Default 1m.","$ref":"common.schema.json#/$defs/duration"},"outboxLimit":{"description":"The most report events kept while the controller cannot be reached; past it the oldest are dropped and the drop is reported. Default 10000.","type":"integer","minimum":1}}},"apply":{"description":"Where app files live and how much history the agent keeps.","type":"object","additionalProperties":false,"properties":{"appsDir":{"description":"Per app: release directories, the data directory (DUCK_DATA_DIR) and the update-lock directory (DUCK_LOCK_DIR). Default: <stateDir>/apps.","type":"string","minLength":1},"backupsDir":{"description":"Where backups are written. Default: <stateDir>/backups.","type":"string","minLength":1},"keepBackups":{"description":"Backups kept per app; older ones are removed after a successful change. Default 3.","type":"integer","minimum":1},"keepReleases":{"description":"Release directories (and their images) kept per app, the running and the previous one included (those two are always kept). Default 2.","type":"integer","minimum":1},"maxLockDefer":{"description":"How long an app's update lock may defer a change before the operator must decide (duck upgrade --force). Default 1h.","$ref":"common.schema.json#/$defs/duration"},"minFreeBytes":{"description":"Free space a backup must leave on its file system; a change that would go below is refused before anything stops. Default 256 MiB.","type":"integer","minimum":0},"engineWait":{"description":"How long a Docker engine that does not answer is waited out once a change has stopped something (in the health wait, a rollback or a repair), retrying with backoff; the outage does not count against a release's health timeout. Before anything stopped, a change fails at once and is tried again later. Default 2m.","$ref":"common.schema.json#/$defs/duration"}}},"selfUpdate":{"description":"The agent's own builds and their switch.","type":"object","additionalProperties":false,"properties":{"serviceManager":{"description":"How the updater stops and starts the agent: systemd (the duck.service and duck-update.service units), detached (the agent's pid file; the updater in its own session), or auto: systemd when /run/systemd/system exists. Default auto.","enum":["auto","systemd","detached"],"default":"auto"},"buildsDir":{"description":"The directory holding one directory per agent version and the current symlink (relative to this config file, or absolute). Default /usr/lib/duck.","type":"string","minLength":1,"default":"/usr/lib/duck"},"healthTimeout":{"description":"How long a new build has to complete one full cycle (poll, verified channel, Docker ping) after the switch before the updater switches back. Default 5m.","$ref":"common.schema.json#/$defs/duration","default":"5m"}}}},"examples":[{"channel":{"url":"https://git.example.com/ops/releases.git","branch":"main","interval":"60s","tokenFile":"channel-token"},"group":"production","trust":{"keys":["keys/release-bot.asc","/etc/duck/keys/ops.asc"]},"stateDir":"/var/lib/duck","overlay":"/etc/duck/overlay.yaml","limits":{"maxFileBytes":10485760,"maxFetchBytes":536870912},"controller":{"url":"https://duck.example.com","enrollTokenFile":"/etc/duck/enroll-token"},"agentId":"node-sh-01","apply":{"appsDir":"/var/lib/duck/apps","keepBackups":3,"keepReleases":2,"maxLockDefer":"1h","minFreeBytes":268435456}}]};
+const schema136 = {"description":"The trusted public keys: OpenPGP and SSH.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"keys":{"description":"Paths of public key files (relative to this config file, or absolute), told apart by content: an ASCII-armored OpenPGP public key (trusted by its full fingerprint) or one OpenSSH public key line, a .pub file (trusted by its SHA256 fingerprint, for commits signed with git config gpg.format ssh).","type":"array","minItems":1,"items":{"type":"string","minLength":1}}}};
 const schema133 = {"description":"Where and how often to fetch the channel.","type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The channel repository: an http:// or https:// URL (git smart HTTP). The token (token, tokenFile) goes to this URL only.","type":"string","pattern":"^https?://\\S+$"},"branch":{"description":"The branch to follow.","type":"string","pattern":"^[^\\s~^:?*\\[\\\\]+$","default":"main"},"interval":{"description":"How often to poll the channel (a jitter is added).","$ref":"common.schema.json#/$defs/duration","default":"60s"},"token":{"description":"A token for HTTP authentication to the channel. Prefer tokenFile, which keeps the secret out of this file.","type":"string","minLength":1},"tokenFile":{"description":"The path of a file holding the token (relative to this config file, or absolute).","type":"string","minLength":1},"pointer":{"description":"A small static file (any HTTPS server or CDN) holding the channel's tip commit id, published by the channel's CI (DESIGN §4.5). Each poll GETs it, conditionally (If-None-Match, If-Modified-Since), up to 1 KiB: when it names the commit the node already has, the git host gets no request at all. Untrusted: it only says whether to look, and a lying pointer can only delay (freshness shows it). An unreadable or malformed pointer falls back to the git ref request at most every 10 minutes; the git host is asked at least once an hour whatever the pointer says. Sent no token.","type":"string","pattern":"^https?://\\S+$"},"mirrors":{"description":"Other git URLs serving the same channel, tried in order after url when a request fails (connection error, 5xx, 429) or when one does not have the tip the pointer names. Untrusted like url: the same signature and history rules hold whatever serves the commits. An entry is a URL (sent no token) or {url, tokenFile} with its own token.","type":"array","items":{"oneOf":[{"type":"string","pattern":"^https?://\\S+$"},{"type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"description":"The mirror's git URL.","type":"string","pattern":"^https?://\\S+$"},"tokenFile":{"description":"A file holding this mirror's token (relative to this config file, or absolute); sent to this mirror only.","type":"string","minLength":1}}}]}}}};
-const pattern68 = new RegExp("^https?://\\S+$", "u");
-const pattern69 = new RegExp("^[^\\s~^:?*\\[\\\\]+$", "u");
+const pattern69 = new RegExp("^https?://\\S+$", "u");
+const pattern70 = new RegExp("^[^\\s~^:?*\\[\\\\]+$", "u");
 
 function validate79(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -4042,7 +4124,7 @@ errors++;
 if(data.url !== undefined){
 let data0 = data.url;
 if(typeof data0 === "string"){
-if(!pattern68.test(data0)){
+if(!pattern69.test(data0)){
 const err2 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://\\S+$"},message:"must match pattern \""+"^https?://\\S+$"+"\"",schema:"^https?://\\S+$",parentSchema:schema133.properties.url,data:data0};
 if(vErrors === null){
 vErrors = [err2];
@@ -4067,7 +4149,7 @@ errors++;
 if(data.branch !== undefined){
 let data1 = data.branch;
 if(typeof data1 === "string"){
-if(!pattern69.test(data1)){
+if(!pattern70.test(data1)){
 const err4 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/pattern",keyword:"pattern",params:{pattern: "^[^\\s~^:?*\\[\\\\]+$"},message:"must match pattern \""+"^[^\\s~^:?*\\[\\\\]+$"+"\"",schema:"^[^\\s~^:?*\\[\\\\]+$",parentSchema:schema133.properties.branch,data:data1};
 if(vErrors === null){
 vErrors = [err4];
@@ -4092,7 +4174,7 @@ errors++;
 if(data.interval !== undefined){
 let data2 = data.interval;
 if(typeof data2 === "string"){
-if(!pattern24.test(data2)){
+if(!pattern25.test(data2)){
 const err6 = {instancePath:instancePath+"/interval",schemaPath:"common.schema.json#/$defs/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(ms|s|m|h|d|w))+$"},message:"must match pattern \""+"^([0-9]+(ms|s|m|h|d|w))+$"+"\"",schema:"^([0-9]+(ms|s|m|h|d|w))+$",parentSchema:schema77,data:data2};
 if(vErrors === null){
 vErrors = [err6];
@@ -4167,7 +4249,7 @@ errors++;
 if(data.pointer !== undefined){
 let data5 = data.pointer;
 if(typeof data5 === "string"){
-if(!pattern68.test(data5)){
+if(!pattern69.test(data5)){
 const err12 = {instancePath:instancePath+"/pointer",schemaPath:"#/properties/pointer/pattern",keyword:"pattern",params:{pattern: "^https?://\\S+$"},message:"must match pattern \""+"^https?://\\S+$"+"\"",schema:"^https?://\\S+$",parentSchema:schema133.properties.pointer,data:data5};
 if(vErrors === null){
 vErrors = [err12];
@@ -4200,7 +4282,7 @@ let valid4 = false;
 let passing0 = null;
 const _errs19 = errors;
 if(typeof data7 === "string"){
-if(!pattern68.test(data7)){
+if(!pattern69.test(data7)){
 const err14 = {instancePath:instancePath+"/mirrors/" + i0,schemaPath:"#/properties/mirrors/items/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^https?://\\S+$"},message:"must match pattern \""+"^https?://\\S+$"+"\"",schema:"^https?://\\S+$",parentSchema:schema133.properties.mirrors.items.oneOf[0],data:data7};
 if(vErrors === null){
 vErrors = [err14];
@@ -4253,7 +4335,7 @@ errors++;
 if(data7.url !== undefined){
 let data8 = data7.url;
 if(typeof data8 === "string"){
-if(!pattern68.test(data8)){
+if(!pattern69.test(data8)){
 const err18 = {instancePath:instancePath+"/mirrors/" + i0+"/url",schemaPath:"#/properties/mirrors/items/oneOf/1/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://\\S+$"},message:"must match pattern \""+"^https?://\\S+$"+"\"",schema:"^https?://\\S+$",parentSchema:schema133.properties.mirrors.items.oneOf[1].properties.url,data:data8};
 if(vErrors === null){
 vErrors = [err18];
@@ -4475,7 +4557,7 @@ errors++;
 if(data.fetchTimeout !== undefined){
 let data3 = data.fetchTimeout;
 if(typeof data3 === "string"){
-if(!pattern24.test(data3)){
+if(!pattern25.test(data3)){
 const err7 = {instancePath:instancePath+"/fetchTimeout",schemaPath:"common.schema.json#/$defs/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(ms|s|m|h|d|w))+$"},message:"must match pattern \""+"^([0-9]+(ms|s|m|h|d|w))+$"+"\"",schema:"^([0-9]+(ms|s|m|h|d|w))+$",parentSchema:schema77,data:data3};
 if(vErrors === null){
 vErrors = [err7];
@@ -4500,7 +4582,7 @@ errors++;
 if(data.fetchIdleTimeout !== undefined){
 let data4 = data.fetchIdleTimeout;
 if(typeof data4 === "string"){
-if(!pattern24.test(data4)){
+if(!pattern25.test(data4)){
 const err9 = {instancePath:instancePath+"/fetchIdleTimeout",schemaPath:"common.schema.json#/$defs/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(ms|s|m|h|d|w))+$"},message:"must match pattern \""+"^([0-9]+(ms|s|m|h|d|w))+$"+"\"",schema:"^([0-9]+(ms|s|m|h|d|w))+$",parentSchema:schema77,data:data4};
 if(vErrors === null){
 vErrors = [err9];
@@ -4576,7 +4658,7 @@ errors++;
 if(data.url !== undefined){
 let data0 = data.url;
 if(typeof data0 === "string"){
-if(!pattern43.test(data0)){
+if(!pattern44.test(data0)){
 const err2 = {instancePath:instancePath+"/url",schemaPath:"common.schema.json#/$defs/httpUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+[^\\s]*$"},message:"must match pattern \""+"^https?://[^\\s/?#]+[^\\s]*$"+"\"",schema:"^https?://[^\\s/?#]+[^\\s]*$",parentSchema:schema99,data:data0};
 if(vErrors === null){
 vErrors = [err2];
@@ -4651,7 +4733,7 @@ errors++;
 if(data.interval !== undefined){
 let data3 = data.interval;
 if(typeof data3 === "string"){
-if(!pattern24.test(data3)){
+if(!pattern25.test(data3)){
 const err8 = {instancePath:instancePath+"/interval",schemaPath:"common.schema.json#/$defs/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(ms|s|m|h|d|w))+$"},message:"must match pattern \""+"^([0-9]+(ms|s|m|h|d|w))+$"+"\"",schema:"^([0-9]+(ms|s|m|h|d|w))+$",parentSchema:schema77,data:data3};
 if(vErrors === null){
 vErrors = [err8];
@@ -4842,7 +4924,7 @@ errors++;
 if(data.maxLockDefer !== undefined){
 let data4 = data.maxLockDefer;
 if(typeof data4 === "string"){
-if(!pattern24.test(data4)){
+if(!pattern25.test(data4)){
 const err9 = {instancePath:instancePath+"/maxLockDefer",schemaPath:"common.schema.json#/$defs/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(ms|s|m|h|d|w))+$"},message:"must match pattern \""+"^([0-9]+(ms|s|m|h|d|w))+$"+"\"",schema:"^([0-9]+(ms|s|m|h|d|w))+$",parentSchema:schema77,data:data4};
 if(vErrors === null){
 vErrors = [err9];
@@ -4892,7 +4974,7 @@ errors++;
 if(data.engineWait !== undefined){
 let data6 = data.engineWait;
 if(typeof data6 === "string"){
-if(!pattern24.test(data6)){
+if(!pattern25.test(data6)){
 const err13 = {instancePath:instancePath+"/engineWait",schemaPath:"common.schema.json#/$defs/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(ms|s|m|h|d|w))+$"},message:"must match pattern \""+"^([0-9]+(ms|s|m|h|d|w))+$"+"\"",schema:"^([0-9]+(ms|s|m|h|d|w))+$",parentSchema:schema77,data:data6};
 if(vErrors === null){
 vErrors = [err13];
@@ -4996,7 +5078,7 @@ errors++;
 if(data.healthTimeout !== undefined){
 let data2 = data.healthTimeout;
 if(typeof data2 === "string"){
-if(!pattern24.test(data2)){
+if(!pattern25.test(data2)){
 const err4 = {instancePath:instancePath+"/healthTimeout",schemaPath:"common.schema.json#/$defs/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(ms|s|m|h|d|w))+$"},message:"must match pattern \""+"^([0-9]+(ms|s|m|h|d|w))+$"+"\"",schema:"^([0-9]+(ms|s|m|h|d|w))+$",parentSchema:schema77,data:data2};
 if(vErrors === null){
 vErrors = [err4];
@@ -5377,7 +5459,7 @@ errors = vErrors.length;
 if(data.startSpread !== undefined){
 let data13 = data.startSpread;
 if(typeof data13 === "string"){
-if(!pattern24.test(data13)){
+if(!pattern25.test(data13)){
 const err25 = {instancePath:instancePath+"/startSpread",schemaPath:"common.schema.json#/$defs/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(ms|s|m|h|d|w))+$"},message:"must match pattern \""+"^([0-9]+(ms|s|m|h|d|w))+$"+"\"",schema:"^([0-9]+(ms|s|m|h|d|w))+$",parentSchema:schema77,data:data13};
 if(vErrors === null){
 vErrors = [err25];

@@ -1,12 +1,12 @@
 // Signing keys made at run time (DESIGN §6: no checked-in key blobs). Two kinds, because §3
 // requires signatures from both `git commit -S` with GnuPG and openpgp.js to verify; the demo signs
 // its channel with an openpgp.js one.
-import { chmod } from 'node:fs/promises';
+import { chmod, readFile } from 'node:fs/promises';
 import * as openpgp from 'openpgp';
 import { makeTempDir, run } from './tmp.js';
 
 export interface TestKey {
-  kind: 'openpgp' | 'gpg';
+  kind: 'openpgp' | 'gpg' | 'ssh';
   name: string;
   /** Full primary-key fingerprint, uppercase hex, 40 characters. */
   fingerprint: string;
@@ -103,4 +103,38 @@ export async function stopGpgAgent(gnupgHome: string): Promise<void> {
     env: { ...process.env, GNUPGHOME: gnupgHome },
     allowFailure: true,
   });
+}
+
+/** An SSH signing key made by ssh-keygen (git's gpg.format=ssh). */
+export interface SshTestKey extends TestKey {
+  kind: 'ssh';
+  /** `SHA256:<base64>`, as `ssh-keygen -l` prints it. */
+  fingerprint: string;
+  /** For SSH keys, the OpenSSH public key line (`ssh-ed25519 AAAA… name@test.invalid`), a `.pub` file's content. */
+  armoredPublicKey: string;
+  /** The unencrypted private key file: git's user.signingkey. */
+  privateKeyFile: string;
+}
+
+export type SshKeyType = 'ed25519' | 'rsa' | 'ecdsa-p256' | 'ecdsa-p384' | 'ecdsa-p521';
+
+const SSH_KEYGEN_TYPE: Record<SshKeyType, readonly string[]> = {
+  ed25519: ['-t', 'ed25519'],
+  rsa: ['-t', 'rsa', '-b', '3072'],
+  'ecdsa-p256': ['-t', 'ecdsa', '-b', '256'],
+  'ecdsa-p384': ['-t', 'ecdsa', '-b', '384'],
+  'ecdsa-p521': ['-t', 'ecdsa', '-b', '521'],
+};
+
+/** A fresh SSH key pair in its own temp dir; the fingerprint is ssh-keygen's own, an independent check. */
+export async function makeSshKey(name: string, type: SshKeyType = 'ed25519'): Promise<SshTestKey> {
+  const dir = await makeTempDir('duck-ssh-key-');
+  await chmod(dir, 0o700);
+  const privateKeyFile = `${dir}/id`;
+  await run('ssh-keygen', ['-q', ...SSH_KEYGEN_TYPE[type], '-N', '', '-C', testEmail(name), '-f', privateKeyFile]);
+  const armoredPublicKey = await readFile(`${privateKeyFile}.pub`, 'utf8');
+  const listing = (await run('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${privateKeyFile}.pub`])).stdout.toString('utf8');
+  const fingerprint = /(SHA256:[A-Za-z0-9+/]+)/.exec(listing)?.[1];
+  if (!fingerprint) throw new Error(`no fingerprint in ssh-keygen output: ${listing}`);
+  return { kind: 'ssh', name, fingerprint, armoredPublicKey, privateKeyFile };
 }

@@ -8,12 +8,12 @@ import type { AgentNode } from '../../examples/harness/agent-node.js';
 import { makeAgentNode } from '../../examples/harness/agent-node.js';
 import type { GitServer } from '../../examples/harness/git-http-server.js';
 import { startGitServer } from '../../examples/harness/git-http-server.js';
-import type { GpgTestKey, OpenpgpTestKey } from '../../examples/harness/keys.js';
+import type { GpgTestKey, OpenpgpTestKey, SshTestKey } from '../../examples/harness/keys.js';
 import { makeOpenpgpKey, testEmail } from '../../examples/harness/keys.js';
 import { makeTempDir, removeTempDir, run, type RunOptions } from '../../examples/harness/tmp.js';
 
 /** `null` makes an unsigned commit. */
-export type Signer = OpenpgpTestKey | GpgTestKey | null;
+export type Signer = OpenpgpTestKey | GpgTestKey | SshTestKey | null;
 
 export interface CommitOptions {
   /** Author and committer date (timezone +0000); defaults to now. */
@@ -28,6 +28,8 @@ export interface CommitOptions {
    * would refuse to write or check out, built with hash-object --literally); the index is left alone.
    */
   tree?: string;
+  /** SSH keys only: git's gpg.ssh.program, ssh-keygen when absent (a wrapper can sign otherwise). */
+  sshProgram?: string;
 }
 
 export interface Channel {
@@ -162,7 +164,7 @@ export async function createChannel(opts: { serverRoot: string; name?: string })
     return (await git(['hash-object', '-t', 'tree', '-w', '--literally', '--stdin'], { input: object })).toString('utf8').trim();
   };
 
-  const commitWithGit = async (message: string, signer: GpgTestKey | null, date: Date): Promise<string> => {
+  const commitWithGit = async (message: string, signer: GpgTestKey | SshTestKey | null, date: Date, sshProgram?: string): Promise<string> => {
     await git(['add', '-A']);
     const name = signer?.name ?? DEFAULT_AUTHOR;
     const stamp = `@${Math.floor(date.getTime() / 1000)} +0000`;
@@ -173,11 +175,14 @@ export async function createChannel(opts: { serverRoot: string; name?: string })
       GIT_COMMITTER_EMAIL: testEmail(name),
       GIT_AUTHOR_DATE: stamp,
       GIT_COMMITTER_DATE: stamp,
-      ...(signer ? { GNUPGHOME: signer.gnupgHome } : {}),
+      ...(signer?.kind === 'gpg' ? { GNUPGHOME: signer.gnupgHome } : {}),
     };
-    const signing = signer
-      ? ['-c', `user.signingkey=${signer.fingerprint}`, '-c', 'gpg.program=gpg', 'commit', '-S']
-      : ['commit', '--no-gpg-sign'];
+    const signing =
+      signer?.kind === 'ssh'
+        ? ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${signer.privateKeyFile}`, '-c', `gpg.ssh.program=${sshProgram ?? 'ssh-keygen'}`, 'commit', '-S']
+        : signer
+          ? ['-c', `user.signingkey=${signer.fingerprint}`, '-c', 'gpg.program=gpg', 'commit', '-S']
+          : ['commit', '--no-gpg-sign'];
     // -F from stdin with --cleanup=verbatim keeps the message bytes (CRLF, trailing spaces).
     await git([...signing, '--quiet', '--no-verify', '--allow-empty', '--allow-empty-message', '--cleanup=verbatim', '-F', '-'], {
       env,
@@ -188,7 +193,7 @@ export async function createChannel(opts: { serverRoot: string; name?: string })
 
   const commit = async (message: string, signer: Signer, opts: CommitOptions = {}): Promise<string> => {
     const date = opts.date ?? new Date();
-    if (signer?.kind !== 'openpgp') return commitWithGit(message, signer, date);
+    if (signer?.kind !== 'openpgp') return commitWithGit(message, signer, date, opts.sshProgram);
     const identity = `${signer.name} <${testEmail(signer.name)}>`;
     return writeCommit(message, identity, date, (payload) => signDetached(payload, signer, opts.signedAt), opts.tree);
   };

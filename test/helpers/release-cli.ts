@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChainResult } from '../../agent/src/channel/accept-chain.js';
 import { acceptChain } from '../../agent/src/channel/accept-chain.js';
-import { readPublicKey, fingerprintOf, type TrustedKey } from '../../agent/src/channel/signature.js';
+import { readTrustedKey, type TrustedKey } from '../../agent/src/channel/signature.js';
 import { openLocalRepo } from '../../agent/src/release/local-repo.js';
 import { DEFAULT_LIMITS } from '../../agent/src/core/limits.js';
 import type { DuckResult } from '../../examples/harness/agent-node.js';
@@ -32,8 +32,7 @@ export async function writeKeyFile(dir: string, key: OpenpgpTestKey): Promise<st
 }
 
 export async function trustedKey(key: TestKey): Promise<TrustedKey> {
-  const pub = await readPublicKey(key.armoredPublicKey, key.name);
-  return { fingerprint: fingerprintOf(pub), name: key.name, source: 'agent', scope: 'all', key: pub };
+  return readTrustedKey(key.armoredPublicKey, key.name, key.name, 'agent');
 }
 
 /** The agent's verdict on the channel's HEAD, walking from the first commit with `roots` trusted. */

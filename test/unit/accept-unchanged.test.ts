@@ -36,7 +36,7 @@ test('an unchanged tip reads nothing from the clone again; a new tip is walked a
   const transport = { remoteTip: async () => first, localTip: async () => first, pointer: null, fetch: async () => first, reset: async () => undefined, objects: repo.port };
   const input: AcceptInput = {
     transport,
-    agentKeys: async () => [{ fingerprint: fingerprintOf(publicKey), name: 'release-bot', source: 'agent', scope: 'all', key: publicKey }],
+    agentKeys: async () => [{ kind: 'openpgp', fingerprint: fingerprintOf(publicKey), name: 'release-bot', source: 'agent', scope: 'all', key: publicKey }],
     group: 'production',
     limits: { maxFileBytes: 1024 * 1024, maxReleaseFiles: 1000 },
     now: new Date(),

@@ -82,7 +82,7 @@ test('validated values are typed as their file kind', () => {
   const group: GroupFile = parseYaml('group', 'apps: { shop: "1.3.0" }\nwindows: [{ days: sat, start: "02:00", duration: 3h }]\n', 'g');
   const release: ReleaseFile = parseYaml('release', 'app: shop\nversion: 1.3.0\nfiles: {}\n', 'r');
   const overlay: OverlayFile = parseYaml('overlay', '', 'o');
-  assert.is(channel.signers.length, 2);
+  assert.is(channel.signers.length, 4);
   assert.equal(group.windows?.[0]?.days, 'sat');
   assert.equal(release.images, undefined, 'defaults are documented, never filled in');
   assert.equal(overlay, {});

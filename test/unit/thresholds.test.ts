@@ -75,7 +75,7 @@ interface FakeCommit {
 
 const Count = suite('threshold counting');
 
-const key = (name: string, source: TrustedKey['source'] = 'channel'): TrustedKey => ({ fingerprint: `FP-${name}`, name, source, scope: 'all', key: undefined as never });
+const key = (name: string, source: TrustedKey['source'] = 'channel'): TrustedKey => ({ kind: 'openpgp', fingerprint: `FP-${name}`, name, source, scope: 'all', key: undefined as never });
 
 function fakeTree(files: Record<string, string>): CommitTree {
   return {

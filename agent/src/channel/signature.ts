@@ -1,17 +1,34 @@
 import type * as openpgp from 'openpgp';
 import { DuckError } from '../../../schemas/errors.js';
 import type { SignerScope } from '../../../schemas/index.js';
+import type { SshPublicKey } from './ssh-signature.js';
+import { GIT_NAMESPACE, looksLikeSshPublicKey, parseSshPublicKeyLine, parseSshSignature, SSH_ARMOR_BEGIN, verifySshSignature } from './ssh-signature.js';
 
-/** A key trusted under a policy: identified by its full primary-key fingerprint, never a short id. */
-export interface TrustedKey {
+interface TrustedKeyBase {
+  /**
+   * What the key is trusted by, never a short id or a name: an OpenPGP key's full primary-key
+   * fingerprint (upper-case hex), an SSH key's `SHA256:<base64>` as `ssh-keygen -l` prints it.
+   */
   readonly fingerprint: string;
   readonly name: string;
   /** Where the key came from: the agent's own config, or a channel.yaml signer entry. */
   readonly source: 'agent' | 'channel';
   /** What the key's commits may change (channel.yaml `scope`); the agent's own keys are always `all`. */
   readonly scope: SignerScope;
+}
+
+export interface OpenpgpTrustedKey extends TrustedKeyBase {
+  readonly kind: 'openpgp';
   readonly key: openpgp.PublicKey;
 }
+
+export interface SshTrustedKey extends TrustedKeyBase {
+  readonly kind: 'ssh';
+  readonly key: SshPublicKey;
+}
+
+/** A key trusted under a policy: an OpenPGP certificate or an SSH public key. */
+export type TrustedKey = OpenpgpTrustedKey | SshTrustedKey;
 
 export interface VerifiedSignature {
   readonly signer: TrustedKey;
@@ -45,6 +62,30 @@ export function fingerprintOf(key: openpgp.Key): string {
 }
 
 /**
+ * A trusted key from a key file's text, told apart by content: an armored OpenPGP public key, or
+ * one OpenSSH public key line (a `.pub` file). Throws `invalid` naming the file.
+ */
+export async function readTrustedKey(text: string, file: string, name: string, source: TrustedKey['source']): Promise<TrustedKey> {
+  if (!looksLikeSshPublicKey(text)) {
+    const key = await readPublicKey(text, file);
+    return { kind: 'openpgp', fingerprint: fingerprintOf(key), name, source, scope: 'all', key };
+  }
+  return sshTrustedKey(text, file, name, source);
+}
+
+/** An SSH key from one OpenSSH public key line (a `.pub` file, or channel.yaml's inline `ssh`). */
+export function sshTrustedKey(line: string, file: string, name: string, source: TrustedKey['source'], field?: string): SshTrustedKey {
+  let key: SshPublicKey;
+  try {
+    key = parseSshPublicKeyLine(line);
+  } catch (err) {
+    const where = field ? `${file}: ${field}` : file;
+    throw new DuckError('invalid', `${where}: not an OpenSSH public key (${(err as Error).message})`, { file, ...(field ? { field } : {}) });
+  }
+  return { kind: 'ssh', fingerprint: key.fingerprint, name, source, scope: 'all', key };
+}
+
+/**
  * Checks a detached signature over the exact signed bytes against the trusted keys.
  * Key validity (expiry, revocation) is judged at `now`, the agent's clock — never at a date the
  * signature itself carries. Throws a DuckError with the typed refusal reason; returns the signer.
@@ -56,6 +97,7 @@ export async function verifyDetached(
   now: Date,
   commit: string,
 ): Promise<VerifiedSignature> {
+  if (armoredSignature.startsWith(SSH_ARMOR_BEGIN)) return verifySsh(payload, armoredSignature, trusted, commit);
   const short = commit.slice(0, 12);
   const openpgp = await loadOpenpgp();
   let signature: openpgp.Signature;
@@ -74,7 +116,7 @@ export async function verifyDetached(
     throw new DuckError('bad-signature', `commit ${short}: signature is not a binary-document signature`, { commit });
   }
   const issuer = issuerOf(packet);
-  const signer = trusted.find((t) => t.key.getKeys(packet.issuerKeyID).length > 0);
+  const signer = trusted.find((t): t is OpenpgpTrustedKey => t.kind === 'openpgp' && t.key.getKeys(packet.issuerKeyID).length > 0);
   if (!signer) {
     throw new DuckError('untrusted-signer', `commit ${short}: signed by ${issuer}, which the trust policy does not list`, {
       commit,
@@ -104,8 +146,46 @@ export async function verifyDetached(
   return { signer, keyId, signedAt: packet.created };
 }
 
+/**
+ * An sshsig signature (git's gpg.format=ssh): namespace `git`, signed by a trusted key. The key the
+ * signature carries is matched by its blob's fingerprint, never by its comment. SSH keys have no
+ * expiry or revocation of their own: they stop counting when channel.yaml drops them.
+ */
+function verifySsh(payload: Uint8Array, armored: string, trusted: readonly TrustedKey[], commit: string): VerifiedSignature {
+  const short = commit.slice(0, 12);
+  let sig;
+  try {
+    sig = parseSshSignature(armored);
+  } catch (err) {
+    throw new DuckError('bad-signature', `commit ${short}: unreadable SSH signature (${(err as Error).message})`, { commit });
+  }
+  const fingerprint = sig.publicKey.fingerprint;
+  if (sig.namespace !== GIT_NAMESPACE) {
+    throw new DuckError('bad-signature', `commit ${short}: SSH signature made for namespace "${sig.namespace}", not "${GIT_NAMESPACE}" (not a commit signature)`, {
+      commit,
+      fingerprint,
+      keyId: fingerprint,
+    });
+  }
+  const signer = trusted.find((t) => t.kind === 'ssh' && t.fingerprint === fingerprint);
+  if (!signer) {
+    throw new DuckError('untrusted-signer', `commit ${short}: signed by SSH key ${fingerprint}, which the trust policy does not list`, { commit, fingerprint });
+  }
+  try {
+    verifySshSignature(sig, payload);
+  } catch (err) {
+    throw new DuckError('bad-signature', `commit ${short}: SSH signature by ${fingerprint} does not verify (${(err as Error).message})`, {
+      commit,
+      fingerprint,
+      keyId: fingerprint,
+    });
+  }
+  return { signer, keyId: fingerprint, signedAt: null };
+}
+
 /** Expiry and revocation, judged at the agent's clock; a cached signature is re-checked with this. */
 export async function assertKeyUsableAt(signer: TrustedKey, keyId: string, now: Date, commit: string): Promise<void> {
+  if (signer.kind === 'ssh') return;
   try {
     // openpgp's KeyID class is not exported as a value: take the id from the key itself.
     const keyID = signer.key.getKeys().find((k) => k.getKeyID().toHex() === keyId)?.getKeyID();

@@ -3,6 +3,7 @@ import type { TrustedKey } from './signature.js';
 import type { ThresholdRule, ThresholdTally } from './threshold-rules.js';
 import { approvedCommit, coversPolicy, tallyRule, thresholdRulesOf, unmetError, watchedPaths } from './threshold-rules.js';
 import type { TrustPolicy } from './trust-policy.js';
+import { signerKeyFiles } from './trust-policy.js';
 
 /** The walk's last accepted point: the anchor, or the last policy change this walk accepted. */
 export interface PolicyPoint {
@@ -61,7 +62,7 @@ export async function tallyThresholds(check: ThresholdCheck): Promise<ThresholdT
   if (next?.channel) {
     for (const rule of thresholdRulesOf(next.channel, 'new').filter(coversPolicy)) rules.push({ rule, policy: next });
   }
-  const keyFiles = [...new Set([...point.policy.channel.signers, ...(next?.channel?.signers ?? [])].map((s) => s.key))];
+  const keyFiles = [...new Set([...signerKeyFiles(point.policy.channel), ...signerKeyFiles(next?.channel ?? null)])];
   const range = lazyRange(check.history, check.commit, point.commit);
   const tallies: ThresholdTally[] = [];
   for (const { rule, policy } of rules) {

@@ -1,7 +1,7 @@
-import type { ChannelFile } from '../../../schemas/index.js';
+import type { ChannelFile, ChannelSigner } from '../../../schemas/index.js';
 import { DuckError } from '../../../schemas/errors.js';
 import type { TrustedKey } from './signature.js';
-import { fingerprintOf, readPublicKey } from './signature.js';
+import { readTrustedKey, sshTrustedKey } from './signature.js';
 import type { CommitTree } from './commit-tree.js';
 import { thresholdRulesOf } from './threshold-rules.js';
 
@@ -23,11 +23,19 @@ export function agentOnlyPolicy(agentKeys: readonly TrustedKey[]): TrustPolicy {
   return { keys: agentKeys, channelVersion: 0, identity: 'none', channel: null };
 }
 
+/**
+ * The key files channel.yaml names. An inline `ssh` key is part of channel.yaml's own bytes, so
+ * only `key` entries name files of their own.
+ */
+export function signerKeyFiles(channel: ChannelFile | null): string[] {
+  return (channel?.signers ?? []).flatMap((s) => (s.key === undefined ? [] : [s.key]));
+}
+
 /** The blob ids of channel.yaml and of every key file it names: cheap to compute per commit. */
 export async function policyIdentity(tree: CommitTree, channel: ChannelFile | null): Promise<string> {
   const channelBlob = await tree.blobId(CHANNEL_FILE);
   if (channelBlob === null) return 'none';
-  const keyBlobs = await Promise.all((channel?.signers ?? []).map(async (s) => `${s.key}=${await tree.blobId(s.key)}`));
+  const keyBlobs = await Promise.all(signerKeyFiles(channel).map(async (file) => `${file}=${await tree.blobId(file)}`));
   return [channelBlob, ...keyBlobs].join(';');
 }
 
@@ -38,13 +46,19 @@ export async function readPolicy(tree: CommitTree, agentKeys: readonly TrustedKe
   thresholdRulesOf(channel);
   const channelKeys: TrustedKey[] = [];
   for (const [index, signer] of channel.signers.entries()) {
-    const text = new TextDecoder().decode(await tree.readFile(signer.key, `/signers/${index}/key`));
-    const key = await readPublicKey(text, signer.key);
-    channelKeys.push({ fingerprint: fingerprintOf(key), name: signer.name, source: 'channel', scope: signer.scope ?? 'all', key });
+    channelKeys.push(await signerKey(tree, signer, index));
   }
   const seen = new Set(agentKeys.map((k) => k.fingerprint));
   const keys = [...agentKeys, ...channelKeys.filter((k) => !seen.has(k.fingerprint) && seen.add(k.fingerprint))];
   return { keys, channelVersion: channel.version, identity: await policyIdentity(tree, channel), channel };
+}
+
+/** A channel.yaml signer's key: a key file in the channel (OpenPGP or OpenSSH), or an inline OpenSSH key. */
+async function signerKey(tree: CommitTree, signer: ChannelSigner, index: number): Promise<TrustedKey> {
+  // The schema holds a signer to exactly one of key and ssh.
+  if (signer.key === undefined) return { ...sshTrustedKey(signer.ssh ?? '', CHANNEL_FILE, signer.name, 'channel', `/signers/${index}/ssh`), scope: signer.scope ?? 'all' };
+  const text = new TextDecoder().decode(await tree.readFile(signer.key, `/signers/${index}/key`));
+  return { ...(await readTrustedKey(text, signer.key, signer.name, 'channel')), scope: signer.scope ?? 'all' };
 }
 
 export function assertVersionGrows(previous: TrustPolicy, next: TrustPolicy, commit: string): void {

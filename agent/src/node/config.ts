@@ -9,7 +9,7 @@ import { DEFAULT_LIMITS, fetchDeadlinesOf } from '../core/limits.js';
 import { DEFAULT_START_SPREAD_MS } from '../core/poll-schedule.js';
 import { asConfigError, DuckError } from '../../../schemas/errors.js';
 import type { TrustedKey } from '../channel/signature.js';
-import { fingerprintOf, readPublicKey } from '../channel/signature.js';
+import { readTrustedKey } from '../channel/signature.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/duck/agent.yaml';
 
@@ -144,13 +144,12 @@ export async function loadAgentKeys(config: AgentConfig): Promise<TrustedKey[]> 
   const keys: TrustedKey[] = [];
   for (const [index, file] of config.trustKeyFiles.entries()) {
     const text = await readText(file, `trust key /trust/keys/${index} of ${config.file}`);
-    let key;
     try {
-      key = await readPublicKey(text, file);
+      // An OpenPGP key or an OpenSSH `.pub` line, told apart by content.
+      keys.push(await readTrustedKey(text, file, basename(file).replace(/\.(asc|pgp|gpg|pub)$/, ''), 'agent'));
     } catch (err) {
       throw new DuckError('config', `${config.file}: /trust/keys/${index}: ${(err as Error).message}`, { file: config.file, field: `/trust/keys/${index}` });
     }
-    keys.push({ fingerprint: fingerprintOf(key), name: basename(file).replace(/\.(asc|pgp|gpg)$/, ''), source: 'agent', scope: 'all', key });
   }
   return keys;
 }

@@ -6,7 +6,7 @@ import { DuckError } from '../../../schemas/errors.js';
 import type { CommitTree } from '../channel/commit-tree.js';
 import { approvalMessage, thresholdRulesOf, watchedPaths } from '../channel/threshold-rules.js';
 import { stateAt } from '../channel/thresholds.js';
-import { CHANNEL_FILE } from '../channel/trust-policy.js';
+import { CHANNEL_FILE, signerKeyFiles } from '../channel/trust-policy.js';
 import { commitAll, commitWithGnupg } from './commit-writer.js';
 import type { LocalRepo } from './local-repo.js';
 import type { SigningKey } from './signing-key.js';
@@ -44,7 +44,7 @@ export async function approveCommit(repo: LocalRepo, ref: string, key: SigningKe
 async function guardedDifferences(head: CommitTree, approved: CommitTree): Promise<string[]> {
   if ((await head.blobId(CHANNEL_FILE)) === null) return [];
   const channel = await head.readYaml('channel', CHANNEL_FILE);
-  const keyFiles = channel.signers.map((s) => s.key);
+  const keyFiles = signerKeyFiles(channel);
   const paths = new Set(thresholdRulesOf(channel).flatMap((rule) => watchedPaths(rule, keyFiles)));
   const differing: string[] = [];
   for (const path of paths) {

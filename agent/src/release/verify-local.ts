@@ -10,7 +10,7 @@ import { parseCommitObject } from '../channel/commit-object.js';
 import type { ChannelContent } from '../channel/read-release.js';
 import { readChannelContent } from '../channel/read-release.js';
 import type { TrustedKey } from '../channel/signature.js';
-import { fingerprintOf, readPublicKey } from '../channel/signature.js';
+import { readTrustedKey } from '../channel/signature.js';
 import { readPolicy } from '../channel/trust-policy.js';
 import { DuckError } from '../../../schemas/errors.js';
 import type { LocalRepo } from './local-repo.js';
@@ -48,8 +48,7 @@ async function keysFromFiles(files: readonly string[]): Promise<TrustedKey[]> {
     const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
       throw new DuckError('config', `${file}: cannot read the trusted key (${err.code ?? err.message})`, { file });
     });
-    const key = await readPublicKey(text, file);
-    keys.push({ fingerprint: fingerprintOf(key), name: file, source: 'agent', scope: 'all', key });
+    keys.push(await readTrustedKey(text, file, file, 'agent'));
   }
   return keys;
 }

@@ -14,7 +14,7 @@ export default defineCommand({
     url: { type: 'string', description: 'release channel git URL', default: 'https://git.example.com/ops/releases.git' },
     branch: { type: 'string', description: 'channel branch', default: 'main' },
     group: { type: 'string', description: 'the group of nodes this one belongs to', default: 'production' },
-    'trust-key': { type: 'string', description: 'armored public key trusted as root (relative to the config)', default: 'keys/root.asc' },
+    'trust-key': { type: 'string', description: 'public key trusted as root, armored OpenPGP or an OpenSSH .pub (relative to the config)', default: 'keys/root.asc' },
     'state-dir': { type: 'string', description: 'state directory', default: '/var/lib/duck' },
     overlay: { type: 'string', description: 'local overlay file', default: '/etc/duck/overlay.yaml' },
     force: { type: 'boolean', description: 'overwrite an existing config', default: false },
@@ -58,7 +58,7 @@ channel:
 group: ${v.group}    # which groups/<group>.yaml of the channel this node follows
 
 trust:
-  # The root of trust: armored OpenPGP public keys, always trusted. The channel's own
+  # The root of trust: armored OpenPGP public keys or OpenSSH .pub files, always trusted. The channel's own
   # channel.yaml can add and rotate signers, but only through commits these keys (or keys
   # they already trust) have signed.
   keys:
