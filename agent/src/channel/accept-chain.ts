@@ -142,7 +142,7 @@ async function walk(input: ChainInput, learned: Record<string, VerifiedEntry>): 
         signer: verified.signer,
         lastAccepted: lastAccepted < 0 ? input.anchor : chain[lastAccepted]!,
         policy,
-        range: scopeRange(input, chain.slice(lastAccepted + 1, index), policy, facts),
+        range: scopeRange(input, chain.slice(lastAccepted + 1, index), policy, history),
       });
       let next = policy;
       if (identity !== policy.identity) {
@@ -209,21 +209,13 @@ function commitHistory(input: ChainInput, treeOf: (c: ChainCommit) => CommitTree
   };
 }
 
-/** What a scope check may read of the range: other commits' trees, and their signers under `policy`. */
-function scopeRange(input: ChainInput, between: readonly string[], policy: TrustPolicy, facts: SignatureFacts): ScopeRange {
-  const commitAt = async (oid: string): Promise<ChainCommit> => ({ oid, object: parseCommitObject(await input.objects.readCommitRaw(oid), oid) });
+/** What a scope check may read of the range: the commits between, their trees and signers under `policy`. */
+function scopeRange(input: ChainInput, between: readonly string[], policy: TrustPolicy, history: CommitHistory): ScopeRange {
   return {
     objects: input.objects,
     between,
-    tree: async (oid) => openCommitTree(input.objects, oid, (await commitAt(oid)).object.tree, input.limits),
-    signer: async (oid) => {
-      try {
-        return (await checkSignature(await commitAt(oid), policy, input, facts)).signer;
-      } catch (err) {
-        if (toDuckError(err).isRefusal) return null;
-        throw err;
-      }
-    },
+    tree: async (oid) => (await history.read(oid)).tree,
+    signer: (oid) => history.signer(oid, policy),
   };
 }
 
