@@ -8,6 +8,8 @@ import type { Edit, KeyName } from './channel/content.js';
 export type Step =
   | { readonly as: string; readonly edits?: readonly Edit[]; readonly sign: KeyName | 'unsigned' | { readonly signatureOf: string } }
   | { readonly as: string; readonly revert: string; readonly sign: KeyName }
+  /** An approval (DESIGN §3, the two-person rule): an empty commit whose message is `approve <id>`. */
+  | { readonly as: string; readonly approve: string; readonly sign: KeyName }
   | { readonly resetTo: string };
 
 /** How the server answers this case's repository (DESIGN §3: every fetch is bounded and checked). */
@@ -62,6 +64,32 @@ const releaseWith = (release: Extract<Edit, { release: unknown }>['release'], mo
   sign: 'bot',
   edits: [{ release }, { group: { [release.app]: release.version } }, ...more],
 });
+/** channel.yaml with a two-person rule: production needs 2 of alice and bob; carol signs, outside the rule. */
+const TWO_PERSON_BASE: Step = {
+  as: 'base',
+  sign: 'root',
+  edits: [
+    { channelYaml: { version: 1, signers: ['alice', 'bob', 'carol'], thresholds: [{ paths: ['groups/production.yaml'], count: 2, signers: ['alice', 'bob'] }] } },
+    { release: { app: 'shop', version: '1.0.0' } },
+    { release: { app: 'shop', version: '1.1.0' } },
+    { group: { shop: '1.0.0' } },
+  ],
+};
+/** Production moved to the published shop 1.1.0, signed by alice alone. */
+const PROMOTE_BY_ALICE: Step = { as: 'change', sign: 'alice', edits: [{ group: { shop: '1.1.0' } }] };
+/** channel.yaml with `bot` (full scope) and `promoter` (scope: promote), shop's floor at 1.1.0. */
+const SCOPED_POLICY = { version: 1, signers: ['bot', { name: 'promoter', scope: 'promote' }], floor: { shop: '1.1.0' } } as const;
+const SCOPED_BASE: Step = {
+  as: 'base',
+  sign: 'root',
+  edits: [
+    { channelYaml: SCOPED_POLICY },
+    ...['1.0.0', '1.1.0', '1.2.0'].map((version): Edit => ({ release: { app: 'shop', version } })),
+    { group: { shop: '1.1.0' } },
+  ],
+};
+/** The promote key sets production's apps (after `more`, e.g. new content it may not add). */
+const promotion = (apps: Readonly<Record<string, string>>, more: readonly Edit[] = []): Step => ({ as: 'promoted', sign: 'promoter', edits: [...more, { group: apps }] });
 const refused = (reason: string) => ({ exit: 3, reason }) as const;
 const unreachable = { exit: 1, reason: 'fetch' } as const;
 
@@ -136,7 +164,50 @@ export const CASES: readonly ConformanceCase[] = [
   { name: 'fetch-error-side-band', covers: 'fetch', accepted: [BASE], then: [NEXT], server: { mode: 'error-pack' }, expect: unreachable },
   { name: 'fetch-login-page', covers: 'fetch', accepted: [BASE], then: [NEXT], server: { mode: 'login-pack' }, expect: unreachable },
 
-  // Later (issue 17): SSH signatures (`bad-signature`, `untrusted-signer` with an `ssh` signer),
-  // `threshold-unmet` (channel.yaml `thresholds`) and `out-of-scope` (a `scope: promote` key) are
-  // records here once their edits exist: an Edit for the channel.yaml fields and a KeyName kind.
+  // The two-person rule (DESIGN §3, channel.yaml `thresholds`): production needs 2 of alice, bob.
+  { name: 'threshold-unmet-one-signer', covers: 'threshold-unmet', accepted: [TWO_PERSON_BASE], then: [PROMOTE_BY_ALICE], expect: refused('threshold-unmet') },
+  {
+    name: 'threshold-met-by-approval',
+    covers: 'threshold-unmet',
+    accepted: [TWO_PERSON_BASE],
+    then: [PROMOTE_BY_ALICE, { as: 'approval', approve: 'change', sign: 'bob' }],
+    expect: { exit: 0, commit: 'approval' },
+  },
+  {
+    name: 'threshold-unmet-self-approval',
+    covers: 'threshold-unmet',
+    accepted: [TWO_PERSON_BASE],
+    then: [PROMOTE_BY_ALICE, { as: 'approval', approve: 'change', sign: 'alice' }],
+    expect: refused('threshold-unmet'),
+  },
+  // carol is a channel signer (her own commit would be accepted) but not one of the rule's.
+  {
+    name: 'threshold-unmet-approval-outside-rule',
+    covers: 'threshold-unmet',
+    accepted: [TWO_PERSON_BASE],
+    then: [PROMOTE_BY_ALICE, { as: 'approval', approve: 'change', sign: 'carol' }],
+    expect: refused('threshold-unmet'),
+  },
+
+  // Promotion-only keys (DESIGN §3, `scope: promote`, `promotion.floor`): production on shop 1.1.0.
+  { name: 'promote-key-moves-to-published', covers: 'out-of-scope', accepted: [SCOPED_BASE], then: [promotion({ shop: '1.2.0' })], expect: { exit: 0, commit: 'promoted' } },
+  {
+    name: 'out-of-scope-new-release',
+    covers: 'out-of-scope',
+    accepted: [SCOPED_BASE],
+    then: [promotion({ shop: '1.3.0' }, [{ release: { app: 'shop', version: '1.3.0' } }])],
+    expect: refused('out-of-scope'),
+  },
+  { name: 'out-of-scope-below-floor', covers: 'out-of-scope', accepted: [SCOPED_BASE], then: [promotion({ shop: '1.0.0' })], expect: refused('out-of-scope') },
+  {
+    name: 'out-of-scope-policy-change',
+    covers: 'out-of-scope',
+    accepted: [SCOPED_BASE],
+    then: [{ as: 'grab', sign: 'promoter', edits: [{ channelYaml: { ...SCOPED_POLICY, version: 2, signers: ['bot', 'promoter'] } }] }],
+    expect: refused('out-of-scope'),
+  },
+
+  // Later (issue 17): SSH-signed commits (`bad-signature`, `untrusted-signer`, an accept with an
+  // `ssh` signer) are records here once the suite can sign with SSH keys: a signing kind in
+  // channel/case-channel.ts, a KeyName for an SSH key and the `ssh` signer field in the channelYaml Edit.
 ];

@@ -8,7 +8,7 @@ import { makeOpenpgpKey } from '../examples/harness/keys.js';
 import { makeTempDir, removeTempDir } from '../examples/harness/tmp.js';
 import type { ConformanceCase, Step } from './cases.js';
 import { createCaseChannel, type CaseChannel, type Signing } from './channel/case-channel.js';
-import { applyEdit, type CaseKeys, type KeyName } from './channel/content.js';
+import { applyEdit, KEY_NAMES, type CaseKeys, type KeyName } from './channel/content.js';
 import { clientCommand, type Client, type ClientCall } from './client.js';
 import { CLIENT_EXIT } from './protocol.js';
 import { startHostileGitServer, type HostileGitServer } from './server/hostile-git-server.js';
@@ -48,10 +48,9 @@ export async function runSuite(opts: RunOptions): Promise<CaseResult[]> {
   const git = await startGitServer({ root: join(root, 'repos') });
   const proxy = await startHostileGitServer(git.baseUrl, { trickleMs: 200 });
   try {
-    const [botKey, strangerKey, rootKey] = await Promise.all(['bot', 'stranger', 'root'].map((name) => makeOpenpgpKey(name)));
-    const keys: CaseKeys = { root: rootKey!, bot: botKey!, stranger: strangerKey! };
+    const keys = Object.fromEntries(await Promise.all(KEY_NAMES.map(async (name) => [name, await makeOpenpgpKey(name)] as const))) as CaseKeys;
     const rootKeyFile = join(root, 'root.asc');
-    await writeFile(rootKeyFile, rootKey!.armoredPublicKey);
+    await writeFile(rootKeyFile, keys.root.armoredPublicKey);
     const bench: Bench = { root, git, proxy, keys, rootKeyFile };
     const client = clientCommand(opts.client, { timeoutSeconds: opts.timeoutSeconds ?? 6 });
     const results: CaseResult[] = [];
@@ -171,6 +170,7 @@ async function commitSteps(ch: CaseChannel, keys: CaseKeys, steps: readonly Step
       await ch.resetTo(known(labels, step.resetTo));
       force = true;
     } else if ('revert' in step) labels.set(step.as, await ch.revert(known(labels, step.revert), keys[step.sign]));
+    else if ('approve' in step) labels.set(step.as, await ch.commit(`approve ${known(labels, step.approve)}`, keys[step.sign]));
     else {
       for (const edit of step.edits ?? []) await applyEdit(ch, keys, edit);
       labels.set(step.as, await ch.commit(`conformance: ${step.as}`, signingOf(step.sign, keys, labels)));

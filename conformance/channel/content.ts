@@ -6,13 +6,36 @@ import { stringify } from 'yaml';
 import type { OpenpgpTestKey } from '../../examples/harness/keys.js';
 import type { CaseChannel } from './case-channel.js';
 
-/** The keys a case names: `root` is the one the client trusts at init; the others it must learn. */
-export type KeyName = 'root' | 'bot' | 'stranger';
+/**
+ * The keys a case names: `root` is the one the client trusts at init; the others it must learn.
+ * `alice`, `bob` and `carol` are people for the two-person rule; `promoter` a promotion-only bot.
+ */
+export const KEY_NAMES = ['root', 'bot', 'stranger', 'alice', 'bob', 'carol', 'promoter'] as const;
+export type KeyName = (typeof KEY_NAMES)[number];
 export type CaseKeys = Readonly<Record<KeyName, OpenpgpTestKey>>;
+
+/** A channel.yaml signer: a key by its name, or with `scope: promote` (DESIGN §3, promotion-only keys). */
+export type SignerEntry = KeyName | { readonly name: KeyName; readonly scope: 'promote' };
+
+/** A channel.yaml `thresholds` rule: `count` distinct signers of `signers` (default: all) for changes to `paths`. */
+export interface ThresholdRule {
+  readonly paths: readonly string[];
+  readonly count: number;
+  readonly signers?: readonly KeyName[];
+}
 
 /** One change to the work tree. The group is always `production`, the one every client follows. */
 export type Edit =
-  | { readonly channelYaml: { readonly version: number; readonly signers: readonly KeyName[]; readonly freshness?: string } }
+  | {
+      readonly channelYaml: {
+        readonly version: number;
+        readonly signers: readonly SignerEntry[];
+        readonly freshness?: string;
+        readonly thresholds?: readonly ThresholdRule[];
+        /** `promotion.floor`: app -> the lowest version a promote key may set. */
+        readonly floor?: Readonly<Record<string, string>>;
+      };
+    }
   | {
       readonly release: {
         readonly app: string;
@@ -33,9 +56,16 @@ const sha256 = (content: string | Uint8Array): string => createHash('sha256').up
 
 export async function applyEdit(ch: CaseChannel, keys: CaseKeys, edit: Edit): Promise<void> {
   if ('channelYaml' in edit) {
-    const { version, signers, freshness } = edit.channelYaml;
-    for (const name of signers) await ch.write(`keys/${name}.asc`, keys[name].armoredPublicKey);
-    const doc = { version, signers: signers.map((name) => ({ name, key: `keys/${name}.asc` })), ...(freshness ? { freshness } : {}) };
+    const { version, signers, freshness, thresholds, floor } = edit.channelYaml;
+    const entries = signers.map((s) => (typeof s === 'string' ? { name: s } : s));
+    for (const { name } of entries) await ch.write(`keys/${name}.asc`, keys[name].armoredPublicKey);
+    const doc = {
+      version,
+      signers: entries.map(({ name, ...scope }) => ({ name, key: `keys/${name}.asc`, ...scope })),
+      ...(freshness ? { freshness } : {}),
+      ...(thresholds ? { thresholds } : {}),
+      ...(floor ? { promotion: { floor } } : {}),
+    };
     return ch.write('channel.yaml', stringify(doc));
   }
   if ('release' in edit) {
