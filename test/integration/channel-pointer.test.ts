@@ -82,6 +82,8 @@ async function verify(node: AgentNode) {
 interface FetchFailureJson {
   reason: string;
   message: string;
+  since: string;
+  failures: number;
   at: string;
   nextTryAt: string;
 }
@@ -240,6 +242,21 @@ for (const [what, content] of [
     assert.ok(Date.parse(failure.nextTryAt) > Date.parse(failure.at), 'with when it tries again');
   });
 }
+
+Pointer('a pointer that stays broken: duck status counts one run of failures from when it began', async (ctx) => {
+  const c = await pointed(ctx);
+  await publishBasicChannel(c.ch, ctx.host.rootKey);
+  await c.setPointer('not a commit id\n');
+  assert.is((await verify(c.node)).code, 0);
+  const first = await fetchFailureOf(c.node);
+  assert.ok(first, 'the first check shows the pointer failure');
+  // Each check is a new process: it falls back to the git host again, and accepts again.
+  assert.is((await verify(c.node)).code, 0);
+  const second = await fetchFailureOf(c.node);
+  assert.ok(second);
+  assert.is(second.failures, 2, 'the second failure of the same run');
+  assert.is(second.since, first.since, 'the run began at the first failure');
+});
 
 Pointer('a primary git URL that is down: the mirror serves and the commit is accepted', async (ctx) => {
   const c = await pointed(ctx);

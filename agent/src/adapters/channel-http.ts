@@ -203,6 +203,24 @@ function withUserInfo(url: string, username: string, password: string): string {
   return parsed.toString().replace(/\/$/, url.endsWith('/') ? '/' : '');
 }
 
+/** The statuses a redirect answers with (a 300 names no single place and is not followed). */
+export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+/** As curl's default for git: a loop or a chain longer than this is a misconfigured server. */
+export const MAX_REDIRECTS = 5;
+
+/**
+ * Where a redirect from `from` leads, by the rules git keeps for any channel request: never from
+ * https down to http (a network attacker could then answer), never to a scheme but http(s).
+ */
+export function redirectTarget(from: string, location: string): URL {
+  const next = new URL(location, from);
+  if (new URL(from).protocol === 'https:' && next.protocol !== 'https:') {
+    throw new Error(`the server redirected ${from} to ${next.protocol}//${next.host}: a redirect from https to ${next.protocol.replace(/:$/, '')} is refused`);
+  }
+  if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new Error(`the server redirected ${from} to a ${next.protocol} URL`);
+  return next;
+}
+
 /** A status other than 200, as a plain error with `data.statusCode` (and `retryAfter` when sent): the caller words it. */
 export function httpError(res: ChannelResponse): Error {
   const retryAfter = res.headers['retry-after'];

@@ -3,7 +3,7 @@ import type { FetchDeadlines } from '../core/limits.js';
 import { parsePointer } from '../core/pointer-policy.js';
 import type { ChannelPointer } from '../ports.js';
 import type { ChannelResponse } from './channel-http.js';
-import { channelHttp, collectBody } from './channel-http.js';
+import { channelHttp, collectBody, MAX_REDIRECTS, REDIRECT_STATUSES, redirectTarget } from './channel-http.js';
 
 /** A pointer is one commit id: anything past this is not one (and not worth reading). */
 export const MAX_POINTER_BYTES = 1024;
@@ -63,9 +63,6 @@ export function openChannelPointer(opts: { url: string; deadlines: FetchDeadline
   return { url: opts.url, read, memory: { gitAskedAt: (opts.now ?? Date.now)(), fallbackAt: null, spread: Math.random(), unconfirmed: null } };
 }
 
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-const MAX_REDIRECTS = 5;
-
 /**
  * Pages sites redirect (github.io to a custom domain, http to https): followed up to five hops,
  * never from https down to http.
@@ -75,13 +72,10 @@ async function followRedirects(get: (url: string) => Promise<ChannelResponse>, u
   for (let hop = 0; ; hop++) {
     const res = await get(at);
     const location = res.headers.location;
-    if (!REDIRECTS.has(res.statusCode) || !location) return res;
+    if (!REDIRECT_STATUSES.has(res.statusCode) || !location) return res;
     res.discard();
-    const next = new URL(location, at);
     if (hop === MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
-    if (new URL(at).protocol === 'https:' && next.protocol !== 'https:') throw new Error(`a redirect from https to ${next.protocol}//${next.host} is refused`);
-    if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new Error(`a redirect to a ${next.protocol} URL is refused`);
-    at = next.toString();
+    at = redirectTarget(at, location).toString();
   }
 }
 

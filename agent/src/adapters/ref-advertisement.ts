@@ -1,5 +1,5 @@
 import type { HttpClient } from './channel-http.js';
-import { collectBody, httpError, splitCredentials, withCredentialsOf } from './channel-http.js';
+import { collectBody, httpError, MAX_REDIRECTS, REDIRECT_STATUSES, redirectTarget, splitCredentials, withCredentialsOf } from './channel-http.js';
 import { pktLines } from './pkt-line.js';
 
 /** What a v1 upload-pack advertisement says: each ref's object id, and what the server can do. */
@@ -21,9 +21,6 @@ export interface Repository {
 }
 
 const SERVICE_PATH = '/info/refs?service=git-upload-pack';
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-/** As curl's default for git: a loop or a chain longer than this is a misconfigured server. */
-const MAX_REDIRECTS = 5;
 
 /**
  * The refs a smart-HTTP git server advertises (protocol v1: one GET of `info/refs`). The poll that
@@ -40,7 +37,7 @@ export async function advertisedRefs(http: HttpClient, url: string, headers: Rea
     const sent = repository.sameOrigin ? { ...headers, ...(auth ? { Authorization: auth } : {}) } : withoutAuthorization(headers);
     const res = await http.request({ method: 'GET', url: `${at}${SERVICE_PATH}`, headers: sent });
     const location = res.headers.location;
-    if (REDIRECTS.has(res.statusCode) && location) {
+    if (REDIRECT_STATUSES.has(res.statusCode) && location) {
       res.discard();
       if (hop === MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects from ${bare}${SERVICE_PATH}`);
       at = redirectedRepository(`${at}${SERVICE_PATH}`, location);
@@ -56,15 +53,11 @@ export async function advertisedRefs(http: HttpClient, url: string, headers: Rea
 
 /**
  * Where a redirect of the ref request leads: git takes a new repository only when the redirect
- * keeps the `info/refs?service=` ending (otherwise it cannot tell the repository's URL), and never
- * from https down to http.
+ * keeps the `info/refs?service=` ending (otherwise it cannot tell the repository's URL); the scheme
+ * rules are every redirect's (`redirectTarget`).
  */
 export function redirectedRepository(from: string, location: string): string {
-  const next = new URL(location, from);
-  if (new URL(from).protocol === 'https:' && next.protocol !== 'https:') {
-    throw new Error(`the server redirected ${from} to ${next.protocol}//${next.host}: a redirect from https to ${next.protocol.replace(/:$/, '')} is refused`);
-  }
-  if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new Error(`the server redirected ${from} to a ${next.protocol} URL`);
+  const next = redirectTarget(from, location);
   next.username = '';
   next.password = '';
   const href = next.toString();

@@ -36,11 +36,21 @@ export function acceptNeedsRecord(s: CheckedState, anchor: AcceptedAnchor, learn
   return !(elapsed >= 0 && elapsed < CHECK_RECORD_MS);
 }
 
-/** An accepted commit becomes the anchor; the signature facts the walk learned are kept. */
-export function recordAccepted(s: AgentState, anchor: AcceptedAnchor, learned: Readonly<Record<string, VerifiedSignatureFact>>, now: Date): void {
+/**
+ * An accepted commit becomes the anchor; the signature facts the walk learned are kept. The run of
+ * fetch failures ends, unless `fetchStillFailing`: the git host answered for a tip pointer that
+ * could not be read, and the pointer's run goes on (its `since` and count) until it reads again.
+ */
+export function recordAccepted(
+  s: AgentState,
+  anchor: AcceptedAnchor,
+  learned: Readonly<Record<string, VerifiedSignatureFact>>,
+  now: Date,
+  fetchStillFailing = false,
+): void {
   s.channel.anchor = anchor;
   s.channel.lastRefusal = null;
-  s.channel.fetchFailure = null;
+  if (!fetchStillFailing) s.channel.fetchFailure = null;
   s.channel.lastCheckAt = now.toISOString();
   Object.assign(s.channel.verified, learned);
   s.newestTimeSeen = newest(s.newestTimeSeen, now);

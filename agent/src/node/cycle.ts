@@ -194,11 +194,12 @@ async function acceptStage({ node, log }: Pick<CycleDeps, 'node' | 'log'>, fetch
       fetch.channel,
     );
     // An unchanged tip refreshes only the check time: not written at every poll (CHECK_RECORD_MS).
+    const { pointerFailure } = fetch.channel;
     if (acceptNeedsRecord(node.state.read(), accepted.anchor, accepted.learned, now)) {
-      await node.state.update((s) => recordAccepted(s, accepted.anchor, accepted.learned, now));
+      await node.state.update((s) => recordAccepted(s, accepted.anchor, accepted.learned, now, pointerFailure !== undefined));
     }
     // The git host answered for a pointer that could not be read: shown like any fetch problem.
-    if (fetch.channel.pointerFailure) await recordUnreachable({ node, log }, fetch.channel.pointerFailure, now);
+    if (pointerFailure) await recordUnreachable({ node, log }, pointerFailure, now);
     return { status: 'accepted', accepted };
   } catch (err) {
     const error = toDuckError(err);
