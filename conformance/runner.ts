@@ -4,7 +4,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { startGitServer, type GitServer } from '../examples/harness/git-http-server.js';
-import { makeOpenpgpKey, makeSshKey } from '../examples/harness/keys.js';
+import { makeOpenpgpKey, makeSshKey, type SshTestKey } from '../examples/harness/keys.js';
 import { makeTempDir, removeTempDir } from '../examples/harness/tmp.js';
 import type { ConformanceCase, Sign, Step } from './cases.js';
 import { createCaseChannel, type CaseChannel, type Signing } from './channel/case-channel.js';
@@ -47,8 +47,9 @@ export async function runSuite(opts: RunOptions): Promise<CaseResult[]> {
   await mkdir(join(root, 'repos'));
   const git = await startGitServer({ root: join(root, 'repos') });
   const proxy = await startHostileGitServer(git.baseUrl, { trickleMs: 200 });
-  const sshKeys = await Promise.all(Object.entries(SSH_KEY_TYPES).map(async ([name, type]) => [name, await makeSshKey(name, type)] as const));
+  const sshKeys: Array<readonly [string, SshTestKey]> = [];
   try {
+    sshKeys.push(...(await Promise.all(Object.entries(SSH_KEY_TYPES).map(async ([name, type]) => [name, await makeSshKey(name, type)] as const))));
     const openpgpKeys = await Promise.all(KEY_NAMES.map(async (name) => [name, await makeOpenpgpKey(name)] as const));
     const keys = Object.fromEntries([...openpgpKeys, ...sshKeys]) as CaseKeys;
     const rootKeyFile = join(root, 'root.asc');
