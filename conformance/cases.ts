@@ -4,9 +4,20 @@
 import type { HostileMode } from './server/hostile-git-server.js';
 import type { Edit, KeyName } from './channel/content.js';
 
+/**
+ * How a step's commit is signed: by a key, not at all, with the signature the labelled commit
+ * carries, or by a key wrongly on purpose (an SSH signature in another namespace than `git`, or
+ * the commit's message changed once signed).
+ */
+export type Sign =
+  | KeyName
+  | 'unsigned'
+  | { readonly signatureOf: string }
+  | { readonly key: KeyName; readonly namespace?: string; readonly changedAfterSigning?: boolean };
+
 /** One step of a channel's history; `as` labels a commit for later steps and expectations. */
 export type Step =
-  | { readonly as: string; readonly edits?: readonly Edit[]; readonly sign: KeyName | 'unsigned' | { readonly signatureOf: string } }
+  | { readonly as: string; readonly edits?: readonly Edit[]; readonly sign: Sign }
   | { readonly as: string; readonly revert: string; readonly sign: KeyName }
   /** An approval (DESIGN §3, the two-person rule): an empty commit whose message is `approve <id>`. */
   | { readonly as: string; readonly approve: string; readonly sign: KeyName }
@@ -90,6 +101,12 @@ const SCOPED_BASE: Step = {
 };
 /** The promote key sets production's apps (after `more`, e.g. new content it may not add). */
 const promotion = (apps: Readonly<Record<string, string>>, more: readonly Edit[] = []): Step => ({ as: 'promoted', sign: 'promoter', edits: [...more, { group: apps }] });
+/** channel.yaml listing `bot`, `ssh-dev` by its key file (keys/ssh-dev.pub) and `ssh-ops` inline (`ssh:`). */
+const SSH_BASE: Step = {
+  as: 'base',
+  sign: 'root',
+  edits: [{ channelYaml: { version: 1, signers: ['bot', 'ssh-dev', { name: 'ssh-ops', inline: true }] } }, { release: { app: 'shop', version: '1.0.0' } }, { group: { shop: '1.0.0' } }],
+};
 const refused = (reason: string) => ({ exit: 3, reason }) as const;
 const unreachable = { exit: 1, reason: 'fetch' } as const;
 
@@ -207,7 +224,11 @@ export const CASES: readonly ConformanceCase[] = [
     expect: refused('out-of-scope'),
   },
 
-  // Later (issue 17): SSH-signed commits (`bad-signature`, `untrusted-signer`, an accept with an
-  // `ssh` signer) are records here once the suite can sign with SSH keys: a signing kind in
-  // channel/case-channel.ts, a KeyName for an SSH key and the `ssh` signer field in the channelYaml Edit.
+  // SSH-signed commits (DESIGN §3, git's gpg.format=ssh): ssh-dev is an Ed25519 key, ssh-ops ECDSA P-256.
+  { name: 'ssh-accept-key-file-signer', covers: 'accept', accepted: [SSH_BASE], then: [{ ...NEXT, sign: 'ssh-dev' }], expect: { exit: 0, commit: 'next' } },
+  { name: 'ssh-accept-inline-signer', covers: 'accept', accepted: [SSH_BASE], then: [{ ...NEXT, sign: 'ssh-ops' }], expect: { exit: 0, commit: 'next' } },
+  { name: 'ssh-untrusted-signer', covers: 'untrusted-signer', accepted: [SSH_BASE], then: [{ ...NEXT, sign: 'ssh-stranger' }], expect: refused('untrusted-signer') },
+  // A listed key's signature over the very payload, but for files (`ssh-keygen -Y sign -n file`), not commits.
+  { name: 'ssh-bad-signature-namespace', covers: 'bad-signature', accepted: [SSH_BASE], then: [{ ...NEXT, sign: { key: 'ssh-dev', namespace: 'file' } }], expect: refused('bad-signature') },
+  { name: 'ssh-bad-signature-changed-commit', covers: 'bad-signature', accepted: [SSH_BASE], then: [{ ...NEXT, sign: { key: 'ssh-dev', changedAfterSigning: true } }], expect: refused('bad-signature') },
 ];

@@ -2,13 +2,13 @@
 // smart-HTTP server (`git http-backend`) behind the hostile proxy, one repository and one state
 // directory per case, the client called as a command for every step.
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { startGitServer, type GitServer } from '../examples/harness/git-http-server.js';
-import { makeOpenpgpKey } from '../examples/harness/keys.js';
+import { makeOpenpgpKey, makeSshKey, type SshTestKey } from '../examples/harness/keys.js';
 import { makeTempDir, removeTempDir } from '../examples/harness/tmp.js';
-import type { ConformanceCase, Step } from './cases.js';
+import type { ConformanceCase, Sign, Step } from './cases.js';
 import { createCaseChannel, type CaseChannel, type Signing } from './channel/case-channel.js';
-import { applyEdit, KEY_NAMES, type CaseKeys, type KeyName } from './channel/content.js';
+import { applyEdit, KEY_NAMES, SSH_KEY_TYPES, type CaseKeys } from './channel/content.js';
 import { clientCommand, type Client, type ClientCall } from './client.js';
 import { CLIENT_EXIT } from './protocol.js';
 import { startHostileGitServer, type HostileGitServer } from './server/hostile-git-server.js';
@@ -47,8 +47,11 @@ export async function runSuite(opts: RunOptions): Promise<CaseResult[]> {
   await mkdir(join(root, 'repos'));
   const git = await startGitServer({ root: join(root, 'repos') });
   const proxy = await startHostileGitServer(git.baseUrl, { trickleMs: 200 });
+  const sshKeys: Array<readonly [string, SshTestKey]> = [];
   try {
-    const keys = Object.fromEntries(await Promise.all(KEY_NAMES.map(async (name) => [name, await makeOpenpgpKey(name)] as const))) as CaseKeys;
+    sshKeys.push(...(await Promise.all(Object.entries(SSH_KEY_TYPES).map(async ([name, type]) => [name, await makeSshKey(name, type)] as const))));
+    const openpgpKeys = await Promise.all(KEY_NAMES.map(async (name) => [name, await makeOpenpgpKey(name)] as const));
+    const keys = Object.fromEntries([...openpgpKeys, ...sshKeys]) as CaseKeys;
     const rootKeyFile = join(root, 'root.asc');
     await writeFile(rootKeyFile, keys.root.armoredPublicKey);
     const bench: Bench = { root, git, proxy, keys, rootKeyFile };
@@ -69,6 +72,8 @@ export async function runSuite(opts: RunOptions): Promise<CaseResult[]> {
     await proxy.close();
     await git.close();
     await removeTempDir(root);
+    // ssh-keygen's key pairs live in temp dirs of their own.
+    for (const [, key] of sshKeys) await removeTempDir(dirname(key.privateKeyFile));
   }
 }
 
@@ -179,10 +184,11 @@ async function commitSteps(ch: CaseChannel, keys: CaseKeys, steps: readonly Step
   return force;
 }
 
-function signingOf(sign: KeyName | 'unsigned' | { readonly signatureOf: string }, keys: CaseKeys, labels: ReadonlyMap<string, string>): Signing {
+function signingOf(sign: Sign, keys: CaseKeys, labels: ReadonlyMap<string, string>): Signing {
   if (sign === 'unsigned') return null;
-  if (typeof sign === 'object') return { signatureOf: known(labels, sign.signatureOf) };
-  return keys[sign];
+  if (typeof sign === 'string') return keys[sign];
+  if ('signatureOf' in sign) return { signatureOf: known(labels, sign.signatureOf) };
+  return { ...sign, key: keys[sign.key] };
 }
 
 function known(labels: ReadonlyMap<string, string>, label: string): string {

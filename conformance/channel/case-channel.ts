@@ -1,16 +1,32 @@
 // One case's release channel (DESIGN §2): a work repository and the bare repository the suite's git
-// server serves, with commit objects written byte by byte and signed at run time by openpgp.js, so
-// a case can sign with any key, leave a commit unsigned or carry a signature made for another
-// commit. The suite ships this builder: it may not use the repository's test helpers.
+// server serves, with commit objects written byte by byte and signed at run time (OpenPGP keys by
+// openpgp.js, SSH keys by `ssh-keygen -Y sign`, as git does with gpg.format=ssh), so a case can
+// sign with any key, leave a commit unsigned, carry a signature made for another commit or in
+// another namespace, or change a commit's bytes after signing it. The suite ships this builder:
+// it may not use the repository's test helpers.
 import { mkdir, rm, symlink as fsSymlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as openpgp from 'openpgp';
-import type { OpenpgpTestKey } from '../../examples/harness/keys.js';
+import type { OpenpgpTestKey, SshTestKey } from '../../examples/harness/keys.js';
 import { testEmail } from '../../examples/harness/keys.js';
 import { makeTempDir, removeTempDir, run } from '../../examples/harness/tmp.js';
 
-/** How a commit is signed: by a key, not at all, or with the signature another commit carries. */
-export type Signing = OpenpgpTestKey | null | { readonly signatureOf: string };
+type SigningKey = OpenpgpTestKey | SshTestKey;
+
+/** A signature by `key`, made wrong on purpose when asked: in another sshsig namespace than git's, or over bytes changed after. */
+export interface KeySigning {
+  readonly key: SigningKey;
+  /** SSH keys only: `ssh-keygen -Y sign -n <namespace>` instead of `git`. */
+  readonly namespace?: string;
+  /** The commit's message is changed once the signature is made. */
+  readonly changedAfterSigning?: boolean;
+}
+
+/** How a commit is signed: by a key, not at all, with the signature another commit carries, or a KeySigning. */
+export type Signing = SigningKey | null | { readonly signatureOf: string } | KeySigning;
+
+/** The sshsig namespace git signs and verifies commits in. */
+const GIT_NAMESPACE = 'git';
 
 export interface CaseChannel {
   /** The bare repository's path under the server root (`<name>.git`). */
@@ -21,7 +37,7 @@ export interface CaseChannel {
   /** Commits the work tree on top of HEAD; its commit id. */
   commit(message: string, signing: Signing): Promise<string>;
   /** `git revert` of `oid`, committed signed by `key`. */
-  revert(oid: string, key: OpenpgpTestKey): Promise<string>;
+  revert(oid: string, key: SigningKey): Promise<string>;
   /** Moves the branch back to `oid` (a later publish must force). */
   resetTo(oid: string): Promise<void>;
   /** Pushes the work repository's branch to the served one's `ref` (default: the branch itself). */
@@ -68,14 +84,18 @@ export async function createCaseChannel(serverRoot: string, name: string): Promi
     await git(['add', '-A']);
     const tree = (await git(['write-tree'])).trim();
     const parent = await head();
-    const identity = `${signing && 'name' in signing ? signing.name : AUTHOR} <${testEmail(signing && 'name' in signing ? signing.name : AUTHOR)}>`;
+    const moved = signing !== null && 'signatureOf' in signing ? signing.signatureOf : null;
+    const by: KeySigning | null = signing === null || 'signatureOf' in signing ? null : 'key' in signing ? signing : { key: signing };
+    const author = by?.key.name ?? AUTHOR;
+    const identity = `${author} <${testEmail(author)}>`;
     const when = `${Math.floor(Date.now() / 1000)} +0000`;
     const header = Buffer.from(
       [`tree ${tree}`, ...(parent ? [`parent ${parent}`] : []), `author ${identity} ${when}`, `committer ${identity} ${when}`].map((l) => `${l}\n`).join(''),
     );
     const body = Buffer.from(`\n${message}\n`);
-    const signature = signing === null ? null : 'signatureOf' in signing ? await signatureOf(git, signing.signatureOf) : await sign(Buffer.concat([header, body]), signing);
-    const object = Buffer.concat([header, signature ? gpgsigHeader(signature) : Buffer.alloc(0), body]);
+    const signature = by ? await sign(Buffer.concat([header, body]), by.key, by.namespace) : moved ? await signatureOf(git, moved) : null;
+    const written = by?.changedAfterSigning ? Buffer.from(`\n${message} (changed after signing)\n`) : body;
+    const object = Buffer.concat([header, signature ? gpgsigHeader(signature) : Buffer.alloc(0), written]);
     const oid = (await git(['hash-object', '-t', 'commit', '-w', '--stdin'], object)).trim();
     await git(['update-ref', 'refs/heads/main', oid]);
     await git(['reset', '--quiet']);
@@ -111,7 +131,12 @@ export async function createCaseChannel(serverRoot: string, name: string): Promi
   };
 }
 
-async function sign(payload: Uint8Array, key: OpenpgpTestKey): Promise<string> {
+async function sign(payload: Uint8Array, key: SigningKey, namespace = GIT_NAMESPACE): Promise<string> {
+  if (key.kind === 'ssh') {
+    // What git runs for gpg.format=ssh: the payload on stdin, the armored signature on stdout.
+    return (await run('ssh-keygen', ['-Y', 'sign', '-n', namespace, '-f', key.privateKeyFile], { input: payload })).stdout.toString('utf8');
+  }
+  if (namespace !== GIT_NAMESPACE) throw new Error(`an OpenPGP signature has no namespace (${key.name}, ${namespace})`);
   // Binary, not text: git hands the verifier the raw bytes.
   return openpgp.sign({
     message: await openpgp.createMessage({ binary: payload }),

@@ -3,19 +3,30 @@
 // files or links for the cases that break a rule on purpose.
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
-import type { OpenpgpTestKey } from '../../examples/harness/keys.js';
+import type { OpenpgpTestKey, SshKeyType, SshTestKey } from '../../examples/harness/keys.js';
 import type { CaseChannel } from './case-channel.js';
 
 /**
- * The keys a case names: `root` is the one the client trusts at init; the others it must learn.
- * `alice`, `bob` and `carol` are people for the two-person rule; `promoter` a promotion-only bot.
+ * The OpenPGP keys a case names: `root` is the one the client trusts at init; the others it must
+ * learn. `alice`, `bob` and `carol` are people for the two-person rule; `promoter` a promotion-only bot.
  */
 export const KEY_NAMES = ['root', 'bot', 'stranger', 'alice', 'bob', 'carol', 'promoter'] as const;
-export type KeyName = (typeof KEY_NAMES)[number];
-export type CaseKeys = Readonly<Record<KeyName, OpenpgpTestKey>>;
+/**
+ * The SSH keys (git's gpg.format=ssh), made by ssh-keygen at run time: `ssh-dev` and `ssh-ops`
+ * (another key type, as a client must verify more than Ed25519) for channel.yaml, `ssh-stranger` listed nowhere.
+ */
+export const SSH_KEY_TYPES = { 'ssh-dev': 'ed25519', 'ssh-ops': 'ecdsa-p256', 'ssh-stranger': 'ed25519' } as const satisfies Record<string, SshKeyType>;
+export type OpenpgpKeyName = (typeof KEY_NAMES)[number];
+export type SshKeyName = keyof typeof SSH_KEY_TYPES;
+export type KeyName = OpenpgpKeyName | SshKeyName;
+export type CaseKey = OpenpgpTestKey | SshTestKey;
+export type CaseKeys = Readonly<Record<OpenpgpKeyName, OpenpgpTestKey> & Record<SshKeyName, SshTestKey>>;
 
-/** A channel.yaml signer: a key by its name, or with `scope: promote` (DESIGN §3, promotion-only keys). */
-export type SignerEntry = KeyName | { readonly name: KeyName; readonly scope: 'promote' };
+/**
+ * A channel.yaml signer: a key by its name (its key file, `keys/<name>.asc` or `.pub`), or with
+ * `scope: promote` (DESIGN §3, promotion-only keys), or an SSH key `inline` in the `ssh` field.
+ */
+export type SignerEntry = KeyName | { readonly name: KeyName; readonly scope?: 'promote'; readonly inline?: true };
 
 /** A channel.yaml `thresholds` rule: `count` distinct signers of `signers` (default: all) for changes to `paths`. */
 export interface ThresholdRule {
@@ -54,14 +65,22 @@ const COMPOSE = 'services:\n  web:\n    image: duck-example/hello:1.0.0\n';
 
 const sha256 = (content: string | Uint8Array): string => createHash('sha256').update(content).digest('hex');
 
+/** The key file channel.yaml names: an OpenPGP key armored, an SSH key as its `.pub` line. */
+const keyFile = (key: CaseKey): string => `keys/${key.name}.${key.kind === 'ssh' ? 'pub' : 'asc'}`;
+
+function inlineSshKey(key: CaseKey): string {
+  if (key.kind !== 'ssh') throw new Error(`channelYaml: signer ${key.name} is an OpenPGP key; only an SSH key can be inline (\`ssh\`)`);
+  return key.armoredPublicKey.trim();
+}
+
 export async function applyEdit(ch: CaseChannel, keys: CaseKeys, edit: Edit): Promise<void> {
   if ('channelYaml' in edit) {
     const { version, signers, freshness, thresholds, floor } = edit.channelYaml;
-    const entries = signers.map((s) => (typeof s === 'string' ? { name: s } : s));
-    for (const { name } of entries) await ch.write(`keys/${name}.asc`, keys[name].armoredPublicKey);
+    const entries = signers.map((s): Exclude<SignerEntry, KeyName> => (typeof s === 'string' ? { name: s } : s));
+    for (const { name, inline } of entries) if (!inline) await ch.write(keyFile(keys[name]), keys[name].armoredPublicKey);
     const doc = {
       version,
-      signers: entries.map(({ name, ...scope }) => ({ name, key: `keys/${name}.asc`, ...scope })),
+      signers: entries.map(({ name, inline, ...scope }) => ({ name, ...(inline ? { ssh: inlineSshKey(keys[name]) } : { key: keyFile(keys[name]) }), ...scope })),
       ...(freshness ? { freshness } : {}),
       ...(thresholds ? { thresholds } : {}),
       ...(floor ? { promotion: { floor } } : {}),
