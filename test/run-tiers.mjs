@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * Runs the uvu test tiers (DESIGN §6), each in its own process: unit first, then integration beside
- * e2e when both are asked (DUCK_TIERS_SERIAL=1: one after the other):
+ * Runs the uvu test tiers (DESIGN §6) one after another, each in its own process (with
+ * DUCK_TIERS_ALONGSIDE=1, integration runs beside the e2e lanes: on trial, see alongsideE2e):
  *
  *   node test/run-tiers.mjs [unit] [integration] [e2e]      (default: all three)
  *
@@ -24,8 +24,8 @@ const ARTIFACTS = join(ROOT, 'test-artifacts');
 /** A tier still running after this is killed and failed; DUCK_TIER_TIMEOUT_MS overrides. */
 const TIER_TIMEOUT_MS = {
   unit: 10 * 60_000,
-  // It runs beside the e2e lanes in a full run: more wall time than it takes alone.
-  integration: 30 * 60_000,
+  // Beside the e2e lanes (DUCK_TIERS_ALONGSIDE=1) it takes more wall time than alone.
+  integration: 40 * 60_000,
   e2e: 45 * 60_000,
 };
 /** uvu printed its summary; a process still alive this long after holds an open handle. */
@@ -251,8 +251,7 @@ async function main() {
     if (results.has(tier)) continue;
     if (tier === 'integration' && alongsideE2e(tiers)) {
       // The integration tier is CPU work while the e2e lanes mostly wait on the engine: together
-      // they take about the e2e tier's time instead of the sum of both (DUCK_TIERS_SERIAL=1: one
-      // after the other).
+      // they could take about the e2e tier's time instead of the sum of both.
       say(`\n── integration (test/integration, lines marked [integration]) beside e2e (test/e2e) ${'─'.repeat(10)}`);
       const [integration, e2e] = await Promise.all([tierResult('integration', { label: '[integration] ' }), tierResult('e2e')]);
       results.set('integration', integration).set('e2e', e2e);
@@ -282,8 +281,10 @@ function tierLine(tier, result) {
   return `${tier}: ${counts(result)}${result.notes.length > 0 ? ` (${result.notes.join('; ')})` : ''}`;
 }
 
+// Opt-in until it has several green runs on a quiet CI machine: its one trial, on a machine
+// shared with other work, passed every test it ran but needed more than 30 min for integration.
 function alongsideE2e(tiers) {
-  return tiers.includes('e2e') && process.env.DUCK_TIERS_SERIAL !== '1';
+  return tiers.includes('e2e') && process.env.DUCK_TIERS_ALONGSIDE === '1';
 }
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
